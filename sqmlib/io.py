@@ -1,0 +1,714 @@
+"""Loading and validating input files.
+
+``load_survey``, ``load_customers``, ``load_interactions``, ``load_standards`` and ``load_management`` read
+CSV (UTF-8, UTF-8 with BOM, GB18030/GBK and CP949 detected, or ``encoding=``), Excel, Parquet, SPSS ``.sav``
+and Qualtrics CSV exports (two extra header rows). Every problem in a file is collected and raised together
+as one :class:`~sqmlib.errors.SQMDataError` naming the file, the column, the offending values and the first
+row numbers (as a spreadsheet shows them: the header is row 1). Declared missing codes become NaN. Input
+files are only ever opened for reading.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import io as _io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, SQMDataError
+from .instruments import ColumnSpec, Instrument
+from .instruments import load as load_instrument
+
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls", ".parquet", ".pq", ".sav")
+TRUE_WORDS = {"1", "1.0", "true", "t", "yes", "y"}
+FALSE_WORDS = {"0", "0.0", "false", "f", "no", "n"}
+QUARTER_RE = re.compile(r"^\s*(\d{4})\s*[-_ ]?\s*[Qq]\s*([1-4])\s*$")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading raw tables
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a table came from: path, format, encoding, extra header rows skipped and the file's SHA-256."""
+
+    path: str
+    format: str
+    encoding: str | None
+    header_rows: int  # rows above the first answer row (1 for a plain header, 3 for a Qualtrics export)
+    sha256: str
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _hangul_share(text: str) -> float:
+    """Share of Hangul syllables among the non-ASCII letters of ``text``."""
+    hangul = cjk = 0
+    for ch in text:
+        o = ord(ch)
+        if 0xAC00 <= o <= 0xD7A3:
+            hangul += 1
+        elif 0x4E00 <= o <= 0x9FFF:
+            cjk += 1
+    return hangul / (hangul + cjk) if hangul + cjk else 0.0
+
+
+def detect_encoding(raw: bytes) -> str:
+    """Guess the encoding of a CSV file's bytes.
+
+    UTF-8 (with or without BOM) first; otherwise CP949 (Korean) or GB18030 (Simplified Chinese, a superset
+    of GBK and GB2312). Most CP949 text also decodes as GB18030 (and the reverse), so the choice rests on the
+    script: Korean text decoded as CP949 is nearly all Hangul, while Chinese text decoded as CP949 comes out
+    as a mix of Hangul and Hanja.
+
+    Raises
+    ------
+    UnicodeError
+        If the bytes decode as none of them.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    decoded = {}
+    for enc in ("cp949", "gb18030"):
+        try:
+            decoded[enc] = raw.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    if not decoded:
+        raise UnicodeError("the file is not UTF-8, GB18030/GBK or CP949")
+    if len(decoded) == 1:
+        return next(iter(decoded))
+    return "cp949" if _hangul_share(decoded["cp949"]) >= 0.9 else "gb18030"
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    if encoding is None:
+        try:
+            encoding = detect_encoding(raw)
+        except UnicodeError as exc:
+            raise SQMDataError(str(path), [Problem("encoding", f"cannot read the text: {exc}; pass encoding=…")])
+    try:
+        return raw.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SQMDataError(
+            str(path),
+            [Problem("encoding", f"the file is not valid {encoding} (byte {exc.start}, line {line}); "
+                                 "check the encoding or leave encoding= unset to detect it")],
+        ) from None
+    except LookupError:
+        raise SQMDataError(str(path), [Problem("encoding", f"unknown encoding {encoding!r}")]) from None
+
+
+def _drop_qualtrics_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Qualtrics CSV exports carry the question text and an ImportId row under the header: drop them."""
+    for k in range(min(2, len(df))):
+        row = df.iloc[k].astype(str)
+        if row.str.startswith('{"ImportId"').any():
+            return df.iloc[k + 1:].reset_index(drop=True), k + 1
+    return df, 0
+
+
+def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = 0,
+               strip: bool = True) -> tuple[pd.DataFrame, SourceInfo]:
+    """Read a data file as it is, with every CSV cell kept as text.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``/``.txt``/``.tsv``, ``.xlsx``/``.xls``, ``.parquet`` or SPSS ``.sav`` file.
+    encoding : str, optional
+        Text encoding of a CSV file; detected when omitted (see :func:`detect_encoding`).
+    sheet : str or int, optional
+        Excel sheet (default the first).
+
+    Returns
+    -------
+    (DataFrame, SourceInfo)
+
+    Raises
+    ------
+    SQMDataError
+        If the file is missing, empty, of an unsupported kind or cannot be decoded.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SQMDataError(str(path), [Problem("missing_file", "file not found")])
+    if path.is_dir():
+        raise SQMDataError(str(path), [Problem("missing_file", "is a folder, not a file")])
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise SQMDataError(str(path), [Problem("format", f"unsupported file type {suffix!r} "
+                                                         f"(use one of {', '.join(SUPPORTED_SUFFIXES)})")])
+    if path.stat().st_size == 0:
+        raise SQMDataError(str(path), [Problem("empty", "the file is empty")])
+    digest = sha256_file(path)
+    header_rows = 1
+    used_encoding = None
+    try:
+        if suffix in (".csv", ".txt", ".tsv"):
+            text, used_encoding = _decode(path.read_bytes(), path, encoding)
+            if not text.strip():
+                raise SQMDataError(str(path), [Problem("empty", "the file holds only blank space")])
+            sep = "\t" if suffix == ".tsv" else None
+            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
+                             engine="python" if sep is None else "c")
+            df, extra = _drop_qualtrics_rows(df)
+            header_rows += extra
+            fmt = "qualtrics-csv" if extra else "csv"
+        elif suffix in (".xlsx", ".xls"):
+            df = pd.read_excel(path, sheet_name=sheet, dtype=object)
+            fmt = "excel"
+        elif suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(path)
+            fmt = "parquet"
+        else:
+            import pyreadstat
+
+            df, _meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+            fmt = "spss"
+    except SQMDataError:
+        raise
+    except Exception as exc:  # a parser's own error, reported with the file named
+        raise SQMDataError(str(path), [Problem("unreadable", f"cannot be read as {suffix}: {exc}")]) from exc
+    df.columns = [str(c) for c in df.columns]
+    if strip:
+        for c in df.columns:
+            if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+                df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
+    return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation engine, shared by every loader
+# ---------------------------------------------------------------------------------------------------------
+def _blank(s: pd.Series) -> np.ndarray:
+    """True where a cell holds no answer (NaN, None or an empty string)."""
+    isna = s.isna().to_numpy()
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        isna = isna | (s.astype(str).str.len().to_numpy() == 0) & ~isna
+    return isna
+
+
+class _Checker:
+    """Collects problems for one file; rows are reported as spreadsheet row numbers."""
+
+    def __init__(self, source: SourceInfo, index: pd.Index):
+        self.source = source
+        self.index = index
+        self.problems: list[Problem] = []
+
+    def rownums(self, mask: np.ndarray) -> tuple[int, ...]:
+        pos = np.flatnonzero(mask)
+        return tuple(int(p) + self.source.header_rows + 1 for p in pos[:5]), int(len(pos))
+
+    def add(self, kind: str, message: str, column: str | None = None, mask: np.ndarray | None = None,
+            values: Iterable = ()):
+        rows, n = ((), 0) if mask is None else self.rownums(mask)
+        vals = tuple(dict.fromkeys(_plain(v) for v in values))[:6]
+        self.problems.append(Problem(kind, message, column, vals, rows, n))
+
+
+def _plain(v):
+    if isinstance(v, (np.generic,)):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _numeric(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
+    """Convert to float; non-empty cells that are not numbers are a problem and become NaN."""
+    blank = _blank(s)
+    num = pd.to_numeric(s.where(~blank), errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s
+    num = num.astype(float)
+    bad = num.isna().to_numpy() & ~blank
+    if bad.any():
+        chk.add("non_numeric", "answers that are not numbers", col, bad, s[bad].head(6).tolist())
+    return num
+
+
+def _ratings(s: pd.Series, col: str, lo: float, hi: float, codes: Mapping[float, str], chk: _Checker,
+             code_counts: dict, whole: bool = True) -> pd.Series:
+    num = _numeric(s, col, chk)
+    v = num.to_numpy()
+    if codes:
+        is_code = np.isin(v, np.fromiter(codes, float))
+        if is_code.any():
+            counts = pd.Series(v[is_code]).value_counts()
+            code_counts[col] = {codes[float(k)]: int(n) for k, n in counts.items()}
+            v = np.where(is_code, np.nan, v)
+    out = ~np.isnan(v) & ((v < lo) | (v > hi))
+    if out.any():
+        declared = f"; declared missing codes are {', '.join(str(_plain(k)) for k in codes)}" if codes else ""
+        chk.add("out_of_range", f"values outside the scale {_plain(lo)}–{_plain(hi)} that are not declared "
+                                f"missing codes{declared}", col, out, v[out][:6])
+        v = np.where(out, np.nan, v)
+    if whole:
+        frac = ~np.isnan(v) & (v != np.round(v))
+        if frac.any():
+            chk.add("not_whole", "answers that are not whole scale points", col, frac, v[frac][:6])
+            v = np.where(frac, np.nan, v)
+    return pd.Series(v, index=s.index, name=col)
+
+
+def _dates(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    blank = _blank(s)
+    txt = s.where(~blank)
+    out = pd.to_datetime(txt, errors="coerce", format="ISO8601")
+    retry = out.isna().to_numpy() & ~blank
+    if retry.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[retry] = pd.to_datetime(txt[retry], errors="coerce", format="mixed")
+    bad = out.isna().to_numpy() & ~blank
+    if bad.any():
+        chk.add("bad_date", "dates that cannot be read", col, bad, s[bad].head(6).tolist())
+    return out
+
+
+def _bools(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
+    blank = _blank(s)
+    txt = s.astype(str).str.strip().str.lower()
+    is_true = txt.isin(TRUE_WORDS).to_numpy()
+    is_false = txt.isin(FALSE_WORDS).to_numpy()
+    bad = ~blank & ~is_true & ~is_false
+    if bad.any():
+        chk.add("not_boolean", "values that are not yes/no (1/0, true/false)", col, bad, s[bad].head(6).tolist())
+    out = pd.Series(pd.array(np.where(is_true, True, False), dtype="boolean"), index=s.index, name=col)
+    out[blank | bad] = pd.NA
+    return out
+
+
+def _quarters(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
+    blank = _blank(s)
+    txt = s.astype(str)
+    m = txt.str.extract(QUARTER_RE)
+    ok = m[0].notna().to_numpy()
+    bad = ~ok & ~blank
+    if bad.any():
+        chk.add("bad_quarter", "quarters not written as YYYYQn (e.g. 2026Q3)", col, bad, s[bad].head(6).tolist())
+    out = (m[0] + "Q" + m[1]).where(ok)
+    return out.astype(object).where(ok, None)
+
+
+def _ids(s: pd.Series, col: str, chk: _Checker, unique: bool = True) -> pd.Series:
+    blank = _blank(s)
+    txt = s.astype(str).where(~blank)
+    if blank.any():
+        chk.add("missing_id", "rows without an id", col, blank)
+    if unique:
+        dup = txt.duplicated(keep=False).to_numpy() & ~blank
+        if dup.any():
+            chk.add("duplicate_id", "duplicated ids", col, dup, txt[dup].head(6).tolist())
+    return txt.astype(object)
+
+
+def _convert(df: pd.DataFrame, col: str, spec: ColumnSpec, chk: _Checker, code_counts: dict,
+             unique_id: bool = True) -> pd.Series:
+    s = df[col]
+    if spec.type == "id":
+        return _ids(s, col, chk, unique_id)
+    if spec.type == "date":
+        return _dates(s, col, chk)
+    if spec.type == "quarter":
+        return _quarters(s, col, chk)
+    if spec.type == "bool":
+        return _bools(s, col, chk)
+    if spec.type == "rating":
+        return _ratings(s, col, spec.min, spec.max, spec.missing_codes, chk, code_counts)
+    if spec.type == "number":
+        num = _numeric(s, col, chk)
+        v = num.to_numpy()
+        lo = -np.inf if spec.min is None else spec.min
+        hi = np.inf if spec.max is None else spec.max
+        out = ~np.isnan(v) & ((v < lo) | (v > hi))
+        if out.any():
+            chk.add("out_of_range", f"values outside {_plain(lo)}–{_plain(hi)}", col, out, v[out][:6])
+            num = num.where(~out)
+        return num
+    # text / category: keep as text, blanks as missing
+    blank = _blank(s)
+    return s.astype(object).where(~blank, None).map(lambda v: v if v is None else str(v))
+
+
+def _norm_header(h: str) -> str:
+    return re.sub(r"\s+", " ", str(h)).strip()
+
+
+def _find_column(headers: list[str], pattern: str) -> list[str]:
+    """Headers equal to ``pattern`` or, if it holds glob characters, matching it (white space folded)."""
+    pat = _norm_header(pattern)
+    if any(ch in pat for ch in "*?["):
+        return [h for h in headers if fnmatch.fnmatchcase(_norm_header(h), pat)]
+    return [h for h in headers if _norm_header(h) == pat]
+
+
+def _finish(df: pd.DataFrame, chk: _Checker, errors: str, meta: dict) -> pd.DataFrame:
+    meta["problems"] = [p.__dict__ for p in chk.problems]
+    df.attrs["sqm"] = meta
+    if chk.problems:
+        err = SQMDataError(chk.source.path, chk.problems)
+        if errors == "raise":
+            raise err
+        warnings.warn(f"{err}\n(invalid values were set to missing because errors='coerce')", stacklevel=3)
+    return df
+
+
+def _check_errors_arg(errors: str):
+    if errors not in ("raise", "coerce"):
+        raise ValueError("errors must be 'raise' or 'coerce'")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Survey responses
+# ---------------------------------------------------------------------------------------------------------
+def _item_source(template: str, item: str) -> str:
+    num = str(int(item)) if item.isdigit() else item
+    return template.replace("{id}", item).replace("{num}", num)
+
+
+def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servqual", *,
+                encoding: str | None = None, sheet: str | int | None = 0, errors: str = "raise") -> pd.DataFrame:
+    """Load survey responses, one row a respondent, with columns named as the instrument says.
+
+    Parameters
+    ----------
+    path : str or Path
+        The responses file (CSV, Excel, Parquet, SPSS ``.sav`` or a Qualtrics CSV export).
+    instrument : str, Path or Instrument
+        Built-in name (``"servqual"``, ``"servperf"``) or the path of an instrument YAML file. The
+        instrument's templates and patterns find each column in the file; columns come back under their
+        canonical names (``E01`` … ``E22``, ``P01`` …, ``I_tangibles`` …, ``overall_sat`` …). Columns the
+        instrument does not mention are kept as they are.
+    encoding : str, optional
+        CSV encoding; detected when omitted.
+    sheet : str or int, optional
+        Excel sheet.
+    errors : {"raise", "coerce"}
+        ``"raise"`` (default): any problem raises :class:`SQMDataError` listing them all. ``"coerce"``:
+        invalid values become NaN with a warning (missing columns still raise); the problems stay in
+        ``df.attrs["sqm"]["problems"]``.
+
+    Returns
+    -------
+    DataFrame
+        Item and rating columns as floats with declared missing codes turned into NaN, dates as datetimes,
+        ``quarter`` as ``"YYYYQn"`` text (derived from ``survey_date`` when the file has none). When the
+        file has no respondent id column, ``respondent_id`` is the spreadsheet row number. ``df.attrs["sqm"]``
+        records the source, encoding, SHA-256, instrument and counts of each declared missing code.
+    """
+    _check_errors_arg(errors)
+    inst = load_instrument(instrument)
+    raw, src = read_table(path, encoding=encoding, sheet=sheet)
+    chk = _Checker(src, raw.index)
+    headers = list(raw.columns)
+    rename: dict[str, str] = {}
+    claimed: dict[str, str] = {}
+
+    def locate(canonical: str, pattern: str) -> str | None:
+        found = _find_column(headers, pattern)
+        if len(found) > 1:
+            chk.add("ambiguous_column", f"{len(found)} columns match {pattern!r} for {canonical}: "
+                                        f"{', '.join(repr(f[:40]) for f in found[:4])}", canonical)
+            return None
+        if found:
+            if found[0] in claimed and claimed[found[0]] != canonical:
+                chk.add("ambiguous_column", f"column {found[0][:40]!r} is claimed by both "
+                                            f"{claimed[found[0]]} and {canonical}", canonical)
+                return None
+            claimed[found[0]] = canonical
+            rename[found[0]] = canonical
+            return found[0]
+        return None
+
+    missing_cols: list[str] = []
+    item_cols: list[str] = []
+    for code, block in inst.blocks.items():
+        want = {inst.item_column(code, i): _item_source(block.source, i) for i in inst.items}
+        got = {c: locate(c, pat) for c, pat in want.items()}
+        absent = [c for c, g in got.items() if g is None]
+        if block.optional and len(absent) == len(want):
+            continue
+        missing_cols += absent
+        item_cols += [c for c, g in got.items() if g is not None]
+    imp_cols: list[str] = []
+    if inst.importance is not None:
+        want = {f"I_{d}": inst.importance.source.replace("{dimension}", d) for d in inst.dimensions}
+        got = {c: locate(c, pat) for c, pat in want.items()}
+        absent = [c for c, g in got.items() if g is None]
+        if not (inst.importance.optional and len(absent) == len(want)):
+            missing_cols += absent
+            imp_cols = [c for c, g in got.items() if g is not None]
+    other: dict[str, ColumnSpec] = {}
+    for name, spec in inst.columns.items():
+        if locate(name, spec.source or name) is not None:
+            other[name] = spec
+        elif spec.required and not (name == "quarter" and _find_column(headers, "survey_date")):
+            missing_cols.append(name)
+    if missing_cols:
+        chk.add("missing_column", f"required columns are missing: {', '.join(missing_cols)}")
+    if len(raw) == 0:
+        chk.add("empty", "the file has a header but no answers")
+    if missing_cols or len(raw) == 0:
+        raise SQMDataError(src.path, chk.problems)
+
+    df = raw.rename(columns=rename)
+    code_counts: dict = {}
+    out: dict[str, pd.Series] = {}
+    for name, spec in other.items():
+        out[name] = _convert(df, name, spec, chk, code_counts)
+    for c in item_cols:
+        out[c] = _ratings(df[c], c, inst.scale_min, inst.scale_max, inst.missing_codes, chk, code_counts)
+    for c in imp_cols:
+        out[c] = _numeric(df[c], c, chk)
+        neg = (out[c] < 0).to_numpy()
+        if neg.any():
+            chk.add("out_of_range", "negative importance points", c, neg, out[c][neg].head(6).tolist())
+    if imp_cols:
+        pts = pd.DataFrame({c: out[c] for c in imp_cols})
+        answered = pts.notna().sum(axis=1).to_numpy()
+        partial = (answered > 0) & (answered < len(imp_cols))
+        if partial.any():
+            chk.add("importance_incomplete", "importance points given for some dimensions but not all",
+                    ", ".join(imp_cols), partial)
+        total = pts.sum(axis=1, min_count=1).to_numpy()
+        off = (answered == len(imp_cols)) & (np.abs(total - inst.importance.total) > 1e-9)
+        if off.any():
+            chk.add("importance_sum", f"importance points do not sum to {_plain(inst.importance.total)}",
+                    ", ".join(imp_cols), off, total[off][:6])
+            if errors == "coerce":
+                for c in imp_cols:
+                    out[c] = out[c].where(~off)
+    if "respondent_id" not in out:
+        out["respondent_id"] = pd.Series(
+            [str(i + src.header_rows + 1) for i in range(len(df))], index=df.index, dtype=object)
+    if "quarter" not in out and "survey_date" in out:
+        d = out["survey_date"]
+        out["quarter"] = (d.dt.year.astype("Int64").astype(str) + "Q" + d.dt.quarter.astype("Int64").astype(str)
+                          ).where(d.notna(), None).astype(object)
+    lead = [c for c in ("respondent_id", "customer_id", "survey_date", "quarter") if c in out]
+    order = lead + [c for c in out if c not in lead]
+    result = pd.concat([out[c].rename(c) for c in order], axis=1)
+    rest = [c for c in df.columns if c not in result.columns]
+    if rest:
+        result = pd.concat([result, df[rest]], axis=1)
+    meta = {"source": src.path, "format": src.format, "encoding": src.encoding, "sha256": src.sha256,
+            "instrument": inst.name, "missing_codes": code_counts, "n_rows_file": int(len(df))}
+    return _finish(result, chk, errors, meta)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Customers, interactions, standards, management survey
+# ---------------------------------------------------------------------------------------------------------
+def _spec(name, type="text", required=True, **kw) -> ColumnSpec:
+    return ColumnSpec(name=name, type=type, required=required, **kw)
+
+
+CUSTOMER_COLUMNS = (
+    _spec("customer_id", "id"),
+    _spec("signup_date", "date"),
+    _spec("plan", "category"),
+    _spec("monthly_charges", "number", min=0),
+    _spec("region", "category"),
+    _spec("churned", "bool"),
+    _spec("churn_date", "date", required=False),
+)
+INTERACTION_COLUMNS = (
+    _spec("ticket_id", "id"),
+    _spec("customer_id", "text"),
+    _spec("opened_at", "date"),
+    _spec("first_response_at", "date"),
+    _spec("closed_at", "date"),
+    _spec("channel", "category"),
+    _spec("category", "category"),
+    _spec("severity", "category"),
+    _spec("first_contact_resolved", "bool"),
+    _spec("department", "category"),
+    _spec("text", "text", required=False),
+    _spec("type", "category", required=False),
+    _spec("region", "category", required=False),
+    _spec("store", "category", required=False),
+    _spec("wait_seconds", "number", required=False, min=0),
+    _spec("error", "bool", required=False),
+)
+STANDARD_COLUMNS = (
+    _spec("kpi", "text"),
+    _spec("severity", "category", required=False),
+    _spec("target", "number"),
+    _spec("unit", "category"),
+    _spec("direction", "category"),
+    _spec("description", "text", required=False),
+)
+DIRECTIONS = ("at_most", "at_least")
+
+
+def _load_table(path, columns: tuple[ColumnSpec, ...], *, encoding=None, sheet=0, errors="raise",
+                extra_checks=None, extra_specs: tuple[ColumnSpec, ...] = ()) -> pd.DataFrame:
+    _check_errors_arg(errors)
+    raw, src = read_table(path, encoding=encoding, sheet=sheet)
+    chk = _Checker(src, raw.index)
+    specs = columns + extra_specs
+    missing = [c.name for c in specs if c.required and c.name not in raw.columns]
+    if missing:
+        chk.add("missing_column", f"required columns are missing: {', '.join(missing)}")
+    if len(raw) == 0:
+        chk.add("empty", "the file has a header but no rows")
+    if chk.problems:
+        raise SQMDataError(src.path, chk.problems)
+    code_counts: dict = {}
+    out = {c.name: _convert(raw, c.name, c, chk, code_counts) for c in specs if c.name in raw.columns}
+    known = set(out)
+    result = pd.concat([pd.DataFrame(out, index=raw.index), raw[[c for c in raw.columns if c not in known]]],
+                       axis=1)
+    if extra_checks is not None:
+        extra_checks(result, chk)
+    meta = {"source": src.path, "format": src.format, "encoding": src.encoding, "sha256": src.sha256,
+            "missing_codes": code_counts, "n_rows_file": int(len(raw))}
+    return _finish(result, chk, errors, meta)
+
+
+def load_customers(path, *, encoding=None, sheet=0, errors="raise") -> pd.DataFrame:
+    """Load the customer table: ``customer_id``, ``signup_date``, ``plan``, ``monthly_charges``, ``region``,
+    ``churned`` (yes/no, 1/0, true/false) and ``churn_date`` (blank while active).
+
+    Besides the column checks, a churned customer needs a churn date, an active one must not have one, and
+    no churn date may fall before the signup date. See :func:`load_survey` for ``errors``.
+    """
+
+    def checks(df, chk):
+        if "churn_date" not in df:
+            return
+        churned = df["churned"].fillna(False).to_numpy(dtype=bool)
+        has_date = df["churn_date"].notna().to_numpy()
+        if (churned & ~has_date).any():
+            chk.add("inconsistent", "churned customers without a churn_date", "churn_date", churned & ~has_date)
+        if (~churned & has_date).any():
+            chk.add("inconsistent", "customers not churned but with a churn_date", "churn_date",
+                    ~churned & has_date)
+        before = (df["churn_date"] < df["signup_date"]).to_numpy()
+        if before.any():
+            chk.add("inconsistent", "churn_date before signup_date", "churn_date", before)
+
+    return _load_table(path, CUSTOMER_COLUMNS, encoding=encoding, sheet=sheet, errors=errors,
+                       extra_checks=checks)
+
+
+def load_interactions(path, *, encoding=None, sheet=0, errors="raise") -> pd.DataFrame:
+    """Load interactions and complaints: one row a ticket (see ``data/README.md`` for the columns).
+
+    A first response or closure before the ticket was opened is reported as a problem.
+    """
+
+    def checks(df, chk):
+        for col in ("first_response_at", "closed_at"):
+            early = (df[col] < df["opened_at"]).to_numpy()
+            if early.any():
+                chk.add("inconsistent", f"{col} before opened_at", col, early)
+
+    return _load_table(path, INTERACTION_COLUMNS, encoding=encoding, sheet=sheet, errors=errors,
+                       extra_checks=checks)
+
+
+def load_standards(path, *, encoding=None, sheet=0, errors="raise") -> pd.DataFrame:
+    """Load service standards: ``kpi``, optional ``severity``, ``target``, ``unit``, ``direction``
+    (``at_most`` or ``at_least``) and ``description``."""
+
+    def checks(df, chk):
+        bad = ~df["direction"].isin(DIRECTIONS).to_numpy()
+        if bad.any():
+            chk.add("bad_value", f"direction must be one of {', '.join(DIRECTIONS)}", "direction", bad,
+                    df["direction"][bad].tolist())
+        key = df[["kpi"]].assign(severity=df.get("severity", pd.Series(None, index=df.index)).fillna(""))
+        dup = key.duplicated(keep=False).to_numpy()
+        if dup.any():
+            chk.add("duplicate_id", "the same KPI and severity appear twice", "kpi", dup, df["kpi"][dup].tolist())
+
+    return _load_table(path, STANDARD_COLUMNS, encoding=encoding, sheet=sheet, errors=errors,
+                       extra_checks=checks)
+
+
+def load_management(path, instrument: "str | Path | Instrument" = "servqual", *, encoding=None, sheet=0,
+                    errors="raise") -> pd.DataFrame:
+    """Load the management survey: one row a manager with ``manager_id`` and the manager's estimate of what
+    customers expect for every item (``E01`` … on the instrument's scale); ``store`` and ``region`` optional.
+    Used for gap 1 of the gaps model."""
+    inst = load_instrument(instrument)
+    item_specs = tuple(
+        ColumnSpec(name=c, type="rating", required=True, min=inst.scale_min, max=inst.scale_max,
+                   missing_codes=inst.missing_codes)
+        for c in inst.item_columns("E" if "E" in inst.blocks else next(iter(inst.blocks)))
+    )
+    cols = (_spec("manager_id", "id"), _spec("store", "category", required=False),
+            _spec("region", "category", required=False))
+    return _load_table(path, cols, encoding=encoding, sheet=sheet, errors=errors, extra_specs=item_specs)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A data folder
+# ---------------------------------------------------------------------------------------------------------
+TABLES = ("survey", "customers", "interactions", "standards", "management")
+
+
+def find_table(data_dir: str | Path, name: str) -> Path | None:
+    """The file ``<name>.<ext>`` in ``data_dir`` for a supported extension, or None.
+
+    Raises
+    ------
+    SQMDataError
+        If two files of that name exist (``survey.csv`` and ``survey.xlsx``): which one is meant is unclear.
+    """
+    data_dir = Path(data_dir)
+    found = [data_dir / f"{name}{s}" for s in SUPPORTED_SUFFIXES if (data_dir / f"{name}{s}").exists()]
+    if len(found) > 1:
+        raise SQMDataError(str(data_dir), [Problem("ambiguous_file", f"several {name} files: "
+                                                   f"{', '.join(p.name for p in found)}; keep one")])
+    return found[0] if found else None
+
+
+def dataset_instrument(data_dir: str | Path, instrument: "str | Path | Instrument | None" = None) -> Instrument:
+    """The instrument for a data folder: the one given, else ``instrument.yaml`` in the folder, else SERVQUAL."""
+    if instrument not in (None, ""):
+        return load_instrument(instrument)
+    own = Path(data_dir) / "instrument.yaml"
+    return load_instrument(own if own.exists() else "servqual")
+
+
+def input_files(data_dir: str | Path) -> list[Path]:
+    """Every file of a data folder, sorted (for checksums in provenance records)."""
+    return sorted(p for p in Path(data_dir).rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def latest_quarter(data_dir: str | Path) -> str:
+    """The latest quarter found in a data folder's survey (its ``quarter`` column, or ``survey_date``)."""
+    path = find_table(data_dir, "survey")
+    if path is None:
+        raise SQMDataError(str(data_dir), [Problem("missing_file", "no survey file (survey.csv, .xlsx, "
+                                                                   ".parquet or .sav) in the data folder")])
+    survey = load_survey(path, dataset_instrument(data_dir))
+    q = survey["quarter"].dropna()
+    if q.empty:
+        raise SQMDataError(str(path), [Problem("bad_quarter", "no quarter can be read from the survey")])
+    return str(max(q))
