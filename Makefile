@@ -1,0 +1,37 @@
+# Two commands do everything: `make report` and `make test`. Both create .venv when it is missing or when
+# pyproject.toml changed. Options: make report QUARTER=2026Q3 DATA=path/to/folder [FORCE=1]
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.sqm-installed
+QUARTER ?=
+DATA ?=
+FORCE ?=
+PYTEST_ARGS ?=
+
+.PHONY: report test lab synth bench clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	@touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/sqm report $(if $(QUARTER),--quarter $(QUARTER)) $(if $(DATA),--data $(DATA)) $(if $(FORCE),--force)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+synth: $(STAMP)
+	$(BIN)/sqm synth --out data/sample --force
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_io.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,294 @@
+"""Data audit: what was loaded, how complete it is, and which respondents look careless.
+
+Used by ``notebooks/00_data_audit.ipynb``. Every function takes the DataFrame returned by
+:func:`sqmlib.io.load_survey` and returns a tidy DataFrame or a boolean Series aligned with it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .instruments import Instrument
+from .instruments import load as load_instrument
+
+
+def item_columns(survey: pd.DataFrame, instrument: "str | Instrument") -> list[tuple[str, str, str]]:
+    """(block, item, column) for every item column of the instrument present in ``survey``."""
+    inst = load_instrument(instrument)
+    return [(b, i, inst.item_column(b, i)) for b in inst.blocks for i in inst.items
+            if inst.item_column(b, i) in survey.columns]
+
+
+def completeness(survey: pd.DataFrame, instrument: "str | Instrument") -> pd.DataFrame:
+    """Answered share of every item column, with the declared missing codes counted where known.
+
+    Returns
+    -------
+    DataFrame
+        One row per item column: ``block``, ``item``, ``dimension``, ``column``, ``n`` (respondents),
+        ``answered``, ``share_answered`` and, when ``survey`` is the whole file as loaded, one count column
+        per declared missing code (e.g. ``don't know``) and ``blank`` (no answer at all).
+    """
+    inst = load_instrument(instrument)
+    cols = item_columns(survey, inst)
+    n = len(survey)
+    answered = survey[[c for _, _, c in cols]].notna().sum().to_numpy() if cols else np.array([], int)
+    out = pd.DataFrame({
+        "block": [b for b, _, _ in cols],
+        "item": [i for _, i, _ in cols],
+        "dimension": [inst.dimension_of(i) for _, i, _ in cols],
+        "column": [c for _, _, c in cols],
+        "n": n,
+        "answered": answered,
+        "share_answered": answered / n if n else np.nan,
+    })
+    meta = survey.attrs.get("sqm", {})
+    if meta.get("n_rows_file") == n:  # codes were counted on this very table
+        counts = meta.get("missing_codes", {})
+        labels = list(inst.missing_codes.values())
+        for lab in labels:
+            out[lab] = [int(counts.get(c, {}).get(lab, 0)) for c in out["column"]]
+        out["blank"] = out["n"] - out["answered"] - out[labels].sum(axis=1) if labels else out["n"] - out["answered"]
+    return out
+
+
+def responses_by(survey: pd.DataFrame, rows: str = "quarter", columns: str | None = None) -> pd.DataFrame:
+    """Respondents per ``rows`` (and per ``columns`` value when given), with a total row and column."""
+    if rows not in survey.columns:
+        raise KeyError(f"the survey has no column {rows!r}")
+    if columns is None or columns not in survey.columns:
+        t = survey.groupby(rows, dropna=False).size().rename("respondents").to_frame()
+        t.loc["total"] = t["respondents"].sum()
+        return t
+    return pd.crosstab(survey[rows], survey[columns], margins=True, margins_name="total")
+
+
+def flag_straightliners(survey: pd.DataFrame, instrument: "str | Instrument", block: str = "P",
+                        min_answered: int | None = None) -> pd.Series:
+    """Respondents who gave one and the same answer to every item of a block they answered.
+
+    ``min_answered`` (default: three quarters of the block's items) keeps respondents with only a few answers
+    from being flagged.
+    """
+    inst = load_instrument(instrument)
+    cols = [c for c in inst.item_columns(block) if c in survey.columns]
+    x = survey[cols].to_numpy(dtype=float)
+    k = np.sum(~np.isnan(x), axis=1)
+    need = int(np.ceil(0.75 * len(cols))) if min_answered is None else int(min_answered)
+    with np.errstate(all="ignore"):
+        rng = np.nanmax(np.where(k[:, None] > 0, x, 0), axis=1) - np.nanmin(np.where(k[:, None] > 0, x, 0), axis=1)
+    return pd.Series((k >= need) & (rng == 0), index=survey.index, name=f"straightliner_{block}")
+
+
+def too_fast_threshold(survey: pd.DataFrame, min_seconds: float | None = None,
+                       column: str = "duration_sec") -> float | None:
+    """The time below which a response counts as too fast: ``min_seconds`` if given, else one third of
+    the median duration (a common rule of thumb); None when the survey records no duration."""
+    if column not in survey.columns:
+        return None
+    if min_seconds:
+        return float(min_seconds)
+    return float(survey[column].median()) / 3.0
+
+
+def flag_too_fast(survey: pd.DataFrame, min_seconds: float | None = None,
+                  column: str = "duration_sec") -> pd.Series:
+    """Respondents who finished faster than :func:`too_fast_threshold` (all False without durations)."""
+    limit = too_fast_threshold(survey, min_seconds, column)
+    if limit is None:
+        return pd.Series(False, index=survey.index, name="too_fast")
+    return (survey[column] < limit).fillna(False).astype(bool).rename("too_fast")
+
+
+def outcome_summary(survey: pd.DataFrame, instrument: "str | Instrument") -> pd.DataFrame:
+    """Count, answered share, mean, min and max of every outcome column (overall satisfaction, NPS, …)."""
+    inst = load_instrument(instrument)
+    rows = []
+    for name in inst.outcomes:
+        if name not in survey.columns:
+            continue
+        s = survey[name]
+        spec = inst.columns[name]
+        rows.append({"outcome": name, "scale": f"{spec.min:g}–{spec.max:g}", "answered": int(s.notna().sum()),
+                     "share_answered": float(s.notna().mean()), "mean": float(s.mean()),
+                     "min": float(s.min()), "max": float(s.max())})
+    return pd.DataFrame(rows, columns=["outcome", "scale", "answered", "share_answered", "mean", "min", "max"])
+
+
+def problems_table(survey: pd.DataFrame) -> pd.DataFrame:
+    """Problems found on loading (only non-empty when loaded with ``errors="coerce"``)."""
+    probs = survey.attrs.get("sqm", {}).get("problems", [])
+    cols = ["column", "kind", "message", "n_rows", "rows", "values"]
+    return pd.DataFrame([{k: p.get(k) for k in cols} for p in probs], columns=cols)
+
+
+def select_quarter(survey: pd.DataFrame, quarter: str = "") -> tuple[str, pd.DataFrame]:
+    """The quarter to look at ("" = the latest in the survey) and the respondents of that quarter.
+
+    A survey without quarters (e.g. a one-off study) is returned whole, with quarter "".
+    """
+    if "quarter" not in survey.columns or survey["quarter"].isna().all():
+        if quarter:
+            raise KeyError(f"quarter {quarter!r} asked for, but the survey has no quarter or survey_date column")
+        return "", survey
+    q = quarter or str(max(survey["quarter"].dropna()))
+    sub = survey[survey["quarter"] == q]
+    if sub.empty:
+        have = ", ".join(sorted(survey["quarter"].dropna().unique()))
+        raise KeyError(f"no respondents in quarter {q!r} (the survey has {have})")
+    return q, sub
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything the data audit found. ``summary()`` gives the key figures as a DataFrame."""
+
+    source: Mapping[str, Any]
+    instrument: str
+    quarter: str
+    n_file: int
+    n_quarter: int
+    completeness: pd.DataFrame
+    responses: Mapping[str, pd.DataFrame]
+    careless: pd.DataFrame  # per quarter: respondents, straight-liners, too fast
+    flags: pd.DataFrame  # per respondent of the file: straightliner, too_fast
+    too_fast_limit: float | None
+    missing_codes: pd.DataFrame
+    problems: pd.DataFrame
+    outcomes: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        comp = self.completeness
+        sel = self.flags.loc[self._in_quarter()]
+        rows = [
+            ("file", Path(str(self.source.get("source", ""))).name),
+            ("format", self.source.get("format")),
+            ("encoding", self.source.get("encoding") or "n/a"),
+            ("instrument", self.instrument),
+            ("respondents in file", self.n_file),
+            ("quarter audited", self.quarter or "all"),
+            ("respondents in quarter", self.n_quarter),
+            ("item columns", len(comp)),
+            ("answered share (all items, whole file)", float(comp["answered"].sum() / comp["n"].sum())
+             if len(comp) else np.nan),
+            ("lowest item answered share", float(comp["share_answered"].min()) if len(comp) else np.nan),
+            ("straight-liners in quarter", int(sel["straightliner"].sum())),
+            ("too fast in quarter", int(sel["too_fast"].sum())),
+            ("problems on loading", len(self.problems)),
+        ]
+        return pd.DataFrame(rows, columns=["figure", "value"]).set_index("figure")
+
+    def _in_quarter(self) -> np.ndarray:
+        return self.flags["in_quarter"].to_numpy()
+
+    def findings(self) -> list[str]:
+        """Plain-language conclusions."""
+        comp = self.completeness
+        out = []
+        scope = f"in {self.quarter}" if self.quarter else "in the file"
+        out.append(f"{self.n_file:,} responses were loaded from {Path(str(self.source.get('source', ''))).name}; "
+                   f"{self.n_quarter:,} of them are {scope}.")
+        if len(comp):
+            low = comp[comp["share_answered"] < 0.95]
+            share = comp["answered"].sum() / comp["n"].sum()
+            out.append(f"{share:.1%} of all item answers are usable; "
+                       + (f"{len(low)} item column(s) have fewer than 95 % usable answers, lowest "
+                          f"{low.sort_values('share_answered').iloc[0]['column']} at "
+                          f"{low['share_answered'].min():.1%}." if len(low) else
+                          "every item column has at least 95 % usable answers."))
+        sel = self.flags.loc[self._in_quarter()]
+        n = max(len(sel), 1)
+        sl, tf = int(sel["straightliner"].sum()), int(sel["too_fast"].sum())
+        both = int((sel["straightliner"] & sel["too_fast"]).sum())
+        out.append(f"{sl:,} respondents ({sl / n:.1%}) gave the same answer to every perception item and "
+                   f"{tf:,} ({tf / n:.1%}) finished too fast"
+                   + (f" (under {self.too_fast_limit:.0f} s)" if self.too_fast_limit else " (no durations recorded)")
+                   + f"; {both:,} did both. Consider leaving them out of the analyses that follow.")
+        if len(self.problems):
+            out.append(f"{len(self.problems)} kind(s) of invalid values were found and set to missing: "
+                       "see the problems table.")
+        else:
+            out.append("No value was outside its scale or unreadable.")
+        return out
+
+    def metrics(self) -> dict:
+        """Key figures for ``metrics.json``."""
+        s = self.summary()["value"]
+        sel = self.flags.loc[self._in_quarter()]
+        n = max(len(sel), 1)
+        comp = self.completeness
+        return {
+            "respondents_file": int(self.n_file),
+            "respondents_quarter": int(self.n_quarter),
+            "item_columns": int(len(comp)),
+            "answered_share": float(s["answered share (all items, whole file)"]),
+            "lowest_answered_share": float(s["lowest item answered share"]),
+            "straightliners": int(sel["straightliner"].sum()),
+            "straightliner_share": float(sel["straightliner"].sum() / n),
+            "too_fast": int(sel["too_fast"].sum()),
+            "too_fast_share": float(sel["too_fast"].sum() / n),
+            "too_fast_limit_sec": self.too_fast_limit,
+            "problems": int(len(self.problems)),
+            "respondents_per_quarter": {str(k): int(v) for k, v in self.careless["respondents"].items()},
+            "missing_codes": {str(k): int(v) for k, v in self.missing_codes.sum(numeric_only=True).items()},
+        }
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{f}</li>" for f in self.findings())
+        return f"<h4>Data audit</h4><ul>{items}</ul>" + self.summary().to_html()
+
+
+def run_audit(survey: pd.DataFrame, instrument: "str | Instrument", quarter: str = "",
+              min_seconds: float | None = None, straightline_block: str | None = None) -> AuditResult:
+    """Audit a loaded survey: completeness, responses by quarter and segment, careless responding.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        As returned by :func:`sqmlib.io.load_survey` (the whole file, so declared codes can be counted).
+    instrument : str or Instrument
+    quarter : str
+        Quarter to report on ("" = the latest; surveys without quarters are audited whole).
+    min_seconds : float, optional
+        Too-fast limit (default: a third of the median duration).
+    straightline_block : str, optional
+        Block checked for straight-lining (default ``P`` when present, else the first block).
+    """
+    inst = load_instrument(instrument)
+    q, sub = select_quarter(survey, quarter)
+    block = straightline_block or ("P" if "P" in inst.blocks else next(iter(inst.blocks)))
+    flags = pd.DataFrame({
+        "straightliner": flag_straightliners(survey, inst, block),
+        "too_fast": flag_too_fast(survey, min_seconds),
+        "in_quarter": survey.index.isin(sub.index),
+    })
+    group = survey["quarter"] if q else pd.Series("all", index=survey.index, name="quarter")
+    careless = pd.DataFrame({
+        "respondents": group.value_counts().sort_index(),
+        "straightliners": flags["straightliner"].groupby(group).sum(),
+        "too_fast": flags["too_fast"].groupby(group).sum(),
+    }).fillna(0).astype(int)
+    careless["straightliner_share"] = careless["straightliners"] / careless["respondents"]
+    careless["too_fast_share"] = careless["too_fast"] / careless["respondents"]
+    responses = {}
+    if q:
+        responses["quarter"] = responses_by(survey, "quarter")
+        for seg in inst.segments:
+            if seg in survey.columns:
+                responses[seg] = responses_by(survey, seg, "quarter")
+    else:
+        for seg in inst.segments:
+            if seg in survey.columns:
+                responses[seg] = responses_by(survey, seg)
+    comp = completeness(survey, inst)
+    code_labels = [c for c in list(inst.missing_codes.values()) + ["blank"] if c in comp.columns]
+    missing = comp.groupby("block", sort=False)[code_labels].sum() if code_labels else pd.DataFrame()
+    return AuditResult(
+        source=dict(survey.attrs.get("sqm", {})), instrument=inst.name, quarter=q, n_file=len(survey),
+        n_quarter=len(sub), completeness=comp, responses=responses, careless=careless, flags=flags,
+        too_fast_limit=too_fast_threshold(survey, min_seconds), missing_codes=missing,
+        problems=problems_table(survey), outcomes=outcome_summary(sub, inst))

@@ -1,0 +1,60 @@
+"""Command line: ``sqm report`` builds a quarterly report, ``sqm synth`` writes sample data."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import SQMError
+
+
+def _report(args) -> int:
+    from .report import build
+
+    path = build(quarter=args.quarter, data_dir=args.data, out_dir=args.out, force=args.force,
+                 instrument=args.instrument or "", timeout=args.timeout, progress=not args.no_progress)
+    print(f"Report written: {path / 'index.html'}")
+    return 0
+
+
+def _synth(args) -> int:
+    from . import synth
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise SQMError(f"{out} is not empty; use --force to overwrite its sample files")
+    cfg = synth.SynthConfig(seed=args.seed) if args.seed is not None else synth.SynthConfig()
+    data = synth.generate(cfg)
+    data.save(out)
+    print(f"Sample data written to {out} (seed {cfg.seed}): {len(data.survey):,} survey responses, "
+          f"{len(data.customers):,} customers, {len(data.interactions):,} interactions")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sqm", description="Service-quality analytics notebook suite")
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("report", help="build the quarterly report with papermill")
+    r.add_argument("--quarter", help="quarter as YYYYQn (default: the latest in the data)")
+    r.add_argument("--data", help="data folder (default: the bundled data/sample)")
+    r.add_argument("--out", help="reports folder (default: reports/)")
+    r.add_argument("--instrument", help="instrument name or YAML file (default: the data folder's own or servqual)")
+    r.add_argument("--force", action="store_true", help="replace an existing report for the quarter")
+    r.add_argument("--timeout", type=int, default=1200, help="seconds a notebook cell may run (default 1200)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.set_defaults(func=_report)
+    s = sub.add_parser("synth", help="generate sample data with known ground truth")
+    s.add_argument("--out", default="data/sample", help="output folder (default data/sample)")
+    s.add_argument("--seed", type=int, help="random seed (default: the documented one)")
+    s.add_argument("--force", action="store_true", help="overwrite files in a non-empty output folder")
+    s.set_defaults(func=_synth)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SQMError as exc:  # our own errors: a clear message, no traceback
+        print(f"sqm {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

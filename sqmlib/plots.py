@@ -1,0 +1,63 @@
+"""Plots used by the notebooks. Each function returns the matplotlib Figure it drew."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+
+def completeness_bars(table: pd.DataFrame, title: str = "Answered share per item"):
+    """Horizontal bars of ``share_answered`` per item column, one panel per block."""
+    blocks = list(dict.fromkeys(table["block"]))
+    fig, axes = plt.subplots(1, len(blocks), figsize=(3.2 * len(blocks) + 1, 0.22 * table["item"].nunique() + 1.5),
+                             sharey=True, squeeze=False)
+    for ax, b in zip(axes[0], blocks):
+        t = table[table["block"] == b]
+        y = np.arange(len(t))
+        ax.barh(y, t["share_answered"], color="#4C72B0")
+        ax.set_yticks(y, t["item"])
+        ax.set_xlim(min(0.8, float(t["share_answered"].min()) - 0.02), 1.0)
+        ax.axvline(0.95, color="#C44E52", lw=0.8, ls="--")
+        ax.set_title(f"block {b}")
+        ax.invert_yaxis()
+        ax.set_xlabel("share answered")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def count_heatmap(table: pd.DataFrame, title: str = "Respondents"):
+    """Annotated heat map of a count table (rows × columns), totals excluded from the colour scale."""
+    t = table.drop(index="total", columns="total", errors="ignore")
+    fig, ax = plt.subplots(figsize=(1.1 * t.shape[1] + 2.5, 0.45 * t.shape[0] + 1.5))
+    im = ax.imshow(t.to_numpy(dtype=float), cmap="Blues", aspect="auto")
+    ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns])
+    ax.set_yticks(range(t.shape[0]), [str(r) for r in t.index])
+    vmax = np.nanmax(t.to_numpy(dtype=float)) if t.size else 0
+    for (i, j), v in np.ndenumerate(t.to_numpy()):
+        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", color="white" if v > 0.6 * vmax else "black", fontsize=8)
+    ax.set_xlabel(t.columns.name or "")
+    ax.set_ylabel(t.index.name or "")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def duration_histogram(seconds: pd.Series, threshold: float | None, title: str = "Time to complete the survey"):
+    """Histogram of completion times (log scale) with the too-fast threshold marked."""
+    s = seconds.dropna()
+    s = s[s > 0]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    if len(s):
+        bins = np.logspace(np.log10(s.min()), np.log10(s.max()), 40)
+        ax.hist(s, bins=bins, color="#4C72B0")
+        ax.set_xscale("log")
+    if threshold is not None:
+        ax.axvline(threshold, color="#C44E52", ls="--", label=f"too fast: under {threshold:.0f} s")
+        ax.legend()
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("respondents")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,304 @@
+"""The quarterly report: run every report notebook with papermill and link the results.
+
+:func:`build` executes each ``notebooks/NN_*.ipynb`` (kernel ``python3``, with an execution timeout) into a
+temporary folder beside the target, renders each executed notebook to HTML without code cells, writes
+``index.html`` with each notebook's headline figures (read from the ``metrics.json`` it wrote) and
+``provenance.json``, and only then renames the folder to ``<out_dir>/<quarter>``. An existing quarter is
+never replaced unless ``force=True``; a failing notebook raises :class:`SQMReportError` naming the notebook
+and the cell, and leaves nothing behind.
+
+Notebooks call :func:`write_metrics` to record their key figures.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from .errors import SQMReportError
+from .io import input_files, latest_quarter, sha256_file
+from .paths import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, SAMPLE_DIR, resolve
+
+QUARTER_RE = re.compile(r"^\d{4}Q[1-4]$")
+PROVENANCE_PACKAGES = ("sqm", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "matplotlib",
+                       "seaborn", "papermill", "nbconvert", "nbformat", "ipykernel", "pyyaml")
+DEFAULT_TIMEOUT = 1200  # seconds a single cell may run
+
+
+# ---------------------------------------------------------------------------------------------------------
+# metrics.json
+# ---------------------------------------------------------------------------------------------------------
+def _jsonable(x: Any) -> Any:
+    """Plain JSON types: numpy scalars to Python, NaN/inf to None, floats rounded to 12 significant digits
+    so that the file is identical across runs and platforms."""
+    try:
+        import numpy as np
+
+        if isinstance(x, np.generic):
+            x = x.item()
+        elif isinstance(x, np.ndarray):
+            x = x.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return None
+        return float(f"{x:.12g}")
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "isoformat"):
+        return x.isoformat()
+    return x
+
+
+def write_metrics(out_dir: str | Path, *, notebook: str, title: str, quarter: str,
+                  headline: Sequence[Mapping[str, Any]] = (), **metrics: Any) -> Path:
+    """Write a notebook's key figures to ``<out_dir>/metrics.json``.
+
+    Parameters
+    ----------
+    out_dir : path
+        The notebook's output folder (created if needed).
+    notebook, title, quarter : str
+        Which notebook wrote it, its human title, and the quarter analysed ("" for all).
+    headline : sequence of mappings
+        The few figures shown on the report's index page, each ``{"label": …, "value": …, "display": …}``
+        (``display`` is the formatted text, e.g. ``"97.1 %"``).
+    **metrics
+        Any further figures (numbers, strings, lists, dicts), written as plain JSON.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"notebook": notebook, "title": title, "quarter": quarter, "headline": list(headline),
+           "metrics": metrics}
+    path = out / "metrics.json"
+    path.write_text(json.dumps(_jsonable(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def headline(label: str, value: Any, fmt: str = "{:,}") -> dict:
+    """One headline figure: ``headline("Respondents", 2000)`` → ``{"label": …, "value": 2000, "display": "2,000"}``."""
+    display = "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else fmt.format(value)
+    return {"label": label, "value": value, "display": display}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# building a report
+# ---------------------------------------------------------------------------------------------------------
+def report_notebooks(notebook_dir: str | Path = NOTEBOOK_DIR) -> list[Path]:
+    """The report notebooks, in order: ``NN_*.ipynb`` directly in ``notebook_dir`` (not ``training/``)."""
+    return sorted(Path(notebook_dir).glob("[0-9][0-9]_*.ipynb"))
+
+
+def _package_versions() -> dict[str, str | None]:
+    out = {"python": platform.python_version()}
+    for name in PROVENANCE_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _git_state() -> dict[str, Any]:
+    def git(*args):
+        r = subprocess.run(["git", "-C", str(PROJECT_ROOT), *args], capture_output=True, text=True, timeout=20)
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        status = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        commit, status = None, None
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def _render_html(executed: Path, target: Path, title: str) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.exclude_anchor_links = True
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    target.write_text(body, encoding="utf-8")
+
+
+def _index_html(quarter: str, entries: list[dict], provenance: dict) -> str:
+    esc = html.escape
+    rows = []
+    for e in entries:
+        figures = "".join(
+            f"<div class='fig'><span class='v'>{esc(str(h.get('display', h.get('value'))))}</span>"
+            f"<span class='l'>{esc(str(h.get('label', '')))}</span></div>"
+            for h in e["headline"])
+        rows.append(f"<section><h2><a href='{esc(e['html'])}'>{esc(e['title'])}</a></h2>"
+                    f"<div class='figs'>{figures}</div>"
+                    f"<p class='meta'><a href='{esc(e['notebook'])}'>executed notebook</a> · "
+                    f"<a href='{esc(e['metrics'])}'>metrics.json</a> · {e['seconds']:.1f} s</p></section>")
+    data_dir = esc(provenance["parameters"]["data_dir"])
+    commit = provenance["git"].get("commit") or "unknown"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Service-quality report {esc(quarter)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }}
+section {{ border-top: 1px solid #ddd; padding: .6rem 0; }}
+h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
+.figs {{ display: flex; flex-wrap: wrap; gap: .8rem; }}
+.fig {{ background: #f3f6fa; border-radius: 6px; padding: .4rem .8rem; min-width: 8rem; }}
+.fig .v {{ display: block; font-size: 1.3rem; font-weight: 600; }}
+.fig .l {{ font-size: .8rem; color: #555; }}
+.meta {{ font-size: .8rem; color: #666; }}
+</style></head><body>
+<h1>Service-quality report — {esc(quarter)}</h1>
+<p class="meta">Data: {data_dir} · commit {esc(commit[:12])} ·
+<a href="provenance.json">provenance.json</a></p>
+{''.join(rows)}
+</body></html>
+"""
+
+
+def build(quarter: str | None = None, data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
+          force: bool = False, notebooks: Iterable[str | Path] | None = None, instrument: str = "",
+          timeout: int = DEFAULT_TIMEOUT, progress: bool = True, kernel: str = "python3",
+          parameters: Mapping[str, Any] | None = None, log=print) -> Path:
+    """Build the quarterly report.
+
+    Parameters
+    ----------
+    quarter : str, optional
+        ``"YYYYQn"``; default the latest quarter in the data's survey.
+    data_dir : path, optional
+        Folder with ``survey.*``, ``customers.*``, ``interactions.*``, ``standards.*``, ``management.*``
+        (and optionally ``instrument.yaml``); default the bundled ``data/sample``.
+    out_dir : path, optional
+        Where quarter folders go; default ``reports/``.
+    force : bool
+        Replace an existing report for the quarter (only once the new one is complete).
+    notebooks : paths, optional
+        Report notebooks to run; default every ``notebooks/NN_*.ipynb``.
+    instrument : str
+        Instrument name or file passed to every notebook ("" = the data folder's own or SERVQUAL).
+    timeout : int
+        Seconds a single cell may run before the build fails.
+    progress : bool
+        Show a progress bar per notebook.
+    kernel : str
+        Jupyter kernel name.
+    parameters : mapping, optional
+        Extra parameters, passed to the notebooks that declare them.
+
+    Returns
+    -------
+    Path
+        The report folder ``<out_dir>/<quarter>``; its ``index.html`` links every notebook.
+
+    Raises
+    ------
+    SQMReportError
+        The quarter's report exists and ``force`` is False, or a notebook failed (named, with its cell).
+    SQMDataError
+        The data cannot be read.
+    """
+    import papermill as pm
+
+    data_dir = resolve(data_dir, SAMPLE_DIR).resolve()
+    out_root = resolve(out_dir, REPORTS_DIR).resolve()
+    if not data_dir.is_dir():
+        raise SQMReportError(f"data folder not found: {data_dir}")
+    if quarter in (None, ""):
+        quarter = latest_quarter(data_dir)
+    if not QUARTER_RE.match(str(quarter)):
+        raise SQMReportError(f"quarter must look like 2026Q3, got {quarter!r}")
+    final = out_root / quarter
+    if final.exists() and not force:
+        raise SQMReportError(f"a report for {quarter} already exists at {final}; it was left as it is. "
+                             "Use --force (force=True) to replace it, or choose another --out folder.")
+    nbs = [resolve(p) for p in notebooks] if notebooks is not None else report_notebooks()
+    if not nbs:
+        raise SQMReportError("no report notebooks found")
+    out_root.mkdir(parents=True, exist_ok=True)
+    tmp = out_root / f".{quarter}.building-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    entries, timings = [], {}
+    started = time.perf_counter()
+    try:
+        for nb in nbs:
+            stem = nb.stem
+            nb_out = tmp / stem
+            nb_out.mkdir()
+            offered = {"data_dir": str(data_dir), "quarter": quarter, "out_dir": str(nb_out),
+                       "reports_dir": str(out_root), "instrument": instrument, **(parameters or {})}
+            declared = pm.inspect_notebook(str(nb))
+            params = {k: v for k, v in offered.items() if k in declared}
+            log(f"[{len(entries) + 1}/{len(nbs)}] {nb.name}")
+            t0 = time.perf_counter()
+            executed = tmp / f"{stem}.ipynb"
+            try:
+                pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name=kernel,
+                                    progress_bar=progress, execution_timeout=timeout, cwd=str(nb_out),
+                                    log_output=False)
+            except pm.PapermillExecutionError as exc:
+                raise SQMReportError(
+                    f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
+                    f"{exc.ename}: {exc.evalue}\nNo report was written for {quarter}.") from None
+            except Exception as exc:  # kernel died, timeout, …
+                raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: {exc}\n"
+                                     f"No report was written for {quarter}.") from exc
+            seconds = time.perf_counter() - t0
+            timings[nb.name] = round(seconds, 2)
+            metrics_path = nb_out / "metrics.json"
+            if not metrics_path.exists():
+                raise SQMReportError(f"notebook {nb.name} ran but wrote no metrics.json to its out_dir")
+            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+            title = metrics.get("title", stem)
+            _render_html(executed, tmp / f"{stem}.html", title)
+            entries.append({"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
+                            "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
+                            "seconds": seconds})
+        provenance = {
+            "quarter": quarter,
+            "parameters": {"data_dir": str(data_dir), "quarter": quarter, "instrument": instrument,
+                           "timeout": timeout, "kernel": kernel, **dict(parameters or {})},
+            "notebooks": [nb.name for nb in nbs],
+            "seconds_per_notebook": timings,
+            "seconds_total": round(time.perf_counter() - started, 2),
+            "built_at_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "packages": _package_versions(),
+            "platform": {"system": platform.system(), "machine": platform.machine(),
+                         "python_executable": sys.executable},
+            "git": _git_state(),
+            "inputs": {str(p.relative_to(data_dir)): sha256_file(p) for p in input_files(data_dir)},
+        }
+        (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
+        (tmp / "index.html").write_text(_index_html(quarter, entries, provenance), encoding="utf-8")
+        # swap into place only now that everything is written
+        if final.exists():
+            backup = out_root / f".{quarter}.replaced-{os.getpid()}"
+            final.rename(backup)
+            tmp.rename(final)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
