@@ -70,9 +70,9 @@ def detect_encoding(raw: bytes) -> str:
     """Guess the encoding of a CSV file's bytes.
 
     UTF-8 (with or without BOM) first; otherwise CP949 (Korean) or GB18030 (Simplified Chinese, a superset
-    of GBK and GB2312). Most CP949 text also decodes as GB18030 (and the reverse), so the choice rests on the
-    script: Korean text decoded as CP949 is nearly all Hangul, while Chinese text decoded as CP949 comes out
-    as a mix of Hangul and Hanja.
+    of GBK and GB2312). Most CP949 text also decodes as GB18030 (and the reverse: common hanzi and Hangul
+    syllables share byte ranges), so when both decode, charset-normalizer's language models choose between
+    the two; the share of Hangul in the CP949 reading decides only if they give no answer.
 
     Raises
     ------
@@ -98,6 +98,11 @@ def detect_encoding(raw: bytes) -> str:
         raise UnicodeError("the file is not UTF-8, GB18030/GBK or CP949")
     if len(decoded) == 1:
         return next(iter(decoded))
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(raw, cp_isolation=["cp949", "gb18030"]).best()
+    if best is not None and best.encoding in decoded:
+        return best.encoding
     return "cp949" if _hangul_share(decoded["cp949"]) >= 0.9 else "gb18030"
 
 

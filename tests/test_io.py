@@ -1,0 +1,347 @@
+"""Loading and validation: formats, encodings and one bad-input test per error kind."""
+import hashlib
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sqmlib import SQMDataError, io, instruments
+
+from conftest import KIOSK, KIOSK_INSTRUMENT, needs_shared
+
+
+def digest(p):
+    return hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns
+
+
+@pytest.fixture()
+def survey_csv(small_dir, tmp_path):
+    """A copy of the small survey CSV with 12 rows, to corrupt in tests."""
+    df = pd.read_csv(small_dir / "survey.csv", dtype=str, keep_default_na=False).head(12)
+    p = tmp_path / "survey.csv"
+    df.to_csv(p, index=False)
+    return p, df
+
+
+def write(df, p):
+    df.to_csv(p, index=False)
+    return p
+
+
+def load_error(path, **kw):
+    before = digest(path)
+    with pytest.raises(SQMDataError) as e:
+        io.load_survey(path, **kw)
+    assert digest(path) == before, "loading must never modify the input file"
+    assert str(path) in str(e.value)
+    return e.value
+
+
+# ---- the bundled and generated data load -------------------------------------------------------------------
+def test_sample_tables_load(small_dir):
+    s = io.load_survey(small_dir / "survey.csv")
+    assert len(s) == 800 and s["respondent_id"].is_unique
+    assert list(s.columns[:4]) == ["respondent_id", "customer_id", "survey_date", "quarter"]
+    items = s[[f"P{i:02d}" for i in range(1, 23)]]
+    assert items.min().min() >= 1 and items.max().max() <= 7
+    assert s["survey_date"].dtype.kind == "M"
+    codes = s.attrs["sqm"]["missing_codes"]
+    assert sum(v.get("don't know", 0) for v in codes.values()) > 0
+    c = io.load_customers(small_dir / "customers.csv")
+    assert c["churned"].dtype == "boolean" and c["customer_id"].is_unique
+    i = io.load_interactions(small_dir / "interactions.csv")
+    assert (i["closed_at"] >= i["opened_at"]).all()
+    st = io.load_standards(small_dir / "standards.csv")
+    assert set(st["direction"]) == {"at_most"}
+    m = io.load_management(small_dir / "management.csv")
+    assert m.shape[0] == 4 and {"E01", "E22"} <= set(m.columns)
+
+
+def test_declared_codes_become_missing(survey_csv):
+    p, df = survey_csv
+    df.loc[0, "P05"] = "8"
+    df.loc[1, "P05"] = "9"
+    df.loc[2, "P05"] = ""
+    s = io.load_survey(write(df, p))
+    assert s["P05"].iloc[:3].isna().all()
+    assert s.attrs["sqm"]["missing_codes"]["P05"]["don't know"] >= 1
+    assert s.attrs["sqm"]["missing_codes"]["P05"]["not applicable"] >= 1
+
+
+def test_quarter_derived_and_normalised(survey_csv):
+    p, df = survey_csv
+    s = io.load_survey(write(df.drop(columns="quarter"), p))
+    expected = pd.PeriodIndex(pd.to_datetime(df["survey_date"]), freq="Q").astype(str).str.replace("Q", "Q")
+    assert list(s["quarter"]) == list(expected)
+    df2 = df.copy()
+    df2["quarter"] = df2["quarter"].str.replace("Q", "-q")
+    s2 = io.load_survey(write(df2, p))
+    assert list(s2["quarter"]) == list(df["quarter"])
+
+
+# ---- formats and encodings ----------------------------------------------------------------------------------
+def test_formats_excel_parquet_spss_agree(survey_csv, tmp_path):
+    p, df = survey_csv
+    ref = io.load_survey(p)
+    num = df.copy()
+    item_cols = [c for c in df.columns if c[0] in "EPAD" and c[1:].isdigit()] + ["overall_sat", "nps", "ces"]
+    for c in item_cols + ["duration_sec"] + [c for c in df.columns if c.startswith("I_")]:
+        num[c] = pd.to_numeric(num[c])
+    num.to_excel(tmp_path / "s.xlsx", index=False)
+    num.to_parquet(tmp_path / "s.parquet")
+    import pyreadstat
+
+    pyreadstat.write_sav(num, str(tmp_path / "s.sav"))
+    for f in ("s.xlsx", "s.parquet", "s.sav"):
+        got = io.load_survey(tmp_path / f)
+        pd.testing.assert_frame_equal(got[item_cols], ref[item_cols], check_dtype=False)
+        assert list(got["quarter"]) == list(ref["quarter"])
+
+
+def test_qualtrics_export(survey_csv, tmp_path):
+    p, df = survey_csv
+    text = p.read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    q_text = ",".join(f'"Question text for {h}"' for h in header)
+    import_ids = ",".join('"{""ImportId"":""QID%d""}"' % k for k in range(len(header)))
+    q = tmp_path / "qualtrics.csv"
+    q.write_text("\n".join([text[0], q_text, import_ids] + text[1:]) + "\n", encoding="utf-8")
+    s = io.load_survey(q)
+    assert s.attrs["sqm"]["format"] == "qualtrics-csv"
+    pd.testing.assert_frame_equal(s.drop(columns=[]).reset_index(drop=True), io.load_survey(p), check_like=True)
+    # row numbers account for the two extra header rows
+    df.loc[1, "P03"] = "0"
+    lines = p.read_text(encoding="utf-8").splitlines()
+    write(df, p)
+    lines = p.read_text(encoding="utf-8").splitlines()
+    q.write_text("\n".join([lines[0], q_text, import_ids] + lines[1:]) + "\n", encoding="utf-8")
+    err = load_error(q)
+    assert err.problems[0].rows == (5,)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "cp949"])
+def test_encodings_detected(tmp_path, encoding):
+    if encoding in ("gb18030", "gbk"):
+        region = ["华北", "华南", "华东", "西部", "东北"]
+        header = "respondent_id,customer_id,survey_date,region,备注," + ",".join(f"P{i:02d}" for i in range(1, 23))
+    else:
+        region = ["서울", "부산", "대구", "인천", "광주"]
+        header = "respondent_id,customer_id,survey_date,region,비고," + ",".join(f"P{i:02d}" for i in range(1, 23))
+    if encoding.startswith("utf"):
+        region = ["华北", "서울", "North", "Süd", "東京"]
+    rows = [f"R{i},C{i},2026-07-0{i + 1},{region[i]},{region[i]}的意见 {region[i]}," + ",".join(["5"] * 22)
+            for i in range(5)] if encoding in ("gb18030", "gbk") else [
+        f"R{i},C{i},2026-07-0{i + 1},{region[i]},{region[i]} 의견입니다," + ",".join(["5"] * 22) for i in range(5)]
+    p = tmp_path / "s.csv"
+    p.write_bytes(("\n".join([header] + rows) + "\n").encode(encoding))
+    s = io.load_survey(p, "servperf")
+    assert list(s["region"]) == region
+    expected = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gb18030": "gb18030", "gbk": "gb18030", "cp949": "cp949"}
+    assert s.attrs["sqm"]["encoding"] == expected[encoding]
+
+
+def test_wrong_encoding_is_a_clear_error(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_bytes("respondent_id,region\nR1,서울\n".encode("cp949"))
+    before = digest(p)
+    with pytest.raises(SQMDataError, match=r"not valid utf-8 .*line 2"):
+        io.read_table(p, encoding="utf-8")
+    with pytest.raises(SQMDataError, match="unknown encoding"):
+        io.read_table(p, encoding="klingon")
+    assert digest(p) == before
+
+
+# ---- one bad-input test per error kind ----------------------------------------------------------------------
+def test_missing_required_columns(survey_csv):
+    p, df = survey_csv
+    err = load_error(write(df.drop(columns=["P05", "customer_id"]), p))
+    assert err.problems[0].kind == "missing_column"
+    assert "P05" in str(err) and "customer_id" in str(err)
+
+
+def test_partial_optional_block_is_an_error(survey_csv):
+    p, df = survey_csv
+    err = load_error(write(df.drop(columns=["A03"]), p))
+    assert "A03" in str(err)
+    # the whole optional block absent is fine
+    s = io.load_survey(write(df.drop(columns=[c for c in df.columns if c[0] in "AD" and c[1:].isdigit()]), p))
+    assert "A01" not in s.columns
+
+
+def test_non_numeric_answers(survey_csv):
+    p, df = survey_csv
+    df.loc[3, "E07"] = "seven"
+    df.loc[6, "E07"] = "n/a?"
+    err = load_error(write(df, p))
+    (prob,) = err.problems
+    assert (prob.kind, prob.column, prob.rows, prob.values) == ("non_numeric", "E07", (5, 8), ("seven", "n/a?"))
+
+
+def test_out_of_range_not_declared(survey_csv):
+    p, df = survey_csv
+    df.loc[2, "P05"] = "0"
+    df.loc[5, "P05"] = "12"
+    df.loc[7, "P05"] = "8"  # declared code: fine
+    df.loc[8, "nps"] = "11"
+    err = load_error(write(df, p))
+    by_col = {q.column: q for q in err.problems}
+    assert by_col["P05"].kind == "out_of_range" and by_col["P05"].rows == (4, 7)
+    assert by_col["P05"].values == (0, 12)
+    assert by_col["nps"].rows == (10,)
+    assert "declared missing codes are 8, 9" in str(err)
+
+
+def test_fractional_answers(survey_csv):
+    p, df = survey_csv
+    df.loc[0, "P01"] = "3.5"
+    err = load_error(write(df, p))
+    assert err.problems[0].kind == "not_whole" and err.problems[0].rows == (2,)
+
+
+def test_duplicated_ids(survey_csv):
+    p, df = survey_csv
+    df.loc[4, "respondent_id"] = df.loc[1, "respondent_id"]
+    df.loc[9, "respondent_id"] = ""
+    err = load_error(write(df, p))
+    kinds = {q.kind: q for q in err.problems}
+    assert kinds["duplicate_id"].rows == (3, 6)
+    assert kinds["missing_id"].rows == (11,)
+
+
+def test_empty_files(tmp_path):
+    empty = tmp_path / "survey.csv"
+    empty.write_bytes(b"")
+    assert "the file is empty" in str(load_error(empty))
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("respondent_id,customer_id,survey_date," + ",".join(
+        f"{b}{i:02d}" for b in "EP" for i in range(1, 23)) + "\n", encoding="utf-8")
+    assert "no answers" in str(load_error(header_only))
+
+
+def test_unparseable_dates(survey_csv):
+    p, df = survey_csv
+    df.loc[2, "survey_date"] = "31/31/2026"
+    df.loc[3, "survey_date"] = "yesterday"
+    df.loc[4, "survey_date"] = "2026/07/05"  # readable
+    err = load_error(write(df, p))
+    (prob,) = err.problems
+    assert (prob.kind, prob.column, prob.rows) == ("bad_date", "survey_date", (4, 5))
+
+
+def test_importance_must_sum_to_100(survey_csv):
+    p, df = survey_csv
+    answered = df.index[df["I_tangibles"] != ""]
+    r1, r2 = answered[0], answered[1]
+    df.loc[r1, "I_tangibles"] = str(int(df.loc[r1, "I_tangibles"]) + 5)
+    df.loc[r2, "I_empathy"] = ""
+    err = load_error(write(df, p))
+    kinds = {q.kind: q for q in err.problems}
+    assert kinds["importance_sum"].rows == (r1 + 2,)
+    assert kinds["importance_sum"].values[0] == 105
+    assert kinds["importance_incomplete"].rows == (r2 + 2,)
+
+
+def test_every_problem_reported_at_once(survey_csv):
+    p, df = survey_csv
+    df.loc[0, "P01"] = "x"
+    df.loc[1, "E02"] = "99"
+    df.loc[2, "survey_date"] = "never"
+    df.loc[3, "respondent_id"] = df.loc[4, "respondent_id"]
+    err = load_error(write(df, p))
+    assert {q.kind for q in err.problems} == {"non_numeric", "out_of_range", "bad_date", "duplicate_id"}
+    assert len(err.to_frame()) == 4
+    assert isinstance(err, ValueError)
+
+
+def test_coerce_mode_keeps_going(survey_csv):
+    p, df = survey_csv
+    df.loc[0, "P01"] = "x"
+    df.loc[1, "E02"] = "99"
+    with pytest.warns(UserWarning, match="set to missing"):
+        s = io.load_survey(write(df, p), errors="coerce")
+    assert np.isnan(s.loc[0, "P01"]) and np.isnan(s.loc[1, "E02"])
+    assert len(s.attrs["sqm"]["problems"]) == 2
+
+
+def test_unsupported_and_missing_files(tmp_path):
+    (tmp_path / "s.json").write_text("{}")
+    with pytest.raises(SQMDataError, match="unsupported file type"):
+        io.load_survey(tmp_path / "s.json")
+    with pytest.raises(SQMDataError, match="file not found"):
+        io.load_survey(tmp_path / "nope.csv")
+
+
+def test_ambiguous_pattern(tmp_path):
+    inst = tmp_path / "i.yaml"
+    inst.write_text("name: t\nscale: {min: 1, max: 5}\nblocks: {P: {source: 'Q{num}*'}}\nitems: ['1', '2']\n",
+                    encoding="utf-8")
+    p = tmp_path / "s.csv"
+    p.write_text("Q1 speed,Q1 again,Q2 staff\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(SQMDataError, match="2 columns match 'Q1\\*'"):
+        io.load_survey(p, inst)
+
+
+# ---- the other tables ---------------------------------------------------------------------------------------
+def test_customers_errors(small_dir, tmp_path):
+    df = pd.read_csv(small_dir / "customers.csv", dtype=str, keep_default_na=False).head(10)
+    df.loc[0, "churned"] = "maybe"
+    df.loc[1, "monthly_charges"] = "-5"
+    df.loc[2, "customer_id"] = df.loc[3, "customer_id"]
+    df.loc[4, "churned"], df.loc[4, "churn_date"] = "yes", ""
+    df.loc[5, "churned"], df.loc[5, "churn_date"] = "yes", "2000-01-01"
+    p = write(df, tmp_path / "customers.csv")
+    with pytest.raises(SQMDataError) as e:
+        io.load_customers(p)
+    msgs = str(e.value)
+    for part in ("not yes/no", "outside 0–inf", "duplicated ids", "without a churn_date", "before signup_date"):
+        assert part in msgs
+    with pytest.raises(SQMDataError, match="required columns are missing: plan"):
+        io.load_customers(write(df.drop(columns="plan"), tmp_path / "c2.csv"))
+
+
+def test_interactions_and_standards_errors(small_dir, tmp_path):
+    df = pd.read_csv(small_dir / "interactions.csv", dtype=str, keep_default_na=False).head(10)
+    df.loc[2, "closed_at"] = "2000-01-01 00:00"
+    df.loc[3, "first_response_at"] = "soon"
+    with pytest.raises(SQMDataError) as e:
+        io.load_interactions(write(df, tmp_path / "interactions.csv"))
+    assert {q.kind for q in e.value.problems} == {"inconsistent", "bad_date"}
+    st = pd.read_csv(small_dir / "standards.csv", dtype=str, keep_default_na=False)
+    st.loc[0, "direction"] = "below"
+    st.loc[2, "severity"] = "critical"
+    with pytest.raises(SQMDataError) as e:
+        io.load_standards(write(st, tmp_path / "standards.csv"))
+    assert {q.kind for q in e.value.problems} == {"bad_value", "duplicate_id"}
+
+
+def test_find_table(tmp_path):
+    assert io.find_table(tmp_path, "survey") is None
+    (tmp_path / "survey.csv").write_text("a\n1\n")
+    assert io.find_table(tmp_path, "survey").name == "survey.csv"
+    (tmp_path / "survey.xlsx").write_text("")
+    with pytest.raises(SQMDataError, match="several survey files"):
+        io.find_table(tmp_path, "survey")
+
+
+def test_latest_quarter(small_dir):
+    assert io.latest_quarter(small_dir) == "2026Q3"
+
+
+# ---- the real Korean kiosk survey ---------------------------------------------------------------------------
+@needs_shared(KIOSK)
+def test_kiosk_survey_loads():
+    before = digest(KIOSK)
+    s = io.load_survey(KIOSK, KIOSK_INSTRUMENT)
+    assert digest(KIOSK) == before
+    assert len(s) == 211 and s.attrs["sqm"]["encoding"] == "cp949"
+    inst = instruments.load(KIOSK_INSTRUMENT)
+    for b in ("E", "P", "IMP", "SAT"):
+        x = s[inst.item_columns(b)]
+        assert x.shape == (211, 24) and x.min().min() >= 1 and x.max().max() <= 7
+    # spot checks against the raw file (first respondent, first E/P pair; last outcome item)
+    raw = pd.read_csv(KIOSK, encoding="cp949")
+    assert s.loc[0, "E01"] == raw.iloc[0, 3] and s.loc[0, "P01"] == raw.iloc[0, 4]
+    assert s.loc[0, "E09"] == raw.iloc[0, 17]  # item 9 stands before item 8 in the file
+    assert s.loc[0, "recommend"] == raw.iloc[0, 161]
+    assert set(s["sex"].dropna()) == {"남", "여"}
