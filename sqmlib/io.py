@@ -175,9 +175,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             text, used_encoding = _decode(path.read_bytes(), path, encoding)
             if not text.strip():
                 raise SQMDataError(str(path), [Problem("empty", "the file holds only blank space")])
-            sep = "\t" if suffix == ".tsv" else None
-            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
-                             engine="python" if sep is None else "c")
+            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
+                             sep="\t" if suffix == ".tsv" else ",")
             df, extra = _drop_qualtrics_rows(df)
             header_rows += extra
             fmt = "qualtrics-csv" if extra else "csv"
@@ -199,7 +198,9 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     df.columns = [str(c) for c in df.columns]
     if strip:
         for c in df.columns:
-            if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+            if pd.api.types.is_string_dtype(df[c]) and not isinstance(df[c].dtype, pd.CategoricalDtype):
+                df[c] = df[c].str.strip()
+            elif df[c].dtype == object:  # Excel: mixed numbers and text
                 df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
     return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest)
 
@@ -242,11 +243,30 @@ def _plain(v):
     return v
 
 
+def _fast_float(s: pd.Series) -> pd.Series | None:
+    """Text to float in one vectorised cast when every non-blank cell is a number, else None."""
+    try:
+        pa_arr = getattr(s.array, "_pa_array", None)
+        if pa_arr is not None:  # Arrow-backed strings: cast in Arrow, far faster than to_numeric
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            arr = pc.if_else(pc.equal(pa_arr, ""), pa.scalar(None, pa.string()), pa_arr)
+            return pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), index=s.index)
+        return s.replace("", np.nan).astype(float)
+    except (ValueError, TypeError, ArithmeticError, ImportError):
+        return None
+
+
 def _numeric(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
     """Convert to float; non-empty cells that are not numbers are a problem and become NaN."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype(float)
+    fast = _fast_float(s) if pd.api.types.is_string_dtype(s) else None
+    if fast is not None:
+        return fast.rename(s.name)
     blank = _blank(s)
-    num = pd.to_numeric(s.where(~blank), errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s
-    num = num.astype(float)
+    num = pd.to_numeric(s.where(~blank), errors="coerce").astype(float)
     bad = num.isna().to_numpy() & ~blank
     if bad.any():
         chk.add("non_numeric", "answers that are not numbers", col, bad, s[bad].head(6).tolist())

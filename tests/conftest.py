@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -30,5 +29,3 @@ def small_dir(tmp_path_factory, small_data):
 def needs_shared(path: Path):
     return pytest.mark.skipif(not path.exists(), reason=f"{path} is absent (public datasets live in ../shared)")
 
-
-os.environ.setdefault("MPLBACKEND", "Agg")

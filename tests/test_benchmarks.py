@@ -1,0 +1,12 @@
+"""Benchmarks run smoke-sized, so that they keep working; the speed itself is read off by hand."""
+import importlib.util
+
+from conftest import ROOT
+
+
+def test_bench_io_smoke():
+    spec = importlib.util.spec_from_file_location("bench_io", ROOT / "benchmarks" / "bench_io.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run([500], formats=("csv", "parquet"))
+    assert list(table["rows"]) == [500, 500] and (table["seconds"] > 0).all()

@@ -1,0 +1,168 @@
+"""The report runner end to end: real papermill runs of the real notebooks on a real kernel."""
+import hashlib
+import json
+import shutil
+
+import nbformat
+import pandas as pd
+import papermill as pm
+import pytest
+
+from sqmlib import SQMDataError, SQMReportError, cli, report
+from sqmlib.paths import NOTEBOOK_DIR
+
+from conftest import KIOSK, KIOSK_INSTRUMENT, needs_shared
+
+pytestmark = pytest.mark.slow
+
+
+def sha(p):
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built(small_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    before = {p.name: sha(p) for p in small_dir.iterdir()}
+    path = report.build(data_dir=small_dir, out_dir=out, progress=False, log=lambda *a: None)
+    assert {p.name: sha(p) for p in small_dir.iterdir()} == before, "inputs must not change"
+    return path, out, before
+
+
+def test_report_folder_and_index(built):
+    path, out, _ = built
+    assert path == out / "2026Q3"
+    index = (path / "index.html").read_text(encoding="utf-8")
+    for nb in report.report_notebooks():
+        assert f"href='{nb.stem}.html'" in index
+        assert (path / f"{nb.stem}.html").exists() and (path / f"{nb.stem}.ipynb").exists()
+        assert json.loads((path / nb.stem / "metrics.json").read_text())["headline"]
+    assert "Respondents this quarter" in index and "200" in index
+    assert [p.name for p in out.iterdir()] == ["2026Q3"], "no temporary folders left behind"
+
+
+def test_html_has_no_code_and_shows_results(built):
+    html = (built[0] / "00_data_audit.html").read_text(encoding="utf-8")
+    assert "from sqmlib import" not in html and "report.write_metrics" not in html
+    assert "Completeness per item" in html and "<img" in html
+    assert "Straight-liners" in html or "straight-liners" in html.lower()
+
+
+def test_metrics_content(built):
+    m = json.loads((built[0] / "00_data_audit" / "metrics.json").read_text())
+    assert m["quarter"] == "2026Q3" and m["title"] == "Data audit"
+    assert m["metrics"]["respondents_quarter"] == 200 and m["metrics"]["respondents_file"] == 800
+    assert 0.9 < m["metrics"]["answered_share"] < 1
+
+
+def test_provenance(built):
+    path, _, before = built
+    prov = json.loads((path / "provenance.json").read_text())
+    assert prov["inputs"] == before
+    assert prov["parameters"]["quarter"] == "2026Q3"
+    assert set(prov["seconds_per_notebook"]) == {nb.name for nb in report.report_notebooks()}
+    assert prov["packages"]["papermill"] and prov["packages"]["pandas"]
+    assert "commit" in prov["git"]
+
+
+def test_existing_report_is_not_replaced(built, small_dir):
+    path, out, _ = built
+    stamp = (path / "index.html").stat().st_mtime_ns
+    with pytest.raises(SQMReportError, match="already exists"):
+        report.build(data_dir=small_dir, out_dir=out, progress=False, log=lambda *a: None)
+    assert (path / "index.html").stat().st_mtime_ns == stamp
+
+
+def test_force_replaces_and_metrics_are_identical(built, small_dir, tmp_path):
+    path, out, _ = built
+    first = (path / "00_data_audit" / "metrics.json").read_bytes()
+    other = report.build(data_dir=small_dir, out_dir=tmp_path, progress=False, log=lambda *a: None)
+    assert (other / "00_data_audit" / "metrics.json").read_bytes() == first
+    again = report.build(data_dir=small_dir, out_dir=tmp_path, force=True, progress=False, log=lambda *a: None)
+    assert (again / "00_data_audit" / "metrics.json").read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
+
+
+def test_other_quarter(small_dir, tmp_path):
+    path = report.build("2026Q1", data_dir=small_dir, out_dir=tmp_path, progress=False, log=lambda *a: None)
+    m = json.loads((path / "00_data_audit" / "metrics.json").read_text())
+    assert path.name == "2026Q1" and m["quarter"] == "2026Q1"
+    with pytest.raises(SQMReportError, match="must look like 2026Q3"):
+        report.build("2026-3", data_dir=small_dir, out_dir=tmp_path, progress=False)
+
+
+def test_failing_notebook_leaves_nothing(small_dir, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell('data_dir: str = ""  # data', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("raise ValueError('planted failure')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    bad = tmp_path / "99_broken.ipynb"
+    nbformat.write(nb, bad)
+    out = tmp_path / "reports"
+    notebooks = report.report_notebooks() + [bad]
+    with pytest.raises(SQMReportError) as e:
+        report.build(data_dir=small_dir, out_dir=out, notebooks=notebooks, progress=False, log=lambda *a: None)
+    msg = str(e.value)
+    assert "99_broken.ipynb" in msg and "cell" in msg and "planted failure" in msg
+    assert list(out.iterdir()) == []
+
+
+def test_bad_data_fails_with_the_data_error(small_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(small_dir, data)
+    df = pd.read_csv(data / "survey.csv", dtype=str, keep_default_na=False)
+    df.loc[3, "P05"] = "12"
+    df.to_csv(data / "survey.csv", index=False)
+    out = tmp_path / "reports"
+    # finding the default quarter reads the survey, so the data error comes first and plainly
+    with pytest.raises(SQMDataError, match="'P05'.*row 5"):
+        report.build(data_dir=data, out_dir=out, progress=False, log=lambda *a: None)
+    # with the quarter given, the audit notebook meets it and the build names the notebook
+    with pytest.raises(SQMReportError) as e:
+        report.build("2026Q3", data_dir=data, out_dir=out, progress=False, log=lambda *a: None)
+    assert "00_data_audit.ipynb" in str(e.value) and "SQMDataError" in str(e.value)
+    assert "'P05'" in str(e.value) and "row 5" in str(e.value)
+    assert list(out.iterdir()) == []
+
+
+def test_cli_report(small_dir, tmp_path, capsys):
+    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress"]) == 0
+    assert "index.html" in capsys.readouterr().out
+    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_cli_synth(tmp_path, capsys):
+    out = tmp_path / "s"
+    assert cli.main(["synth", "--out", str(out), "--seed", "3"]) == 0
+    assert (out / "survey.csv").exists() and (out / "truth.json").exists()
+    assert cli.main(["synth", "--out", str(out)]) == 1
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_notebooks_follow_the_conventions():
+    for path in report.report_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert "import" in code[0].source
+        assert "parameters" in code[1].metadata.get("tags", []), f"{path.name}: second cell must be parameters"
+        params = pm.inspect_notebook(str(path))
+        assert {"data_dir", "quarter", "out_dir"} <= set(params)
+        for name, p in params.items():
+            assert p["help"], f"{path.name}: parameter {name} needs a comment"
+            assert p["inferred_type_name"] != "None", f"{path.name}: parameter {name} needs a type"
+        assert all(not c.get("outputs") for c in code), f"{path.name} is committed with outputs"
+
+
+@needs_shared(KIOSK)
+def test_kiosk_through_data_audit(tmp_path):
+    out = tmp_path / "audit"
+    pm.execute_notebook(str(NOTEBOOK_DIR / "00_data_audit.ipynb"), str(tmp_path / "kiosk.ipynb"),
+                        parameters={"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT),
+                                    "out_dir": str(out)},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["quarter"] == "" and m["metrics"]["respondents_file"] == 211
+    assert m["metrics"]["item_columns"] == 96 and m["metrics"]["problems"] == 0
