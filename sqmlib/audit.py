@@ -237,6 +237,17 @@ class AuditResult:
             "missing_codes": {str(k): int(v) for k, v in self.missing_codes.sum(numeric_only=True).items()},
         }
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the audit by name, e.g. for :func:`sqmlib.report.write_tables`."""
+        out = {"summary": self.summary(), "completeness": self.completeness.set_index("column"),
+               "careless": self.careless, "outcomes": self.outcomes.set_index("outcome")}
+        out.update({f"responses by {k}": v for k, v in self.responses.items()})
+        if len(self.missing_codes):
+            out["missing codes"] = self.missing_codes
+        if len(self.problems):
+            out["problems"] = self.problems
+        return out
+
     def _repr_html_(self) -> str:
         items = "".join(f"<li>{f}</li>" for f in self.findings())
         return f"<h4>Data audit</h4><ul>{items}</ul>" + self.summary().to_html()

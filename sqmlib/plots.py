@@ -30,10 +30,11 @@ def count_heatmap(table: pd.DataFrame, title: str = "Respondents"):
     """Annotated heat map of a count table (rows × columns), totals excluded from the colour scale."""
     t = table.drop(index="total", columns="total", errors="ignore")
     fig, ax = plt.subplots(figsize=(1.1 * t.shape[1] + 2.5, 0.45 * t.shape[0] + 1.5))
-    im = ax.imshow(t.to_numpy(dtype=float), cmap="Blues", aspect="auto")
+    # counts start at zero, so the colour scale does too (and white text only sits on dark cells)
+    vmax = float(np.nanmax(t.to_numpy(dtype=float))) if t.size else 1.0
+    im = ax.imshow(t.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0, vmax=vmax or 1.0)
     ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns])
     ax.set_yticks(range(t.shape[0]), [str(r) for r in t.index])
-    vmax = np.nanmax(t.to_numpy(dtype=float)) if t.size else 0
     for (i, j), v in np.ndenumerate(t.to_numpy()):
         ax.text(j, i, f"{v:,.0f}", ha="center", va="center", color="white" if v > 0.6 * vmax else "black", fontsize=8)
     ax.set_xlabel(t.columns.name or "")

@@ -90,6 +90,29 @@ def write_metrics(out_dir: str | Path, *, notebook: str, title: str, quarter: st
     return path
 
 
+def write_tables(out_dir: str | Path, tables: Mapping[str, Any], filename: str = "tables.xlsx") -> Path:
+    """Write DataFrames to one Excel workbook, one sheet a table (sheet names cut to Excel's 31 characters).
+
+    Returns the workbook's path.
+    """
+    import pandas as pd
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / filename
+    used: set[str] = set()
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for name, df in tables.items():
+            sheet = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31]
+            k = 2
+            while sheet in used:
+                sheet = f"{sheet[:28]}_{k}"
+                k += 1
+            used.add(sheet)
+            df.to_excel(xl, sheet_name=sheet)
+    return path
+
+
 def headline(label: str, value: Any, fmt: str = "{:,}") -> dict:
     """One headline figure: ``headline("Respondents", 2000)`` → ``{"label": …, "value": 2000, "display": "2,000"}``."""
     display = "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else fmt.format(value)

@@ -55,6 +55,13 @@ def test_metrics_content(built):
     assert 0.9 < m["metrics"]["answered_share"] < 1
 
 
+def test_tables_workbook(built):
+    xl = pd.read_excel(built[0] / "00_data_audit" / "tables.xlsx", sheet_name=None, index_col=0)
+    assert {"summary", "completeness", "careless", "responses by region"} <= set(xl)
+    assert xl["careless"].loc["2026Q3", "respondents"] == 200
+    assert len(xl["completeness"]) == 88
+
+
 def test_provenance(built):
     path, _, before = built
     prov = json.loads((path / "provenance.json").read_text())
