@@ -32,6 +32,7 @@ synth: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_io.py
+	$(BIN)/python benchmarks/bench_reliability.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -31,7 +31,11 @@ THRESHOLDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "htmt": 0.8
 # ---------------------------------------------------------------------------------------------------------
 def _check_items(items: pd.DataFrame, reverse: Sequence[str] = (), scale: tuple[float, float] | None = None,
                  what: str = "items") -> tuple[np.ndarray, list[str]]:
-    """Items as a float matrix (reverse-keyed ones reflected), with clear errors for unusable input."""
+    """Items as a float matrix (reverse-keyed ones reflected), with clear errors for unusable input.
+
+    Items nobody answered are caught here; items without variance are caught by :func:`covariance`, which
+    sees the variances anyway.
+    """
     if not isinstance(items, pd.DataFrame):
         items = pd.DataFrame(items)
     names = [str(c) for c in items.columns]
@@ -39,7 +43,10 @@ def _check_items(items: pd.DataFrame, reverse: Sequence[str] = (), scale: tuple[
     if len(names) < 2:
         problems.append(Problem("too_few_items", f"at least two items are needed, got {len(names)}"))
     try:
-        X = items.to_numpy(dtype=float, na_value=np.nan)
+        if all(dt == np.float64 for dt in items.dtypes):
+            X = items.to_numpy()
+        else:
+            X = items.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
         raise SQMDataError(what, [Problem("non_numeric", "items must be numeric")]) from None
     if reverse:
@@ -52,21 +59,20 @@ def _check_items(items: pd.DataFrame, reverse: Sequence[str] = (), scale: tuple[
             X = X.copy()
             idx = [names.index(r) for r in reverse]
             X[:, idx] = scale[0] + scale[1] - X[:, idx]
-    if X.shape[1]:
-        answered = np.sum(~np.isnan(X), axis=0)
-        empty = [n for n, a in zip(names, answered) if a == 0]
+    if X.shape[1] and X.shape[0]:
+        empty = [n for n, ok in zip(names, np.isnan(X).all(axis=0)) if ok]
         if empty:
             problems.append(Problem("all_missing", f"items with no answers at all: {empty}"))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            sd = np.nanstd(X, axis=0)
-        const = [n for n, s, a in zip(names, sd, answered) if a > 0 and s == 0]
-        if const:
-            problems.append(Problem("constant_item", f"items with the same answer from everyone (no variance): "
-                                                     f"{const}; drop them"))
     if problems:
         raise SQMDataError(what, problems)
     return X, names
+
+
+def _check_variances(C: np.ndarray, names: Sequence[str], what: str = "items") -> None:
+    const = [n for n, v in zip(names, np.diag(C)) if not v > 0]
+    if const:
+        raise SQMDataError(what, [Problem("constant_item", f"items with the same answer from everyone (no "
+                                                           f"variance): {const}; drop them")])
 
 
 def _complete_cov(X: np.ndarray) -> np.ndarray:
@@ -96,22 +102,30 @@ def pairwise_cov(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return C, N
 
 
-def covariance(X: np.ndarray, missing: str = "pairwise") -> tuple[np.ndarray, int, np.ndarray]:
-    """(covariance matrix, n used, rows used mask) under the chosen missing-data rule."""
+def covariance(X: np.ndarray, missing: str = "pairwise") -> tuple[np.ndarray, int, np.ndarray | None]:
+    """(covariance matrix, n used, rows used) under the chosen missing-data rule.
+
+    ``rows`` is None when every row is used (complete data), to spare a copy of a large matrix.
+    """
+    if missing not in ("pairwise", "listwise"):
+        raise ValueError("missing must be 'pairwise' or 'listwise'")
+    nan = np.isnan(X)
+    if not nan.any():
+        if X.shape[0] < 2:
+            raise SQMDataError("items", [Problem("too_few_rows", f"only {X.shape[0]} respondents")])
+        return _complete_cov(X), X.shape[0], None
     if missing == "listwise":
-        rows = ~np.isnan(X).any(axis=1)
+        rows = ~nan.any(axis=1)
         n = int(rows.sum())
         if n < 2:
             raise SQMDataError("items", [Problem("too_few_rows", f"only {n} complete respondents")])
         return _complete_cov(X[rows]), n, rows
-    if missing != "pairwise":
-        raise ValueError("missing must be 'pairwise' or 'listwise'")
     C, N = pairwise_cov(X)
     if np.any(N < 2):
         i, j = np.argwhere(N < 2)[0]
         raise SQMDataError("items", [Problem("too_few_pairs", f"items {i} and {j} are answered together by "
                                                               f"fewer than two respondents")])
-    rows = np.sum(~np.isnan(X), axis=1) >= 2  # rows that contribute to at least one covariance
+    rows = (X.shape[1] - nan.sum(axis=1)) >= 2  # rows that contribute to at least one covariance
     return C, int(rows.sum()), rows
 
 
@@ -273,16 +287,17 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
     """
     X, names = _check_items(items, reverse, scale)
     C, n, rows = covariance(X, missing)
+    _check_variances(C, names)
     if X.shape[1] > n:
         warnings.warn(f"more items ({X.shape[1]}) than respondents ({n}): α is unstable and λ6 unreliable",
                       stacklevel=2)
     st = alpha_stats(C)
-    Xu = X[rows]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        item_stats = pd.DataFrame({"mean": np.nanmean(Xu, axis=0), "sd": np.nanstd(Xu, axis=0, ddof=1),
-                                   "r_drop": st["r_drop"], "alpha_if_deleted": st["alpha_if_deleted"]},
-                                  index=pd.Index(names, name="item"))
+    Xu = X if rows is None else X[rows]
+    # pairwise: each item's mean and sd over all its answers (the covariance diagonal is that variance)
+    means = np.nanmean(X, axis=0) if missing == "pairwise" or rows is None else Xu.mean(axis=0)
+    item_stats = pd.DataFrame({"mean": means, "sd": np.sqrt(np.diag(C)),
+                               "r_drop": st["r_drop"], "alpha_if_deleted": st["alpha_if_deleted"]},
+                              index=pd.Index(names, name="item"))
     if n_boot > 0:
         rng = np.random.default_rng(seed)
         boots = np.empty(n_boot)
@@ -315,6 +330,7 @@ class KMOResult:
 def _items_corr(items) -> tuple[np.ndarray, list[str], int]:
     X, names = _check_items(items)
     C, n, _ = covariance(X, "pairwise")
+    _check_variances(C, names)
     return _cov2cor(C), names, n
 
 
@@ -497,6 +513,7 @@ def omega(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[floa
     """
     X, names = _check_items(items, reverse, scale)
     S, n = _ml_cov(X)
+    _check_variances(S, names)
     p = len(names)
     one = _ml_fit(S, np.ones((p, 1), bool))
     result = dict(omega_total=_omega_from_fit(one), loadings=pd.Series(one.Lambda[:, 0], index=names), n=n)
@@ -659,6 +676,7 @@ def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | N
             raise SQMDataError("data", [Problem("missing_column", f"model items not in the data: {missing}")])
         X, _ = _check_items(data[items], what="data")
         S, n = _ml_cov(X)
+        _check_variances(S, items, what="data")
         R_obs = pd.DataFrame(_cov2cor(S), index=items, columns=items)
     p, factors = len(items), list(model)
     pattern = np.zeros((p, len(factors)), bool)

@@ -10,3 +10,12 @@ def test_bench_io_smoke():
     spec.loader.exec_module(mod)
     table = mod.run([500], formats=("csv", "parquet"))
     assert list(table["rows"]) == [500, 500] and (table["seconds"] > 0).all()
+
+
+def test_bench_reliability_smoke():
+    spec = importlib.util.spec_from_file_location("bench_reliability", ROOT / "benchmarks" / "bench_reliability.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(n=2_000, n_cfa=500, repeat=1)
+    assert {"sqm cronbach_alpha, complete", "sqm cfa, five factors"} <= set(table["task"])
+    assert (table["seconds"] > 0).all()
