@@ -126,6 +126,29 @@ def problems_table(survey: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{k: p.get(k) for k in cols} for p in probs], columns=cols)
 
 
+def select_segment(survey: pd.DataFrame, segment: str = "") -> pd.DataFrame:
+    """Respondents of one segment, written ``"column=value"`` (e.g. ``"region=South"``); "" keeps everyone."""
+    if not segment:
+        return survey
+    if "=" not in segment:
+        raise ValueError(f"a segment is written column=value, got {segment!r}")
+    col, val = (part.strip() for part in segment.split("=", 1))
+    if col not in survey.columns:
+        raise KeyError(f"the survey has no column {col!r}")
+    sub = survey[survey[col].astype(str) == val]
+    if sub.empty:
+        have = ", ".join(map(str, sorted(survey[col].dropna().astype(str).unique())[:10]))
+        raise KeyError(f"no respondents with {col} = {val!r} (values: {have})")
+    return sub
+
+
+def careless(survey: pd.DataFrame, instrument: "str | Instrument", min_seconds: float | None = None) -> pd.Series:
+    """Straight-liners or too-fast respondents (see :func:`flag_straightliners`, :func:`flag_too_fast`)."""
+    inst = load_instrument(instrument)
+    block = "P" if "P" in inst.blocks else next(iter(inst.blocks))
+    return (flag_straightliners(survey, inst, block) | flag_too_fast(survey, min_seconds)).rename("careless")
+
+
 def select_quarter(survey: pd.DataFrame, quarter: str = "") -> tuple[str, pd.DataFrame]:
     """The quarter to look at ("" = the latest in the survey) and the respondents of that quarter.
 

@@ -62,3 +62,49 @@ def duration_histogram(seconds: pd.Series, threshold: float | None, title: str =
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def correlation_heatmap(R: pd.DataFrame, groups: dict | None = None, title: str = "Inter-item correlations"):
+    """Heat map of a correlation matrix with lines between the groups (dimensions) of items."""
+    n = R.shape[0]
+    fig, ax = plt.subplots(figsize=(0.32 * n + 2.5, 0.32 * n + 1.8))
+    im = ax.imshow(R.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(n), R.columns, rotation=90, fontsize=7)
+    ax.set_yticks(range(n), R.index, fontsize=7)
+    if groups:
+        pos = 0
+        for items in list(groups.values())[:-1]:
+            pos += len(items)
+            ax.axhline(pos - 0.5, color="black", lw=0.8)
+            ax.axvline(pos - 0.5, color="black", lw=0.8)
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, shrink=0.7)
+    fig.tight_layout()
+    return fig
+
+
+def scree(parallel: pd.DataFrame, title: str = "Scree plot with parallel analysis"):
+    """Observed eigenvalues against random-data eigenvalues (mean and upper quantile)."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    x = parallel.index.to_numpy()
+    ax.plot(x, parallel["observed"], "o-", label="observed", color="#4C72B0")
+    ax.plot(x, parallel["random_quantile"], "--", label="random data (95th percentile)", color="#C44E52")
+    ax.plot(x, parallel["random_mean"], ":", label="random data (mean)", color="#999999")
+    k = int(parallel["retain"].sum())
+    ax.axvline(k + 0.5, color="#55A868", lw=0.8)
+    ax.text(k + 0.6, ax.get_ylim()[1] * 0.9, f"retain {k}", color="#55A868")
+    ax.set_xlabel("component")
+    ax.set_ylabel("eigenvalue")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def traffic_light(value: float, good: float, ok: float, higher_is_better: bool = True) -> str:
+    """CSS background for a value: green at or past ``good``, amber at or past ``ok``, red otherwise."""
+    if value is None or not np.isfinite(value):
+        return ""
+    v, g, o = (value, good, ok) if higher_is_better else (-value, -good, -ok)
+    colour = "#c6efce" if v >= g else ("#ffeb9c" if v >= o else "#ffc7ce")
+    return f"background-color: {colour}"

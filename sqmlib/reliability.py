@@ -852,8 +852,26 @@ def block_items(survey: pd.DataFrame, instrument, block: str, dimension: str | N
     return survey[cols].set_axis(ids, axis=1)
 
 
+def omega_bootstrap_ci(items: pd.DataFrame, n_boot: int = 200, ci: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the one-factor ω (complete cases resampled)."""
+    X, names = _check_items(items)
+    Xc = X[~np.isnan(X).any(axis=1)]
+    rng = np.random.default_rng(seed)
+    p = Xc.shape[1]
+    vals = np.empty(n_boot)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for b in range(n_boot):
+            Xb = Xc[rng.integers(0, len(Xc), len(Xc))]
+            S = _complete_cov(Xb) * (len(Xb) - 1) / len(Xb)
+            vals[b] = _omega_from_fit(_ml_fit(S, np.ones((p, 1), bool)))
+    g = 1 - ci
+    lo, hi = np.quantile(vals, [g / 2, 1 - g / 2])
+    return float(lo), float(hi)
+
+
 def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str] | None = None,
-                      ci: float = 0.95, missing: str = "pairwise") -> pd.DataFrame:
+                      ci: float = 0.95, missing: str = "pairwise", n_boot: int = 0, seed: int = 0) -> pd.DataFrame:
     """Per dimension and block: α with its Feldt interval, ω, and for the gap score also the reliability of
     the difference computed from its parts (Lord's formula), with flags on the usual thresholds.
 
@@ -868,8 +886,9 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
     Returns
     -------
     DataFrame with columns ``dimension``, ``block``, ``k``, ``n``, ``alpha``, ``alpha_ci_low``,
-    ``alpha_ci_high``, ``omega``, ``difference_reliability`` (gap rows), ``alpha_ok`` and ``omega_ok``
-    (≥ .70), and ``note``.
+    ``alpha_ci_high`` (Feldt, or bootstrap with ``n_boot``), ``omega``, ``omega_ci_low``, ``omega_ci_high``
+    (bootstrap; only with ``n_boot > 0``, else missing and said so in ``note``), ``difference_reliability``
+    (gap rows), ``alpha_ok`` and ``omega_ok`` (≥ .70).
     """
     from .instruments import load as load_instrument
 
@@ -882,17 +901,25 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
         res = {}
         for b in blocks:
             x = block_items(survey, inst, b, d)
-            a = cronbach_alpha(x, missing=missing, ci=ci)
-            try:
-                w = omega(x).omega_total if x.shape[1] >= 3 else np.nan
-            except SQMDataError:
-                w = np.nan
+            a = cronbach_alpha(x, missing=missing, ci=ci, n_boot=n_boot, seed=seed)
+            notes = []
+            w, w_ci = np.nan, (np.nan, np.nan)
+            if x.shape[1] >= 3:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a Heywood case in one dimension is noted, not fatal
+                    w = omega(x).omega_total
+                if n_boot > 0:
+                    w_ci = omega_bootstrap_ci(x, n_boot, ci, seed)
+                else:
+                    notes.append("ω interval: set n_boot")
+            else:
+                notes.append("ω needs at least three items")
             res[b] = (a, w)
             scores[b] = x.mean(axis=1)
             rows.append({"dimension": d, "block": b, "k": a.k, "n": a.n, "alpha": a.alpha,
                          "alpha_ci_low": a.ci[0], "alpha_ci_high": a.ci[1], "omega": w,
-                         "difference_reliability": np.nan, "note": "" if x.shape[1] >= 3 else
-                         "ω needs at least three items"})
+                         "omega_ci_low": w_ci[0], "omega_ci_high": w_ci[1],
+                         "difference_reliability": np.nan, "note": "; ".join(notes)})
         if "gap" in blocks and "E" in res and "P" in res:
             ok = scores["P"].notna() & scores["E"].notna()
             sp, se = scores["P"][ok], scores["E"][ok]
@@ -902,9 +929,87 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
             gap_row["difference_reliability"] = rel
             lowest = min(res["P"][0].alpha, res["E"][0].alpha)
             if rel < lowest - 0.05:
-                gap_row["note"] = (f"the gap score is less reliable ({rel:.2f}) than its parts "
-                                   f"(P {res['P'][0].alpha:.2f}, E {res['E'][0].alpha:.2f})")
+                gap_row["note"] = "; ".join(filter(None, [gap_row["note"], (
+                    f"the gap score is less reliable ({rel:.2f}) than its parts "
+                    f"(P {res['P'][0].alpha:.2f}, E {res['E'][0].alpha:.2f})")]))
     out = pd.DataFrame(rows)
     out["alpha_ok"] = out["alpha"] >= THRESHOLDS["alpha"]
     out["omega_ok"] = out["omega"] >= THRESHOLDS["omega"]
+    return out
+
+
+def item_diagnostics(survey: pd.DataFrame, instrument, block: str = "P", *, missing: str = "pairwise",
+                     lang: str = "en") -> pd.DataFrame:
+    """Per item of every dimension: corrected item–total correlation, α if deleted, and a plain reason when
+    the item hurts its scale (α would rise without it, or r_drop < .30)."""
+    from .instruments import load as load_instrument
+
+    inst = load_instrument(instrument)
+    rows = []
+    for d in inst.dimensions:
+        x = block_items(survey, inst, block, d)
+        a = cronbach_alpha(x, missing=missing)
+        for item, st in a.item_stats.iterrows():
+            reasons = []
+            if st["alpha_if_deleted"] > a.alpha + 1e-12:
+                reasons.append(f"α of {d} would rise from {a.alpha:.3f} to {st['alpha_if_deleted']:.3f} without it")
+            if st["r_drop"] < 0.30:
+                reasons.append(f"it correlates only {st['r_drop']:.2f} with the rest of {d}")
+            rows.append({"dimension": d, "item": item, "text": inst.text(item, lang), "mean": st["mean"],
+                         "sd": st["sd"], "r_drop": st["r_drop"], "alpha_if_deleted": st["alpha_if_deleted"],
+                         "dimension_alpha": a.alpha, "flag": bool(reasons), "reason": "; ".join(reasons)})
+    return pd.DataFrame(rows)
+
+
+def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fit: CFAResult | None = None,
+                block: str = "P") -> list[str]:
+    """Plain-language conclusions from the reliability table, item diagnostics and CFA."""
+    out = []
+    t = table[table["block"] == block]
+    good = t[t["alpha"] >= 0.80]["dimension"].tolist()
+    weak = t[t["alpha"] < THRESHOLDS["alpha"]]["dimension"].tolist()
+    label = {"P": "perception", "E": "expectation", "gap": "gap"}.get(block, block)
+    if len(weak) == 0:
+        out.append(f"Every dimension's {label} scale is reliable enough (α ≥ .70)"
+                   + (f"; {', '.join(good)} reach .80 or more." if good else "."))
+    else:
+        out.append(f"The {label} scales of {', '.join(weak)} fall below α = .70: treat their scores with care.")
+    gaps = table[(table["block"] == "gap") & table["difference_reliability"].notna()].set_index("dimension")
+    if len(gaps):
+        parts = table[table["block"].isin(["P", "E"])].groupby("dimension")["alpha"].min()
+        lower = gaps.index[gaps["difference_reliability"] < parts.reindex(gaps.index) - 0.05].tolist()
+        worst = gaps["difference_reliability"].idxmin()
+        if lower:
+            out.append(f"Gap scores (P − E) are clearly less reliable than their parts for {', '.join(lower)}, "
+                       f"as difference scores of correlated measures are (lowest: {worst} at "
+                       f"{gaps.loc[worst, 'difference_reliability']:.2f}). Report gaps at dimension level and read "
+                       f"item gaps as indications only.")
+        else:
+            out.append(f"Gap scores (P − E) are about as reliable as their parts here (lowest: {worst} at "
+                       f"{gaps.loc[worst, 'difference_reliability']:.2f}), because expectations and perceptions "
+                       f"correlate weakly; with correlated E and P the gap would lose reliability.")
+    if diagnostics is not None and diagnostics["flag"].any():
+        f = diagnostics[diagnostics["flag"]]
+        out.append(f"{len(f)} item(s) weaken their scale: " + "; ".join(
+            f"{r.item} ({r.dimension}): {r.reason}" for r in f.itertuples()) + ".")
+    elif diagnostics is not None:
+        out.append("No item weakens its scale: each correlates well with the rest of its dimension.")
+    if fit is not None:
+        s = fit.summary()
+        met = s["met"].dropna()
+        verdict = "fits well" if met.all() else ("fits acceptably" if met.sum() >= 3 else "does not fit well")
+        out.append(f"The {len(fit.model)}-dimension model {verdict}: CFI {fit.fit['cfi']:.3f}, TLI {fit.fit['tli']:.3f}, "
+                   f"RMSEA {fit.fit['rmsea']:.3f} [{fit.fit['rmsea_ci_low']:.3f}, {fit.fit['rmsea_ci_high']:.3f}], "
+                   f"SRMR {fit.fit['srmr']:.3f}.")
+        low_ave = fit.validity[fit.validity["ave"] < THRESHOLDS["ave"]].index.tolist()
+        if low_ave:
+            out.append(f"Convergent validity is weak for {', '.join(low_ave)} (AVE < .50).")
+        fl_bad = fit.validity[~fit.validity["fornell_larcker_ok"]].index.tolist()
+        h = fit.htmt.where(np.triu(np.ones(fit.htmt.shape, bool), 1))
+        pairs = [(a, b) for a in h.index for b in h.columns if pd.notna(h.loc[a, b]) and h.loc[a, b] >= THRESHOLDS["htmt"]]
+        if fl_bad or pairs:
+            out.append("Discriminant validity is in doubt for " + ", ".join(
+                fl_bad + [f"{a}/{b} (HTMT {h.loc[a, b]:.2f})" for a, b in pairs]) + ".")
+        else:
+            out.append("The dimensions are distinct: every HTMT is below .85 and the Fornell–Larcker criterion holds.")
     return out

@@ -71,3 +71,15 @@ def test_run_audit(small_dir):
     assert r.responses["region"].loc["total", "total"] == 800
     assert any("too fast" in f for f in r.findings())
     assert "<ul>" in r._repr_html_()
+
+
+def test_select_segment_and_careless():
+    df, inst = frame()
+    df["region"] = ["N", "S", "S", "N", "S", "N"]
+    assert len(audit.select_segment(df, "region=S")) == 3
+    assert len(audit.select_segment(df, "")) == 6
+    with pytest.raises(KeyError, match="values: N, S"):
+        audit.select_segment(df, "region=X")
+    with pytest.raises(ValueError, match="column=value"):
+        audit.select_segment(df, "region")
+    assert audit.careless(df, inst).tolist() == [True, False, True, False, False, False]

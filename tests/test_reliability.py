@@ -329,6 +329,30 @@ def test_reliability_table(sample_p):
     assert set(t["block"]) == {"E", "P", "gap"} and len(t) == 15
     assert t.loc[t["block"] == "P", "alpha_ok"].all()
     gap = t[t["block"] == "gap"].set_index("dimension")
-    p = t[t["block"] == "P"].set_index("dimension")
-    assert (gap["difference_reliability"] < p["alpha"]).all()
+    a = t.set_index(["block", "dimension"])["alpha"]
+    q = s[s["quarter"] == "2026Q3"]
+    for d in inst.dimensions:
+        p_score = q[inst.item_columns("P", d)].mean(axis=1)
+        e_score = q[inst.item_columns("E", d)].mean(axis=1)
+        ok = p_score.notna() & e_score.notna()
+        vp, ve = p_score[ok].var(), e_score[ok].var()
+        c = np.cov(p_score[ok], e_score[ok])[0, 1]
+        lord = (vp * a["P", d] + ve * a["E", d] - 2 * c) / (vp + ve - 2 * c)
+        assert gap.loc[d, "difference_reliability"] == pytest.approx(lord, abs=1e-12)
     assert t["omega"].notna().all() and t["alpha_ci_low"].lt(t["alpha"]).all()
+
+
+def test_reliability_table_bootstrap(sample_p):
+    s, inst = sample_p
+    q = s[s["quarter"] == "2026Q1"].head(400)
+    t = rl.reliability_table(q, inst, blocks=("P",), n_boot=50, seed=3)
+    assert (t["omega_ci_low"] < t["omega"]).all() and (t["omega"] < t["omega_ci_high"]).all()
+    assert (t["alpha_ci_low"] < t["alpha"]).all()
+    t0 = rl.reliability_table(q, inst, blocks=("P",))
+    assert t0["omega_ci_low"].isna().all() and t0["note"].str.contains("set n_boot").all()
+
+
+def test_difference_score_reliability_closed_form():
+    # equal variances and reliabilities: (rho - r) / (1 - r)
+    assert rl.difference_score_reliability(0.8, 0.8, 1.0, 1.0, 0.5) == pytest.approx((0.8 - 0.5) / (1 - 0.5))
+    assert rl.difference_score_reliability(0.8, 0.8, 2.0, 2.0, 0.0) == pytest.approx(0.8)

@@ -173,3 +173,24 @@ def test_kiosk_through_data_audit(tmp_path):
     m = json.loads((out / "metrics.json").read_text())
     assert m["quarter"] == "" and m["metrics"]["respondents_file"] == 211
     assert m["metrics"]["item_columns"] == 96 and m["metrics"]["problems"] == 0
+
+
+@needs_shared(KIOSK)
+def test_kiosk_through_survey_reliability(tmp_path):
+    out = tmp_path / "rel"
+    pm.execute_notebook(str(NOTEBOOK_DIR / "01_survey_reliability.ipynb"), str(tmp_path / "kiosk01.ipynb"),
+                        parameters={"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT),
+                                    "out_dir": str(out)},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    m = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert set(m["cr"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
+    # real E and P answers correlate, so some gap scores lose reliability against their parts
+    assert min(m["difference_reliability"].values()) < min(v for k, v in m["alpha"].items() if k.startswith("P:"))
+    assert any("Gap scores" in f for f in m["findings"])
+
+
+def test_reliability_metrics_in_report(built):
+    m = json.loads((built[0] / "01_survey_reliability" / "metrics.json").read_text())
+    assert m["title"] == "Survey reliability and validity"
+    assert m["metrics"]["cfa"]["df"] > 0 and 0 < m["metrics"]["cfa"]["cfi"] <= 1
+    assert set(m["metrics"]["cr"]) == {"tangibles", "reliability", "responsiveness", "assurance", "empathy"}
