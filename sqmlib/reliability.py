@@ -584,8 +584,8 @@ class CFAResult:
         ``chisq``, ``df``, ``p_value``, ``cfi``, ``tli``, ``rmsea``, ``rmsea_ci_low``, ``rmsea_ci_high``,
         ``srmr``, ``baseline_chisq``, ``baseline_df``, ``n``.
     validity : DataFrame
-        Per factor: composite reliability ``cr``, ``ave``, ``sqrt_ave``, the largest correlation with another
-        factor, and whether Fornell–Larcker holds.
+        Per factor: composite reliability ``cr`` (and ``cr_ok``: ≥ .70), ``ave`` (and ``ave_ok``: ≥ .50),
+        ``sqrt_ave``, the largest correlation with another factor, and whether Fornell–Larcker holds.
     fornell_larcker : DataFrame
         √AVE on the diagonal, factor correlations off it.
     htmt : DataFrame
@@ -724,6 +724,8 @@ def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | N
         val.append({"factor": fct, "items": len(idx), "cr": cr, "ave": ave, "sqrt_ave": np.sqrt(ave),
                     "max_factor_corr": max_r, "fornell_larcker_ok": bool(np.sqrt(ave) > max_r) if len(others) else True})
     validity = pd.DataFrame(val).set_index("factor")
+    validity.insert(validity.columns.get_loc("cr") + 1, "cr_ok", validity["cr"] >= THRESHOLDS["cr"])
+    validity.insert(validity.columns.get_loc("ave") + 1, "ave_ok", validity["ave"] >= THRESHOLDS["ave"])
     fl = phi.copy()
     for fct in factors:
         fl.loc[fct, fct] = validity.loc[fct, "sqrt_ave"]

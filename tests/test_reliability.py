@@ -174,8 +174,13 @@ def test_bartlett_closed_form():
 
 
 def test_kmo_on_hs(hs):
-    # psych::KMO(HolzingerSwineford1939[, 7:15]) reports an overall MSA of 0.75
-    assert rl.kmo(hs).overall == pytest.approx(0.75, abs=5e-3)
+    # psych::KMO(HolzingerSwineford1939[, 7:15]) prints an overall MSA of 0.75 and these item MSAs
+    k = rl.kmo(hs)
+    assert k.overall == pytest.approx(0.75, abs=5e-3)
+    printed = {"x1": 0.81, "x2": 0.78, "x3": 0.73, "x4": 0.76, "x5": 0.74, "x6": 0.81, "x7": 0.59, "x8": 0.68,
+               "x9": 0.79}
+    for item, v in printed.items():
+        assert k.per_item[item] == pytest.approx(v, abs=5e-3), item
 
 
 # ---- omega --------------------------------------------------------------------------------------------------
@@ -275,6 +280,7 @@ def test_cfa_recovers_a_known_model_exactly():
     assert r.validity.loc["a", "cr"] == pytest.approx(cr_a, abs=1e-5)
     assert r.validity.loc["b", "ave"] == pytest.approx(np.mean(lam[3:] ** 2), abs=1e-5)
     assert r.fornell_larcker.loc["a", "a"] == pytest.approx(np.sqrt(np.mean(lam[:3] ** 2)), abs=1e-5)
+    assert r.validity["cr_ok"].all() and r.validity.loc["b", "ave_ok"] == (np.mean(lam[3:] ** 2) >= 0.5)
     # HTMT from the model-implied correlations: mean cross / sqrt(mean within a × mean within b)
     R = L @ Phi @ L.T + np.diag(th)
     within_a = np.mean([R[0, 1], R[0, 2], R[1, 2]])
