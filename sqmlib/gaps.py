@@ -1,0 +1,686 @@
+"""SERVQUAL gap analysis: where perceived service falls short of expectations, how sure we are, for whom,
+and what to fix first.
+
+All item, dimension and overall gaps of a survey are computed together from respondent × item arrays (no loop
+over rows): paired t statistics, intervals and effect sizes column by column, and the Wilcoxon signed-rank test
+from counts of the (integer) differences. Functions return tidy DataFrames; :func:`ipa` returns a small result
+object.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import Problem, SQMDataError
+from .instruments import Instrument
+from .instruments import load as load_instrument
+
+QUADRANTS = {(True, False): "concentrate here", (True, True): "keep up the good work",
+             (False, False): "low priority", (False, True): "possible overkill"}
+CROSSHAIRS = ("mean", "median", "midpoint")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# paired statistics, column by column
+# ---------------------------------------------------------------------------------------------------------
+def _wilcoxon_p(d: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p-value (zeros dropped, normal approximation with tie correction, no
+    continuity correction: scipy's ``wilcoxon(d, method="approx")``). Ranks come from counts of the distinct
+    absolute differences, so integer-valued answers cost one pass."""
+    d = d[d != 0]
+    n = d.size
+    if n == 0:
+        return np.nan
+    a = np.abs(d)
+    if np.all(a == np.round(a)) and a.max() < 1e6:
+        counts = np.bincount(a.astype(np.int64))
+        vals = np.flatnonzero(counts)
+        cnt = counts[vals]
+        pos = np.bincount(a[d > 0].astype(np.int64), minlength=counts.size)[vals]
+    else:
+        vals, inv, cnt = np.unique(a, return_inverse=True, return_counts=True)
+        pos = np.bincount(inv[d > 0], minlength=vals.size)
+    upper = np.cumsum(cnt)
+    avg_rank = upper - (cnt - 1) / 2.0
+    r_plus = float((avg_rank * pos).sum())
+    mean = n * (n + 1) / 4.0
+    var = n * (n + 1) * (2 * n + 1) / 24.0 - ((cnt ** 3 - cnt).sum()) / 48.0
+    if var <= 0:
+        return np.nan
+    z = (r_plus - mean) / np.sqrt(var)
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, alpha: float = 0.05,
+                 wilcoxon: bool = True) -> pd.DataFrame:
+    """Paired comparison of P and E for every column: n, means, gap P − E with its (1 − alpha) interval,
+    paired t and p, Wilcoxon p, effect size d_z and the shares of respondents with P > E, P = E, P < E.
+
+    Only respondents with both answers count for a column. Columns with fewer than two such respondents get
+    no interval or test, and say so in ``note``.
+    """
+    P = np.asarray(P, dtype=float)
+    E = np.asarray(E, dtype=float)
+    mask = ~np.isnan(P) & ~np.isnan(E)
+    n = mask.sum(axis=0)
+    D = np.where(mask, P - E, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_d = D.sum(axis=0) / n
+        dev = np.where(mask, D - mean_d, 0.0)
+        sd = np.sqrt((dev ** 2).sum(axis=0) / (n - 1))
+        mean_p = np.where(mask, P, 0.0).sum(axis=0) / n
+        mean_e = np.where(mask, E, 0.0).sum(axis=0) / n
+        se = sd / np.sqrt(n)
+        t = mean_d / se
+        df = n - 1
+        p = 2 * stats.t.sf(np.abs(t), df)
+        half = stats.t.ppf(1 - alpha / 2, df) * se
+        exceed = (mask & (D > 0)).sum(axis=0) / n
+        meet = (mask & (D == 0)).sum(axis=0) / n
+        below = (mask & (D < 0)).sum(axis=0) / n
+    note = np.where(n < 2, "fewer than two paired answers: no interval or test", "")
+    zero_sd = (n >= 2) & (sd == 0)
+    note = np.where(zero_sd, "every respondent has the same gap: no test", note)
+    t = np.where(zero_sd | (n < 2), np.nan, t)
+    p = np.where(zero_sd | (n < 2), np.nan, p)
+    wp = np.array([_wilcoxon_p(D[mask[:, j], j]) if wilcoxon and n[j] >= 2 else np.nan
+                   for j in range(D.shape[1])])
+    return pd.DataFrame({
+        "name": list(names), "n": n, "mean_e": mean_e, "mean_p": mean_p, "gap": mean_d,
+        "ci_low": mean_d - half, "ci_high": mean_d + half, "t": t, "p_value": p, "wilcoxon_p": wp,
+        "dz": mean_d / sd, "share_exceed": exceed, "share_meet": meet, "share_below": below, "note": note,
+    })
+
+
+def adjust_p(p: Sequence[float], method: str = "holm") -> np.ndarray:
+    """Holm or Benjamini–Hochberg adjusted p-values (missing ones stay missing)."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        m = {"holm": "holm", "bh": "fdr_bh", "fdr_bh": "fdr_bh", "none": None}[method.lower()]
+        out[ok] = p[ok] if m is None else multipletests(p[ok], method=m)[1]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# respondent scores
+# ---------------------------------------------------------------------------------------------------------
+def _check_blocks(survey: pd.DataFrame, inst: Instrument, blocks: Sequence[str]) -> None:
+    problems = []
+    for b in blocks:
+        if b not in inst.blocks:
+            problems.append(Problem("missing_block", f"the instrument {inst.name!r} has no block {b}"))
+            continue
+        missing = [c for c in inst.item_columns(b) if c not in survey.columns]
+        if missing:
+            problems.append(Problem("missing_column", f"block {b} lacks columns {missing}"))
+    if problems:
+        raise SQMDataError("survey", problems)
+
+
+def dimension_scores(survey: pd.DataFrame, instrument, block: str, min_share: float = 0.5) -> pd.DataFrame:
+    """Respondent × dimension mean of the answered items of a block; missing when fewer than ``min_share`` of
+    the dimension's items were answered."""
+    inst = load_instrument(instrument)
+    out = {}
+    for d, items in inst.dimensions.items():
+        x = survey[inst.item_columns(block, d)].to_numpy(dtype=float)
+        k = (~np.isnan(x)).sum(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            m = np.nanmean(x, axis=1)
+        out[d] = np.where(k >= np.ceil(min_share * len(items)), m, np.nan)
+    return pd.DataFrame(out, index=survey.index)
+
+
+def respondent_weights(survey: pd.DataFrame, instrument, weights="stated") -> pd.DataFrame:
+    """Dimension weights per respondent, summing to 1.
+
+    ``"stated"``: each respondent's importance points (``I_<dimension>``) divided by their total; respondents
+    who skipped the question get the mean weights of those who answered. A mapping dimension → weight gives
+    the same (normalised) weights to everyone.
+    """
+    inst = load_instrument(instrument)
+    dims = list(inst.dimensions)
+    if isinstance(weights, Mapping):
+        w = np.array([float(weights[d]) for d in dims])
+        return pd.DataFrame(np.tile(w / w.sum(), (len(survey), 1)), index=survey.index, columns=dims)
+    cols = inst.importance_columns()
+    if not cols or any(c not in survey.columns for c in cols):
+        raise SQMDataError("survey", [Problem("missing_column", "weights='stated' needs the importance columns "
+                                                                f"{cols or 'I_<dimension>'}")])
+    pts = survey[cols].to_numpy(dtype=float)
+    total = pts.sum(axis=1, keepdims=True)
+    ok = ~np.isnan(pts).any(axis=1) & (total[:, 0] > 0)
+    if not ok.any():
+        raise SQMDataError("survey", [Problem("no_importance", "no respondent gave importance points")])
+    w = np.where(ok[:, None], pts / np.where(total == 0, 1, total), np.nan)
+    mean_w = np.nanmean(w[ok], axis=0)
+    w[~ok] = mean_w
+    return pd.DataFrame(w, index=survey.index, columns=dims)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the gap table
+# ---------------------------------------------------------------------------------------------------------
+def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, alpha, adjust, wilcoxon, min_share) -> pd.DataFrame:
+    items = list(inst.items)
+    P = seg[inst.item_columns("P")].to_numpy(dtype=float)
+    E = seg[inst.item_columns("E")].to_numpy(dtype=float)
+    it = paired_table(P, E, items, alpha=alpha, wilcoxon=wilcoxon)
+    it.insert(0, "level", "item")
+    it.insert(2, "dimension", [inst.dimension_of(i) for i in items])
+    it.insert(it.columns.get_loc("wilcoxon_p"), "p_adj", adjust_p(it["p_value"], adjust))
+    dp = dimension_scores(seg, inst, "P", min_share)
+    de = dimension_scores(seg, inst, "E", min_share)
+    dims = list(inst.dimensions)
+    dt = paired_table(dp.to_numpy(), de.to_numpy(), dims, alpha=alpha, wilcoxon=wilcoxon)
+    dt.insert(0, "level", "dimension")
+    dt.insert(2, "dimension", dims)
+    dt.insert(dt.columns.get_loc("wilcoxon_p"), "p_adj", adjust_p(dt["p_value"], adjust))
+    # overall: the mean of the dimension scores (each dimension counts once, whatever its number of items)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        op = np.where(dp.notna().all(axis=1), dp.mean(axis=1), np.nan)
+        oe = np.where(de.notna().all(axis=1), de.mean(axis=1), np.nan)
+    parts = [it, dt]
+    ot = paired_table(op[:, None], oe[:, None], ["unweighted"], alpha=alpha, wilcoxon=wilcoxon)
+    ot.insert(0, "level", "overall")
+    ot.insert(2, "dimension", None)
+    ot.insert(ot.columns.get_loc("wilcoxon_p"), "p_adj", ot["p_value"])
+    parts.append(ot)
+    if weights is not None:
+        w = respondent_weights(seg, inst, weights).to_numpy()
+        wp, we = (dp.to_numpy() * w).sum(axis=1), (de.to_numpy() * w).sum(axis=1)
+        wt = paired_table(wp[:, None], we[:, None], ["weighted"], alpha=alpha, wilcoxon=wilcoxon)
+        wt.insert(0, "level", "overall")
+        wt.insert(2, "dimension", None)
+        wt.insert(wt.columns.get_loc("wilcoxon_p"), "p_adj", wt["p_value"])
+        parts.append(wt)
+    return pd.concat(parts, ignore_index=True)
+
+
+def servperf_table(survey: pd.DataFrame, instrument, *, by=None, alpha: float = 0.05,
+                   min_share: float = 0.5) -> pd.DataFrame:
+    """SERVPERF (perceptions only): mean perception per item, dimension and overall with its interval."""
+    inst = load_instrument(instrument)
+    _check_blocks(survey, inst, ["P"])
+    groups = [((), survey)] if not by else list(survey.groupby(list(_as_list(by)), dropna=False, sort=True))
+    frames = []
+    for key, seg in groups:
+        dp = dimension_scores(seg, inst, "P", min_share)
+        cols = {"item": (seg[inst.item_columns("P")].to_numpy(dtype=float), list(inst.items)),
+                "dimension": (dp.to_numpy(), list(inst.dimensions)),
+                "overall": (np.where(dp.notna().all(axis=1), dp.mean(axis=1), np.nan)[:, None], ["unweighted"])}
+        for level, (x, names) in cols.items():
+            n = (~np.isnan(x)).sum(axis=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                m = np.nanmean(x, axis=0)
+                sd = np.nanstd(x, axis=0, ddof=1)
+                half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
+            f = pd.DataFrame({"level": level, "name": names, "n": n, "mean_p": m, "sd": sd,
+                              "ci_low": m - half, "ci_high": m + half,
+                              "note": np.where(n < 2, "fewer than two answers: no interval", "")})
+            for col, v in zip(_as_list(by), key if isinstance(key, tuple) else (key,)):
+                f.insert(0, col, v)
+            frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["mode"] = "servperf"
+    return out
+
+
+def _as_list(by) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] | None = None,
+                  weights: str | Mapping[str, float] | None = None, alpha: float = 0.05, adjust: str = "holm",
+                  wilcoxon: bool = True, min_share: float = 0.5) -> pd.DataFrame:
+    """SERVQUAL gaps (P − E) of every item, dimension and the overall score, per segment.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        As loaded by :func:`sqmlib.io.load_survey`.
+    instrument : str or Instrument
+        Needs E and P blocks; an instrument without E gives the SERVPERF table (:func:`servperf_table`)
+        with a warning saying so.
+    by : str or list of str, optional
+        Segment columns; one set of rows per segment.
+    weights : {None, "stated"} or mapping
+        Adds a weighted overall gap: ``"stated"`` uses each respondent's 100-point importance (mean weights
+        for those who skipped it); a mapping gives fixed dimension weights.
+    alpha : float
+        1 − confidence level of the intervals.
+    adjust : {"holm", "bh", "none"}
+        Multiple-testing adjustment of the paired t p-values, over the items (and separately over the
+        dimensions) of each segment.
+    wilcoxon : bool
+        Also the Wilcoxon signed-rank p-value.
+    min_share : float
+        Share of a dimension's items a respondent must answer (in each block) to get a dimension score.
+
+    Returns
+    -------
+    DataFrame
+        One row per (segment, level, name): ``level`` in item / dimension / overall; columns ``n``,
+        ``mean_e``, ``mean_p``, ``gap``, ``ci_low``, ``ci_high``, ``t``, ``p_value``, ``p_adj``,
+        ``wilcoxon_p``, ``dz``, ``share_exceed``, ``share_meet``, ``share_below`` and ``note`` (why a value
+        is missing). Dimension and overall scores are respondent means of their items.
+    """
+    inst = load_instrument(instrument)
+    if not inst.has_expectations:
+        warnings.warn(f"instrument {inst.name!r} has no expectation block: SERVPERF means are returned instead "
+                      "of gaps", stacklevel=2)
+        return servperf_table(survey, inst, by=by, alpha=alpha, min_share=min_share)
+    _check_blocks(survey, inst, ["E", "P"])
+    by_cols = _as_list(by)
+    missing = [c for c in by_cols if c not in survey.columns]
+    if missing:
+        raise SQMDataError("survey", [Problem("missing_column", f"segment columns not in the survey: {missing}")])
+    if not by_cols:
+        out = _one_segment(survey, inst, weights, alpha, adjust, wilcoxon, min_share)
+    else:
+        frames = []
+        small = []
+        for key, seg in survey.groupby(by_cols, dropna=False, sort=True):
+            key = key if isinstance(key, tuple) else (key,)
+            if len(seg) < 2:
+                small.append("/".join(map(str, key)))
+            f = _one_segment(seg, inst, weights, alpha, adjust, wilcoxon, min_share)
+            for col, v in reversed(list(zip(by_cols, key))):
+                f.insert(0, col, v)
+            frames.append(f)
+        if small:
+            warnings.warn(f"segments with a single respondent have no intervals or tests: {', '.join(small)}",
+                          stacklevel=2)
+        out = pd.concat(frames, ignore_index=True)
+    out.attrs["mode"] = "servqual"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# three-column format
+# ---------------------------------------------------------------------------------------------------------
+def zone_of_tolerance(survey: pd.DataFrame, instrument, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Three-column format (Parasuraman, Zeithaml & Berry 1994): per item the mean adequate (A), desired (D)
+    and perceived (P) level, MSA = P − A and MSS = P − D with intervals, where the mean perception lies
+    (below / within / above the zone of tolerance A–D), and how many respondents are below, within, above
+    their own zone."""
+    inst = load_instrument(instrument)
+    _check_blocks(survey, inst, ["A", "D", "P"])
+    items = list(inst.items)
+    P = survey[inst.item_columns("P")].to_numpy(dtype=float)
+    A = survey[inst.item_columns("A")].to_numpy(dtype=float)
+    D = survey[inst.item_columns("D")].to_numpy(dtype=float)
+    msa = paired_table(P, A, items, alpha=alpha, wilcoxon=False)
+    mss = paired_table(P, D, items, alpha=alpha, wilcoxon=False)
+    ok = ~np.isnan(P) & ~np.isnan(A) & ~np.isnan(D)
+    lo, hi = np.minimum(A, D), np.maximum(A, D)
+    below = (ok & (P < lo)).sum(axis=0)
+    within = (ok & (P >= lo) & (P <= hi)).sum(axis=0)
+    above = (ok & (P > hi)).sum(axis=0)
+    mean_a, mean_d, mean_p = msa["mean_e"].to_numpy(), mss["mean_e"].to_numpy(), msa["mean_p"].to_numpy()
+    position = np.where(mean_p < mean_a, "below", np.where(mean_p > mean_d, "above", "within"))
+    return pd.DataFrame({
+        "item": items, "dimension": [inst.dimension_of(i) for i in items],
+        "mean_adequate": mean_a, "mean_desired": mean_d, "mean_p": mean_p,
+        "msa": msa["gap"], "msa_ci_low": msa["ci_low"], "msa_ci_high": msa["ci_high"],
+        "mss": mss["gap"], "mss_ci_low": mss["ci_low"], "mss_ci_high": mss["ci_high"],
+        "zone_width": mean_d - mean_a, "position": position,
+        "n_below": below, "n_within": within, "n_above": above, "n": ok.sum(axis=0),
+    })
+
+
+# ---------------------------------------------------------------------------------------------------------
+# importance–performance analysis
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IPAResult:
+    """Importance–performance analysis.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Per attribute: ``importance``, ``performance``, ``quadrant`` under the chosen rule, and the quadrant
+        under every other rule (``quadrant_<rule>``).
+    rule : str
+        Crosshair rule used: ``"mean"`` (means of the attributes), ``"median"`` or ``"midpoint"`` (scale
+        midpoint of performance; mean importance, since importance has no natural midpoint).
+    crosshair : dict
+        The crosshair per rule: ``{rule: (importance, performance)}``.
+    importance_kind : str
+        How importance was obtained.
+    changes : DataFrame
+        Attributes whose quadrant differs under another rule.
+    """
+
+    table: pd.DataFrame
+    rule: str
+    crosshair: Mapping[str, tuple[float, float]]
+    importance_kind: str
+    changes: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        return self.table
+
+    def concentrate_here(self) -> list[str]:
+        t = self.table
+        return t[t["quadrant"] == "concentrate here"].sort_values("importance", ascending=False).index.tolist()
+
+    def _repr_html_(self) -> str:
+        imp, perf = self.crosshair[self.rule]
+        return (f"<p><b>IPA</b> ({self.importance_kind}; crosshair: {self.rule}, importance {imp:.3f}, "
+                f"performance {perf:.3f})</p>" + self.table.to_html(float_format=lambda v: f"{v:.3f}"))
+
+
+def ipa(survey: pd.DataFrame, instrument, *, level: str = "item", importance: str = "derived",
+        outcome: str = "overall_sat", performance: str = "P", rule: str = "mean",
+        shapley: pd.Series | None = None) -> IPAResult:
+    """Importance–performance analysis.
+
+    Parameters
+    ----------
+    level : {"item", "dimension"}
+    importance : {"derived", "stated", "shapley"}
+        ``"derived"``: correlation of each attribute's perception with ``outcome``; ``"stated"``: the
+        respondents' importance (the ``I_<dimension>`` points at dimension level, or an ``IMP`` block of
+        item importance ratings at item level); ``"shapley"``: the shares given in ``shapley`` (e.g. from a
+        relative-importance analysis).
+    performance : {"P", "gap"}
+        Mean perception or mean gap P − E.
+    rule : {"mean", "median", "midpoint"}
+        Where the crosshair sits; the quadrants under the other rules are reported too.
+    """
+    inst = load_instrument(instrument)
+    if rule not in CROSSHAIRS:
+        raise ValueError(f"rule must be one of {CROSSHAIRS}")
+    if level == "item":
+        names = list(inst.items)
+        Pm = survey[inst.item_columns("P")].set_axis(names, axis=1)
+        Em = survey[inst.item_columns("E")].set_axis(names, axis=1) if performance == "gap" else None
+    elif level == "dimension":
+        names = list(inst.dimensions)
+        Pm = dimension_scores(survey, inst, "P")
+        Em = dimension_scores(survey, inst, "E") if performance == "gap" else None
+    else:
+        raise ValueError("level must be 'item' or 'dimension'")
+    perf = (Pm - Em).mean() if performance == "gap" else Pm.mean()
+    if importance == "derived":
+        if outcome not in survey.columns:
+            raise SQMDataError("survey", [Problem("missing_column", f"derived importance needs the outcome {outcome!r}")])
+        imp = Pm.corrwith(survey[outcome])
+        kind = f"derived: correlation with {outcome}"
+    elif importance == "stated":
+        if level == "dimension":
+            imp = respondent_weights(survey, inst, "stated").mean() * 100
+            kind = "stated: mean importance points"
+        elif "IMP" in inst.blocks:
+            imp = survey[inst.item_columns("IMP")].set_axis(names, axis=1).mean()
+            kind = "stated: mean importance rating"
+        else:
+            raise SQMDataError("survey", [Problem("no_importance", "stated importance at item level needs an IMP "
+                                                                   "block of item importance ratings; use "
+                                                                   "level='dimension' for the 100-point weights")])
+    elif importance == "shapley":
+        if shapley is None:
+            raise ValueError("importance='shapley' needs the shares in shapley=")
+        imp = pd.Series(shapley).reindex(names)
+        kind = "derived: Shapley share of R²"
+    else:
+        raise ValueError("importance must be 'derived', 'stated' or 'shapley'")
+    if imp.isna().any():
+        raise SQMDataError("survey", [Problem("no_importance", f"no importance for {imp.index[imp.isna()].tolist()}")])
+    mid_perf = 0.0 if performance == "gap" else (inst.scale_min + inst.scale_max) / 2
+    cross = {"mean": (float(imp.mean()), float(perf.mean())),
+             "median": (float(imp.median()), float(perf.median())),
+             "midpoint": (float(imp.mean()), float(mid_perf))}
+    table = pd.DataFrame({"importance": imp, "performance": perf})
+    if level == "item":
+        table.insert(0, "dimension", [inst.dimension_of(i) for i in names])
+        table["text"] = [inst.text(i) for i in names]
+    for r, (ci, cp) in cross.items():
+        table[f"quadrant_{r}"] = [QUADRANTS[(bool(i >= ci), bool(p >= cp))] for i, p in zip(imp, perf)]
+    table["quadrant"] = table[f"quadrant_{rule}"]
+    others = [r for r in CROSSHAIRS if r != rule]
+    rows = [{"name": n, "rule": r, "quadrant": table.loc[n, "quadrant"], "quadrant_other": table.loc[n, f"quadrant_{r}"]}
+            for n in names for r in others if table.loc[n, f"quadrant_{r}"] != table.loc[n, "quadrant"]]
+    changes = pd.DataFrame(rows, columns=["name", "rule", "quadrant", "quadrant_other"])
+    table.index.name = level
+    return IPAResult(table, rule, cross, kind, changes)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# segments and time
+# ---------------------------------------------------------------------------------------------------------
+def _respondent_gaps(survey: pd.DataFrame, inst: Instrument, level: str) -> pd.DataFrame:
+    if level == "dimension":
+        g = dimension_scores(survey, inst, "P") - dimension_scores(survey, inst, "E")
+        g["overall"] = g.mean(axis=1, skipna=False)
+        return g
+    names = list(inst.items)
+    return pd.DataFrame(survey[inst.item_columns("P")].to_numpy(dtype=float)
+                        - survey[inst.item_columns("E")].to_numpy(dtype=float), columns=names, index=survey.index)
+
+
+def welch_anova(groups: Sequence[np.ndarray]) -> tuple[float, float, float, float]:
+    """Welch's heteroscedastic one-way ANOVA: (F, df1, df2, p)."""
+    groups = [np.asarray(g, float) for g in groups]
+    k = len(groups)
+    n = np.array([len(g) for g in groups], float)
+    m = np.array([g.mean() for g in groups])
+    v = np.array([g.var(ddof=1) for g in groups])
+    w = n / v
+    mw = (w * m).sum() / w.sum()
+    a = (w * (m - mw) ** 2).sum() / (k - 1)
+    lam = ((1 - w / w.sum()) ** 2 / (n - 1)).sum()
+    b = 1 + 2 * (k - 2) / (k ** 2 - 1) * lam
+    F = a / b
+    df2 = (k ** 2 - 1) / (3 * lam)
+    return float(F), float(k - 1), float(df2), float(stats.f.sf(F, k - 1, df2))
+
+
+def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str = "dimension",
+                        adjust: str = "holm") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Do gaps differ between segments?
+
+    Returns
+    -------
+    (omnibus, pairwise)
+        ``omnibus``: per dimension (and overall) the mean gap per segment, Welch's ANOVA (F, df, p) and the
+        Kruskal–Wallis test (H, p). ``pairwise``: Welch t-tests between every pair of segments with
+        Holm- (or BH-) adjusted p-values within each dimension. Segments with fewer than two respondents are
+        left out of the tests, with a warning.
+    """
+    inst = load_instrument(instrument)
+    _check_blocks(survey, inst, ["E", "P"])
+    if by not in survey.columns:
+        raise SQMDataError("survey", [Problem("missing_column", f"no segment column {by!r}")])
+    g = _respondent_gaps(survey, inst, level)
+    seg = survey[by]
+    small = [str(s) for s, n in seg.value_counts().items() if n < 2]
+    if small:
+        warnings.warn(f"segments of {by} with fewer than two respondents are left out of the tests: "
+                      f"{', '.join(small)}", stacklevel=2)
+    omni, pairs = [], []
+    for col in g.columns:
+        data = {s: g.loc[seg == s, col].dropna().to_numpy() for s in sorted(seg.dropna().unique(), key=str)}
+        data = {s: v for s, v in data.items() if len(v) >= 2}
+        row = {"name": col, **{f"gap_{s}": v.mean() for s, v in data.items()}}
+        if len(data) >= 2:
+            F, d1, d2, p = welch_anova(list(data.values()))
+            H, pk = stats.kruskal(*data.values())
+            row.update(welch_F=F, df1=d1, df2=d2, welch_p=p, kruskal_H=float(H), kruskal_p=float(pk))
+        omni.append(row)
+        keys = list(data)
+        rows = []
+        for i in range(len(keys)):
+            for j in range(i + 1, len(keys)):
+                a, b = data[keys[i]], data[keys[j]]
+                t, p = stats.ttest_ind(a, b, equal_var=False)
+                rows.append({"name": col, "segment_a": keys[i], "segment_b": keys[j], "diff": a.mean() - b.mean(),
+                             "t": float(t), "p_value": float(p)})
+        if rows:
+            f = pd.DataFrame(rows)
+            f["p_adj"] = adjust_p(f["p_value"], adjust)
+            pairs.append(f)
+    pair_cols = ["name", "segment_a", "segment_b", "diff", "t", "p_value", "p_adj"]
+    return pd.DataFrame(omni), (pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=pair_cols))
+
+
+def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", alpha: float = 0.05) -> pd.DataFrame:
+    """Mean gap per quarter with its interval, and the change from the previous quarter with a Welch interval
+    and test (different respondents each quarter)."""
+    inst = load_instrument(instrument)
+    _check_blocks(survey, inst, ["E", "P"])
+    if "quarter" not in survey.columns:
+        raise SQMDataError("survey", [Problem("missing_column", "a trend needs the quarter column")])
+    g = _respondent_gaps(survey, inst, level)
+    quarters = sorted(survey["quarter"].dropna().unique())
+    rows = []
+    for col in g.columns:
+        prev = None
+        for q in quarters:
+            x = g.loc[survey["quarter"] == q, col].dropna().to_numpy()
+            n = len(x)
+            m = x.mean() if n else np.nan
+            se = x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+            half = stats.t.ppf(1 - alpha / 2, n - 1) * se if n > 1 else np.nan
+            row = {"name": col, "quarter": q, "n": n, "gap": m, "ci_low": m - half, "ci_high": m + half,
+                   "change": np.nan, "change_ci_low": np.nan, "change_ci_high": np.nan, "change_p": np.nan}
+            if prev is not None and n > 1 and len(prev) > 1:
+                d = m - prev.mean()
+                va, vb = x.var(ddof=1) / n, prev.var(ddof=1) / len(prev)
+                se_d = np.sqrt(va + vb)
+                df = (va + vb) ** 2 / (va ** 2 / (n - 1) + vb ** 2 / (len(prev) - 1))
+                h = stats.t.ppf(1 - alpha / 2, df) * se_d
+                row.update(change=d, change_ci_low=d - h, change_ci_high=d + h,
+                           change_p=float(2 * stats.t.sf(abs(d / se_d), df)))
+            rows.append(row)
+            prev = x
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the gaps model beyond gap 5
+# ---------------------------------------------------------------------------------------------------------
+def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Gap 1: what managers think customers expect minus what customers expect, per item (Welch interval).
+    Negative values mean management underestimates expectations."""
+    inst = load_instrument(instrument)
+    rows = []
+    for i in inst.items:
+        col = inst.item_column("E", i)
+        m = management[col].dropna().to_numpy(dtype=float)
+        c = survey[col].dropna().to_numpy(dtype=float)
+        d = m.mean() - c.mean()
+        va, vb = m.var(ddof=1) / len(m), c.var(ddof=1) / len(c)
+        se = np.sqrt(va + vb)
+        df = (va + vb) ** 2 / (va ** 2 / (len(m) - 1) + vb ** 2 / (len(c) - 1))
+        h = stats.t.ppf(1 - alpha / 2, df) * se
+        rows.append({"item": i, "dimension": inst.dimension_of(i), "managers": len(m), "customers": len(c),
+                     "manager_estimate": m.mean(), "customer_expectation": c.mean(), "gap1": d,
+                     "ci_low": d - h, "ci_high": d + h, "p_value": float(2 * stats.t.sf(abs(d / se), df))})
+    return pd.DataFrame(rows)
+
+
+def standard_attainment(interactions: pd.DataFrame, standards: pd.DataFrame, *, by: str | None = "region",
+                        start=None, end=None) -> pd.DataFrame:
+    """Gap 3 (service delivery against the service standards): per standard and unit, how many cases the
+    standard applies to and the share that met it (for ``error_rate``: the rate itself, and whether it is
+    within target).
+
+    Standards understood: ``answer_seconds`` (phone ``wait_seconds``), ``first_response_hours`` and
+    ``closure_hours`` (complaints, per severity when given), ``error_rate`` (share of interactions with
+    ``error``). ``start``/``end`` restrict to tickets opened in [start, end).
+    """
+    t = interactions
+    if start is not None:
+        t = t[t["opened_at"] >= pd.Timestamp(start)]
+    if end is not None:
+        t = t[t["opened_at"] < pd.Timestamp(end)]
+    complaints = t[t["type"] == "complaint"] if "type" in t.columns else t
+    units = [("all", t.index)] if by is None else [(u, t.index[t[by] == u]) for u in sorted(t[by].dropna().unique())]
+    rows = []
+    for s in standards.itertuples():
+        sev = s.severity if isinstance(s.severity, str) and s.severity else None
+        for unit, idx in units:
+            sub, comp = t.loc[idx], complaints.loc[complaints.index.intersection(idx)]
+            if sev is not None:
+                comp = comp[comp["severity"] == sev]
+            if s.kpi == "answer_seconds":
+                v = sub.loc[sub["channel"] == "phone", "wait_seconds"].dropna() if "wait_seconds" in sub else pd.Series(dtype=float)
+            elif s.kpi == "first_response_hours":
+                v = ((comp["first_response_at"] - comp["opened_at"]).dt.total_seconds() / 3600).dropna()
+            elif s.kpi == "closure_hours":
+                v = ((comp["closed_at"] - comp["opened_at"]).dt.total_seconds() / 3600).dropna()
+            elif s.kpi == "error_rate":
+                e = sub["error"].dropna().astype(bool) if "error" in sub else pd.Series(dtype=bool)
+                rate = float(e.mean()) if len(e) else np.nan
+                ok = rate <= s.target if s.direction == "at_most" else rate >= s.target
+                rows.append({"kpi": s.kpi, "severity": sev or "", "unit": unit, "n": len(e), "value": rate,
+                             "target": s.target, "share_meeting": np.nan, "met": bool(ok) if len(e) else None,
+                             "description": getattr(s, "description", "")})
+                continue
+            else:
+                rows.append({"kpi": s.kpi, "severity": sev or "", "unit": unit, "n": 0, "value": np.nan,
+                             "target": s.target, "share_meeting": np.nan, "met": None,
+                             "description": f"not measured: no rule for KPI {s.kpi!r}"})
+                continue
+            meets = (v <= s.target) if s.direction == "at_most" else (v >= s.target)
+            rows.append({"kpi": s.kpi, "severity": sev or "", "unit": unit, "n": int(len(v)),
+                         "value": float(v.median()) if len(v) else np.nan, "target": s.target,
+                         "share_meeting": float(meets.mean()) if len(v) else np.nan, "met": None,
+                         "description": getattr(s, "description", "")})
+    return pd.DataFrame(rows)
+
+
+def gaps_model_summary(gap_table: pd.DataFrame, gap1_table: pd.DataFrame | None = None,
+                       attainment: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One table of the five gaps: what each measures, the figure the data give, or why it is not measured."""
+    overall = gap_table[(gap_table["level"] == "overall") & (gap_table["name"] == "unweighted")]
+    g5 = float(overall["gap"].iloc[0]) if len(overall) else np.nan
+    rows = [
+        {"gap": 1, "between": "management's idea of customers' expectations and those expectations",
+         "measure": "mean over items of manager estimate − customer expectation",
+         "value": float(gap1_table["gap1"].mean()) if gap1_table is not None else np.nan,
+         "status": "measured" if gap1_table is not None else "not measured: no management survey"},
+        {"gap": 2, "between": "service standards and management's idea of expectations",
+         "measure": "—", "value": np.nan,
+         "status": "not measured: needs a review of the written standards against the management survey"},
+        {"gap": 3, "between": "service delivered and the service standards",
+         "measure": "mean share of cases meeting the ticket-level standards",
+         "value": float(attainment["share_meeting"].mean()) if attainment is not None and len(attainment) else np.nan,
+         "status": "measured" if attainment is not None and len(attainment) else "not measured: no interactions or standards"},
+        {"gap": 4, "between": "service delivered and what was promised to customers",
+         "measure": "—", "value": np.nan,
+         "status": "not measured: needs the promises made (advertising, contracts) to compare with delivery"},
+        {"gap": 5, "between": "customers' perceptions and expectations (SERVQUAL)",
+         "measure": "overall P − E", "value": g5, "status": "measured"},
+    ]
+    return pd.DataFrame(rows)
+
+
+def largest_gaps(gap_table: pd.DataFrame, k: int = 3, level: str = "item", lang: str = "en",
+                 instrument=None) -> list[str]:
+    """Plain-language lines for the ``k`` largest shortfalls that are significant after adjustment."""
+    t = gap_table[(gap_table["level"] == level) & (gap_table["gap"] < 0)]
+    t = t[t["p_adj"] < 0.05].sort_values("gap").head(k)
+    inst = load_instrument(instrument) if instrument is not None else None
+    out = []
+    for r in t.itertuples():
+        label = f"{r.name} ({inst.text(r.name, lang)})" if inst is not None and level == "item" else str(r.name)
+        out.append(f"{label}: perceptions fall {abs(r.gap):.2f} points short of expectations "
+                   f"[{r.ci_low:.2f}, {r.ci_high:.2f}]; {r.share_below:.0%} of customers rate it below what they expect.")
+    return out
