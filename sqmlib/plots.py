@@ -108,3 +108,112 @@ def traffic_light(value: float, good: float, ok: float, higher_is_better: bool =
     v, g, o = (value, good, ok) if higher_is_better else (-value, -good, -ok)
     colour = "#c6efce" if v >= g else ("#ffeb9c" if v >= o else "#ffc7ce")
     return f"background-color: {colour}"
+
+
+# ---- gap analysis -------------------------------------------------------------------------------------------
+def dimension_gaps(table: pd.DataFrame, title: str = "Gap (P − E) per dimension, with 95 % intervals"):
+    """Horizontal bars of dimension gaps with their intervals (rows with ``level == "dimension"``)."""
+    t = table[table["level"] == "dimension"].sort_values("gap")
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(t) + 1.5))
+    y = np.arange(len(t))
+    colours = np.where(t["gap"] < 0, "#C44E52", "#55A868")
+    ax.barh(y, t["gap"], color=colours, alpha=0.85)
+    ax.errorbar(t["gap"], y, xerr=[t["gap"] - t["ci_low"], t["ci_high"] - t["gap"]], fmt="none", ecolor="black",
+                capsize=3, lw=1)
+    ax.set_yticks(y, t["name"])
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("perception − expectation (scale points)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def item_gaps(table: pd.DataFrame, labels: dict | None = None, title: str = "Item gaps, largest shortfall first"):
+    """Diverging bars of item gaps sorted by size; significant ones (adjusted p < .05) solid, others pale."""
+    t = table[table["level"] == "item"].sort_values("gap", ascending=False)
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(t) + 1.5))
+    y = np.arange(len(t))
+    sig = t["p_adj"] < 0.05
+    from matplotlib.colors import to_rgba
+
+    colours = [to_rgba("#C44E52" if g < 0 else "#55A868", 0.9 if s else 0.35) for g, s in zip(t["gap"], sig)]
+    ax.barh(y, t["gap"], color=colours)
+    ax.errorbar(t["gap"], y, xerr=[t["gap"] - t["ci_low"], t["ci_high"] - t["gap"]], fmt="none", ecolor="#333333",
+                lw=0.8)
+    names = [f"{n} {labels.get(n, '')}"[:48] if labels else str(n) for n in t["name"]]
+    ax.set_yticks(y, names, fontsize=8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("perception − expectation; pale bars: not significant after adjustment")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def zone_chart(zone: pd.DataFrame, title: str = "Zone of tolerance per item"):
+    """Per item the band from adequate to desired service, with the mean perception marked."""
+    t = zone.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(max(7, 0.38 * len(t) + 2), 4))
+    x = np.arange(len(t))
+    ax.bar(x, t["mean_desired"] - t["mean_adequate"], bottom=t["mean_adequate"], color="#DDDDDD",
+           edgecolor="#999999", label="zone of tolerance (adequate–desired)")
+    colour = t["position"].map({"below": "#C44E52", "within": "#4C72B0", "above": "#55A868"})
+    ax.scatter(x, t["mean_p"], color=colour, zorder=3, label="mean perception")
+    ax.set_xticks(x, t["item"], fontsize=8)
+    ax.set_ylabel("scale points")
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def ipa_plot(result, title: str | None = None, label_col: str | None = None):
+    """Importance–performance quadrant chart with labelled attributes and the crosshair of the chosen rule."""
+    t = result.table
+    imp, perf = result.crosshair[result.rule]
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    colours = {"concentrate here": "#C44E52", "keep up the good work": "#55A868", "low priority": "#999999",
+               "possible overkill": "#DD8452"}
+    for q, c in colours.items():
+        s = t[t["quadrant"] == q]
+        ax.scatter(s["performance"], s["importance"], color=c, label=q, s=40)
+    for name, r in t.iterrows():
+        ax.annotate(str(name) if label_col is None else str(r[label_col]), (r["performance"], r["importance"]),
+                    fontsize=8, xytext=(3, 3), textcoords="offset points")
+    ax.axvline(perf, color="black", lw=0.8, ls="--")
+    ax.axhline(imp, color="black", lw=0.8, ls="--")
+    ax.set_xlabel("performance")
+    ax.set_ylabel(f"importance ({result.importance_kind})")
+    ax.set_title(title or f"Importance–performance (crosshair: {result.rule})")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def segment_heatmap(table: pd.DataFrame, segment: str, title: str | None = None):
+    """Heat map of dimension gaps (rows) by segment (columns); red is a larger shortfall."""
+    t = table[table["level"] == "dimension"].pivot(index="name", columns=segment, values="gap")
+    fig, ax = plt.subplots(figsize=(1.2 * t.shape[1] + 3, 0.5 * t.shape[0] + 1.5))
+    lim = float(np.nanmax(np.abs(t.to_numpy()))) or 1.0
+    im = ax.imshow(t.to_numpy(), cmap="RdYlGn", vmin=-lim, vmax=lim, aspect="auto")
+    ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns])
+    ax.set_yticks(range(t.shape[0]), t.index)
+    for (i, j), v in np.ndenumerate(t.to_numpy()):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8)
+    ax.set_title(title or f"Dimension gaps by {segment}")
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def gap_trend_plot(trend: pd.DataFrame, title: str = "Gap per quarter, with 95 % intervals"):
+    """Lines of the mean gap per quarter for each dimension (and overall)."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, t in trend.groupby("name", sort=False):
+        ax.errorbar(t["quarter"], t["gap"], yerr=[t["gap"] - t["ci_low"], t["ci_high"] - t["gap"]], marker="o",
+                    capsize=3, label=name, lw=2.5 if name == "overall" else 1.2)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel("perception − expectation")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    return fig
