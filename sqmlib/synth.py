@@ -12,8 +12,11 @@ behind their survey answers, their complaints and their churn.
 Survey (SERVQUAL, 22 items, E and P, 1–7). For item ``j`` of dimension ``d`` the continuous response is
 ``y = mu_j + lam_d * eta_d + e`` with ``var(y) = SIGMA**2`` (so the standardised loading is ``lam_d / SIGMA``,
 ``LOADINGS`` below) and the answer is ``y`` rounded to the nearest point and clipped to 1–7. For perceptions
-``eta_d = sqrt(RHO) * u + sqrt(1 - RHO) * z_d`` (factor correlations ``RHO``); expectations have their own
-independent factors with the same correlation. The true mean of every answer follows from the normal
+``eta_d = sqrt(RHO) * u* + sqrt(1 - RHO) * z_d`` (factor correlations ``RHO``), where ``u*`` is ``u``
+standardised among the customers active in that quarter and region (customers who perceive low quality churn
+more, so the survivors' mean ``u`` drifts upwards; standardising keeps the true survey means exact while each
+respondent's answers still follow their own ``u``). Expectations have their own independent factors with the
+same correlation. The true mean of every answer follows from the normal
 distribution in closed form (see :func:`expected_answer`), so the *true gap* of each item, dimension and
 segment is known exactly on the answer scale; ``truth_item_means.csv`` lists it per quarter, region and block.
 
@@ -330,7 +333,15 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         sdate = (lo + (rng.random(k) * ((hi - lo) / np.timedelta64(1, "D"))).astype("timedelta64[D]"))
         sdate = sdate.astype("datetime64[D]")
         reg = region[pick]
-        eta_p = np.sqrt(RHO) * u[pick][:, None] + np.sqrt(1 - RHO) * rng.standard_normal((k, 5))
+        # the general factor is the customer's quality perception standardised among the customers active in
+        # this quarter and region: low-quality customers churn more, and without this the survivors' higher
+        # mean would shift every survey mean away from the closed-form truth
+        u_std = np.empty(k)
+        for r in REGIONS:
+            pool = eligible[region[eligible] == r]
+            sel = reg == r
+            u_std[sel] = (u[pick][sel] - u[pool].mean()) / u[pool].std()
+        eta_p = np.sqrt(RHO) * u_std[:, None] + np.sqrt(1 - RHO) * rng.standard_normal((k, 5))
         eta_e = np.sqrt(RHO) * rng.standard_normal(k)[:, None] + np.sqrt(1 - RHO) * rng.standard_normal((k, 5))
         mu_p = np.stack([lat.loc[q].xs("P", level="block").loc[list(zip(reg, [i] * k))].to_numpy()
                          for i in items], axis=1)
