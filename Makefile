@@ -33,6 +33,7 @@ synth: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_reliability.py
+	$(BIN)/python benchmarks/bench_gaps.py
 
 clean-venv:
 	rm -rf $(VENV)

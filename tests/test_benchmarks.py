@@ -19,3 +19,11 @@ def test_bench_reliability_smoke():
     table = mod.run(n=2_000, n_cfa=500, repeat=1)
     assert {"sqm cronbach_alpha, complete", "sqm cfa, five factors"} <= set(table["task"])
     assert (table["seconds"] > 0).all()
+
+
+def test_bench_gaps_smoke():
+    spec = importlib.util.spec_from_file_location("bench_gaps", ROOT / "benchmarks" / "bench_gaps.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(n=2_000, repeat=1)
+    assert len(table) == 2 and (table["seconds"] > 0).all()
