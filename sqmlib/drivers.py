@@ -1,0 +1,568 @@
+"""Key driver analysis: which parts of service move overall satisfaction, NPS and churn most.
+
+Relative importance follows the definitions of R's relaimpo (metrics in R² units, ``rela = FALSE``):
+
+- ``lmg``: the Shapley decomposition of R² (the increase in R² when a driver enters, averaged over all
+  orderings); sums to R².
+- ``first``: squared zero-order correlation with the outcome.
+- ``last``: the drop in R² when the driver is removed from the full model.
+- ``betasq``: squared standardised coefficient.
+- ``pratt``: standardised coefficient times the zero-order correlation; sums to R².
+- ``relative_weights``: Johnson's relative weights (relaimpo's ``genizi``); sums to R².
+
+Everything comes from the correlation matrix. Exact LMG needs R² for all 2^p subsets of drivers: they are
+computed without refitting by eliminating one driver at a time (Schur complements of the correlation
+matrix), breadth first over the tree of include/exclude decisions and vectorised over all nodes of a level,
+about 6·2^p operations in all. Dominance analysis reads the same all-subsets table.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from math import comb
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import Problem, SQMDataError
+
+METHODS = ("lmg", "first", "last", "betasq", "pratt", "relative_weights")
+MAX_EXACT_DRIVERS = 30
+
+
+# ---------------------------------------------------------------------------------------------------------
+# correlation input
+# ---------------------------------------------------------------------------------------------------------
+def _prepare(data: pd.DataFrame, outcome: str, drivers: Sequence[str], weights=None,
+             what: str = "data") -> tuple[np.ndarray, np.ndarray, int]:
+    """Complete cases of outcome and drivers as a float matrix (outcome last) and their case weights."""
+    drivers = list(drivers)
+    problems = []
+    missing = [c for c in [outcome, *drivers] if c not in data.columns]
+    if missing:
+        raise SQMDataError(what, [Problem("missing_column", f"columns not in the data: {missing}")])
+    if outcome in drivers:
+        problems.append(Problem("bad_argument", f"the outcome {outcome!r} is also listed as a driver"))
+    if len(drivers) < 1:
+        problems.append(Problem("too_few_items", "at least one driver is needed"))
+    if len(drivers) > MAX_EXACT_DRIVERS:
+        problems.append(Problem("too_many_drivers", f"{len(drivers)} drivers: exact all-subsets analysis is "
+                                                    f"limited to {MAX_EXACT_DRIVERS}; group them"))
+    if problems:
+        raise SQMDataError(what, problems)
+    X = data[[*drivers, outcome]].to_numpy(dtype=float)
+    w = np.ones(len(X)) if weights is None else (
+        data[weights].to_numpy(dtype=float) if isinstance(weights, str) else np.asarray(weights, dtype=float))
+    ok = ~np.isnan(X).any(axis=1) & ~np.isnan(w)
+    dropped = int((~ok).sum())
+    if dropped:
+        warnings.warn(f"{dropped} of {len(X)} rows have a missing outcome, driver or weight and are left out "
+                      "(complete cases, as relaimpo)", stacklevel=3)
+    X, w = X[ok], w[ok]
+    n = len(X)
+    if n <= len(drivers) + 1:
+        raise SQMDataError(what, [Problem("too_few_rows", f"{n} complete rows for {len(drivers)} drivers: "
+                                                          "at least drivers + 2 are needed")])
+    if np.any(w < 0):
+        raise SQMDataError(what, [Problem("bad_weights", "case weights must not be negative")])
+    sd = np.sqrt(np.cov(X, rowvar=False, aweights=w).diagonal()) if n > 1 else np.zeros(X.shape[1])
+    const = [c for c, s in zip([*drivers, outcome], sd) if not s > 0]
+    if const:
+        raise SQMDataError(what, [Problem("constant_item", f"columns without variance: {const}")])
+    return X, w, n
+
+
+def weighted_corr(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Pearson correlation matrix of the columns of X with case weights."""
+    C = np.cov(X, rowvar=False, aweights=w)
+    d = np.sqrt(np.diag(C))
+    R = C / np.outer(d, d)
+    np.fill_diagonal(R, 1.0)
+    return R
+
+
+def _check_collinear(Rxx: np.ndarray, names: Sequence[str]) -> None:
+    ev, V = np.linalg.eigh(Rxx)
+    if ev[0] < 1e-10:
+        involved = [names[i] for i in np.flatnonzero(np.abs(V[:, 0]) > 0.1)]
+        raise SQMDataError("drivers", [Problem("collinear", "drivers are perfectly collinear (one is a linear "
+                                                            f"combination of others): {involved}; drop one")])
+    if ev[-1] / ev[0] > 1e8:
+        warnings.warn(f"the drivers are nearly collinear (condition number of their correlation matrix "
+                      f"{ev[-1] / ev[0]:.3g}); importance shares among them are unstable", stacklevel=3)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# all-subsets R²
+# ---------------------------------------------------------------------------------------------------------
+def _levels(M: np.ndarray, n_levels: int) -> np.ndarray:
+    """Decide the first ``n_levels`` variables of every node: exclude (drop) or include (eliminate by the
+    Schur complement). Node index bit t records the decision for variable t."""
+    for _ in range(n_levels):
+        rest = M[:, 1:, 1:]
+        pivot = M[:, 0, 0][:, None, None]
+        col = M[:, 1:, 0]
+        inc = rest - col[:, :, None] * col[:, None, :] / pivot
+        M = np.concatenate([rest, inc], axis=0)
+    return M
+
+
+def all_subsets_r2(R: np.ndarray, chunk_levels: int = 20) -> np.ndarray:
+    """R² of the outcome (last row/column of the correlation matrix R) on every subset of the drivers.
+
+    Returns an array of length 2^p; entry ``s`` is the R² of the drivers whose bits are set in ``s``
+    (bit j = driver j). Memory stays below about ``2^chunk_levels`` small matrices whatever p.
+    """
+    p = R.shape[0] - 1
+    out = np.empty(2 ** p)
+    top = max(0, p - chunk_levels)
+    M = _levels(R[None, :, :].astype(float), top)  # 2^top nodes
+    for s in range(M.shape[0]):
+        leaf = _levels(M[s:s + 1], p - top)  # 2^(p - top) nodes, each the residual variance of y
+        out[s + (2 ** top) * np.arange(2 ** (p - top))] = 1.0 - leaf[:, 0, 0]
+    return out
+
+
+def _popcount(p: int) -> np.ndarray:
+    idx = np.arange(2 ** p, dtype=np.int64)
+    pc = np.zeros(2 ** p, dtype=np.int8)
+    for j in range(p):
+        pc += ((idx >> j) & 1).astype(np.int8)
+    return pc
+
+
+def lmg_from_r2(r2: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shapley values (LMG) and the conditional-dominance table (p × sizes 0..p−1) from all-subsets R².
+
+    For driver j the array is viewed with bit j as its own axis, so R²(S ∪ j) − R²(S) for every S without j
+    is one subtraction; increments are summed per subset size and weighted by k!(p−k−1)!/p!.
+    """
+    pc = _popcount(p)
+    k_weights = np.array([1.0 / (p * comb(p - 1, k)) for k in range(p)])
+    lmg = np.empty(p)
+    cond = np.empty((p, p))
+    for j in range(p):
+        inc = r2.reshape(2 ** (p - j - 1), 2, 2 ** j)
+        diff = (inc[:, 1, :] - inc[:, 0, :]).ravel()
+        size = pc.reshape(2 ** (p - j - 1), 2, 2 ** j)[:, 0, :].ravel()
+        sums = np.bincount(size, weights=diff, minlength=p)[:p]
+        cond[j] = sums / np.array([comb(p - 1, k) for k in range(p)])
+        lmg[j] = (sums * k_weights).sum()
+    return lmg, cond
+
+
+# ---------------------------------------------------------------------------------------------------------
+# relative importance
+# ---------------------------------------------------------------------------------------------------------
+def _metrics_from_corr(R: np.ndarray, methods: Sequence[str], names: Sequence[str]) -> tuple[pd.DataFrame, float, np.ndarray | None]:
+    p = R.shape[0] - 1
+    Rxx, rxy = R[:p, :p], R[:p, p]
+    _check_collinear(Rxx, names)
+    beta = np.linalg.solve(Rxx, rxy)
+    r2 = float(rxy @ beta)
+    out = {}
+    subsets = None
+    if "lmg" in methods:
+        subsets = all_subsets_r2(R)
+        out["lmg"] = lmg_from_r2(subsets, p)[0]
+    if "first" in methods:
+        out["first"] = rxy ** 2
+    if "last" in methods:
+        out["last"] = beta ** 2 / np.diag(np.linalg.inv(Rxx))
+    if "betasq" in methods:
+        out["betasq"] = beta ** 2
+    if "pratt" in methods:
+        out["pratt"] = beta * rxy
+    if "relative_weights" in methods:
+        ev, V = np.linalg.eigh(Rxx)
+        half = (V * np.sqrt(ev)) @ V.T  # R^{1/2}: correlations of the drivers with their orthogonal twins
+        bz = np.linalg.solve(half, rxy)
+        out["relative_weights"] = (half ** 2) @ (bz ** 2)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; choose from {METHODS}")
+    return pd.DataFrame(out, index=pd.Index(list(names), name="driver"))[list(methods)], r2, subsets
+
+
+def _group_r2(R: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """R² for every subset of groups of drivers (by direct solves; groups are few)."""
+    G = len(groups)
+    p = R.shape[0] - 1
+    out = np.zeros(2 ** G)
+    for s in range(1, 2 ** G):
+        idx = [i for g in range(G) if s >> g & 1 for i in groups[g]]
+        Rs = R[np.ix_(idx, idx)]
+        r = R[idx, p]
+        out[s] = float(r @ np.linalg.solve(Rs, r))
+    return out
+
+
+def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
+                        methods: Sequence[str] = METHODS, groups: Mapping[str, Sequence[str]] | None = None,
+                        weights: str | np.ndarray | None = None, n_boot: int = 0, seed: int = 0,
+                        ci: float = 0.95) -> pd.DataFrame:
+    """Relative importance of drivers for a linear model, as R's relaimpo computes it.
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome : str
+    drivers : sequence of str
+        Up to 30 drivers (exact LMG over all 2^p subsets).
+    methods : sequence of str
+        Any of ``"lmg"``, ``"first"``, ``"last"``, ``"betasq"``, ``"pratt"``, ``"relative_weights"``.
+    groups : mapping name -> drivers, optional
+        One share per group (e.g. SERVQUAL dimensions): the LMG of the groups treated as single players;
+        only ``"lmg"`` is given then.
+    weights : column name or array, optional
+        Case weights.
+    n_boot : int
+        Bootstrap resamples: adds ``<method>_ci_low``/``_ci_high`` columns, and for LMG the rank with
+        ``rank_ci_low``/``rank_ci_high`` (1 = most important).
+    seed : int
+    ci : float
+
+    Returns
+    -------
+    DataFrame indexed by driver (or group), one column per method in R² units. ``attrs`` holds ``r2``,
+    ``n`` and ``methods``; :func:`shares` turns a column into percentages of R².
+    """
+    X, w, n = _prepare(data, outcome, drivers, weights)
+    drivers = list(drivers)
+
+    def compute(Xs, ws):
+        R = weighted_corr(Xs, ws)
+        if groups:
+            idx = [[drivers.index(d) for d in g] for g in groups.values()]
+            flat = [i for g in idx for i in g]
+            if sorted(flat) != list(range(len(drivers))):
+                raise SQMDataError("groups", [Problem("bad_groups", "every driver must be in exactly one group")])
+            r2s = _group_r2(R, idx)
+            lmg, _ = lmg_from_r2(r2s, len(idx))
+            return pd.DataFrame({"lmg": lmg}, index=pd.Index(list(groups), name="group")), float(r2s[-1])
+        frame, r2, _ = _metrics_from_corr(R, methods, drivers)
+        return frame, r2
+
+    result, r2 = compute(X, w)
+    if n_boot > 0:
+        rng = np.random.default_rng(seed)
+        boots = []
+        for _ in range(n_boot):
+            i = rng.integers(0, n, n)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                boots.append(compute(X[i], w[i])[0])
+        arr = np.stack([b.to_numpy() for b in boots])  # boot × driver × method
+        g = 1 - ci
+        for k, m in enumerate(result.columns):
+            result[f"{m}_ci_low"] = np.quantile(arr[:, :, k], g / 2, axis=0)
+            result[f"{m}_ci_high"] = np.quantile(arr[:, :, k], 1 - g / 2, axis=0)
+        if "lmg" in result.columns:
+            k = list(boots[0].columns).index("lmg")
+            ranks = np.argsort(np.argsort(-arr[:, :, k], axis=1), axis=1) + 1
+            result["rank"] = (-result["lmg"]).rank(method="min").astype(int)
+            result["rank_ci_low"] = np.quantile(ranks, g / 2, axis=0)
+            result["rank_ci_high"] = np.quantile(ranks, 1 - g / 2, axis=0)
+    result.attrs.update(r2=r2, n=n, outcome=outcome, methods=list(result.columns))
+    return result
+
+
+def shares(importance: pd.DataFrame, method: str = "lmg") -> pd.Series:
+    """A metric as percentages of its total (for LMG, pratt and relative weights: of R²)."""
+    s = importance[method]
+    return 100 * s / s.sum()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# dominance analysis
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DominanceResult:
+    """Dominance analysis (Budescu 1993; Azen & Budescu 2003) from all-subsets R².
+
+    Attributes
+    ----------
+    general : Series
+        General dominance (= LMG) per driver.
+    conditional : DataFrame
+        Driver × subset size: mean increase in R² when the driver joins a subset of that size.
+    complete : DataFrame
+        Row driver vs column driver: ``"complete"``, ``"conditional"``, ``"general"`` (the strongest kind of
+        dominance the row has over the column) or ``""``.
+    r2 : float
+    """
+
+    general: pd.Series
+    conditional: pd.DataFrame
+    complete: pd.DataFrame
+    r2: float
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame({"general": self.general, "share": 100 * self.general / self.general.sum()})
+
+    def _repr_html_(self) -> str:
+        return ("<p><b>Dominance analysis</b></p>" + self.summary().to_html(float_format=lambda v: f"{v:.4f}")
+                + self.complete.to_html())
+
+
+def dominance_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, weights=None) -> DominanceResult:
+    """Complete, conditional and general dominance of every pair of drivers (linear model, R²)."""
+    X, w, n = _prepare(data, outcome, drivers, weights)
+    R = weighted_corr(X, w)
+    p = len(drivers)
+    _check_collinear(R[:p, :p], drivers)
+    r2 = all_subsets_r2(R)
+    general, cond = lmg_from_r2(r2, p)
+    labels = np.empty((p, p), dtype=object)
+    labels[:] = ""
+    for i in range(p):
+        for j in range(i + 1, p):
+            # subsets of the others: axes for bits i (lo) and j (hi)
+            v = r2.reshape(2 ** (p - j - 1), 2, 2 ** (j - i - 1), 2, 2 ** i)
+            with_i = v[:, 0, :, 1, :]
+            with_j = v[:, 1, :, 0, :]
+            tol = 1e-12
+            for a, b, x, y in ((i, j, with_i, with_j), (j, i, with_j, with_i)):
+                if np.all(x > y + tol):
+                    labels[a, b] = "complete"
+                elif np.all(cond[a] > cond[b] + tol):
+                    labels[a, b] = "conditional"
+                elif general[a] > general[b] + tol:
+                    labels[a, b] = "general"
+    names = list(drivers)
+    return DominanceResult(pd.Series(general, index=names, name="general"),
+                           pd.DataFrame(cond, index=names, columns=[f"k={k}" for k in range(p)]),
+                           pd.DataFrame(labels, index=names, columns=names), float(r2[-1]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# driver models
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DriverModelResult:
+    """A fitted driver model.
+
+    Attributes
+    ----------
+    kind : {"ols", "ordinal", "logit"}
+    coefficients : DataFrame
+        Per driver: ``coef``, ``se`` (HC3 for OLS), ``stat``, ``p_value``, ``std_coef`` (standardised: for
+        logit and ordinal models the coefficient times the driver's sd), ``r`` (zero-order correlation with
+        the outcome), ``suppressor`` (sign of the standardised coefficient differs from r), ``vif``.
+    fit : Series
+        ``n``, ``r2`` (OLS) or ``pseudo_r2`` (McFadden), ``condition_number`` of the standardised drivers.
+    dominance : Series or None
+        General dominance on the model's R² or pseudo-R² (Shapley over all subsets of drivers).
+    """
+
+    kind: str
+    coefficients: pd.DataFrame
+    fit: pd.Series
+    dominance: pd.Series | None
+    model: object
+
+    def summary(self) -> pd.DataFrame:
+        return self.coefficients
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>Driver model ({self.kind})</b>: " + ", ".join(f"{k} {v:.3f}" for k, v in self.fit.items())
+                + "</p>" + self.coefficients.to_html(float_format=lambda v: f"{v:.3f}"))
+
+
+def vif(X: np.ndarray) -> np.ndarray:
+    """Variance inflation factors: the diagonal of the inverse correlation matrix."""
+    return np.diag(np.linalg.inv(np.corrcoef(X, rowvar=False)))
+
+
+def _pseudo_r2_subsets(y: np.ndarray, X: np.ndarray, kind: str) -> np.ndarray:
+    import statsmodels.api as sm
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    p = X.shape[1]
+    out = np.zeros(2 ** p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "logit":
+            ll0 = sm.Logit(y, np.ones((len(y), 1))).fit(disp=0).llf
+        else:
+            ll0 = None
+        for s in range(1, 2 ** p):
+            cols = [j for j in range(p) if s >> j & 1]
+            if kind == "logit":
+                res = sm.Logit(y, sm.add_constant(X[:, cols])).fit(disp=0, maxiter=200)
+                out[s] = 1 - res.llf / ll0
+            else:
+                res = OrderedModel(y, X[:, cols], distr="logit").fit(method="bfgs", disp=0, maxiter=500)
+                if ll0 is None:
+                    counts = np.unique(y, return_counts=True)[1]
+                    ll0 = float((counts * np.log(counts / counts.sum())).sum())
+                out[s] = 1 - res.llf / ll0
+    return out
+
+
+def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, kind: str = "ols",
+                 dominance: bool = True, max_dominance_drivers: int = 10) -> DriverModelResult:
+    """Fit the driver model: OLS with HC3 standard errors, a proportional-odds model for ordinal outcomes, or
+    a logistic model for binary outcomes (promoter vs detractor, churn), with diagnostics and dominance.
+
+    Dominance for OLS is exact on R² (any number of drivers); for logit and ordinal models it is on
+    McFadden's pseudo-R², refitting every subset, so it is computed only up to ``max_dominance_drivers``
+    (a warning says when it is skipped).
+    """
+    import statsmodels.api as sm
+
+    X_all, _, n = _prepare(data, outcome, drivers)
+    X, y = X_all[:, :-1], X_all[:, -1]
+    names = list(drivers)
+    sd = X.std(axis=0, ddof=1)
+    r = np.array([np.corrcoef(X[:, j], y)[0, 1] for j in range(X.shape[1])])
+    Z = (X - X.mean(axis=0)) / sd
+    cond = float(np.linalg.cond(Z))
+    v = vif(X) if X.shape[1] > 1 else np.ones(1)
+    dom = None
+    if kind == "ols":
+        model = sm.OLS(y, sm.add_constant(X)).fit(cov_type="HC3")
+        coef, se, stat, pv = model.params[1:], model.bse[1:], model.tvalues[1:], model.pvalues[1:]
+        std = coef * sd / y.std(ddof=1)
+        fit = pd.Series({"n": n, "r2": model.rsquared, "adj_r2": model.rsquared_adj, "condition_number": cond})
+        if dominance:
+            R = np.corrcoef(X_all, rowvar=False)
+            dom = pd.Series(lmg_from_r2(all_subsets_r2(R), len(names))[0], index=names, name="general_dominance")
+    elif kind in ("logit", "ordinal"):
+        if kind == "logit":
+            vals = set(np.unique(y))
+            if not vals <= {0.0, 1.0}:
+                raise SQMDataError("data", [Problem("bad_value", f"a logit outcome must be 0/1, got {sorted(vals)[:6]}")])
+            model = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
+            coef, se, stat, pv = model.params[1:], model.bse[1:], model.tvalues[1:], model.pvalues[1:]
+        else:
+            from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+            model = OrderedModel(y, X, distr="logit").fit(method="bfgs", disp=0, maxiter=1000)
+            p = X.shape[1]
+            coef, se, stat, pv = model.params[:p], model.bse[:p], model.tvalues[:p], model.pvalues[:p]
+        std = coef * sd
+        fit = pd.Series({"n": n, "pseudo_r2": float(getattr(model, "prsquared", np.nan))
+                         if kind == "logit" else np.nan, "condition_number": cond})
+        if dominance:
+            if X.shape[1] <= max_dominance_drivers:
+                r2s = _pseudo_r2_subsets(y, X, kind)
+                fit["pseudo_r2"] = r2s[-1]
+                dom = pd.Series(lmg_from_r2(r2s, X.shape[1])[0], index=names, name="general_dominance")
+            else:
+                warnings.warn(f"dominance on pseudo-R² refits 2^{X.shape[1]} models: skipped above "
+                              f"{max_dominance_drivers} drivers; group the drivers (e.g. by dimension)", stacklevel=2)
+    else:
+        raise ValueError("kind must be 'ols', 'ordinal' or 'logit'")
+    coefs = pd.DataFrame({"coef": np.asarray(coef), "se": np.asarray(se), "stat": np.asarray(stat),
+                          "p_value": np.asarray(pv), "std_coef": np.asarray(std), "r": r,
+                          "suppressor": np.sign(np.asarray(std)) != np.sign(r), "vif": v},
+                         index=pd.Index(names, name="driver"))
+    if (v > 10).any():
+        warnings.warn(f"high variance inflation (VIF > 10) for {coefs.index[v > 10].tolist()}", stacklevel=2)
+    return DriverModelResult(kind, coefs, fit, dom, model)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# asymmetric effects (Kano) by penalty-reward contrast analysis
+# ---------------------------------------------------------------------------------------------------------
+def penalty_reward(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, low: float = 3,
+                   high: float = 6, threshold: float = 0.2) -> pd.DataFrame:
+    """Penalty–reward contrast analysis (Brandt 1987; Mikulić & Prebežac 2008).
+
+    Each driver becomes two dummies: low performance (answer ≤ ``low``) and high performance (≥ ``high``),
+    the middle as reference; the outcome is regressed on all dummies. ``penalty`` is the (usually negative)
+    effect of low performance, ``reward`` the effect of high performance. With RIS = |penalty| + reward,
+    the impact-asymmetry index is IA = reward/RIS − |penalty|/RIS. Drivers with IA > ``threshold`` are
+    *excitement* factors, IA < −``threshold`` *basic* factors, the rest *performance* factors.
+    Cell counts show how many respondents are low, middle and high on each driver.
+    """
+    import statsmodels.api as sm
+
+    X_all, _, n = _prepare(data, outcome, drivers)
+    X, y = X_all[:, :-1], X_all[:, -1]
+    lo_d = (X <= low).astype(float)
+    hi_d = (X >= high).astype(float)
+    names = list(drivers)
+    empty = [nm for j, nm in enumerate(names) if lo_d[:, j].sum() == 0 or hi_d[:, j].sum() == 0
+             or (1 - lo_d[:, j] - hi_d[:, j]).sum() == 0]
+    if empty:
+        raise SQMDataError("data", [Problem("empty_cell", f"drivers with no respondents in a low, middle or high "
+                                                          f"cell (cut-offs ≤ {low}, ≥ {high}): {empty}")])
+    model = sm.OLS(y, sm.add_constant(np.column_stack([lo_d, hi_d]))).fit(cov_type="HC3")
+    p = len(names)
+    penalty, reward = model.params[1:p + 1], model.params[p + 1:]
+    ris = np.abs(penalty) + np.abs(reward)
+    ia = (np.abs(reward) - np.abs(penalty)) / ris
+    kano = np.where(ia > threshold, "excitement", np.where(ia < -threshold, "basic", "performance"))
+    return pd.DataFrame({"penalty": penalty, "penalty_p": model.pvalues[1:p + 1], "reward": reward,
+                         "reward_p": model.pvalues[p + 1:], "ris": ris, "ia": ia, "kano": kano,
+                         "n_low": lo_d.sum(axis=0).astype(int),
+                         "n_mid": (1 - lo_d - hi_d).sum(axis=0).astype(int),
+                         "n_high": hi_d.sum(axis=0).astype(int)}, index=pd.Index(names, name="driver"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# segments
+# ---------------------------------------------------------------------------------------------------------
+def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[str], by: str, *,
+                          n_boot: int = 200, seed: int = 0, ci: float = 0.95, groups=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """LMG shares (% of R²) per segment, and bootstrap intervals of the difference between every pair of
+    segments (each segment resampled on its own).
+
+    Returns (shares by segment with R², pairwise differences with intervals and whether 0 is outside).
+    """
+    if by not in data.columns:
+        raise SQMDataError("data", [Problem("missing_column", f"no segment column {by!r}")])
+    rng = np.random.default_rng(seed)
+    seg_shares, boots = {}, {}
+    r2 = {}
+    for s, sub in data.groupby(by, sort=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            imp = relative_importance(sub, outcome, drivers, methods=("lmg",), groups=groups)
+        seg_shares[s] = shares(imp)
+        r2[s] = imp.attrs["r2"]
+        cols = [*drivers, outcome]
+        arr = sub[cols].dropna().to_numpy(dtype=float)
+        bs = []
+        for _ in range(n_boot):
+            i = rng.integers(0, len(arr), len(arr))
+            R = weighted_corr(arr[i])
+            if groups:
+                idx = [[list(drivers).index(d) for d in g] for g in groups.values()]
+                v = lmg_from_r2(_group_r2(R, idx), len(idx))[0]
+            else:
+                v = lmg_from_r2(all_subsets_r2(R), len(drivers))[0]
+            bs.append(100 * v / v.sum())
+        boots[s] = np.array(bs)
+    table = pd.DataFrame(seg_shares)
+    table.loc["R2"] = pd.Series(r2)
+    rows = []
+    keys = list(seg_shares)
+    g = 1 - ci
+    for a in range(len(keys)):
+        for b in range(a + 1, len(keys)):
+            d = boots[keys[a]] - boots[keys[b]]
+            for k, name in enumerate(table.index[:-1]):
+                lo, hi = np.quantile(d[:, k], [g / 2, 1 - g / 2]) if n_boot else (np.nan, np.nan)
+                rows.append({"driver": name, "segment_a": keys[a], "segment_b": keys[b],
+                             "difference": seg_shares[keys[a]][name] - seg_shares[keys[b]][name],
+                             "ci_low": lo, "ci_high": hi, "differs": bool(lo > 0 or hi < 0)})
+    return table, pd.DataFrame(rows)
+
+
+def survey_with_churn(survey: pd.DataFrame, customers: pd.DataFrame, horizon_days: int = 180) -> pd.DataFrame:
+    """The survey with ``churned``: 1 if the respondent's customer left within ``horizon_days`` after answering,
+    0 if still a customer by then (respondents whose horizon is not yet over are left out)."""
+    c = customers.set_index("customer_id")[["churn_date"]]
+    s = survey.join(c, on="customer_id")
+    end = s["survey_date"] + pd.Timedelta(days=horizon_days)
+    observed_until = customers["churn_date"].max()
+    left = s["churn_date"].notna() & (s["churn_date"] >= s["survey_date"]) & (s["churn_date"] < end)
+    known = left | (end <= observed_until)
+    out = s[known].copy()
+    out["churned"] = left[known].astype(float)
+    return out.drop(columns=["churn_date"])
