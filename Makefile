@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_reliability.py
 	$(BIN)/python benchmarks/bench_gaps.py
+	$(BIN)/python benchmarks/bench_drivers.py
 
 clean-venv:
 	rm -rf $(VENV)

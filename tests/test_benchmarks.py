@@ -27,3 +27,11 @@ def test_bench_gaps_smoke():
     spec.loader.exec_module(mod)
     table = mod.run(n=2_000, repeat=1)
     assert len(table) == 2 and (table["seconds"] > 0).all()
+
+
+def test_bench_drivers_smoke():
+    spec = importlib.util.spec_from_file_location("bench_drivers", ROOT / "benchmarks" / "bench_drivers.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(ps=(4, 6), n=500, refit_up_to=4)
+    assert list(table["drivers"]) == [4, 6] and (table["lmg_sum_minus_r2"].abs() < 1e-10).all()
