@@ -554,15 +554,30 @@ def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[st
     return table, pd.DataFrame(rows)
 
 
-def survey_with_churn(survey: pd.DataFrame, customers: pd.DataFrame, horizon_days: int = 180) -> pd.DataFrame:
+def survey_with_churn(survey: pd.DataFrame, customers: pd.DataFrame, horizon_days: int = 180,
+                      observed_until=None) -> pd.DataFrame:
     """The survey with ``churned``: 1 if the respondent's customer left within ``horizon_days`` after answering,
-    0 if still a customer by then (respondents whose horizon is not yet over are left out)."""
+    else 0.
+
+    Only respondents whose whole horizon lies before ``observed_until`` (default: the last date in the
+    survey or customer data) are kept: keeping the others would keep early leavers and drop stayers, a
+    biased sample.
+    """
     c = customers.set_index("customer_id")[["churn_date"]]
     s = survey.join(c, on="customer_id")
+    if observed_until is None:
+        observed_until = max(pd.Timestamp(survey["survey_date"].max()), pd.Timestamp(customers["churn_date"].max()))
     end = s["survey_date"] + pd.Timedelta(days=horizon_days)
-    observed_until = customers["churn_date"].max()
     left = s["churn_date"].notna() & (s["churn_date"] >= s["survey_date"]) & (s["churn_date"] < end)
-    known = left | (end <= observed_until)
+    known = end <= pd.Timestamp(observed_until)
     out = s[known].copy()
     out["churned"] = left[known].astype(float)
+    out.attrs["observed_until"] = str(pd.Timestamp(observed_until).date())
     return out.drop(columns=["churn_date"])
+
+
+def latest_followed_quarter(survey: pd.DataFrame, horizon_days: int, observed_until) -> str | None:
+    """The latest quarter whose every respondent can be followed for ``horizon_days`` by ``observed_until``."""
+    ok = [q for q in sorted(survey["quarter"].dropna().unique())
+          if pd.Period(q, freq="Q").end_time.normalize() + pd.Timedelta(days=horizon_days) <= pd.Timestamp(observed_until)]
+    return ok[-1] if ok else None

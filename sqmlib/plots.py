@@ -217,3 +217,41 @@ def gap_trend_plot(trend: pd.DataFrame, title: str = "Gap per quarter, with 95 %
     ax.legend(fontsize=8, ncol=3)
     fig.tight_layout()
     return fig
+
+
+# ---- driver analysis ----------------------------------------------------------------------------------------
+def importance_bars(importance: pd.DataFrame, method: str = "lmg", labels: dict | None = None,
+                    title: str | None = None):
+    """Horizontal bars of a relative-importance metric as % of R², with bootstrap intervals when present."""
+    total = importance[method].sum()
+    t = importance.sort_values(method)
+    share = 100 * t[method] / total
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
+    y = np.arange(len(t))
+    ax.barh(y, share, color="#4C72B0")
+    lo, hi = f"{method}_ci_low", f"{method}_ci_high"
+    if lo in t.columns:
+        ax.errorbar(share, y, xerr=[share - 100 * t[lo] / total, 100 * t[hi] / total - share], fmt="none",
+                    ecolor="black", capsize=2, lw=0.8)
+    names = [f"{n} {labels.get(n, '')}"[:46] if labels else str(n) for n in t.index]
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlabel(f"share of R² (%), R² = {importance.attrs.get('r2', total):.3f}")
+    ax.set_title(title or f"Driver importance ({method})")
+    fig.tight_layout()
+    return fig
+
+
+def kano_plot(pr: pd.DataFrame, title: str = "Penalty and reward per driver (Kano classes)"):
+    """Penalty (low performance) and reward (high performance) effects per driver, coloured by Kano class."""
+    t = pr.sort_values("ia")
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
+    y = np.arange(len(t))
+    colours = t["kano"].map({"basic": "#C44E52", "performance": "#4C72B0", "excitement": "#55A868"})
+    ax.barh(y, t["penalty"], color=colours, alpha=0.6)
+    ax.barh(y, t["reward"], color=colours)
+    ax.set_yticks(y, [f"{n} ({k})" for n, k in zip(t.index, t["kano"])], fontsize=8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("effect on the outcome: penalty of low performance (left), reward of high performance (right)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -215,10 +215,15 @@ def test_importance_by_segment(attitude):
 
 
 def test_survey_with_churn(small_data):
-    s, c = small_data.survey, small_data.customers
+    s, c = small_data.survey.copy(), small_data.customers
     out = dr.survey_with_churn(s, c, horizon_days=90)
-    row = out.iloc[0]
-    cd = c.set_index("customer_id").loc[row["customer_id"], "churn_date"]
-    expected = pd.notna(cd) and row["survey_date"] <= cd < row["survey_date"] + pd.Timedelta(days=90)
-    assert row["churned"] == float(expected)
-    assert set(out["churned"].unique()) <= {0.0, 1.0} and len(out) <= len(s)
+    until = pd.Timestamp(out.attrs["observed_until"])
+    assert (out["survey_date"] + pd.Timedelta(days=90) <= until).all()  # complete horizons only
+    assert len(out) == int((s["survey_date"] + pd.Timedelta(days=90) <= until).sum())
+    cd = c.set_index("customer_id")["churn_date"]
+    d = cd.reindex(out["customer_id"]).to_numpy()
+    expected = pd.notna(d) & (d >= out["survey_date"].to_numpy()) & (d < (out["survey_date"] + pd.Timedelta(days=90)).to_numpy())
+    np.testing.assert_array_equal(out["churned"].to_numpy(), expected.astype(float))
+    assert 0 < out["churned"].mean() < 0.5
+    assert dr.latest_followed_quarter(s, 180, "2026-09-30") == "2026Q1"
+    assert dr.latest_followed_quarter(s, 400, "2026-09-30") is None

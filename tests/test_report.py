@@ -223,3 +223,35 @@ def test_kiosk_through_gap_analysis(tmp_path):
     assert set(m["dimension_gap"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
     assert m["gap1_mean"] is None and m["standards_share_meeting"] is None  # no side tables for this survey
     assert len(m["findings"]) == 3
+
+
+def test_driver_metrics_in_report(built):
+    m = json.loads((built[0] / "03_driver_regression" / "metrics.json").read_text())
+    assert m["metrics"]["outcome"] == "overall_sat" and m["metrics"]["importance_basis"] == "R2"
+    shares = m["metrics"]["lmg_share"]
+    assert abs(sum(shares.values()) - 100) < 1e-6 and set(shares) == {"tangibles", "reliability", "responsiveness",
+                                                                       "assurance", "empathy"}
+
+
+def test_churn_drivers_notebook(small_dir, tmp_path):
+    out = tmp_path / "churn"
+    pm.execute_notebook(str(NOTEBOOK_DIR / "03_driver_regression.ipynb"), str(tmp_path / "churn.ipynb"),
+                        parameters={"data_dir": str(small_dir), "outcome": "churned", "n_boot": 0,
+                                    "out_dir": str(out)},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["quarter"] == "2026Q1"  # the latest quarter followed up for 180 days by 2026-09-30
+    assert m["metrics"]["importance_basis"] == "McFadden pseudo-R2"
+    assert abs(sum(m["metrics"]["lmg_share"].values()) - 100) < 1e-6
+
+
+@needs_shared(KIOSK)
+def test_kiosk_through_driver_analysis(tmp_path):
+    out = tmp_path / "drivers"
+    pm.execute_notebook(str(NOTEBOOK_DIR / "03_driver_regression.ipynb"), str(tmp_path / "kiosk03.ipynb"),
+                        parameters={"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT),
+                                    "out_dir": str(out), "n_boot": 50},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    m = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert set(m["lmg_share"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
+    assert 0 < m["r2"] < 1
