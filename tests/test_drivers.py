@@ -227,3 +227,22 @@ def test_survey_with_churn(small_data):
     assert 0 < out["churned"].mean() < 0.5
     assert dr.latest_followed_quarter(s, 180, "2026-09-30") == "2026Q1"
     assert dr.latest_followed_quarter(s, 400, "2026-09-30") is None
+
+
+def test_ordinal_driver_model(small_data):
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    inst = instruments.load("servqual")
+    s = small_data.survey
+    dims = gaps.dimension_scores(s, inst, "P").assign(overall_sat=s["overall_sat"]).dropna().head(400)
+    names = list(inst.dimensions)[:3]
+    m = dr.driver_model(dims, "overall_sat", names, kind="ordinal")
+    ref = OrderedModel(dims["overall_sat"].to_numpy(), dims[names].to_numpy(), distr="logit").fit(
+        method="bfgs", disp=0, maxiter=1000)
+    np.testing.assert_allclose(m.coefficients["coef"], ref.params[:3], rtol=1e-4)
+    # McFadden pseudo-R² against the thresholds-only model, whose log-likelihood is that of the category shares
+    counts = dims["overall_sat"].value_counts().to_numpy()
+    ll0 = (counts * np.log(counts / counts.sum())).sum()
+    assert m.fit["pseudo_r2"] == pytest.approx(1 - ref.llf / ll0, rel=1e-6)
+    assert m.dominance.sum() == pytest.approx(m.fit["pseudo_r2"], rel=1e-6)
+    assert (m.coefficients["coef"] > 0).all()
