@@ -1,0 +1,616 @@
+"""Churn prediction: which customers will leave, why, what keeping them is worth.
+
+- :func:`build_features`: one row per customer active at ``as_of`` with features dated before ``as_of`` only
+  and the label "churned within the horizon", guarded against leakage.
+- :func:`fit_churn_model`: a scikit-learn pipeline (impute, scale, one-hot; logistic regression or gradient
+  boosting) with stratified K-fold out-of-fold predictions and an optional time-based holdout.
+- :func:`empc`, :func:`mpc`, :func:`profit_curve`: profit-based evaluation (Verbraken, Verbeke & Baesens 2013).
+- :func:`permutation_importance_grouped`, :func:`odds_ratios`, :func:`risk_list`: explanations and the
+  contact list.
+- :func:`km_curves`, :func:`cox_model`, :func:`conditional_survival`: time to churn (lifelines).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import Problem, SQMDataError
+
+DEFAULT_RESPONSE_HOURS = {"critical": 1.0, "major": 4.0, "minor": 24.0}
+DEFAULT_CLOSURE_HOURS = 24.0
+
+
+class LeakageError(SQMDataError):
+    """A feature that could only be known after the outcome."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# leakage guard
+# ---------------------------------------------------------------------------------------------------------
+def single_feature_auc(data: pd.DataFrame, target: str, exclude: Sequence[str] = ()) -> pd.Series:
+    """ROC-AUC of each column alone for the target (max of AUC and 1 − AUC; categories scored by their
+    churn rate). Columns with a single value get 0.5."""
+    from sklearn.metrics import roc_auc_score
+
+    y = data[target].astype(float).to_numpy()
+    out = {}
+    for c in data.columns:
+        if c == target or c in exclude:
+            continue
+        s = data[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            x = s.astype(float)
+        else:
+            x = s.astype(str).map(pd.Series(y, index=s.index).groupby(s.astype(str)).mean())
+        ok = x.notna().to_numpy()
+        if ok.sum() < 2 or len(np.unique(y[ok])) < 2 or x[ok].nunique() < 2:
+            out[c] = 0.5
+            continue
+        a = roc_auc_score(y[ok], x[ok])
+        out[c] = max(a, 1 - a)
+    return pd.Series(out, name="auc").sort_values(ascending=False)
+
+
+def leakage_check(data: pd.DataFrame, target: str, *, threshold: float = 0.95, allow: Sequence[str] = (),
+                  exclude: Sequence[str] = (), source: str = "features") -> pd.Series:
+    """Stop on columns that predict the target almost perfectly on their own (ROC-AUC > ``threshold``):
+    such a column was almost always written after the outcome (a satisfaction score asked at exit, a churn
+    reason). Columns in ``allow`` pass with a loud warning instead.
+
+    Returns the single-feature AUCs; raises :class:`LeakageError` naming the columns.
+    """
+    aucs = single_feature_auc(data, target, exclude)
+    leaky = aucs[aucs > threshold]
+    allowed = [c for c in leaky.index if c in allow]
+    if allowed:
+        warnings.warn(f"LEAKAGE OVERRIDDEN: {', '.join(f'{c} (AUC {leaky[c]:.3f})' for c in allowed)} predict "
+                      f"{target} almost perfectly on their own and are kept because allow= says so", stacklevel=2)
+    bad = leaky.drop(allowed)
+    if len(bad):
+        raise LeakageError(source, [Problem("leakage", f"predicts {target} almost perfectly on its own (ROC-AUC "
+                                                       f"{v:.3f} > {threshold}): probably recorded after the "
+                                                       "outcome; drop it, or pass allow=[...] if you are sure",
+                                            column=c) for c, v in bad.items()])
+    return aucs
+
+
+# ---------------------------------------------------------------------------------------------------------
+# features
+# ---------------------------------------------------------------------------------------------------------
+def _breaches(t: pd.DataFrame, standards: pd.DataFrame | None) -> pd.Series:
+    """Per ticket: did the first response or the closure break the service standard for its severity?"""
+    resp_limits = dict(DEFAULT_RESPONSE_HOURS)
+    close_limit = DEFAULT_CLOSURE_HOURS
+    if standards is not None:
+        for s in standards.itertuples():
+            if s.kpi == "first_response_hours" and isinstance(s.severity, str) and s.severity:
+                resp_limits[s.severity] = float(s.target)
+            if s.kpi == "closure_hours":
+                close_limit = float(s.target)
+    resp = (t["first_response_at"] - t["opened_at"]).dt.total_seconds() / 3600
+    close = (t["closed_at"] - t["opened_at"]).dt.total_seconds() / 3600
+    limit = t["severity"].map(resp_limits).fillna(resp_limits.get("minor", 24.0))
+    return (resp > limit) | (close > close_limit)
+
+
+def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, survey: pd.DataFrame | None,
+                   as_of, horizon_days: int = 90, *, instrument="servqual", standards: pd.DataFrame | None = None,
+                   auc_threshold: float = 0.95, allow: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per customer active at ``as_of``, features from data dated before ``as_of``, and the label.
+
+    Features: ``tenure_days``, ``plan``, ``monthly_charges``, ``region``; from tickets opened before
+    ``as_of``: contacts and complaints in the last 90 and 365 days, complaints per category (365 days),
+    complaints not solved at first contact, repeat complaints (same category within 30 days), tickets that
+    breached a service standard (response by severity, closure), days since the last complaint; from the
+    latest survey answered before ``as_of``: perception and gap per dimension, overall satisfaction, NPS,
+    CES and days since the survey (``has_survey`` flags customers never surveyed).
+
+    Label ``churned``: the customer left in [as_of, as_of + horizon_days).
+
+    Leakage guard: events dated on or after ``as_of`` never enter (the function asserts it); any feature
+    whose single-feature ROC-AUC exceeds ``auc_threshold`` stops the build with :class:`LeakageError`
+    naming it, unless listed in ``allow`` (then a loud warning).
+    """
+    as_of = pd.Timestamp(as_of)
+    end = as_of + pd.Timedelta(days=horizon_days)
+    c = customers
+    active = (c["signup_date"] < as_of) & (c["churn_date"].isna() | (c["churn_date"] >= as_of))
+    base = c.loc[active, ["customer_id", "signup_date", "plan", "monthly_charges", "region"]].copy()
+    if base.empty:
+        raise SQMDataError("customers", [Problem("empty", f"no customer is active at {as_of.date()}")])
+    observed_until = max(c["signup_date"].max(), c["churn_date"].max())
+    if end > observed_until:
+        warnings.warn(f"the horizon ends {end.date()}, after the last date in the data ({observed_until.date()}): "
+                      "churn in the unobserved part is missing from the label", stacklevel=2)
+    churn_date = c.set_index("customer_id").loc[base["customer_id"], "churn_date"].to_numpy()
+    base["churned"] = ((churn_date >= as_of.to_datetime64()) & (churn_date < end.to_datetime64())).astype(int)
+    base["tenure_days"] = (as_of - base["signup_date"]).dt.days
+    feats = base.drop(columns=["signup_date"]).set_index("customer_id")
+
+    if interactions is not None and len(interactions):
+        t = interactions[interactions["opened_at"] < as_of]
+        assert (t["opened_at"] < as_of).all()
+        t = t[t["customer_id"].isin(feats.index)].copy()
+        is_c = (t["type"] == "complaint") if "type" in t.columns else pd.Series(True, index=t.index)
+        age = (as_of - t["opened_at"]).dt.days
+        comp = t[is_c].sort_values(["customer_id", "opened_at"])
+        g = lambda mask: t[mask].groupby("customer_id").size()  # noqa: E731
+        feats["contacts_90d"] = g(age < 90)
+        feats["contacts_365d"] = g(age < 365)
+        feats["complaints_90d"] = g(is_c & (age < 90))
+        feats["complaints_365d"] = g(is_c & (age < 365))
+        # a ticket's later timestamps (response, closure) may fall after as_of: only the opening is used,
+        # except for breaches, which count only tickets already closed before as_of
+        closed = t["closed_at"] < as_of
+        feats["unresolved_complaints_365d"] = g(is_c & (age < 365) & ~t["first_contact_resolved"].fillna(False).astype(bool))
+        feats["standard_breaches_365d"] = g(is_c & (age < 365) & closed & _breaches(t, standards))
+        if "category" in comp.columns:
+            cat = comp[(as_of - comp["opened_at"]).dt.days < 365]
+            by_cat = cat.groupby(["customer_id", cat["category"].fillna("unknown").replace("", "unknown")]).size()
+            by_cat = by_cat.unstack(fill_value=0)
+            by_cat.columns = [f"complaints_{k}_365d" for k in by_cat.columns]
+            feats = feats.join(by_cat)
+            prev_same = comp.groupby(["customer_id", comp["category"].fillna("")])["opened_at"].shift()
+            repeat = (comp["opened_at"] - prev_same).dt.days < 30
+            feats["repeat_complaints_365d"] = comp[repeat & ((as_of - comp["opened_at"]).dt.days < 365)].groupby("customer_id").size()
+        last = comp.groupby("customer_id")["opened_at"].max()
+        feats["days_since_complaint"] = (as_of - last).dt.days
+        count_cols = [col for col in feats.columns if col.startswith(("contacts_", "complaints_", "unresolved_",
+                                                                      "standard_", "repeat_"))]
+        feats[count_cols] = feats[count_cols].fillna(0)
+    if survey is not None and len(survey):
+        from .gaps import dimension_scores
+        from .instruments import load as load_instrument
+
+        inst = load_instrument(instrument)
+        sv = survey[(survey["survey_date"] < as_of) & survey["customer_id"].isin(feats.index)]
+        assert (sv["survey_date"] < as_of).all()
+        sv = sv.sort_values("survey_date").groupby("customer_id").tail(1).set_index("customer_id")
+        p = dimension_scores(sv, inst, "P").add_prefix("P_")
+        s_feats = p
+        if inst.has_expectations:
+            e = dimension_scores(sv, inst, "E")
+            s_feats = s_feats.join((dimension_scores(sv, inst, "P") - e).add_prefix("gap_"))
+        for col in ("overall_sat", "nps", "ces"):
+            if col in sv.columns:
+                s_feats[col] = sv[col]
+        s_feats["days_since_survey"] = (as_of - sv["survey_date"]).dt.days
+        feats = feats.join(s_feats)
+        feats["has_survey"] = feats.index.isin(sv.index).astype(int)
+    feats = feats.reset_index()
+    leakage_check(feats.drop(columns=["customer_id"]), "churned", threshold=auc_threshold, allow=allow,
+                  source=f"features as of {as_of.date()}")
+    feats.attrs.update(as_of=str(as_of.date()), horizon_days=horizon_days)
+    return feats
+
+
+# ---------------------------------------------------------------------------------------------------------
+# profit measures
+# ---------------------------------------------------------------------------------------------------------
+def roc_convex_hull(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Upper convex hull of the ROC curve (from (0, 0) to (1, 1)): (true positive rates, false positive rates)."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(y, score, drop_intermediate=False)
+    pts = np.unique(np.column_stack([fpr, tpr]), axis=0)
+    hull: list[tuple[float, float]] = []
+    for x, v in pts:  # monotone chain, upper hull, x increasing
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = hull[-2], hull[-1]
+            if (x2 - x1) * (v - y1) - (y2 - y1) * (x - x1) >= 0:  # not a right turn: drop the middle point
+                hull.pop()
+            else:
+                break
+        hull.append((x, v))
+    h = np.array(hull)
+    return h[:, 1], h[:, 0]
+
+
+def _check_binary(y, score):
+    y = np.asarray(y).astype(float)
+    score = np.asarray(score, dtype=float)
+    if y.shape != score.shape:
+        raise ValueError("y and score must have the same length")
+    if not set(np.unique(y)) <= {0.0, 1.0} or len(np.unique(y)) < 2:
+        raise ValueError("y must contain both classes, coded 1 (churn) and 0")
+    return y, score
+
+
+def empc(y, score, clv: float = 200, d: float = 10, f: float = 1, alpha: float = 6,
+         beta: float = 14) -> tuple[float, float]:
+    """Expected maximum profit for customer churn (Verbraken, Verbeke & Baesens 2013).
+
+    A contacted churner accepts the retention offer with probability γ ~ Beta(``alpha``, ``beta``); an
+    accepted offer keeps ``clv`` at cost ``d``; every contact costs ``f``; a contacted non-churner takes the
+    offer. With δ = d/clv, φ = f/clv, churn share π₁ and non-churn share π₀, targeting a point (TPR, FPR) of the
+    ROC convex hull earns ``clv·[(γ(1 − δ) − φ)·π₁·TPR − (δ + φ)·π₀·FPR]`` per customer. For each γ the best
+    hull point is taken and the result integrated over the Beta density: on a hull segment moving on pays
+    when γ exceeds ``(φπ₁ΔTPR + (δ + φ)π₀ΔFPR) / ((1 − δ)π₁ΔTPR)``, so the integral is a sum of Beta CDF
+    differences (the γ-weighted part uses Beta(alpha + 1, beta)).
+
+    Returns
+    -------
+    (empc, fraction)
+        Expected maximum profit per customer, and the expected fraction of customers to target.
+    """
+    y, score = _check_binary(y, score)
+    pi1 = y.mean()
+    pi0 = 1 - pi1
+    delta, phi = d / clv, f / clv
+    tpr, fpr = roc_convex_hull(y, score)
+    dtpr, dfpr = np.diff(tpr), np.diff(fpr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = (phi * pi1 * dtpr + (delta + phi) * pi0 * dfpr) / (pi1 * (1 - delta) * dtpr)
+    g = np.where(dtpr > 0, g, np.inf)
+    bounds = np.concatenate([[0.0], g])
+    bounds = np.concatenate([bounds[bounds < 1], [1.0]])
+    k = len(bounds) - 1  # hull points 0 .. k-1 are optimal on the successive γ intervals
+    cdf = np.diff(stats.beta.cdf(bounds, alpha, beta))
+    cdf1 = np.diff(stats.beta.cdf(bounds, alpha + 1, beta))
+    mean_g = alpha / (alpha + beta)
+    t, fr = tpr[:k], fpr[:k]
+    value = (mean_g * clv * (1 - delta) * pi1 * t * cdf1 - clv * (phi * pi1 * t + (delta + phi) * pi0 * fr) * cdf).sum()
+    fraction = (cdf * (pi1 * t + pi0 * fr)).sum()
+    return float(value), float(fraction)
+
+
+def profit_curve(y, score, clv=200, offer_cost=10, contact_cost=1, accept_rate: float = 0.3,
+                 customer_ids=None) -> pd.DataFrame:
+    """Profit of contacting the ``k`` highest-scored customers, for every ``k`` at once (one sort).
+
+    Per contacted customer: a churner accepts with probability ``accept_rate`` and is kept, earning
+    ``accept_rate·(clv − offer_cost) − contact_cost``; a non-churner takes the offer,
+    ``−(offer_cost + contact_cost)``. ``clv`` and ``offer_cost`` may be per-customer arrays. Tied scores are
+    contacted together (only cut points between different scores are listed).
+
+    Returns a DataFrame with ``threshold`` (lowest score contacted), ``n_contacted``, ``fraction``,
+    ``churners_reached``, ``profit`` and ``profit_per_customer``; the first row contacts nobody. Its attrs
+    hold the ``contact_everyone`` and ``perfect_model`` baselines and the best row.
+    """
+    y, score = _check_binary(y, score)
+    n = len(y)
+    clv = np.broadcast_to(np.asarray(clv, dtype=float), (n,))
+    cost = np.broadcast_to(np.asarray(offer_cost, dtype=float), (n,))
+    gain = np.where(y == 1, accept_rate * (clv - cost) - contact_cost, -(cost + contact_cost))
+    order = np.argsort(-score, kind="stable")
+    s_sorted = score[order]
+    cum = np.cumsum(gain[order])
+    reached = np.cumsum(y[order])
+    last_of_tie = np.flatnonzero(np.r_[s_sorted[1:] != s_sorted[:-1], True])
+    out = pd.DataFrame({
+        "threshold": np.r_[np.inf, s_sorted[last_of_tie]],
+        "n_contacted": np.r_[0, last_of_tie + 1],
+        "churners_reached": np.r_[0, reached[last_of_tie]],
+        "profit": np.r_[0.0, cum[last_of_tie]],
+    })
+    out["fraction"] = out["n_contacted"] / n
+    out["profit_per_customer"] = out["profit"] / n
+    best = out.loc[out["profit"].idxmax()]
+    out.attrs.update(contact_everyone=float(cum[-1]), perfect_model=float(gain[y == 1].clip(min=0).sum()),
+                     best_threshold=float(best["threshold"]), best_profit=float(best["profit"]),
+                     best_fraction=float(best["fraction"]))
+    if customer_ids is not None:
+        out.attrs["order"] = np.asarray(customer_ids)[order]
+    return out
+
+
+def mpc(y, score, clv: float = 200, d: float = 10, f: float = 1, gamma: float = 0.3) -> tuple[float, float]:
+    """Maximum profit for customer churn at a fixed acceptance rate ``gamma``: the best point of
+    :func:`profit_curve`, per customer, with the fraction targeted."""
+    pc = profit_curve(y, score, clv, d, f, accept_rate=gamma)
+    return pc.attrs["best_profit"] / len(np.asarray(y)), pc.attrs["best_fraction"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# evaluation
+# ---------------------------------------------------------------------------------------------------------
+def expected_calibration_error(y, p, bins: int = 10) -> float:
+    """Expected calibration error over ``bins`` equal-count bins of predicted probability."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    order = np.argsort(p, kind="stable")
+    parts = np.array_split(order, bins)
+    return float(sum(len(b) * abs(y[b].mean() - p[b].mean()) for b in parts if len(b)) / len(y))
+
+
+def gains_table(y, score, bins: int = 10) -> pd.DataFrame:
+    """Customers ranked by score in ``bins`` equal groups: churners, churn rate, lift and cumulative capture."""
+    y, score = _check_binary(y, score)
+    order = np.argsort(-score, kind="stable")
+    parts = np.array_split(order, bins)
+    base = y.mean()
+    rows, cum_n, cum_c = [], 0, 0
+    for k, b in enumerate(parts, start=1):
+        cum_n += len(b)
+        cum_c += y[b].sum()
+        rows.append({"group": k, "customers": len(b), "churners": int(y[b].sum()), "churn_rate": y[b].mean(),
+                     "lift": y[b].mean() / base, "cum_share_customers": cum_n / len(y),
+                     "cum_share_churners": cum_c / y.sum(), "cum_lift": (cum_c / cum_n) / base})
+    return pd.DataFrame(rows)
+
+
+def _metric_values(y, p) -> dict:
+    from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+    top = np.argsort(-p, kind="stable")[: max(1, int(round(0.1 * len(p))))]
+    return {"roc_auc": roc_auc_score(y, p), "pr_auc": average_precision_score(y, p),
+            "brier": brier_score_loss(y, p), "log_loss": log_loss(y, np.clip(p, 1e-15, 1 - 1e-15)),
+            "ece": expected_calibration_error(y, p), "top_decile_lift": y[top].mean() / y.mean()}
+
+
+def evaluate(y, p, n_boot: int = 200, seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
+    """ROC-AUC, PR-AUC, Brier score, log loss, expected calibration error and top-decile lift, with
+    percentile bootstrap intervals (customers resampled)."""
+    y, p = _check_binary(y, p)
+    est = _metric_values(y, p)
+    out = pd.DataFrame({"value": est})
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        vals = []
+        for _ in range(n_boot):
+            i = rng.integers(0, len(y), len(y))
+            if y[i].min() == y[i].max():
+                continue
+            vals.append(_metric_values(y[i], p[i]))
+        b = pd.DataFrame(vals)
+        g = 1 - ci
+        out["ci_low"] = b.quantile(g / 2)
+        out["ci_high"] = b.quantile(1 - g / 2)
+    out.index.name = "metric"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the model
+# ---------------------------------------------------------------------------------------------------------
+def make_pipeline(X: pd.DataFrame, model: str = "logit", seed: int = 0):
+    """Impute, scale and one-hot encode, then logistic regression or histogram gradient boosting."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    num = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])]
+    cat = [c for c in X.columns if c not in num]
+    if model == "logit":
+        pre = ColumnTransformer([
+            ("num", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                              ("scale", StandardScaler())]), num),
+            ("cat", Pipeline([("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+                              ("onehot", OneHotEncoder(handle_unknown="ignore", drop="if_binary"))]), cat),
+        ], sparse_threshold=0)
+        clf = LogisticRegression(max_iter=2000)
+    elif model == "gbm":
+        pre = ColumnTransformer([
+            ("num", "passthrough", num),
+            ("cat", Pipeline([("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+                              ("ordinal", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))]), cat),
+        ], sparse_threshold=0, verbose_feature_names_out=False)
+        clf = HistGradientBoostingClassifier(categorical_features=list(range(len(num), len(num) + len(cat))),
+                                             random_state=seed, early_stopping=False, max_iter=200,
+                                             learning_rate=0.1)
+    else:
+        raise ValueError("model must be 'logit' or 'gbm'")
+    return Pipeline([("prepare", pre), ("model", clf)])
+
+
+@dataclass(frozen=True)
+class ChurnResult:
+    """A fitted churn model with its out-of-fold predictions.
+
+    Attributes
+    ----------
+    cv_auc, cv_auc_sd : float
+        Mean and standard deviation of ROC-AUC over the folds.
+    oof : Series
+        Out-of-fold churn probability of every customer.
+    pipeline : sklearn Pipeline
+        Refitted on all rows.
+    holdout_auc : float or None
+        ROC-AUC on the time-based holdout, when one was asked for.
+    """
+
+    model: str
+    features: tuple[str, ...]
+    target: str
+    y: pd.Series
+    oof: pd.Series
+    cv_auc: float
+    cv_auc_sd: float
+    fold_auc: tuple[float, ...]
+    pipeline: object = field(repr=False)
+    X: pd.DataFrame = field(repr=False)
+    holdout_auc: float | None = None
+
+    def evaluation(self, n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+        """Out-of-fold ROC-AUC, PR-AUC, Brier, log loss, ECE and top-decile lift with bootstrap intervals."""
+        return evaluate(self.y.to_numpy(), self.oof.to_numpy(), n_boot=n_boot, seed=seed)
+
+    def gains(self, bins: int = 10) -> pd.DataFrame:
+        return gains_table(self.y.to_numpy(), self.oof.to_numpy(), bins)
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([{"model": self.model, "n": len(self.y), "churn_rate": float(self.y.mean()),
+                              "cv_auc": self.cv_auc, "cv_auc_sd": self.cv_auc_sd, "holdout_auc": self.holdout_auc,
+                              "features": len(self.features)}])
+
+    def _repr_html_(self) -> str:
+        return "<p><b>Churn model</b></p>" + self.summary().to_html(float_format=lambda v: f"{v:.3f}")
+
+
+def fit_churn_model(data: pd.DataFrame, target: str = "churned", *, features: Sequence[str] | None = None,
+                    model: str = "logit", cv: int = 5, seed: int = 0, id_col: str | None = "customer_id",
+                    time_col: str | None = None, holdout_from=None) -> ChurnResult:
+    """Fit a churn model with stratified K-fold out-of-fold predictions.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per customer with the target (0/1, or yes/no).
+    features : sequence, optional
+        Default: every column but the target, ``id_col`` and ``time_col``.
+    model : {"logit", "gbm"}
+    cv : int
+        Folds (stratified, shuffled with ``seed``).
+    time_col, holdout_from : optional
+        With both, the model is also trained on rows with ``time_col < holdout_from`` and scored on the
+        rest (``holdout_auc``): how the model would have done on the next period.
+    """
+    from sklearn.base import clone
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    y = data[target]
+    if y.dtype == object or pd.api.types.is_string_dtype(y):
+        y = y.astype(str).str.strip().str.lower().map({"yes": 1, "no": 0, "1": 1, "0": 0, "true": 1, "false": 0})
+    y = y.astype(float)
+    if y.isna().any() or not set(y.unique()) <= {0.0, 1.0}:
+        raise SQMDataError("data", [Problem("bad_value", f"target {target!r} must be 0/1 or yes/no for every row")])
+    drop = {target, id_col, time_col} - {None}
+    feats = list(features) if features is not None else [c for c in data.columns if c not in drop]
+    X = data[feats]
+    pipe = make_pipeline(X, model, seed)
+    skf = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    oof = np.empty(len(X))
+    aucs = []
+    yv = y.to_numpy()
+    for train, test in skf.split(X, yv):
+        m = clone(pipe).fit(X.iloc[train], yv[train])
+        oof[test] = m.predict_proba(X.iloc[test])[:, 1]
+        aucs.append(roc_auc_score(yv[test], oof[test]))
+    holdout = None
+    if time_col is not None and holdout_from is not None:
+        early = (data[time_col] < pd.Timestamp(holdout_from)).to_numpy()
+        if early.any() and (~early).any():
+            m = clone(pipe).fit(X[early], yv[early])
+            holdout = float(roc_auc_score(yv[~early], m.predict_proba(X[~early])[:, 1]))
+    pipe.fit(X, yv)
+    return ChurnResult(model, tuple(feats), target, pd.Series(yv, index=data.index, name=target),
+                       pd.Series(oof, index=data.index, name="p_churn"), float(np.mean(aucs)),
+                       float(np.std(aucs, ddof=1)), tuple(float(a) for a in aucs), pipe, X, holdout)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# explanation
+# ---------------------------------------------------------------------------------------------------------
+def permutation_importance_grouped(result: ChurnResult, *, groups: Mapping[str, Sequence[str]] | None = None,
+                                   n_repeats: int = 5, seed: int = 0, max_rows: int = 20_000) -> pd.DataFrame:
+    """Drop in ROC-AUC when a column (or a group of columns) is shuffled, on the original columns, so a
+    one-hot encoded category counts once. ``groups`` (e.g. service-quality dimensions → their columns)
+    shuffles the listed columns together. Uses at most ``max_rows`` rows."""
+    from sklearn.metrics import roc_auc_score
+
+    X, y = result.X, result.y.to_numpy()
+    rng = np.random.default_rng(seed)
+    if len(X) > max_rows:
+        idx = rng.choice(len(X), max_rows, replace=False)
+        X, y = X.iloc[idx], y[idx]
+    base = roc_auc_score(y, result.pipeline.predict_proba(X)[:, 1])
+    units = {c: [c] for c in X.columns} if groups is None else {g: list(cols) for g, cols in groups.items()}
+    rows = []
+    for name, cols in units.items():
+        drops = []
+        for _ in range(n_repeats):
+            Xp = X.copy()
+            perm = rng.permutation(len(X))
+            Xp[cols] = X[cols].to_numpy()[perm]
+            drops.append(base - roc_auc_score(y, result.pipeline.predict_proba(Xp)[:, 1]))
+        rows.append({"feature": name, "auc_drop": float(np.mean(drops)), "sd": float(np.std(drops, ddof=1))})
+    return pd.DataFrame(rows).sort_values("auc_drop", ascending=False).reset_index(drop=True)
+
+
+def _design(result: ChurnResult) -> tuple[np.ndarray, list[str]]:
+    pre = result.pipeline.named_steps["prepare"]
+    Z = pre.transform(result.X)
+    return np.asarray(Z, dtype=float), list(pre.get_feature_names_out())
+
+
+def odds_ratios(result: ChurnResult, alpha: float = 0.05) -> pd.DataFrame:
+    """Odds ratios with (1 − alpha) intervals from an unpenalised logistic model on the prepared features
+    (numeric features standardised: the odds ratio is per standard deviation)."""
+    import statsmodels.api as sm
+
+    if result.model != "logit":
+        raise ValueError("odds ratios need model='logit'")
+    Z, names = _design(result)
+    keep = Z.std(axis=0) > 0
+    fit = sm.Logit(result.y.to_numpy(), sm.add_constant(Z[:, keep])).fit(disp=0, maxiter=500, method="bfgs")
+    params, bse = fit.params[1:], fit.bse[1:]
+    z = stats.norm.ppf(1 - alpha / 2)
+    return pd.DataFrame({"coef": params, "odds_ratio": np.exp(params), "ci_low": np.exp(params - z * bse),
+                         "ci_high": np.exp(params + z * bse), "p_value": fit.pvalues[1:]},
+                        index=pd.Index(np.array(names)[keep], name="feature")).sort_values("odds_ratio", ascending=False)
+
+
+def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str = "customer_id",
+              top_reasons: int = 3, threshold: float | None = None) -> pd.DataFrame:
+    """Customers by churn probability with expected loss (probability × CLV) and their top reasons.
+
+    Reasons come from the logistic model on the prepared features: the features whose contribution
+    (coefficient × the customer's standardised value) raises this customer's risk most. For a gbm the
+    reasons come from a logistic model fitted to the same features for explanation only.
+    """
+    p = result.pipeline.predict_proba(result.X)[:, 1]
+    Z, names = _design(result if result.model == "logit" else _as_logit(result))
+    coef = (result.pipeline if result.model == "logit" else _as_logit(result).pipeline).named_steps["model"].coef_[0]
+    contrib = Z * coef
+    top = np.argsort(-contrib, axis=1)[:, :top_reasons]
+    clean = [n.split("__", 1)[-1] for n in names]
+    reasons = ["; ".join(clean[j] for j, v in zip(row, contrib[i, row]) if v > 0) for i, row in enumerate(top)]
+    clv_arr = np.broadcast_to(np.asarray(clv, float), (len(p),))
+    out = pd.DataFrame({id_col: data[id_col].to_numpy(), "probability": p, "expected_loss": p * clv_arr,
+                        "top_reasons": reasons})
+    out = out.sort_values("probability", ascending=False).reset_index(drop=True)
+    if threshold is not None:
+        out = out[out["probability"] >= threshold]
+    return out
+
+
+def _as_logit(result: ChurnResult) -> ChurnResult:
+    pipe = make_pipeline(result.X, "logit").fit(result.X, result.y.to_numpy())
+    return ChurnResult("logit", result.features, result.target, result.y, result.oof, result.cv_auc,
+                       result.cv_auc_sd, result.fold_auc, pipe, result.X)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# time to churn
+# ---------------------------------------------------------------------------------------------------------
+def durations(customers: pd.DataFrame, until=None) -> pd.DataFrame:
+    """Tenure in days until churn (event 1) or until ``until`` (censored, event 0)."""
+    until = pd.Timestamp(until) if until is not None else max(customers["signup_date"].max(), customers["churn_date"].max())
+    end = customers["churn_date"].where(customers["churn_date"].notna(), until)
+    out = customers.copy()
+    out["duration_days"] = (end - customers["signup_date"]).dt.days.clip(lower=0) + 0.5
+    out["event"] = customers["churn_date"].notna().astype(int)
+    return out
+
+
+def km_curves(customers: pd.DataFrame, by: str | None = None, until=None) -> dict:
+    """Kaplan–Meier survival curves (lifelines), overall or per segment: {segment: fitted KaplanMeierFitter}."""
+    from lifelines import KaplanMeierFitter
+
+    d = durations(customers, until)
+    groups = [("all", d)] if by is None else list(d.groupby(by))
+    return {str(k): KaplanMeierFitter(label=str(k)).fit(g["duration_days"], g["event"]) for k, g in groups}
+
+
+def cox_model(data: pd.DataFrame, duration_col: str = "duration_days", event_col: str = "event", *,
+              penalizer: float = 0.01):
+    """Cox proportional-hazards model (lifelines) on numeric columns (one-hot encode categories first)."""
+    from lifelines import CoxPHFitter
+
+    num = data.select_dtypes("number")
+    num = num.loc[:, num.std() > 0]
+    return CoxPHFitter(penalizer=penalizer).fit(num.fillna(num.median()), duration_col, event_col)
+
+
+def conditional_survival(km, tenure_days: float, horizon_days: float) -> float:
+    """P(still a customer after another ``horizon_days`` | a customer for ``tenure_days`` already) = S(t + h)/S(t)."""
+    s = km.survival_function_at_times([tenure_days, tenure_days + horizon_days]).to_numpy()
+    return float(s[1] / s[0]) if s[0] > 0 else float("nan")
