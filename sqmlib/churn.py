@@ -123,7 +123,12 @@ def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, s
     base = c.loc[active, ["customer_id", "signup_date", "plan", "monthly_charges", "region"]].copy()
     if base.empty:
         raise SQMDataError("customers", [Problem("empty", f"no customer is active at {as_of.date()}")])
-    observed_until = max(c["signup_date"].max(), c["churn_date"].max())
+    dates = [c["signup_date"].max(), c["churn_date"].max()]
+    if interactions is not None and len(interactions):
+        dates.append(interactions["opened_at"].max())
+    if survey is not None and len(survey):
+        dates.append(survey["survey_date"].max())
+    observed_until = pd.Timestamp(max(dates)).normalize() + pd.Timedelta(days=1)  # the last day counts in full
     if end > observed_until:
         warnings.warn(f"the horizon ends {end.date()}, after the last date in the data ({observed_until.date()}): "
                       "churn in the unobserved part is missing from the label", stacklevel=2)
@@ -538,8 +543,15 @@ def odds_ratios(result: ChurnResult, alpha: float = 0.05) -> pd.DataFrame:
 
     if result.model != "logit":
         raise ValueError("odds ratios need model='logit'")
+    from scipy.linalg import qr
+
     Z, names = _design(result)
-    keep = Z.std(axis=0) > 0
+    keep = np.flatnonzero(Z.std(axis=0) > 0)
+    # keep linearly independent columns only (missing-value indicators of features missing together, e.g.
+    # all survey answers of customers never surveyed, are identical): QR with column pivoting
+    _, R, piv = qr(Z[:, keep] - Z[:, keep].mean(axis=0), mode="economic", pivoting=True)
+    rank = int((np.abs(np.diag(R)) > 1e-8 * abs(R[0, 0])).sum())
+    keep = np.sort(keep[piv[:rank]])
     fit = sm.Logit(result.y.to_numpy(), sm.add_constant(Z[:, keep])).fit(disp=0, maxiter=500, method="bfgs")
     params, bse = fit.params[1:], fit.bse[1:]
     z = stats.norm.ppf(1 - alpha / 2)

@@ -31,7 +31,8 @@ are ``sat*`` rounded and clipped. NPS (0–10) and CES (1–7) follow from ``sat
 Importance. Respondents share 100 points over the five dimensions, drawn from a Dirichlet distribution with
 mean ``IMPORTANCE`` and rounded by largest remainders so they sum to exactly 100; 10 % skip the question.
 
-Churn. For every calendar quarter ``q`` from ``history_quarter`` on, a customer active at the start of ``q``
+Churn (each customer's ``u`` is in ``truth_customers.csv``). For every calendar quarter ``q`` from
+``history_quarter`` on, a customer active at the start of ``q``
 leaves during ``q`` with probability ``logistic(x' beta)``, ``beta = CHURN_COEF``: intercept, ``quality``
 (= ``u``, lowered by ``DETERIORATION_U`` in the deteriorated region and quarter), ``complaints_prev_q``
 (complaints opened in the previous calendar quarter), ``tenure_years`` at the start of ``q``, plan dummies
@@ -145,6 +146,7 @@ class SampleData:
     standards: pd.DataFrame
     truth: dict
     truth_item_means: pd.DataFrame
+    truth_customers: pd.DataFrame
     config: SynthConfig = field(default_factory=SynthConfig)
 
     def save(self, out_dir: str | Path) -> Path:
@@ -162,7 +164,8 @@ def expected_answer(mu, sd=SIGMA, lo: int = 1, hi: int = 7):
 
 def _quarter_bounds(q: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     p = pd.Period(q, freq="Q")
-    return p.start_time.normalize(), (p.end_time + pd.Timedelta(1, "ns")).normalize()
+    # the next quarter's start, not end_time + 1 ns: end_time has microsecond resolution in pandas 3
+    return p.start_time.normalize(), (p + 1).start_time.normalize()
 
 
 def _discretise(y, lo, hi):
@@ -463,7 +466,8 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         "complaints": int(is_c.sum()),
         "p_answers_valid": int(pv.notna().sum().sum()),
     }
-    return SampleData(survey, customers, interactions, management, standards, truth, means, config)
+    truth_customers = pd.DataFrame({"customer_id": customer_id, "quality_u": u})
+    return SampleData(survey, customers, interactions, management, standards, truth, means, truth_customers, config)
 
 
 def _fmt_dt(s: pd.Series, with_time: bool) -> pd.Series:
@@ -488,7 +492,7 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
         inter[c] = inter[c].map({True: "yes", False: "no"})
     tables = {"survey": survey, "customers": customers, "interactions": inter,
               "management": data.management, "standards": data.standards,
-              "truth_item_means": data.truth_item_means}
+              "truth_item_means": data.truth_item_means, "truth_customers": data.truth_customers}
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
     (out / "truth.json").write_text(json.dumps(data.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
