@@ -385,7 +385,7 @@ def make_pipeline(X: pd.DataFrame, model: str = "logit", seed: int = 0):
     cat = [c for c in X.columns if c not in num]
     if model == "logit":
         pre = ColumnTransformer([
-            ("num", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
+            ("num", Pipeline([("impute", SimpleImputer(strategy="median")),
                               ("scale", StandardScaler())]), num),
             ("cat", Pipeline([("impute", SimpleImputer(strategy="constant", fill_value="missing")),
                               ("onehot", OneHotEncoder(handle_unknown="ignore", drop="if_binary"))]), cat),
@@ -546,7 +546,14 @@ def odds_ratios(result: ChurnResult, alpha: float = 0.05) -> pd.DataFrame:
     from scipy.linalg import qr
 
     Z, names = _design(result)
-    keep = np.flatnonzero(Z.std(axis=0) > 0)
+    y = result.y.to_numpy()
+    # binary columns with few cases, or without both outcomes among them, separate the classes and have no
+    # finite odds ratio: leave them out and say which
+    binary = np.all((Z == Z.min(axis=0)) | (Z == Z.max(axis=0)), axis=0)
+    hi = Z == Z.max(axis=0)
+    sparse = binary & ((hi.sum(axis=0) < 10) | ((hi & (y[:, None] == 1)).sum(axis=0) == 0)
+                       | ((hi & (y[:, None] == 0)).sum(axis=0) == 0))
+    keep = np.flatnonzero((Z.std(axis=0) > 0) & ~sparse)
     # keep linearly independent columns only (missing-value indicators of features missing together, e.g.
     # all survey answers of customers never surveyed, are identical): QR with column pivoting
     _, R, piv = qr(Z[:, keep] - Z[:, keep].mean(axis=0), mode="economic", pivoting=True)
@@ -555,9 +562,11 @@ def odds_ratios(result: ChurnResult, alpha: float = 0.05) -> pd.DataFrame:
     fit = sm.Logit(result.y.to_numpy(), sm.add_constant(Z[:, keep])).fit(disp=0, maxiter=500, method="bfgs")
     params, bse = fit.params[1:], fit.bse[1:]
     z = stats.norm.ppf(1 - alpha / 2)
-    return pd.DataFrame({"coef": params, "odds_ratio": np.exp(params), "ci_low": np.exp(params - z * bse),
-                         "ci_high": np.exp(params + z * bse), "p_value": fit.pvalues[1:]},
-                        index=pd.Index(np.array(names)[keep], name="feature")).sort_values("odds_ratio", ascending=False)
+    out = pd.DataFrame({"coef": params, "odds_ratio": np.exp(params), "ci_low": np.exp(params - z * bse),
+                        "ci_high": np.exp(params + z * bse), "p_value": fit.pvalues[1:]},
+                       index=pd.Index(np.array(names)[keep], name="feature")).sort_values("odds_ratio", ascending=False)
+    out.attrs["left_out"] = [n for j, n in enumerate(names) if j not in set(keep)]
+    return out
 
 
 def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str = "customer_id",
