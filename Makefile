@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_reliability.py
 	$(BIN)/python benchmarks/bench_gaps.py
 	$(BIN)/python benchmarks/bench_drivers.py
+	$(BIN)/python benchmarks/bench_churn.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -255,3 +255,91 @@ def kano_plot(pr: pd.DataFrame, title: str = "Penalty and reward per driver (Kan
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# ---- churn -------------------------------------------------------------------------------------------------
+def roc_pr_curves(y, p, title: str = "ROC and precision–recall curves (out of fold)"):
+    """ROC curve with its AUC and the precision–recall curve with the churn rate as baseline."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+    fpr, tpr, _ = roc_curve(y, p)
+    prec, rec, _ = precision_recall_curve(y, p)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
+    a.plot(fpr, tpr, color="#4C72B0", label=f"AUC {roc_auc_score(y, p):.3f}")
+    a.plot([0, 1], [0, 1], ls="--", color="#999999")
+    a.set_xlabel("false positive rate")
+    a.set_ylabel("true positive rate")
+    a.legend(loc="lower right")
+    b.plot(rec, prec, color="#C44E52", label=f"average precision {average_precision_score(y, p):.3f}")
+    b.axhline(np.mean(y), ls="--", color="#999999", label=f"churn rate {np.mean(y):.3f}")
+    b.set_xlabel("recall")
+    b.set_ylabel("precision")
+    b.legend(loc="upper right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def calibration_plot(y, p, bins: int = 10, title: str = "Calibration: predicted against observed churn"):
+    """Observed churn rate against mean predicted probability in equal-count bins."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    order = np.argsort(p, kind="stable")
+    parts = [b for b in np.array_split(order, bins) if len(b)]
+    pred = [p[b].mean() for b in parts]
+    obs = [y[b].mean() for b in parts]
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    lim = max(max(pred), max(obs)) * 1.05
+    ax.plot([0, lim], [0, lim], ls="--", color="#999999")
+    ax.plot(pred, obs, "o-", color="#4C72B0")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed churn rate")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def gains_chart(gains: pd.DataFrame, title: str = "Cumulative gains and lift"):
+    """Share of churners captured against share of customers contacted, with lift per group."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    x = np.r_[0, gains["cum_share_customers"]]
+    a.plot(x, np.r_[0, gains["cum_share_churners"]], "o-", color="#4C72B0", label="model")
+    a.plot([0, 1], [0, 1], ls="--", color="#999999", label="random")
+    a.set_xlabel("share of customers contacted (highest risk first)")
+    a.set_ylabel("share of churners reached")
+    a.legend()
+    b.bar(gains["group"], gains["lift"], color="#4C72B0")
+    b.axhline(1, color="#999999", ls="--")
+    b.set_xlabel("risk group (1 = highest)")
+    b.set_ylabel("lift")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def profit_plot(curve: pd.DataFrame, title: str = "Profit of contacting the highest-risk customers"):
+    """Profit against the share contacted, with the best point and the contact-everyone/perfect baselines."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.plot(curve["fraction"], curve["profit"], color="#4C72B0", label="model")
+    ax.axhline(curve.attrs["perfect_model"], color="#55A868", ls="--", label="perfect model")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.scatter([1.0], [curve.attrs["contact_everyone"]], color="#C44E52", zorder=3, label="contact everyone")
+    ax.scatter([curve.attrs["best_fraction"]], [curve.attrs["best_profit"]], color="black", zorder=3,
+               label=f"best: contact {curve.attrs['best_fraction']:.0%}")
+    ax.set_xlabel("share of customers contacted")
+    ax.set_ylabel("profit")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def km_plot(curves: dict, title: str = "Share of customers still with us, by tenure"):
+    """Kaplan–Meier curves (lifelines fitters) with confidence bands."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for km in curves.values():
+        km.plot_survival_function(ax=ax)
+    ax.set_xlabel("days since signup")
+    ax.set_ylabel("still a customer")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -35,3 +35,11 @@ def test_bench_drivers_smoke():
     spec.loader.exec_module(mod)
     table = mod.run(ps=(4, 6), n=500, refit_up_to=4)
     assert list(table["drivers"]) == [4, 6] and (table["lmg_sum_minus_r2"].abs() < 1e-10).all()
+
+
+def test_bench_churn_smoke():
+    spec = importlib.util.spec_from_file_location("bench_churn", ROOT / "benchmarks" / "bench_churn.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(n=3_000, n_profit=5_000)
+    assert len(table) == 2 and 0.6 < table["cv_auc"].iloc[0] < 0.9
