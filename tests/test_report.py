@@ -255,3 +255,14 @@ def test_kiosk_through_driver_analysis(tmp_path):
     m = json.loads((out / "metrics.json").read_text())["metrics"]
     assert set(m["lmg_share"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
     assert 0 < m["r2"] < 1
+
+
+def test_churn_metrics_and_risk_list_in_report(built):
+    folder = built[0] / "04_churn_prediction"
+    m = json.loads((folder / "metrics.json").read_text())
+    assert m["metrics"]["snapshot"] == "2026-07-01" and 0.5 < m["metrics"]["cv_auc"] < 0.9
+    assert m["metrics"]["perfect_model_profit"] >= m["metrics"]["best_profit"] >= 0
+    risk = pd.read_csv(folder / "risk_list.csv")
+    assert {"customer_id", "probability", "expected_loss", "top_reasons", "contact"} <= set(risk.columns)
+    assert risk["probability"].is_monotonic_decreasing
+    assert (folder / "risk_list.xlsx").exists()
