@@ -343,3 +343,61 @@ def km_plot(curves: dict, title: str = "Share of customers still with us, by ten
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# ---- KPI monitoring -------------------------------------------------------------------------------------------
+def control_chart(chart: pd.DataFrame, title: str, ylabel: str = ""):
+    """A p-chart or individuals chart (from :func:`sqmlib.kpi.p_chart` / ``imr_chart``) with rule breaks marked."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    x = np.arange(len(chart))
+    ax.plot(x, chart["value"], "o-", color="#4C72B0", label="value")
+    ax.plot(x, chart["centre"], color="black", lw=0.8, label="centre")
+    ax.plot(x, chart["ucl"], ls="--", color="#C44E52", lw=0.8, label="control limits")
+    ax.plot(x, chart["lcl"], ls="--", color="#C44E52", lw=0.8)
+    broken = chart[["rule1", "rule2", "rule3", "rule4"]].any(axis=1).to_numpy()
+    if broken.any():
+        ax.scatter(x[broken], chart["value"][broken], s=120, facecolors="none", edgecolors="#C44E52", lw=2,
+                   label="rule broken", zorder=3)
+    ax.set_xticks(x, [str(v) for v in chart["label"]], rotation=45, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def nps_monitor(table: pd.DataFrame, unit: str, alerts: pd.DataFrame | None = None,
+                title: str = "NPS per period and unit"):
+    """NPS per period for every unit, alert runs shaded."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    periods = sorted(table["period"].unique())
+    pos = {p: i for i, p in enumerate(periods)}
+    for u, g in table.groupby(unit):
+        ax.plot([pos[p] for p in g["period"]], g["nps"], "o-", label=str(u), lw=1.5)
+    if alerts is not None:
+        for a in alerts.itertuples():
+            ax.axvspan(pos[a.first_period] - 0.4, pos[a.last_period] + 0.4, color="#C44E52", alpha=0.12)
+            ax.text(pos[a.first_period], ax.get_ylim()[1] * 0.95, f"alert: {a.unit}", color="#C44E52", fontsize=8)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xticks(range(len(periods)), periods, rotation=45, fontsize=8)
+    ax.set_ylabel("NPS")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=4)
+    fig.tight_layout()
+    return fig
+
+
+def pareto_chart(table: pd.DataFrame, title: str):
+    """Bars of counts, largest first, with the cumulative share line (from :func:`sqmlib.kpi.pareto`)."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    x = np.arange(len(table))
+    ax.bar(x, table["count"], color=np.where(table["top"], "#C44E52", "#4C72B0"))
+    ax.set_xticks(x, [str(i) for i in table.index], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("count")
+    ax2 = ax.twinx()
+    ax2.plot(x, 100 * table["cumulative_share"], "o-", color="black")
+    ax2.set_ylim(0, 105)
+    ax2.set_ylabel("cumulative share (%)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -65,7 +65,7 @@ def _jsonable(x: Any) -> Any:
 
 
 def write_metrics(out_dir: str | Path, *, notebook: str, title: str, quarter: str,
-                  headline: Sequence[Mapping[str, Any]] = (), **metrics: Any) -> Path:
+                  headline: Sequence[Mapping[str, Any]] = (), position: int | None = None, **metrics: Any) -> Path:
     """Write a notebook's key figures to ``<out_dir>/metrics.json``.
 
     Parameters
@@ -84,6 +84,8 @@ def write_metrics(out_dir: str | Path, *, notebook: str, title: str, quarter: st
     out.mkdir(parents=True, exist_ok=True)
     doc = {"notebook": notebook, "title": title, "quarter": quarter, "headline": list(headline),
            "metrics": metrics}
+    if position is not None:  # where the report's index lists it (lower first); default: run order
+        doc["position"] = position
     path = out / "metrics.json"
     path.write_text(json.dumps(_jsonable(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                     encoding="utf-8")
@@ -162,7 +164,25 @@ def _render_html(executed: Path, target: Path, title: str) -> None:
     target.write_text(body, encoding="utf-8")
 
 
-def _index_html(quarter: str, entries: list[dict], provenance: dict) -> str:
+def combine_tables(folder: Path, stems: Sequence[str], filename: str = "report_tables.xlsx") -> str | None:
+    """Every notebook's ``tables.xlsx`` in one workbook, one sheet a table, sheets prefixed by the notebook
+    number (``02 gaps``). Returns the file name, or None when no notebook wrote tables."""
+    import pandas as pd
+
+    sheets = {}
+    for stem in stems:
+        path = folder / stem / "tables.xlsx"
+        if not path.exists():
+            continue
+        for name, df in pd.read_excel(path, sheet_name=None, index_col=0).items():
+            sheets[f"{stem[:2]} {name}"[:31]] = df
+    if not sheets:
+        return None
+    write_tables(folder, sheets, filename)
+    return filename
+
+
+def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: str | None = None) -> str:
     esc = html.escape
     rows = []
     for e in entries:
@@ -190,7 +210,7 @@ h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 </style></head><body>
 <h1>Service-quality report — {esc(quarter)}</h1>
 <p class="meta">Data: {data_dir} · commit {esc(commit[:12])} ·
-<a href="provenance.json">provenance.json</a></p>
+<a href="provenance.json">provenance.json</a>{f' · <a href="{esc(workbook)}">every table in one Excel workbook</a>' if workbook else ''}</p>
 {''.join(rows)}
 </body></html>
 """
@@ -295,7 +315,8 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
             _render_html(executed, tmp / f"{stem}.html", title)
             entries.append({"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
                             "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
-                            "seconds": seconds})
+                            "seconds": seconds, "position": metrics.get("position", 100 + len(entries)),
+                            "stem": stem})
         provenance = {
             "quarter": quarter,
             "parameters": {"data_dir": str(data_dir), "quarter": quarter, "instrument": instrument,
@@ -312,7 +333,9 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         }
         (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
-        (tmp / "index.html").write_text(_index_html(quarter, entries, provenance), encoding="utf-8")
+        entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
+        workbook = combine_tables(tmp, [e["stem"] for e in entries])
+        (tmp / "index.html").write_text(_index_html(quarter, entries, provenance, workbook), encoding="utf-8")
         # swap into place only now that everything is written
         if final.exists():
             backup = out_root / f".{quarter}.replaced-{os.getpid()}"

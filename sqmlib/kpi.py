@@ -1,0 +1,415 @@
+"""Operational KPIs, their monitoring and the three-level maturity rubric.
+
+- :func:`survey_kpis`: NPS (with a multinomial interval), CSAT top-2-box (Wilson interval) and CES per period
+  and unit; :func:`ticket_kpis`: first-contact resolution, response and handling times, repeat-complaint rate,
+  complaints per 1,000 customers; standard attainment comes from :func:`sqmlib.gaps.standard_attainment`.
+- :func:`p_chart`, :func:`imr_chart` and :func:`western_electric`: control charts and their rules.
+- :func:`nps_alerts`: the alert rule quality teams use — a unit's NPS more than 30 % below its benchmark for
+  3 consecutive periods (all three numbers configurable).
+- :func:`pareto` and :class:`CategoryClassifier`: complaint causes, and missing categories filled from text.
+- :func:`maturity`: a transparent rubric placing each unit at level 1, 2 or 3 with the evidence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import Problem, SQMDataError
+
+
+# ---------------------------------------------------------------------------------------------------------
+# survey KPIs with intervals
+# ---------------------------------------------------------------------------------------------------------
+def nps_ci(scores, alpha: float = 0.05) -> dict:
+    """NPS (0–10 answers: promoters 9–10, detractors 0–6) with its interval from the multinomial variance:
+    Var(p̂_P − p̂_D) = (p_P + p_D − (p_P − p_D)²)/n. Returned on the −100…100 scale."""
+    x = pd.Series(scores).dropna().to_numpy(dtype=float)
+    n = len(x)
+    if n == 0:
+        return {"n": 0, "nps": np.nan, "ci_low": np.nan, "ci_high": np.nan, "promoters": np.nan, "detractors": np.nan}
+    pp, pd_ = np.mean(x >= 9), np.mean(x <= 6)
+    v = pp - pd_
+    se = np.sqrt(max(pp + pd_ - v ** 2, 0.0) / n)
+    z = stats.norm.ppf(1 - alpha / 2)
+    return {"n": n, "nps": 100 * v, "ci_low": 100 * (v - z * se), "ci_high": 100 * (v + z * se),
+            "promoters": pp, "detractors": pd_}
+
+
+def wilson_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return (np.nan, np.nan)
+    z = stats.norm.ppf(1 - alpha / 2)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (float(centre - half), float(centre + half))
+
+
+def _period(dates: pd.Series, freq: str) -> pd.Series:
+    return dates.dt.to_period(freq).astype(str)
+
+
+def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q", top_box: int = 6,
+                alpha: float = 0.05) -> pd.DataFrame:
+    """NPS, CSAT (share answering ``top_box`` or above on overall satisfaction) and CES per period and unit.
+
+    ``freq`` is a pandas period code (``"Q"`` quarters, ``"M"`` months) applied to ``survey_date``.
+    """
+    s = survey.assign(period=_period(survey["survey_date"], freq))
+    keys = ["period"] + ([by] if by else [])
+    rows = []
+    for key, g in s.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(keys, key))
+        if "nps" in g:
+            n = nps_ci(g["nps"], alpha)
+            row.update(nps=n["nps"], nps_ci_low=n["ci_low"], nps_ci_high=n["ci_high"], nps_n=n["n"],
+                       promoters=n["promoters"], detractors=n["detractors"])
+        if "overall_sat" in g:
+            sat = g["overall_sat"].dropna()
+            k = int((sat >= top_box).sum())
+            lo, hi = wilson_ci(k, len(sat), alpha)
+            row.update(csat=k / len(sat) if len(sat) else np.nan, csat_ci_low=lo, csat_ci_high=hi, csat_n=len(sat))
+        if "ces" in g:
+            row.update(ces=float(g["ces"].mean()), ces_n=int(g["ces"].notna().sum()))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ticket KPIs
+# ---------------------------------------------------------------------------------------------------------
+def repeat_flags(tickets: pd.DataFrame, days: int = 30) -> pd.Series:
+    """Complaints that repeat an earlier complaint of the same customer and category within ``days``."""
+    c = tickets.sort_values("opened_at")
+    prev = c.groupby(["customer_id", c["category"].fillna("")])["opened_at"].shift()
+    return ((c["opened_at"] - prev).dt.days < days).reindex(tickets.index).fillna(False)
+
+
+def active_customers(customers: pd.DataFrame, start, end, by: str | None = None) -> pd.Series | int:
+    """Customers active at some time in [start, end) (per unit when ``by``)."""
+    a = customers[(customers["signup_date"] < pd.Timestamp(end))
+                  & (customers["churn_date"].isna() | (customers["churn_date"] >= pd.Timestamp(start)))]
+    return a.groupby(by).size() if by else len(a)
+
+
+def ticket_kpis(interactions: pd.DataFrame, customers: pd.DataFrame | None = None, *, by: str | None = None,
+                freq: str = "Q") -> pd.DataFrame:
+    """Per period and unit: tickets, complaints, first-contact resolution, median and 90th-percentile first
+    response and handling (closure) times in hours, repeat-complaint rate, complaints per 1,000 active
+    customers (with ``customers``) and churn rate of the period (customers who left among those active)."""
+    t = interactions.assign(period=_period(interactions["opened_at"], freq))
+    is_c = t["type"] == "complaint" if "type" in t.columns else pd.Series(True, index=t.index)
+    t["is_complaint"] = is_c
+    t["response_h"] = (t["first_response_at"] - t["opened_at"]).dt.total_seconds() / 3600
+    t["handling_h"] = (t["closed_at"] - t["opened_at"]).dt.total_seconds() / 3600
+    t["repeat"] = False
+    t.loc[is_c, "repeat"] = repeat_flags(t[is_c])
+    keys = ["period"] + ([by] if by else [])
+    rows = []
+    for key, g in t.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        comp = g[g["is_complaint"]]
+        row = dict(zip(keys, key))
+        row.update(tickets=len(g), complaints=len(comp),
+                   fcr=float(g["first_contact_resolved"].astype(float).mean()),
+                   response_h_median=float(comp["response_h"].median()), response_h_p90=float(comp["response_h"].quantile(0.9)),
+                   handling_h_median=float(comp["handling_h"].median()), handling_h_p90=float(comp["handling_h"].quantile(0.9)),
+                   repeat_rate=float(comp["repeat"].mean()) if len(comp) else np.nan)
+        if customers is not None:
+            p = pd.Period(key[0], freq=freq)
+            start, end = p.start_time.normalize(), (p + 1).start_time.normalize()
+            cust = customers if not by else customers[customers[by] == key[1]] if by in customers.columns else customers
+            n_active = active_customers(cust, start, end)
+            left = cust["churn_date"].between(start, end, inclusive="left").sum()
+            row.update(active_customers=n_active, complaints_per_1000=1000 * len(comp) / n_active if n_active else np.nan,
+                       churn_rate=left / n_active if n_active else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# control charts and the Western Electric rules
+# ---------------------------------------------------------------------------------------------------------
+def western_electric(z: Sequence[float]) -> pd.DataFrame:
+    """The four Western Electric rules on standardised values z = (x − centre)/σ of each point.
+
+    Rule 1: a point beyond 3σ. Rule 2: 2 of 3 consecutive points beyond 2σ on the same side. Rule 3: 4 of 5
+    consecutive points beyond 1σ on the same side. Rule 4: 8 consecutive points on the same side of the
+    centre. A point is flagged for a rule when it completes a window that breaks it.
+    """
+    z = np.asarray(z, dtype=float)
+    n = len(z)
+    out = np.zeros((n, 4), dtype=bool)
+    out[:, 0] = np.abs(z) > 3
+    for i in range(n):
+        for side in (1, -1):
+            w3 = z[max(0, i - 2):i + 1] * side
+            if len(w3) == 3 and (w3 > 2).sum() >= 2 and w3[-1] > 2:
+                out[i, 1] = True
+            w5 = z[max(0, i - 4):i + 1] * side
+            if len(w5) == 5 and (w5 > 1).sum() >= 4 and w5[-1] > 1:
+                out[i, 2] = True
+            w8 = z[max(0, i - 7):i + 1] * side
+            if len(w8) == 8 and (w8 > 0).all():
+                out[i, 3] = True
+    return pd.DataFrame(out, columns=["rule1", "rule2", "rule3", "rule4"])
+
+
+def p_chart(counts: Sequence[int], sizes: Sequence[int], labels: Sequence | None = None) -> pd.DataFrame:
+    """p-chart of a proportion: centre p̄ = Σk/Σn, limits p̄ ± 3·sqrt(p̄(1 − p̄)/n_i), and the rules."""
+    k, n = np.asarray(counts, float), np.asarray(sizes, float)
+    p = k / n
+    pbar = k.sum() / n.sum()
+    sigma = np.sqrt(pbar * (1 - pbar) / n)
+    out = pd.DataFrame({"label": labels if labels is not None else np.arange(len(p)), "value": p, "n": n,
+                        "centre": pbar, "lcl": np.clip(pbar - 3 * sigma, 0, 1), "ucl": np.clip(pbar + 3 * sigma, 0, 1),
+                        "z": (p - pbar) / sigma})
+    return pd.concat([out, western_electric(out["z"])], axis=1)
+
+
+def imr_chart(values: Sequence[float], labels: Sequence | None = None) -> pd.DataFrame:
+    """Individuals chart: centre x̄, σ estimated as mean moving range / 1.128 (limits x̄ ± 2.66·MR̄), and
+    the rules; ``mr`` is each point's moving range (MR̄ upper limit 3.267·MR̄)."""
+    x = np.asarray(values, float)
+    mr = np.abs(np.diff(x))
+    mrbar = mr.mean()
+    sigma = mrbar / 1.128
+    centre = x.mean()
+    out = pd.DataFrame({"label": labels if labels is not None else np.arange(len(x)), "value": x, "centre": centre,
+                        "lcl": centre - 3 * sigma, "ucl": centre + 3 * sigma, "z": (x - centre) / sigma,
+                        "mr": np.r_[np.nan, mr], "mr_ucl": 3.267 * mrbar})
+    return pd.concat([out, western_electric(out["z"])], axis=1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the NPS alert rule
+# ---------------------------------------------------------------------------------------------------------
+def nps_alerts(survey: pd.DataFrame, unit: str = "region", *, freq: str = "M", drop: float = 0.30,
+               periods: int = 3, baseline: int = 6, min_history: int = 3, min_n: int = 30,
+               benchmark: str = "own") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A unit's NPS more than ``drop`` (30 %) below its benchmark for ``periods`` (3) consecutive periods.
+
+    Benchmark ``"own"``: the unit's pooled NPS over the ``baseline`` periods before each period (at least
+    ``min_history`` of them); ``"company"``: the NPS of all units together in the same period. A period
+    counts as low when NPS < benchmark − drop·|benchmark|; periods with fewer than ``min_n`` answers are not
+    judged (and break a run).
+
+    Returns (per unit and period: NPS, benchmark, low flag; alerts: unit, KPI, first and last period, number
+    of periods, mean NPS and benchmark over the run and the size of the drop).
+    """
+    s = survey.assign(period=_period(survey["survey_date"], freq))
+    s = s[s["nps"].notna()]
+    all_periods = sorted(s["period"].unique())
+    company = {p: nps_ci(g["nps"])["nps"] for p, g in s.groupby("period")}
+    rows = []
+    for u, g in s.groupby(unit, sort=True):
+        by_p = {p: gg["nps"].to_numpy() for p, gg in g.groupby("period")}
+        for i, p in enumerate(all_periods):
+            x = by_p.get(p, np.array([]))
+            value = nps_ci(x)["nps"] if len(x) else np.nan
+            if benchmark == "own":
+                hist = [by_p[q] for q in all_periods[max(0, i - baseline):i] if q in by_p]
+                bench = nps_ci(np.concatenate(hist))["nps"] if len(hist) >= min_history else np.nan
+            elif benchmark == "company":
+                bench = company.get(p, np.nan)
+            else:
+                raise ValueError("benchmark must be 'own' or 'company'")
+            judged = len(x) >= min_n and np.isfinite(bench) and np.isfinite(value)
+            low = bool(judged and value < bench - drop * abs(bench))
+            rows.append({unit: u, "period": p, "n": len(x), "nps": value, "benchmark": bench, "judged": judged,
+                         "low": low})
+    table = pd.DataFrame(rows)
+    alerts = []
+    for u, g in table.groupby(unit, sort=True):
+        run = []
+        for r in list(g.itertuples()) + [None]:
+            if r is not None and r.low:
+                run.append(r)
+                continue
+            if len(run) >= periods:
+                alerts.append({"unit": u, "unit_type": unit, "kpi": "NPS", "first_period": run[0].period,
+                               "last_period": run[-1].period, "periods": len(run),
+                               "nps": float(np.mean([x.nps for x in run])),
+                               "benchmark": float(np.mean([x.benchmark for x in run])),
+                               "size": float(np.mean([x.nps - x.benchmark for x in run]))})
+            run = []
+    cols = ["unit", "unit_type", "kpi", "first_period", "last_period", "periods", "nps", "benchmark", "size"]
+    return table, pd.DataFrame(alerts, columns=cols)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# complaints
+# ---------------------------------------------------------------------------------------------------------
+def pareto(values: pd.Series, top: int = 3) -> pd.DataFrame:
+    """Counts per category, share and cumulative share, largest first; ``top`` flags the top categories."""
+    v = values.fillna("unknown").replace("", "unknown")
+    c = v.value_counts()
+    out = pd.DataFrame({"count": c, "share": c / c.sum()})
+    out["cumulative_share"] = out["share"].cumsum()
+    out["top"] = np.arange(len(out)) < top
+    out.index.name = values.name or "category"
+    return out
+
+
+@dataclass
+class CategoryClassifier:
+    """TF-IDF (word 1–2-grams) and logistic regression, trained on tickets whose category is known, to fill
+    the missing ones. ``accuracy`` is the 5-fold cross-validated accuracy on the labelled tickets."""
+
+    accuracy: float = np.nan
+    accuracy_sd: float = np.nan
+    model: object = field(default=None, repr=False)
+
+    def fit(self, text: pd.Series, category: pd.Series, seed: int = 0) -> "CategoryClassifier":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+        from sklearn.pipeline import make_pipeline
+
+        known = category.notna() & (category.astype(str) != "") & text.notna()
+        if known.sum() < 20:
+            raise SQMDataError("interactions", [Problem("too_few_rows", "fewer than 20 labelled tickets to learn from")])
+        pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=1), LogisticRegression(max_iter=2000))
+        cv = StratifiedKFold(5, shuffle=True, random_state=seed)
+        scores = cross_val_score(pipe, text[known], category[known], cv=cv)
+        self.accuracy, self.accuracy_sd = float(scores.mean()), float(scores.std(ddof=1))
+        self.model = pipe.fit(text[known], category[known])
+        return self
+
+    def fill(self, text: pd.Series, category: pd.Series) -> pd.DataFrame:
+        """Categories with the missing ones predicted: columns ``category``, ``predicted`` (bool) and
+        ``confidence`` (the predicted class's probability; 1 for known categories)."""
+        missing = category.isna() | (category.astype(str) == "")
+        out = pd.DataFrame({"category": category.where(~missing), "predicted": missing, "confidence": 1.0},
+                           index=category.index)
+        if missing.any():
+            proba = self.model.predict_proba(text[missing].fillna(""))
+            out.loc[missing, "category"] = self.model.classes_[proba.argmax(axis=1)]
+            out.loc[missing, "confidence"] = proba.max(axis=1)
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# three-level maturity
+# ---------------------------------------------------------------------------------------------------------
+DEFAULT_RUBRIC = {
+    # level 1, basic standards: are the rules followed? (the error-rate bar sits above the 0.5 % standard
+    # because a unit's rate over a quarter's few hundred tickets is noisy)
+    "standards_share_meeting": (1, ">=", 0.70, "mean share of cases meeting the ticket standards"),
+    "error_rate": (1, "<=", 0.01, "service errors per interaction"),
+    # level 2, process optimisation: first-contact resolution, speed, an improving (not worsening) trend
+    "fcr": (2, ">=", 0.75, "first-contact resolution"),
+    "response_h_median": (2, "<=", 8.0, "median first response to complaints (hours)"),
+    "complaints_per_1000_change": (2, "<=", 0.15, "relative change in complaints per 1,000 customers since the previous quarter"),
+    # level 3, value co-creation: loyalty, satisfaction, retention
+    "nps": (3, ">=", 15.0, "NPS"),
+    "csat": (3, ">=", 0.35, "CSAT (top-2-box)"),
+    "churn_rate": (3, "<=", 0.07, "customers lost in the quarter"),
+}
+
+
+def maturity(evidence: pd.DataFrame, rubric: Mapping[str, tuple] = DEFAULT_RUBRIC) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Place each unit (row of ``evidence``, one column per rubric criterion) at maturity level 0–3.
+
+    A unit reaches level L when it meets every criterion of levels 1..L (a missing value does not count as
+    met). Returns (per unit: level and the number of criteria met per level; the evidence in long form:
+    unit, level, criterion, description, value, rule, met).
+    """
+    long = []
+    for unit, row in evidence.iterrows():
+        for crit, (level, op, target, desc) in rubric.items():
+            v = row.get(crit, np.nan)
+            met = bool(np.isfinite(v) and (v >= target if op == ">=" else v <= target)) if v is not None else False
+            long.append({"unit": unit, "level": level, "criterion": crit, "description": desc, "value": v,
+                         "rule": f"{op} {target:g}", "met": met})
+    ev = pd.DataFrame(long)
+    summary = []
+    for unit, g in ev.groupby("unit", sort=False):
+        reached = 0
+        for level in (1, 2, 3):
+            if g[g["level"] == level]["met"].all():
+                reached = level
+            else:
+                break
+        summary.append({"unit": unit, "level": reached,
+                        **{f"level{l}_met": f"{int(g[g['level'] == l]['met'].sum())}/{int((g['level'] == l).sum())}"
+                           for l in (1, 2, 3)}})
+    return pd.DataFrame(summary).set_index("unit"), ev
+
+
+# ---------------------------------------------------------------------------------------------------------
+# quarter against quarter
+# ---------------------------------------------------------------------------------------------------------
+def _prev_quarter(q: str) -> str:
+    return str(pd.Period(q, freq="Q") - 1)
+
+
+def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.DataFrame | None = None,
+                       customers: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Headline KPIs of ``quarter`` against the previous quarter, with a test of the change.
+
+    NPS: difference of two independent NPS estimates, z test with the multinomial variances. CSAT and
+    first-contact resolution: two-proportion z test. CES: Welch t test. Churn rate: two-proportion z test on
+    the customers active in each quarter. ``better`` says whether the change is an improvement.
+    """
+    prev = _prev_quarter(quarter)
+    cur_s, prev_s = survey[survey["quarter"] == quarter], survey[survey["quarter"] == prev]
+    rows = []
+
+    def add(name, cur, before, p, higher_is_better=True, unit=""):
+        change = cur - before if np.isfinite(cur) and np.isfinite(before) else np.nan
+        rows.append({"kpi": name, "current": cur, "previous": before, "change": change, "p_value": p,
+                     "significant": bool(np.isfinite(p) and p < alpha),
+                     "better": bool(np.isfinite(change) and (change > 0) == higher_is_better) if np.isfinite(change) and change != 0 else None,
+                     "unit": unit})
+
+    def two_prop(k1, n1, k2, n2):
+        if min(n1, n2) == 0:
+            return np.nan
+        p = (k1 + k2) / (n1 + n2)
+        se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+        return float(2 * stats.norm.sf(abs(k1 / n1 - k2 / n2) / se)) if se > 0 else np.nan
+
+    if "nps" in survey:
+        a, b = nps_ci(cur_s["nps"]), nps_ci(prev_s["nps"])
+        if b["n"]:
+            se = np.sqrt(((a["promoters"] + a["detractors"] - (a["promoters"] - a["detractors"]) ** 2) / a["n"])
+                         + ((b["promoters"] + b["detractors"] - (b["promoters"] - b["detractors"]) ** 2) / b["n"]))
+            p = float(2 * stats.norm.sf(abs(a["nps"] - b["nps"]) / 100 / se))
+        else:
+            p = np.nan
+        add("NPS", a["nps"], b["nps"], p, unit="points")
+    if "overall_sat" in survey:
+        x1, x2 = cur_s["overall_sat"].dropna(), prev_s["overall_sat"].dropna()
+        add("CSAT (top-2-box)", (x1 >= 6).mean() if len(x1) else np.nan, (x2 >= 6).mean() if len(x2) else np.nan,
+            two_prop((x1 >= 6).sum(), len(x1), (x2 >= 6).sum(), len(x2)), unit="share")
+    if "ces" in survey:
+        x1, x2 = cur_s["ces"].dropna(), prev_s["ces"].dropna()
+        p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
+        add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit="1–7")
+    if interactions is not None:
+        q_of = _period(interactions["opened_at"], "Q")
+        t1, t2 = interactions[q_of == quarter], interactions[q_of == prev]
+        f1, f2 = t1["first_contact_resolved"].dropna().astype(bool), t2["first_contact_resolved"].dropna().astype(bool)
+        add("First-contact resolution", f1.mean(), f2.mean() if len(f2) else np.nan,
+            two_prop(f1.sum(), len(f1), f2.sum(), len(f2)), unit="share")
+    if customers is not None:
+        vals = []
+        for q in (quarter, prev):
+            p_ = pd.Period(q, freq="Q")
+            start, end = p_.start_time.normalize(), (p_ + 1).start_time.normalize()
+            n = active_customers(customers, start, end)
+            k = int(customers["churn_date"].between(start, end, inclusive="left").sum())
+            vals.append((k, n))
+        (k1, n1), (k2, n2) = vals
+        add("Churn rate", k1 / n1 if n1 else np.nan, k2 / n2 if n2 else np.nan, two_prop(k1, n1, k2, n2),
+            higher_is_better=False, unit="share")
+    out = pd.DataFrame(rows)
+    out.attrs["previous_quarter"] = prev
+    return out
