@@ -266,3 +266,29 @@ def test_churn_metrics_and_risk_list_in_report(built):
     assert {"customer_id", "probability", "expected_loss", "top_reasons", "contact"} <= set(risk.columns)
     assert risk["probability"].is_monotonic_decreasing
     assert (folder / "risk_list.xlsx").exists()
+
+
+def test_summary_first_and_workbook(built):
+    path = built[0]
+    index = (path / "index.html").read_text(encoding="utf-8")
+    assert index.index("06_quarterly_summary.html") < index.index("00_data_audit.html")
+    assert "report_tables.xlsx" in index
+    sheets = pd.read_excel(path / "report_tables.xlsx", sheet_name=None)
+    assert {"00 completeness", "02 gaps", "05 alerts", "06 headlines"} <= set(sheets)
+    m = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())
+    assert m["position"] == 0 and m["metrics"]["missing_inputs"] == []
+    assert "NPS" in m["metrics"]["headlines"]
+    k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())
+    assert set(k["metrics"]["maturity"]) == {"East", "North", "South", "West"}
+
+
+def test_full_report_on_bundled_data_finds_the_alert(tmp_path):
+    """The real thing: every notebook on the bundled sample, as `make report` builds it."""
+    path = report.build("2026Q3", out_dir=tmp_path, progress=False, log=lambda *a: None)
+    k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())
+    assert [(a["unit"], a["first_period"], a["last_period"]) for a in k["metrics"]["alerts"]] == [("South", "2026-07", "2026-09")]
+    assert k["metrics"]["maturity"]["South"] == 0
+    s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())
+    assert any("South" in t for t in s["metrics"]["todo"])
+    prov = json.loads((path / "provenance.json").read_text())
+    assert len(prov["seconds_per_notebook"]) == 7

@@ -1,0 +1,131 @@
+"""KPIs: intervals against closed forms, each Western Electric rule, the alert rule on the planted
+deterioration, the maturity rubric and the complaint classifier."""
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sqmlib import io, kpi
+
+from conftest import ROOT
+
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return io.load_survey(SAMPLE / "survey.csv")
+
+
+def test_nps_interval_closed_form():
+    x = np.array([10] * 50 + [9] * 30 + [8] * 40 + [6] * 50 + [2] * 30)  # n = 200
+    r = kpi.nps_ci(x)
+    pp, pd_ = 80 / 200, 80 / 200
+    assert r["nps"] == pytest.approx(0.0)
+    se = np.sqrt((pp + pd_ - (pp - pd_) ** 2) / 200)
+    assert r["ci_high"] == pytest.approx(100 * 1.959963984540054 * se, rel=1e-9)
+    # NPS as the mean of +1/0/−1 scores: the multinomial variance is that mean's variance (ddof = 0)
+    v = np.where(x >= 9, 1, np.where(x <= 6, -1, 0))
+    assert (r["ci_high"] - r["nps"]) / 100 == pytest.approx(1.959963984540054 * v.std() / np.sqrt(len(v)), rel=1e-9)
+
+
+def test_wilson_interval_closed_form():
+    lo, hi = kpi.wilson_ci(30, 120)
+    # closed form: (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)
+    z, p, n = stats.norm.ppf(0.975), 30 / 120, 120
+    c = (p + z * z / (2 * n)) / (1 + z * z / n)
+    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert (lo, hi) == pytest.approx((c - h, c + h))
+    from statsmodels.stats.proportion import proportion_confint
+
+    assert (lo, hi) == pytest.approx(proportion_confint(30, 120, method="wilson"))
+
+
+def test_western_electric_rules_one_by_one():
+    base = np.zeros(12)
+    r1 = base.copy(); r1[5] = 3.2  # noqa: E702
+    r2 = base.copy(); r2[[4, 6]] = 2.3  # noqa: E702  (2 of 3 beyond 2 sigma)
+    r3 = base.copy(); r3[[3, 4, 6, 7]] = 1.4  # noqa: E702  (4 of 5 beyond 1 sigma)
+    r4 = np.r_[np.zeros(2), np.full(8, 0.4), np.zeros(2)]  # 8 on one side
+    w = kpi.western_electric(r1)
+    assert w["rule1"].tolist() == [i == 5 for i in range(12)] and not w[["rule2", "rule3", "rule4"]].any().any()
+    w = kpi.western_electric(r2)
+    assert w["rule2"].tolist() == [i == 6 for i in range(12)] and not w["rule1"].any()
+    w = kpi.western_electric(r3)
+    assert w["rule3"].tolist() == [i == 7 for i in range(12)] and not w["rule2"].any()
+    w = kpi.western_electric(r4)
+    assert w["rule4"].tolist() == [i == 9 for i in range(12)] and not w[["rule1", "rule2", "rule3"]].any().any()
+    neg = kpi.western_electric(-r2)
+    assert neg["rule2"].tolist() == w["rule2"].tolist() or neg["rule2"][6]
+    mixed = np.zeros(12); mixed[[4]] = 2.3; mixed[[6]] = -2.3  # noqa: E702  opposite sides: no rule 2
+    assert not kpi.western_electric(mixed)["rule2"].any()
+
+
+def test_p_chart_and_imr_chart():
+    k, n = np.array([10, 12, 8, 30]), np.array([100, 120, 90, 100])
+    ch = kpi.p_chart(k, n)
+    pbar = k.sum() / n.sum()
+    assert ch["centre"].iloc[0] == pytest.approx(pbar)
+    assert ch["ucl"].iloc[1] == pytest.approx(pbar + 3 * np.sqrt(pbar * (1 - pbar) / 120))
+    assert ch["rule1"].tolist() == [False, False, False, True]
+    x = np.array([5.0, 5.2, 4.9, 5.1, 5.0, 5.3, 4.8, 9.0])
+    im = kpi.imr_chart(x)
+    mrbar = np.abs(np.diff(x)).mean()
+    assert im["ucl"].iloc[0] == pytest.approx(x.mean() + 2.66 * mrbar, rel=1e-3)
+    assert im["rule1"].iloc[-1]
+
+
+def test_alert_rule_finds_the_planted_deterioration_only(survey):
+    table, alerts = kpi.nps_alerts(survey, "region")
+    assert len(alerts) == 1
+    a = alerts.iloc[0]
+    assert (a["unit"], a["first_period"], a["last_period"], a["periods"]) == ("South", "2026-07", "2026-09", 3)
+    assert a["nps"] < 0.7 * a["benchmark"]
+    # the three numbers are configurable: a 4-period rule finds nothing, a milder drop still only South
+    assert kpi.nps_alerts(survey, "region", periods=4)[1].empty
+    assert set(kpi.nps_alerts(survey, "region", drop=0.5)[1]["unit"]) == {"South"}
+    # against the company in each month, South is the one too
+    assert set(kpi.nps_alerts(survey, "region", benchmark="company")[1]["unit"]) == {"South"}
+
+
+def test_survey_and_ticket_kpis(survey):
+    sk = kpi.survey_kpis(survey, by="region").set_index(["period", "region"])
+    q = survey[(survey["quarter"] == "2026Q3") & (survey["region"] == "South")]
+    row = sk.loc[("2026Q3", "South")]
+    assert row["nps"] == pytest.approx(kpi.nps_ci(q["nps"])["nps"])
+    assert row["csat"] == pytest.approx((q["overall_sat"].dropna() >= 6).mean())
+    t = io.load_interactions(SAMPLE / "interactions.csv")
+    c = io.load_customers(SAMPLE / "customers.csv")
+    tk = kpi.ticket_kpis(t, c, by="region").set_index(["period", "region"])
+    south, north = tk.loc[("2026Q3", "South")], tk.loc[("2026Q3", "North")]
+    assert south["response_h_median"] > 2 * north["response_h_median"]
+    assert south["fcr"] < north["fcr"] - 0.1
+    assert south["complaints_per_1000"] > 1.5 * north["complaints_per_1000"]
+    comp = kpi.quarter_comparison(survey, "2026Q3", interactions=t, customers=c).set_index("kpi")
+    assert comp.loc["NPS", "significant"] and not comp.loc["NPS", "better"]
+    assert comp.attrs["previous_quarter"] == "2026Q2"
+
+
+def test_pareto_and_classifier():
+    t = io.load_interactions(SAMPLE / "interactions.csv")
+    comp = t[t["type"] == "complaint"]
+    p = kpi.pareto(comp["category"])
+    assert p["count"].sum() == len(comp) and p["cumulative_share"].iloc[-1] == pytest.approx(1)
+    assert p["top"].sum() == 3 and p["count"].is_monotonic_decreasing
+    clf = kpi.CategoryClassifier().fit(t["text"], t["category"])
+    assert clf.accuracy > 0.9
+    filled = clf.fill(comp["text"], comp["category"])
+    assert filled["category"].notna().all() and filled["predicted"].sum() == (comp["category"].isna() | (comp["category"] == "")).sum()
+
+
+def test_maturity_rubric():
+    ev = pd.DataFrame({"standards_share_meeting": [0.9, 0.9, 0.5], "error_rate": [0.001, 0.001, 0.001],
+                       "fcr": [0.8, 0.6, 0.9], "response_h_median": [2, 2, 2], "complaints_per_1000_change": [0, 0, 0],
+                       "nps": [30, 30, 30], "csat": [0.5, 0.5, 0.5], "churn_rate": [0.02, 0.02, 0.02]},
+                      index=["A", "B", "C"])
+    levels, detail = kpi.maturity(ev)
+    assert levels["level"].to_dict() == {"A": 3, "B": 1, "C": 0}  # B fails level 2, so level 3 cannot count
+    assert detail[(detail["unit"] == "B") & (detail["criterion"] == "fcr")]["met"].item() is False
+    assert levels.loc["C", "level1_met"] == "1/2"
+    missing = ev.assign(nps=[np.nan, 30, 30])
+    assert kpi.maturity(missing)[0].loc["A", "level"] == 2  # a missing value is not met
