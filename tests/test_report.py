@@ -292,3 +292,12 @@ def test_full_report_on_bundled_data_finds_the_alert(tmp_path):
     assert any("South" in t for t in s["metrics"]["todo"])
     prov = json.loads((path / "provenance.json").read_text())
     assert len(prov["seconds_per_notebook"]) == 7
+
+
+def test_summary_reads_the_previous_quarter(small_dir, tmp_path):
+    for q in ("2026Q2", "2026Q3"):
+        report.build(q, data_dir=small_dir, out_dir=tmp_path, progress=False, log=lambda *a: None)
+    m = json.loads((tmp_path / "2026Q3" / "06_quarterly_summary" / "metrics.json").read_text())["metrics"]
+    assert m["previous_report_found"] and m["since_previous_report"]
+    first = json.loads((tmp_path / "2026Q2" / "06_quarterly_summary" / "metrics.json").read_text())["metrics"]
+    assert not first["previous_report_found"]
