@@ -560,13 +560,8 @@ def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", alp
             row = {"name": col, "quarter": q, "n": n, "gap": m, "ci_low": m - half, "ci_high": m + half,
                    "change": np.nan, "change_ci_low": np.nan, "change_ci_high": np.nan, "change_p": np.nan}
             if prev is not None and n > 1 and len(prev) > 1:
-                d = m - prev.mean()
-                va, vb = x.var(ddof=1) / n, prev.var(ddof=1) / len(prev)
-                se_d = np.sqrt(va + vb)
-                df = (va + vb) ** 2 / (va ** 2 / (n - 1) + vb ** 2 / (len(prev) - 1))
-                h = stats.t.ppf(1 - alpha / 2, df) * se_d
-                row.update(change=d, change_ci_low=d - h, change_ci_high=d + h,
-                           change_p=float(2 * stats.t.sf(abs(d / se_d), df)))
+                d, lo, hi, p = welch_difference(x, prev, alpha)
+                row.update(change=d, change_ci_low=lo, change_ci_high=hi, change_p=p)
             rows.append(row)
             prev = x
     return pd.DataFrame(rows)
@@ -575,6 +570,17 @@ def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", alp
 # ---------------------------------------------------------------------------------------------------------
 # the gaps model beyond gap 5
 # ---------------------------------------------------------------------------------------------------------
+def welch_difference(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> tuple[float, float, float, float]:
+    """Mean of ``a`` minus mean of ``b`` with Welch's (1 − alpha) interval and two-sided p-value:
+    (difference, ci_low, ci_high, p)."""
+    d = a.mean() - b.mean()
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    h = stats.t.ppf(1 - alpha / 2, df) * se
+    return float(d), float(d - h), float(d + h), float(2 * stats.t.sf(abs(d / se), df))
+
+
 def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, alpha: float = 0.05) -> pd.DataFrame:
     """Gap 1: what managers think customers expect minus what customers expect, per item (Welch interval).
     Negative values mean management underestimates expectations."""
@@ -584,14 +590,10 @@ def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, alpha: f
         col = inst.item_column("E", i)
         m = management[col].dropna().to_numpy(dtype=float)
         c = survey[col].dropna().to_numpy(dtype=float)
-        d = m.mean() - c.mean()
-        va, vb = m.var(ddof=1) / len(m), c.var(ddof=1) / len(c)
-        se = np.sqrt(va + vb)
-        df = (va + vb) ** 2 / (va ** 2 / (len(m) - 1) + vb ** 2 / (len(c) - 1))
-        h = stats.t.ppf(1 - alpha / 2, df) * se
+        d, lo, hi, p = welch_difference(m, c, alpha)
         rows.append({"item": i, "dimension": inst.dimension_of(i), "managers": len(m), "customers": len(c),
                      "manager_estimate": m.mean(), "customer_expectation": c.mean(), "gap1": d,
-                     "ci_low": d - h, "ci_high": d + h, "p_value": float(2 * stats.t.sf(abs(d / se), df))})
+                     "ci_low": lo, "ci_high": hi, "p_value": p})
     return pd.DataFrame(rows)
 
 

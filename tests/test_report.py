@@ -16,6 +16,18 @@ from conftest import KIOSK, KIOSK_INSTRUMENT, needs_shared
 pytestmark = pytest.mark.slow
 
 
+def run_notebook(name: str, tmp_path, **parameters) -> dict:
+    """Execute a report notebook with papermill into ``tmp_path`` and return the metrics.json it wrote."""
+    out = tmp_path / name
+    pm.execute_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                        parameters={**parameters, "out_dir": str(out)}, kernel_name="python3",
+                        progress_bar=False, cwd=str(tmp_path))
+    return json.loads((out / "metrics.json").read_text())
+
+
+KIOSK_PARAMS = {"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT)}
+
+
 def sha(p):
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
@@ -169,24 +181,14 @@ def test_notebooks_follow_the_conventions():
 
 @needs_shared(KIOSK)
 def test_kiosk_through_data_audit(tmp_path):
-    out = tmp_path / "audit"
-    pm.execute_notebook(str(NOTEBOOK_DIR / "00_data_audit.ipynb"), str(tmp_path / "kiosk.ipynb"),
-                        parameters={"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT),
-                                    "out_dir": str(out)},
-                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
-    m = json.loads((out / "metrics.json").read_text())
+    m = run_notebook("00_data_audit", tmp_path, **KIOSK_PARAMS)
     assert m["quarter"] == "" and m["metrics"]["respondents_file"] == 211
     assert m["metrics"]["item_columns"] == 96 and m["metrics"]["problems"] == 0
 
 
 @needs_shared(KIOSK)
 def test_kiosk_through_survey_reliability(tmp_path):
-    out = tmp_path / "rel"
-    pm.execute_notebook(str(NOTEBOOK_DIR / "01_survey_reliability.ipynb"), str(tmp_path / "kiosk01.ipynb"),
-                        parameters={"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT),
-                                    "out_dir": str(out)},
-                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
-    m = json.loads((out / "metrics.json").read_text())["metrics"]
+    m = run_notebook("01_survey_reliability", tmp_path, **KIOSK_PARAMS)["metrics"]
     assert set(m["cr"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
     # real E and P answers correlate, so some gap scores lose reliability against their parts
     assert min(m["difference_reliability"].values()) < min(v for k, v in m["alpha"].items() if k.startswith("P:"))
@@ -213,12 +215,7 @@ def test_gap_metrics_in_report(built):
 
 @needs_shared(KIOSK)
 def test_kiosk_through_gap_analysis(tmp_path):
-    out = tmp_path / "gaps"
-    pm.execute_notebook(str(NOTEBOOK_DIR / "02_gap_analysis.ipynb"), str(tmp_path / "kiosk02.ipynb"),
-                        parameters={"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT),
-                                    "out_dir": str(out)},
-                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
-    m = json.loads((out / "metrics.json").read_text())["metrics"]
+    m = run_notebook("02_gap_analysis", tmp_path, **KIOSK_PARAMS)["metrics"]
     assert m["mode"] == "servqual" and m["respondents"] > 200
     assert set(m["dimension_gap"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
     assert m["gap1_mean"] is None and m["standards_share_meeting"] is None  # no side tables for this survey
@@ -234,12 +231,7 @@ def test_driver_metrics_in_report(built):
 
 
 def test_churn_drivers_notebook(small_dir, tmp_path):
-    out = tmp_path / "churn"
-    pm.execute_notebook(str(NOTEBOOK_DIR / "03_driver_regression.ipynb"), str(tmp_path / "churn.ipynb"),
-                        parameters={"data_dir": str(small_dir), "outcome": "churned", "n_boot": 0,
-                                    "out_dir": str(out)},
-                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
-    m = json.loads((out / "metrics.json").read_text())
+    m = run_notebook("03_driver_regression", tmp_path, data_dir=str(small_dir), outcome="churned", n_boot=0)
     assert m["quarter"] == "2026Q1"  # the latest quarter followed up for 180 days by 2026-09-30
     assert m["metrics"]["importance_basis"] == "McFadden pseudo-R2"
     assert abs(sum(m["metrics"]["lmg_share"].values()) - 100) < 1e-6
@@ -247,12 +239,7 @@ def test_churn_drivers_notebook(small_dir, tmp_path):
 
 @needs_shared(KIOSK)
 def test_kiosk_through_driver_analysis(tmp_path):
-    out = tmp_path / "drivers"
-    pm.execute_notebook(str(NOTEBOOK_DIR / "03_driver_regression.ipynb"), str(tmp_path / "kiosk03.ipynb"),
-                        parameters={"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT),
-                                    "out_dir": str(out), "n_boot": 50},
-                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
-    m = json.loads((out / "metrics.json").read_text())["metrics"]
+    m = run_notebook("03_driver_regression", tmp_path, **KIOSK_PARAMS, n_boot=50)["metrics"]
     assert set(m["lmg_share"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
     assert 0 < m["r2"] < 1
 
