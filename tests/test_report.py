@@ -288,3 +288,18 @@ def test_summary_reads_the_previous_quarter(small_dir, tmp_path):
     assert m["previous_report_found"] and m["since_previous_report"]
     first = json.loads((tmp_path / "2026Q2" / "06_quarterly_summary" / "metrics.json").read_text())["metrics"]
     assert not first["previous_report_found"]
+
+
+def test_report_from_a_survey_alone(small_dir, tmp_path):
+    """Bring your own survey: without customers, tickets, standards or management tables every notebook still
+    runs; churn says it was skipped and the KPI notebook keeps the survey KPIs and alerts."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(small_dir / "survey.csv", data / "survey.csv")
+    path = report.build(data_dir=data, out_dir=tmp_path / "reports", progress=False, log=lambda *a: None)
+    churn_m = json.loads((path / "04_churn_prediction" / "metrics.json").read_text())
+    assert churn_m["metrics"]["skipped"] is True
+    k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())["metrics"]
+    assert "NPS" in k["kpis"] and k["maturity"] == {}
+    s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())["metrics"]
+    assert not any("risk" in t for t in s["todo"])
