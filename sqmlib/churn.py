@@ -314,19 +314,31 @@ def mpc(y, score, clv: float = 200, d: float = 10, f: float = 1, gamma: float = 
 # ---------------------------------------------------------------------------------------------------------
 # evaluation
 # ---------------------------------------------------------------------------------------------------------
+def equal_count_bins(score, bins: int = 10, descending: bool = False) -> list[np.ndarray]:
+    """Row indices in ``bins`` groups of (nearly) equal size by score (ties kept in row order), empty ones dropped."""
+    s = np.asarray(score, float)
+    order = np.argsort(-s if descending else s, kind="stable")
+    return [b for b in np.array_split(order, bins) if len(b)]
+
+
+def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
+    """Per equal-count bin of predicted probability: customers, mean predicted and observed churn rate."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    parts = equal_count_bins(p, bins)
+    return pd.DataFrame({"n": [len(b) for b in parts], "predicted": [p[b].mean() for b in parts],
+                         "observed": [y[b].mean() for b in parts]})
+
+
 def expected_calibration_error(y, p, bins: int = 10) -> float:
     """Expected calibration error over ``bins`` equal-count bins of predicted probability."""
-    y, p = np.asarray(y, float), np.asarray(p, float)
-    order = np.argsort(p, kind="stable")
-    parts = np.array_split(order, bins)
-    return float(sum(len(b) * abs(y[b].mean() - p[b].mean()) for b in parts if len(b)) / len(y))
+    t = calibration_table(y, p, bins)
+    return float((t["n"] * (t["observed"] - t["predicted"]).abs()).sum() / t["n"].sum())
 
 
 def gains_table(y, score, bins: int = 10) -> pd.DataFrame:
     """Customers ranked by score in ``bins`` equal groups: churners, churn rate, lift and cumulative capture."""
     y, score = _check_binary(y, score)
-    order = np.argsort(-score, kind="stable")
-    parts = np.array_split(order, bins)
+    parts = equal_count_bins(score, bins, descending=True)
     base = y.mean()
     rows, cum_n, cum_c = [], 0, 0
     for k, b in enumerate(parts, start=1):
@@ -578,8 +590,9 @@ def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str =
     reasons come from a logistic model fitted to the same features for explanation only.
     """
     p = result.pipeline.predict_proba(result.X)[:, 1]
-    Z, names = _design(result if result.model == "logit" else _as_logit(result))
-    coef = (result.pipeline if result.model == "logit" else _as_logit(result).pipeline).named_steps["model"].coef_[0]
+    explainer = result if result.model == "logit" else _as_logit(result)
+    Z, names = _design(explainer)
+    coef = explainer.pipeline.named_steps["model"].coef_[0]
     contrib = Z * coef
     top = np.argsort(-contrib, axis=1)[:, :top_reasons]
     clean = [n.split("__", 1)[-1] for n in names]

@@ -199,6 +199,21 @@ def _group_r2(R: np.ndarray, groups: list[list[int]]) -> np.ndarray:
     return out
 
 
+def _group_indices(drivers: Sequence[str], groups: Mapping[str, Sequence[str]]) -> list[list[int]]:
+    """Driver positions of each group; every driver must be in exactly one group."""
+    drivers = list(drivers)
+    idx = [[drivers.index(d) for d in g] for g in groups.values()]
+    if sorted(i for g in idx for i in g) != list(range(len(drivers))):
+        raise SQMDataError("groups", [Problem("bad_groups", "every driver must be in exactly one group")])
+    return idx
+
+
+def _lmg(R: np.ndarray, groups_idx: list[list[int]] | None) -> tuple[np.ndarray, float]:
+    """LMG of each driver (or group, with ``groups_idx``) and the full R², from a correlation matrix."""
+    r2s = _group_r2(R, groups_idx) if groups_idx else all_subsets_r2(R)
+    return lmg_from_r2(r2s, len(groups_idx) if groups_idx else R.shape[0] - 1)[0], float(r2s[-1])
+
+
 def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                         methods: Sequence[str] = METHODS, groups: Mapping[str, Sequence[str]] | None = None,
                         weights: str | np.ndarray | None = None, n_boot: int = 0, seed: int = 0,
@@ -235,13 +250,8 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
     def compute(Xs, ws):
         R = weighted_corr(Xs, ws)
         if groups:
-            idx = [[drivers.index(d) for d in g] for g in groups.values()]
-            flat = [i for g in idx for i in g]
-            if sorted(flat) != list(range(len(drivers))):
-                raise SQMDataError("groups", [Problem("bad_groups", "every driver must be in exactly one group")])
-            r2s = _group_r2(R, idx)
-            lmg, _ = lmg_from_r2(r2s, len(idx))
-            return pd.DataFrame({"lmg": lmg}, index=pd.Index(list(groups), name="group")), float(r2s[-1])
+            lmg, r2 = _lmg(R, _group_indices(drivers, groups))
+            return pd.DataFrame({"lmg": lmg}, index=pd.Index(list(groups), name="group")), r2
         frame, r2, _ = _metrics_from_corr(R, methods, drivers)
         return frame, r2
 
@@ -517,6 +527,7 @@ def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[st
     if by not in data.columns:
         raise SQMDataError("data", [Problem("missing_column", f"no segment column {by!r}")])
     rng = np.random.default_rng(seed)
+    groups_idx = _group_indices(drivers, groups) if groups else None
     seg_shares, boots = {}, {}
     r2 = {}
     for s, sub in data.groupby(by, sort=True):
@@ -530,12 +541,7 @@ def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[st
         bs = []
         for _ in range(n_boot):
             i = rng.integers(0, len(arr), len(arr))
-            R = weighted_corr(arr[i])
-            if groups:
-                idx = [[list(drivers).index(d) for d in g] for g in groups.values()]
-                v = lmg_from_r2(_group_r2(R, idx), len(idx))[0]
-            else:
-                v = lmg_from_r2(all_subsets_r2(R), len(drivers))[0]
+            v = _lmg(weighted_corr(arr[i]), groups_idx)[0]
             bs.append(100 * v / v.sum())
         boots[s] = np.array(bs)
     table = pd.DataFrame(seg_shares)

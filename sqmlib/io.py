@@ -219,9 +219,8 @@ def _blank(s: pd.Series) -> np.ndarray:
 class _Checker:
     """Collects problems for one file; rows are reported as spreadsheet row numbers."""
 
-    def __init__(self, source: SourceInfo, index: pd.Index):
+    def __init__(self, source: SourceInfo):
         self.source = source
-        self.index = index
         self.problems: list[Problem] = []
 
     def rownums(self, mask: np.ndarray) -> tuple[int, ...]:
@@ -448,7 +447,7 @@ def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servq
     _check_errors_arg(errors)
     inst = load_instrument(instrument)
     raw, src = read_table(path, encoding=encoding, sheet=sheet)
-    chk = _Checker(src, raw.index)
+    chk = _Checker(src)
     headers = list(raw.columns)
     rename: dict[str, str] = {}
     claimed: dict[str, str] = {}
@@ -594,7 +593,7 @@ def _load_table(path, columns: tuple[ColumnSpec, ...], *, encoding=None, sheet=0
                 extra_checks=None, extra_specs: tuple[ColumnSpec, ...] = ()) -> pd.DataFrame:
     _check_errors_arg(errors)
     raw, src = read_table(path, encoding=encoding, sheet=sheet)
-    chk = _Checker(src, raw.index)
+    chk = _Checker(src)
     specs = columns + extra_specs
     missing = [c.name for c in specs if c.required and c.name not in raw.columns]
     if missing:

@@ -124,7 +124,8 @@ def ticket_kpis(interactions: pd.DataFrame, customers: pd.DataFrame | None = Non
         if customers is not None:
             p = pd.Period(key[0], freq=freq)
             start, end = p.start_time.normalize(), (p + 1).start_time.normalize()
-            cust = customers if not by else customers[customers[by] == key[1]] if by in customers.columns else customers
+            # per unit when the customer table records the unit, else the whole customer base
+            cust = customers[customers[by] == key[1]] if by and by in customers.columns else customers
             n_active = active_customers(cust, start, end)
             left = cust["churn_date"].between(start, end, inclusive="left").sum()
             row.update(active_customers=n_active, complaints_per_1000=1000 * len(comp) / n_active if n_active else np.nan,

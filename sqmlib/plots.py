@@ -282,11 +282,10 @@ def roc_pr_curves(y, p, title: str = "ROC and precision–recall curves (out of 
 
 def calibration_plot(y, p, bins: int = 10, title: str = "Calibration: predicted against observed churn"):
     """Observed churn rate against mean predicted probability in equal-count bins."""
-    y, p = np.asarray(y, float), np.asarray(p, float)
-    order = np.argsort(p, kind="stable")
-    parts = [b for b in np.array_split(order, bins) if len(b)]
-    pred = [p[b].mean() for b in parts]
-    obs = [y[b].mean() for b in parts]
+    from .churn import calibration_table
+
+    t = calibration_table(y, p, bins)
+    pred, obs = t["predicted"].tolist(), t["observed"].tolist()
     fig, ax = plt.subplots(figsize=(5, 4.5))
     lim = max(max(pred), max(obs)) * 1.05
     ax.plot([0, lim], [0, lim], ls="--", color="#999999")

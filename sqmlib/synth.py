@@ -201,12 +201,6 @@ def _largest_remainder(shares: np.ndarray, total: int = 100) -> np.ndarray:
     return (base + (ranks < short[:, None])).astype(int)
 
 
-def _timestamps(rng, start: pd.Timestamp, end: pd.Timestamp, n: int) -> np.ndarray:
-    """Random whole-minute times between start and end (datetime64[ns])."""
-    span = int((end - start) / pd.Timedelta(minutes=1))
-    return (start + pd.to_timedelta(rng.integers(0, span, n), unit="min")).to_numpy()
-
-
 def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     """Generate the sample tables and their ground truth (see the module docstring for the model)."""
     rng = np.random.default_rng(config.seed)
