@@ -222,7 +222,9 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
 
     Parameters
     ----------
-    data : DataFrame
+    data : DataFrame or Moments
+        Rows, or moments holding a listwise set of the drivers and the outcome (:mod:`sqmlib.moments`;
+        no weights or bootstrap then).
     outcome : str
     drivers : sequence of str
         Up to 30 drivers (exact LMG over all 2^p subsets).
@@ -244,6 +246,10 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
     DataFrame indexed by driver (or group), one column per method in R² units. ``attrs`` holds ``r2``,
     ``n`` and ``methods``; :func:`shares` turns a column into percentages of R².
     """
+    from .moments import is_moments
+
+    if is_moments(data):
+        return _importance_from_moments(data, outcome, drivers, methods, groups, weights, n_boot)
     X, w, n = _prepare(data, outcome, drivers, weights)
     drivers = list(drivers)
 
@@ -276,6 +282,54 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
             result["rank_ci_low"] = np.quantile(ranks, g / 2, axis=0)
             result["rank_ci_high"] = np.quantile(ranks, 1 - g / 2, axis=0)
     result.attrs.update(r2=r2, n=n, outcome=outcome, methods=list(result.columns))
+    return result
+
+
+def _importance_from_moments(m, outcome: str, drivers: Sequence[str], methods, groups, weights,
+                             n_boot: int) -> pd.DataFrame:
+    """:func:`relative_importance` from the listwise moments of the drivers and the outcome."""
+    from .moments import Moments
+
+    drivers = list(drivers)
+    problems = []
+    if weights is not None or n_boot > 0:
+        problems.append(Problem("bad_argument", "case weights and the bootstrap need the rows, not moments"))
+    if outcome in drivers:
+        problems.append(Problem("bad_argument", f"the outcome {outcome!r} is also listed as a driver"))
+    if len(drivers) > MAX_EXACT_DRIVERS:
+        problems.append(Problem("too_many_drivers", f"{len(drivers)} drivers: exact all-subsets analysis is "
+                                                    f"limited to {MAX_EXACT_DRIVERS}; group them"))
+    if problems:
+        raise SQMDataError("moments", problems)
+    cm = m.select([*drivers, outcome], "listwise") if isinstance(m, Moments) else m
+    if cm.missing != "listwise" and not cm.complete:
+        raise SQMDataError("moments", [Problem("bad_argument", "relative importance needs listwise (complete-case) "
+                                                               "moments of the drivers and the outcome")])
+    if list(cm.columns) != [*drivers, outcome]:
+        cm = m.select([*drivers, outcome], "listwise") if isinstance(m, Moments) else None
+        if cm is None:
+            raise SQMDataError("moments", [Problem("bad_argument", "the moments' columns must be the drivers "
+                                                                   "followed by the outcome")])
+    if not cm.n_exact:
+        warnings.warn("complete cases are those of the whole moments set, which has more columns than these",
+                      stacklevel=3)
+    n = cm.n
+    if n <= len(drivers) + 1:
+        raise SQMDataError("moments", [Problem("too_few_rows", f"{n} complete rows for {len(drivers)} drivers: "
+                                                               "at least drivers + 2 are needed")])
+    C = cm.cov()
+    const = [c for c, v in zip(cm.columns, np.diag(C)) if not v > 0]
+    if const:
+        raise SQMDataError("moments", [Problem("constant_item", f"columns without variance: {const}")])
+    d = np.sqrt(np.diag(C))
+    R = C / np.outer(d, d)
+    np.fill_diagonal(R, 1.0)
+    if groups:
+        lmg, r2 = _lmg(R, _group_indices(drivers, groups))
+        result = pd.DataFrame({"lmg": lmg}, index=pd.Index(list(groups), name="group"))
+    else:
+        result, r2, _ = _metrics_from_corr(R, methods, drivers)
+    result.attrs.update(r2=r2, n=n, outcome=outcome, methods=list(result.columns), engine=cm.engine)
     return result
 
 

@@ -97,6 +97,37 @@ def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, alpha: f
     })
 
 
+def paired_from_sums(sums: np.ndarray, names: Sequence[str], *, alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`paired_table` from sums (one row per column: n, ΣP, ΣE, Σd, Σd², n with P > E, P = E, P < E), as
+    :mod:`sqmlib.moments` keeps them. Wilcoxon's test needs the rows: ``wilcoxon_p`` is missing."""
+    sums = np.atleast_2d(np.asarray(sums, dtype=float))
+    n, sp, se, sd_, sdd, npos, nzero, nneg = sums.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_d = sd_ / n
+        ss = sdd - sd_ * mean_d
+        # every respondent with the same gap: ss is zero up to rounding of the sums
+        same = ss <= 1e-12 * np.maximum(sdd, 1.0)
+        sd = np.sqrt(np.where(same, 0.0, ss) / (n - 1))
+        se_ = sd / np.sqrt(n)
+        t = mean_d / se_
+        df = n - 1
+        p = 2 * stats.t.sf(np.abs(t), df)
+        half = stats.t.ppf(1 - alpha / 2, df) * se_
+        dz = mean_d / sd
+    note = np.where(n < 2, "fewer than two paired answers: no interval or test", "")
+    zero_sd = (n >= 2) & same
+    note = np.where(zero_sd, "every respondent has the same gap: no test", note)
+    t = np.where(zero_sd | (n < 2), np.nan, t)
+    p = np.where(zero_sd | (n < 2), np.nan, p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame({
+            "name": list(names), "n": n.astype(int), "mean_e": se / n, "mean_p": sp / n, "gap": mean_d,
+            "ci_low": mean_d - half, "ci_high": mean_d + half, "t": t, "p_value": p,
+            "wilcoxon_p": np.full(len(n), np.nan), "dz": dz, "share_exceed": npos / n, "share_meet": nzero / n,
+            "share_below": nneg / n, "note": note,
+        })
+
+
 def adjust_p(p: Sequence[float], method: str = "holm") -> np.ndarray:
     """Holm or Benjamini–Hochberg adjusted p-values (missing ones stay missing)."""
     from statsmodels.stats.multitest import multipletests
@@ -208,6 +239,97 @@ def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, alpha, adjust, wi
     return pd.concat(parts, ignore_index=True)
 
 
+def _weighted_sums(m, inst: Instrument) -> tuple[np.ndarray, bool]:
+    """Paired sums of the importance-weighted overall score from moments, and whether the shares above /
+    at / below zero are known (they are not when some respondents got the mean weights)."""
+    if "weights" not in m.sets or "overall:weighted_own" not in m.pairs:
+        raise SQMDataError("survey", [Problem("missing_column", "weights='stated' needs the importance columns "
+                                                                f"{inst.importance_columns() or 'I_<dimension>'}")])
+    w = m.select(m.sets["weights"].columns, "listwise")
+    if w.n == 0:
+        raise SQMDataError("survey", [Problem("no_importance", "no respondent gave importance points")])
+    wbar = np.diag(w.S) / w.n  # mean weights of those who answered (shift 0)
+    own = m.pair("overall:weighted_own")
+    nw = m.select(m.sets["weights_missing:dims"].columns, "listwise")
+    k = len(wbar)
+    if nw.n == 0:
+        return own, True
+    Sp, Se = np.diag(nw.S)[:k], np.diag(nw.S)[k:]
+    cp, ce = nw.shift[:k], nw.shift[k:]
+    Q = nw.Q
+    Qg = Q[:k, :k] - Q[:k, k:] - Q[k:, :k] + Q[k:, k:]  # cross-products of (P − E) per dimension
+    sum_p = wbar @ (Sp + nw.n * cp)
+    sum_e = wbar @ (Se + nw.n * ce)
+    sum_d = wbar @ (Sp - Se) + nw.n * (wbar @ (cp - ce))
+    sum_dd = float(wbar @ Qg @ wbar)
+    extra = np.array([nw.n, sum_p, sum_e, sum_d, sum_dd, np.nan, np.nan, np.nan])
+    return own + extra, False
+
+
+def _one_segment_moments(m, inst: Instrument, weights, alpha, adjust, min_share) -> pd.DataFrame:
+    """The gap table of one (pooled) group of moments; see :func:`servqual_gaps`."""
+    if m.spec.info.get("min_share") != min_share:
+        raise SQMDataError("moments", [Problem("bad_argument", f"the moments were taken with min_share="
+                                                               f"{m.spec.info.get('min_share')}, not {min_share}")])
+    items, dims = list(inst.items), list(inst.dimensions)
+    missing = [f"item:{i}" for i in items if f"item:{i}" not in m.pairs]
+    if missing:
+        raise SQMDataError("moments", [Problem("missing_column", f"the moments lack the pairs {missing[:3]}…: "
+                                                                 "build them with survey_spec")])
+    it = paired_from_sums(np.stack([m.pair(f"item:{i}") for i in items]), items, alpha=alpha)
+    it.insert(0, "level", "item")
+    it.insert(2, "dimension", [inst.dimension_of(i) for i in items])
+    it.insert(it.columns.get_loc("wilcoxon_p"), "p_adj", adjust_p(it["p_value"], adjust))
+    dt = paired_from_sums(np.stack([m.pair(f"dimension:{d}") for d in dims]), dims, alpha=alpha)
+    dt.insert(0, "level", "dimension")
+    dt.insert(2, "dimension", dims)
+    dt.insert(dt.columns.get_loc("wilcoxon_p"), "p_adj", adjust_p(dt["p_value"], adjust))
+    parts = [it, dt]
+    overall = [("unweighted", m.pair("overall:unweighted"), True)]
+    if weights is not None:
+        if weights != "stated":
+            raise SQMDataError("moments", [Problem("bad_argument", "from moments the weighted gap uses the stated "
+                                                                   "importance points (weights='stated')")])
+        overall.append(("weighted", *_weighted_sums(m, inst)))
+    for name, sums, shares_known in overall:
+        ot = paired_from_sums(sums, [name], alpha=alpha)
+        if not shares_known:
+            ot["note"] = "shares need the rows (some respondents got the mean weights)"
+        ot.insert(0, "level", "overall")
+        ot.insert(2, "dimension", None)
+        ot.insert(ot.columns.get_loc("wilcoxon_p"), "p_adj", ot["p_value"])
+        parts.append(ot)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _gaps_from_moments(m, inst: Instrument, by_cols: list[str], weights, alpha, adjust, min_share) -> pd.DataFrame:
+    from .moments import Moments
+
+    if not isinstance(m, Moments):
+        raise SQMDataError("moments", [Problem("bad_argument", "servqual_gaps needs the Moments object of "
+                                                               "survey_moments, not a selection of columns")])
+    if not by_cols:
+        out = _one_segment_moments(m.pooled(), inst, weights, alpha, adjust, min_share)
+    else:
+        frames, small = [], []
+        for key, g in m.groupby(by_cols):
+            if g.n_rows.sum() < 2:
+                small.append("/".join(map(str, key)))
+            f = _one_segment_moments(g, inst, weights, alpha, adjust, min_share)
+            for col, v in reversed(list(zip(by_cols, key))):
+                f.insert(0, col, v)
+            frames.append(f)
+        if small:
+            warnings.warn(f"segments with a single respondent have no intervals or tests: {', '.join(small)}",
+                          stacklevel=3)
+        out = pd.concat(frames, ignore_index=True)
+    out.attrs["mode"] = "servqual"
+    out.attrs["engine"] = m.engine
+    out.attrs["notes"] = ["computed from moments: the Wilcoxon test needs the rows and is not given (wilcoxon_p "
+                          "is missing)"]
+    return out
+
+
 def servperf_table(survey: pd.DataFrame, instrument, *, by=None, alpha: float = 0.05,
                    min_share: float = 0.5) -> pd.DataFrame:
     """SERVPERF (perceptions only): mean perception per item, dimension and overall with its interval."""
@@ -251,8 +373,9 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
 
     Parameters
     ----------
-    survey : DataFrame
-        As loaded by :func:`sqmlib.io.load_survey`.
+    survey : DataFrame or Moments
+        As loaded by :func:`sqmlib.io.load_survey`, or its moments (:func:`sqmlib.moments.survey_moments`,
+        grouped by at least the ``by`` columns; no Wilcoxon test then, as ``attrs["notes"]`` says).
     instrument : str or Instrument
         Needs E and P blocks; an instrument without E gives the SERVPERF table (:func:`servperf_table`)
         with a warning saying so.
@@ -279,7 +402,14 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
         ``wilcoxon_p``, ``dz``, ``share_exceed``, ``share_meet``, ``share_below`` and ``note`` (why a value
         is missing). Dimension and overall scores are respondent means of their items.
     """
+    from .moments import is_moments
+
     inst = load_instrument(instrument)
+    if is_moments(survey):
+        if not inst.has_expectations:
+            raise SQMDataError("moments", [Problem("missing_block", "SERVPERF means from moments: use "
+                                                                    "moments[columns].means")])
+        return _gaps_from_moments(survey, inst, _as_list(by), weights, alpha, adjust, min_share)
     if not inst.has_expectations:
         warnings.warn(f"instrument {inst.name!r} has no expectation block: SERVPERF means are returned instead "
                       "of gaps", stacklevel=2)

@@ -30,8 +30,14 @@ def nps_ci(scores, alpha: float = 0.05) -> dict:
     x = pd.Series(scores).dropna().to_numpy(dtype=float)
     n = len(x)
     if n == 0:
+        return nps_from_shares(np.nan, np.nan, 0, alpha)
+    return nps_from_shares(np.mean(x >= 9), np.mean(x <= 6), n, alpha)
+
+
+def nps_from_shares(pp: float, pd_: float, n: int, alpha: float = 0.05) -> dict:
+    """:func:`nps_ci` from the shares of promoters and detractors among ``n`` answers."""
+    if n == 0:
         return {"n": 0, "nps": np.nan, "ci_low": np.nan, "ci_high": np.nan, "promoters": np.nan, "detractors": np.nan}
-    pp, pd_ = np.mean(x >= 9), np.mean(x <= 6)
     v = pp - pd_
     se = np.sqrt(max(pp + pd_ - v ** 2, 0.0) / n)
     z = stats.norm.ppf(1 - alpha / 2)
@@ -60,6 +66,10 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
 
     ``freq`` is a pandas period code (``"Q"`` quarters, ``"M"`` months) applied to ``survey_date``.
     """
+    from .moments import is_moments
+
+    if is_moments(survey):
+        return _survey_kpis_from_moments(survey, by, freq, top_box, alpha)
     s = survey.assign(period=_period(survey["survey_date"], freq))
     keys = ["period"] + ([by] if by else [])
     rows = []
@@ -79,6 +89,51 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
             row.update(ces=float(g["ces"].mean()), ces_n=int(g["ces"].notna().sum()))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: int, alpha: float) -> pd.DataFrame:
+    """:func:`survey_kpis` from :func:`sqmlib.moments.survey_moments` grouped by quarter (or month)."""
+    period = {"Q": "quarter", "M": "month"}.get(freq)
+    problems = []
+    if period is None or period not in m.by:
+        problems.append(Problem("bad_argument", f"KPIs per {freq} from moments need moments grouped by "
+                                                f"{period or 'quarter or month'} (they are by {m.by})"))
+    if by and by not in m.by:
+        problems.append(Problem("bad_argument", f"the moments are not grouped by {by!r}"))
+    if "kpi" not in m.sets:
+        problems.append(Problem("missing_column", "the moments hold no NPS, overall_sat or ces column"))
+    elif "csat_top" in m.sets["kpi"].columns and m.spec.info.get("top_box") != top_box:
+        problems.append(Problem("bad_argument", f"the moments count top box {m.spec.info.get('top_box')}, "
+                                                f"not {top_box}"))
+    if problems:
+        raise SQMDataError("moments", problems)
+    cols = list(m.sets["kpi"].columns)
+    rows = []
+    for key, g in m.groupby([period] + ([by] if by else [])):
+        if key[0] is None:
+            continue  # no survey date: no period, as pandas' groupby drops it
+        row = dict(zip(["period"] + ([by] if by else []), key))
+        k = g.select(cols)
+        cnt = dict(zip(cols, np.diag(k.N)))
+        tot = dict(zip(cols, np.diag(k.S) + np.diag(k.N) * k.shift))
+        if "nps_promoter" in cols:
+            n = int(cnt["nps_promoter"])
+            r = nps_from_shares(tot["nps_promoter"] / n if n else np.nan, tot["nps_detractor"] / n if n else np.nan,
+                                n, alpha)
+            row.update(nps=r["nps"], nps_ci_low=r["ci_low"], nps_ci_high=r["ci_high"], nps_n=r["n"],
+                       promoters=r["promoters"], detractors=r["detractors"])
+        if "csat_top" in cols:
+            n = int(cnt["csat_top"])
+            hits = int(round(tot["csat_top"]))
+            lo, hi = wilson_ci(hits, n, alpha)
+            row.update(csat=hits / n if n else np.nan, csat_ci_low=lo, csat_ci_high=hi, csat_n=n)
+        if "ces" in cols:
+            n = int(cnt["ces"])
+            row.update(ces=tot["ces"] / n if n else np.nan, ces_n=n)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs["engine"] = m.engine
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------

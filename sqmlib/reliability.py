@@ -260,8 +260,9 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
 
     Parameters
     ----------
-    items : DataFrame
-        Respondents × items.
+    items : DataFrame or CovMoments
+        Respondents × items, or their moments (``moments[columns]``, see :mod:`sqmlib.moments`; Feldt's
+        interval only).
     reverse : sequence of str
         Reverse-keyed items, reflected as ``(min + max) − x``; needs ``scale``.
     scale : (min, max), optional
@@ -285,6 +286,10 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
     SQMDataError
         Fewer than two items, an item nobody answered, an item with no variance.
     """
+    from .moments import is_moments
+
+    if is_moments(items):
+        return _alpha_from_moments(items, reverse, scale, missing, ci, n_boot)
     X, names = _check_items(items, reverse, scale)
     C, n, rows = covariance(X, missing)
     _check_variances(C, names)
@@ -313,6 +318,55 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
         method = "Feldt"
     return AlphaResult(st["alpha"], st["std_alpha"], st["g6"], st["average_r"], n, X.shape[1], interval, ci,
                        method, item_stats, missing)
+
+
+def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, ci: float, n_boot: int) -> AlphaResult:
+    """α from moments (:class:`sqmlib.moments.CovMoments`): the same numbers as from the rows."""
+    from .moments import Moments
+
+    if isinstance(m, Moments):
+        raise SQMDataError("moments", [Problem("bad_argument", "choose the items: cronbach_alpha(m[columns])")])
+    names = list(m.columns)
+    problems = []
+    if len(names) < 2:
+        problems.append(Problem("too_few_items", f"at least two items are needed, got {len(names)}"))
+    if n_boot > 0:
+        problems.append(Problem("bad_argument", "a bootstrap needs the rows; moments give Feldt's interval "
+                                                "(n_boot=0)"))
+    if m.missing != missing and not m.complete:
+        problems.append(Problem("bad_argument", f"the moments were taken with {m.missing} deletion, {missing} "
+                                                "was asked for"))
+    empty = [c for c, k in zip(names, np.diag(m.N)) if k == 0]
+    if empty:
+        problems.append(Problem("all_missing", f"items with no answers at all: {empty}"))
+    if reverse:
+        unknown = [r for r in reverse if r not in names]
+        if unknown:
+            problems.append(Problem("unknown_item", f"reverse-keyed items not among the items: {unknown}"))
+        elif scale is None:
+            problems.append(Problem("no_scale", "reverse-keyed items need scale=(min, max) to be reflected"))
+        else:
+            m = m.reflect([names.index(r) for r in reverse], *scale)
+    if problems:
+        raise SQMDataError("items", problems)
+    if np.any(m.N < 2):
+        raise SQMDataError("items", [Problem("too_few_pairs", "some items are answered together by fewer than two "
+                                                              "respondents")])
+    C = m.cov()
+    _check_variances(C, names)
+    n = m.n
+    if not m.n_exact:
+        warnings.warn("these items are a part of a moments set with missing answers: n (for the interval) is the "
+                      "largest item count, not the respondents answering two or more", stacklevel=3)
+    if len(names) > n:
+        warnings.warn(f"more items ({len(names)}) than respondents ({n}): α is unstable and λ6 unreliable",
+                      stacklevel=3)
+    st = alpha_stats(C)
+    item_stats = pd.DataFrame({"mean": m.means, "sd": np.sqrt(np.diag(C)), "r_drop": st["r_drop"],
+                               "alpha_if_deleted": st["alpha_if_deleted"]}, index=pd.Index(names, name="item"))
+    interval = feldt_ci(st["alpha"], n, len(names), ci)
+    return AlphaResult(st["alpha"], st["std_alpha"], st["g6"], st["average_r"], n, len(names), interval, ci,
+                       "Feldt", item_stats, m.missing if not m.complete else missing)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -893,10 +947,13 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
     (gap rows), ``alpha_ok`` and ``omega_ok`` (≥ .70).
     """
     from .instruments import load as load_instrument
+    from .moments import is_moments
 
     inst = load_instrument(instrument)
     if blocks is None:
         blocks = ("E", "P", "gap") if inst.has_expectations else ("P",)
+    if is_moments(survey):
+        return _reliability_table_moments(survey, inst, blocks, ci, missing, n_boot)
     rows = []
     for d in inst.dimensions:
         scores = {}
@@ -937,6 +994,53 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
     out = pd.DataFrame(rows)
     out["alpha_ok"] = out["alpha"] >= THRESHOLDS["alpha"]
     out["omega_ok"] = out["omega"] >= THRESHOLDS["omega"]
+    return out
+
+
+def _reliability_table_moments(m, inst, blocks, ci: float, missing: str, n_boot: int) -> pd.DataFrame:
+    """:func:`reliability_table` from :func:`sqmlib.moments.survey_moments`: α from the pairwise sets, ω from
+    the listwise ones, Lord's reliability from the any-item dimension means. No bootstrap intervals."""
+    if n_boot > 0:
+        raise SQMDataError("moments", [Problem("bad_argument", "bootstrap intervals need the rows (n_boot=0)")])
+    rows = []
+    for d in inst.dimensions:
+        res = {}
+        for b in blocks:
+            a = cronbach_alpha(m.select(m.sets[f"{b}:{d}"].columns, missing), missing=missing, ci=ci)
+            notes = []
+            w = np.nan
+            lw = m.select(m.sets[f"{b}:{d}:listwise"].columns, "listwise")
+            if a.k >= 3:
+                if lw.n < 3:
+                    raise SQMDataError("items", [Problem("too_few_rows", f"only {lw.n} complete respondents")])
+                S = lw.cov() * (lw.n - 1) / lw.n
+                _check_variances(S, list(lw.columns))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    w = _omega_from_fit(_ml_fit(S, np.ones((a.k, 1), bool)))
+                notes.append("ω interval: set n_boot")
+            else:
+                notes.append("ω needs at least three items")
+            res[b] = a
+            rows.append({"dimension": d, "block": b, "k": a.k, "n": a.n, "alpha": a.alpha,
+                         "alpha_ci_low": a.ci[0], "alpha_ci_high": a.ci[1], "omega": w,
+                         "omega_ci_low": np.nan, "omega_ci_high": np.nan,
+                         "difference_reliability": np.nan, "note": "; ".join(notes)})
+        if "gap" in blocks and "E" in res and "P" in res:
+            pe = m.select(m.sets[f"diffrel:{d}"].columns, "listwise")
+            C = pe.cov()
+            rel = difference_score_reliability(res["P"].alpha, res["E"].alpha, C[0, 0], C[1, 1],
+                                               float(C[0, 1] / np.sqrt(C[0, 0] * C[1, 1])))
+            gap_row = rows[-len(blocks) + list(blocks).index("gap")]
+            gap_row["difference_reliability"] = rel
+            if rel < min(res["P"].alpha, res["E"].alpha) - 0.05:
+                gap_row["note"] = "; ".join(filter(None, [gap_row["note"], (
+                    f"the gap score is less reliable ({rel:.2f}) than its parts "
+                    f"(P {res['P'].alpha:.2f}, E {res['E'].alpha:.2f})")]))
+    out = pd.DataFrame(rows)
+    out["alpha_ok"] = out["alpha"] >= THRESHOLDS["alpha"]
+    out["omega_ok"] = out["omega"] >= THRESHOLDS["omega"]
+    out.attrs["engine"] = m.engine
     return out
 
 
