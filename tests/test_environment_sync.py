@@ -14,7 +14,7 @@ def norm(req: str) -> tuple[str, str]:
 
 def test_environment_matches_pyproject():
     py = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    want = dict(norm(r) for r in py["dependencies"] + py["optional-dependencies"]["dev"])
+    want = dict(norm(r) for r in py["dependencies"] + [r for extra in py["optional-dependencies"].values() for r in extra])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
     got = dict(norm(d) for d in conda if norm(d)[0] not in ("python", "pip"))
