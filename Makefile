@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/sqm report $(if $(QUARTER),--quarter $(QUARTER)) $(if $(DATA),--data $(DATA)) $(if $(FORCE),--force)
+	$(BIN)/sqm report $(if $(QUARTER),--quarter $(QUARTER)) $(if $(DATA),--data $(DATA)) $(if $(FORCE),--force) $(if $(ENGINE),--engine $(ENGINE))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -142,6 +142,16 @@ def select_segment(survey: pd.DataFrame, segment: str = "") -> pd.DataFrame:
     return sub
 
 
+def segment_filter(segment: str = "") -> dict[str, str]:
+    """``"column=value"`` as a one-entry dict (empty for ""), for engines that filter rows themselves."""
+    if not segment:
+        return {}
+    if "=" not in segment:
+        raise ValueError(f"a segment is written column=value, got {segment!r}")
+    col, val = (part.strip() for part in segment.split("=", 1))
+    return {col: val}
+
+
 def careless(survey: pd.DataFrame, instrument: "str | Instrument", min_seconds: float | None = None) -> pd.Series:
     """Straight-liners or too-fast respondents (see :func:`flag_straightliners`, :func:`flag_too_fast`)."""
     inst = load_instrument(instrument)

@@ -12,7 +12,8 @@ def _report(args) -> int:
     from .report import build
 
     path = build(quarter=args.quarter, data_dir=args.data, out_dir=args.out, force=args.force,
-                 instrument=args.instrument or "", timeout=args.timeout, progress=not args.no_progress)
+                 instrument=args.instrument or "", timeout=args.timeout, progress=not args.no_progress,
+                 parameters={"engine": args.engine} if args.engine != "pandas" else None)
     print(f"Report written: {path / 'index.html'}")
     return 0
 
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", help="reports folder (default: reports/)")
     r.add_argument("--instrument", help="instrument name or YAML file (default: the data folder's own or servqual)")
     r.add_argument("--force", action="store_true", help="replace an existing report for the quarter")
+    r.add_argument("--engine", choices=["pandas", "duckdb", "spark"], default="pandas",
+                   help="where survey statistics are computed (default pandas; duckdb or spark aggregate moments)")
     r.add_argument("--timeout", type=int, default=1200, help="seconds a notebook cell may run (default 1200)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.set_defaults(func=_report)

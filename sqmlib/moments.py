@@ -852,7 +852,11 @@ def survey_moments(source, instrument, *, by: Sequence[str] = ("quarter",), engi
     else:
         from pyspark.sql import DataFrame, SparkSession
 
-        session = spark or SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+        if spark is None and SparkSession.getActiveSession() is None:
+            from .scale import local_spark
+
+            spark = local_spark()
+        session = spark or SparkSession.getActiveSession()
         sdf = source if isinstance(source, DataFrame) else (
             session.read.parquet(str(source)) if str(source).endswith((".parquet", ".pq"))
             else session.read.csv(str(source), header=True, inferSchema=True))

@@ -303,3 +303,41 @@ def test_report_from_a_survey_alone(small_dir, tmp_path):
     assert "NPS" in k["kpis"] and k["maturity"] == {}
     s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())["metrics"]
     assert not any("risk" in t for t in s["todo"])
+
+
+def _differences(a, b, path="", tol=1e-9):
+    """Where two metrics.json trees differ: numbers beyond ``tol``, anything else unequal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = set(a) | set(b)
+        return [d for k in sorted(keys, key=str) for d in (
+            [(f"{path}/{k}", "only on one side")] if k not in a or k not in b else _differences(a[k], b[k], f"{path}/{k}", tol))]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]", tol)]
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return [] if (a != a and b != b) or abs(a - b) <= tol else [(path, a, b)]
+    return [] if a == b else [(path, a, b)]
+
+
+def test_duckdb_engine_report_equals_pandas(built, small_dir, tmp_path):
+    """engine="duckdb": the notebooks run unchanged and their figures equal the pandas report's."""
+    path = report.build(data_dir=small_dir, out_dir=tmp_path, progress=False, log=lambda *a: None,
+                        parameters={"engine": "duckdb"})
+    prov = json.loads((path / "provenance.json").read_text())
+    assert prov["parameters"]["engine"] == "duckdb"
+    for nb in ("01_survey_reliability", "02_gap_analysis", "03_driver_regression", "05_kpi_monitoring"):
+        a = json.loads((built[0] / nb / "metrics.json").read_text())["metrics"]
+        b = json.loads((path / nb / "metrics.json").read_text())["metrics"]
+        diff = _differences(a, b)
+        # ω is an iterative fit (equal to the optimiser's tolerance); bootstrap intervals need rows
+        diff = [d for d in diff if not d[0].startswith(("/omega/", "/lmg_ci"))]
+        assert diff == [], (nb, diff[:5])
+        assert not _differences(a["omega"], b["omega"], tol=1e-6) if "omega" in a else True
+    assert "computed by <strong>duckdb</strong>" in (path / "02_gap_analysis.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
+def test_spark_engine_gap_notebook(built, small_dir, tmp_path):
+    pytest.importorskip("pyspark")
+    m = run_notebook("02_gap_analysis", tmp_path, data_dir=str(small_dir), engine="spark")["metrics"]
+    a = json.loads((built[0] / "02_gap_analysis" / "metrics.json").read_text())["metrics"]
+    assert _differences(a, m) == []
