@@ -587,6 +587,7 @@ def _duckdb_connect(con=None, threads: int | None = None, memory_limit: str | No
     if con is not None:
         return con
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # reports and logs get no progress bar noise
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
@@ -656,14 +657,15 @@ def from_spark(df, spec: MomentSpec, by: Sequence[str] = (), *, where: str | Non
 # the survey: one spec for reliability, gaps, drivers and KPIs
 # ---------------------------------------------------------------------------------------------------------
 def survey_spec(instrument, *, min_share: float = 0.5, top_box: int = 6, outcome: str | None = "overall_sat",
-                columns: Sequence[str] | None = None, weights: bool = True) -> MomentSpec:
+                columns: Sequence[str] | None = None, weights: bool = True, omega: bool = True) -> MomentSpec:
     """The moments a SERVQUAL-type survey needs for :func:`sqmlib.reliability.cronbach_alpha` (per block and
     dimension, pairwise and listwise), :func:`sqmlib.gaps.servqual_gaps` (items, dimensions, overall and the
     importance-weighted overall), :func:`sqmlib.drivers.relative_importance` (dimension perceptions on
     ``outcome``) and :func:`sqmlib.kpi.survey_kpis` (NPS, CSAT with ``top_box``, CES).
 
     ``columns`` (the columns present in the data) leaves out what the data cannot provide (the E block, the
-    importance points, outcomes).
+    importance points, outcomes). ``omega=False`` leaves out the listwise sets ω needs (a third of the
+    aggregation's work).
     """
     inst = load_instrument(instrument)
     have = set(columns) if columns is not None else None
@@ -689,7 +691,8 @@ def survey_spec(instrument, *, min_share: float = 0.5, top_box: int = 6, outcome
         for d in dims:
             cols = tuple(f"gap_{i}" for i in inst.dimensions[d]) if b == "gap" else tuple(inst.item_columns(b, d))
             sets.append(ColumnSet(f"{b}:{d}", cols, "pairwise"))
-            sets.append(ColumnSet(f"{b}:{d}:listwise", cols, "listwise"))
+            if omega:
+                sets.append(ColumnSet(f"{b}:{d}:listwise", cols, "listwise"))
     for b in blocks:
         for d in dims:
             derived.append(Derived(f"{b}_dim_{d}", "rowmean", tuple(inst.item_columns(b, d)),

@@ -1009,8 +1009,10 @@ def _reliability_table_moments(m, inst, blocks, ci: float, missing: str, n_boot:
             a = cronbach_alpha(m.select(m.sets[f"{b}:{d}"].columns, missing), missing=missing, ci=ci)
             notes = []
             w = np.nan
-            lw = m.select(m.sets[f"{b}:{d}:listwise"].columns, "listwise")
-            if a.k >= 3:
+            lw = m.select(m.sets[f"{b}:{d}:listwise"].columns, "listwise") if f"{b}:{d}:listwise" in m.sets else None
+            if a.k >= 3 and lw is None:
+                notes.append("ω needs the listwise moments (survey_spec(omega=True))")
+            elif a.k >= 3:
                 if lw.n < 3:
                     raise SQMDataError("items", [Problem("too_few_rows", f"only {lw.n} complete respondents")])
                 S = lw.cov() * (lw.n - 1) / lw.n

@@ -43,3 +43,14 @@ def test_bench_churn_smoke():
     spec.loader.exec_module(mod)
     table = mod.run(n=3_000, n_profit=5_000)
     assert len(table) == 2 and 0.6 < table["cv_auc"].iloc[0] < 0.9
+
+
+def test_bench_moments_smoke(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_moments", ROOT / "benchmarks" / "bench_moments.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run([3_000], engines=("duckdb", "pandas"), folder=tmp_path)
+    assert list(table["engine"]) == ["duckdb", "pandas"] and (table["seconds"] > 0).all()
+    # both paths compute the same figures
+    for col in ("overall_gap", "alpha_P_reliability", "r2"):
+        assert abs(table[col].iloc[0] - table[col].iloc[1]) < 1e-9
