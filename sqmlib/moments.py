@@ -587,7 +587,10 @@ def _duckdb_connect(con=None, threads: int | None = None, memory_limit: str | No
     if con is not None:
         return con
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # reports and logs get no progress bar noise
+    try:  # reports and logs get no progress bar noise (inside Jupyter DuckDB refuses without ipywidgets)
+        con.execute("SET enable_progress_bar = false")
+    except Exception:  # duckdb.InvalidInputException
+        pass
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
