@@ -56,6 +56,31 @@ def _wilcoxon_p(d: np.ndarray) -> float:
     return float(2 * stats.norm.sf(abs(z)))
 
 
+def _paired_frame(names: Sequence[str], n: np.ndarray, mean_p: np.ndarray, mean_e: np.ndarray, mean_d: np.ndarray,
+                  sd: np.ndarray, zero_sd: np.ndarray, shares: tuple, wilcoxon_p: np.ndarray,
+                  alpha: float) -> pd.DataFrame:
+    """The paired table from per-column n, means, sd of the gap and the shares above / at / below zero:
+    interval, t, p, d_z, and a ``note`` where there is no test."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = sd / np.sqrt(n)
+        t = mean_d / se
+        df = n - 1
+        p = 2 * stats.t.sf(np.abs(t), df)
+        half = stats.t.ppf(1 - alpha / 2, df) * se
+        dz = mean_d / sd
+    note = np.where(n < 2, "fewer than two paired answers: no interval or test", "")
+    zero_sd = (n >= 2) & zero_sd
+    note = np.where(zero_sd, "every respondent has the same gap: no test", note)
+    t = np.where(zero_sd | (n < 2), np.nan, t)
+    p = np.where(zero_sd | (n < 2), np.nan, p)
+    exceed, meet, below = shares
+    return pd.DataFrame({
+        "name": list(names), "n": n, "mean_e": mean_e, "mean_p": mean_p, "gap": mean_d,
+        "ci_low": mean_d - half, "ci_high": mean_d + half, "t": t, "p_value": p, "wilcoxon_p": wilcoxon_p,
+        "dz": dz, "share_exceed": exceed, "share_meet": meet, "share_below": below, "note": note,
+    })
+
+
 def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, alpha: float = 0.05,
                  wilcoxon: bool = True) -> pd.DataFrame:
     """Paired comparison of P and E for every column: n, means, gap P − E with its (1 − alpha) interval,
@@ -75,26 +100,10 @@ def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, alpha: f
         sd = np.sqrt((dev ** 2).sum(axis=0) / (n - 1))
         mean_p = np.where(mask, P, 0.0).sum(axis=0) / n
         mean_e = np.where(mask, E, 0.0).sum(axis=0) / n
-        se = sd / np.sqrt(n)
-        t = mean_d / se
-        df = n - 1
-        p = 2 * stats.t.sf(np.abs(t), df)
-        half = stats.t.ppf(1 - alpha / 2, df) * se
-        exceed = (mask & (D > 0)).sum(axis=0) / n
-        meet = (mask & (D == 0)).sum(axis=0) / n
-        below = (mask & (D < 0)).sum(axis=0) / n
-    note = np.where(n < 2, "fewer than two paired answers: no interval or test", "")
-    zero_sd = (n >= 2) & (sd == 0)
-    note = np.where(zero_sd, "every respondent has the same gap: no test", note)
-    t = np.where(zero_sd | (n < 2), np.nan, t)
-    p = np.where(zero_sd | (n < 2), np.nan, p)
+        shares = tuple((mask & cmp).sum(axis=0) / n for cmp in (D > 0, D == 0, D < 0))
     wp = np.array([_wilcoxon_p(D[mask[:, j], j]) if wilcoxon and n[j] >= 2 else np.nan
                    for j in range(D.shape[1])])
-    return pd.DataFrame({
-        "name": list(names), "n": n, "mean_e": mean_e, "mean_p": mean_p, "gap": mean_d,
-        "ci_low": mean_d - half, "ci_high": mean_d + half, "t": t, "p_value": p, "wilcoxon_p": wp,
-        "dz": mean_d / sd, "share_exceed": exceed, "share_meet": meet, "share_below": below, "note": note,
-    })
+    return _paired_frame(names, n, mean_p, mean_e, mean_d, sd, sd == 0, shares, wp, alpha)
 
 
 def paired_from_sums(sums: np.ndarray, names: Sequence[str], *, alpha: float = 0.05) -> pd.DataFrame:
@@ -108,24 +117,10 @@ def paired_from_sums(sums: np.ndarray, names: Sequence[str], *, alpha: float = 0
         # every respondent with the same gap: ss is zero up to rounding of the sums
         same = ss <= 1e-12 * np.maximum(sdd, 1.0)
         sd = np.sqrt(np.where(same, 0.0, ss) / (n - 1))
-        se_ = sd / np.sqrt(n)
-        t = mean_d / se_
-        df = n - 1
-        p = 2 * stats.t.sf(np.abs(t), df)
-        half = stats.t.ppf(1 - alpha / 2, df) * se_
-        dz = mean_d / sd
-    note = np.where(n < 2, "fewer than two paired answers: no interval or test", "")
-    zero_sd = (n >= 2) & same
-    note = np.where(zero_sd, "every respondent has the same gap: no test", note)
-    t = np.where(zero_sd | (n < 2), np.nan, t)
-    p = np.where(zero_sd | (n < 2), np.nan, p)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame({
-            "name": list(names), "n": n.astype(int), "mean_e": se / n, "mean_p": sp / n, "gap": mean_d,
-            "ci_low": mean_d - half, "ci_high": mean_d + half, "t": t, "p_value": p,
-            "wilcoxon_p": np.full(len(n), np.nan), "dz": dz, "share_exceed": npos / n, "share_meet": nzero / n,
-            "share_below": nneg / n, "note": note,
-        })
+        out = _paired_frame(names, n, sp / n, se / n, mean_d, sd, same, (npos / n, nzero / n, nneg / n),
+                            np.full(len(n), np.nan), alpha)
+    out["n"] = out["n"].astype(int)
+    return out
 
 
 def adjust_p(p: Sequence[float], method: str = "holm") -> np.ndarray:
@@ -202,21 +197,41 @@ def respondent_weights(survey: pd.DataFrame, instrument, weights="stated") -> pd
 # ---------------------------------------------------------------------------------------------------------
 # the gap table
 # ---------------------------------------------------------------------------------------------------------
+def _tag(frame: pd.DataFrame, level: str, dimension, p_adj) -> None:
+    """Level and dimension columns in front, the adjusted p-value before Wilcoxon's (in place)."""
+    frame.insert(0, "level", level)
+    frame.insert(2, "dimension", dimension)
+    frame.insert(frame.columns.get_loc("wilcoxon_p"), "p_adj", p_adj)
+
+
+def _per_segment(groups, by_cols: list[str], compute, stacklevel: int) -> pd.DataFrame:
+    """``compute(segment)`` for every (key, size, segment) of ``groups``, the key columns in front; warns
+    about segments with a single respondent."""
+    frames, small = [], []
+    for key, size, seg in groups:
+        if size < 2:
+            small.append("/".join(map(str, key)))
+        f = compute(seg)
+        for col, v in reversed(list(zip(by_cols, key))):
+            f.insert(0, col, v)
+        frames.append(f)
+    if small:
+        warnings.warn(f"segments with a single respondent have no intervals or tests: {', '.join(small)}",
+                      stacklevel=stacklevel + 1)
+    return pd.concat(frames, ignore_index=True)
+
+
 def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, alpha, adjust, wilcoxon, min_share) -> pd.DataFrame:
     items = list(inst.items)
     P = seg[inst.item_columns("P")].to_numpy(dtype=float)
     E = seg[inst.item_columns("E")].to_numpy(dtype=float)
     it = paired_table(P, E, items, alpha=alpha, wilcoxon=wilcoxon)
-    it.insert(0, "level", "item")
-    it.insert(2, "dimension", [inst.dimension_of(i) for i in items])
-    it.insert(it.columns.get_loc("wilcoxon_p"), "p_adj", adjust_p(it["p_value"], adjust))
+    _tag(it, "item", [inst.dimension_of(i) for i in items], adjust_p(it["p_value"], adjust))
     dp = dimension_scores(seg, inst, "P", min_share)
     de = dimension_scores(seg, inst, "E", min_share)
     dims = list(inst.dimensions)
     dt = paired_table(dp.to_numpy(), de.to_numpy(), dims, alpha=alpha, wilcoxon=wilcoxon)
-    dt.insert(0, "level", "dimension")
-    dt.insert(2, "dimension", dims)
-    dt.insert(dt.columns.get_loc("wilcoxon_p"), "p_adj", adjust_p(dt["p_value"], adjust))
+    _tag(dt, "dimension", dims, adjust_p(dt["p_value"], adjust))
     # overall: the mean of the dimension scores (each dimension counts once, whatever its number of items)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -224,17 +239,13 @@ def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, alpha, adjust, wi
         oe = np.where(de.notna().all(axis=1), de.mean(axis=1), np.nan)
     parts = [it, dt]
     ot = paired_table(op[:, None], oe[:, None], ["unweighted"], alpha=alpha, wilcoxon=wilcoxon)
-    ot.insert(0, "level", "overall")
-    ot.insert(2, "dimension", None)
-    ot.insert(ot.columns.get_loc("wilcoxon_p"), "p_adj", ot["p_value"])
+    _tag(ot, "overall", None, ot["p_value"])
     parts.append(ot)
     if weights is not None:
         w = respondent_weights(seg, inst, weights).to_numpy()
         wp, we = (dp.to_numpy() * w).sum(axis=1), (de.to_numpy() * w).sum(axis=1)
         wt = paired_table(wp[:, None], we[:, None], ["weighted"], alpha=alpha, wilcoxon=wilcoxon)
-        wt.insert(0, "level", "overall")
-        wt.insert(2, "dimension", None)
-        wt.insert(wt.columns.get_loc("wilcoxon_p"), "p_adj", wt["p_value"])
+        _tag(wt, "overall", None, wt["p_value"])
         parts.append(wt)
     return pd.concat(parts, ignore_index=True)
 
@@ -277,13 +288,9 @@ def _one_segment_moments(m, inst: Instrument, weights, alpha, adjust, min_share)
         raise SQMDataError("moments", [Problem("missing_column", f"the moments lack the pairs {missing[:3]}…: "
                                                                  "build them with survey_spec")])
     it = paired_from_sums(np.stack([m.pair(f"item:{i}") for i in items]), items, alpha=alpha)
-    it.insert(0, "level", "item")
-    it.insert(2, "dimension", [inst.dimension_of(i) for i in items])
-    it.insert(it.columns.get_loc("wilcoxon_p"), "p_adj", adjust_p(it["p_value"], adjust))
+    _tag(it, "item", [inst.dimension_of(i) for i in items], adjust_p(it["p_value"], adjust))
     dt = paired_from_sums(np.stack([m.pair(f"dimension:{d}") for d in dims]), dims, alpha=alpha)
-    dt.insert(0, "level", "dimension")
-    dt.insert(2, "dimension", dims)
-    dt.insert(dt.columns.get_loc("wilcoxon_p"), "p_adj", adjust_p(dt["p_value"], adjust))
+    _tag(dt, "dimension", dims, adjust_p(dt["p_value"], adjust))
     parts = [it, dt]
     overall = [("unweighted", m.pair("overall:unweighted"), True)]
     if weights is not None:
@@ -295,9 +302,7 @@ def _one_segment_moments(m, inst: Instrument, weights, alpha, adjust, min_share)
         ot = paired_from_sums(sums, [name], alpha=alpha)
         if not shares_known:
             ot["note"] = "shares need the rows (some respondents got the mean weights)"
-        ot.insert(0, "level", "overall")
-        ot.insert(2, "dimension", None)
-        ot.insert(ot.columns.get_loc("wilcoxon_p"), "p_adj", ot["p_value"])
+        _tag(ot, "overall", None, ot["p_value"])
         parts.append(ot)
     return pd.concat(parts, ignore_index=True)
 
@@ -311,18 +316,8 @@ def _gaps_from_moments(m, inst: Instrument, by_cols: list[str], weights, alpha, 
     if not by_cols:
         out = _one_segment_moments(m.pooled(), inst, weights, alpha, adjust, min_share)
     else:
-        frames, small = [], []
-        for key, g in m.groupby(by_cols):
-            if g.n_rows.sum() < 2:
-                small.append("/".join(map(str, key)))
-            f = _one_segment_moments(g, inst, weights, alpha, adjust, min_share)
-            for col, v in reversed(list(zip(by_cols, key))):
-                f.insert(0, col, v)
-            frames.append(f)
-        if small:
-            warnings.warn(f"segments with a single respondent have no intervals or tests: {', '.join(small)}",
-                          stacklevel=3)
-        out = pd.concat(frames, ignore_index=True)
+        out = _per_segment(((key, g.n_rows.sum(), g) for key, g in m.groupby(by_cols)), by_cols,
+                           lambda g: _one_segment_moments(g, inst, weights, alpha, adjust, min_share), stacklevel=3)
     out.attrs["mode"] = "servqual"
     out.attrs["engine"] = m.engine
     out.attrs["notes"] = ["computed from moments: the Wilcoxon test needs the rows and is not given (wilcoxon_p "
@@ -422,20 +417,10 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
     if not by_cols:
         out = _one_segment(survey, inst, weights, alpha, adjust, wilcoxon, min_share)
     else:
-        frames = []
-        small = []
-        for key, seg in survey.groupby(by_cols, dropna=False, sort=True):
-            key = key if isinstance(key, tuple) else (key,)
-            if len(seg) < 2:
-                small.append("/".join(map(str, key)))
-            f = _one_segment(seg, inst, weights, alpha, adjust, wilcoxon, min_share)
-            for col, v in reversed(list(zip(by_cols, key))):
-                f.insert(0, col, v)
-            frames.append(f)
-        if small:
-            warnings.warn(f"segments with a single respondent have no intervals or tests: {', '.join(small)}",
-                          stacklevel=2)
-        out = pd.concat(frames, ignore_index=True)
+        groups = ((key if isinstance(key, tuple) else (key,), len(seg), seg)
+                  for key, seg in survey.groupby(by_cols, dropna=False, sort=True))
+        out = _per_segment(groups, by_cols, lambda seg: _one_segment(seg, inst, weights, alpha, adjust, wilcoxon,
+                                                                     min_share), stacklevel=2)
     out.attrs["mode"] = "servqual"
     return out
 
