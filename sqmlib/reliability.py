@@ -49,23 +49,35 @@ def _check_items(items: pd.DataFrame, reverse: Sequence[str] = (), scale: tuple[
             X = items.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
         raise SQMDataError(what, [Problem("non_numeric", "items must be numeric")]) from None
-    if reverse:
-        unknown = [r for r in reverse if r not in names]
-        if unknown:
-            problems.append(Problem("unknown_item", f"reverse-keyed items not among the items: {unknown}"))
-        elif scale is None:
-            problems.append(Problem("no_scale", "reverse-keyed items need scale=(min, max) to be reflected"))
-        else:
-            X = X.copy()
-            idx = [names.index(r) for r in reverse]
-            X[:, idx] = scale[0] + scale[1] - X[:, idx]
+    idx = _reverse_index(names, reverse, scale, problems)
+    if idx:
+        X = X.copy()
+        X[:, idx] = scale[0] + scale[1] - X[:, idx]
     if X.shape[1] and X.shape[0]:
-        empty = [n for n, ok in zip(names, np.isnan(X).all(axis=0)) if ok]
-        if empty:
-            problems.append(Problem("all_missing", f"items with no answers at all: {empty}"))
+        _no_answers(names, (~np.isnan(X)).sum(axis=0), problems)
     if problems:
         raise SQMDataError(what, problems)
     return X, names
+
+
+def _reverse_index(names: Sequence[str], reverse: Sequence[str], scale, problems: list) -> list[int]:
+    """Positions of the reverse-keyed items to reflect; unknown items or a missing scale go to ``problems``."""
+    if not reverse:
+        return []
+    unknown = [r for r in reverse if r not in names]
+    if unknown:
+        problems.append(Problem("unknown_item", f"reverse-keyed items not among the items: {unknown}"))
+    elif scale is None:
+        problems.append(Problem("no_scale", "reverse-keyed items need scale=(min, max) to be reflected"))
+    else:
+        return [list(names).index(r) for r in reverse]
+    return []
+
+
+def _no_answers(names: Sequence[str], answered, problems: list) -> None:
+    empty = [n for n, k in zip(names, answered) if k == 0]
+    if empty:
+        problems.append(Problem("all_missing", f"items with no answers at all: {empty}"))
 
 
 def _check_variances(C: np.ndarray, names: Sequence[str], what: str = "items") -> None:
@@ -336,17 +348,10 @@ def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, ci: floa
     if m.missing != missing and not m.complete:
         problems.append(Problem("bad_argument", f"the moments were taken with {m.missing} deletion, {missing} "
                                                 "was asked for"))
-    empty = [c for c, k in zip(names, np.diag(m.N)) if k == 0]
-    if empty:
-        problems.append(Problem("all_missing", f"items with no answers at all: {empty}"))
-    if reverse:
-        unknown = [r for r in reverse if r not in names]
-        if unknown:
-            problems.append(Problem("unknown_item", f"reverse-keyed items not among the items: {unknown}"))
-        elif scale is None:
-            problems.append(Problem("no_scale", "reverse-keyed items need scale=(min, max) to be reflected"))
-        else:
-            m = m.reflect([names.index(r) for r in reverse], *scale)
+    _no_answers(names, np.diag(m.N), problems)
+    idx = _reverse_index(names, reverse, scale, problems)
+    if idx:
+        m = m.reflect(idx, *scale)
     if problems:
         raise SQMDataError("items", problems)
     if np.any(m.N < 2):
@@ -953,86 +958,60 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
     if blocks is None:
         blocks = ("E", "P", "gap") if inst.has_expectations else ("P",)
     if is_moments(survey):
-        return _reliability_table_moments(survey, inst, blocks, ci, missing, n_boot)
-    rows = []
-    for d in inst.dimensions:
-        scores = {}
-        res = {}
-        for b in blocks:
+        if n_boot > 0:
+            raise SQMDataError("moments", [Problem("bad_argument", "bootstrap intervals need the rows (n_boot=0)")])
+        m = survey
+
+        def scale_stats(b, d):
+            a = cronbach_alpha(m.select(m.sets[f"{b}:{d}"].columns, missing), missing=missing, ci=ci)
+            if a.k < 3:
+                return a, np.nan, (np.nan, np.nan), ["ω needs at least three items"]
+            if f"{b}:{d}:listwise" not in m.sets:
+                return a, np.nan, (np.nan, np.nan), ["ω needs the listwise moments (survey_spec(omega=True))"]
+            lw = m.select(m.sets[f"{b}:{d}:listwise"].columns, "listwise")
+            if lw.n < 3:
+                raise SQMDataError("items", [Problem("too_few_rows", f"only {lw.n} complete respondents")])
+            S = lw.cov() * (lw.n - 1) / lw.n
+            _check_variances(S, list(lw.columns))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a Heywood case in one dimension is noted, not fatal
+                w = _omega_from_fit(_ml_fit(S, np.ones((a.k, 1), bool)))
+            return a, w, (np.nan, np.nan), ["ω interval: set n_boot"]
+
+        def parts(d):  # variances and correlation of the any-item P and E means
+            C = m.select(m.sets[f"diffrel:{d}"].columns, "listwise").cov()
+            return C[0, 0], C[1, 1], float(C[0, 1] / np.sqrt(C[0, 0] * C[1, 1]))
+    else:
+        def scale_stats(b, d):
             x = block_items(survey, inst, b, d)
             a = cronbach_alpha(x, missing=missing, ci=ci, n_boot=n_boot, seed=seed)
-            notes = []
-            w, w_ci = np.nan, (np.nan, np.nan)
-            if x.shape[1] >= 3:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # a Heywood case in one dimension is noted, not fatal
-                    w = omega(x).omega_total
-                if n_boot > 0:
-                    w_ci = omega_bootstrap_ci(x, n_boot, ci, seed)
-                else:
-                    notes.append("ω interval: set n_boot")
-            else:
-                notes.append("ω needs at least three items")
-            res[b] = (a, w)
-            scores[b] = x.mean(axis=1)
+            if x.shape[1] < 3:
+                return a, np.nan, (np.nan, np.nan), ["ω needs at least three items"]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a Heywood case in one dimension is noted, not fatal
+                w = omega(x).omega_total
+            if n_boot > 0:
+                return a, w, omega_bootstrap_ci(x, n_boot, ci, seed), []
+            return a, w, (np.nan, np.nan), ["ω interval: set n_boot"]
+
+        def parts(d):
+            sp, se = (block_items(survey, inst, b, d).mean(axis=1) for b in ("P", "E"))
+            ok = sp.notna() & se.notna()
+            sp, se = sp[ok], se[ok]
+            return sp.var(), se.var(), float(np.corrcoef(sp, se)[0, 1])
+
+    rows = []
+    for d in inst.dimensions:
+        res = {}
+        for b in blocks:
+            a, w, w_ci, notes = scale_stats(b, d)
+            res[b] = a
             rows.append({"dimension": d, "block": b, "k": a.k, "n": a.n, "alpha": a.alpha,
                          "alpha_ci_low": a.ci[0], "alpha_ci_high": a.ci[1], "omega": w,
                          "omega_ci_low": w_ci[0], "omega_ci_high": w_ci[1],
                          "difference_reliability": np.nan, "note": "; ".join(notes)})
         if "gap" in blocks and "E" in res and "P" in res:
-            ok = scores["P"].notna() & scores["E"].notna()
-            sp, se = scores["P"][ok], scores["E"][ok]
-            rel = difference_score_reliability(res["P"][0].alpha, res["E"][0].alpha, sp.var(), se.var(),
-                                               float(np.corrcoef(sp, se)[0, 1]))
-            gap_row = rows[-len(blocks) + list(blocks).index("gap")]
-            gap_row["difference_reliability"] = rel
-            lowest = min(res["P"][0].alpha, res["E"][0].alpha)
-            if rel < lowest - 0.05:
-                gap_row["note"] = "; ".join(filter(None, [gap_row["note"], (
-                    f"the gap score is less reliable ({rel:.2f}) than its parts "
-                    f"(P {res['P'][0].alpha:.2f}, E {res['E'][0].alpha:.2f})")]))
-    out = pd.DataFrame(rows)
-    out["alpha_ok"] = out["alpha"] >= THRESHOLDS["alpha"]
-    out["omega_ok"] = out["omega"] >= THRESHOLDS["omega"]
-    return out
-
-
-def _reliability_table_moments(m, inst, blocks, ci: float, missing: str, n_boot: int) -> pd.DataFrame:
-    """:func:`reliability_table` from :func:`sqmlib.moments.survey_moments`: α from the pairwise sets, ω from
-    the listwise ones, Lord's reliability from the any-item dimension means. No bootstrap intervals."""
-    if n_boot > 0:
-        raise SQMDataError("moments", [Problem("bad_argument", "bootstrap intervals need the rows (n_boot=0)")])
-    rows = []
-    for d in inst.dimensions:
-        res = {}
-        for b in blocks:
-            a = cronbach_alpha(m.select(m.sets[f"{b}:{d}"].columns, missing), missing=missing, ci=ci)
-            notes = []
-            w = np.nan
-            lw = m.select(m.sets[f"{b}:{d}:listwise"].columns, "listwise") if f"{b}:{d}:listwise" in m.sets else None
-            if a.k >= 3 and lw is None:
-                notes.append("ω needs the listwise moments (survey_spec(omega=True))")
-            elif a.k >= 3:
-                if lw.n < 3:
-                    raise SQMDataError("items", [Problem("too_few_rows", f"only {lw.n} complete respondents")])
-                S = lw.cov() * (lw.n - 1) / lw.n
-                _check_variances(S, list(lw.columns))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    w = _omega_from_fit(_ml_fit(S, np.ones((a.k, 1), bool)))
-                notes.append("ω interval: set n_boot")
-            else:
-                notes.append("ω needs at least three items")
-            res[b] = a
-            rows.append({"dimension": d, "block": b, "k": a.k, "n": a.n, "alpha": a.alpha,
-                         "alpha_ci_low": a.ci[0], "alpha_ci_high": a.ci[1], "omega": w,
-                         "omega_ci_low": np.nan, "omega_ci_high": np.nan,
-                         "difference_reliability": np.nan, "note": "; ".join(notes)})
-        if "gap" in blocks and "E" in res and "P" in res:
-            pe = m.select(m.sets[f"diffrel:{d}"].columns, "listwise")
-            C = pe.cov()
-            rel = difference_score_reliability(res["P"].alpha, res["E"].alpha, C[0, 0], C[1, 1],
-                                               float(C[0, 1] / np.sqrt(C[0, 0] * C[1, 1])))
+            rel = difference_score_reliability(res["P"].alpha, res["E"].alpha, *parts(d))
             gap_row = rows[-len(blocks) + list(blocks).index("gap")]
             gap_row["difference_reliability"] = rel
             if rel < min(res["P"].alpha, res["E"].alpha) - 0.05:
@@ -1042,7 +1021,8 @@ def _reliability_table_moments(m, inst, blocks, ci: float, missing: str, n_boot:
     out = pd.DataFrame(rows)
     out["alpha_ok"] = out["alpha"] >= THRESHOLDS["alpha"]
     out["omega_ok"] = out["omega"] >= THRESHOLDS["omega"]
-    out.attrs["engine"] = m.engine
+    if is_moments(survey):
+        out.attrs["engine"] = survey.engine
     return out
 
 
