@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import Problem, SQMDataError
+from .reliability import _cov2cor
 
 METHODS = ("lmg", "first", "last", "betasq", "pratt", "relative_weights")
 MAX_EXACT_DRIVERS = 30
@@ -43,13 +44,7 @@ def _prepare(data: pd.DataFrame, outcome: str, drivers: Sequence[str], weights=N
     missing = [c for c in [outcome, *drivers] if c not in data.columns]
     if missing:
         raise SQMDataError(what, [Problem("missing_column", f"columns not in the data: {missing}")])
-    if outcome in drivers:
-        problems.append(Problem("bad_argument", f"the outcome {outcome!r} is also listed as a driver"))
-    if len(drivers) < 1:
-        problems.append(Problem("too_few_items", "at least one driver is needed"))
-    if len(drivers) > MAX_EXACT_DRIVERS:
-        problems.append(Problem("too_many_drivers", f"{len(drivers)} drivers: exact all-subsets analysis is "
-                                                    f"limited to {MAX_EXACT_DRIVERS}; group them"))
+    problems += _driver_problems(outcome, drivers)
     if problems:
         raise SQMDataError(what, problems)
     X = data[[*drivers, outcome]].to_numpy(dtype=float)
@@ -62,25 +57,41 @@ def _prepare(data: pd.DataFrame, outcome: str, drivers: Sequence[str], weights=N
                       "(complete cases, as relaimpo)", stacklevel=3)
     X, w = X[ok], w[ok]
     n = len(X)
-    if n <= len(drivers) + 1:
-        raise SQMDataError(what, [Problem("too_few_rows", f"{n} complete rows for {len(drivers)} drivers: "
-                                                          "at least drivers + 2 are needed")])
+    _check_rows(n, len(drivers), what)
     if np.any(w < 0):
         raise SQMDataError(what, [Problem("bad_weights", "case weights must not be negative")])
-    sd = np.sqrt(np.cov(X, rowvar=False, aweights=w).diagonal()) if n > 1 else np.zeros(X.shape[1])
-    const = [c for c, s in zip([*drivers, outcome], sd) if not s > 0]
+    var = np.cov(X, rowvar=False, aweights=w).diagonal() if n > 1 else np.zeros(X.shape[1])
+    _check_constant([*drivers, outcome], var, what)
+    return X, w, n
+
+
+def _driver_problems(outcome: str, drivers: Sequence[str]) -> list[Problem]:
+    problems = []
+    if outcome in drivers:
+        problems.append(Problem("bad_argument", f"the outcome {outcome!r} is also listed as a driver"))
+    if len(drivers) < 1:
+        problems.append(Problem("too_few_items", "at least one driver is needed"))
+    if len(drivers) > MAX_EXACT_DRIVERS:
+        problems.append(Problem("too_many_drivers", f"{len(drivers)} drivers: exact all-subsets analysis is "
+                                                    f"limited to {MAX_EXACT_DRIVERS}; group them"))
+    return problems
+
+
+def _check_rows(n: int, p: int, what: str) -> None:
+    if n <= p + 1:
+        raise SQMDataError(what, [Problem("too_few_rows", f"{n} complete rows for {p} drivers: "
+                                                          "at least drivers + 2 are needed")])
+
+
+def _check_constant(names: Sequence[str], variances, what: str) -> None:
+    const = [c for c, v in zip(names, variances) if not np.sqrt(v) > 0]
     if const:
         raise SQMDataError(what, [Problem("constant_item", f"columns without variance: {const}")])
-    return X, w, n
 
 
 def weighted_corr(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """Pearson correlation matrix of the columns of X with case weights."""
-    C = np.cov(X, rowvar=False, aweights=w)
-    d = np.sqrt(np.diag(C))
-    R = C / np.outer(d, d)
-    np.fill_diagonal(R, 1.0)
-    return R
+    return _cov2cor(np.cov(X, rowvar=False, aweights=w))
 
 
 def _check_collinear(Rxx: np.ndarray, names: Sequence[str]) -> None:
@@ -254,12 +265,7 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
     drivers = list(drivers)
 
     def compute(Xs, ws):
-        R = weighted_corr(Xs, ws)
-        if groups:
-            lmg, r2 = _lmg(R, _group_indices(drivers, groups))
-            return pd.DataFrame({"lmg": lmg}, index=pd.Index(list(groups), name="group")), r2
-        frame, r2, _ = _metrics_from_corr(R, methods, drivers)
-        return frame, r2
+        return _importance_from_corr(weighted_corr(Xs, ws), drivers, methods, groups)
 
     result, r2 = compute(X, w)
     if n_boot > 0:
@@ -285,6 +291,15 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
     return result
 
 
+def _importance_from_corr(R: np.ndarray, drivers: list[str], methods, groups) -> tuple[pd.DataFrame, float]:
+    """Importance metrics (or group LMG) and R² from the correlation matrix of the drivers and the outcome."""
+    if groups:
+        lmg, r2 = _lmg(R, _group_indices(drivers, groups))
+        return pd.DataFrame({"lmg": lmg}, index=pd.Index(list(groups), name="group")), r2
+    frame, r2, _ = _metrics_from_corr(R, methods, drivers)
+    return frame, r2
+
+
 def _importance_from_moments(m, outcome: str, drivers: Sequence[str], methods, groups, weights,
                              n_boot: int) -> pd.DataFrame:
     """:func:`relative_importance` from the listwise moments of the drivers and the outcome."""
@@ -294,42 +309,27 @@ def _importance_from_moments(m, outcome: str, drivers: Sequence[str], methods, g
     problems = []
     if weights is not None or n_boot > 0:
         problems.append(Problem("bad_argument", "case weights and the bootstrap need the rows, not moments"))
-    if outcome in drivers:
-        problems.append(Problem("bad_argument", f"the outcome {outcome!r} is also listed as a driver"))
-    if len(drivers) > MAX_EXACT_DRIVERS:
-        problems.append(Problem("too_many_drivers", f"{len(drivers)} drivers: exact all-subsets analysis is "
-                                                    f"limited to {MAX_EXACT_DRIVERS}; group them"))
+    problems += _driver_problems(outcome, drivers)
     if problems:
         raise SQMDataError("moments", problems)
-    cm = m.select([*drivers, outcome], "listwise") if isinstance(m, Moments) else m
+    if isinstance(m, Moments):
+        cm = m.select([*drivers, outcome], "listwise")
+    elif list(m.columns) != [*drivers, outcome]:
+        raise SQMDataError("moments", [Problem("bad_argument", "the moments' columns must be the drivers "
+                                                               "followed by the outcome")])
+    else:
+        cm = m
     if cm.missing != "listwise" and not cm.complete:
         raise SQMDataError("moments", [Problem("bad_argument", "relative importance needs listwise (complete-case) "
                                                                "moments of the drivers and the outcome")])
-    if list(cm.columns) != [*drivers, outcome]:
-        cm = m.select([*drivers, outcome], "listwise") if isinstance(m, Moments) else None
-        if cm is None:
-            raise SQMDataError("moments", [Problem("bad_argument", "the moments' columns must be the drivers "
-                                                                   "followed by the outcome")])
     if not cm.n_exact:
         warnings.warn("complete cases are those of the whole moments set, which has more columns than these",
                       stacklevel=3)
-    n = cm.n
-    if n <= len(drivers) + 1:
-        raise SQMDataError("moments", [Problem("too_few_rows", f"{n} complete rows for {len(drivers)} drivers: "
-                                                               "at least drivers + 2 are needed")])
+    _check_rows(cm.n, len(drivers), "moments")
     C = cm.cov()
-    const = [c for c, v in zip(cm.columns, np.diag(C)) if not v > 0]
-    if const:
-        raise SQMDataError("moments", [Problem("constant_item", f"columns without variance: {const}")])
-    d = np.sqrt(np.diag(C))
-    R = C / np.outer(d, d)
-    np.fill_diagonal(R, 1.0)
-    if groups:
-        lmg, r2 = _lmg(R, _group_indices(drivers, groups))
-        result = pd.DataFrame({"lmg": lmg}, index=pd.Index(list(groups), name="group"))
-    else:
-        result, r2, _ = _metrics_from_corr(R, methods, drivers)
-    result.attrs.update(r2=r2, n=n, outcome=outcome, methods=list(result.columns), engine=cm.engine)
+    _check_constant(cm.columns, np.diag(C), "moments")
+    result, r2 = _importance_from_corr(_cov2cor(C), drivers, methods, groups)
+    result.attrs.update(r2=r2, n=cm.n, outcome=outcome, methods=list(result.columns), engine=cm.engine)
     return result
 
 
