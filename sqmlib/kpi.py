@@ -76,19 +76,30 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
     for key, g in s.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(keys, key))
-        if "nps" in g:
-            n = nps_ci(g["nps"], alpha)
-            row.update(nps=n["nps"], nps_ci_low=n["ci_low"], nps_ci_high=n["ci_high"], nps_n=n["n"],
-                       promoters=n["promoters"], detractors=n["detractors"])
-        if "overall_sat" in g:
-            sat = g["overall_sat"].dropna()
-            k = int((sat >= top_box).sum())
-            lo, hi = wilson_ci(k, len(sat), alpha)
-            row.update(csat=k / len(sat) if len(sat) else np.nan, csat_ci_low=lo, csat_ci_high=hi, csat_n=len(sat))
-        if "ces" in g:
-            row.update(ces=float(g["ces"].mean()), ces_n=int(g["ces"].notna().sum()))
+        sat = g["overall_sat"].dropna() if "overall_sat" in g else None
+        row.update(_kpi_fields(nps_ci(g["nps"], alpha) if "nps" in g else None,
+                               (int((sat >= top_box).sum()), len(sat)) if sat is not None else None,
+                               (float(g["ces"].mean()), int(g["ces"].notna().sum())) if "ces" in g else None,
+                               alpha))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _kpi_fields(nps: dict | None, csat: tuple[int, int] | None, ces: tuple[float, int] | None,
+                alpha: float) -> dict:
+    """One row of :func:`survey_kpis` from the NPS result, (top-box answers, answers) and (mean CES, answers);
+    None leaves a KPI out."""
+    row = {}
+    if nps is not None:
+        row.update(nps=nps["nps"], nps_ci_low=nps["ci_low"], nps_ci_high=nps["ci_high"], nps_n=nps["n"],
+                   promoters=nps["promoters"], detractors=nps["detractors"])
+    if csat is not None:
+        k, n = csat
+        lo, hi = wilson_ci(k, n, alpha)
+        row.update(csat=k / n if n else np.nan, csat_ci_low=lo, csat_ci_high=hi, csat_n=n)
+    if ces is not None:
+        row.update(ces=ces[0], ces_n=ces[1])
+    return row
 
 
 def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: int, alpha: float) -> pd.DataFrame:
@@ -116,20 +127,15 @@ def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: int, alpha:
         k = g.select(cols)
         cnt = dict(zip(cols, np.diag(k.N)))
         tot = dict(zip(cols, np.diag(k.S) + np.diag(k.N) * k.shift))
+        n = {c: int(v) for c, v in cnt.items()}
+        nps = None
         if "nps_promoter" in cols:
-            n = int(cnt["nps_promoter"])
-            r = nps_from_shares(tot["nps_promoter"] / n if n else np.nan, tot["nps_detractor"] / n if n else np.nan,
-                                n, alpha)
-            row.update(nps=r["nps"], nps_ci_low=r["ci_low"], nps_ci_high=r["ci_high"], nps_n=r["n"],
-                       promoters=r["promoters"], detractors=r["detractors"])
-        if "csat_top" in cols:
-            n = int(cnt["csat_top"])
-            hits = int(round(tot["csat_top"]))
-            lo, hi = wilson_ci(hits, n, alpha)
-            row.update(csat=hits / n if n else np.nan, csat_ci_low=lo, csat_ci_high=hi, csat_n=n)
-        if "ces" in cols:
-            n = int(cnt["ces"])
-            row.update(ces=tot["ces"] / n if n else np.nan, ces_n=n)
+            k = n["nps_promoter"]
+            nps = nps_from_shares(tot["nps_promoter"] / k if k else np.nan, tot["nps_detractor"] / k if k else np.nan,
+                                  k, alpha)
+        row.update(_kpi_fields(
+            nps, (int(round(tot["csat_top"])), n["csat_top"]) if "csat_top" in cols else None,
+            (tot["ces"] / n["ces"] if n["ces"] else np.nan, n["ces"]) if "ces" in cols else None, alpha))
         rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs["engine"] = m.engine
