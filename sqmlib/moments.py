@@ -23,7 +23,6 @@ Rank statistics (Wilcoxon, medians) cannot be had from moments; functions that r
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -423,6 +422,13 @@ class _Dialect:
     def month(self, date: str) -> str:
         return f"date_format({date}, 'yyyy-MM')" if self.name == "spark" else f"strftime({date}, '%Y-%m')"
 
+    @property
+    def text(self) -> str:
+        return "STRING" if self.name == "spark" else "VARCHAR"
+
+    def median(self, expr: str) -> str:
+        return f"percentile({expr}, 0.5)" if self.name == "spark" else f"median({expr})"
+
 
 def _nn(e: str) -> str:
     return f"(CASE WHEN {e} IS NOT NULL THEN 1 ELSE 0 END)"
@@ -598,6 +604,66 @@ def _duckdb_connect(con=None, threads: int | None = None, memory_limit: str | No
     return con
 
 
+@dataclass
+class _Table:
+    """A source opened by DuckDB or Spark: the FROM-clause text, its columns and how to run a query."""
+
+    dialect: _Dialect
+    relation: str
+    columns: list[str]
+    run: Any  # sql -> list of tuples
+    frame: Any  # sql -> DataFrame
+    close: Any
+    label: str
+
+
+def _spark_frame(source, spark=None):
+    """(session, Spark DataFrame) of a Spark DataFrame or a Parquet/CSV path (the active or a local session)."""
+    from pyspark.sql import DataFrame, SparkSession
+
+    if isinstance(source, DataFrame):
+        return source.sparkSession, source
+    session = spark or SparkSession.getActiveSession()
+    if session is None:
+        from .scale import local_spark
+
+        session = local_spark()
+    path = str(source)
+    sdf = session.read.parquet(path) if path.endswith((".parquet", ".pq")) else session.read.csv(
+        path, header=True, inferSchema=True)
+    return session, sdf
+
+
+def _open_table(source, engine: str, *, con=None, spark=None, sql: bool = False) -> _Table:
+    """Open files (or a query, or a Spark DataFrame) for SQL on the chosen engine."""
+    if engine == "duckdb":
+        con = _duckdb_connect(con)
+        relation = f"({source}) AS src" if sql else f"{_duckdb_relation(source)} AS src"
+        try:
+            have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        except Exception as exc:  # duckdb raises its own IOException, ParserException, …
+            raise SQMDataError(str(source), [Problem("unreadable", f"DuckDB cannot read it: {exc}")]) from None
+        return _Table(_Dialect("duckdb"), relation, have, lambda q: con.execute(q).fetchall(),
+                      lambda q: con.execute(q).df(), lambda: None, str(source))
+    if engine != "spark":
+        raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}")
+    session, sdf = _spark_frame(source, spark)
+    view = f"sqm_{abs(hash((id(sdf), str(source)))) % 10 ** 9}"
+    sdf.createOrReplaceTempView(view)
+    return _Table(_Dialect("spark"), view, list(sdf.columns), lambda q: [tuple(r) for r in session.sql(q).collect()],
+                  lambda q: session.sql(q).toPandas(), lambda: session.catalog.dropTempView(view),
+                  "Spark DataFrame" if hasattr(source, "sparkSession") else str(source))
+
+
+def _aggregate(table: _Table, spec: MomentSpec, by: list[str], relation: str, where: str | None = None) -> Moments:
+    query, layout = moments_sql(relation, spec, by, table.dialect.name, where)
+    try:
+        rows = table.run(query)
+    finally:
+        table.close()
+    return _from_rows(rows, by, spec, layout, table.dialect.name, table.label)
+
+
 def from_duckdb(source: str | Path, spec: MomentSpec, by: Sequence[str] = (), *, where: str | None = None,
                 con=None, sql: bool = False) -> Moments:
     """Moments computed by DuckDB in one aggregation query, streaming over the files.
@@ -621,16 +687,9 @@ def from_duckdb(source: str | Path, spec: MomentSpec, by: Sequence[str] = (), *,
     Moments
     """
     by = [by] if isinstance(by, str) else list(by)
-    con = _duckdb_connect(con)
-    relation = f"({source})" if sql else _duckdb_relation(source)
-    try:
-        have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation} AS src").fetchall()]
-    except Exception as exc:  # duckdb raises its own IOException, ParserException, …
-        raise SQMDataError(str(source), [Problem("unreadable", f"DuckDB cannot read it: {exc}")]) from None
-    _check_base(have, spec, by, str(source))
-    query, layout = moments_sql(f"{relation} AS src", spec, by, "duckdb", where)
-    rows = con.execute(query).fetchall()
-    return _from_rows(rows, by, spec, layout, "duckdb", str(source))
+    table = _open_table(source, "duckdb", con=con, sql=sql)
+    _check_base(table.columns, spec, by, str(source))
+    return _aggregate(table, spec, by, table.relation, where)
 
 
 def from_spark(df, spec: MomentSpec, by: Sequence[str] = (), *, where: str | None = None) -> Moments:
@@ -646,14 +705,8 @@ def from_spark(df, spec: MomentSpec, by: Sequence[str] = (), *, where: str | Non
     """
     by = [by] if isinstance(by, str) else list(by)
     _check_base(df.columns, spec, by, "Spark DataFrame")
-    view = f"sqm_moments_{abs(hash((id(df), tuple(by)))) % 10 ** 9}"
-    df.createOrReplaceTempView(view)
-    try:
-        query, layout = moments_sql(view, spec, by, "spark", where)
-        rows = [tuple(r) for r in df.sparkSession.sql(query).collect()]
-    finally:
-        df.sparkSession.catalog.dropTempView(view)
-    return _from_rows(rows, by, spec, layout, "spark", "Spark DataFrame")
+    table = _open_table(df, "spark")
+    return _aggregate(table, spec, by, table.relation, where)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -765,9 +818,8 @@ def _careless_sql(inst: Instrument, limit: float | None, q) -> str:
     return f"({straight} OR {fast})"
 
 
-def _sql_filters(equal: Mapping[str, Any], q) -> list[str]:
-    return [f"CAST({q(c)} AS {'STRING' if q('x').startswith('`') else 'VARCHAR'}) = '{str(v).replace(chr(39), '')}'"
-            for c, v in equal.items()]
+def _sql_filters(equal: Mapping[str, Any], dl: _Dialect) -> list[str]:
+    return [f"CAST({dl.q(c)} AS {dl.text}) = '{str(v).replace(chr(39), '')}'" for c, v in equal.items()]
 
 
 def _check_values(run, relation: str, inst: Instrument, spec: MomentSpec, q, source: str) -> None:
@@ -847,64 +899,30 @@ def survey_moments(source, instrument, *, by: Sequence[str] = ("quarter",), engi
                 df = df.assign(**{col: df["survey_date"].dt.to_period(freq).astype(str)})
         spec = survey_spec(inst, columns=list(df.columns), **spec_args)
         return from_pandas(df, spec, by)
-    dl = _Dialect(engine)
-    if engine == "duckdb":
-        con = _duckdb_connect(con)
-        relation = _duckdb_relation(source)
-        have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation} AS src").fetchall()]
-
-        def run(sql):
-            return con.execute(sql).fetchall()
-    else:
-        from pyspark.sql import DataFrame, SparkSession
-
-        if spark is None and SparkSession.getActiveSession() is None:
-            from .scale import local_spark
-
-            spark = local_spark()
-        session = spark or SparkSession.getActiveSession()
-        sdf = source if isinstance(source, DataFrame) else (
-            session.read.parquet(str(source)) if str(source).endswith((".parquet", ".pq"))
-            else session.read.csv(str(source), header=True, inferSchema=True))
-        have = list(sdf.columns)
-        relation = f"sqm_survey_{abs(hash(str(source))) % 10 ** 9}"
-        sdf.createOrReplaceTempView(relation)
-
-        def run(sql):
-            return [tuple(r) for r in session.sql(sql).collect()]
-    derived_keys = {}
-    for col, fn in (("quarter", dl.quarter), ("month", dl.month)):
-        if col not in have and "survey_date" in have:
-            derived_keys[col] = fn(dl.q("survey_date"))
-    keep = [c for c in have]
-    inner = f"SELECT *{''.join(f', {e} AS {dl.q(c)}' for c, e in derived_keys.items())} FROM {relation}"
-    if engine == "duckdb":
-        inner = inner.replace(f"FROM {relation}", f"FROM {relation} AS src")
-    conds = _sql_filters(where, dl.q)
-    scope = f"({inner}) AS scoped" + (f" WHERE {' AND '.join(conds)}" if conds else "")
-    kept = f"(SELECT * FROM {scope})"
-    if drop_careless:
-        limit = None
-        if "duration_sec" in have:
-            if min_seconds:
-                limit = float(min_seconds)
-            else:
-                med = run(f"SELECT median(CAST({dl.q('duration_sec')} AS DOUBLE)) FROM {kept} AS k"
-                          if engine == "duckdb" else
-                          f"SELECT percentile(CAST({dl.q('duration_sec')} AS DOUBLE), 0.5) FROM {kept} AS k")[0][0]
-                limit = None if med is None else float(med) / 3.0
-        kept = f"(SELECT * FROM {kept} AS k WHERE NOT {_careless_sql(inst, limit, dl.q)})"
-    spec = survey_spec(inst, columns=keep + list(derived_keys), **spec_args)
-    missing = [c for c in by if c not in keep and c not in derived_keys]
-    if missing:
-        raise SQMDataError(str(source), [Problem("missing_column", f"group columns not in the data: {missing}")])
-    _check_base(keep, spec, [], str(source))
-    _check_values(run, f"{kept} AS kept", inst, spec, dl.q, str(source))
-    query, layout = moments_sql(f"{kept} AS kept", spec, by, engine)
+    table = _open_table(source, engine, con=con, spark=spark)
+    dl, have = table.dialect, table.columns
     try:
-        rows = run(query)
-    finally:
-        if engine == "spark":
-            session.catalog.dropTempView(relation)
-    return _from_rows(rows, by, spec, layout, engine, str(source) if not hasattr(source, "sparkSession")
-                      else "Spark DataFrame")
+        derived_keys = {col: fn(dl.q("survey_date")) for col, fn in (("quarter", dl.quarter), ("month", dl.month))
+                        if col not in have and "survey_date" in have}
+        inner = f"SELECT *{''.join(f', {e} AS {dl.q(c)}' for c, e in derived_keys.items())} FROM {table.relation}"
+        conds = _sql_filters(where, dl)
+        kept = f"(SELECT * FROM ({inner}) AS scoped" + (f" WHERE {' AND '.join(conds)}" if conds else "") + ")"
+        if drop_careless:
+            limit = None
+            if "duration_sec" in have:
+                if min_seconds:
+                    limit = float(min_seconds)
+                else:
+                    duration = f"CAST({dl.q('duration_sec')} AS DOUBLE)"
+                    med = table.run(f"SELECT {dl.median(duration)} FROM {kept} AS k")[0][0]
+                    limit = None if med is None else float(med) / 3.0
+            kept = f"(SELECT * FROM {kept} AS k WHERE NOT {_careless_sql(inst, limit, dl.q)})"
+        spec = survey_spec(inst, columns=have + list(derived_keys), **spec_args)
+        missing = [c for c in by if c not in have and c not in derived_keys]
+        if missing:
+            raise SQMDataError(str(source), [Problem("missing_column", f"group columns not in the data: {missing}")])
+        _check_values(table.run, f"{kept} AS kept", inst, spec, dl.q, str(source))
+    except BaseException:
+        table.close()
+        raise
+    return _aggregate(table, spec, by, f"{kept} AS kept")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, SQMDataError
-from .moments import _duckdb_connect, _duckdb_relation, _Dialect
+from .moments import _Dialect, _duckdb_connect, _duckdb_relation, _open_table
 
 
 def local_spark(app: str = "sqm", cores: int = 2, memory: str = "2g"):
@@ -38,11 +38,6 @@ def local_spark(app: str = "sqm", cores: int = 2, memory: str = "2g"):
     return spark
 
 
-def _class_counts(run, relation: str, target: str, q) -> dict:
-    rows = run(f"SELECT {q(target)}, count(*) FROM {relation} GROUP BY {q(target)}")
-    return {r[0]: int(r[1]) for r in rows}
-
-
 def stratified_sample(source, target: str, n: int, *, id_col: str = "customer_id", seed: int = 0,
                       engine: str = "duckdb", spark=None, con=None) -> pd.DataFrame:
     """A sample of about ``n`` rows keeping each ``target`` class in its share of the whole table.
@@ -59,54 +54,26 @@ def stratified_sample(source, target: str, n: int, *, id_col: str = "customer_id
     n : int
         Rows wanted (each class gets ``round(n · share)``, at least one row of each class).
     """
-    dl = _Dialect(engine)
-    q = dl.q
-    if engine == "duckdb":
-        con = _duckdb_connect(con)
-        relation = f"{_duckdb_relation(source)} AS src"
-
-        def run(sql):
-            return con.execute(sql).fetchall()
-
-        def frame(sql):
-            return con.execute(sql).df()
-        key = f"hash(CAST({q(id_col)} AS VARCHAR) || '#{int(seed)}')"
-    elif engine == "spark":
-        session, sdf = _spark_frame(source, spark)
-        relation = f"sqm_sample_{abs(hash(str(source))) % 10 ** 9}"
-        sdf.createOrReplaceTempView(relation)
-
-        def run(sql):
-            return [tuple(r) for r in session.sql(sql).collect()]
-
-        def frame(sql):
-            return session.sql(sql).toPandas()
-        key = f"xxhash64(concat(CAST({q(id_col)} AS STRING), '#{int(seed)}'))"
-    else:
-        raise ValueError("engine must be 'duckdb' or 'spark'")
-    counts = _class_counts(run, relation, target, q)
-    total = sum(counts.values())
-    if total == 0:
-        raise SQMDataError(str(source), [Problem("empty", "no rows to sample")])
-    parts = []
-    for value, count in sorted(counts.items(), key=lambda kv: str(kv[0])):
-        k = max(1, int(round(n * count / total)))
-        cond = f"{q(target)} IS NULL" if value is None else f"{q(target)} = {value!r}"
-        parts.append(f"(SELECT * FROM {relation} WHERE {cond} ORDER BY {key}, {q(id_col)} LIMIT {k})")
-    out = frame(" UNION ALL ".join(parts))
+    table = _open_table(source, engine, con=con, spark=spark)
+    q = table.dialect.q
+    ident = f"CAST({q(id_col)} AS {table.dialect.text})"
+    key = (f"xxhash64(concat({ident}, '#{int(seed)}'))" if engine == "spark"
+           else f"hash({ident} || '#{int(seed)}')")
+    try:
+        counts = {r[0]: int(r[1]) for r in table.run(f"SELECT {q(target)}, count(*) FROM {table.relation} "
+                                                     f"GROUP BY {q(target)}")}
+        total = sum(counts.values())
+        if total == 0:
+            raise SQMDataError(str(source), [Problem("empty", "no rows to sample")])
+        parts = []
+        for value, count in sorted(counts.items(), key=lambda kv: str(kv[0])):
+            k = max(1, int(round(n * count / total)))
+            cond = f"{q(target)} IS NULL" if value is None else f"{q(target)} = {value!r}"
+            parts.append(f"(SELECT * FROM {table.relation} WHERE {cond} ORDER BY {key}, {q(id_col)} LIMIT {k})")
+        out = table.frame(" UNION ALL ".join(parts))
+    finally:
+        table.close()
     return out.sort_values(id_col).reset_index(drop=True)
-
-
-def _spark_frame(source, spark):
-    from pyspark.sql import DataFrame
-
-    if isinstance(source, DataFrame):
-        return source.sparkSession, source
-    session = spark or local_spark()
-    path = str(source)
-    sdf = session.read.parquet(path) if path.endswith((".parquet", ".pq")) else session.read.csv(
-        path, header=True, inferSchema=True)
-    return session, sdf
 
 
 def _predict(pipeline, features: Sequence[str], batch: pd.DataFrame, id_col: str) -> pd.DataFrame:
