@@ -24,7 +24,6 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .errors import Problem, SQMDataError
 from .reliability import _cov2cor

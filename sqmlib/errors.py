@@ -5,7 +5,7 @@ values and the first row numbers, and lists every problem found in the file at o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 MAX_ROWS_SHOWN = 5

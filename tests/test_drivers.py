@@ -1,6 +1,5 @@
 """Driver analysis against independent computations on R's swiss, attitude and mtcars data."""
 import itertools
-import json
 import math
 
 import numpy as np

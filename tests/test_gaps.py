@@ -1,6 +1,5 @@
 """Gap analysis checked against scipy/statsmodels, closed forms and the generator's ground truth."""
 import json
-import warnings
 
 import numpy as np
 import pandas as pd

@@ -1,5 +1,4 @@
 """Reliability and validity, checked against pingouin, closed forms and lavaan's published HS1939 results."""
-import warnings
 
 import numpy as np
 import pandas as pd
