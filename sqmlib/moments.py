@@ -248,7 +248,9 @@ class Moments:
                 N, S, Q = s.N.sum(0)[ix], s.S.sum(0)[ix], s.Q.sum(0)[ix]
                 exact_set = tuple(sorted(columns)) == tuple(sorted(s.columns))
                 if s.missing == "listwise":
-                    n, exact = int(N[0, 0]) if len(idx) else 0, exact_set or bool(np.all(N == s.N.sum(0)[0, 0]))
+                    # complete rows of the whole set: those of these columns only if no row was dropped at all
+                    n = int(N[0, 0]) if len(idx) else 0
+                    exact = exact_set or n == int(self.n_rows.sum())
                 elif exact_set:
                     n, exact = int(s.n_min2.sum()), True
                 elif np.all(N == self.n_rows.sum()):

@@ -361,8 +361,10 @@ def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, ci: floa
     _check_variances(C, names)
     n = m.n
     if not m.n_exact:
-        warnings.warn("these items are a part of a moments set with missing answers: n (for the interval) is the "
-                      "largest item count, not the respondents answering two or more", stacklevel=3)
+        warnings.warn("these items are a part of a moments set with missing answers: " + (
+            "the complete cases are those of the whole set" if m.missing == "listwise" else
+            "n (for the interval) is the largest item count, not the respondents answering two or more"),
+            stacklevel=3)
     if len(names) > n:
         warnings.warn(f"more items ({len(names)}) than respondents ({n}): α is unstable and λ6 unreliable",
                       stacklevel=3)

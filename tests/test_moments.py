@@ -246,3 +246,14 @@ def test_spark_equals_pandas(parquet, inst):
         assert SparkSession.getActiveSession() is not None
     finally:
         spark.stop()
+
+
+def test_subset_of_a_listwise_set_is_flagged(engines, inst):
+    """Complete cases over a larger set are not those of a few of its columns: said, not hidden."""
+    holed, ms = engines
+    cols = list(ms["pandas"].sets["P:tangibles:listwise"].columns)
+    assert ms["pandas"].select(cols, "listwise").n_exact
+    sub = ms["pandas"].select(cols[:3], "listwise")
+    assert not sub.n_exact and sub.n == int(holed[cols].notna().all(axis=1).sum())
+    with pytest.warns(UserWarning, match="complete cases are those of the whole set"):
+        reliability.cronbach_alpha(sub, missing="listwise")
