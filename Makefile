@@ -1,5 +1,6 @@
 # Two commands do everything: `make report` and `make test`. Both create .venv when it is missing or when
-# pyproject.toml changed. Options: make report QUARTER=2026Q3 DATA=path/to/folder [FORCE=1]
+# pyproject.toml changed. Options: make report QUARTER=2026Q3 DATA=path/to/folder [FORCE=1];
+# make explore [DATA=path/to/folder] [PORT=8866] serves the interactive explorers on 127.0.0.1.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ DATA ?=
 FORCE ?=
 PYTEST_ARGS ?=
 
-.PHONY: report test lab synth bench clean-venv
+.PHONY: report test lab explore synth bench clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,11 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the explorers as a local web app on http://127.0.0.1:$(PORT)/ (bundled data, or DATA=folder)
+PORT ?= 8866
+explore: $(STAMP)
+	$(BIN)/sqm explore $(if $(DATA),--data $(DATA)) --port $(PORT)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -304,6 +304,28 @@ def profit_curve(y, score, clv=200, offer_cost=10, contact_cost=1, accept_rate: 
     return out
 
 
+def at_threshold(y, score, threshold: float, clv=200, offer_cost=10, contact_cost=1,
+                 accept_rate: float = 0.3) -> dict:
+    """Contacting every customer scored at or above ``threshold``: confusion counts and the campaign's profit.
+
+    Returns a dict with ``contacted``, ``fraction``, ``tp`` (churners contacted), ``fp``, ``fn``, ``tn``,
+    ``precision``, ``recall`` and ``profit`` (the same profit model as :func:`profit_curve`).
+    """
+    y, score = _check_binary(y, score)
+    hit = score >= threshold
+    tp = int((hit & (y == 1)).sum())
+    fp = int((hit & (y == 0)).sum())
+    fn = int((~hit & (y == 1)).sum())
+    tn = int((~hit & (y == 0)).sum())
+    n = len(y)
+    clv = np.broadcast_to(np.asarray(clv, dtype=float), (n,))
+    cost = np.broadcast_to(np.asarray(offer_cost, dtype=float), (n,))
+    gain = np.where(y == 1, accept_rate * (clv - cost) - contact_cost, -(cost + contact_cost))
+    return {"threshold": float(threshold), "contacted": tp + fp, "fraction": (tp + fp) / n, "tp": tp, "fp": fp,
+            "fn": fn, "tn": tn, "precision": tp / (tp + fp) if tp + fp else float("nan"),
+            "recall": tp / (tp + fn) if tp + fn else float("nan"), "profit": float(gain[hit].sum())}
+
+
 def mpc(y, score, clv: float = 200, d: float = 10, f: float = 1, gamma: float = 0.3) -> tuple[float, float]:
     """Maximum profit for customer churn at a fixed acceptance rate ``gamma``: the best point of
     :func:`profit_curve`, per customer, with the fraction targeted."""
@@ -582,7 +604,7 @@ def odds_ratios(result: ChurnResult, alpha: float = 0.05) -> pd.DataFrame:
 
 
 def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str = "customer_id",
-              top_reasons: int = 3, threshold: float | None = None) -> pd.DataFrame:
+              top_reasons: int = 3, threshold: float | None = None, _explainer: ChurnResult | None = None) -> pd.DataFrame:
     """Customers by churn probability with expected loss (probability × CLV) and their top reasons.
 
     Reasons come from the logistic model on the prepared features: the features whose contribution
@@ -590,7 +612,7 @@ def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str =
     reasons come from a logistic model fitted to the same features for explanation only.
     """
     p = result.pipeline.predict_proba(result.X)[:, 1]
-    explainer = result if result.model == "logit" else _as_logit(result)
+    explainer = _explainer or (result if result.model == "logit" else _as_logit(result))
     Z, names = _design(explainer)
     coef = explainer.pipeline.named_steps["model"].coef_[0]
     contrib = Z * coef
@@ -604,6 +626,23 @@ def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str =
     if threshold is not None:
         out = out[out["probability"] >= threshold]
     return out
+
+
+def score_customers(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str = "customer_id",
+                    top_reasons: int = 3) -> pd.DataFrame:
+    """Score other customers (e.g. today's active ones) with a fitted model: :func:`risk_list` of ``data``.
+
+    ``data`` holds the model's features, built as for training (:func:`build_features` at another date).
+    """
+    missing = [f for f in result.features if f not in data.columns]
+    if missing:
+        raise SQMDataError("data", [Problem("missing_column", f"features the model needs are missing: {missing}")])
+    X = data[list(result.features)]
+    zero = pd.Series(np.zeros(len(data)), index=data.index)
+    # reasons come from a logistic model of the training rows, then applied to the new rows
+    explainer = result if result.model == "logit" else _as_logit(result)
+    return risk_list(replace(result, y=zero, oof=zero, X=X), data, clv=clv, id_col=id_col,
+                     top_reasons=top_reasons, _explainer=replace(explainer, X=X))
 
 
 def _as_logit(result: ChurnResult) -> ChurnResult:

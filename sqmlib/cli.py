@@ -1,4 +1,5 @@
-"""Command line: ``sqm report`` builds a quarterly report, ``sqm synth`` writes sample data."""
+"""Command line: ``sqm report`` builds a quarterly report, ``sqm explore`` serves the explorers, ``sqm synth``
+writes sample data."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +17,34 @@ def _report(args) -> int:
                  parameters={"engine": args.engine} if args.engine != "pandas" else None)
     print(f"Report written: {path / 'index.html'}")
     return 0
+
+
+def explore_command(data: str | None = None, port: int = 8866, host: str = "127.0.0.1") -> list[str]:
+    """The Voila command serving the explorer app (``notebooks/apps/explorer.ipynb``) on ``host:port``."""
+    from .paths import NOTEBOOK_DIR
+
+    return [sys.executable, "-m", "voila", str(NOTEBOOK_DIR / "apps" / "explorer.ipynb"), "--no-browser",
+            f"--port={port}", f"--Voila.ip={host}", "--theme=light", "--show_tracebacks=True"]
+
+
+def _explore(args) -> int:
+    import os
+    import subprocess
+
+    from .paths import SAMPLE_DIR, resolve
+
+    data = resolve(args.data, SAMPLE_DIR).resolve()
+    if not data.is_dir():
+        raise SQMError(f"data folder not found: {data}")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.allow_remote:
+        raise SQMError(f"serving on {args.host} would expose the data beyond this machine; "
+                       "add --allow-remote if that is intended")
+    print(f"Serving the explorer on http://{args.host}:{args.port}/ for {data} (Ctrl+C to stop)")
+    env = {**os.environ, "SQM_DATA": str(data)}
+    try:
+        return subprocess.call(explore_command(str(data), args.port, args.host), env=env)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _synth(args) -> int:
@@ -46,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--timeout", type=int, default=1200, help="seconds a notebook cell may run (default 1200)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.set_defaults(func=_report)
+    e = sub.add_parser("explore", help="serve the interactive explorers as a local web app (Voila)")
+    e.add_argument("--data", help="data folder (default: the bundled data/sample)")
+    e.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    e.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    e.add_argument("--allow-remote", action="store_true", help="allow binding to an address other than localhost")
+    e.set_defaults(func=_explore)
     s = sub.add_parser("synth", help="generate sample data with known ground truth")
     s.add_argument("--out", default="data/sample", help="output folder (default data/sample)")
     s.add_argument("--seed", type=int, help="random seed (default: the documented one)")

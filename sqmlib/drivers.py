@@ -338,6 +338,35 @@ def shares(importance: pd.DataFrame, method: str = "lmg") -> pd.Series:
     return 100 * s / s.sum()
 
 
+def driver_matrix(data: pd.DataFrame, importance: pd.DataFrame, method: str = "lmg") -> pd.DataFrame:
+    """The driver matrix: each driver's importance (share of R², %) against its performance (mean score).
+
+    Quadrants are split at the mean share and the mean performance of the drivers, named as in
+    importance–performance analysis: high importance and low performance is where to concentrate.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The rows the importance came from, with a column per driver.
+    importance : DataFrame
+        From :func:`relative_importance`, indexed by driver.
+    """
+    from .gaps import QUADRANTS
+
+    names = list(importance.index)
+    missing = [d for d in names if d not in data.columns]
+    if missing:
+        raise SQMDataError("data", [Problem("missing_column", f"no column for driver(s) {missing}")])
+    share = shares(importance, method)
+    perf = data[names].mean()
+    ci, cp = float(share.mean()), float(perf.mean())
+    out = pd.DataFrame({"importance": share, "performance": perf})
+    out["quadrant"] = [QUADRANTS[(bool(i >= ci), bool(p >= cp))] for i, p in zip(share, perf)]
+    out.index.name = "driver"
+    out.attrs.update(crosshair=(ci, cp), method=method)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------------
 # dominance analysis
 # ---------------------------------------------------------------------------------------------------------

@@ -167,6 +167,26 @@ def dimension_scores(survey: pd.DataFrame, instrument, block: str, min_share: fl
     return pd.DataFrame(out, index=survey.index)
 
 
+def item_means(survey: pd.DataFrame, instrument, block: str, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Per item of one block: answers, mean, standard deviation and the t interval of the mean.
+
+    Returns a DataFrame with ``item``, ``dimension``, ``n``, ``mean``, ``sd``, ``ci_low``, ``ci_high``
+    (pairwise: each item over the respondents who answered it).
+    """
+    inst = load_instrument(instrument)
+    _check_blocks(survey, inst, [block])
+    x = survey[inst.item_columns(block)].to_numpy(dtype=float)
+    n = (~np.isnan(x)).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(x, axis=0)
+        sd = np.nanstd(x, axis=0, ddof=1)
+        half = stats.t.ppf(1 - alpha / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    half = np.where(n > 1, half, np.nan)
+    return pd.DataFrame({"item": list(inst.items), "dimension": [inst.dimension_of(i) for i in inst.items],
+                         "n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half})
+
+
 def respondent_weights(survey: pd.DataFrame, instrument, weights="stated") -> pd.DataFrame:
     """Dimension weights per respondent, summing to 1.
 

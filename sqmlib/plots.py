@@ -1,15 +1,45 @@
-"""Plots used by the notebooks. Each function returns the matplotlib Figure it drew."""
+"""Plots used by the notebooks. Each function returns the matplotlib Figure it drew.
+
+Inside :func:`offscreen`, figures are plain :class:`matplotlib.figure.Figure` objects that pyplot does not know:
+nothing is shown by the notebook's inline backend, nothing needs closing, and drawing is safe in a background
+thread (the explorers render charts ahead of time this way).
+"""
 from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+_local = threading.local()
+
+
+@contextmanager
+def offscreen():
+    """Draw figures that pyplot does not track (for rendering to images, in any thread)."""
+    before = getattr(_local, "offscreen", False)
+    _local.offscreen = True
+    try:
+        yield
+    finally:
+        _local.offscreen = before
+
+
+def _subplots(*args, figsize=None, **kwargs):
+    if getattr(_local, "offscreen", False):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(*args, **kwargs)
+    return plt.subplots(*args, figsize=figsize, **kwargs)
+
 
 def completeness_bars(table: pd.DataFrame, title: str = "Answered share per item"):
     """Horizontal bars of ``share_answered`` per item column, one panel per block."""
     blocks = list(dict.fromkeys(table["block"]))
-    fig, axes = plt.subplots(1, len(blocks), figsize=(3.2 * len(blocks) + 1, 0.22 * table["item"].nunique() + 1.5),
+    fig, axes = _subplots(1, len(blocks), figsize=(3.2 * len(blocks) + 1, 0.22 * table["item"].nunique() + 1.5),
                              sharey=True, squeeze=False)
     for ax, b in zip(axes[0], blocks):
         t = table[table["block"] == b]
@@ -29,7 +59,7 @@ def completeness_bars(table: pd.DataFrame, title: str = "Answered share per item
 def count_heatmap(table: pd.DataFrame, title: str = "Respondents"):
     """Annotated heat map of a count table (rows × columns), totals excluded from the colour scale."""
     t = table.drop(index="total", columns="total", errors="ignore")
-    fig, ax = plt.subplots(figsize=(1.1 * t.shape[1] + 2.5, 0.45 * t.shape[0] + 1.5))
+    fig, ax = _subplots(figsize=(1.1 * t.shape[1] + 2.5, 0.45 * t.shape[0] + 1.5))
     # counts start at zero, so the colour scale does too (and white text only sits on dark cells)
     vmax = float(np.nanmax(t.to_numpy(dtype=float))) if t.size else 1.0
     im = ax.imshow(t.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0, vmax=vmax or 1.0)
@@ -49,7 +79,7 @@ def duration_histogram(seconds: pd.Series, threshold: float | None, title: str =
     """Histogram of completion times (log scale) with the too-fast threshold marked."""
     s = seconds.dropna()
     s = s[s > 0]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = _subplots(figsize=(7, 3.2))
     if len(s):
         bins = np.logspace(np.log10(s.min()), np.log10(s.max()), 40)
         ax.hist(s, bins=bins, color="#4C72B0")
@@ -67,7 +97,7 @@ def duration_histogram(seconds: pd.Series, threshold: float | None, title: str =
 def correlation_heatmap(R: pd.DataFrame, groups: dict | None = None, title: str = "Inter-item correlations"):
     """Heat map of a correlation matrix with lines between the groups (dimensions) of items."""
     n = R.shape[0]
-    fig, ax = plt.subplots(figsize=(0.32 * n + 2.5, 0.32 * n + 1.8))
+    fig, ax = _subplots(figsize=(0.32 * n + 2.5, 0.32 * n + 1.8))
     im = ax.imshow(R.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1)
     ax.set_xticks(range(n), R.columns, rotation=90, fontsize=7)
     ax.set_yticks(range(n), R.index, fontsize=7)
@@ -85,7 +115,7 @@ def correlation_heatmap(R: pd.DataFrame, groups: dict | None = None, title: str 
 
 def scree(parallel: pd.DataFrame, title: str = "Scree plot with parallel analysis"):
     """Observed eigenvalues against random-data eigenvalues (mean and upper quantile)."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _subplots(figsize=(7, 3.6))
     x = parallel.index.to_numpy()
     ax.plot(x, parallel["observed"], "o-", label="observed", color="#4C72B0")
     ax.plot(x, parallel["random_quantile"], "--", label="random data (95th percentile)", color="#C44E52")
@@ -114,7 +144,7 @@ def traffic_light(value: float, good: float, ok: float, higher_is_better: bool =
 def dimension_gaps(table: pd.DataFrame, title: str = "Gap (P − E) per dimension, with 95 % intervals"):
     """Horizontal bars of dimension gaps with their intervals (rows with ``level == "dimension"``)."""
     t = table[table["level"] == "dimension"].sort_values("gap")
-    fig, ax = plt.subplots(figsize=(7, 0.5 * len(t) + 1.5))
+    fig, ax = _subplots(figsize=(7, 0.5 * len(t) + 1.5))
     y = np.arange(len(t))
     colours = np.where(t["gap"] < 0, "#C44E52", "#55A868")
     ax.barh(y, t["gap"], color=colours, alpha=0.85)
@@ -131,7 +161,7 @@ def dimension_gaps(table: pd.DataFrame, title: str = "Gap (P − E) per dimensio
 def item_gaps(table: pd.DataFrame, labels: dict | None = None, title: str = "Item gaps, largest shortfall first"):
     """Diverging bars of item gaps sorted by size; significant ones (adjusted p < .05) solid, others pale."""
     t = table[table["level"] == "item"].sort_values("gap", ascending=False)
-    fig, ax = plt.subplots(figsize=(8, 0.3 * len(t) + 1.5))
+    fig, ax = _subplots(figsize=(8, 0.3 * len(t) + 1.5))
     y = np.arange(len(t))
     sig = t["p_adj"] < 0.05
     from matplotlib.colors import to_rgba
@@ -149,10 +179,33 @@ def item_gaps(table: pd.DataFrame, labels: dict | None = None, title: str = "Ite
     return fig
 
 
+def item_means(table: pd.DataFrame, labels: dict | None = None, scale: tuple[float, float] | None = None,
+               title: str = "Item means with 95 % intervals"):
+    """Horizontal bars of item means (``item``, ``mean``, ``ci_low``, ``ci_high``), one colour per dimension."""
+    t = table.reset_index(drop=True)
+    fig, ax = _subplots(figsize=(8, 0.3 * len(t) + 1.5))
+    y = np.arange(len(t))
+    dims = list(dict.fromkeys(t["dimension"]))
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = [palette[dims.index(d) % len(palette)] for d in t["dimension"]]
+    ax.barh(y, t["mean"], color=colours, alpha=0.85)
+    ax.errorbar(t["mean"], y, xerr=[t["mean"] - t["ci_low"], t["ci_high"] - t["mean"]], fmt="none",
+                ecolor="#333333", lw=0.8)
+    names = [f"{n} {labels.get(n, '')}"[:48] if labels else str(n) for n in t["item"]]
+    ax.set_yticks(y, names, fontsize=8)
+    ax.invert_yaxis()
+    if scale is not None:
+        ax.set_xlim(scale[0], scale[1])
+    ax.set_xlabel("mean answer (scale points)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def zone_chart(zone: pd.DataFrame, title: str = "Zone of tolerance per item"):
     """Per item the band from adequate to desired service, with the mean perception marked."""
     t = zone.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(max(7, 0.38 * len(t) + 2), 4))
+    fig, ax = _subplots(figsize=(max(7, 0.38 * len(t) + 2), 4))
     x = np.arange(len(t))
     ax.bar(x, t["mean_desired"] - t["mean_adequate"], bottom=t["mean_adequate"], color="#DDDDDD",
            edgecolor="#999999", label="zone of tolerance (adequate–desired)")
@@ -170,7 +223,7 @@ def ipa_plot(result, title: str | None = None, label_col: str | None = None):
     """Importance–performance quadrant chart with labelled attributes and the crosshair of the chosen rule."""
     t = result.table
     imp, perf = result.crosshair[result.rule]
-    fig, ax = plt.subplots(figsize=(7.5, 6))
+    fig, ax = _subplots(figsize=(7.5, 6))
     colours = {"concentrate here": "#C44E52", "keep up the good work": "#55A868", "low priority": "#999999",
                "possible overkill": "#DD8452"}
     for q, c in colours.items():
@@ -192,7 +245,7 @@ def ipa_plot(result, title: str | None = None, label_col: str | None = None):
 def segment_heatmap(table: pd.DataFrame, segment: str, title: str | None = None):
     """Heat map of dimension gaps (rows) by segment (columns); red is a larger shortfall."""
     t = table[table["level"] == "dimension"].pivot(index="name", columns=segment, values="gap")
-    fig, ax = plt.subplots(figsize=(1.2 * t.shape[1] + 3, 0.5 * t.shape[0] + 1.5))
+    fig, ax = _subplots(figsize=(1.2 * t.shape[1] + 3, 0.5 * t.shape[0] + 1.5))
     lim = float(np.nanmax(np.abs(t.to_numpy()))) or 1.0
     im = ax.imshow(t.to_numpy(), cmap="RdYlGn", vmin=-lim, vmax=lim, aspect="auto")
     ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns])
@@ -207,7 +260,7 @@ def segment_heatmap(table: pd.DataFrame, segment: str, title: str | None = None)
 
 def gap_trend_plot(trend: pd.DataFrame, title: str = "Gap per quarter, with 95 % intervals"):
     """Lines of the mean gap per quarter for each dimension (and overall)."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = _subplots(figsize=(8, 4))
     for name, t in trend.groupby("name", sort=False):
         ax.errorbar(t["quarter"], t["gap"], yerr=[t["gap"] - t["ci_low"], t["ci_high"] - t["gap"]], marker="o",
                     capsize=3, label=name, lw=2.5 if name == "overall" else 1.2)
@@ -226,7 +279,7 @@ def importance_bars(importance: pd.DataFrame, method: str = "lmg", labels: dict 
     total = importance[method].sum()
     t = importance.sort_values(method)
     share = 100 * t[method] / total
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
+    fig, ax = _subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
     y = np.arange(len(t))
     ax.barh(y, share, color="#4C72B0")
     lo, hi = f"{method}_ci_low", f"{method}_ci_high"
@@ -241,10 +294,35 @@ def importance_bars(importance: pd.DataFrame, method: str = "lmg", labels: dict 
     return fig
 
 
+def driver_matrix(matrix: pd.DataFrame, title: str = "Driver matrix: importance against performance",
+                  xlabel: str = "performance (mean score)", ylabel: str = "importance (share of R², %)"):
+    """Quadrant chart of :func:`sqmlib.drivers.driver_matrix`: share of R² against mean performance."""
+    t = matrix
+    ci, cp = t.attrs.get("crosshair", (float(t["importance"].mean()), float(t["performance"].mean())))
+    fig, ax = _subplots(figsize=(7, 5.5))
+    colours = {"concentrate here": "#C44E52", "keep up the good work": "#55A868", "low priority": "#999999",
+               "possible overkill": "#DD8452"}
+    for q, c in colours.items():
+        s = t[t["quadrant"] == q]
+        if len(s):
+            ax.scatter(s["performance"], s["importance"], color=c, label=q, s=45)
+    for name, r in t.iterrows():
+        ax.annotate(str(name), (r["performance"], r["importance"]), fontsize=8, xytext=(3, 3),
+                    textcoords="offset points")
+    ax.axvline(cp, color="black", lw=0.8, ls="--")
+    ax.axhline(ci, color="black", lw=0.8, ls="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
 def kano_plot(pr: pd.DataFrame, title: str = "Penalty and reward per driver (Kano classes)"):
     """Penalty (low performance) and reward (high performance) effects per driver, coloured by Kano class."""
     t = pr.sort_values("ia")
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
+    fig, ax = _subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
     y = np.arange(len(t))
     colours = t["kano"].map({"basic": "#C44E52", "performance": "#4C72B0", "excitement": "#55A868"})
     ax.barh(y, t["penalty"], color=colours, alpha=0.6)
@@ -264,7 +342,7 @@ def roc_pr_curves(y, p, title: str = "ROC and precision–recall curves (out of 
 
     fpr, tpr, _ = roc_curve(y, p)
     prec, rec, _ = precision_recall_curve(y, p)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, (a, b) = _subplots(1, 2, figsize=(10, 4.2))
     a.plot(fpr, tpr, color="#4C72B0", label=f"AUC {roc_auc_score(y, p):.3f}")
     a.plot([0, 1], [0, 1], ls="--", color="#999999")
     a.set_xlabel("false positive rate")
@@ -286,7 +364,7 @@ def calibration_plot(y, p, bins: int = 10, title: str = "Calibration: predicted 
 
     t = calibration_table(y, p, bins)
     pred, obs = t["predicted"].tolist(), t["observed"].tolist()
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = _subplots(figsize=(5, 4.5))
     lim = max(max(pred), max(obs)) * 1.05
     ax.plot([0, lim], [0, lim], ls="--", color="#999999")
     ax.plot(pred, obs, "o-", color="#4C72B0")
@@ -299,7 +377,7 @@ def calibration_plot(y, p, bins: int = 10, title: str = "Calibration: predicted 
 
 def gains_chart(gains: pd.DataFrame, title: str = "Cumulative gains and lift"):
     """Share of churners captured against share of customers contacted, with lift per group."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a, b) = _subplots(1, 2, figsize=(10, 4))
     x = np.r_[0, gains["cum_share_customers"]]
     a.plot(x, np.r_[0, gains["cum_share_churners"]], "o-", color="#4C72B0", label="model")
     a.plot([0, 1], [0, 1], ls="--", color="#999999", label="random")
@@ -317,7 +395,7 @@ def gains_chart(gains: pd.DataFrame, title: str = "Cumulative gains and lift"):
 
 def profit_plot(curve: pd.DataFrame, title: str = "Profit of contacting the highest-risk customers"):
     """Profit against the share contacted, with the best point and the contact-everyone/perfect baselines."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = _subplots(figsize=(8, 4))
     ax.plot(curve["fraction"], curve["profit"], color="#4C72B0", label="model")
     ax.axhline(curve.attrs["perfect_model"], color="#55A868", ls="--", label="perfect model")
     ax.axhline(0, color="black", lw=0.8)
@@ -334,7 +412,7 @@ def profit_plot(curve: pd.DataFrame, title: str = "Profit of contacting the high
 
 def km_plot(curves: dict, title: str = "Share of customers still with us, by tenure"):
     """Kaplan–Meier curves (lifelines fitters) with confidence bands."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = _subplots(figsize=(8, 4))
     for km in curves.values():
         km.plot_survival_function(ax=ax)
     ax.set_xlabel("days since signup")
@@ -347,7 +425,7 @@ def km_plot(curves: dict, title: str = "Share of customers still with us, by ten
 # ---- KPI monitoring -------------------------------------------------------------------------------------------
 def control_chart(chart: pd.DataFrame, title: str, ylabel: str = ""):
     """A p-chart or individuals chart (from :func:`sqmlib.kpi.p_chart` / ``imr_chart``) with rule breaks marked."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = _subplots(figsize=(8, 3.6))
     x = np.arange(len(chart))
     ax.plot(x, chart["value"], "o-", color="#4C72B0", label="value")
     ax.plot(x, chart["centre"], color="black", lw=0.8, label="centre")
@@ -368,7 +446,7 @@ def control_chart(chart: pd.DataFrame, title: str, ylabel: str = ""):
 def nps_monitor(table: pd.DataFrame, unit: str, alerts: pd.DataFrame | None = None,
                 title: str = "NPS per period and unit"):
     """NPS per period for every unit, alert runs shaded."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _subplots(figsize=(9, 4))
     periods = sorted(table["period"].unique())
     pos = {p: i for i, p in enumerate(periods)}
     for u, g in table.groupby(unit):
@@ -388,7 +466,7 @@ def nps_monitor(table: pd.DataFrame, unit: str, alerts: pd.DataFrame | None = No
 
 def pareto_chart(table: pd.DataFrame, title: str):
     """Bars of counts, largest first, with the cumulative share line (from :func:`sqmlib.kpi.pareto`)."""
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = _subplots(figsize=(8, 3.8))
     x = np.arange(len(table))
     ax.bar(x, table["count"], color=np.where(table["top"], "#C44E52", "#4C72B0"))
     ax.set_xticks(x, [str(i) for i in table.index], rotation=30, ha="right", fontsize=8)

@@ -288,7 +288,9 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
             nb_out = tmp / stem
             nb_out.mkdir()
             offered = {"data_dir": str(data_dir), "quarter": quarter, "out_dir": str(nb_out),
-                       "reports_dir": str(out_root), "instrument": instrument, **(parameters or {})}
+                       "reports_dir": str(out_root), "instrument": instrument,
+                       "interactive": False,  # a rendered report has no kernel: explorers show their default view
+                       **(parameters or {})}
             declared = pm.inspect_notebook(str(nb))
             params = {k: v for k, v in offered.items() if k in declared}
             log(f"[{len(entries) + 1}/{len(nbs)}] {nb.name}")

@@ -164,6 +164,14 @@ def test_cli_synth(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
 
 
+def test_explorers_render_their_default_view_in_the_report(built):
+    for stem, title in (("02_gap_analysis", "Survey explorer"), ("03_driver_regression", "Driver explorer"),
+                        ("04_churn_prediction", "Churn explorer")):
+        html = (built[0] / f"{stem}.html").read_text(encoding="utf-8")
+        assert f"{title}</strong> — default view" in html, stem
+        assert "VBox(" not in html and "widget-view" not in html, f"{stem}: live widgets in a static report"
+
+
 def test_notebooks_follow_the_conventions():
     for path in report.report_notebooks():
         nb = nbformat.read(path, as_version=4)

@@ -1,0 +1,306 @@
+"""Explorers: their update functions (view) and widgets without a browser, and the numbers they show."""
+import time
+
+import matplotlib
+import matplotlib.figure
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.metrics import confusion_matrix
+
+from sqmlib import audit, churn, drivers, explore, gaps, plots
+from sqmlib.errors import SQMDataError
+from sqmlib.explore import ALL, NONE
+
+
+@pytest.fixture(scope="module")
+def survey(small_data):
+    s = small_data.survey
+    return s[~audit.careless(s, "servqual")]
+
+
+@pytest.fixture(scope="module")
+def survey_explorer(survey):
+    return explore.SurveyExplorer(survey, "servqual")
+
+
+@pytest.fixture(scope="module")
+def driver_explorer(survey, small_data):
+    return explore.DriverExplorer(survey, "servqual", customers=small_data.customers, n_boot=50)
+
+
+@pytest.fixture(scope="module")
+def churn_explorer(small_dir):
+    return explore.ChurnExplorer.from_data(small_dir)
+
+
+# ---- numbers the explorers add to the library -------------------------------------------------------------
+def test_item_means_match_scipy(survey):
+    t = gaps.item_means(survey, "servqual", "P")
+    x = survey["P05"].dropna()
+    lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+    r = t.set_index("item").loc["05"]
+    assert r["n"] == len(x)
+    assert r["mean"] == pytest.approx(x.mean(), abs=1e-12)
+    assert r["sd"] == pytest.approx(x.std(ddof=1), abs=1e-12)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi), abs=1e-12)
+    assert len(t) == 22 and t["dimension"].iloc[0] == "tangibles"
+
+
+def test_driver_matrix(survey):
+    X = gaps.dimension_scores(survey, "servqual", "P")
+    f = X.assign(overall_sat=survey["overall_sat"]).dropna()
+    imp = drivers.relative_importance(f, "overall_sat", list(X.columns), methods=("lmg",))
+    m = drivers.driver_matrix(f, imp)
+    assert m["importance"].sum() == pytest.approx(100, abs=1e-9)
+    assert np.allclose(m["performance"], f[list(X.columns)].mean(), atol=1e-12)
+    ci, cp = m.attrs["crosshair"]
+    for name, r in m.iterrows():
+        expected = gaps.QUADRANTS[(bool(r["importance"] >= ci), bool(r["performance"] >= cp))]
+        assert r["quadrant"] == expected
+    with pytest.raises(SQMDataError, match="no column for driver"):
+        drivers.driver_matrix(f.drop(columns=["empathy"]), imp)
+
+
+def test_at_threshold_matches_sklearn_and_profit_curve():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    p = np.clip(0.3 * y + rng.random(500) * 0.7, 0, 1)
+    curve = churn.profit_curve(y, p, clv=150, offer_cost=12, contact_cost=2, accept_rate=0.4)
+    for t in (0.2, 0.5, 0.81, curve.attrs["best_threshold"]):
+        at = churn.at_threshold(y, p, t, clv=150, offer_cost=12, contact_cost=2, accept_rate=0.4)
+        tn, fp, fn, tp = confusion_matrix(y, (p >= t).astype(int)).ravel()
+        assert (at["tp"], at["fp"], at["fn"], at["tn"]) == (tp, fp, fn, tn)
+        assert at["precision"] == pytest.approx(tp / (tp + fp)) and at["recall"] == pytest.approx(tp / (tp + fn))
+        row = curve[curve["threshold"] >= t].iloc[-1]  # the cut point contacting everyone scored >= t
+        assert at["profit"] == pytest.approx(row["profit"], abs=1e-9)
+        assert at["contacted"] == row["n_contacted"]
+
+
+@pytest.mark.parametrize("model", ["logit", "gbm"])
+def test_score_customers_other_rows(small_data, model):
+    from sqmlib import synth
+
+    d = small_data
+    snap = pd.Timestamp("2026-04-01")
+    train = churn.build_features(d.customers, d.interactions, d.survey, snap, 90)
+    now = churn.build_features(d.customers, d.interactions, d.survey, pd.Timestamp("2026-07-01"), 90)
+    res = churn.fit_churn_model(train, model=model, seed=0)
+    risk = churn.score_customers(res, now, clv=300)
+    p = res.pipeline.predict_proba(now[list(res.features)])[:, 1]
+    expected = pd.Series(p, index=now["customer_id"].to_numpy())
+    got = risk.set_index("customer_id")["probability"]
+    assert np.allclose(got, expected.loc[got.index], atol=1e-15)
+    assert np.allclose(risk["expected_loss"], 300 * risk["probability"])
+    assert risk["probability"].is_monotonic_decreasing and risk["top_reasons"].str.len().gt(0).any()
+    with pytest.raises(SQMDataError, match="features the model needs"):
+        churn.score_customers(res, now.drop(columns=[res.features[0]]))
+    assert synth  # the generator made the data the features come from
+
+
+def test_offscreen_figures_are_not_tracked_by_pyplot(survey_explorer):
+    before = plt.get_fignums()
+    v = survey_explorer.view()
+    pngs = [explore._png(draw) for _, draw in v.charts]
+    assert plt.get_fignums() == before
+    assert all(b[:8] == b"\x89PNG\r\n\x1a\n" for b in pngs) and len(pngs) == 3
+
+
+# ---- survey explorer ----------------------------------------------------------------------------------------
+def test_survey_default_view_is_the_latest_quarter(survey_explorer, survey):
+    v = survey_explorer.view()
+    assert v.selection["quarter"] == "2026Q3" and v.selection["block"] == "gap"
+    q = survey[survey["quarter"] == "2026Q3"]
+    ref = gaps.servqual_gaps(q, "servqual", wilcoxon=False)
+    ref = ref[ref["level"] == "item"].set_index("name")
+    t = v.table.set_index("item")
+    assert list(t.index) == list(ref.index)
+    assert np.allclose(t["gap"], ref["gap"], atol=1e-12) and np.allclose(t["ci_low"], ref["ci_low"], atol=1e-12)
+    zone = gaps.zone_of_tolerance(q, "servqual").set_index("item")
+    assert (t["position"] == zone["position"]).all()
+    ipa = gaps.ipa(q, "servqual", level="item")
+    assert (t["quadrant"] == ipa.table["quadrant"]).all()
+    assert f"{len(q):,} respondents" in v.note
+
+
+def test_survey_segment_and_dimension_follow(survey_explorer, survey):
+    v = survey_explorer.view(segment="region", value="North", dimension="empathy", block="P")
+    sub = survey[(survey["quarter"] == "2026Q3") & (survey["region"] == "North")]
+    assert list(v.table["item"]) == ["18", "19", "20", "21", "22"]
+    ref = gaps.item_means(sub, "servqual", "P").set_index("item")
+    assert np.allclose(v.table.set_index("item")["P_mean"], ref.loc[["18", "19", "20", "21", "22"], "mean"], atol=1e-12)
+    assert "region = North" in v.note and f"{len(sub):,}" in v.note
+    # a chart per block: E and P draw means, the gap draws the gap chart
+    titles = {b: survey_explorer.view(block=b).figures()[0].axes[0].get_title() for b in ("gap", "P", "E")}
+    assert "P − E" in titles["gap"] and "perception" in titles["P"] and "expectation" in titles["E"]
+    plt.close("all")
+
+
+def test_survey_cache_and_keys(survey_explorer):
+    a = survey_explorer.statistics("2026Q2", "region", "East")
+    assert survey_explorer.statistics("2026Q2", "region", "East") is a
+    # every value of a segment is the same rows as no segment: one cache entry and one chart
+    v1 = survey_explorer.view(segment="channel", value=ALL)
+    v2 = survey_explorer.view(segment=NONE)
+    assert [k for k, _ in v1.charts] == [k for k, _ in v2.charts]
+
+
+def test_survey_bad_selections(survey_explorer):
+    with pytest.raises(SQMDataError, match="0 respondent"):
+        survey_explorer.view(segment="region", value="Atlantis")
+    with pytest.raises(ValueError, match="block"):
+        survey_explorer.view(block="X")
+    with pytest.raises(TypeError, match="unknown selection"):
+        survey_explorer.view(colour="red")
+
+
+def test_survey_options(survey_explorer):
+    o = survey_explorer.options("region")
+    assert o["quarter"][-1] == ALL and "2026Q3" in o["quarter"]
+    assert {"region", "channel"} <= set(o["segment"]) and "respondent_id" not in o["segment"]
+    assert o["value"] == [ALL, "East", "North", "South", "West"]
+
+
+def test_survey_widget_updates_without_a_browser(survey_explorer):
+    box = survey_explorer.widget(warm=False)
+    controls = {c._sqm_name: c for c in box.children[1].children}
+    table, status, charts = box.children[4], box.children[2], box.children[3]
+    before, img_before = table.value, charts.children[0].value
+    controls["segment"].value = "region"
+    assert list(controls["value"].options) == [ALL, "East", "North", "South", "West"]
+    controls["value"].value = "South"
+    assert "region = South" in status.value and table.value != before
+    assert charts.children[0].value != img_before
+    controls["value"].value = "Atlantis" if False else "South"
+    controls["quarter"].value = "2025Q4"
+    assert "2025Q4" in status.value
+
+
+def test_warm_fills_the_cache(survey):
+    e = explore.SurveyExplorer(survey, "servqual", segments=["channel"])
+    jobs = e._likely()
+    assert len(jobs) == 3 + 3 + 5 + 4  # channel values, blocks, dimensions, other quarters and all
+    e._likely = lambda: jobs[0:2]  # two of the channel values, to keep the test short
+    e.warm(background=False)
+    n = len(e._cache)
+    e.view(segment="channel", value="online")
+    assert ("stats", "2026Q3", "channel", "online") in e._cache and len(e._cache) == n
+    e.warm().join()  # in a thread: the same
+    assert len(e._cache) == n
+
+
+def test_cache_computes_once_across_threads(survey_explorer):
+    import threading
+
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return "value"
+
+    threads = [threading.Thread(target=survey_explorer._cached, args=(("test", 1), slow)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [1] and survey_explorer._cached(("test", 1), slow) == "value"
+
+    def fails():
+        raise SQMDataError("survey", "nothing here")
+
+    for _ in range(2):
+        with pytest.raises(SQMDataError):
+            survey_explorer._cached(("test", 2), fails)
+    assert not survey_explorer._pending
+
+
+# ---- driver explorer ----------------------------------------------------------------------------------------
+def test_driver_view_matches_relative_importance(driver_explorer, survey):
+    v = driver_explorer.view(segment="channel", value="online")
+    sub = survey[(survey["quarter"] == "2026Q3") & (survey["channel"] == "online")]
+    X = gaps.dimension_scores(sub, "servqual", "P")
+    f = X.assign(overall_sat=sub["overall_sat"]).dropna()
+    imp = drivers.relative_importance(f, "overall_sat", list(X.columns), methods=("lmg",), n_boot=50, seed=0)
+    t = v.table.set_index("driver")
+    assert np.allclose(t["importance"], drivers.shares(imp).loc[t.index], atol=1e-9)
+    assert np.allclose(t["lmg_ci_low"], imp.loc[t.index, "lmg_ci_low"], atol=1e-12)
+    assert t["importance"].is_monotonic_decreasing
+    assert f"{len(f):,} respondents" in v.note and f"{imp.attrs['r2']:.3f}" in v.note
+    assert len(v.figures()) == 2
+    plt.close("all")
+
+
+def test_driver_item_level_and_churn(driver_explorer):
+    v = driver_explorer.view(level="item")
+    assert len(v.table) == 22 and "text" in v.table and "lmg_ci_low" not in v.table
+    assert "churned" in driver_explorer.outcomes
+    with pytest.raises(SQMDataError, match="known only for quarters"):
+        driver_explorer.view(outcome="churned", quarter="2026Q3")
+    q = driver_explorer.churn_quarters[-1]
+    v = driver_explorer.view(outcome="churned", quarter=q)
+    assert "linear probability model" in v.note
+
+
+def test_driver_widget_moves_quarter_for_churn(driver_explorer):
+    box = driver_explorer.widget(warm=False)
+    controls = {c._sqm_name: c for c in box.children[1].children}
+    controls["outcome"].value = "churned"
+    assert controls["quarter"].value == driver_explorer.churn_quarters[-1]
+    assert "churned" in box.children[2].value
+
+
+# ---- churn explorer -----------------------------------------------------------------------------------------
+def test_churn_view_follows_the_threshold(churn_explorer):
+    e = churn_explorer
+    d = e.defaults()
+    assert d["threshold"] == pytest.approx(min(e.best(d["clv"], d["offer_cost"])["best_threshold"], 1), abs=5e-4)
+    lo, hi = e.view(threshold=0.05), e.view(threshold=0.5)
+    for v in (lo, hi):
+        assert v.table[["churned", "stayed"]].to_numpy().sum() == len(e.y)
+        contacts = v.extra["contact list"]
+        assert (contacts["probability"] >= v.selection["threshold"]).all()
+        assert np.allclose(contacts["expected_loss"], contacts["probability"] * v.selection["clv"])
+    assert len(lo.extra["contact list"]) > len(hi.extra["contact list"])
+    assert lo.table.loc[0, "churned"] >= hi.table.loc[0, "churned"]
+    richer = e.view(threshold=0.05, clv=1000)
+    assert richer.extra["summary"]["value"].iloc[4] != lo.extra["summary"]["value"].iloc[4]
+    with pytest.raises(ValueError, match="threshold"):
+        e.view(threshold=1.5)
+
+
+def test_churn_widget_best_button(churn_explorer):
+    box = churn_explorer.widget(warm=False)
+    controls = box.children[1].children
+    slider, button = controls[0], controls[-1]
+    slider.value = 0.9
+    assert "≥ 0.90" in box.children[2].value
+    button.click()
+    assert slider.value == pytest.approx(churn_explorer.defaults()["threshold"])
+
+
+def test_static_show_draws_the_default_view(survey_explorer, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    before = plt.get_fignums()
+    survey_explorer.show(live=False)
+    assert "Survey explorer" in shown[0].data and "default view" in shown[0].data
+    assert sum(isinstance(o, matplotlib.figure.Figure) for o in shown) == 3
+    assert "<table" in shown[4].data
+    assert plt.get_fignums() == before
+    survey_explorer.show(live=True)
+    assert type(shown[-1]).__name__ == "VBox"
+
+
+def test_explorers_on_a_data_folder(small_dir):
+    ex = explore.explorers(small_dir)
+    assert set(ex) == {"survey", "drivers", "churn"}
+    tabs = explore.app(small_dir, warm=False)
+    assert [tabs.get_title(i) for i in range(3)] == ["Survey explorer", "Driver explorer", "Churn explorer"]
