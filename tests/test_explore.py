@@ -304,3 +304,14 @@ def test_explorers_on_a_data_folder(small_dir):
     assert set(ex) == {"survey", "drivers", "churn"}
     tabs = explore.app(small_dir, warm=False)
     assert [tabs.get_title(i) for i in range(3)] == ["Survey explorer", "Driver explorer", "Churn explorer"]
+
+
+def test_cli_explore_refuses_remote_and_missing_data(tmp_path, capsys):
+    from sqmlib import cli
+
+    assert cli.main(["explore", "--host", "0.0.0.0"]) == 1
+    assert "--allow-remote" in capsys.readouterr().err
+    assert cli.main(["explore", "--data", str(tmp_path / "nowhere")]) == 1
+    assert "data folder not found" in capsys.readouterr().err
+    cmd = cli.explore_command(port=8999)
+    assert "--Voila.ip=127.0.0.1" in cmd and "--port=8999" in cmd and any(c.endswith("explorer.ipynb") for c in cmd)
