@@ -10,7 +10,7 @@ DATA ?=
 FORCE ?=
 PYTEST_ARGS ?=
 
-.PHONY: report test lab explore synth bench clean-venv
+.PHONY: report test lab explore training synth bench clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 PORT ?= 8866
 explore: $(STAMP)
 	$(BIN)/sqm explore $(if $(DATA),--data $(DATA)) --port $(PORT)
+
+# every training notebook in English and Chinese, trainee and instructor versions, into reports/training/rendered
+training: $(STAMP)
+	$(BIN)/sqm training --out reports/training/rendered
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

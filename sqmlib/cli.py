@@ -1,5 +1,5 @@
-"""Command line: ``sqm report`` builds a quarterly report, ``sqm explore`` serves the explorers, ``sqm synth``
-writes sample data."""
+"""Command line: ``sqm report`` builds a quarterly report, ``sqm explore`` serves the explorers, ``sqm training``
+renders the training notebooks, ``sqm synth`` writes sample data."""
 from __future__ import annotations
 
 import argparse
@@ -47,6 +47,15 @@ def _explore(args) -> int:
         return 0
 
 
+def _training(args) -> int:
+    from .training import render
+
+    done = render(args.out, langs=args.lang, versions=[v == "instructor" for v in args.version],
+                  log=lambda msg: print(msg, flush=True))
+    print(f"{len(done)} notebooks rendered into {args.out} (<lang>/<trainee|instructor>/, .ipynb and .html)")
+    return 0
+
+
 def _synth(args) -> int:
     from . import synth
 
@@ -81,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     e.add_argument("--allow-remote", action="store_true", help="allow binding to an address other than localhost")
     e.set_defaults(func=_explore)
+    t = sub.add_parser("training", help="render the training notebooks in every language and version")
+    t.add_argument("--out", default="reports/training/rendered", help="output folder (default reports/training/rendered)")
+    t.add_argument("--lang", nargs="+", choices=["en", "zh"], default=["en", "zh"], help="languages (default both)")
+    t.add_argument("--version", nargs="+", choices=["trainee", "instructor"], default=["trainee", "instructor"],
+                   help="versions (default both)")
+    t.set_defaults(func=_training)
     s = sub.add_parser("synth", help="generate sample data with known ground truth")
     s.add_argument("--out", default="data/sample", help="output folder (default data/sample)")
     s.add_argument("--seed", type=int, help="random seed (default: the documented one)")

@@ -405,6 +405,31 @@ def maturity(evidence: pd.DataFrame, rubric: Mapping[str, tuple] = DEFAULT_RUBRI
     return pd.DataFrame(summary).set_index("unit"), ev
 
 
+def maturity_evidence(attainment: pd.DataFrame, tickets_now: pd.DataFrame, survey_now: pd.DataFrame,
+                      tickets_before: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The evidence :func:`maturity` reads, one row per unit, from a quarter's KPIs.
+
+    Parameters
+    ----------
+    attainment : DataFrame
+        :func:`sqmlib.gaps.standard_attainment` of the quarter (column ``unit``).
+    tickets_now, tickets_before : DataFrame
+        :func:`ticket_kpis` of the quarter and of the one before, indexed by unit (``before`` optional: the
+        change in complaints per 1,000 customers is missing without it).
+    survey_now : DataFrame
+        :func:`survey_kpis` of the quarter, indexed by unit.
+    """
+    change = (tickets_now["complaints_per_1000"] / tickets_before["complaints_per_1000"] - 1
+              if tickets_before is not None else np.nan)
+    return pd.DataFrame({
+        "standards_share_meeting": attainment[attainment["kpi"] != "error_rate"].groupby("unit")["share_meeting"].mean(),
+        "error_rate": attainment[attainment["kpi"] == "error_rate"].set_index("unit")["value"],
+        "fcr": tickets_now["fcr"], "response_h_median": tickets_now["response_h_median"],
+        "complaints_per_1000_change": change,
+        "nps": survey_now["nps"], "csat": survey_now["csat"], "churn_rate": tickets_now["churn_rate"],
+    })
+
+
 # ---------------------------------------------------------------------------------------------------------
 # quarter against quarter
 # ---------------------------------------------------------------------------------------------------------

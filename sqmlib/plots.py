@@ -319,6 +319,40 @@ def driver_matrix(matrix: pd.DataFrame, title: str = "Driver matrix: importance 
     return fig
 
 
+def bars_and_line(frame: pd.DataFrame, x: str, bars: str, line: str, title: str, bar_label: str = "",
+                  line_label: str = "", line_as_percent: bool = True):
+    """Bars of one column and a line of another (own axis on the right) over the same x, e.g. complaints and
+    the share of customers who came back per quarter."""
+    fig, ax = _subplots(figsize=(7.5, 3.8))
+    pos = np.arange(len(frame))
+    ax.bar(pos, frame[bars], color="#C44E52", alpha=0.8)
+    ax.set_xticks(pos, [str(v) for v in frame[x]])
+    ax.set_ylabel(bar_label or bars)
+    ax2 = ax.twinx()
+    values = 100 * frame[line] if line_as_percent else frame[line]
+    ax2.plot(pos, values, "o-", color="#4C72B0", lw=2)
+    ax2.set_ylabel(line_label or line)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def bar_chart(values: pd.Series, title: str, xlabel: str = "", ylabel: str = "", percent: bool = False):
+    """Vertical bars of a Series (index as categories)."""
+    fig, ax = _subplots(figsize=(6.5, 3.6))
+    pos = np.arange(len(values))
+    v = 100 * values.to_numpy(dtype=float) if percent else values.to_numpy(dtype=float)
+    ax.bar(pos, v, color="#4C72B0")
+    for i, val in enumerate(v):
+        ax.annotate(f"{val:.1f}{'%' if percent else ''}", (i, val), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(pos, [str(i) for i in values.index])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def kano_plot(pr: pd.DataFrame, title: str = "Penalty and reward per driver (Kano classes)"):
     """Penalty (low performance) and reward (high performance) effects per driver, coloured by Kano class."""
     t = pr.sort_values("ia")

@@ -1,0 +1,241 @@
+"""Each lesson's data and the expected answers of its exercises, computed with sqmlib from that data.
+
+``load(lesson, data_dir)`` returns the lesson's data as a dict (the notebook works on the same objects);
+``expected(lesson, exercise_id)`` computes an answer. Exercises whose answer is fixed (which gap of the gaps
+model a story describes, which measures the case data back) keep it in the lesson's YAML file instead.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .. import audit, churn, drivers, gaps, io, kpi
+from ..paths import SAMPLE_DIR, resolve
+from . import cases
+
+DIMENSION_ITEMS = "reliability"  # the dimension whose answers lesson 1 shows for one respondent
+
+
+def _sample(data_dir) -> dict:
+    path = resolve(data_dir, SAMPLE_DIR)
+    inst = io.dataset_instrument(path, "")
+    survey = io.load_survey(io.find_table(path, "survey"), inst)
+    survey = survey[~audit.careless(survey, inst)]
+    out = {"path": path, "instrument": inst, "survey": survey, "quarter": max(survey["quarter"].dropna())}
+    for name, loader in (("customers", io.load_customers), ("interactions", io.load_interactions),
+                         ("standards", io.load_standards)):
+        p = io.find_table(path, name)
+        out[name] = loader(p) if p else None
+    p = io.find_table(path, "management")
+    out["management"] = io.load_management(p, inst) if p else None
+    return out
+
+
+def load(lesson: str, data_dir="") -> dict:
+    """The data a lesson works on."""
+    if lesson == "restaurant_case":
+        c = cases.restaurant_chain()
+        return {"case": c, "survey": c.survey, "customers": c.customers, "interactions": c.interactions,
+                "standards": c.standards, "visits": c.visits, "instrument": "servqual", "quarter": cases.QUARTERS[-1],
+                "quarters": cases.QUARTERS}
+    return _sample(data_dir)
+
+
+def quarter_rows(d: dict) -> pd.DataFrame:
+    return d["survey"][d["survey"]["quarter"] == d["quarter"]]
+
+
+def quarter_bounds(q: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    p = pd.Period(q, freq="Q")
+    return p.start_time.normalize(), (p + 1).start_time.normalize()
+
+
+def quarter_tickets(d: dict) -> pd.DataFrame:
+    start, end = quarter_bounds(d["quarter"])
+    t = d["interactions"]
+    return t[(t["opened_at"] >= start) & (t["opened_at"] < end)]
+
+
+# ---- lesson 1: SERVQUAL and the gaps model ------------------------------------------------------------------
+def shown_respondent(d: dict) -> pd.Series:
+    """The respondent whose answers lesson 1 computes a gap for by hand: the first of the quarter who answered
+    every reliability item in both blocks."""
+    inst = d["instrument"]
+    cols = inst.item_columns("E", DIMENSION_ITEMS) + inst.item_columns("P", DIMENSION_ITEMS)
+    return quarter_rows(d).dropna(subset=cols).iloc[0]
+
+
+def gap_table(d: dict) -> pd.DataFrame:
+    if "gap_table" not in d:
+        d["gap_table"] = gaps.servqual_gaps(quarter_rows(d), d["instrument"], wilcoxon=False)
+    return d["gap_table"]
+
+
+def _dimension_gaps(d: dict) -> pd.Series:
+    t = gap_table(d)
+    return t[t["level"] == "dimension"].set_index("name")["gap"]
+
+
+def gap1_by_dimension(d: dict) -> pd.Series:
+    g1 = gaps.gap1(d["management"], quarter_rows(d), d["instrument"])
+    return g1.groupby("dimension", sort=False)["gap1"].mean()
+
+
+# ---- lesson 2: the restaurant case --------------------------------------------------------------------------
+def case_evidence(d: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Maturity evidence of the chain in the last quarter: (evidence, levels, detail)."""
+    q = d["quarter"]
+    start, end = quarter_bounds(q)
+    tk = kpi.ticket_kpis(d["interactions"], d["customers"], by="chain").set_index(["period", "chain"])
+    att = gaps.standard_attainment(d["interactions"], d["standards"], by="chain", start=start, end=end)
+    sk = kpi.survey_kpis(d["survey"], by="chain").query("period == @q").set_index("chain")
+    prev = str(pd.Period(q, freq="Q") - 1)
+    ev = kpi.maturity_evidence(att, tk.loc[q], sk, tk.loc[prev])
+    levels, detail = kpi.maturity(ev)
+    return ev, levels, detail
+
+
+# ---- lesson 4: satisfaction to loyalty ----------------------------------------------------------------------
+def driver_frame(d: dict) -> pd.DataFrame:
+    s = quarter_rows(d)
+    X = gaps.dimension_scores(s, d["instrument"], "P")
+    return X.assign(overall_sat=s["overall_sat"]).dropna()
+
+
+def driver_importance(d: dict) -> pd.DataFrame:
+    if "importance" not in d:
+        f = driver_frame(d)
+        d["importance"] = drivers.relative_importance(f, "overall_sat", [c for c in f.columns if c != "overall_sat"],
+                                                      n_boot=200, seed=0)
+    return d["importance"]
+
+
+def nps_group(scores: pd.Series) -> pd.Series:
+    return pd.cut(scores, [-0.5, 6.5, 8.5, 10.5], labels=["detractors", "passives", "promoters"])
+
+
+def churn_by_nps_group(d: dict, horizon_days: int = 180) -> pd.DataFrame:
+    followed = drivers.survey_with_churn(d["survey"], d["customers"], horizon_days)
+    g = followed.assign(group=nps_group(followed["nps"])).dropna(subset=["group"])
+    out = g.groupby("group", observed=True)["churned"].agg(respondents="size", churn_rate="mean")
+    return out
+
+
+def churn_model(d: dict) -> churn.ChurnResult:
+    if "churn_model" not in d:
+        snapshot = quarter_bounds(d["quarter"])[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            train = churn.build_features(d["customers"], d["interactions"], d["survey"], snapshot, 90,
+                                         instrument=d["instrument"], standards=d["standards"])
+        d["churn_model"] = churn.fit_churn_model(train, "churned", seed=0)
+    return d["churn_model"]
+
+
+# ---- the expected answers -----------------------------------------------------------------------------------
+def _expected(lesson) -> dict:
+    d = lesson.data
+    return {
+        # lesson 1
+        ("servqual_gaps", "item_gap"): lambda: float(shown_respondent(d)["P05"] - shown_respondent(d)["E05"]),
+        ("servqual_gaps", "reliability_gap"): lambda: float(_dimension_gaps(d)["reliability"]),
+        ("servqual_gaps", "largest_shortfall"): lambda: str(_dimension_gaps(d).idxmin()),
+        ("servqual_gaps", "tangibles_significant"): lambda: _significant(gap_table(d), "tangibles"),
+        ("servqual_gaps", "management_underestimates"): lambda: str(gap1_by_dimension(d).idxmin()),
+        # lesson 2
+        ("restaurant_case", "largest_gap_dimension"): lambda: str(_dimension_gaps(d).idxmin()),
+        ("restaurant_case", "tangibles_gap"): lambda: float(_dimension_gaps(d)["tangibles"]),
+        ("restaurant_case", "top3_share"): lambda: float(kpi.pareto(quarter_tickets(d)["category"])["cumulative_share"].iloc[2]),
+        ("restaurant_case", "fcr_last"): lambda: float(quarter_tickets(d)["first_contact_resolved"].astype(float).mean()),
+        ("restaurant_case", "closure_share"): lambda: _closure_share(d),
+        ("restaurant_case", "maturity_level"): lambda: int(case_evidence(d)[1]["level"].iloc[0]),
+        ("restaurant_case", "next_level"): lambda: int(case_evidence(d)[1]["level"].iloc[0]) + 1,
+        # lesson 3
+        ("complaints_kpis", "major_within_4h"): lambda: _attainment(d, "first_response_hours", "major"),
+        ("complaints_kpis", "fcr"): lambda: float(quarter_tickets(d)["first_contact_resolved"].astype(float).mean()),
+        ("complaints_kpis", "repeat_rate"): lambda: _repeat_rate(d),
+        ("complaints_kpis", "top_cause"): lambda: str(_complaints(d)["category"].value_counts().index[0]),
+        ("complaints_kpis", "alert_region"): lambda: _alert_region(d),
+        ("complaints_kpis", "weeks_outside"): lambda: int(weekly_chart(d)["rule1"].sum()),
+        # lesson 4
+        ("satisfaction_loyalty", "nps_quarter"): lambda: float(kpi.nps_ci(quarter_rows(d)["nps"])["nps"]),
+        ("satisfaction_loyalty", "top_driver"): lambda: str(driver_importance(d)["lmg"].idxmax()),
+        ("satisfaction_loyalty", "concentrate"): lambda: _concentrate(d),
+        ("satisfaction_loyalty", "detractor_ratio"): lambda: _detractor_ratio(d),
+        ("satisfaction_loyalty", "top20_reached"): lambda: float(churn_model(d).gains(10)["cum_share_churners"].iloc[1]),
+        ("satisfaction_loyalty", "top_decile_lift"): lambda: float(churn_model(d).gains(10)["lift"].iloc[0]),
+    }
+
+
+def expected(lesson, exercise_id: str):
+    table = _expected(lesson)
+    key = (lesson.name, exercise_id)
+    if key not in table:
+        raise KeyError(f"no expected answer for {key}")
+    return table[key]()
+
+
+def _significant(table: pd.DataFrame, dimension: str) -> str:
+    r = table[(table["level"] == "dimension") & (table["name"] == dimension)].iloc[0]
+    return "yes" if (r["ci_high"] < 0 or r["ci_low"] > 0) else "no"
+
+
+def _closure_share(d: dict) -> float:
+    c = quarter_tickets(d)
+    h = (c["closed_at"] - c["opened_at"]).dt.total_seconds() / 3600
+    return float((h <= 24).mean())
+
+
+def _complaints(d: dict) -> pd.DataFrame:
+    t = quarter_tickets(d)
+    return t[t["type"] == "complaint"]
+
+
+def _attainment(d: dict, kpi_name: str, severity: str) -> float:
+    start, end = quarter_bounds(d["quarter"])
+    att = gaps.standard_attainment(d["interactions"], d["standards"], by=None, start=start, end=end)
+    return float(att[(att["kpi"] == kpi_name) & (att["severity"] == severity)]["share_meeting"].iloc[0])
+
+
+def _repeat_rate(d: dict) -> float:
+    t = d["interactions"]
+    comp = t[t["type"] == "complaint"]
+    flags = kpi.repeat_flags(comp)
+    start, end = quarter_bounds(d["quarter"])
+    inq = (comp["opened_at"] >= start) & (comp["opened_at"] < end)
+    return float(flags[inq].mean())
+
+
+def nps_monitor(d: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    end = quarter_bounds(d["quarter"])[1]
+    s = d["survey"][d["survey"]["survey_date"] < end]
+    return kpi.nps_alerts(s, "region", freq="M")
+
+
+def _alert_region(d: dict) -> str:
+    alerts = nps_monitor(d)[1]
+    return str(alerts.sort_values("last_period")["unit"].iloc[-1]) if len(alerts) else "none"
+
+
+def weekly_chart(d: dict) -> pd.DataFrame:
+    """p-chart of the weekly share of major complaints acknowledged within 4 hours (last two quarters)."""
+    end = quarter_bounds(d["quarter"])[1]
+    start = quarter_bounds(str(pd.Period(d["quarter"], freq="Q") - 1))[0]
+    t = d["interactions"]
+    t = t[(t["type"] == "complaint") & (t["severity"] == "major") & (t["opened_at"] >= start) & (t["opened_at"] < end)]
+    within = (t["first_response_at"] - t["opened_at"]).dt.total_seconds() / 3600 <= 4
+    week = t["opened_at"].dt.to_period("W-SUN").astype(str).str[:10]
+    g = pd.DataFrame({"week": week, "within": within}).groupby("week")["within"].agg(["sum", "size"])
+    return kpi.p_chart(g["sum"].to_numpy(), g["size"].to_numpy(), labels=list(g.index))
+
+
+def _concentrate(d: dict) -> list[str]:
+    m = drivers.driver_matrix(driver_frame(d), driver_importance(d))
+    return m.index[m["quadrant"] == "concentrate here"].tolist()
+
+
+def _detractor_ratio(d: dict) -> float:
+    t = churn_by_nps_group(d)["churn_rate"]
+    return float(t["detractors"] / t["promoters"])
