@@ -311,7 +311,7 @@ def test_rendered_in_both_languages_and_versions(rendered):
                     assert "No answer yet" not in md and "Right." not in md
                 html = path.with_suffix(".html").read_text(encoding="utf-8")
                 assert "<img" in html
-                metrics = json.loads((out / lang / version / stem / "metrics.json").read_text())
+                metrics = json.loads((out / lang / version / stem / "metrics.json").read_text())["metrics"]
                 assert metrics["lang"] == lang and metrics["solutions"] == (version == "instructor")
 
 
