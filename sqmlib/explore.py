@@ -25,10 +25,8 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from . import audit, churn, drivers, gaps, io, plots
@@ -245,12 +243,13 @@ class _Explorer:
                       layout=w.Layout(flex_flow="row wrap")), status, charts, table, extra])
         return box.add_class(f"sqm-{self.name}")
 
-    def show(self, live: bool = True, **selection) -> None:
-        """Display the explorer: live widgets, or (``live=False``) the view of ``selection`` as static output."""
+    def show(self, live: bool = True, *, warm: bool = True, **selection) -> None:
+        """Display the explorer: live widgets (warming likely selections in the background), or
+        (``live=False``) the view of ``selection`` as static output."""
         from IPython.display import HTML, Markdown, display
 
         if live:
-            display(self.widget())
+            display(self.widget(warm=warm))
             return
         import matplotlib.pyplot as plt
 
@@ -303,10 +302,27 @@ def _dropdowns(options: Mapping[str, Sequence], selection: Mapping[str, Any], la
                           style={"description_width": "initial"}) for k, v in options.items()}
 
 
+class _SurveyBased(_Explorer):
+    """Explorers over survey rows: quarters, segment columns and the segment value that follows its column."""
+
+    def __init__(self, survey: pd.DataFrame, instrument, segments: Sequence[str] | None, quarter: str | None):
+        super().__init__()
+        self.survey = survey
+        self.inst = load_instrument(instrument)
+        self.segments = _segment_columns(survey, segments)
+        self.quarters = sorted(survey["quarter"].dropna().unique()) if "quarter" in survey else []
+        self.default_quarter = quarter or (self.quarters[-1] if self.quarters else ALL)
+
+    def _on_control(self, name: str, controls: dict) -> None:
+        if name == "segment":
+            controls["value"].options = _segment_values(self.survey, controls["segment"].value)
+            controls["value"].value = ALL
+
+
 # ---------------------------------------------------------------------------------------------------------
 # survey
 # ---------------------------------------------------------------------------------------------------------
-class SurveyExplorer(_Explorer):
+class SurveyExplorer(_SurveyBased):
     """Gaps, zone of tolerance and IPA for any quarter × segment, block and dimension.
 
     Parameters
@@ -326,12 +342,7 @@ class SurveyExplorer(_Explorer):
 
     def __init__(self, survey: pd.DataFrame, instrument, *, segments: Sequence[str] | None = None,
                  quarter: str | None = None):
-        super().__init__()
-        self.survey = survey
-        self.inst = load_instrument(instrument)
-        self.segments = _segment_columns(survey, segments)
-        self.quarters = sorted(survey["quarter"].dropna().unique()) if "quarter" in survey else []
-        self.default_quarter = quarter or (self.quarters[-1] if self.quarters else ALL)
+        super().__init__(survey, instrument, segments, quarter)
         blocks = set(self.inst.blocks)
         self.blocks = [b for b in self.BLOCKS if b in blocks or (b == "gap" and self.inst.has_expectations)]
 
@@ -431,16 +442,10 @@ class SurveyExplorer(_Explorer):
                                      style={"button_width": "4em"})
         return {k: c[k] for k in ("quarter", "segment", "value", "block", "dimension")}
 
-    def _on_control(self, name: str, controls: dict) -> None:
-        if name == "segment":
-            controls["value"].options = _segment_values(self.survey, controls["segment"].value)
-            controls["value"].value = ALL
-
-
 # ---------------------------------------------------------------------------------------------------------
 # drivers
 # ---------------------------------------------------------------------------------------------------------
-class DriverExplorer(_Explorer):
+class DriverExplorer(_SurveyBased):
     """Relative importance (LMG share of R² with bootstrap intervals) and the driver matrix.
 
     Parameters
@@ -461,12 +466,7 @@ class DriverExplorer(_Explorer):
     def __init__(self, survey: pd.DataFrame, instrument, *, customers: pd.DataFrame | None = None,
                  horizon_days: int = 180, segments: Sequence[str] | None = None, quarter: str | None = None,
                  n_boot: int = 200, seed: int = 0):
-        super().__init__()
-        self.survey = survey
-        self.inst = load_instrument(instrument)
-        self.segments = _segment_columns(survey, segments)
-        self.quarters = sorted(survey["quarter"].dropna().unique()) if "quarter" in survey else []
-        self.default_quarter = quarter or (self.quarters[-1] if self.quarters else ALL)
+        super().__init__(survey, instrument, segments, quarter)
         self.outcomes = [o for o in ("overall_sat", "nps", "ces") if o in survey and survey[o].notna().any()]
         self.followed, self.churn_quarters, self.horizon_days = None, [], horizon_days
         if customers is not None and "customer_id" in survey:
@@ -539,9 +539,9 @@ class DriverExplorer(_Explorer):
 
     def _likely(self) -> list:
         d = self.defaults()
-        q, o = d["quarter"], d["outcome"]
+        q = d["quarter"]
         jobs = [lambda lv=lv: self._render(level=lv) for lv in self.LEVELS]
-        jobs += [lambda oo=oo: self._render(outcome=oo) for oo in self.outcomes if oo != "churned"]
+        jobs += [lambda o=o: self._render(outcome=o) for o in self.outcomes if o not in ("churned", d["outcome"])]
         jobs += [lambda c=c, v=v: self._render(segment=c, value=v) for c in self.segments
                  for v in _segment_values(self.survey, c)[1:]]
         jobs += [lambda qq=qq: self._render(quarter=qq) for qq in self.quarters + [ALL] if qq != q]
@@ -553,9 +553,7 @@ class DriverExplorer(_Explorer):
                                                           "level": "Drivers", "segment": "Segment", "value": "Value"})
 
     def _on_control(self, name: str, controls: dict) -> None:
-        if name == "segment":
-            controls["value"].options = _segment_values(self.survey, controls["segment"].value)
-            controls["value"].value = ALL
+        super()._on_control(name, controls)
         if name == "outcome" and controls["outcome"].value == "churned" and \
                 controls["quarter"].value not in [ALL, *self.churn_quarters]:
             controls["quarter"].value = self.churn_quarters[-1] if self.churn_quarters else ALL

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import confusion_matrix
 
-from sqmlib import audit, churn, drivers, explore, gaps, plots
+from sqmlib import audit, churn, drivers, explore, gaps
 from sqmlib.errors import SQMDataError
 from sqmlib.explore import ALL, NONE
 
@@ -295,7 +295,7 @@ def test_static_show_draws_the_default_view(survey_explorer, monkeypatch):
     assert sum(isinstance(o, matplotlib.figure.Figure) for o in shown) == 3
     assert "<table" in shown[4].data
     assert plt.get_fignums() == before
-    survey_explorer.show(live=True)
+    survey_explorer.show(live=True, warm=False)
     assert type(shown[-1]).__name__ == "VBox"
 
 

@@ -25,12 +25,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from ..errors import SQMError
-from ..instruments import load as load_instrument
+from ..instruments import load as load_instrument  # noqa: F401  (for the lessons: training.load_instrument)
 from . import i18n
 
 LESSON_DIR = Path(__file__).resolve().parent / "lessons"
@@ -291,7 +290,7 @@ class Lesson:
         hints_for = {_norm_text(k): v for k, v in (ex.get("hints_for") or {}).items()}
         if specific is not None and _norm_text(specific) in hints_for:
             hint = self._pick(hints_for[_norm_text(specific)])
-        elif specific in ("not_a_number", "too_few", "sign", "percent", "fraction"):
+        elif specific in ("not_a_number", "too_few", "sign", "percent"):
             hint = words[specific].format(n=ex.get("at_least", 1))
         else:
             hints = ex.get("hints") or [{"en": "Look again at the method above.", "zh": "请再看一遍上面的方法。"}]
