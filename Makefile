@@ -31,8 +31,9 @@ explore: $(STAMP)
 	$(BIN)/sqm explore $(if $(DATA),--data $(DATA)) --port $(PORT)
 
 # every training notebook in English and Chinese, trainee and instructor versions, into reports/training/rendered
+# (FORCE=1 replaces an earlier rendering)
 training: $(STAMP)
-	$(BIN)/sqm training --out reports/training/rendered
+	$(BIN)/sqm training --out reports/training/rendered $(if $(FORCE),--force)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

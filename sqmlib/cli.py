@@ -50,7 +50,7 @@ def _explore(args) -> int:
 def _training(args) -> int:
     from .training import render
 
-    done = render(args.out, langs=args.lang, versions=[v == "instructor" for v in args.version],
+    done = render(args.out, langs=args.lang, versions=[v == "instructor" for v in args.version], force=args.force,
                   log=lambda msg: print(msg, flush=True))
     print(f"{len(done)} notebooks rendered into {args.out} (<lang>/<trainee|instructor>/, .ipynb and .html)")
     return 0
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--lang", nargs="+", choices=["en", "zh"], default=["en", "zh"], help="languages (default both)")
     t.add_argument("--version", nargs="+", choices=["trainee", "instructor"], default=["trainee", "instructor"],
                    help="versions (default both)")
+    t.add_argument("--force", action="store_true", help="replace notebooks rendered before")
     t.set_defaults(func=_training)
     s = sub.add_parser("synth", help="generate sample data with known ground truth")
     s.add_argument("--out", default="data/sample", help="output folder (default data/sample)")

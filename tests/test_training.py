@@ -316,7 +316,18 @@ def test_rendered_in_both_languages_and_versions(rendered):
 
 
 @pytest.mark.slow
-def test_render_never_overwrites(rendered):
+def test_render_never_overwrites_unless_forced(rendered, capsys):
+    from sqmlib import cli
+
     out, _ = rendered
+    before = (out / "en" / "trainee" / "01_servqual_gaps.ipynb").read_bytes()
     with pytest.raises(training.SQMTrainingError, match="left as it is"):
         training.render(out, langs=["en"], versions=[False], log=lambda *a: None)
+    assert (out / "en" / "trainee" / "01_servqual_gaps.ipynb").read_bytes() == before
+    assert cli.main(["training", "--out", str(out), "--lang", "en", "--version", "trainee"]) == 1
+    assert "--force" in capsys.readouterr().err
+    one = [TRAINING_DIR / "01_servqual_gaps.ipynb"]
+    done = training.render(out, notebooks=one, langs=["en"], versions=[False], force=True, log=lambda *a: None)
+    assert done == [out / "en" / "trainee" / "01_servqual_gaps.ipynb"] and done[0].exists()
+    assert not (out / "en" / "trainee" / "02_restaurant_case.ipynb").exists()  # replaced as a whole
+    assert not list((out / "en").glob(".*"))  # no temporary folder left

@@ -400,12 +400,15 @@ def training_notebooks() -> list[Path]:
 
 def render(out_dir: str | Path, *, notebooks: Sequence[str | Path] | None = None, langs: Sequence[str] = LANGS,
            versions: Sequence[bool] = (False, True), kernel: str = "python3", timeout: int = 600,
-           html: bool = True, log=print) -> list[Path]:
+           html: bool = True, force: bool = False, log=print) -> list[Path]:
     """Run each training notebook with papermill for every language and version into
     ``out_dir/<lang>/<trainee|instructor>/``, with an HTML copy; returns the executed notebooks.
 
-    A folder that already exists is not overwritten: choose another ``out_dir`` or remove it.
+    A folder that already holds rendered notebooks is not overwritten unless ``force`` (then it is replaced
+    once its new version has been rendered completely).
     """
+    import shutil
+
     import nbformat
     import papermill as pm
     from nbconvert import HTMLExporter
@@ -415,10 +418,13 @@ def render(out_dir: str | Path, *, notebooks: Sequence[str | Path] | None = None
     done = []
     for lang in langs:
         for solutions in versions:
-            folder = out / lang / ("instructor" if solutions else "trainee")
-            if folder.exists() and any(folder.iterdir()):
-                raise SQMTrainingError(f"{folder} exists and is not empty; it was left as it is")
-            folder.mkdir(parents=True, exist_ok=True)
+            final = out / lang / ("instructor" if solutions else "trainee")
+            if final.exists() and any(final.iterdir()) and not force:
+                raise SQMTrainingError(f"{final} exists and is not empty; it was left as it is (use force=True / "
+                                       "--force to replace it)")
+            folder = final.with_name(f".{final.name}.rendering")
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
             for nb in nbs:
                 target = folder / nb.name
                 log(f"{lang} {'instructor' if solutions else 'trainee'}: {nb.name}")
@@ -429,5 +435,7 @@ def render(out_dir: str | Path, *, notebooks: Sequence[str | Path] | None = None
                 if html:
                     body, _ = HTMLExporter().from_notebook_node(nbformat.read(target, as_version=4))
                     target.with_suffix(".html").write_text(body, encoding="utf-8")
-                done.append(target)
+                done.append(final / nb.name)
+            shutil.rmtree(final, ignore_errors=True)
+            folder.rename(final)
     return done
