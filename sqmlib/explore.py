@@ -81,12 +81,18 @@ class View:
         return f"<p>{self.note}</p>" + self.table.to_html(float_format=lambda v: f"{v:.3f}")
 
 
-def _png(draw: Callable[[], Any]) -> bytes:
-    """Draw a chart off screen (no pyplot state: safe in the warming thread) and return it as PNG."""
+def _svg(draw: Callable[[], Any]) -> bytes:
+    """Draw a chart off screen (no pyplot state: safe in the warming thread) and return it as SVG.
+
+    SVG with text left as text is about a quarter faster to produce than PNG (no rasterising) and stays sharp.
+    """
+    import matplotlib
+
     with plots.offscreen():
         fig = draw()
     buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=72)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "sqm"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
 
 
@@ -117,14 +123,14 @@ class _Explorer:
     def view(self, **selection) -> View:
         raise NotImplementedError
 
-    def png(self, key, draw) -> bytes:
-        """A chart as PNG, drawn once per key."""
-        return self._cached(("png", key), lambda: _png(draw))
+    def image(self, key, draw) -> bytes:
+        """A chart as SVG, drawn once per key."""
+        return self._cached(("svg", key), lambda: _svg(draw))
 
     def _render(self, **selection) -> None:
         """Compute a selection's view and draw its charts into the cache."""
         for key, draw in self.view(**selection).charts:
-            self.png(key, draw)
+            self.image(key, draw)
 
     def _cached(self, key, compute):
         """The cached value of ``key``; computed once even when the warming thread asks at the same time."""
@@ -218,10 +224,10 @@ class _Explorer:
                     self._on_control(change["owner"]._sqm_name, controls)
                 sel = {k: c.value for k, c in controls.items()}
                 v = self.view(**sel)
-                pngs = [self.png(key, draw) for key, draw in v.charts]
-                if [i.value for i in charts.children] != pngs:
-                    charts.children = [w.Image(value=b, format="png", layout=w.Layout(
-                        width="auto", height="auto", max_width="100%", object_fit="contain")) for b in pngs]
+                images = [self.image(key, draw) for key, draw in v.charts]
+                if [i.value for i in charts.children] != images:
+                    charts.children = [w.Image(value=b, format="svg+xml", layout=w.Layout(
+                        width="auto", height="auto", max_width="100%", object_fit="contain")) for b in images]
                 table.value = _html_table(v.table)
                 extra.value = "".join(f"<h4>{k}</h4>" + _html_table(t, 20) for k, t in v.extra.items())
                 status.value = f"<i>{v.note} — updated in {time.perf_counter() - t0:.2f} s</i>"
