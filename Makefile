@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gaps.py
 	$(BIN)/python benchmarks/bench_drivers.py
 	$(BIN)/python benchmarks/bench_churn.py
+	$(BIN)/python benchmarks/bench_explore.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -54,3 +54,12 @@ def test_bench_moments_smoke(tmp_path):
     # both paths compute the same figures
     for col in ("overall_gap", "alpha_P_reliability", "r2"):
         assert abs(table[col].iloc[0] - table[col].iloc[1]) < 1e-9
+
+
+def test_bench_explore_smoke(small_dir):
+    spec = importlib.util.spec_from_file_location("bench_explore", ROOT / "benchmarks" / "bench_explore.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(small_dir)
+    assert set(table["explorer"]) == {"(all)", "survey", "drivers", "churn"}
+    assert (table["first_s"] > 0).all()
