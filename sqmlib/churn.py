@@ -264,6 +264,15 @@ def empc(y, score, clv: float = 200, d: float = 10, f: float = 1, alpha: float =
     return float(value), float(fraction)
 
 
+def _contact_gain(y: np.ndarray, clv, offer_cost, contact_cost, accept_rate: float) -> np.ndarray:
+    """Profit of contacting each customer: a churner accepts with ``accept_rate`` and is kept,
+    ``accept_rate·(clv − offer_cost) − contact_cost``; a non-churner takes the offer, ``−(offer_cost + contact_cost)``."""
+    n = len(y)
+    clv = np.broadcast_to(np.asarray(clv, dtype=float), (n,))
+    cost = np.broadcast_to(np.asarray(offer_cost, dtype=float), (n,))
+    return np.where(y == 1, accept_rate * (clv - cost) - contact_cost, -(cost + contact_cost))
+
+
 def profit_curve(y, score, clv=200, offer_cost=10, contact_cost=1, accept_rate: float = 0.3,
                  customer_ids=None) -> pd.DataFrame:
     """Profit of contacting the ``k`` highest-scored customers, for every ``k`` at once (one sort).
@@ -279,9 +288,7 @@ def profit_curve(y, score, clv=200, offer_cost=10, contact_cost=1, accept_rate: 
     """
     y, score = _check_binary(y, score)
     n = len(y)
-    clv = np.broadcast_to(np.asarray(clv, dtype=float), (n,))
-    cost = np.broadcast_to(np.asarray(offer_cost, dtype=float), (n,))
-    gain = np.where(y == 1, accept_rate * (clv - cost) - contact_cost, -(cost + contact_cost))
+    gain = _contact_gain(y, clv, offer_cost, contact_cost, accept_rate)
     order = np.argsort(-score, kind="stable")
     s_sorted = score[order]
     cum = np.cumsum(gain[order])
@@ -318,9 +325,7 @@ def at_threshold(y, score, threshold: float, clv=200, offer_cost=10, contact_cos
     fn = int((~hit & (y == 1)).sum())
     tn = int((~hit & (y == 0)).sum())
     n = len(y)
-    clv = np.broadcast_to(np.asarray(clv, dtype=float), (n,))
-    cost = np.broadcast_to(np.asarray(offer_cost, dtype=float), (n,))
-    gain = np.where(y == 1, accept_rate * (clv - cost) - contact_cost, -(cost + contact_cost))
+    gain = _contact_gain(y, clv, offer_cost, contact_cost, accept_rate)
     return {"threshold": float(threshold), "contacted": tp + fp, "fraction": (tp + fp) / n, "tp": tp, "fp": fp,
             "fn": fn, "tn": tn, "precision": tp / (tp + fp) if tp + fp else float("nan"),
             "recall": tp / (tp + fn) if tp + fn else float("nan"), "profit": float(gain[hit].sum())}

@@ -386,7 +386,8 @@ class SurveyExplorer(_SurveyBased):
             raise ValueError(f"block must be one of {self.blocks}")
         if sel["dimension"] not in (ALL, *self.inst.dimensions):
             raise ValueError(f"dimension must be {ALL!r} or one of {list(self.inst.dimensions)}")
-        st = self.statistics(*self._subset_key(sel))
+        q, seg, val = self._subset_key(sel)
+        st = self.statistics(q, seg, val)
         inst = self.inst
         items = list(inst.items) if sel["dimension"] == ALL else list(inst.dimensions[sel["dimension"]])
         table = pd.DataFrame({"item": items, "dimension": [inst.dimension_of(i) for i in items],
@@ -402,7 +403,7 @@ class SurveyExplorer(_SurveyBased):
             table = table.join(st["zone"].set_index("item")[["mean_adequate", "mean_desired", "position"]], on="item")
         if st["ipa"] is not None:
             table = table.join(st["ipa"].table[["importance", "quadrant"]], on="item")
-        subset = (*self._subset_key(sel), sel["dimension"])
+        subset = (q, seg, val, sel["dimension"])
         charts = [(("block", block, *subset), self._block_chart(st, block, items))]
         if st["zone"] is not None:
             zone = st["zone"][st["zone"]["item"].isin(items)]
@@ -412,7 +413,6 @@ class SurveyExplorer(_SurveyBased):
             shown = replace(res, table=res.table.loc[items])
             charts.append((("ipa", *subset), lambda: plots.ipa_plot(
                 shown, title="Importance–performance (crosshair over all items)")))
-        q, seg, val = self._subset_key(sel)
         where = q + (f", {seg} = {val}" if seg != NONE else "")
         return View(sel, table, charts=tuple(charts), note=f"{st['n']:,} respondents ({where})")
 
@@ -596,20 +596,22 @@ class ChurnExplorer(_Explorer):
         self.clv, self.offer_cost, self.contact_cost, self.accept_rate = clv, offer_cost, contact_cost, accept_rate
 
     @classmethod
-    def from_data(cls, data_dir=None, *, quarter: str = "", horizon_days: int = 90, model: str = "logit",
-                  seed: int = 0, instrument: str = "", **profit) -> "ChurnExplorer":
-        """Fit the churn model as the churn notebook does (snapshot on the first day of ``quarter``) and score
-        the customers active at the end of the data."""
+    def from_data(cls, data_dir=None, *, instrument: str = "", **kwargs) -> "ChurnExplorer":
+        """Read a data folder (default the bundled sample) and call :meth:`from_tables`."""
         data_path = resolve(data_dir, SAMPLE_DIR)
         inst = io.dataset_instrument(data_path, instrument)
-        cust = io.find_table(data_path, "customers")
-        if cust is None:
+        if io.find_table(data_path, "customers") is None:
             raise SQMDataError(str(data_path), [Problem("missing_file", "no customers table: nothing to predict")])
-        customers = io.load_customers(cust)
-        tables = {k: io.find_table(data_path, k) for k in ("interactions", "survey", "standards")}
-        interactions = io.load_interactions(tables["interactions"]) if tables["interactions"] else None
-        survey = io.load_survey(tables["survey"], inst) if tables["survey"] else None
-        standards = io.load_standards(tables["standards"]) if tables["standards"] else None
+        return cls.from_tables(**_load_tables(data_path, inst), instrument=inst, **kwargs)
+
+    @classmethod
+    def from_tables(cls, *, customers: pd.DataFrame | None, interactions: pd.DataFrame | None,
+                    survey: pd.DataFrame | None, standards: pd.DataFrame | None, instrument, quarter: str = "",
+                    horizon_days: int = 90, model: str = "logit", seed: int = 0, **profit) -> "ChurnExplorer":
+        """Fit the churn model as the churn notebook does (snapshot on the first day of ``quarter``) and score
+        the customers active at the end of the data."""
+        if customers is None:
+            raise SQMDataError("customers", [Problem("missing_file", "no customers table: nothing to predict")])
         if not quarter:
             quarter = max(survey["quarter"].dropna()) if survey is not None else \
                 str(pd.Timestamp(customers["churn_date"].max()).to_period("Q"))
@@ -617,16 +619,17 @@ class ChurnExplorer(_Explorer):
         until = max(customers["signup_date"].max(), customers["churn_date"].max())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            train = churn.build_features(customers, interactions, survey, snapshot, horizon_days, instrument=inst,
-                                         standards=standards)
+            train = churn.build_features(customers, interactions, survey, snapshot, horizon_days,
+                                         instrument=instrument, standards=standards)
             result = churn.fit_churn_model(train, "churned", model=model, seed=seed)
             now = churn.build_features(customers, interactions, survey, pd.Timestamp(until).normalize()
-                                       + pd.Timedelta(days=1), horizon_days, instrument=inst, standards=standards)
+                                       + pd.Timedelta(days=1), horizon_days, instrument=instrument,
+                                       standards=standards)
         scored = churn.score_customers(result, now, clv=profit.get("clv", 200.0))
         return cls(result.y.to_numpy(), result.oof.to_numpy(), scored, **profit)
 
     def defaults(self) -> dict:
-        return {"threshold": round(min(self.best(self.clv, self.offer_cost)["best_threshold"], 1.0), 3),
+        return {"threshold": self.best_threshold(self.clv, self.offer_cost),
                 "clv": float(self.clv), "offer_cost": float(self.offer_cost)}
 
     def curve(self, clv: float, offer_cost: float) -> pd.DataFrame:
@@ -637,6 +640,10 @@ class ChurnExplorer(_Explorer):
 
     def best(self, clv: float, offer_cost: float) -> dict:
         return dict(self.curve(clv, offer_cost).attrs)
+
+    def best_threshold(self, clv: float, offer_cost: float) -> float:
+        """The profit-maximising threshold as the slider can show it (contacting nobody is 1.0)."""
+        return round(min(self.best(clv, offer_cost)["best_threshold"], 1.0), 3)
 
     def view(self, **selection) -> View:
         sel = self._complete(selection)
@@ -699,7 +706,7 @@ class ChurnExplorer(_Explorer):
         button.add_class("sqm-churn-best")
 
         def to_best(_):
-            threshold.value = round(min(self.best(clv.value, cost.value)["best_threshold"], 1.0), 3)
+            threshold.value = self.best_threshold(clv.value, cost.value)
 
         button.on_click(to_best)
         box.children[1].children = (*controls, button)
@@ -715,19 +722,28 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
     say = progress or (lambda msg: None)
     data_path = resolve(data_dir, SAMPLE_DIR)
     inst = io.dataset_instrument(data_path, instrument)
-    say("reading the survey")
-    survey = io.load_survey(io.find_table(data_path, "survey"), inst)
+    say("reading the data")
+    tables = _load_tables(data_path, inst)  # each table read once, for all three explorers
+    if tables["survey"] is None:
+        raise SQMDataError(str(data_path), [Problem("missing_file", "no survey table in the data folder")])
+    survey = tables["survey"]
     if drop_careless:
         survey = survey[~audit.careless(survey, inst)]
-    cust = io.find_table(data_path, "customers")
-    customers = io.load_customers(cust) if cust else None
     out = {"survey": SurveyExplorer(survey, inst, quarter=quarter or None)}
     say("driver importance")
-    out["drivers"] = DriverExplorer(survey, inst, customers=customers, quarter=quarter or None)
-    if customers is not None:
-        say("fitting the churn model")
-        out["churn"] = ChurnExplorer.from_data(data_path, instrument=instrument)
+    out["drivers"] = DriverExplorer(survey, inst, customers=tables["customers"], quarter=quarter or None)
+    if tables["customers"] is not None:
+        say("fitting the churn model")  # on every respondent, as the churn notebook does
+        out["churn"] = ChurnExplorer.from_tables(**tables, instrument=inst)
     return out
+
+
+def _load_tables(data_path, inst) -> dict:
+    """The survey, customers, interactions and standards of a data folder (None where a table is absent)."""
+    loaders = {"survey": lambda p: io.load_survey(p, inst), "customers": io.load_customers,
+               "interactions": io.load_interactions, "standards": io.load_standards}
+    paths = {k: io.find_table(data_path, k) for k in loaders}
+    return {k: loaders[k](p) if p else None for k, p in paths.items()}
 
 
 def app(data_dir=None, *, warm: bool = True, **kwargs):

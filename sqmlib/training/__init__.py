@@ -385,9 +385,6 @@ class Lesson:
         """One label in the lesson's language (for one's own charts)."""
         return i18n.translate(text, self.lang)
 
-    def dimension(self, name: str) -> str:
-        return i18n.translate(name, self.lang)
-
 
 # ---------------------------------------------------------------------------------------------------------
 # rendering every lesson in both languages and both versions

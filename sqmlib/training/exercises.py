@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import audit, churn, drivers, gaps, io, kpi
 from ..paths import SAMPLE_DIR, resolve
+from ..synth import _quarter_bounds as quarter_bounds  # [start, end) of a quarter, as the lessons use it
 from . import cases
 
 DIMENSION_ITEMS = "reliability"  # the dimension whose answers lesson 1 shows for one respondent
@@ -44,11 +45,6 @@ def load(lesson: str, data_dir="") -> dict:
 
 def quarter_rows(d: dict) -> pd.DataFrame:
     return d["survey"][d["survey"]["quarter"] == d["quarter"]]
-
-
-def quarter_bounds(q: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    p = pd.Period(q, freq="Q")
-    return p.start_time.normalize(), (p + 1).start_time.normalize()
 
 
 def quarter_tickets(d: dict) -> pd.DataFrame:
