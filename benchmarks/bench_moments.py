@@ -74,13 +74,14 @@ def make_parquet(rows: int, path: Path, seed: int = 0, chunk: int = 1_000_000) -
 def work(path: str, engine: str, threads: int = 2, omega: bool = True) -> dict:
     """One measurement (run in a fresh process): seconds and peak memory."""
     from sqmlib import drivers, gaps, kpi, moments, reliability
+    from sqmlib.engines import duckdb_connect
     from sqmlib.instruments import load
 
     inst = load("servqual")
     dims = [f"P_dim_{d}" for d in DIMS]
     t0 = time.perf_counter()
     if engine == "duckdb":
-        con = moments._duckdb_connect(threads=threads, memory_limit="1GB")
+        con = duckdb_connect(threads=threads, memory_limit="1GB")
         m = moments.survey_moments(path, inst, by=["quarter", "region"], engine="duckdb", con=con, omega=omega)
         t_agg = time.perf_counter() - t0
         rel = reliability.reliability_table(m, inst)

@@ -1,10 +1,15 @@
 """sqmlib: the logic behind the sqm service-quality notebooks.
 
-Modules: ``instruments`` (survey instruments as data), ``io`` (loading and validation), ``synth`` (sample
-data with known ground truth), ``audit`` (data audit), ``plots``, ``report`` (papermill report runner) and
-``cli`` (the ``sqm`` command).
+Data: ``instruments`` (survey instruments as data), ``io`` (loading and validation; ``io.load_folder`` gives a
+:class:`~sqmlib.io.DataFolder`), ``periods`` (quarters and months), ``synth`` (sample data with known ground
+truth). Analyses, each with a ``run_*`` pipeline returning a result object: ``audit.run_audit``,
+``reliability.run_reliability``, ``gaps.run_gaps``, ``drivers.run_drivers``, ``churn.run_churn``,
+``kpi.run_kpis``, ``summary.run_summary``. Building blocks: ``factors`` (factor models), ``tickets``
+(service standards and response times), ``moments`` and ``engines`` (DuckDB/Spark), ``scale``. Front ends:
+``show`` (notebook display), ``plots``, ``explore``, ``training``, ``report`` and ``cli``.
 """
-from .errors import Problem, SQMDataError, SQMError, SQMReportError
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMError, SQMReportError, SQMWarning
 
 __version__ = "0.1.0"
-__all__ = ["Problem", "SQMDataError", "SQMError", "SQMReportError", "__version__"]
+__all__ = ["Problem", "SQMArgumentError", "SQMDataError", "SQMError", "SQMReportError", "SQMWarning",
+           "__version__"]

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import Problem, SQMDataError
-
-DEFAULT_RESPONSE_HOURS = {"critical": 1.0, "major": 4.0, "minor": 24.0}
-DEFAULT_CLOSURE_HOURS = 24.0
-
+from . import tickets
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
+from .gaps import dimension_scores
+from .instruments import load as load_instrument
 
 class LeakageError(SQMDataError):
     """A feature that could only be known after the outcome."""
@@ -69,7 +68,7 @@ def leakage_check(data: pd.DataFrame, target: str, *, threshold: float = 0.95, a
     allowed = [c for c in leaky.index if c in allow]
     if allowed:
         warnings.warn(f"LEAKAGE OVERRIDDEN: {', '.join(f'{c} (AUC {leaky[c]:.3f})' for c in allowed)} predict "
-                      f"{target} almost perfectly on their own and are kept because allow= says so", stacklevel=2)
+                      f"{target} almost perfectly on their own and are kept because allow= says so", SQMWarning, stacklevel=2)
     bad = leaky.drop(allowed)
     if len(bad):
         raise LeakageError(source, [Problem("leakage", f"predicts {target} almost perfectly on its own (ROC-AUC "
@@ -82,20 +81,12 @@ def leakage_check(data: pd.DataFrame, target: str, *, threshold: float = 0.95, a
 # ---------------------------------------------------------------------------------------------------------
 # features
 # ---------------------------------------------------------------------------------------------------------
-def _breaches(t: pd.DataFrame, standards: pd.DataFrame | None) -> pd.Series:
-    """Per ticket: did the first response or the closure break the service standard for its severity?"""
-    resp_limits = dict(DEFAULT_RESPONSE_HOURS)
-    close_limit = DEFAULT_CLOSURE_HOURS
-    if standards is not None:
-        for s in standards.itertuples():
-            if s.kpi == "first_response_hours" and isinstance(s.severity, str) and s.severity:
-                resp_limits[s.severity] = float(s.target)
-            if s.kpi == "closure_hours":
-                close_limit = float(s.target)
-    resp = (t["first_response_at"] - t["opened_at"]).dt.total_seconds() / 3600
-    close = (t["closed_at"] - t["opened_at"]).dt.total_seconds() / 3600
-    limit = t["severity"].map(resp_limits).fillna(resp_limits.get("minor", 24.0))
-    return (resp > limit) | (close > close_limit)
+def _no_future(dates: pd.Series, as_of: pd.Timestamp, table: str) -> None:
+    """The leakage guard's date check: nothing dated on or after the snapshot may enter the features."""
+    late = int((dates >= as_of).sum())
+    if late:
+        raise LeakageError(table, [Problem("leakage", f"{late} row(s) dated on or after the snapshot {as_of.date()} "
+                                                      "reached the features")])
 
 
 def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, survey: pd.DataFrame | None,
@@ -112,7 +103,7 @@ def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, s
 
     Label ``churned``: the customer left in [as_of, as_of + horizon_days).
 
-    Leakage guard: events dated on or after ``as_of`` never enter (the function asserts it); any feature
+    Leakage guard: events dated on or after ``as_of`` never enter (checked: a later date raises :class:`LeakageError`); any feature
     whose single-feature ROC-AUC exceeds ``auc_threshold`` stops the build with :class:`LeakageError`
     naming it, unless listed in ``allow`` (then a loud warning).
     """
@@ -131,7 +122,7 @@ def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, s
     observed_until = pd.Timestamp(max(dates)).normalize() + pd.Timedelta(days=1)  # the last day counts in full
     if end > observed_until:
         warnings.warn(f"the horizon ends {end.date()}, after the last date in the data ({observed_until.date()}): "
-                      "churn in the unobserved part is missing from the label", stacklevel=2)
+                      "churn in the unobserved part is missing from the label", SQMWarning, stacklevel=2)
     churn_date = c.set_index("customer_id").loc[base["customer_id"], "churn_date"].to_numpy()
     base["churned"] = ((churn_date >= as_of.to_datetime64()) & (churn_date < end.to_datetime64())).astype(int)
     base["tenure_days"] = (as_of - base["signup_date"]).dt.days
@@ -139,7 +130,7 @@ def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, s
 
     if interactions is not None and len(interactions):
         t = interactions[interactions["opened_at"] < as_of]
-        assert (t["opened_at"] < as_of).all()
+        _no_future(t["opened_at"], as_of, "interactions")
         t = t[t["customer_id"].isin(feats.index)].copy()
         is_c = (t["type"] == "complaint") if "type" in t.columns else pd.Series(True, index=t.index)
         age = (as_of - t["opened_at"]).dt.days
@@ -153,7 +144,7 @@ def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, s
         # except for breaches, which count only tickets already closed before as_of
         closed = t["closed_at"] < as_of
         feats["unresolved_complaints_365d"] = g(is_c & (age < 365) & ~t["first_contact_resolved"].fillna(False).astype(bool))
-        feats["standard_breaches_365d"] = g(is_c & (age < 365) & closed & _breaches(t, standards))
+        feats["standard_breaches_365d"] = g(is_c & (age < 365) & closed & tickets.breaches(t, standards))
         if "category" in comp.columns:
             cat = comp[(as_of - comp["opened_at"]).dt.days < 365]
             by_cat = cat.groupby(["customer_id", cat["category"].fillna("unknown").replace("", "unknown")]).size()
@@ -169,12 +160,9 @@ def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, s
                                                                       "standard_", "repeat_"))]
         feats[count_cols] = feats[count_cols].fillna(0)
     if survey is not None and len(survey):
-        from .gaps import dimension_scores
-        from .instruments import load as load_instrument
-
         inst = load_instrument(instrument)
         sv = survey[(survey["survey_date"] < as_of) & survey["customer_id"].isin(feats.index)]
-        assert (sv["survey_date"] < as_of).all()
+        _no_future(sv["survey_date"], as_of, "survey")
         sv = sv.sort_values("survey_date").groupby("customer_id").tail(1).set_index("customer_id")
         p = dimension_scores(sv, inst, "P").add_prefix("P_")
         s_feats = p
@@ -190,7 +178,6 @@ def build_features(customers: pd.DataFrame, interactions: pd.DataFrame | None, s
     feats = feats.reset_index()
     leakage_check(feats.drop(columns=["customer_id"]), "churned", threshold=auc_threshold, allow=allow,
                   source=f"features as of {as_of.date()}")
-    feats.attrs.update(as_of=str(as_of.date()), horizon_days=horizon_days)
     return feats
 
 
@@ -216,37 +203,39 @@ def roc_convex_hull(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.nd
     return h[:, 1], h[:, 0]
 
 
-def _check_binary(y, score):
+def check_binary(y, score) -> tuple[np.ndarray, np.ndarray]:
+    """``(y, score)`` as float arrays, after checking equal lengths and that ``y`` holds both 0 and 1."""
     y = np.asarray(y).astype(float)
     score = np.asarray(score, dtype=float)
     if y.shape != score.shape:
-        raise ValueError("y and score must have the same length")
+        raise SQMArgumentError("y and score must have the same length")
     if not set(np.unique(y)) <= {0.0, 1.0} or len(np.unique(y)) < 2:
-        raise ValueError("y must contain both classes, coded 1 (churn) and 0")
+        raise SQMDataError("y", [Problem("one_class", "y must contain both classes, coded 1 (churn) and 0")])
     return y, score
 
 
-def empc(y, score, clv: float = 200, d: float = 10, f: float = 1, alpha: float = 6,
-         beta: float = 14) -> tuple[float, float]:
+def empc(y, score, clv: float = 200, offer_cost: float = 10, contact_cost: float = 1, accept_a: float = 6,
+         accept_b: float = 14) -> tuple[float, float]:
     """Expected maximum profit for customer churn (Verbraken, Verbeke & Baesens 2013).
 
-    A contacted churner accepts the retention offer with probability γ ~ Beta(``alpha``, ``beta``); an
-    accepted offer keeps ``clv`` at cost ``d``; every contact costs ``f``; a contacted non-churner takes the
-    offer. With δ = d/clv, φ = f/clv, churn share π₁ and non-churn share π₀, targeting a point (TPR, FPR) of the
+    A contacted churner accepts the retention offer with probability γ ~ Beta(``accept_a``, ``accept_b``)
+    (the paper's α, β); an accepted offer keeps ``clv`` at cost ``offer_cost`` (the paper's d); every contact
+    costs ``contact_cost`` (f); a contacted non-churner takes the offer. With δ = d/clv, φ = f/clv, churn share π₁ and non-churn share π₀, targeting a point (TPR, FPR) of the
     ROC convex hull earns ``clv·[(γ(1 − δ) − φ)·π₁·TPR − (δ + φ)·π₀·FPR]`` per customer. For each γ the best
     hull point is taken and the result integrated over the Beta density: on a hull segment moving on pays
     when γ exceeds ``(φπ₁ΔTPR + (δ + φ)π₀ΔFPR) / ((1 − δ)π₁ΔTPR)``, so the integral is a sum of Beta CDF
-    differences (the γ-weighted part uses Beta(alpha + 1, beta)).
+    differences (the γ-weighted part uses Beta(α + 1, β)).
 
     Returns
     -------
     (empc, fraction)
         Expected maximum profit per customer, and the expected fraction of customers to target.
     """
-    y, score = _check_binary(y, score)
+    y, score = check_binary(y, score)
     pi1 = y.mean()
     pi0 = 1 - pi1
-    delta, phi = d / clv, f / clv
+    alpha, beta = accept_a, accept_b
+    delta, phi = offer_cost / clv, contact_cost / clv
     tpr, fpr = roc_convex_hull(y, score)
     dtpr, dfpr = np.diff(tpr), np.diff(fpr)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -273,8 +262,30 @@ def _contact_gain(y: np.ndarray, clv, offer_cost, contact_cost, accept_rate: flo
     return np.where(y == 1, accept_rate * (clv - cost) - contact_cost, -(cost + contact_cost))
 
 
+@dataclass(frozen=True)
+class ProfitCurve:
+    """Profit of contacting the highest-scored customers: ``table`` (one row per cut point), the best cut
+    (``best_threshold``, ``best_fraction``, ``best_profit``) and the baselines ``contact_everyone`` and
+    ``perfect_model`` (contacting exactly the churners). ``order`` holds customer ids by descending score
+    when they were given."""
+
+    table: pd.DataFrame
+    best_threshold: float
+    best_fraction: float
+    best_profit: float
+    contact_everyone: float
+    perfect_model: float
+    order: np.ndarray | None = None
+
+    def best(self) -> dict:
+        """The best cut and the baselines as a dict."""
+        return {"best_threshold": self.best_threshold, "best_fraction": self.best_fraction,
+                "best_profit": self.best_profit, "contact_everyone": self.contact_everyone,
+                "perfect_model": self.perfect_model}
+
+
 def profit_curve(y, score, clv=200, offer_cost=10, contact_cost=1, accept_rate: float = 0.3,
-                 customer_ids=None) -> pd.DataFrame:
+                 customer_ids=None) -> ProfitCurve:
     """Profit of contacting the ``k`` highest-scored customers, for every ``k`` at once (one sort).
 
     Per contacted customer: a churner accepts with probability ``accept_rate`` and is kept, earning
@@ -282,11 +293,14 @@ def profit_curve(y, score, clv=200, offer_cost=10, contact_cost=1, accept_rate: 
     ``−(offer_cost + contact_cost)``. ``clv`` and ``offer_cost`` may be per-customer arrays. Tied scores are
     contacted together (only cut points between different scores are listed).
 
-    Returns a DataFrame with ``threshold`` (lowest score contacted), ``n_contacted``, ``fraction``,
-    ``churners_reached``, ``profit`` and ``profit_per_customer``; the first row contacts nobody. Its attrs
-    hold the ``contact_everyone`` and ``perfect_model`` baselines and the best row.
+    Returns
+    -------
+    ProfitCurve
+        ``table`` with ``threshold`` (lowest score contacted), ``n_contacted``, ``fraction``,
+        ``churners_reached``, ``profit`` and ``profit_per_customer`` (the first row contacts nobody), the
+        best row and the ``contact_everyone`` and ``perfect_model`` baselines.
     """
-    y, score = _check_binary(y, score)
+    y, score = check_binary(y, score)
     n = len(y)
     gain = _contact_gain(y, clv, offer_cost, contact_cost, accept_rate)
     order = np.argsort(-score, kind="stable")
@@ -303,12 +317,10 @@ def profit_curve(y, score, clv=200, offer_cost=10, contact_cost=1, accept_rate: 
     out["fraction"] = out["n_contacted"] / n
     out["profit_per_customer"] = out["profit"] / n
     best = out.loc[out["profit"].idxmax()]
-    out.attrs.update(contact_everyone=float(cum[-1]), perfect_model=float(gain[y == 1].clip(min=0).sum()),
-                     best_threshold=float(best["threshold"]), best_profit=float(best["profit"]),
-                     best_fraction=float(best["fraction"]))
-    if customer_ids is not None:
-        out.attrs["order"] = np.asarray(customer_ids)[order]
-    return out
+    return ProfitCurve(out, best_threshold=float(best["threshold"]), best_fraction=float(best["fraction"]),
+                       best_profit=float(best["profit"]), contact_everyone=float(cum[-1]),
+                       perfect_model=float(gain[y == 1].clip(min=0).sum()),
+                       order=np.asarray(customer_ids)[order] if customer_ids is not None else None)
 
 
 def at_threshold(y, score, threshold: float, clv=200, offer_cost=10, contact_cost=1,
@@ -318,7 +330,7 @@ def at_threshold(y, score, threshold: float, clv=200, offer_cost=10, contact_cos
     Returns a dict with ``contacted``, ``fraction``, ``tp`` (churners contacted), ``fp``, ``fn``, ``tn``,
     ``precision``, ``recall`` and ``profit`` (the same profit model as :func:`profit_curve`).
     """
-    y, score = _check_binary(y, score)
+    y, score = check_binary(y, score)
     hit = score >= threshold
     tp = int((hit & (y == 1)).sum())
     fp = int((hit & (y == 0)).sum())
@@ -331,11 +343,12 @@ def at_threshold(y, score, threshold: float, clv=200, offer_cost=10, contact_cos
             "recall": tp / (tp + fn) if tp + fn else float("nan"), "profit": float(gain[hit].sum())}
 
 
-def mpc(y, score, clv: float = 200, d: float = 10, f: float = 1, gamma: float = 0.3) -> tuple[float, float]:
-    """Maximum profit for customer churn at a fixed acceptance rate ``gamma``: the best point of
-    :func:`profit_curve`, per customer, with the fraction targeted."""
-    pc = profit_curve(y, score, clv, d, f, accept_rate=gamma)
-    return pc.attrs["best_profit"] / len(np.asarray(y)), pc.attrs["best_fraction"]
+def mpc(y, score, clv: float = 200, offer_cost: float = 10, contact_cost: float = 1,
+        accept_rate: float = 0.3) -> tuple[float, float]:
+    """Maximum profit for customer churn at a fixed acceptance rate: the best point of :func:`profit_curve`,
+    per customer, with the fraction targeted."""
+    pc = profit_curve(y, score, clv, offer_cost, contact_cost, accept_rate=accept_rate)
+    return pc.best_profit / len(np.asarray(y)), pc.best_fraction
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -364,7 +377,7 @@ def expected_calibration_error(y, p, bins: int = 10) -> float:
 
 def gains_table(y, score, bins: int = 10) -> pd.DataFrame:
     """Customers ranked by score in ``bins`` equal groups: churners, churn rate, lift and cumulative capture."""
-    y, score = _check_binary(y, score)
+    y, score = check_binary(y, score)
     parts = equal_count_bins(score, bins, descending=True)
     base = y.mean()
     rows, cum_n, cum_c = [], 0, 0
@@ -386,10 +399,10 @@ def _metric_values(y, p) -> dict:
             "ece": expected_calibration_error(y, p), "top_decile_lift": y[top].mean() / y.mean()}
 
 
-def evaluate(y, p, n_boot: int = 200, seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
+def evaluate(y, p, n_boot: int = 200, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
     """ROC-AUC, PR-AUC, Brier score, log loss, expected calibration error and top-decile lift, with
     percentile bootstrap intervals (customers resampled)."""
-    y, p = _check_binary(y, p)
+    y, p = check_binary(y, p)
     est = _metric_values(y, p)
     out = pd.DataFrame({"value": est})
     if n_boot:
@@ -401,7 +414,7 @@ def evaluate(y, p, n_boot: int = 200, seed: int = 0, ci: float = 0.95) -> pd.Dat
                 continue
             vals.append(_metric_values(y[i], p[i]))
         b = pd.DataFrame(vals)
-        g = 1 - ci
+        g = 1 - confidence
         out["ci_low"] = b.quantile(g / 2)
         out["ci_high"] = b.quantile(1 - g / 2)
     out.index.name = "metric"
@@ -440,7 +453,7 @@ def make_pipeline(X: pd.DataFrame, model: str = "logit", seed: int = 0):
                                              random_state=seed, early_stopping=False, max_iter=200,
                                              learning_rate=0.1)
     else:
-        raise ValueError("model must be 'logit' or 'gbm'")
+        raise SQMArgumentError(f"model must be 'logit' or 'gbm', got {model!r}")
     return Pipeline([("prepare", pre), ("model", clf)])
 
 
@@ -575,13 +588,21 @@ def _design(result: ChurnResult) -> tuple[np.ndarray, list[str]]:
     return np.asarray(Z, dtype=float), list(pre.get_feature_names_out())
 
 
-def odds_ratios(result: ChurnResult, alpha: float = 0.05) -> pd.DataFrame:
-    """Odds ratios with (1 − alpha) intervals from an unpenalised logistic model on the prepared features
-    (numeric features standardised: the odds ratio is per standard deviation)."""
+class OddsRatios(NamedTuple):
+    """Odds ratios (``table``) and the features ``left_out`` because they cannot be estimated."""
+
+    table: pd.DataFrame
+    left_out: list
+
+
+def odds_ratios(result: ChurnResult, confidence: float = 0.95) -> OddsRatios:
+    """Odds ratios with ``confidence`` intervals from an unpenalised logistic model on the prepared features
+    (numeric features standardised: the odds ratio is per standard deviation). Binary features too rare to
+    estimate and features collinear with others are left out and named in ``left_out``."""
     import statsmodels.api as sm
 
     if result.model != "logit":
-        raise ValueError("odds ratios need model='logit'")
+        raise SQMArgumentError("odds ratios need model='logit'")
     from scipy.linalg import qr
 
     Z, names = _design(result)
@@ -600,12 +621,11 @@ def odds_ratios(result: ChurnResult, alpha: float = 0.05) -> pd.DataFrame:
     keep = np.sort(keep[piv[:rank]])
     fit = sm.Logit(result.y.to_numpy(), sm.add_constant(Z[:, keep])).fit(disp=0, maxiter=500, method="bfgs")
     params, bse = fit.params[1:], fit.bse[1:]
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = stats.norm.ppf(0.5 + confidence / 2)
     out = pd.DataFrame({"coef": params, "odds_ratio": np.exp(params), "ci_low": np.exp(params - z * bse),
                         "ci_high": np.exp(params + z * bse), "p_value": fit.pvalues[1:]},
                        index=pd.Index(np.array(names)[keep], name="feature")).sort_values("odds_ratio", ascending=False)
-    out.attrs["left_out"] = [n for j, n in enumerate(names) if j not in set(keep)]
-    return out
+    return OddsRatios(out, [n for j, n in enumerate(names) if j not in set(keep)])
 
 
 def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str = "customer_id",

@@ -17,16 +17,20 @@ about 6·2^p operations in all. Dominance analysis reads the same all-subsets ta
 """
 from __future__ import annotations
 
+import html
 import warnings
 from dataclasses import dataclass
 from math import comb
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import Problem, SQMDataError
-from .reliability import _cov2cor
+from .factors import cov2cor
+from .gaps import QUADRANTS
+from .moments import Moments, is_moments
+from .periods import followed_up
 
 METHODS = ("lmg", "first", "last", "betasq", "pratt", "relative_weights")
 MAX_EXACT_DRIVERS = 30
@@ -90,7 +94,7 @@ def _check_constant(names: Sequence[str], variances, what: str) -> None:
 
 def weighted_corr(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """Pearson correlation matrix of the columns of X with case weights."""
-    return _cov2cor(np.cov(X, rowvar=False, aweights=w))
+    return cov2cor(np.cov(X, rowvar=False, aweights=w))
 
 
 def _check_collinear(Rxx: np.ndarray, names: Sequence[str]) -> None:
@@ -224,10 +228,35 @@ def _lmg(R: np.ndarray, groups_idx: list[list[int]] | None) -> tuple[np.ndarray,
     return lmg_from_r2(r2s, len(groups_idx) if groups_idx else R.shape[0] - 1)[0], float(r2s[-1])
 
 
+@dataclass(frozen=True)
+class Importance:
+    """Relative importance of drivers: ``table`` (indexed by driver or group, one column per method in R²
+    units, with bootstrap intervals and ranks when asked for), the model's ``r2``, the ``n`` rows used, the
+    ``outcome``, and the ``engine`` the covariances came from (``"pandas"`` for rows)."""
+
+    table: pd.DataFrame
+    r2: float
+    n: int
+    outcome: str
+    engine: str = "pandas"
+
+    @property
+    def methods(self) -> list[str]:
+        return [c for c in self.table.columns if c in METHODS]
+
+    def shares(self, method: str = "lmg") -> pd.Series:
+        """A metric as percentages of its total (for LMG: of R²)."""
+        return shares(self.table, method)
+
+    def _repr_html_(self) -> str:
+        return (f"<p>Relative importance for {html.escape(self.outcome)}: R² = {self.r2:.3f}, n = {self.n:,}</p>"
+                + self.table.to_html(float_format=lambda v: f"{v:.4f}"))
+
+
 def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                         methods: Sequence[str] = METHODS, groups: Mapping[str, Sequence[str]] | None = None,
                         weights: str | np.ndarray | None = None, n_boot: int = 0, seed: int = 0,
-                        ci: float = 0.95) -> pd.DataFrame:
+                        confidence: float = 0.95) -> Importance:
     """Relative importance of drivers for a linear model, as R's relaimpo computes it.
 
     Parameters
@@ -249,15 +278,20 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
         Bootstrap resamples: adds ``<method>_ci_low``/``_ci_high`` columns, and for LMG the rank with
         ``rank_ci_low``/``rank_ci_high`` (1 = most important).
     seed : int
-    ci : float
+    confidence : float
+        Confidence level of the bootstrap intervals.
 
     Returns
     -------
-    DataFrame indexed by driver (or group), one column per method in R² units. ``attrs`` holds ``r2``,
-    ``n`` and ``methods``; :func:`shares` turns a column into percentages of R².
-    """
-    from .moments import is_moments
+    Importance
+        ``table`` indexed by driver (or group), one column per method in R² units; ``r2`` and ``n``;
+        :func:`shares` turns a column into percentages of R².
 
+    Examples
+    --------
+    >>> imp = relative_importance(scores, "overall_sat", ["tangibles", "reliability"], n_boot=200)
+    >>> imp.shares()            # LMG as % of R²
+    """
     if is_moments(data):
         return _importance_from_moments(data, outcome, drivers, methods, groups, weights, n_boot)
     X, w, n = _prepare(data, outcome, drivers, weights)
@@ -276,7 +310,7 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
                 warnings.simplefilter("ignore")
                 boots.append(compute(X[i], w[i])[0])
         arr = np.stack([b.to_numpy() for b in boots])  # boot × driver × method
-        g = 1 - ci
+        g = 1 - confidence
         for k, m in enumerate(result.columns):
             result[f"{m}_ci_low"] = np.quantile(arr[:, :, k], g / 2, axis=0)
             result[f"{m}_ci_high"] = np.quantile(arr[:, :, k], 1 - g / 2, axis=0)
@@ -286,8 +320,7 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
             result["rank"] = (-result["lmg"]).rank(method="min").astype(int)
             result["rank_ci_low"] = np.quantile(ranks, g / 2, axis=0)
             result["rank_ci_high"] = np.quantile(ranks, 1 - g / 2, axis=0)
-    result.attrs.update(r2=r2, n=n, outcome=outcome, methods=list(result.columns))
-    return result
+    return Importance(result, float(r2), int(n), outcome)
 
 
 def _importance_from_corr(R: np.ndarray, drivers: list[str], methods, groups) -> tuple[pd.DataFrame, float]:
@@ -300,10 +333,8 @@ def _importance_from_corr(R: np.ndarray, drivers: list[str], methods, groups) ->
 
 
 def _importance_from_moments(m, outcome: str, drivers: Sequence[str], methods, groups, weights,
-                             n_boot: int) -> pd.DataFrame:
+                             n_boot: int) -> Importance:
     """:func:`relative_importance` from the listwise moments of the drivers and the outcome."""
-    from .moments import Moments
-
     drivers = list(drivers)
     problems = []
     if weights is not None or n_boot > 0:
@@ -327,18 +358,34 @@ def _importance_from_moments(m, outcome: str, drivers: Sequence[str], methods, g
     _check_rows(cm.n, len(drivers), "moments")
     C = cm.cov()
     _check_constant(cm.columns, np.diag(C), "moments")
-    result, r2 = _importance_from_corr(_cov2cor(C), drivers, methods, groups)
-    result.attrs.update(r2=r2, n=cm.n, outcome=outcome, methods=list(result.columns), engine=cm.engine)
-    return result
+    result, r2 = _importance_from_corr(cov2cor(C), drivers, methods, groups)
+    return Importance(result, float(r2), int(cm.n), outcome, cm.engine)
 
 
-def shares(importance: pd.DataFrame, method: str = "lmg") -> pd.Series:
+def shares(importance: "pd.DataFrame | Importance", method: str = "lmg") -> pd.Series:
     """A metric as percentages of its total (for LMG, pratt and relative weights: of R²)."""
+    if isinstance(importance, Importance):
+        importance = importance.table
     s = importance[method]
     return 100 * s / s.sum()
 
 
-def driver_matrix(data: pd.DataFrame, importance: pd.DataFrame, method: str = "lmg") -> pd.DataFrame:
+@dataclass(frozen=True)
+class DriverMatrix:
+    """The driver matrix: ``table`` (importance as % of R², performance, quadrant per driver) and the
+    ``crosshair`` (mean share, mean performance) that splits the quadrants."""
+
+    table: pd.DataFrame
+    crosshair: tuple[float, float]
+    method: str = "lmg"
+
+    def concentrate_here(self) -> list[str]:
+        """Drivers of high importance and low performance, most important first."""
+        t = self.table
+        return t[t["quadrant"] == QUADRANTS[(True, False)]].sort_values("importance", ascending=False).index.tolist()
+
+
+def driver_matrix(data: pd.DataFrame, importance: "pd.DataFrame | Importance", method: str = "lmg") -> DriverMatrix:
     """The driver matrix: each driver's importance (share of R², %) against its performance (mean score).
 
     Quadrants are split at the mean share and the mean performance of the drivers, named as in
@@ -348,11 +395,11 @@ def driver_matrix(data: pd.DataFrame, importance: pd.DataFrame, method: str = "l
     ----------
     data : DataFrame
         The rows the importance came from, with a column per driver.
-    importance : DataFrame
+    importance : Importance or DataFrame
         From :func:`relative_importance`, indexed by driver.
     """
-    from .gaps import QUADRANTS
-
+    if isinstance(importance, Importance):
+        importance = importance.table
     names = list(importance.index)
     missing = [d for d in names if d not in data.columns]
     if missing:
@@ -363,8 +410,7 @@ def driver_matrix(data: pd.DataFrame, importance: pd.DataFrame, method: str = "l
     out = pd.DataFrame({"importance": share, "performance": perf})
     out["quadrant"] = [QUADRANTS[(bool(i >= ci), bool(p >= cp))] for i, p in zip(share, perf)]
     out.index.name = "driver"
-    out.attrs.update(crosshair=(ci, cp), method=method)
-    return out
+    return DriverMatrix(out, (ci, cp), method)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -599,12 +645,23 @@ def penalty_reward(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, 
 # ---------------------------------------------------------------------------------------------------------
 # segments
 # ---------------------------------------------------------------------------------------------------------
+class SegmentImportance(NamedTuple):
+    """Driver shares per segment and their pairwise differences."""
+
+    shares: pd.DataFrame
+    differences: pd.DataFrame
+
+
 def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[str], by: str, *,
-                          n_boot: int = 200, seed: int = 0, ci: float = 0.95, groups=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                          n_boot: int = 200, seed: int = 0, confidence: float = 0.95, groups=None) -> SegmentImportance:
     """LMG shares (% of R²) per segment, and bootstrap intervals of the difference between every pair of
     segments (each segment resampled on its own).
 
-    Returns (shares by segment with R², pairwise differences with intervals and whether 0 is outside).
+    Returns
+    -------
+    SegmentImportance
+        ``shares`` (drivers × segments, with a row ``R2``) and ``differences`` (every pair of segments and
+        driver: the difference, its interval and whether 0 is outside); unpacks as ``shares, differences``.
     """
     if by not in data.columns:
         raise SQMDataError("data", [Problem("missing_column", f"no segment column {by!r}")])
@@ -617,7 +674,7 @@ def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[st
             warnings.simplefilter("ignore")
             imp = relative_importance(sub, outcome, drivers, methods=("lmg",), groups=groups)
         seg_shares[s] = shares(imp)
-        r2[s] = imp.attrs["r2"]
+        r2[s] = imp.r2
         cols = [*drivers, outcome]
         arr = sub[cols].dropna().to_numpy(dtype=float)
         bs = []
@@ -630,7 +687,7 @@ def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[st
     table.loc["R2"] = pd.Series(r2)
     rows = []
     keys = list(seg_shares)
-    g = 1 - ci
+    g = 1 - confidence
     for a in range(len(keys)):
         for b in range(a + 1, len(keys)):
             d = boots[keys[a]] - boots[keys[b]]
@@ -639,7 +696,7 @@ def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[st
                 rows.append({"driver": name, "segment_a": keys[a], "segment_b": keys[b],
                              "difference": seg_shares[keys[a]][name] - seg_shares[keys[b]][name],
                              "ci_low": lo, "ci_high": hi, "differs": bool(lo > 0 or hi < 0)})
-    return table, pd.DataFrame(rows)
+    return SegmentImportance(table, pd.DataFrame(rows))
 
 
 def survey_with_churn(survey: pd.DataFrame, customers: pd.DataFrame, horizon_days: int = 180,
@@ -653,19 +710,21 @@ def survey_with_churn(survey: pd.DataFrame, customers: pd.DataFrame, horizon_day
     """
     c = customers.set_index("customer_id")[["churn_date"]]
     s = survey.join(c, on="customer_id")
-    if observed_until is None:
-        observed_until = max(pd.Timestamp(survey["survey_date"].max()), pd.Timestamp(customers["churn_date"].max()))
+    until = observed_until if observed_until is not None else follow_up_end(survey, customers)
     end = s["survey_date"] + pd.Timedelta(days=horizon_days)
     left = s["churn_date"].notna() & (s["churn_date"] >= s["survey_date"]) & (s["churn_date"] < end)
-    known = end <= pd.Timestamp(observed_until)
+    known = end <= pd.Timestamp(until)
     out = s[known].copy()
     out["churned"] = left[known].astype(float)
-    out.attrs["observed_until"] = str(pd.Timestamp(observed_until).date())
     return out.drop(columns=["churn_date"])
+
+
+def follow_up_end(survey: pd.DataFrame, customers: pd.DataFrame) -> pd.Timestamp:
+    """The last date the survey and the customer records observe (the default end of follow-up)."""
+    return max(pd.Timestamp(survey["survey_date"].max()), pd.Timestamp(customers["churn_date"].max()))
 
 
 def latest_followed_quarter(survey: pd.DataFrame, horizon_days: int, observed_until) -> str | None:
     """The latest quarter whose every respondent can be followed for ``horizon_days`` by ``observed_until``."""
-    ok = [q for q in sorted(survey["quarter"].dropna().unique())
-          if pd.Period(q, freq="Q").end_time.normalize() + pd.Timedelta(days=horizon_days) <= pd.Timestamp(observed_until)]
+    ok = [q for q in sorted(survey["quarter"].dropna().unique()) if followed_up(q, horizon_days, observed_until)]
     return ok[-1] if ok else None

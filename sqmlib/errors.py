@@ -105,3 +105,13 @@ class SQMDataError(SQMError, ValueError):
 
 class SQMReportError(SQMError, RuntimeError):
     """A report could not be built (a notebook failed, or the output folder already exists)."""
+
+
+class SQMArgumentError(SQMError, ValueError):
+    """A mistake in the arguments of a call (an unknown option, a parameter out of its range): not a problem
+    in the data, which raises :class:`SQMDataError`."""
+
+
+class SQMWarning(UserWarning):
+    """The project's own warnings (a statistic that is unreliable on these data, a row left out, a model that
+    did not converge). Notebooks show these; explorers silence only these."""

@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import Problem, SQMDataError
+from . import plots
+from .engines import check_engine
+from .errors import Problem, SQMArgumentError, SQMDataError
 from .instruments import Instrument
 from .instruments import load as load_instrument
+from .io import DataFolder
+from .moments import Moments, is_moments, survey_moments
+from .periods import quarter_bounds
+from .results import Block, Result, figure, headline, table, text
+from .tickets import standard_attainment  # noqa: F401  (gap 3: re-exported where the gaps model lives)
 
+MOMENTS_NOTE = ("computed from moments: the Wilcoxon test needs the rows and is not given (wilcoxon_p is "
+                "missing)")
 QUADRANTS = {(True, False): "concentrate here", (True, True): "keep up the good work",
              (False, False): "low priority", (False, True): "possible overkill"}
 CROSSHAIRS = ("mean", "median", "midpoint")
@@ -58,7 +67,7 @@ def _wilcoxon_p(d: np.ndarray) -> float:
 
 def _paired_frame(names: Sequence[str], n: np.ndarray, mean_p: np.ndarray, mean_e: np.ndarray, mean_d: np.ndarray,
                   sd: np.ndarray, zero_sd: np.ndarray, shares: tuple, wilcoxon_p: np.ndarray,
-                  alpha: float) -> pd.DataFrame:
+                  confidence: float) -> pd.DataFrame:
     """The paired table from per-column n, means, sd of the gap and the shares above / at / below zero:
     interval, t, p, d_z, and a ``note`` where there is no test."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -66,7 +75,7 @@ def _paired_frame(names: Sequence[str], n: np.ndarray, mean_p: np.ndarray, mean_
         t = mean_d / se
         df = n - 1
         p = 2 * stats.t.sf(np.abs(t), df)
-        half = stats.t.ppf(1 - alpha / 2, df) * se
+        half = stats.t.ppf(0.5 + confidence / 2, df) * se
         dz = mean_d / sd
     note = np.where(n < 2, "fewer than two paired answers: no interval or test", "")
     zero_sd = (n >= 2) & zero_sd
@@ -81,9 +90,9 @@ def _paired_frame(names: Sequence[str], n: np.ndarray, mean_p: np.ndarray, mean_
     })
 
 
-def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, alpha: float = 0.05,
+def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, confidence: float = 0.95,
                  wilcoxon: bool = True) -> pd.DataFrame:
-    """Paired comparison of P and E for every column: n, means, gap P − E with its (1 − alpha) interval,
+    """Paired comparison of P and E for every column: n, means, gap P − E with its ``confidence`` interval,
     paired t and p, Wilcoxon p, effect size d_z and the shares of respondents with P > E, P = E, P < E.
 
     Only respondents with both answers count for a column. Columns with fewer than two such respondents get
@@ -103,10 +112,10 @@ def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, alpha: f
         shares = tuple((mask & cmp).sum(axis=0) / n for cmp in (D > 0, D == 0, D < 0))
     wp = np.array([_wilcoxon_p(D[mask[:, j], j]) if wilcoxon and n[j] >= 2 else np.nan
                    for j in range(D.shape[1])])
-    return _paired_frame(names, n, mean_p, mean_e, mean_d, sd, sd == 0, shares, wp, alpha)
+    return _paired_frame(names, n, mean_p, mean_e, mean_d, sd, sd == 0, shares, wp, confidence)
 
 
-def paired_from_sums(sums: np.ndarray, names: Sequence[str], *, alpha: float = 0.05) -> pd.DataFrame:
+def paired_from_sums(sums: np.ndarray, names: Sequence[str], *, confidence: float = 0.95) -> pd.DataFrame:
     """:func:`paired_table` from sums (one row per column: n, ΣP, ΣE, Σd, Σd², n with P > E, P = E, P < E), as
     :mod:`sqmlib.moments` keeps them. Wilcoxon's test needs the rows: ``wilcoxon_p`` is missing."""
     sums = np.atleast_2d(np.asarray(sums, dtype=float))
@@ -118,7 +127,7 @@ def paired_from_sums(sums: np.ndarray, names: Sequence[str], *, alpha: float = 0
         same = ss <= 1e-12 * np.maximum(sdd, 1.0)
         sd = np.sqrt(np.where(same, 0.0, ss) / (n - 1))
         out = _paired_frame(names, n, sp / n, se / n, mean_d, sd, same, (npos / n, nzero / n, nneg / n),
-                            np.full(len(n), np.nan), alpha)
+                            np.full(len(n), np.nan), confidence)
     out["n"] = out["n"].astype(int)
     return out
 
@@ -167,7 +176,7 @@ def dimension_scores(survey: pd.DataFrame, instrument, block: str, min_share: fl
     return pd.DataFrame(out, index=survey.index)
 
 
-def item_means(survey: pd.DataFrame, instrument, block: str, *, alpha: float = 0.05) -> pd.DataFrame:
+def item_means(survey: pd.DataFrame, instrument, block: str, *, confidence: float = 0.95) -> pd.DataFrame:
     """Per item of one block: answers, mean, standard deviation and the t interval of the mean.
 
     Returns a DataFrame with ``item``, ``dimension``, ``n``, ``mean``, ``sd``, ``ci_low``, ``ci_high``
@@ -181,7 +190,7 @@ def item_means(survey: pd.DataFrame, instrument, block: str, *, alpha: float = 0
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(x, axis=0)
         sd = np.nanstd(x, axis=0, ddof=1)
-        half = stats.t.ppf(1 - alpha / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+        half = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     half = np.where(n > 1, half, np.nan)
     return pd.DataFrame({"item": list(inst.items), "dimension": [inst.dimension_of(i) for i in inst.items],
                          "n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half})
@@ -241,16 +250,16 @@ def _per_segment(groups, by_cols: list[str], compute, stacklevel: int) -> pd.Dat
     return pd.concat(frames, ignore_index=True)
 
 
-def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, alpha, adjust, wilcoxon, min_share) -> pd.DataFrame:
+def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, confidence, adjust, wilcoxon, min_share) -> pd.DataFrame:
     items = list(inst.items)
     P = seg[inst.item_columns("P")].to_numpy(dtype=float)
     E = seg[inst.item_columns("E")].to_numpy(dtype=float)
-    it = paired_table(P, E, items, alpha=alpha, wilcoxon=wilcoxon)
+    it = paired_table(P, E, items, confidence=confidence, wilcoxon=wilcoxon)
     _tag(it, "item", [inst.dimension_of(i) for i in items], adjust_p(it["p_value"], adjust))
     dp = dimension_scores(seg, inst, "P", min_share)
     de = dimension_scores(seg, inst, "E", min_share)
     dims = list(inst.dimensions)
-    dt = paired_table(dp.to_numpy(), de.to_numpy(), dims, alpha=alpha, wilcoxon=wilcoxon)
+    dt = paired_table(dp.to_numpy(), de.to_numpy(), dims, confidence=confidence, wilcoxon=wilcoxon)
     _tag(dt, "dimension", dims, adjust_p(dt["p_value"], adjust))
     # overall: the mean of the dimension scores (each dimension counts once, whatever its number of items)
     with warnings.catch_warnings():
@@ -258,13 +267,13 @@ def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, alpha, adjust, wi
         op = np.where(dp.notna().all(axis=1), dp.mean(axis=1), np.nan)
         oe = np.where(de.notna().all(axis=1), de.mean(axis=1), np.nan)
     parts = [it, dt]
-    ot = paired_table(op[:, None], oe[:, None], ["unweighted"], alpha=alpha, wilcoxon=wilcoxon)
+    ot = paired_table(op[:, None], oe[:, None], ["unweighted"], confidence=confidence, wilcoxon=wilcoxon)
     _tag(ot, "overall", None, ot["p_value"])
     parts.append(ot)
     if weights is not None:
         w = respondent_weights(seg, inst, weights).to_numpy()
         wp, we = (dp.to_numpy() * w).sum(axis=1), (de.to_numpy() * w).sum(axis=1)
-        wt = paired_table(wp[:, None], we[:, None], ["weighted"], alpha=alpha, wilcoxon=wilcoxon)
+        wt = paired_table(wp[:, None], we[:, None], ["weighted"], confidence=confidence, wilcoxon=wilcoxon)
         _tag(wt, "overall", None, wt["p_value"])
         parts.append(wt)
     return pd.concat(parts, ignore_index=True)
@@ -297,7 +306,7 @@ def _weighted_sums(m, inst: Instrument) -> tuple[np.ndarray, bool]:
     return own + extra, False
 
 
-def _one_segment_moments(m, inst: Instrument, weights, alpha, adjust, min_share) -> pd.DataFrame:
+def _one_segment_moments(m, inst: Instrument, weights, confidence, adjust, min_share) -> pd.DataFrame:
     """The gap table of one (pooled) group of moments; see :func:`servqual_gaps`."""
     if m.spec.info.get("min_share") != min_share:
         raise SQMDataError("moments", [Problem("bad_argument", f"the moments were taken with min_share="
@@ -307,9 +316,9 @@ def _one_segment_moments(m, inst: Instrument, weights, alpha, adjust, min_share)
     if missing:
         raise SQMDataError("moments", [Problem("missing_column", f"the moments lack the pairs {missing[:3]}…: "
                                                                  "build them with survey_spec")])
-    it = paired_from_sums(np.stack([m.pair(f"item:{i}") for i in items]), items, alpha=alpha)
+    it = paired_from_sums(np.stack([m.pair(f"item:{i}") for i in items]), items, confidence=confidence)
     _tag(it, "item", [inst.dimension_of(i) for i in items], adjust_p(it["p_value"], adjust))
-    dt = paired_from_sums(np.stack([m.pair(f"dimension:{d}") for d in dims]), dims, alpha=alpha)
+    dt = paired_from_sums(np.stack([m.pair(f"dimension:{d}") for d in dims]), dims, confidence=confidence)
     _tag(dt, "dimension", dims, adjust_p(dt["p_value"], adjust))
     parts = [it, dt]
     overall = [("unweighted", m.pair("overall:unweighted"), True)]
@@ -319,7 +328,7 @@ def _one_segment_moments(m, inst: Instrument, weights, alpha, adjust, min_share)
                                                                    "importance points (weights='stated')")])
         overall.append(("weighted", *_weighted_sums(m, inst)))
     for name, sums, shares_known in overall:
-        ot = paired_from_sums(sums, [name], alpha=alpha)
+        ot = paired_from_sums(sums, [name], confidence=confidence)
         if not shares_known:
             ot["note"] = "shares need the rows (some respondents got the mean weights)"
         _tag(ot, "overall", None, ot["p_value"])
@@ -327,25 +336,19 @@ def _one_segment_moments(m, inst: Instrument, weights, alpha, adjust, min_share)
     return pd.concat(parts, ignore_index=True)
 
 
-def _gaps_from_moments(m, inst: Instrument, by_cols: list[str], weights, alpha, adjust, min_share) -> pd.DataFrame:
-    from .moments import Moments
-
+def _gaps_from_moments(m, inst: Instrument, by_cols: list[str], weights, confidence, adjust, min_share) -> pd.DataFrame:
     if not isinstance(m, Moments):
         raise SQMDataError("moments", [Problem("bad_argument", "servqual_gaps needs the Moments object of "
                                                                "survey_moments, not a selection of columns")])
     if not by_cols:
-        out = _one_segment_moments(m.pooled(), inst, weights, alpha, adjust, min_share)
+        out = _one_segment_moments(m.pooled(), inst, weights, confidence, adjust, min_share)
     else:
         out = _per_segment(((key, g.n_rows.sum(), g) for key, g in m.groupby(by_cols)), by_cols,
-                           lambda g: _one_segment_moments(g, inst, weights, alpha, adjust, min_share), stacklevel=3)
-    out.attrs["mode"] = "servqual"
-    out.attrs["engine"] = m.engine
-    out.attrs["notes"] = ["computed from moments: the Wilcoxon test needs the rows and is not given (wilcoxon_p "
-                          "is missing)"]
+                           lambda g: _one_segment_moments(g, inst, weights, confidence, adjust, min_share), stacklevel=3)
     return out
 
 
-def servperf_table(survey: pd.DataFrame, instrument, *, by=None, alpha: float = 0.05,
+def servperf_table(survey: pd.DataFrame, instrument, *, by=None, confidence: float = 0.95,
                    min_share: float = 0.5) -> pd.DataFrame:
     """SERVPERF (perceptions only): mean perception per item, dimension and overall with its interval."""
     inst = load_instrument(instrument)
@@ -363,7 +366,7 @@ def servperf_table(survey: pd.DataFrame, instrument, *, by=None, alpha: float = 
                 warnings.simplefilter("ignore", RuntimeWarning)
                 m = np.nanmean(x, axis=0)
                 sd = np.nanstd(x, axis=0, ddof=1)
-                half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
+                half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)
             f = pd.DataFrame({"level": level, "name": names, "n": n, "mean_p": m, "sd": sd,
                               "ci_low": m - half, "ci_high": m + half,
                               "note": np.where(n < 2, "fewer than two answers: no interval", "")})
@@ -371,7 +374,6 @@ def servperf_table(survey: pd.DataFrame, instrument, *, by=None, alpha: float = 
                 f.insert(0, col, v)
             frames.append(f)
     out = pd.concat(frames, ignore_index=True)
-    out.attrs["mode"] = "servperf"
     return out
 
 
@@ -382,7 +384,7 @@ def _as_list(by) -> list[str]:
 
 
 def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] | None = None,
-                  weights: str | Mapping[str, float] | None = None, alpha: float = 0.05, adjust: str = "holm",
+                  weights: str | Mapping[str, float] | None = None, confidence: float = 0.95, adjust: str = "holm",
                   wilcoxon: bool = True, min_share: float = 0.5) -> pd.DataFrame:
     """SERVQUAL gaps (P − E) of every item, dimension and the overall score, per segment.
 
@@ -390,7 +392,8 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
     ----------
     survey : DataFrame or Moments
         As loaded by :func:`sqmlib.io.load_survey`, or its moments (:func:`sqmlib.moments.survey_moments`,
-        grouped by at least the ``by`` columns; no Wilcoxon test then, as ``attrs["notes"]`` says).
+        grouped by at least the ``by`` columns; no Wilcoxon test then: ``wilcoxon_p`` is missing, as
+        :data:`MOMENTS_NOTE` says).
     instrument : str or Instrument
         Needs E and P blocks; an instrument without E gives the SERVPERF table (:func:`servperf_table`)
         with a warning saying so.
@@ -399,8 +402,8 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
     weights : {None, "stated"} or mapping
         Adds a weighted overall gap: ``"stated"`` uses each respondent's 100-point importance (mean weights
         for those who skipped it); a mapping gives fixed dimension weights.
-    alpha : float
-        1 − confidence level of the intervals.
+    confidence : float
+        Confidence level of the intervals.
     adjust : {"holm", "bh", "none"}
         Multiple-testing adjustment of the paired t p-values, over the items (and separately over the
         dimensions) of each segment.
@@ -417,38 +420,35 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
         ``wilcoxon_p``, ``dz``, ``share_exceed``, ``share_meet``, ``share_below`` and ``note`` (why a value
         is missing). Dimension and overall scores are respondent means of their items.
     """
-    from .moments import is_moments
-
     inst = load_instrument(instrument)
     if is_moments(survey):
         if not inst.has_expectations:
             raise SQMDataError("moments", [Problem("missing_block", "SERVPERF means from moments: use "
                                                                     "moments[columns].means")])
-        return _gaps_from_moments(survey, inst, _as_list(by), weights, alpha, adjust, min_share)
+        return _gaps_from_moments(survey, inst, _as_list(by), weights, confidence, adjust, min_share)
     if not inst.has_expectations:
         warnings.warn(f"instrument {inst.name!r} has no expectation block: SERVPERF means are returned instead "
                       "of gaps", stacklevel=2)
-        return servperf_table(survey, inst, by=by, alpha=alpha, min_share=min_share)
+        return servperf_table(survey, inst, by=by, confidence=confidence, min_share=min_share)
     _check_blocks(survey, inst, ["E", "P"])
     by_cols = _as_list(by)
     missing = [c for c in by_cols if c not in survey.columns]
     if missing:
         raise SQMDataError("survey", [Problem("missing_column", f"segment columns not in the survey: {missing}")])
     if not by_cols:
-        out = _one_segment(survey, inst, weights, alpha, adjust, wilcoxon, min_share)
+        out = _one_segment(survey, inst, weights, confidence, adjust, wilcoxon, min_share)
     else:
         groups = ((key if isinstance(key, tuple) else (key,), len(seg), seg)
                   for key, seg in survey.groupby(by_cols, dropna=False, sort=True))
-        out = _per_segment(groups, by_cols, lambda seg: _one_segment(seg, inst, weights, alpha, adjust, wilcoxon,
+        out = _per_segment(groups, by_cols, lambda seg: _one_segment(seg, inst, weights, confidence, adjust, wilcoxon,
                                                                      min_share), stacklevel=2)
-    out.attrs["mode"] = "servqual"
     return out
 
 
 # ---------------------------------------------------------------------------------------------------------
 # three-column format
 # ---------------------------------------------------------------------------------------------------------
-def zone_of_tolerance(survey: pd.DataFrame, instrument, *, alpha: float = 0.05) -> pd.DataFrame:
+def zone_of_tolerance(survey: pd.DataFrame, instrument, *, confidence: float = 0.95) -> pd.DataFrame:
     """Three-column format (Parasuraman, Zeithaml & Berry 1994): per item the mean adequate (A), desired (D)
     and perceived (P) level, MSA = P − A and MSS = P − D with intervals, where the mean perception lies
     (below / within / above the zone of tolerance A–D), and how many respondents are below, within, above
@@ -459,8 +459,8 @@ def zone_of_tolerance(survey: pd.DataFrame, instrument, *, alpha: float = 0.05) 
     P = survey[inst.item_columns("P")].to_numpy(dtype=float)
     A = survey[inst.item_columns("A")].to_numpy(dtype=float)
     D = survey[inst.item_columns("D")].to_numpy(dtype=float)
-    msa = paired_table(P, A, items, alpha=alpha, wilcoxon=False)
-    mss = paired_table(P, D, items, alpha=alpha, wilcoxon=False)
+    msa = paired_table(P, A, items, confidence=confidence, wilcoxon=False)
+    mss = paired_table(P, D, items, confidence=confidence, wilcoxon=False)
     ok = ~np.isnan(P) & ~np.isnan(A) & ~np.isnan(D)
     lo, hi = np.minimum(A, D), np.maximum(A, D)
     below = (ok & (P < lo)).sum(axis=0)
@@ -626,8 +626,15 @@ def welch_anova(groups: Sequence[np.ndarray]) -> tuple[float, float, float, floa
     return float(F), float(k - 1), float(df2), float(stats.f.sf(F, k - 1, df2))
 
 
+class SegmentDifferences(NamedTuple):
+    """Tests across segments: ``omnibus`` (one row per dimension) and ``pairwise`` (adjusted pairwise tests)."""
+
+    omnibus: pd.DataFrame
+    pairwise: pd.DataFrame
+
+
 def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str = "dimension",
-                        adjust: str = "holm") -> tuple[pd.DataFrame, pd.DataFrame]:
+                        adjust: str = "holm") -> SegmentDifferences:
     """Do gaps differ between segments?
 
     Returns
@@ -671,10 +678,11 @@ def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str
             f["p_adj"] = adjust_p(f["p_value"], adjust)
             pairs.append(f)
     pair_cols = ["name", "segment_a", "segment_b", "diff", "t", "p_value", "p_adj"]
-    return pd.DataFrame(omni), (pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=pair_cols))
+    return SegmentDifferences(pd.DataFrame(omni),
+                              pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=pair_cols))
 
 
-def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", alpha: float = 0.05) -> pd.DataFrame:
+def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", confidence: float = 0.95) -> pd.DataFrame:
     """Mean gap per quarter with its interval, and the change from the previous quarter with a Welch interval
     and test (different respondents each quarter)."""
     inst = load_instrument(instrument)
@@ -691,11 +699,11 @@ def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", alp
             n = len(x)
             m = x.mean() if n else np.nan
             se = x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-            half = stats.t.ppf(1 - alpha / 2, n - 1) * se if n > 1 else np.nan
+            half = stats.t.ppf(0.5 + confidence / 2, n - 1) * se if n > 1 else np.nan
             row = {"name": col, "quarter": q, "n": n, "gap": m, "ci_low": m - half, "ci_high": m + half,
                    "change": np.nan, "change_ci_low": np.nan, "change_ci_high": np.nan, "change_p": np.nan}
             if prev is not None and n > 1 and len(prev) > 1:
-                d, lo, hi, p = welch_difference(x, prev, alpha)
+                d, lo, hi, p = welch_difference(x, prev, confidence)
                 row.update(change=d, change_ci_low=lo, change_ci_high=hi, change_p=p)
             rows.append(row)
             prev = x
@@ -705,18 +713,18 @@ def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", alp
 # ---------------------------------------------------------------------------------------------------------
 # the gaps model beyond gap 5
 # ---------------------------------------------------------------------------------------------------------
-def welch_difference(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> tuple[float, float, float, float]:
-    """Mean of ``a`` minus mean of ``b`` with Welch's (1 − alpha) interval and two-sided p-value:
+def welch_difference(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean of ``a`` minus mean of ``b`` with Welch's ``confidence`` interval and two-sided p-value:
     (difference, ci_low, ci_high, p)."""
     d = a.mean() - b.mean()
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = np.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    h = stats.t.ppf(1 - alpha / 2, df) * se
+    h = stats.t.ppf(0.5 + confidence / 2, df) * se
     return float(d), float(d - h), float(d + h), float(2 * stats.t.sf(abs(d / se), df))
 
 
-def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, alpha: float = 0.05) -> pd.DataFrame:
+def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, confidence: float = 0.95) -> pd.DataFrame:
     """Gap 1: what managers think customers expect minus what customers expect, per item (Welch interval).
     Negative values mean management underestimates expectations."""
     inst = load_instrument(instrument)
@@ -725,61 +733,10 @@ def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, alpha: f
         col = inst.item_column("E", i)
         m = management[col].dropna().to_numpy(dtype=float)
         c = survey[col].dropna().to_numpy(dtype=float)
-        d, lo, hi, p = welch_difference(m, c, alpha)
+        d, lo, hi, p = welch_difference(m, c, confidence)
         rows.append({"item": i, "dimension": inst.dimension_of(i), "managers": len(m), "customers": len(c),
                      "manager_estimate": m.mean(), "customer_expectation": c.mean(), "gap1": d,
                      "ci_low": lo, "ci_high": hi, "p_value": p})
-    return pd.DataFrame(rows)
-
-
-def standard_attainment(interactions: pd.DataFrame, standards: pd.DataFrame, *, by: str | None = "region",
-                        start=None, end=None) -> pd.DataFrame:
-    """Gap 3 (service delivery against the service standards): per standard and unit, how many cases the
-    standard applies to and the share that met it (for ``error_rate``: the rate itself, and whether it is
-    within target).
-
-    Standards understood: ``answer_seconds`` (phone ``wait_seconds``), ``first_response_hours`` and
-    ``closure_hours`` (complaints, per severity when given), ``error_rate`` (share of interactions with
-    ``error``). ``start``/``end`` restrict to tickets opened in [start, end).
-    """
-    t = interactions
-    if start is not None:
-        t = t[t["opened_at"] >= pd.Timestamp(start)]
-    if end is not None:
-        t = t[t["opened_at"] < pd.Timestamp(end)]
-    complaints = t[t["type"] == "complaint"] if "type" in t.columns else t
-    units = [("all", t.index)] if by is None else [(u, t.index[t[by] == u]) for u in sorted(t[by].dropna().unique())]
-    rows = []
-    for s in standards.itertuples():
-        sev = s.severity if isinstance(s.severity, str) and s.severity else None
-        for unit, idx in units:
-            sub, comp = t.loc[idx], complaints.loc[complaints.index.intersection(idx)]
-            if sev is not None:
-                comp = comp[comp["severity"] == sev]
-            if s.kpi == "answer_seconds":
-                v = sub.loc[sub["channel"] == "phone", "wait_seconds"].dropna() if "wait_seconds" in sub else pd.Series(dtype=float)
-            elif s.kpi == "first_response_hours":
-                v = ((comp["first_response_at"] - comp["opened_at"]).dt.total_seconds() / 3600).dropna()
-            elif s.kpi == "closure_hours":
-                v = ((comp["closed_at"] - comp["opened_at"]).dt.total_seconds() / 3600).dropna()
-            elif s.kpi == "error_rate":
-                e = sub["error"].dropna().astype(bool) if "error" in sub else pd.Series(dtype=bool)
-                rate = float(e.mean()) if len(e) else np.nan
-                ok = rate <= s.target if s.direction == "at_most" else rate >= s.target
-                rows.append({"kpi": s.kpi, "severity": sev or "", "unit": unit, "n": len(e), "value": rate,
-                             "target": s.target, "share_meeting": np.nan, "met": bool(ok) if len(e) else None,
-                             "description": getattr(s, "description", "")})
-                continue
-            else:
-                rows.append({"kpi": s.kpi, "severity": sev or "", "unit": unit, "n": 0, "value": np.nan,
-                             "target": s.target, "share_meeting": np.nan, "met": None,
-                             "description": f"not measured: no rule for KPI {s.kpi!r}"})
-                continue
-            meets = (v <= s.target) if s.direction == "at_most" else (v >= s.target)
-            rows.append({"kpi": s.kpi, "severity": sev or "", "unit": unit, "n": int(len(v)),
-                         "value": float(v.median()) if len(v) else np.nan, "target": s.target,
-                         "share_meeting": float(meets.mean()) if len(v) else np.nan, "met": None,
-                         "description": getattr(s, "description", "")})
     return pd.DataFrame(rows)
 
 
@@ -821,3 +778,256 @@ def largest_gaps(gap_table: pd.DataFrame, k: int = 3, level: str = "item", lang:
         out.append(f"{label}: perceptions fall {abs(r.gap):.2f} points short of expectations "
                    f"[{r.ci_low:.2f}, {r.ci_high:.2f}]; {r.share_below:.0%} of customers rate it below what they expect.")
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the pipeline of the gap notebook
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GapMetrics:
+    """Key figures of :func:`run_gaps` (``metrics.json`` of the gap notebook)."""
+
+    respondents: int
+    mode: str  # "servqual" or "servperf"
+    dimension_gap: dict
+    dimension_ci: dict
+    overall_gap: float | None
+    weighted_gap: float | None
+    largest_item_gaps: list
+    concentrate_here: list
+    ipa_rule: str
+    gap1_mean: float | None
+    standards_share_meeting: float | None
+    findings: list
+
+
+@dataclass(frozen=True)
+class GapResult(Result):
+    """What :func:`run_gaps` found: gaps per item, dimension and overall, zone of tolerance, IPA, the gaps
+    model, segment comparisons and the trend."""
+
+    title = "Gap analysis"
+    notebook = "02_gap_analysis"
+
+    quarter: str
+    instrument: Instrument
+    engine: str
+    respondents: int
+    servperf: bool
+    table: pd.DataFrame
+    notes: tuple
+    zone: pd.DataFrame | None
+    ipa_result: IPAResult
+    ipa_level: str
+    gap1_table: pd.DataFrame | None
+    attainment: pd.DataFrame | None
+    segment: str
+    segment_table: pd.DataFrame | None
+    segment_tests: SegmentDifferences | None
+    trend: pd.DataFrame | None
+
+    def _dims(self) -> pd.DataFrame:
+        return self.table[self.table["level"] == "dimension"].set_index("name")
+
+    def largest(self) -> list[str]:
+        """Plain-language lines for the three largest significant item shortfalls."""
+        return [] if self.servperf else largest_gaps(self.table, 3, "item", instrument=self.instrument)
+
+    def fix_first(self) -> list[str]:
+        """The 'what to fix first' text, line by line."""
+        inst, crosshair = self.instrument, self.ipa_result.rule
+        conc = self.ipa_result.concentrate_here()
+        lines = self.largest()
+        out = ["**Largest significant gaps**"] + [f"- {line}" for line in lines or ["none significant"]]
+        out += ["", f"**Concentrate here** (high importance, low performance; crosshair: {crosshair}): "
+                + (", ".join(f"{c} ({inst.text(c)})" if self.ipa_level == "item" else c for c in conc) or "none")]
+        if self.segment_table is not None:
+            worst = self.segment_table[self.segment_table["level"] == "dimension"].sort_values("gap").iloc[0]
+            out.append(f"\nThe largest dimension shortfall among {self.segment} segments: {worst['name']} in "
+                       f"{worst[self.segment]} ({worst['gap']:.2f}).")
+        if self.trend is not None:
+            ch = self.trend[(self.trend["quarter"] == self.quarter) & (self.trend["change_p"] < 0.05)]
+            for r in ch.itertuples():
+                out.append(f"\n{r.name}: the gap changed by {r.change:+.2f} since last quarter "
+                           f"[{r.change_ci_low:+.2f}, {r.change_ci_high:+.2f}].")
+        return out
+
+    def findings(self) -> list[str]:
+        return self.largest()
+
+    def metrics(self) -> GapMetrics:
+        dims, t = self._dims(), self.table
+        items = t[t["level"] == "item"]
+        ov = t[(t["level"] == "overall") & (t["name"] == "unweighted")]
+        sp = self.servperf
+        return GapMetrics(
+            respondents=self.respondents, mode="servperf" if sp else "servqual",
+            dimension_gap={} if sp else dims["gap"].to_dict(),
+            dimension_ci={} if sp else {k: [r.ci_low, r.ci_high] for k, r in dims.iterrows()},
+            overall_gap=None if sp else float(ov["gap"].iloc[0]),
+            weighted_gap=None if sp or "weighted" not in set(t["name"]) else float(t.loc[t["name"] == "weighted",
+                                                                                          "gap"].iloc[0]),
+            largest_item_gaps=[] if sp else items.sort_values("gap").head(3)[["name", "gap", "ci_low",
+                                                                              "ci_high"]].to_dict("records"),
+            concentrate_here=self.ipa_result.concentrate_here(), ipa_rule=self.ipa_result.rule,
+            gap1_mean=None if self.gap1_table is None else float(self.gap1_table["gap1"].mean()),
+            standards_share_meeting=None if self.attainment is None else float(self.attainment["share_meeting"].mean()),
+            findings=self.largest())
+
+    def headline(self) -> list[dict]:
+        if self.servperf:
+            return []
+        m, dims = self.metrics(), self._dims()
+        worst = dims["gap"].idxmin()
+        return [headline("Overall gap (P − E)", m.overall_gap, "{:+.2f}"),
+                headline(f"Largest dimension gap: {worst}", float(dims.loc[worst, "gap"]), "{:+.2f}"),
+                headline("Items to concentrate on", len(m.concentrate_here))]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        out = {"gaps": self.table, "ipa": self.ipa_result.table}
+        for name, t in (("zone of tolerance", self.zone), ("gap 1", self.gap1_table), ("standards", self.attainment),
+                        ("segments", self.segment_table), ("trend", self.trend)):
+            if t is not None:
+                out[name] = t
+        return out
+
+    def sections(self) -> dict[str, list[Block]]:
+        inst, t = self.instrument, self.table
+        fmt3 = lambda s: s.format(precision=3).hide(axis="index")  # noqa: E731
+        sample = [text(f"**{self.respondents:,} respondents** ({self.quarter or 'all quarters'}); instrument "
+                       f"{inst.name}" + (" — perceptions only (SERVPERF): means instead of gaps." if self.servperf
+                                         else "."))]
+        dims = []
+        if self.notes:
+            dims.append(text(f"Gaps computed by **{self.engine}** from moments; " + "; ".join(self.notes) + "."))
+        if self.servperf:
+            dims.append(table(t[t["level"] != "item"]))
+        else:
+            dims += [figure(lambda: plots.dimension_gaps(t), "dimension gaps"),
+                     table(t[t["level"] != "item"].drop(columns=["dimension"]), fmt3)]
+        items = t[t["level"] == "item"]
+        item_blocks = [] if self.servperf else [figure(lambda: plots.item_gaps(t, labels={i: inst.text(i) for i in
+                                                                                          inst.items}), "item gaps")]
+        item_blocks.append(table(items.assign(text=[inst.text(i) for i in items["name"]])
+                                 .sort_values("gap" if not self.servperf else "mean_p"), fmt3))
+        if self.zone is not None:
+            counts = self.zone["position"].value_counts()
+            zone = [figure(lambda: plots.zone_chart(self.zone), "zone of tolerance"), table(self.zone, fmt3),
+                    text(f"Mean perception lies below the zone for **{counts.get('below', 0)}** item(s), within it "
+                         f"for {counts.get('within', 0)} and above it for {counts.get('above', 0)}.")]
+        else:
+            zone = [text("This survey has no adequate/desired (three-column) answers.")]
+        res = self.ipa_result
+        ipa_blocks = [figure(lambda: plots.ipa_plot(res), "importance-performance"),
+                      table(res.table, lambda s: s.format(precision=3))]
+        ipa_blocks += ([text("**Attributes that change quadrant under another crosshair rule**"), table(res.changes)]
+                       if len(res.changes) else
+                       [text("No attribute changes quadrant under the other crosshair rules.")])
+        model = [] if self.servperf else [table(gaps_model_summary(t, self.gap1_table, self.attainment),
+                                                lambda s: s.format(precision=3, na_rep="–").hide(axis="index"))]
+        if self.gap1_table is not None:
+            model += [text("**Gap 1: managers' estimate of expectations − customers' expectations** (negative: "
+                           "management underestimates what customers expect)"),
+                      table(self.gap1_table.sort_values("gap1"), fmt3)]
+        if self.attainment is not None:
+            model += [text("**Gap 3: share of cases meeting each service standard**"),
+                      table(self.attainment.pivot_table(index=["kpi", "severity"], columns="unit",
+                                                        values=["share_meeting", "value"]),
+                            lambda s: s.format(precision=3, na_rep="–"))]
+        if self.segment_table is not None:
+            omnibus, pairwise = self.segment_tests
+            sig = pairwise[pairwise["p_adj"] < 0.05]
+            seg = [figure(lambda: plots.segment_heatmap(self.segment_table, self.segment), "segments"),
+                   table(omnibus, fmt3),
+                   text(f"**{len(sig)}** pairwise difference(s) significant after adjustment:"), table(sig, fmt3)]
+        else:
+            seg = [text("No segment comparison (no segment column chosen or present).")]
+        if self.trend is not None:
+            trend = [figure(lambda: plots.gap_trend_plot(self.trend), "trend"),
+                     table(self.trend[self.trend["quarter"] == self.quarter], fmt3)]
+        else:
+            trend = [text("Only one quarter of data: no trend.")]
+        return {"sample": sample, "dimensions": dims, "items": item_blocks, "zone": zone, "ipa": ipa_blocks,
+                "gaps model": model, "segments": seg, "trend": trend, "fix first": [text("\n".join(self.fix_first()))]}
+
+
+def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", weighting: bool = True,
+             crosshair: str = "mean", importance: str = "derived", drop_careless: bool = True,
+             engine: str = "pandas") -> GapResult:
+    """Where perceived service falls short of expectations: the pipeline of notebook ``02_gap_analysis``.
+
+    Parameters
+    ----------
+    folder : DataFolder
+        From :func:`sqmlib.io.load_folder`; needs the survey. The management table adds gap 1, the
+        interactions and standards tables gap 3.
+    quarter : str
+        Quarter to analyse ("" = the latest; a survey without quarters is analysed whole).
+    segment : str
+        Segment column for the comparisons ("" = none).
+    weighting : bool
+        Add the importance-weighted overall gap when the survey holds importance points.
+    crosshair : {"mean", "median", "midpoint"}
+        The importance–performance crosshair rule.
+    importance : {"derived", "stated"}
+        IPA importance: correlation with overall satisfaction, or the respondents' own.
+    drop_careless : bool
+        Leave out straight-liners and too-fast respondents (judged over the whole file).
+    engine : {"pandas", "duckdb", "spark"}
+        Where the gap table is computed (moments; no Wilcoxon test then).
+
+    Returns
+    -------
+    GapResult
+
+    Examples
+    --------
+    >>> from sqmlib import gaps, io
+    >>> g = gaps.run_gaps(io.load_folder(), segment="region")
+    >>> g.metrics().dimension_gap
+    """
+    check_engine(engine)
+    if crosshair not in CROSSHAIRS:
+        raise SQMArgumentError(f"crosshair must be one of {', '.join(CROSSHAIRS)}, got {crosshair!r}")
+    if importance not in ("derived", "stated"):
+        raise SQMArgumentError(f"importance must be derived or stated, got {importance!r}")
+    folder.require("survey", purpose="the gap analysis")
+    inst = folder.instrument
+    if drop_careless:
+        folder = folder.without_careless()
+    survey_all = folder.survey
+    q = folder.quarter(quarter)
+    survey = folder.survey_of(q)
+    servperf = not inst.has_expectations
+    weights = ("stated" if weighting and inst.importance_columns() and all(c in survey for c in
+                                                                          inst.importance_columns()) else None)
+    notes: tuple = ()
+    if engine == "pandas" or servperf:
+        gap_table = servqual_gaps(survey, inst, weights=weights)
+    else:  # the same table from moments computed by the engine over the whole file (no Wilcoxon test)
+        mom = survey_moments(folder.files["survey"], inst, by=["quarter"], engine=engine,
+                             drop_careless=drop_careless)
+        gap_table = servqual_gaps(mom.where(quarter=q) if q else mom, inst, weights=weights)
+        notes = (MOMENTS_NOTE,)
+    zone = None
+    if all(b in inst.blocks for b in "AD") and all(c in survey for c in inst.item_columns("A")
+                                                   + inst.item_columns("D")):
+        zone = zone_of_tolerance(survey, inst)
+    imp_kind = "stated" if importance == "derived" and "overall_sat" not in survey else importance
+    level = "item" if imp_kind == "derived" or "IMP" in inst.blocks else "dimension"
+    ipa_result = ipa(survey, inst, level=level, importance=imp_kind, rule=crosshair)
+    g1 = gap1(folder.management, survey, inst) if folder.has("management") and inst.has_expectations else None
+    att = None
+    if folder.has("interactions", "standards"):
+        start, end = quarter_bounds(q) if q else (None, None)
+        att = standard_attainment(folder.interactions, folder.standards, by=segment or None, start=start, end=end)
+    seg_table = seg_tests = None
+    if segment and segment in survey and not servperf:
+        seg_table = servqual_gaps(survey, inst, by=segment, wilcoxon=False)
+        seg_tests = segment_differences(survey, inst, segment)
+    trend = None
+    if "quarter" in survey_all and survey_all["quarter"].nunique() > 1 and not servperf:
+        trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst)
+    return GapResult(quarter=q, instrument=inst, engine=engine, respondents=len(survey), servperf=servperf,
+                     table=gap_table, notes=notes, zone=zone, ipa_result=ipa_result, ipa_level=level, gap1_table=g1,
+                     attainment=att, segment=segment, segment_table=seg_table, segment_tests=seg_tests, trend=trend)

@@ -19,49 +19,47 @@ import pandas as pd
 from scipy import stats
 
 from .errors import Problem, SQMDataError
+from .periods import period_of, previous_quarter, quarter_bounds
+from .tickets import active_customers, repeat_flags, ticket_kpis  # noqa: F401  (re-exported)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # survey KPIs with intervals
 # ---------------------------------------------------------------------------------------------------------
-def nps_ci(scores, alpha: float = 0.05) -> dict:
+def nps_ci(scores, confidence: float = 0.95) -> dict:
     """NPS (0–10 answers: promoters 9–10, detractors 0–6) with its interval from the multinomial variance:
     Var(p̂_P − p̂_D) = (p_P + p_D − (p_P − p_D)²)/n. Returned on the −100…100 scale."""
     x = pd.Series(scores).dropna().to_numpy(dtype=float)
     n = len(x)
     if n == 0:
-        return nps_from_shares(np.nan, np.nan, 0, alpha)
-    return nps_from_shares(np.mean(x >= 9), np.mean(x <= 6), n, alpha)
+        return nps_from_shares(np.nan, np.nan, 0, confidence)
+    return nps_from_shares(np.mean(x >= 9), np.mean(x <= 6), n, confidence)
 
 
-def nps_from_shares(pp: float, pd_: float, n: int, alpha: float = 0.05) -> dict:
+def nps_from_shares(pp: float, pd_: float, n: int, confidence: float = 0.95) -> dict:
     """:func:`nps_ci` from the shares of promoters and detractors among ``n`` answers."""
     if n == 0:
         return {"n": 0, "nps": np.nan, "ci_low": np.nan, "ci_high": np.nan, "promoters": np.nan, "detractors": np.nan}
     v = pp - pd_
     se = np.sqrt(max(pp + pd_ - v ** 2, 0.0) / n)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = stats.norm.ppf(0.5 + confidence / 2)
     return {"n": n, "nps": 100 * v, "ci_low": 100 * (v - z * se), "ci_high": 100 * (v + z * se),
             "promoters": pp, "detractors": pd_}
 
 
-def wilson_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion k/n."""
     if n == 0:
         return (np.nan, np.nan)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = stats.norm.ppf(0.5 + confidence / 2)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return (float(centre - half), float(centre + half))
 
 
-def _period(dates: pd.Series, freq: str) -> pd.Series:
-    return dates.dt.to_period(freq).astype(str)
-
-
 def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q", top_box: int = 6,
-                alpha: float = 0.05) -> pd.DataFrame:
+                confidence: float = 0.95) -> pd.DataFrame:
     """NPS, CSAT (share answering ``top_box`` or above on overall satisfaction) and CES per period and unit.
 
     ``freq`` is a pandas period code (``"Q"`` quarters, ``"M"`` months) applied to ``survey_date``.
@@ -69,24 +67,24 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
     from .moments import is_moments
 
     if is_moments(survey):
-        return _survey_kpis_from_moments(survey, by, freq, top_box, alpha)
-    s = survey.assign(period=_period(survey["survey_date"], freq))
+        return _survey_kpis_from_moments(survey, by, freq, top_box, confidence)
+    s = survey.assign(period=period_of(survey["survey_date"], freq))
     keys = ["period"] + ([by] if by else [])
     rows = []
     for key, g in s.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(keys, key))
         sat = g["overall_sat"].dropna() if "overall_sat" in g else None
-        row.update(_kpi_fields(nps_ci(g["nps"], alpha) if "nps" in g else None,
+        row.update(_kpi_fields(nps_ci(g["nps"], confidence) if "nps" in g else None,
                                (int((sat >= top_box).sum()), len(sat)) if sat is not None else None,
                                (float(g["ces"].mean()), int(g["ces"].notna().sum())) if "ces" in g else None,
-                               alpha))
+                               confidence))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def _kpi_fields(nps: dict | None, csat: tuple[int, int] | None, ces: tuple[float, int] | None,
-                alpha: float) -> dict:
+                confidence: float) -> dict:
     """One row of :func:`survey_kpis` from the NPS result, (top-box answers, answers) and (mean CES, answers);
     None leaves a KPI out."""
     row = {}
@@ -95,14 +93,14 @@ def _kpi_fields(nps: dict | None, csat: tuple[int, int] | None, ces: tuple[float
                    promoters=nps["promoters"], detractors=nps["detractors"])
     if csat is not None:
         k, n = csat
-        lo, hi = wilson_ci(k, n, alpha)
+        lo, hi = wilson_ci(k, n, confidence)
         row.update(csat=k / n if n else np.nan, csat_ci_low=lo, csat_ci_high=hi, csat_n=n)
     if ces is not None:
         row.update(ces=ces[0], ces_n=ces[1])
     return row
 
 
-def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: int, alpha: float) -> pd.DataFrame:
+def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: int, confidence: float) -> pd.DataFrame:
     """:func:`survey_kpis` from :func:`sqmlib.moments.survey_moments` grouped by quarter (or month)."""
     period = {"Q": "quarter", "M": "month"}.get(freq)
     problems = []
@@ -132,69 +130,18 @@ def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: int, alpha:
         if "nps_promoter" in cols:
             k = n["nps_promoter"]
             nps = nps_from_shares(tot["nps_promoter"] / k if k else np.nan, tot["nps_detractor"] / k if k else np.nan,
-                                  k, alpha)
+                                  k, confidence)
         row.update(_kpi_fields(
             nps, (int(round(tot["csat_top"])), n["csat_top"]) if "csat_top" in cols else None,
-            (tot["ces"] / n["ces"] if n["ces"] else np.nan, n["ces"]) if "ces" in cols else None, alpha))
+            (tot["ces"] / n["ces"] if n["ces"] else np.nan, n["ces"]) if "ces" in cols else None, confidence))
         rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs["engine"] = m.engine
     return out
 
 
 # ---------------------------------------------------------------------------------------------------------
 # ticket KPIs
 # ---------------------------------------------------------------------------------------------------------
-def repeat_flags(tickets: pd.DataFrame, days: int = 30) -> pd.Series:
-    """Complaints that repeat an earlier complaint of the same customer and category within ``days``."""
-    c = tickets.sort_values("opened_at")
-    prev = c.groupby(["customer_id", c["category"].fillna("")])["opened_at"].shift()
-    return ((c["opened_at"] - prev).dt.days < days).reindex(tickets.index).fillna(False)
-
-
-def active_customers(customers: pd.DataFrame, start, end, by: str | None = None) -> pd.Series | int:
-    """Customers active at some time in [start, end) (per unit when ``by``)."""
-    a = customers[(customers["signup_date"] < pd.Timestamp(end))
-                  & (customers["churn_date"].isna() | (customers["churn_date"] >= pd.Timestamp(start)))]
-    return a.groupby(by).size() if by else len(a)
-
-
-def ticket_kpis(interactions: pd.DataFrame, customers: pd.DataFrame | None = None, *, by: str | None = None,
-                freq: str = "Q") -> pd.DataFrame:
-    """Per period and unit: tickets, complaints, first-contact resolution, median and 90th-percentile first
-    response and handling (closure) times in hours, repeat-complaint rate, complaints per 1,000 active
-    customers (with ``customers``) and churn rate of the period (customers who left among those active)."""
-    t = interactions.assign(period=_period(interactions["opened_at"], freq))
-    is_c = t["type"] == "complaint" if "type" in t.columns else pd.Series(True, index=t.index)
-    t["is_complaint"] = is_c
-    t["response_h"] = (t["first_response_at"] - t["opened_at"]).dt.total_seconds() / 3600
-    t["handling_h"] = (t["closed_at"] - t["opened_at"]).dt.total_seconds() / 3600
-    t["repeat"] = False
-    t.loc[is_c, "repeat"] = repeat_flags(t[is_c])
-    keys = ["period"] + ([by] if by else [])
-    rows = []
-    for key, g in t.groupby(keys, sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        comp = g[g["is_complaint"]]
-        row = dict(zip(keys, key))
-        row.update(tickets=len(g), complaints=len(comp),
-                   fcr=float(g["first_contact_resolved"].astype(float).mean()),
-                   response_h_median=float(comp["response_h"].median()), response_h_p90=float(comp["response_h"].quantile(0.9)),
-                   handling_h_median=float(comp["handling_h"].median()), handling_h_p90=float(comp["handling_h"].quantile(0.9)),
-                   repeat_rate=float(comp["repeat"].mean()) if len(comp) else np.nan)
-        if customers is not None:
-            p = pd.Period(key[0], freq=freq)
-            start, end = p.start_time.normalize(), (p + 1).start_time.normalize()
-            # per unit when the customer table records the unit, else the whole customer base
-            cust = customers[customers[by] == key[1]] if by and by in customers.columns else customers
-            n_active = active_customers(cust, start, end)
-            left = cust["churn_date"].between(start, end, inclusive="left").sum()
-            row.update(active_customers=n_active, complaints_per_1000=1000 * len(comp) / n_active if n_active else np.nan,
-                       churn_rate=left / n_active if n_active else np.nan)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # control charts and the Western Electric rules
 # ---------------------------------------------------------------------------------------------------------
@@ -265,7 +212,7 @@ def nps_alerts(survey: pd.DataFrame, unit: str = "region", *, freq: str = "M", d
     Returns (per unit and period: NPS, benchmark, low flag; alerts: unit, KPI, first and last period, number
     of periods, mean NPS and benchmark over the run and the size of the drop).
     """
-    s = survey.assign(period=_period(survey["survey_date"], freq))
+    s = survey.assign(period=period_of(survey["survey_date"], freq))
     s = s[s["nps"].notna()]
     all_periods = sorted(s["period"].unique())
     company = {p: nps_ci(g["nps"])["nps"] for p, g in s.groupby("period")}
@@ -433,26 +380,22 @@ def maturity_evidence(attainment: pd.DataFrame, tickets_now: pd.DataFrame, surve
 # ---------------------------------------------------------------------------------------------------------
 # quarter against quarter
 # ---------------------------------------------------------------------------------------------------------
-def _prev_quarter(q: str) -> str:
-    return str(pd.Period(q, freq="Q") - 1)
-
-
 def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.DataFrame | None = None,
-                       customers: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+                       customers: pd.DataFrame | None = None, significance: float = 0.05) -> pd.DataFrame:
     """Headline KPIs of ``quarter`` against the previous quarter, with a test of the change.
 
     NPS: difference of two independent NPS estimates, z test with the multinomial variances. CSAT and
     first-contact resolution: two-proportion z test. CES: Welch t test. Churn rate: two-proportion z test on
     the customers active in each quarter. ``better`` says whether the change is an improvement.
     """
-    prev = _prev_quarter(quarter)
+    prev = previous_quarter(quarter)
     cur_s, prev_s = survey[survey["quarter"] == quarter], survey[survey["quarter"] == prev]
     rows = []
 
     def add(name, cur, before, p, higher_is_better=True, unit=""):
         change = cur - before if np.isfinite(cur) and np.isfinite(before) else np.nan
         rows.append({"kpi": name, "current": cur, "previous": before, "change": change, "p_value": p,
-                     "significant": bool(np.isfinite(p) and p < alpha),
+                     "significant": bool(np.isfinite(p) and p < significance),
                      "better": bool(np.isfinite(change) and (change > 0) == higher_is_better) if np.isfinite(change) and change != 0 else None,
                      "unit": unit})
 
@@ -481,7 +424,7 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
         add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit="1–7")
     if interactions is not None:
-        q_of = _period(interactions["opened_at"], "Q")
+        q_of = period_of(interactions["opened_at"], "Q")
         t1, t2 = interactions[q_of == quarter], interactions[q_of == prev]
         f1, f2 = t1["first_contact_resolved"].dropna().astype(bool), t2["first_contact_resolved"].dropna().astype(bool)
         add("First-contact resolution", f1.mean(), f2.mean() if len(f2) else np.nan,
@@ -489,14 +432,11 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
     if customers is not None:
         vals = []
         for q in (quarter, prev):
-            p_ = pd.Period(q, freq="Q")
-            start, end = p_.start_time.normalize(), (p_ + 1).start_time.normalize()
+            start, end = quarter_bounds(q)
             n = active_customers(customers, start, end)
             k = int(customers["churn_date"].between(start, end, inclusive="left").sum())
             vals.append((k, n))
         (k1, n1), (k2, n2) = vals
         add("Churn rate", k1 / n1 if n1 else np.nan, k2 / n2 if n2 else np.nan, two_prop(k1, n1, k2, n2),
             higher_is_better=False, unit="share")
-    out = pd.DataFrame(rows)
-    out.attrs["previous_quarter"] = prev
-    return out
+    return pd.DataFrame(rows)

@@ -22,7 +22,6 @@ Rank statistics (Wilcoxon, medians) cannot be had from moments; functions that r
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -30,12 +29,13 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import audit, io
+from .engines import ENGINES, Dialect, Table, check_engine, open_table  # noqa: F401 (ENGINES: public here too)
 from .errors import Problem, SQMDataError
 from .instruments import Instrument
 from .instruments import load as load_instrument
+from .periods import period_of
 
-ENGINES = ("pandas", "duckdb", "spark")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -406,32 +406,6 @@ def from_pandas(df: pd.DataFrame, spec: MomentSpec, by: Sequence[str] = ()) -> M
 # ---------------------------------------------------------------------------------------------------------
 # SQL: the same aggregation for DuckDB and Spark
 # ---------------------------------------------------------------------------------------------------------
-class _Dialect:
-    def __init__(self, name: str):
-        self.name = name
-
-    def q(self, ident: str) -> str:
-        if not _IDENT.match(ident):
-            raise SQMDataError("moments", [Problem("bad_column", f"column name {ident!r} is not a plain "
-                                                                 "identifier")])
-        return f"`{ident}`" if self.name == "spark" else f'"{ident}"'
-
-    def quarter(self, date: str) -> str:
-        if self.name == "spark":
-            return f"concat(CAST(year({date}) AS STRING), 'Q', CAST(quarter({date}) AS STRING))"
-        return f"(CAST(year({date}) AS VARCHAR) || 'Q' || CAST(quarter({date}) AS VARCHAR))"
-
-    def month(self, date: str) -> str:
-        return f"date_format({date}, 'yyyy-MM')" if self.name == "spark" else f"strftime({date}, '%Y-%m')"
-
-    @property
-    def text(self) -> str:
-        return "STRING" if self.name == "spark" else "VARCHAR"
-
-    def median(self, expr: str) -> str:
-        return f"percentile({expr}, 0.5)" if self.name == "spark" else f"median({expr})"
-
-
 def _nn(e: str) -> str:
     return f"(CASE WHEN {e} IS NOT NULL THEN 1 ELSE 0 END)"
 
@@ -477,7 +451,7 @@ def moments_sql(relation: str, spec: MomentSpec, by: Sequence[str], dialect: str
                 where: str | None = None) -> tuple[str, list[tuple]]:
     """The aggregation query over ``relation`` (a table, view or subquery) and the layout of its result
     columns: a list of (kind, name, i, j, field)."""
-    dl = _Dialect(dialect)
+    dl = Dialect(dialect)
     q = dl.q
     keys = [q(b) for b in by]
     base = ", ".join(keys + [f"{_base_expr(c, spec, q)} AS {q(c)}" for c in spec.base])
@@ -577,87 +551,7 @@ def _from_rows(rows: list[Sequence], by: Sequence[str], spec: MomentSpec, layout
     return Moments(keys, n_rows, sets, pairs, spec, engine, source)
 
 
-def _duckdb_relation(source: str | Path) -> str:
-    path = str(source)
-    ext = Path(path.split("*")[0]).suffix.lower() if "*" not in Path(path).name else Path(path).suffix.lower()
-    lit = "'" + path.replace("'", "''") + "'"
-    if ext in (".parquet", ".pq"):
-        return f"read_parquet({lit})"
-    if ext in (".csv", ".txt", ".tsv"):
-        return f"read_csv({lit}, header = true)"
-    raise SQMDataError(path, [Problem("unsupported_format", "DuckDB reads Parquet or UTF-8 CSV files here; "
-                                                             "convert other formats with sqmlib.io first")])
-
-
-def _duckdb_connect(con=None, threads: int | None = None, memory_limit: str | None = None):
-    import duckdb
-
-    if con is not None:
-        return con
-    con = duckdb.connect()
-    try:  # reports and logs get no progress bar noise (inside Jupyter DuckDB refuses without ipywidgets)
-        con.execute("SET enable_progress_bar = false")
-    except Exception:  # duckdb.InvalidInputException
-        pass
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-    return con
-
-
-@dataclass
-class _Table:
-    """A source opened by DuckDB or Spark: the FROM-clause text, its columns and how to run a query."""
-
-    dialect: _Dialect
-    relation: str
-    columns: list[str]
-    run: Any  # sql -> list of tuples
-    frame: Any  # sql -> DataFrame
-    close: Any
-    label: str
-
-
-def _spark_frame(source, spark=None):
-    """(session, Spark DataFrame) of a Spark DataFrame or a Parquet/CSV path (the active or a local session)."""
-    from pyspark.sql import DataFrame, SparkSession
-
-    if isinstance(source, DataFrame):
-        return source.sparkSession, source
-    session = spark or SparkSession.getActiveSession()
-    if session is None:
-        from .scale import local_spark
-
-        session = local_spark()
-    path = str(source)
-    sdf = session.read.parquet(path) if path.endswith((".parquet", ".pq")) else session.read.csv(
-        path, header=True, inferSchema=True)
-    return session, sdf
-
-
-def _open_table(source, engine: str, *, con=None, spark=None, sql: bool = False) -> _Table:
-    """Open files (or a query, or a Spark DataFrame) for SQL on the chosen engine."""
-    if engine == "duckdb":
-        con = _duckdb_connect(con)
-        relation = f"({source}) AS src" if sql else f"{_duckdb_relation(source)} AS src"
-        try:
-            have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        except Exception as exc:  # duckdb raises its own IOException, ParserException, …
-            raise SQMDataError(str(source), [Problem("unreadable", f"DuckDB cannot read it: {exc}")]) from None
-        return _Table(_Dialect("duckdb"), relation, have, lambda q: con.execute(q).fetchall(),
-                      lambda q: con.execute(q).df(), lambda: None, str(source))
-    if engine != "spark":
-        raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}")
-    session, sdf = _spark_frame(source, spark)
-    view = f"sqm_{abs(hash((id(sdf), str(source)))) % 10 ** 9}"
-    sdf.createOrReplaceTempView(view)
-    return _Table(_Dialect("spark"), view, list(sdf.columns), lambda q: [tuple(r) for r in session.sql(q).collect()],
-                  lambda q: session.sql(q).toPandas(), lambda: session.catalog.dropTempView(view),
-                  "Spark DataFrame" if hasattr(source, "sparkSession") else str(source))
-
-
-def _aggregate(table: _Table, spec: MomentSpec, by: list[str], relation: str, where: str | None = None) -> Moments:
+def _aggregate(table: Table, spec: MomentSpec, by: list[str], relation: str, where: str | None = None) -> Moments:
     query, layout = moments_sql(relation, spec, by, table.dialect.name, where)
     try:
         rows = table.run(query)
@@ -689,7 +583,7 @@ def from_duckdb(source: str | Path, spec: MomentSpec, by: Sequence[str] = (), *,
     Moments
     """
     by = [by] if isinstance(by, str) else list(by)
-    table = _open_table(source, "duckdb", con=con, sql=sql)
+    table = open_table(source, "duckdb", con=con, sql=sql)
     _check_base(table.columns, spec, by, str(source))
     return _aggregate(table, spec, by, table.relation, where)
 
@@ -707,7 +601,7 @@ def from_spark(df, spec: MomentSpec, by: Sequence[str] = (), *, where: str | Non
     """
     by = [by] if isinstance(by, str) else list(by)
     _check_base(df.columns, spec, by, "Spark DataFrame")
-    table = _open_table(df, "spark")
+    table = open_table(df, "spark")
     return _aggregate(table, spec, by, table.relation, where)
 
 
@@ -820,7 +714,7 @@ def _careless_sql(inst: Instrument, limit: float | None, q) -> str:
     return f"({straight} OR {fast})"
 
 
-def _sql_filters(equal: Mapping[str, Any], dl: _Dialect) -> list[str]:
+def _sql_filters(equal: Mapping[str, Any], dl: Dialect) -> list[str]:
     return [f"CAST({dl.q(c)} AS {dl.text}) = '{str(v).replace(chr(39), '')}'" for c, v in equal.items()]
 
 
@@ -879,18 +773,13 @@ def survey_moments(source, instrument, *, by: Sequence[str] = ("quarter",), engi
     **spec_args
         Passed to :func:`survey_spec`.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    check_engine(engine)
     inst = load_instrument(instrument)
     by = [by] if isinstance(by, str) else list(by)
     where = dict(where or {})
     if engine == "pandas":
-        from . import audit
-
         df = source
         if not isinstance(df, pd.DataFrame):
-            from . import io
-
             df = io.load_survey(source, inst)
         for c, v in where.items():
             df = df[df[c].astype(str) == str(v)]
@@ -898,10 +787,10 @@ def survey_moments(source, instrument, *, by: Sequence[str] = ("quarter",), engi
             df = df[~audit.careless(df, inst, min_seconds)]
         for col, freq in (("quarter", "Q"), ("month", "M")):
             if col in by and col not in df.columns:
-                df = df.assign(**{col: df["survey_date"].dt.to_period(freq).astype(str)})
+                df = df.assign(**{col: period_of(df["survey_date"], freq)})
         spec = survey_spec(inst, columns=list(df.columns), **spec_args)
         return from_pandas(df, spec, by)
-    table = _open_table(source, engine, con=con, spark=spark)
+    table = open_table(source, engine, con=con, spark=spark)
     dl, have = table.dialect, table.columns
     try:
         derived_keys = {col: fn(dl.q("survey_date")) for col, fn in (("quarter", dl.quarter), ("month", dl.month))

@@ -273,9 +273,14 @@ def gap_trend_plot(trend: pd.DataFrame, title: str = "Gap per quarter, with 95 %
 
 
 # ---- driver analysis ----------------------------------------------------------------------------------------
-def importance_bars(importance: pd.DataFrame, method: str = "lmg", labels: dict | None = None,
-                    title: str | None = None):
-    """Horizontal bars of a relative-importance metric as % of R², with bootstrap intervals when present."""
+def importance_bars(importance, method: str = "lmg", labels: dict | None = None,
+                    title: str | None = None, r2: float | None = None):
+    """Horizontal bars of a relative-importance metric as % of R², with bootstrap intervals when present.
+
+    ``importance``: a :class:`sqmlib.drivers.Importance` (its R² is shown) or a table indexed by driver."""
+    if hasattr(importance, "table"):
+        r2 = importance.r2 if r2 is None else r2
+        importance = importance.table
     total = importance[method].sum()
     t = importance.sort_values(method)
     share = 100 * t[method] / total
@@ -288,17 +293,21 @@ def importance_bars(importance: pd.DataFrame, method: str = "lmg", labels: dict 
                     ecolor="black", capsize=2, lw=0.8)
     names = [f"{n} {labels.get(n, '')}"[:46] if labels else str(n) for n in t.index]
     ax.set_yticks(y, names, fontsize=8)
-    ax.set_xlabel(f"share of R² (%), R² = {importance.attrs.get('r2', total):.3f}")
+    ax.set_xlabel(f"share of R² (%), R² = {total if r2 is None else r2:.3f}")
     ax.set_title(title or f"Driver importance ({method})")
     fig.tight_layout()
     return fig
 
 
-def driver_matrix(matrix: pd.DataFrame, title: str = "Driver matrix: importance against performance",
+def driver_matrix(matrix, title: str = "Driver matrix: importance against performance",
                   xlabel: str = "performance (mean score)", ylabel: str = "importance (share of R², %)"):
-    """Quadrant chart of :func:`sqmlib.drivers.driver_matrix`: share of R² against mean performance."""
-    t = matrix
-    ci, cp = t.attrs.get("crosshair", (float(t["importance"].mean()), float(t["performance"].mean())))
+    """Quadrant chart of :func:`sqmlib.drivers.driver_matrix` (a ``DriverMatrix``, or a table with
+    ``importance``, ``performance`` and ``quadrant``): share of R² against mean performance."""
+    if hasattr(matrix, "table"):
+        t, (ci, cp) = matrix.table, matrix.crosshair
+    else:
+        t = matrix
+        ci, cp = float(t["importance"].mean()), float(t["performance"].mean())
     fig, ax = _subplots(figsize=(7, 5.5))
     colours = {"concentrate here": "#C44E52", "keep up the good work": "#55A868", "low priority": "#999999",
                "possible overkill": "#DD8452"}
@@ -392,11 +401,10 @@ def roc_pr_curves(y, p, title: str = "ROC and precision–recall curves (out of 
     return fig
 
 
-def calibration_plot(y, p, bins: int = 10, title: str = "Calibration: predicted against observed churn"):
-    """Observed churn rate against mean predicted probability in equal-count bins."""
-    from .churn import calibration_table
-
-    t = calibration_table(y, p, bins)
+def calibration_plot(table: pd.DataFrame, title: str = "Calibration: predicted against observed churn"):
+    """Observed churn rate against mean predicted probability per bin, from
+    :func:`sqmlib.churn.calibration_table`."""
+    t = table
     pred, obs = t["predicted"].tolist(), t["observed"].tolist()
     fig, ax = _subplots(figsize=(5, 4.5))
     lim = max(max(pred), max(obs)) * 1.05
@@ -427,15 +435,17 @@ def gains_chart(gains: pd.DataFrame, title: str = "Cumulative gains and lift"):
     return fig
 
 
-def profit_plot(curve: pd.DataFrame, title: str = "Profit of contacting the highest-risk customers"):
-    """Profit against the share contacted, with the best point and the contact-everyone/perfect baselines."""
+def profit_plot(curve, title: str = "Profit of contacting the highest-risk customers"):
+    """Profit against the share contacted (a :class:`sqmlib.churn.ProfitCurve`), with the best point and the
+    contact-everyone/perfect baselines."""
     fig, ax = _subplots(figsize=(8, 4))
-    ax.plot(curve["fraction"], curve["profit"], color="#4C72B0", label="model")
-    ax.axhline(curve.attrs["perfect_model"], color="#55A868", ls="--", label="perfect model")
+    t = curve.table
+    ax.plot(t["fraction"], t["profit"], color="#4C72B0", label="model")
+    ax.axhline(curve.perfect_model, color="#55A868", ls="--", label="perfect model")
     ax.axhline(0, color="black", lw=0.8)
-    ax.scatter([1.0], [curve.attrs["contact_everyone"]], color="#C44E52", zorder=3, label="contact everyone")
-    ax.scatter([curve.attrs["best_fraction"]], [curve.attrs["best_profit"]], color="black", zorder=3,
-               label=f"best: contact {curve.attrs['best_fraction']:.0%}")
+    ax.scatter([1.0], [curve.contact_everyone], color="#C44E52", zorder=3, label="contact everyone")
+    ax.scatter([curve.best_fraction], [curve.best_profit], color="black", zorder=3,
+               label=f"best: contact {curve.best_fraction:.0%}")
     ax.set_xlabel("share of customers contacted")
     ax.set_ylabel("profit")
     ax.set_title(title)

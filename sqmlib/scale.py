@@ -7,35 +7,15 @@ that matters), then every customer is scored by the same fitted pipeline: the pr
 """
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .churn import fit_churn_model
+from .engines import Dialect, duckdb_connect, duckdb_relation, local_spark, open_table  # noqa: F401 (local_spark: public here too)
 from .errors import Problem, SQMDataError
-from .moments import _Dialect, _duckdb_connect, _duckdb_relation, _open_table
-
-
-def local_spark(app: str = "sqm", cores: int = 2, memory: str = "2g"):
-    """A local Spark session for tests and single machines: no web UI, few shuffle partitions, and Python
-    workers running this interpreter (so they see the same packages)."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    spark = (SparkSession.builder.master(f"local[{cores}]").appName(app)
-             .config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.shuffle.partitions", str(cores))
-             .config("spark.driver.memory", memory)
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
 
 
 def stratified_sample(source, target: str, n: int, *, id_col: str = "customer_id", seed: int = 0,
@@ -54,7 +34,7 @@ def stratified_sample(source, target: str, n: int, *, id_col: str = "customer_id
     n : int
         Rows wanted (each class gets ``round(n · share)``, at least one row of each class).
     """
-    table = _open_table(source, engine, con=con, spark=spark)
+    table = open_table(source, engine, con=con, spark=spark)
     q = table.dialect.q
     ident = f"CAST({q(id_col)} AS {table.dialect.text})"
     key = (f"xxhash64(concat({ident}, '#{int(seed)}'))" if engine == "spark"
@@ -91,9 +71,9 @@ def iter_scores_duckdb(model, source, *, id_col: str = "customer_id", chunk_rows
     ``model`` is a :class:`sqmlib.churn.ChurnResult` (or a fitted scikit-learn pipeline with ``features``).
     """
     pipeline, features = _pipeline(model, features)
-    con = _duckdb_connect(con)
-    cols = ", ".join(_Dialect("duckdb").q(c) for c in dict.fromkeys([id_col, *features]))
-    rel = con.sql(f"SELECT {cols} FROM {_duckdb_relation(source)} AS src")
+    con = duckdb_connect(con)
+    cols = ", ".join(Dialect("duckdb").q(c) for c in dict.fromkeys([id_col, *features]))
+    rel = con.sql(f"SELECT {cols} FROM {duckdb_relation(source)} AS src")
     # a streaming reader: DuckDB 2 calls it to_arrow_reader, 1.x fetch_arrow_reader
     reader = rel.to_arrow_reader(chunk_rows) if hasattr(rel, "to_arrow_reader") else rel.fetch_arrow_reader(chunk_rows)
     for batch in reader:
@@ -163,8 +143,6 @@ def fit_on_sample(source, target: str = "churned", n: int = 50_000, *, id_col: s
                   con=None, **fit_args):
     """Train :func:`sqmlib.churn.fit_churn_model` on a stratified sample of a large table; returns the
     :class:`~sqmlib.churn.ChurnResult` and the sample."""
-    from .churn import fit_churn_model
-
     sample = stratified_sample(source, target, n, id_col=id_col, seed=seed, engine=engine, spark=spark, con=con)
     if features is not None:
         sample = sample[[id_col, target, *features]]

@@ -57,6 +57,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from .instruments import load as load_instrument
+from .periods import quarter_bounds
 
 DIMENSIONS = ("tangibles", "reliability", "responsiveness", "assurance", "empathy")
 SIGMA = 1.2  # sd of the continuous item response
@@ -162,12 +163,6 @@ def expected_answer(mu, sd=SIGMA, lo: int = 1, hi: int = 7):
     return lo + norm.sf((k[:, None] + 0.5 - mu.ravel()[None, :]) / sd).sum(axis=0).reshape(mu.shape)
 
 
-def _quarter_bounds(q: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    p = pd.Period(q, freq="Q")
-    # the next quarter's start, not end_time + 1 ns: end_time has microsecond resolution in pandas 3
-    return p.start_time.normalize(), (p + 1).start_time.normalize()
-
-
 def _discretise(y, lo, hi):
     return np.clip(np.floor(y + 0.5), lo, hi)
 
@@ -211,7 +206,7 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     # ---- customers ------------------------------------------------------------------------------------
     n = config.n_customers
     first = pd.Timestamp(config.first_signup)
-    end_all = _quarter_bounds(last_q)[1]
+    end_all = quarter_bounds(last_q)[1]
     # more recent signups are more common: a skewed draw over the span
     span_days = (end_all - first).days - 15
     signup = first + pd.to_timedelta(np.floor(span_days * rng.beta(1.6, 1.0, n)), unit="D")
@@ -230,7 +225,7 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     tickets = []
     signup_ns = signup.to_numpy()
     for q in sim_quarters:
-        qs, qe = _quarter_bounds(q)
+        qs, qe = quarter_bounds(q)
         det = (region == config.deteriorated_region) & (q == last_q)
         quality = u - DETERIORATION_U * det
         active_start = (signup_ns < qs.to_datetime64()) & np.isnat(churn_date)
@@ -320,7 +315,7 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     frames = []
     rid = 0
     for q in config.quarters:
-        qs, qe = _quarter_bounds(q)
+        qs, qe = quarter_bounds(q)
         eligible = np.flatnonzero((signup_ns < qe.to_datetime64())
                                   & (np.isnat(churn_date) | (churn_date > qs.to_datetime64())))
         pick = np.sort(rng.choice(eligible, config.respondents_per_quarter, replace=False))

@@ -25,7 +25,7 @@ def test_paired_table_equals_scipy():
     P = rng.integers(1, 8, (300, 4)).astype(float)
     E = np.clip(P + rng.integers(-3, 3, (300, 4)), 1, 7)
     P[rng.random(P.shape) < 0.1] = np.nan
-    t = gaps.paired_table(P, E, list("abcd"), alpha=0.1)
+    t = gaps.paired_table(P, E, list("abcd"), confidence=0.9)
     for j in range(4):
         m = ~np.isnan(P[:, j]) & ~np.isnan(E[:, j])
         ref = stats.ttest_rel(P[m, j], E[m, j])
@@ -76,7 +76,7 @@ def test_true_gaps_inside_intervals(sample):
     # the planted deterioration, South in 2026Q3 (about 500 respondents): five 95 % intervals may miss once
     # by chance, so each is checked with its 99.9 % interval, which a real bias would still miss
     south = sample[(sample["quarter"] == "2026Q3") & (sample["region"] == "South")]
-    st = gaps.servqual_gaps(south, INST, alpha=0.001).query("level == 'dimension'").set_index("name")
+    st = gaps.servqual_gaps(south, INST, confidence=0.999).query("level == 'dimension'").set_index("name")
     for d, g in truth["true_gap_per_dimension_deteriorated"].items():
         assert st.loc[d, "ci_low"] <= g <= st.loc[d, "ci_high"], d
 

@@ -227,7 +227,7 @@ def java_ok() -> bool:
 def test_spark_equals_pandas(parquet, inst):
     from pyspark.sql import SparkSession
 
-    from sqmlib.scale import local_spark
+    from sqmlib.engines import local_spark
 
     path, holed = parquet
     spark = local_spark()

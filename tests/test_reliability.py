@@ -93,7 +93,7 @@ def test_alpha_family_closed_forms():
 
 def test_feldt_interval_and_bootstrap():
     x = likert(seed=6)
-    a = rl.cronbach_alpha(x, ci=0.90)
+    a = rl.cronbach_alpha(x, confidence=0.90)
     from scipy import stats
 
     df1, df2 = a.n - 1, (a.n - 1) * (a.k - 1)

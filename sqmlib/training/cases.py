@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..instruments import load as load_instrument
-from ..synth import _quarter_bounds
+from ..periods import quarter_bounds
 
 QUARTERS = ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
 STORES = {"R1": "city", "R2": "city", "R3": "city", "R4": "suburbs", "R5": "suburbs", "R6": "suburbs"}
@@ -70,7 +70,7 @@ class CaseData:
 
 
 def _quarter_dates(rng, q: str, n: int) -> pd.Series:
-    start, end = _quarter_bounds(q)
+    start, end = quarter_bounds(q)
     days = (end - start).days
     return pd.Series(start + pd.to_timedelta(rng.integers(0, days * 24 * 60, n), unit="min"))
 
@@ -81,7 +81,7 @@ def restaurant_chain(seed: int = 2026, respondents_per_quarter: int = 250) -> Ca
     inst = load_instrument("servqual")
     stores = list(STORES)
     # loyalty members: joined in the two years before the first quarter; lapse more each quarter
-    first = _quarter_bounds(QUARTERS[0])[0]
+    first = quarter_bounds(QUARTERS[0])[0]
     signup = first - pd.to_timedelta(rng.integers(1, 730, MEMBERS), unit="D")
     members = pd.DataFrame({"customer_id": [f"G{i:05d}" for i in range(1, MEMBERS + 1)], "signup_date": signup,
                             "plan": "member", "monthly_charges": np.round(rng.gamma(4, 12, MEMBERS), 2),

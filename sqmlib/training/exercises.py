@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import audit, churn, drivers, gaps, io, kpi
 from ..paths import SAMPLE_DIR, resolve
-from ..synth import _quarter_bounds as quarter_bounds  # [start, end) of a quarter, as the lessons use it
+from ..periods import previous_quarter, quarter_bounds
 from . import cases
 
 DIMENSION_ITEMS = "reliability"  # the dimension whose answers lesson 1 shows for one respondent
@@ -86,7 +86,7 @@ def case_evidence(d: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     tk = kpi.ticket_kpis(d["interactions"], d["customers"], by="chain").set_index(["period", "chain"])
     att = gaps.standard_attainment(d["interactions"], d["standards"], by="chain", start=start, end=end)
     sk = kpi.survey_kpis(d["survey"], by="chain").query("period == @q").set_index("chain")
-    prev = str(pd.Period(q, freq="Q") - 1)
+    prev = previous_quarter(q)
     ev = kpi.maturity_evidence(att, tk.loc[q], sk, tk.loc[prev])
     levels, detail = kpi.maturity(ev)
     return ev, levels, detail
@@ -217,7 +217,7 @@ def _alert_region(d: dict) -> str:
 def weekly_chart(d: dict) -> pd.DataFrame:
     """p-chart of the weekly share of major complaints acknowledged within 4 hours (last two quarters)."""
     end = quarter_bounds(d["quarter"])[1]
-    start = quarter_bounds(str(pd.Period(d["quarter"], freq="Q") - 1))[0]
+    start = quarter_bounds(previous_quarter(d["quarter"]))[0]
     t = d["interactions"]
     t = t[(t["type"] == "complaint") & (t["severity"] == "major") & (t["opened_at"] >= start) & (t["opened_at"] < end)]
     within = (t["first_response_at"] - t["opened_at"]).dt.total_seconds() / 3600 <= 4

@@ -1,0 +1,106 @@
+"""What every ``run_*`` pipeline returns: a frozen result object with the same methods.
+
+``findings()`` (plain-language conclusions), ``summary()`` (key figures as a table), ``tables()`` (name →
+DataFrame, what goes to Excel), ``metrics()`` (a typed dataclass, what goes to ``metrics.json``),
+``headline()`` (the few figures the report's index shows), ``figures()`` (name → matplotlib figure) and
+``sections()`` (what a notebook shows, section by section: text, tables and charts, rendered by
+:mod:`sqmlib.show`). :class:`Result` supplies ``figures()``, ``summary()`` and ``_repr_html_`` from
+``sections()`` and ``metrics()``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Block:
+    """One thing a section shows.
+
+    ``kind`` is ``"text"`` (Markdown written by sqmlib; values from data files are escaped where they are put
+    in), ``"table"`` (a DataFrame, with an optional ``style`` function from a pandas Styler to a Styler) or
+    ``"figure"`` (a function drawing a matplotlib figure).
+    """
+
+    kind: str
+    content: Any
+    style: Callable | None = None
+    name: str = ""
+
+
+def text(markdown: str) -> Block:
+    return Block("text", markdown)
+
+
+def table(frame: pd.DataFrame, style: Callable | None = None, name: str = "") -> Block:
+    return Block("table", frame, style, name)
+
+
+def figure(draw: Callable, name: str = "") -> Block:
+    return Block("figure", draw, None, name)
+
+
+def bullets(lines) -> str:
+    """Markdown bullet list."""
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def headline(label: str, value: Any, fmt: str = "{:,}") -> dict:
+    """One headline figure: ``headline("Respondents", 2000)`` → ``{"label": …, "value": 2000, "display": "2,000"}``."""
+    import math
+
+    display = "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else fmt.format(value)
+    return {"label": label, "value": value, "display": display}
+
+
+class Result:
+    """Shared behaviour of the pipelines' result objects (subclasses are frozen dataclasses)."""
+
+    title: str = ""
+    notebook: str = ""
+
+    # subclasses define these
+    def sections(self) -> Mapping[str, list[Block]]:
+        return {}
+
+    def findings(self) -> list[str]:
+        return []
+
+    def metrics(self):
+        raise NotImplementedError
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {}
+
+    def headline(self) -> list[dict]:
+        return []
+
+    # derived
+    def figures(self) -> dict[str, Any]:
+        """Every chart of the result, drawn (name → matplotlib Figure)."""
+        out = {}
+        for key, blocks in self.sections().items():
+            for k, b in enumerate(blocks):
+                if b.kind == "figure":
+                    out[b.name or f"{key} {k}"] = b.content()
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """The scalar metrics as a one-column table."""
+        m = self.metrics()
+        rows = {f.name: getattr(m, f.name) for f in dataclasses.fields(m)
+                if isinstance(getattr(m, f.name), (int, float, str, bool)) or getattr(m, f.name) is None}
+        return pd.Series(rows, dtype=object).to_frame("value")
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{html.escape(f)}</li>" for f in self.findings())
+        return f"<h4>{html.escape(self.title)}</h4><ul>{items}</ul>"
+
+
+def metrics_dict(metrics) -> dict:
+    """A metrics dataclass as a plain dict (for ``metrics.json``)."""
+    return {f.name: getattr(metrics, f.name) for f in dataclasses.fields(metrics)}

@@ -1,0 +1,44 @@
+"""Showing pipeline results in a notebook: ``show.section(result, "name")`` renders one section's text,
+tables and charts; ``show.findings(result)`` the conclusions as a list.
+
+The display layer is the only place that turns result objects into notebook output, so a notebook cell is one
+call.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from .errors import SQMArgumentError
+from .results import Block, bullets
+
+
+def _render(block: Block) -> None:
+    if block.kind == "text":
+        display(Markdown(block.content))
+    elif block.kind == "table":
+        frame = block.content
+        display(block.style(frame.style) if block.style is not None else frame)
+    elif block.kind == "figure":
+        fig = block.content()
+        plt.show() if fig is None else (display(fig), plt.close(fig))
+    else:  # pragma: no cover
+        raise SQMArgumentError(f"unknown block kind {block.kind!r}")
+
+
+def section(result, name: str) -> None:
+    """Render the section ``name`` of a result (see the result's ``sections()``)."""
+    sections = result.sections()
+    if name not in sections:
+        raise SQMArgumentError(f"{type(result).__name__} has no section {name!r}; it has {', '.join(sections)}")
+    for block in sections[name]:
+        _render(block)
+
+
+def findings(result) -> None:
+    """The result's conclusions as a bullet list."""
+    display(Markdown(bullets(result.findings())))
+
+
+def text(markdown: str) -> None:
+    display(Markdown(markdown))
