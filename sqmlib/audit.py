@@ -5,6 +5,7 @@ Used by ``notebooks/00_data_audit.ipynb``. Every function takes the DataFrame re
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -12,8 +13,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from . import plots
+from .errors import SQMArgumentError
 from .instruments import Instrument
 from .instruments import load as load_instrument
+from .results import Block, Result, bullets, figure, headline, metrics_dict, table, text
 
 
 def item_columns(survey: pd.DataFrame, instrument: "str | Instrument") -> list[tuple[str, str, str]]:
@@ -23,7 +27,7 @@ def item_columns(survey: pd.DataFrame, instrument: "str | Instrument") -> list[t
             if inst.item_column(b, i) in survey.columns]
 
 
-def completeness(survey: pd.DataFrame, instrument: "str | Instrument") -> pd.DataFrame:
+def completeness(survey: pd.DataFrame, instrument: "str | Instrument", source: Mapping | None = None) -> pd.DataFrame:
     """Answered share of every item column, with the declared missing codes counted where known.
 
     Returns
@@ -46,7 +50,7 @@ def completeness(survey: pd.DataFrame, instrument: "str | Instrument") -> pd.Dat
         "answered": answered,
         "share_answered": answered / n if n else np.nan,
     })
-    meta = survey.attrs.get("sqm", {})
+    meta = source if source is not None else survey.attrs.get("sqm", {})
     if meta.get("n_rows_file") == n:  # codes were counted on this very table
         counts = meta.get("missing_codes", {})
         labels = list(inst.missing_codes.values())
@@ -59,7 +63,7 @@ def completeness(survey: pd.DataFrame, instrument: "str | Instrument") -> pd.Dat
 def responses_by(survey: pd.DataFrame, rows: str = "quarter", columns: str | None = None) -> pd.DataFrame:
     """Respondents per ``rows`` (and per ``columns`` value when given), with a total row and column."""
     if rows not in survey.columns:
-        raise KeyError(f"the survey has no column {rows!r}")
+        raise SQMArgumentError(f"the survey has no column {rows!r}")
     if columns is None or columns not in survey.columns:
         t = survey.groupby(rows, dropna=False).size().rename("respondents").to_frame()
         t.loc["total"] = t["respondents"].sum()
@@ -119,9 +123,10 @@ def outcome_summary(survey: pd.DataFrame, instrument: "str | Instrument") -> pd.
     return pd.DataFrame(rows, columns=["outcome", "scale", "answered", "share_answered", "mean", "min", "max"])
 
 
-def problems_table(survey: pd.DataFrame) -> pd.DataFrame:
-    """Problems found on loading (only non-empty when loaded with ``errors="coerce"``)."""
-    probs = survey.attrs.get("sqm", {}).get("problems", [])
+def problems_table(survey: pd.DataFrame, source: Mapping | None = None) -> pd.DataFrame:
+    """Problems found on loading (only non-empty when loaded with ``errors="coerce"``), from what the loader
+    recorded (``source``: a DataFolder's ``sources["survey"]``)."""
+    probs = (source if source is not None else survey.attrs.get("sqm", {})).get("problems", [])
     cols = ["column", "kind", "message", "n_rows", "rows", "values"]
     return pd.DataFrame([{k: p.get(k) for k in cols} for p in probs], columns=cols)
 
@@ -131,14 +136,14 @@ def select_segment(survey: pd.DataFrame, segment: str = "") -> pd.DataFrame:
     if not segment:
         return survey
     if "=" not in segment:
-        raise ValueError(f"a segment is written column=value, got {segment!r}")
+        raise SQMArgumentError(f"a segment is written column=value, got {segment!r}")
     col, val = (part.strip() for part in segment.split("=", 1))
     if col not in survey.columns:
-        raise KeyError(f"the survey has no column {col!r}")
+        raise SQMArgumentError(f"the survey has no column {col!r}")
     sub = survey[survey[col].astype(str) == val]
     if sub.empty:
         have = ", ".join(map(str, sorted(survey[col].dropna().astype(str).unique())[:10]))
-        raise KeyError(f"no respondents with {col} = {val!r} (values: {have})")
+        raise SQMArgumentError(f"no respondents with {col} = {val!r} (values: {have})")
     return sub
 
 
@@ -147,7 +152,7 @@ def segment_filter(segment: str = "") -> dict[str, str]:
     if not segment:
         return {}
     if "=" not in segment:
-        raise ValueError(f"a segment is written column=value, got {segment!r}")
+        raise SQMArgumentError(f"a segment is written column=value, got {segment!r}")
     col, val = (part.strip() for part in segment.split("=", 1))
     return {col: val}
 
@@ -166,19 +171,41 @@ def select_quarter(survey: pd.DataFrame, quarter: str = "") -> tuple[str, pd.Dat
     """
     if "quarter" not in survey.columns or survey["quarter"].isna().all():
         if quarter:
-            raise KeyError(f"quarter {quarter!r} asked for, but the survey has no quarter or survey_date column")
+            raise SQMArgumentError(f"quarter {quarter!r} asked for, but the survey has no quarter or survey_date column")
         return "", survey
     q = quarter or str(max(survey["quarter"].dropna()))
     sub = survey[survey["quarter"] == q]
     if sub.empty:
         have = ", ".join(sorted(survey["quarter"].dropna().unique()))
-        raise KeyError(f"no respondents in quarter {q!r} (the survey has {have})")
+        raise SQMArgumentError(f"no respondents in quarter {q!r} (the survey has {have})")
     return q, sub
 
 
 @dataclass(frozen=True)
-class AuditResult:
+class AuditMetrics:
+    """Key figures of :func:`run_audit` (``metrics.json`` of the audit notebook)."""
+
+    respondents_file: int
+    respondents_quarter: int
+    item_columns: int
+    answered_share: float
+    lowest_answered_share: float
+    straightliners: int
+    straightliner_share: float
+    too_fast: int
+    too_fast_share: float
+    too_fast_limit_sec: float | None
+    problems: int
+    respondents_per_quarter: dict
+    missing_codes: dict
+
+
+@dataclass(frozen=True)
+class AuditResult(Result):
     """Everything the data audit found. ``summary()`` gives the key figures as a DataFrame."""
+
+    title = "Data audit"
+    notebook = "00_data_audit"
 
     source: Mapping[str, Any]
     instrument: str
@@ -193,6 +220,8 @@ class AuditResult:
     missing_codes: pd.DataFrame
     problems: pd.DataFrame
     outcomes: pd.DataFrame
+    item_table: pd.DataFrame | None = None
+    durations: pd.Series | None = None
 
     def summary(self) -> pd.DataFrame:
         comp = self.completeness
@@ -248,27 +277,60 @@ class AuditResult:
             out.append("No value was outside its scale or unreadable.")
         return out
 
-    def metrics(self) -> dict:
+    def metrics(self) -> AuditMetrics:
         """Key figures for ``metrics.json``."""
         s = self.summary()["value"]
         sel = self.flags.loc[self._in_quarter()]
         n = max(len(sel), 1)
         comp = self.completeness
-        return {
-            "respondents_file": int(self.n_file),
-            "respondents_quarter": int(self.n_quarter),
-            "item_columns": int(len(comp)),
-            "answered_share": float(s["answered share (all items, whole file)"]),
-            "lowest_answered_share": float(s["lowest item answered share"]),
-            "straightliners": int(sel["straightliner"].sum()),
-            "straightliner_share": float(sel["straightliner"].sum() / n),
-            "too_fast": int(sel["too_fast"].sum()),
-            "too_fast_share": float(sel["too_fast"].sum() / n),
-            "too_fast_limit_sec": self.too_fast_limit,
-            "problems": int(len(self.problems)),
-            "respondents_per_quarter": {str(k): int(v) for k, v in self.careless["respondents"].items()},
-            "missing_codes": {str(k): int(v) for k, v in self.missing_codes.sum(numeric_only=True).items()},
-        }
+        return AuditMetrics(
+            respondents_file=int(self.n_file),
+            respondents_quarter=int(self.n_quarter),
+            item_columns=int(len(comp)),
+            answered_share=float(s["answered share (all items, whole file)"]),
+            lowest_answered_share=float(s["lowest item answered share"]),
+            straightliners=int(sel["straightliner"].sum()),
+            straightliner_share=float(sel["straightliner"].sum() / n),
+            too_fast=int(sel["too_fast"].sum()),
+            too_fast_share=float(sel["too_fast"].sum() / n),
+            too_fast_limit_sec=self.too_fast_limit,
+            problems=int(len(self.problems)),
+            respondents_per_quarter={str(k): int(v) for k, v in self.careless["respondents"].items()},
+            missing_codes={str(k): int(v) for k, v in self.missing_codes.sum(numeric_only=True).items()},
+        )
+
+    def headline(self) -> list[dict]:
+        m = self.metrics()
+        return [headline("Respondents this quarter", m.respondents_quarter),
+                headline("Usable item answers", m.answered_share, "{:.1%}"),
+                headline("Straight-liners", m.straightliner_share, "{:.1%}"),
+                headline("Too fast", m.too_fast_share, "{:.1%}")]
+
+    def sections(self) -> dict[str, list[Block]]:
+        comp = self.completeness
+        completeness = [figure(lambda: plots.completeness_bars(comp), "completeness"),
+                        table(comp.sort_values("share_answered").head(10),
+                              lambda s: s.format({"share_answered": "{:.1%}"}))]
+        if len(self.missing_codes):
+            completeness.append(table(self.missing_codes))
+        responses = []
+        for name, t in self.responses.items():
+            responses += [text(f"**By {name}**"), table(t)]
+            if t.shape[1] > 1:
+                responses.append(figure(lambda t=t, name=name: plots.count_heatmap(t, title=f"Respondents by {name}"),
+                                        f"respondents by {name}"))
+        careless = [table(self.careless, lambda s: s.format({"straightliner_share": "{:.1%}",
+                                                             "too_fast_share": "{:.1%}"}))]
+        if self.durations is not None:
+            careless.append(figure(lambda: plots.duration_histogram(self.durations, self.too_fast_limit),
+                                   "durations"))
+        outcomes = [table(self.outcomes)]
+        outcomes.append(table(self.problems) if len(self.problems) else
+                        text("No invalid values: every answer is on its scale or a declared missing code."))
+        return {"findings": [text(bullets(self.findings()))],
+                "loaded": [table(self.summary()), table(self.item_table)],
+                "completeness": completeness, "responses": responses, "careless": careless, "outcomes": outcomes,
+                "key figures": [table(pd.Series(metrics_dict(self.metrics()), dtype=object).to_frame("value"))]}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the audit by name, e.g. for :func:`sqmlib.report.write_tables`."""
@@ -282,19 +344,23 @@ class AuditResult:
         return out
 
     def _repr_html_(self) -> str:
-        items = "".join(f"<li>{f}</li>" for f in self.findings())
+        items = "".join(f"<li>{html.escape(f)}</li>" for f in self.findings())
         return f"<h4>Data audit</h4><ul>{items}</ul>" + self.summary().to_html()
 
 
-def run_audit(survey: pd.DataFrame, instrument: "str | Instrument", quarter: str = "",
+def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str = "",
               min_seconds: float | None = None, straightline_block: str | None = None) -> AuditResult:
-    """Audit a loaded survey: completeness, responses by quarter and segment, careless responding.
+    """Audit a survey: completeness, responses by quarter and segment, careless responding — the pipeline of
+    notebook ``00_data_audit``.
 
     Parameters
     ----------
-    survey : DataFrame
-        As returned by :func:`sqmlib.io.load_survey` (the whole file, so declared codes can be counted).
-    instrument : str or Instrument
+    survey : DataFolder or DataFrame
+        A data folder from :func:`sqmlib.io.load_folder` (its survey, instrument and what the loader recorded),
+        or a survey as :func:`sqmlib.io.load_survey` returns it (the whole file, so declared codes can be
+        counted).
+    instrument : str or Instrument, optional
+        Needed with a DataFrame; a DataFolder brings its own.
     quarter : str
         Quarter to report on ("" = the latest; surveys without quarters are audited whole).
     min_seconds : float, optional
@@ -302,7 +368,19 @@ def run_audit(survey: pd.DataFrame, instrument: "str | Instrument", quarter: str
     straightline_block : str, optional
         Block checked for straight-lining (default ``P`` when present, else the first block).
     """
-    inst = load_instrument(instrument)
+    source = None
+    if hasattr(survey, "instrument") and hasattr(survey, "sources"):  # a DataFolder
+        folder = survey
+        folder.require("survey", purpose="the data audit")
+        inst = load_instrument(instrument) if instrument is not None else folder.instrument
+        source = dict(folder.sources.get("survey", {}))
+        survey = folder.survey
+    elif instrument is None:
+        raise SQMArgumentError("run_audit needs the instrument with a survey DataFrame")
+    else:
+        inst = load_instrument(instrument)
+    if source is None:
+        source = dict(survey.attrs.get("sqm", {}))
     q, sub = select_quarter(survey, quarter)
     block = straightline_block or ("P" if "P" in inst.blocks else next(iter(inst.blocks)))
     flags = pd.DataFrame({
@@ -328,11 +406,13 @@ def run_audit(survey: pd.DataFrame, instrument: "str | Instrument", quarter: str
         for seg in inst.segments:
             if seg in survey.columns:
                 responses[seg] = responses_by(survey, seg)
-    comp = completeness(survey, inst)
+    comp = completeness(survey, inst, source)
     code_labels = [c for c in list(inst.missing_codes.values()) + ["blank"] if c in comp.columns]
     missing = comp.groupby("block", sort=False)[code_labels].sum() if code_labels else pd.DataFrame()
     return AuditResult(
-        source=dict(survey.attrs.get("sqm", {})), instrument=inst.name, quarter=q, n_file=len(survey),
+        source=source, instrument=inst.name, quarter=q, n_file=len(survey),
         n_quarter=len(sub), completeness=comp, responses=responses, careless=careless, flags=flags,
         too_fast_limit=too_fast_threshold(survey, min_seconds), missing_codes=missing,
-        problems=problems_table(survey), outcomes=outcome_summary(sub, inst))
+        problems=problems_table(survey, source), outcomes=outcome_summary(sub, inst),
+        item_table=inst.item_table().set_index("item"),
+        durations=survey["duration_sec"] if "duration_sec" in survey else None)

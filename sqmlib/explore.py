@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from . import audit, churn, drivers, gaps, io, plots
-from .errors import Problem, SQMDataError, SQMError
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMError
 from .instruments import load as load_instrument
 from .paths import SAMPLE_DIR, resolve
 
@@ -383,9 +383,9 @@ class SurveyExplorer(_SurveyBased):
     def view(self, **selection) -> View:
         sel = self._complete(selection)
         if sel["block"] not in self.blocks:
-            raise ValueError(f"block must be one of {self.blocks}")
+            raise SQMArgumentError(f"block must be one of {self.blocks}")
         if sel["dimension"] not in (ALL, *self.inst.dimensions):
-            raise ValueError(f"dimension must be {ALL!r} or one of {list(self.inst.dimensions)}")
+            raise SQMArgumentError(f"dimension must be {ALL!r} or one of {list(self.inst.dimensions)}")
         q, seg, val = self._subset_key(sel)
         st = self.statistics(q, seg, val)
         inst = self.inst
@@ -497,9 +497,9 @@ class DriverExplorer(_SurveyBased):
     def frame(self, quarter: str, outcome: str, level: str, segment: str, value) -> pd.DataFrame:
         """Drivers (mean perception per dimension, or items) and the outcome, complete rows only."""
         if outcome not in self.outcomes:
-            raise ValueError(f"outcome must be one of {self.outcomes}")
+            raise SQMArgumentError(f"outcome must be one of {self.outcomes}")
         if level not in self.LEVELS:
-            raise ValueError(f"level must be one of {self.LEVELS}")
+            raise SQMArgumentError(f"level must be one of {self.LEVELS}")
         source = self.followed if outcome == "churned" else self.survey
         if outcome == "churned" and quarter not in (ALL, "", None) and quarter not in self.churn_quarters:
             raise SQMDataError("survey", [Problem("too_few_rows", (
@@ -649,9 +649,9 @@ class ChurnExplorer(_Explorer):
         sel = self._complete(selection)
         t, clv, cost = float(sel["threshold"]), float(sel["clv"]), float(sel["offer_cost"])
         if not 0 <= t <= 1:
-            raise ValueError("threshold must lie between 0 and 1")
+            raise SQMArgumentError("threshold must lie between 0 and 1")
         if clv <= 0 or cost < 0:
-            raise ValueError("clv must be positive and offer_cost not negative")
+            raise SQMArgumentError("clv must be positive and offer_cost not negative")
         curve = self.curve(clv, cost)
         at = churn.at_threshold(self.y, self.p, t, clv=clv, offer_cost=cost, contact_cost=self.contact_cost,
                                 accept_rate=self.accept_rate)

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 from statsmodels.multivariate.factor import Factor
 
-from .errors import Problem, SQMDataError
+from .errors import Problem, SQMArgumentError, SQMDataError
 
 THRESHOLDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "htmt": 0.85, "cfi": 0.95, "tli": 0.95,
               "rmsea": 0.06, "srmr": 0.08}
@@ -120,7 +120,7 @@ def covariance(X: np.ndarray, missing: str = "pairwise") -> tuple[np.ndarray, in
     ``rows`` is None when every row is used (complete data), to spare a copy of a large matrix.
     """
     if missing not in ("pairwise", "listwise"):
-        raise ValueError("missing must be 'pairwise' or 'listwise'")
+        raise SQMArgumentError("missing must be 'pairwise' or 'listwise'")
     nan = np.isnan(X)
     if not nan.any():
         if X.shape[0] < 2:
@@ -420,13 +420,13 @@ def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | N
     and SRMR is Bentler's: the root mean square of (s_ij − σ̂_ij) / sqrt(s_ii s_jj) over i ≤ j.
     """
     if estimator != "ML":
-        raise ValueError("only estimator='ML' is available")
+        raise SQMArgumentError("only estimator='ML' is available")
     if not model:
-        raise ValueError("model must map each factor to its items")
+        raise SQMArgumentError("model must map each factor to its items")
     items = list(dict.fromkeys(str(i) for its in model.values() for i in its))
     if cov is not None:
         if n_obs is None:
-            raise ValueError("n_obs is required with cov")
+            raise SQMArgumentError("n_obs is required with cov")
         S = cov.loc[items, items].to_numpy(dtype=float)
         n = int(n_obs)
         R_obs = pd.DataFrame(cov2cor(S), index=items, columns=items)

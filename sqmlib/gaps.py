@@ -540,7 +540,7 @@ def ipa(survey: pd.DataFrame, instrument, *, level: str = "item", importance: st
     """
     inst = load_instrument(instrument)
     if rule not in CROSSHAIRS:
-        raise ValueError(f"rule must be one of {CROSSHAIRS}")
+        raise SQMArgumentError(f"rule must be one of {CROSSHAIRS}")
     if level == "item":
         names = list(inst.items)
         Pm = survey[inst.item_columns("P")].set_axis(names, axis=1)
@@ -550,7 +550,7 @@ def ipa(survey: pd.DataFrame, instrument, *, level: str = "item", importance: st
         Pm = dimension_scores(survey, inst, "P")
         Em = dimension_scores(survey, inst, "E") if performance == "gap" else None
     else:
-        raise ValueError("level must be 'item' or 'dimension'")
+        raise SQMArgumentError("level must be 'item' or 'dimension'")
     perf = (Pm - Em).mean() if performance == "gap" else Pm.mean()
     if importance == "derived":
         if outcome not in survey.columns:
@@ -570,11 +570,11 @@ def ipa(survey: pd.DataFrame, instrument, *, level: str = "item", importance: st
                                                                    "level='dimension' for the 100-point weights")])
     elif importance == "shapley":
         if shapley is None:
-            raise ValueError("importance='shapley' needs the shares in shapley=")
+            raise SQMArgumentError("importance='shapley' needs the shares in shapley=")
         imp = pd.Series(shapley).reindex(names)
         kind = "derived: Shapley share of R²"
     else:
-        raise ValueError("importance must be 'derived', 'stated' or 'shapley'")
+        raise SQMArgumentError("importance must be 'derived', 'stated' or 'shapley'")
     if imp.isna().any():
         raise SQMDataError("survey", [Problem("no_importance", f"no importance for {imp.index[imp.isna()].tolist()}")])
     mid_perf = 0.0 if performance == "gap" else (inst.scale_min + inst.scale_max) / 2

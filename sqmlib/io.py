@@ -409,7 +409,7 @@ def _finish(df: pd.DataFrame, chk: _Checker, errors: str, meta: dict) -> pd.Data
 
 def _check_errors_arg(errors: str):
     if errors not in ("raise", "coerce"):
-        raise ValueError("errors must be 'raise' or 'coerce'")
+        raise SQMArgumentError("errors must be 'raise' or 'coerce'")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -12,15 +12,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import Problem, SQMDataError
+from . import plots
+from . import tickets as tickets_mod
+from .engines import check_engine
+from .errors import Problem, SQMArgumentError, SQMDataError
 from .periods import period_of, previous_quarter, quarter_bounds
-from .tickets import active_customers, repeat_flags, ticket_kpis  # noqa: F401  (re-exported)
+from .moments import is_moments, survey_moments
+from .results import Block, Result, figure, headline, table, text
+from .tickets import active_customers, repeat_flags, standard_attainment, ticket_kpis  # noqa: F401  (re-exported)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -64,7 +69,6 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
 
     ``freq`` is a pandas period code (``"Q"`` quarters, ``"M"`` months) applied to ``survey_date``.
     """
-    from .moments import is_moments
 
     if is_moments(survey):
         return _survey_kpis_from_moments(survey, by, freq, top_box, confidence)
@@ -199,9 +203,16 @@ def imr_chart(values: Sequence[float], labels: Sequence | None = None) -> pd.Dat
 # ---------------------------------------------------------------------------------------------------------
 # the NPS alert rule
 # ---------------------------------------------------------------------------------------------------------
+class NPSAlerts(NamedTuple):
+    """The NPS monitor (``table``: one row per unit and period) and the ``alerts`` it raised."""
+
+    table: pd.DataFrame
+    alerts: pd.DataFrame
+
+
 def nps_alerts(survey: pd.DataFrame, unit: str = "region", *, freq: str = "M", drop: float = 0.30,
                periods: int = 3, baseline: int = 6, min_history: int = 3, min_n: int = 30,
-               benchmark: str = "own") -> tuple[pd.DataFrame, pd.DataFrame]:
+               benchmark: str = "own") -> NPSAlerts:
     """A unit's NPS more than ``drop`` (30 %) below its benchmark for ``periods`` (3) consecutive periods.
 
     Benchmark ``"own"``: the unit's pooled NPS over the ``baseline`` periods before each period (at least
@@ -228,7 +239,7 @@ def nps_alerts(survey: pd.DataFrame, unit: str = "region", *, freq: str = "M", d
             elif benchmark == "company":
                 bench = company.get(p, np.nan)
             else:
-                raise ValueError("benchmark must be 'own' or 'company'")
+                raise SQMArgumentError("benchmark must be 'own' or 'company'")
             judged = len(x) >= min_n and np.isfinite(bench) and np.isfinite(value)
             low = bool(judged and value < bench - drop * abs(bench))
             rows.append({unit: u, "period": p, "n": len(x), "nps": value, "benchmark": bench, "judged": judged,
@@ -249,7 +260,7 @@ def nps_alerts(survey: pd.DataFrame, unit: str = "region", *, freq: str = "M", d
                                "size": float(np.mean([x.nps - x.benchmark for x in run]))})
             run = []
     cols = ["unit", "unit_type", "kpi", "first_period", "last_period", "periods", "nps", "benchmark", "size"]
-    return table, pd.DataFrame(alerts, columns=cols)
+    return NPSAlerts(table, pd.DataFrame(alerts, columns=cols))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -323,7 +334,14 @@ DEFAULT_RUBRIC = {
 }
 
 
-def maturity(evidence: pd.DataFrame, rubric: Mapping[str, tuple] = DEFAULT_RUBRIC) -> tuple[pd.DataFrame, pd.DataFrame]:
+class Maturity(NamedTuple):
+    """Maturity ``levels`` per unit and the ``evidence`` in long form."""
+
+    levels: pd.DataFrame
+    evidence: pd.DataFrame
+
+
+def maturity(evidence: pd.DataFrame, rubric: Mapping[str, tuple] = DEFAULT_RUBRIC) -> Maturity:
     """Place each unit (row of ``evidence``, one column per rubric criterion) at maturity level 0–3.
 
     A unit reaches level L when it meets every criterion of levels 1..L (a missing value does not count as
@@ -349,7 +367,7 @@ def maturity(evidence: pd.DataFrame, rubric: Mapping[str, tuple] = DEFAULT_RUBRI
         summary.append({"unit": unit, "level": reached,
                         **{f"level{l}_met": f"{int(g[g['level'] == l]['met'].sum())}/{int((g['level'] == l).sum())}"
                            for l in (1, 2, 3)}})
-    return pd.DataFrame(summary).set_index("unit"), ev
+    return Maturity(pd.DataFrame(summary).set_index("unit"), ev)
 
 
 def maturity_evidence(attainment: pd.DataFrame, tickets_now: pd.DataFrame, survey_now: pd.DataFrame,
@@ -440,3 +458,256 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         add("Churn rate", k1 / n1 if n1 else np.nan, k2 / n2 if n2 else np.nan, two_prop(k1, n1, k2, n2),
             higher_is_better=False, unit="share")
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the pipeline of the KPI notebook
+# ---------------------------------------------------------------------------------------------------------
+def median_response_by_period(tickets: pd.DataFrame, freq: str = "M") -> pd.Series:
+    """Median hours to the first response to complaints, per period."""
+    comp = tickets_mod.complaints(tickets)
+    hours = tickets_mod.response_hours(comp)
+    return hours.groupby(period_of(comp["opened_at"], freq)).median()
+
+
+@dataclass(frozen=True)
+class KPIMetrics:
+    """Key figures of :func:`run_kpis` (``metrics.json`` of the KPI notebook)."""
+
+    kpis: dict
+    per_unit: dict
+    alerts: list
+    western_electric_breaks: int
+    pareto_categories_top3: dict
+    pareto_departments_top3: dict
+    classifier_accuracy: float | None
+    maturity: dict
+    unit: str
+
+
+@dataclass(frozen=True)
+class KPIResult(Result):
+    """What :func:`run_kpis` found: the quarter against the previous one, KPIs per unit, the NPS monitor and
+    its alerts, control charts, complaint causes and the maturity levels."""
+
+    title = "KPI monitoring"
+    notebook = "05_kpi_monitoring"
+
+    quarter: str
+    unit: str
+    freq: str
+    alert_drop: float
+    alert_periods: int
+    absent: tuple
+    comparison: pd.DataFrame
+    per_unit: pd.DataFrame
+    monitor: NPSAlerts
+    attainment: pd.DataFrame | None = None
+    charts: Mapping[str, pd.DataFrame] | None = None
+    classifier: CategoryClassifier | None = None
+    predicted: int = 0
+    causes: pd.DataFrame | None = None
+    departments: pd.DataFrame | None = None
+    severity_mix: pd.DataFrame | None = None
+    complaints_per_quarter: pd.DataFrame | None = None
+    maturity_levels: Maturity | None = None
+
+    @property
+    def has_tickets(self) -> bool:
+        return self.attainment is not None
+
+    @property
+    def rules(self) -> pd.DataFrame:
+        if not self.charts:
+            return pd.DataFrame()
+        return pd.concat([self.charts["first-contact resolution"].assign(chart="first-contact resolution"),
+                          self.charts["median response"].assign(chart="median response")])
+
+    @property
+    def breaks(self) -> pd.DataFrame:
+        r = self.rules
+        return r[r[["rule1", "rule2", "rule3", "rule4"]].any(axis=1)] if len(r) else pd.DataFrame()
+
+    def findings(self) -> list[str]:
+        out = []
+        for a in self.monitor.alerts.itertuples():
+            out.append(f"Alert: {a.unit} ({a.unit_type}): NPS {a.nps:+.0f} against a benchmark of {a.benchmark:+.0f} "
+                       f"from {a.first_period} to {a.last_period} ({a.periods} periods).")
+        if not len(self.monitor.alerts):
+            out.append("No unit triggered the NPS alert rule.")
+        if self.causes is not None:
+            out.append(f"Top complaint cause: {self.causes.index[0]} ({self.causes['share'].iloc[0]:.0%}).")
+        return out
+
+    def metrics(self) -> KPIMetrics:
+        company = self.comparison.set_index("kpi")
+        pc, pdep, lv = self.causes, self.departments, self.maturity_levels
+        return KPIMetrics(
+            kpis=company[["current", "previous", "change", "p_value", "significant"]].to_dict("index"),
+            per_unit=self.per_unit.to_dict("index"), alerts=self.monitor.alerts.to_dict("records"),
+            western_electric_breaks=int(len(self.breaks)),
+            pareto_categories_top3=pc.head(3)["share"].to_dict() if pc is not None else {},
+            pareto_departments_top3=pdep.head(3)["share"].to_dict() if pdep is not None else {},
+            classifier_accuracy=self.classifier.accuracy if self.classifier is not None else None,
+            maturity=lv.levels["level"].to_dict() if lv is not None else {}, unit=self.unit)
+
+    def headline(self) -> list[dict]:
+        company = self.comparison.set_index("kpi")
+        nps_now = company.loc["NPS", "current"] if "NPS" in company.index else np.nan
+        out = [headline("NPS", nps_now, "{:+.1f}"), headline("Alerts", len(self.monitor.alerts))]
+        if self.has_tickets:
+            pc, lv = self.causes, self.maturity_levels.levels
+            out += [headline("Top complaint cause", f"{pc.index[0]} ({pc['share'].iloc[0]:.0%})", "{}"),
+                    headline(f"{self.unit.capitalize()}s at maturity level 3", int((lv["level"] == 3).sum()))]
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        out = {"quarter comparison": self.comparison, f"kpis per {self.unit}": self.per_unit,
+               "nps monitor": self.monitor.table, "alerts": self.monitor.alerts}
+        if self.has_tickets:
+            out.update({"standards": self.attainment, "control rules": self.rules, "complaint causes": self.causes,
+                        "departments": self.departments, "maturity": self.maturity_levels.levels,
+                        "maturity evidence": self.maturity_levels.evidence})
+        return out
+
+    def sections(self) -> dict[str, list[Block]]:
+        skipped = text("Skipped: needs the interactions, customers and standards tables.")
+        sample = ([text(f"**No {', '.join(self.absent)} table in the data folder**: only the survey KPIs and the NPS "
+                        "alerts are shown; ticket, standard and maturity sections are skipped.")] if self.absent else [])
+        fmt = {"current": "{:.3f}", "previous": "{:.3f}", "change": "{:+.3f}", "p_value": "{:.3g}"}
+        glance = [table(self.comparison, lambda s: s.format(fmt, na_rep="–").map(
+                      lambda v: "background-color: #c6efce" if v is True else (
+                          "background-color: #ffc7ce" if v is False else ""), subset=["better"]).hide(axis="index")),
+                  text(f"Compared with {previous_quarter(self.quarter)}; `significant` at the 5 % level."),
+                  text(f"**KPIs per {self.unit}, {self.quarter}**"),
+                  table(self.per_unit, lambda s: s.format(precision=3).background_gradient(subset=["nps"],
+                                                                                           cmap="RdYlGn"))]
+        table_, alerts = self.monitor
+        monitor = [figure(lambda: plots.nps_monitor(table_, self.unit, alerts, title=f"NPS per "
+                          f"{'month' if self.freq == 'M' else 'quarter'} and {self.unit}"), "nps monitor")]
+        if len(alerts):
+            monitor += [text(f"**{len(alerts)} alert(s)**: NPS more than {self.alert_drop:.0%} below the unit's "
+                             f"benchmark for {self.alert_periods} or more consecutive periods"),
+                        table(alerts, lambda s: s.format(precision=1).hide(axis="index"))]
+        else:
+            monitor.append(text("No unit triggered the NPS alert rule."))
+        if self.charts:
+            broken = self.breaks
+            monitor += [figure(lambda: plots.control_chart(self.charts["first-contact resolution"],
+                                                           "First-contact resolution (p-chart)", "share resolved"),
+                               "first-contact resolution"),
+                        figure(lambda: plots.control_chart(self.charts["median response"], "Median first response "
+                                                           "to complaints (individuals chart)", "hours"),
+                               "median response"),
+                        text(f"{len(broken)} point(s) break a Western Electric rule:"),
+                        table(broken[["chart", "label", "value", "centre", "rule1", "rule2", "rule3", "rule4"]],
+                              lambda s: s.format(precision=3).hide(axis="index"))]
+        if self.has_tickets:
+            pc, pdep = self.causes, self.departments
+            complaints = [
+                text(f"{self.predicted} complaint(s) without a category were classified from their text "
+                     f"(cross-validated accuracy on labelled tickets {self.classifier.accuracy:.1%})."),
+                figure(lambda: plots.pareto_chart(pc, f"Complaint causes, {self.quarter}"), "complaint causes"),
+                table(pc, lambda s: s.format({"share": "{:.1%}", "cumulative_share": "{:.1%}"})),
+                figure(lambda: plots.pareto_chart(pdep, f"Complaints by department, {self.quarter}"), "departments"),
+                text("**Severity mix per unit**"), table(self.severity_mix, lambda s: s.format("{:.1%}")),
+                text("**Complaints per quarter and unit**"), table(self.complaints_per_quarter)]
+            lv = self.maturity_levels
+            maturity = [
+                table(lv.levels, lambda s: s.background_gradient(subset=["level"], cmap="RdYlGn", vmin=0, vmax=3)),
+                text("Level 1 basic standards (are the rules followed?), level 2 process optimisation (first-contact "
+                     "resolution, speed, improving), level 3 value co-creation (NPS, satisfaction, retention). A unit "
+                     "reaches a level when it meets every criterion of that level and the ones below."),
+                table(lv.evidence.pivot(index=["level", "criterion", "rule"], columns="unit", values="value"),
+                      lambda s: s.format(precision=3))]
+        else:
+            complaints = maturity = [skipped]
+        return {"sample": sample, "glance": glance, "monitor": monitor, "complaints": complaints,
+                "maturity": maturity}
+
+
+def run_kpis(folder, *, quarter: str = "", unit: str = "region", freq: str = "M", alert_drop: float = 0.30,
+             alert_periods: int = 3, engine: str = "pandas") -> KPIResult:
+    """The operational picture of a quarter: the pipeline of notebook ``05_kpi_monitoring``.
+
+    Parameters
+    ----------
+    folder : DataFolder
+        From :func:`sqmlib.io.load_folder`; needs the survey. Ticket, standard and maturity sections need the
+        interactions, customers and standards tables.
+    quarter : str
+        Quarter to report ("" = the latest in the survey); nothing after it is used.
+    unit : str
+        Unit for KPIs, alerts and maturity: region, channel or store.
+    freq : {"M", "Q"}
+        Monitoring period.
+    alert_drop, alert_periods
+        The NPS alert rule: more than ``alert_drop`` below the unit's benchmark for ``alert_periods``
+        consecutive periods.
+    engine : {"pandas", "duckdb", "spark"}
+        Where NPS, CSAT and CES per unit are computed.
+
+    Returns
+    -------
+    KPIResult
+
+    Examples
+    --------
+    >>> from sqmlib import io, kpi
+    >>> k = kpi.run_kpis(io.load_folder(), unit="region")
+    >>> k.monitor.alerts
+    """
+    check_engine(engine)
+    if freq not in ("M", "Q"):
+        raise SQMArgumentError(f"freq must be M or Q, got {freq!r}")
+    if not 0 < alert_drop < 1 or alert_periods < 1:
+        raise SQMArgumentError("alert_drop must lie between 0 and 1 and alert_periods be at least 1")
+    folder.require("survey", purpose="KPI monitoring")
+    q = folder.quarter(quarter)
+    absent = tuple(folder.missing("customers", "interactions", "standards"))
+    has_tickets = not absent
+    data = folder.until(q)
+    survey, tickets, customers = data.survey, data.interactions, data.customers
+    q_start, q_end = quarter_bounds(q)
+    comparison = quarter_comparison(survey, q, interactions=tickets, customers=customers)
+    if engine == "pandas":
+        sk = survey_kpis(survey, by=unit)
+    else:  # NPS, CSAT and CES per unit from moments computed by the engine over the whole file
+        sk = survey_kpis(survey_moments(folder.files["survey"], folder.instrument, by=["quarter", unit],
+                                        engine=engine), by=unit)
+    sk = sk[sk["period"] == q].set_index(unit)
+    per_unit = sk[[c for c in ("nps", "nps_ci_low", "nps_ci_high", "csat", "ces") if c in sk.columns]]
+    monitor = nps_alerts(survey, unit, freq=freq, drop=alert_drop, periods=alert_periods)
+    if not has_tickets:
+        return KPIResult(quarter=q, unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
+                         absent=absent, comparison=comparison, per_unit=per_unit, monitor=monitor)
+    tk = ticket_kpis(tickets, customers, by=unit).set_index(["period", unit])
+    tk_q = tk.loc[q]
+    att = standard_attainment(tickets, data.standards, by=unit, start=q_start, end=q_end)
+    att_wide = att.pivot_table(index="unit", columns=["kpi", "severity"], values="share_meeting")
+    att_wide.columns = [f"{k}{'/' + s if s else ''}" for k, s in att_wide.columns]
+    per_unit = per_unit.join(tk_q[["fcr", "response_h_median", "response_h_p90", "handling_h_median", "repeat_rate",
+                                   "complaints_per_1000", "churn_rate"]]).join(att_wide)
+    period = period_of(tickets["opened_at"], freq)
+    by_p = tickets.groupby(period)
+    fcr_chart = p_chart(by_p["first_contact_resolved"].sum(), by_p.size(), labels=list(by_p.groups))
+    resp = median_response_by_period(tickets, freq)
+    resp_chart = imr_chart(resp.to_numpy(), labels=list(resp.index))
+    all_complaints = tickets_mod.complaints(tickets)
+    cq = all_complaints[all_complaints["opened_at"] >= q_start].copy()
+    clf = CategoryClassifier().fit(tickets["text"], tickets["category"])
+    filled = clf.fill(cq["text"], cq["category"])
+    cq["category_filled"] = filled["category"]
+    pc = pareto(cq["category_filled"].rename("category"))
+    pdep = pareto(cq["department"].rename("department"))
+    sev = pd.crosstab(cq[unit], cq["severity"], normalize="index")
+    per_quarter = all_complaints.assign(quarter=period_of(all_complaints["opened_at"], "Q"))
+    prev_q = previous_quarter(q)
+    before = tk.loc[prev_q] if prev_q in tk.index.get_level_values(0) else None
+    levels = maturity(maturity_evidence(att, tk_q, sk, before))
+    return KPIResult(quarter=q, unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
+                     absent=absent, comparison=comparison, per_unit=per_unit, monitor=monitor, attainment=att,
+                     charts={"first-contact resolution": fcr_chart, "median response": resp_chart}, classifier=clf,
+                     predicted=int(filled["predicted"].sum()), causes=pc, departments=pdep, severity_mix=sev,
+                     complaints_per_quarter=pd.crosstab(per_quarter["quarter"], per_quarter[unit]),
+                     maturity_levels=levels)

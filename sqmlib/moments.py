@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import audit, io
 from .engines import ENGINES, Dialect, Table, check_engine, open_table  # noqa: F401 (ENGINES: public here too)
-from .errors import Problem, SQMDataError
+from .errors import Problem, SQMArgumentError, SQMDataError
 from .instruments import Instrument
 from .instruments import load as load_instrument
 from .periods import period_of
@@ -207,11 +207,11 @@ class Moments:
         mask = np.ones(len(self.keys), bool)
         for col, val in equal.items():
             if col not in self.keys.columns:
-                raise KeyError(f"the moments are grouped by {self.by}, not by {col!r}")
+                raise SQMArgumentError(f"the moments are grouped by {self.by}, not by {col!r}")
             mask &= (self.keys[col].astype(str) == str(val)).to_numpy()
         if not mask.any():
             have = {c: sorted(map(str, self.keys[c].dropna().unique()))[:10] for c in equal if c in self.keys}
-            raise KeyError(f"no group with {equal} (values: {have})")
+            raise SQMArgumentError(f"no group with {equal} (values: {have})")
         return self.take(mask)
 
     def pooled(self) -> "Moments":
@@ -317,7 +317,7 @@ def _np_derived(cols: dict[str, np.ndarray], d: Derived) -> np.ndarray:
             usable = ~np.isnan(W).any(axis=1) & (tot > 0)
             other = ~np.isnan(np.column_stack([cols[c] for c in d.other])).any(axis=1)
             return np.where(~usable & other, 1.0, np.nan)
-    raise ValueError(f"unknown derived operation {d.op!r}")
+    raise SQMArgumentError(f"unknown derived operation {d.op!r}")
 
 
 def _np_set(Y: np.ndarray, missing: str, where: np.ndarray | None) -> tuple[np.ndarray, ...]:
@@ -436,7 +436,7 @@ def _sql_derived(d: Derived, q) -> str:
         tot = " + ".join(c)
         other = " AND ".join(f"{q(o)} IS NOT NULL" for o in d.other)
         return f"(CASE WHEN NOT coalesce(({tot}) > 0, FALSE) AND {other} THEN 1.0 END)"
-    raise ValueError(f"unknown derived operation {d.op!r}")
+    raise SQMArgumentError(f"unknown derived operation {d.op!r}")
 
 
 def _base_expr(col: str, spec: MomentSpec, q) -> str:
@@ -462,7 +462,7 @@ def moments_sql(relation: str, spec: MomentSpec, by: Sequence[str], dialect: str
     while pending:
         layer = [d for d in pending if all(c in done for c in (*d.cols, *d.other))]
         if not layer:
-            raise ValueError(f"derived columns with unknown inputs: {[d.name for d in pending]}")
+            raise SQMArgumentError(f"derived columns with unknown inputs: {[d.name for d in pending]}")
         sql = (f"SELECT *, {', '.join(f'{_sql_derived(d, q)} AS {q(d.name)}' for d in layer)} "
                f"FROM ({sql}) AS t{len(done)}")
         done |= {d.name for d in layer}

@@ -401,6 +401,17 @@ def roc_pr_curves(y, p, title: str = "ROC and precision–recall curves (out of 
     return fig
 
 
+def permutation_bars(importance: pd.DataFrame, title: str = "What the model relies on"):
+    """Drop in ROC-AUC when each feature group is shuffled (:func:`sqmlib.churn.permutation_importance_grouped`),
+    with its standard deviation."""
+    fig, ax = _subplots(figsize=(7, 0.35 * len(importance) + 1.2))
+    ax.barh(importance["feature"][::-1], importance["auc_drop"][::-1], xerr=importance["sd"][::-1], color="#4C72B0")
+    ax.set_xlabel("drop in ROC-AUC when shuffled")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def calibration_plot(table: pd.DataFrame, title: str = "Calibration: predicted against observed churn"):
     """Observed churn rate against mean predicted probability per bin, from
     :func:`sqmlib.churn.calibration_table`."""

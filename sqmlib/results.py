@@ -23,7 +23,8 @@ class Block:
 
     ``kind`` is ``"text"`` (Markdown written by sqmlib; values from data files are escaped where they are put
     in), ``"table"`` (a DataFrame, with an optional ``style`` function from a pandas Styler to a Styler) or
-    ``"figure"`` (a function drawing a matplotlib figure).
+    ``"figure"`` (a function drawing a matplotlib figure) or ``"html"`` (markup built by sqmlib, values
+    escaped).
     """
 
     kind: str

@@ -7,7 +7,7 @@ call.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from .errors import SQMArgumentError
 from .results import Block, bullets
@@ -16,6 +16,8 @@ from .results import Block, bullets
 def _render(block: Block) -> None:
     if block.kind == "text":
         display(Markdown(block.content))
+    elif block.kind == "html":
+        display(HTML(block.content))
     elif block.kind == "table":
         frame = block.content
         display(block.style(frame.style) if block.style is not None else frame)
