@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import plots
 from .engines import check_engine
-from .errors import Problem, SQMArgumentError, SQMDataError
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from .factors import cov2cor
 from .gaps import QUADRANTS, dimension_scores, ipa
 from .instruments import load as load_instrument
@@ -62,7 +62,7 @@ def _prepare(data: pd.DataFrame, outcome: str, drivers: Sequence[str], weights=N
     dropped = int((~ok).sum())
     if dropped:
         warnings.warn(f"{dropped} of {len(X)} rows have a missing outcome, driver or weight and are left out "
-                      "(complete cases, as relaimpo)", stacklevel=3)
+                      "(complete cases, as relaimpo)", SQMWarning, stacklevel=3)
     X, w = X[ok], w[ok]
     n = len(X)
     _check_rows(n, len(drivers), what)
@@ -110,7 +110,7 @@ def _check_collinear(Rxx: np.ndarray, names: Sequence[str]) -> None:
                                                             f"combination of others): {involved}; drop one")])
     if ev[-1] / ev[0] > 1e8:
         warnings.warn(f"the drivers are nearly collinear (condition number of their correlation matrix "
-                      f"{ev[-1] / ev[0]:.3g}); importance shares among them are unstable", stacklevel=3)
+                      f"{ev[-1] / ev[0]:.3g}); importance shares among them are unstable", SQMWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -359,7 +359,7 @@ def _importance_from_moments(m, outcome: str, drivers: Sequence[str], methods, g
                                                                "moments of the drivers and the outcome")])
     if not cm.n_exact:
         warnings.warn("complete cases are those of the whole moments set, which has more columns than these",
-                      stacklevel=3)
+                      SQMWarning, stacklevel=3)
     _check_rows(cm.n, len(drivers), "moments")
     C = cm.cov()
     _check_constant(cm.columns, np.diag(C), "moments")
@@ -596,7 +596,7 @@ def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, ki
                 dom = pd.Series(lmg_from_r2(r2s, X.shape[1])[0], index=names, name="general_dominance")
             else:
                 warnings.warn(f"dominance on pseudo-R² refits 2^{X.shape[1]} models: skipped above "
-                              f"{max_dominance_drivers} drivers; group the drivers (e.g. by dimension)", stacklevel=2)
+                              f"{max_dominance_drivers} drivers; group the drivers (e.g. by dimension)", SQMWarning, stacklevel=2)
     else:
         raise SQMArgumentError("kind must be 'ols', 'ordinal' or 'logit'")
     coefs = pd.DataFrame({"coef": np.asarray(coef), "se": np.asarray(se), "stat": np.asarray(stat),
@@ -604,7 +604,7 @@ def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, ki
                           "suppressor": np.sign(np.asarray(std)) != np.sign(r), "vif": v},
                          index=pd.Index(names, name="driver"))
     if (v > 10).any():
-        warnings.warn(f"high variance inflation (VIF > 10) for {coefs.index[v > 10].tolist()}", stacklevel=2)
+        warnings.warn(f"high variance inflation (VIF > 10) for {coefs.index[v > 10].tolist()}", SQMWarning, stacklevel=2)
     return DriverModelResult(kind, coefs, fit, dom, model)
 
 

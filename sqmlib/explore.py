@@ -29,10 +29,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from . import audit, churn, drivers, gaps, io, plots
-from .errors import Problem, SQMArgumentError, SQMDataError, SQMError
+from . import churn, drivers, gaps, io, plots
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMError, SQMWarning
 from .instruments import load as load_instrument
-from .paths import SAMPLE_DIR, resolve
 
 ALL = "(all)"
 NONE = "(none)"
@@ -319,6 +318,18 @@ class _SurveyBased(_Explorer):
         self.quarters = sorted(survey["quarter"].dropna().unique()) if "quarter" in survey else []
         self.default_quarter = quarter or (self.quarters[-1] if self.quarters else ALL)
 
+    @classmethod
+    def from_folder(cls, folder, *, quarter: str = "", drop_careless: bool = True, **kwargs):
+        """The explorer on a :class:`sqmlib.io.DataFolder` (careless respondents left out, as the report does)."""
+        folder.require("survey", purpose=f"the {cls.title.lower()}")
+        data = folder.without_careless() if drop_careless else folder
+        return cls(data.survey, data.instrument, quarter=quarter or None, **kwargs)
+
+    def valid(self, **selection) -> dict:
+        """The part of ``selection`` that this explorer offers (e.g. an outcome the data do not hold is dropped)."""
+        opts = self.options()
+        return {k: v for k, v in selection.items() if k in opts and v in opts[k]}
+
     def _on_control(self, name: str, controls: dict) -> None:
         if name == "segment":
             controls["value"].options = _segment_values(self.survey, controls["segment"].value)
@@ -369,7 +380,7 @@ class SurveyExplorer(_SurveyBased):
             out = {"n": len(sub), "gaps": None, "zone": None, "ipa": None,
                    "means": {b: gaps.item_means(sub, inst, b) for b in ("P", "E") if b in self.blocks}}
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+                warnings.simplefilter("ignore", SQMWarning)
                 if inst.has_expectations:
                     out["gaps"] = gaps.servqual_gaps(sub, inst, wilcoxon=False)
                 if all(b in inst.blocks for b in "AD") and all(c in sub for c in inst.item_columns("A") + inst.item_columns("D")):
@@ -467,7 +478,7 @@ class DriverExplorer(_SurveyBased):
 
     name = "drivers"
     title = "Driver explorer"
-    LEVELS = ("dimension", "item")
+    LEVELS = drivers.LEVELS
 
     def __init__(self, survey: pd.DataFrame, instrument, *, customers: pd.DataFrame | None = None,
                  horizon_days: int = 180, segments: Sequence[str] | None = None, quarter: str | None = None,
@@ -476,12 +487,11 @@ class DriverExplorer(_SurveyBased):
         self.outcomes = [o for o in ("overall_sat", "nps", "ces") if o in survey and survey[o].notna().any()]
         self.followed, self.churn_quarters, self.horizon_days = None, [], horizon_days
         if customers is not None and "customer_id" in survey:
-            self.followed = drivers.survey_with_churn(survey, customers, horizon_days)
+            self.followed, latest = drivers.churn_followed(survey, customers, horizon_days)
             if self.followed["churned"].nunique() == 2:
                 self.outcomes.append("churned")
                 # quarters whose every respondent could be followed for the whole horizon
-                self.churn_quarters = [q for q in self.quarters if q <= (drivers.latest_followed_quarter(
-                    survey, horizon_days, self.followed.attrs["observed_until"]) or "")]
+                self.churn_quarters = [q for q in self.quarters if q <= latest]
         if not self.outcomes:
             raise SQMDataError("survey", [Problem("missing_column", "no outcome column (overall_sat, nps, ces)")])
         self.n_boot, self.seed = n_boot, seed
@@ -498,27 +508,21 @@ class DriverExplorer(_SurveyBased):
         """Drivers (mean perception per dimension, or items) and the outcome, complete rows only."""
         if outcome not in self.outcomes:
             raise SQMArgumentError(f"outcome must be one of {self.outcomes}")
-        if level not in self.LEVELS:
-            raise SQMArgumentError(f"level must be one of {self.LEVELS}")
         source = self.followed if outcome == "churned" else self.survey
         if outcome == "churned" and quarter not in (ALL, "", None) and quarter not in self.churn_quarters:
             raise SQMDataError("survey", [Problem("too_few_rows", (
                 f"churn within {self.horizon_days} days of answering is known only for quarters "
                 f"{', '.join(self.churn_quarters) or 'none'} (or all quarters), not {quarter}"))])
-        sub = _subset(source, quarter, segment, value)
-        if level == "dimension":
-            X = gaps.dimension_scores(sub, self.inst, "P")
-        else:
-            X = sub[self.inst.item_columns("P")].set_axis(list(self.inst.items), axis=1)
-        return X.assign(**{outcome: sub[outcome]}).dropna()
+        return drivers.driver_table(_subset(source, quarter, segment, value), self.inst, outcome, level)
 
-    def importance(self, quarter: str, outcome: str, level: str, segment: str, value) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Relative importance and the driver matrix of one selection (cached)."""
+    def importance(self, quarter: str, outcome: str, level: str, segment: str, value) -> tuple:
+        """Relative importance (:class:`sqmlib.drivers.Importance`) and the driver matrix
+        (:class:`sqmlib.drivers.DriverMatrix`) of one selection (cached)."""
         def compute():
             f = self.frame(quarter, outcome, level, segment, value)
             names = [c for c in f.columns if c != outcome]
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+                warnings.simplefilter("ignore", SQMWarning)
                 imp = drivers.relative_importance(f, outcome, names, methods=("lmg",),
                                                   n_boot=self.n_boot if level == "dimension" else 0, seed=self.seed)
             return imp, drivers.driver_matrix(f, imp)
@@ -529,13 +533,13 @@ class DriverExplorer(_SurveyBased):
         sel = self._complete(selection)
         quarter, segment, value = self._subset_key(sel)
         imp, matrix = self.importance(quarter, sel["outcome"], sel["level"], segment, value)
-        table = matrix.join(imp.drop(columns=[c for c in imp.columns if c in matrix.columns]))
+        table = matrix.table.join(imp.table.drop(columns=[c for c in imp.table.columns if c in matrix.table.columns]))
         table = table.sort_values("importance", ascending=False).reset_index()
         if sel["level"] == "item":
             table.insert(1, "text", [self.inst.text(i) for i in table["driver"]])
         labels = {i: self.inst.text(i) for i in self.inst.items} if sel["level"] == "item" else None
         model = "linear probability model" if sel["outcome"] == "churned" else "linear regression"
-        note = (f"{imp.attrs['n']:,} respondents, {sel['outcome']} ({model}), R² = {imp.attrs['r2']:.3f}"
+        note = (f"{imp.n:,} respondents, {sel['outcome']} ({model}), R² = {imp.r2:.3f}"
                 + ("" if sel["level"] == "dimension" else "; no intervals at item level"))
         key = (quarter, sel["outcome"], sel["level"], segment, value)
         return View(sel, table, charts=(
@@ -588,7 +592,7 @@ class ChurnExplorer(_Explorer):
     def __init__(self, y, p, scored: pd.DataFrame, *, clv: float = 200.0, offer_cost: float = 10.0,
                  contact_cost: float = 1.0, accept_rate: float = 0.3, id_col: str = "customer_id"):
         super().__init__()
-        self.y, self.p = churn._check_binary(y, p)
+        self.y, self.p = churn.check_binary(y, p)
         if "probability" not in scored or id_col not in scored:
             raise SQMDataError("scored", [Problem("missing_column", f"scored customers need {id_col!r} and 'probability'")])
         self.scored = scored.sort_values("probability", ascending=False).reset_index(drop=True)
@@ -597,49 +601,40 @@ class ChurnExplorer(_Explorer):
 
     @classmethod
     def from_data(cls, data_dir=None, *, instrument: str = "", **kwargs) -> "ChurnExplorer":
-        """Read a data folder (default the bundled sample) and call :meth:`from_tables`."""
-        data_path = resolve(data_dir, SAMPLE_DIR)
-        inst = io.dataset_instrument(data_path, instrument)
-        if io.find_table(data_path, "customers") is None:
-            raise SQMDataError(str(data_path), [Problem("missing_file", "no customers table: nothing to predict")])
-        return cls.from_tables(**_load_tables(data_path, inst), instrument=inst, **kwargs)
+        """Read a data folder (default the bundled sample) and call :meth:`from_folder`."""
+        return cls.from_folder(io.load_folder(data_dir, instrument or None), **kwargs)
 
     @classmethod
-    def from_tables(cls, *, customers: pd.DataFrame | None, interactions: pd.DataFrame | None,
-                    survey: pd.DataFrame | None, standards: pd.DataFrame | None, instrument, quarter: str = "",
-                    horizon_days: int = 90, model: str = "logit", seed: int = 0, **profit) -> "ChurnExplorer":
-        """Fit the churn model as the churn notebook does (snapshot on the first day of ``quarter``) and score
-        the customers active at the end of the data."""
-        if customers is None:
-            raise SQMDataError("customers", [Problem("missing_file", "no customers table: nothing to predict")])
-        if not quarter:
-            quarter = max(survey["quarter"].dropna()) if survey is not None else \
-                str(pd.Timestamp(customers["churn_date"].max()).to_period("Q"))
-        snapshot = pd.Period(quarter, freq="Q").start_time.normalize()
-        until = max(customers["signup_date"].max(), customers["churn_date"].max())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            train = churn.build_features(customers, interactions, survey, snapshot, horizon_days,
-                                         instrument=instrument, standards=standards)
-            result = churn.fit_churn_model(train, "churned", model=model, seed=seed)
-            now = churn.build_features(customers, interactions, survey, pd.Timestamp(until).normalize()
-                                       + pd.Timedelta(days=1), horizon_days, instrument=instrument,
-                                       standards=standards)
-        scored = churn.score_customers(result, now, clv=profit.get("clv", 200.0))
-        return cls(result.y.to_numpy(), result.oof.to_numpy(), scored, **profit)
+    def from_folder(cls, folder, *, quarter: str = "", horizon_days: int = 90, model: str = "logit", seed: int = 0,
+                    **profit) -> "ChurnExplorer":
+        """Fit the churn model as the churn notebook does (:func:`sqmlib.churn.fit_at_snapshot`: snapshot on the
+        first day of ``quarter``) and score the customers active at the end of the data
+        (:func:`sqmlib.churn.score_today`)."""
+        folder.require("customers", purpose="the churn explorer")
+        fitted = churn.fit_at_snapshot(folder, quarter, horizon_days=horizon_days, model=model, seed=seed)
+        scored = churn.score_today(folder, fitted, clv=profit.get("clv", 200.0))
+        return cls(fitted.model.y.to_numpy(), fitted.model.oof.to_numpy(), scored, **profit)
+
+    @classmethod
+    def from_analysis(cls, analysis) -> "ChurnExplorer":
+        """The explorer of a :func:`sqmlib.churn.run_churn` result: its out-of-fold predictions, risk list and
+        economics."""
+        r = analysis.model
+        e = dict(analysis.economics)
+        return cls(r.y.to_numpy(), r.oof.to_numpy(), analysis.risk.drop(columns=["contact"]), **e)
 
     def defaults(self) -> dict:
         return {"threshold": self.best_threshold(self.clv, self.offer_cost),
                 "clv": float(self.clv), "offer_cost": float(self.offer_cost)}
 
-    def curve(self, clv: float, offer_cost: float) -> pd.DataFrame:
+    def curve(self, clv: float, offer_cost: float) -> "churn.ProfitCurve":
         """Profit curve for one CLV and offer cost (cached)."""
         return self._cached(("curve", float(clv), float(offer_cost)), lambda: churn.profit_curve(
             self.y, self.p, clv=clv, offer_cost=offer_cost, contact_cost=self.contact_cost,
             accept_rate=self.accept_rate))
 
     def best(self, clv: float, offer_cost: float) -> dict:
-        return dict(self.curve(clv, offer_cost).attrs)
+        return self.curve(clv, offer_cost).best()
 
     def best_threshold(self, clv: float, offer_cost: float) -> float:
         """The profit-maximising threshold as the slider can show it (contacting nobody is 1.0)."""
@@ -655,7 +650,7 @@ class ChurnExplorer(_Explorer):
         curve = self.curve(clv, cost)
         at = churn.at_threshold(self.y, self.p, t, clv=clv, offer_cost=cost, contact_cost=self.contact_cost,
                                 accept_rate=self.accept_rate)
-        best = curve.attrs
+        best = curve.best()
         table = pd.DataFrame({
             "": ["contacted", "not contacted"],
             "churned": [at["tp"], at["fn"]], "stayed": [at["fp"], at["tn"]],
@@ -718,32 +713,20 @@ class ChurnExplorer(_Explorer):
 # ---------------------------------------------------------------------------------------------------------
 def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_careless: bool = True,
               progress: Callable[[str], None] | None = None) -> dict:
-    """The three explorers on a data folder (default the bundled sample)."""
+    """The three explorers on a data folder (default the bundled sample), read once."""
     say = progress or (lambda msg: None)
-    data_path = resolve(data_dir, SAMPLE_DIR)
-    inst = io.dataset_instrument(data_path, instrument)
     say("reading the data")
-    tables = _load_tables(data_path, inst)  # each table read once, for all three explorers
-    if tables["survey"] is None:
-        raise SQMDataError(str(data_path), [Problem("missing_file", "no survey table in the data folder")])
-    survey = tables["survey"]
-    if drop_careless:
-        survey = survey[~audit.careless(survey, inst)]
-    out = {"survey": SurveyExplorer(survey, inst, quarter=quarter or None)}
+    folder = io.load_folder(data_dir, instrument or None)  # each table read once, for all three explorers
+    folder.require("survey", purpose="the explorers")
+    data = folder.without_careless() if drop_careless else folder
+    out = {"survey": SurveyExplorer(data.survey, folder.instrument, quarter=quarter or None)}
     say("driver importance")
-    out["drivers"] = DriverExplorer(survey, inst, customers=tables["customers"], quarter=quarter or None)
-    if tables["customers"] is not None:
+    out["drivers"] = DriverExplorer(data.survey, folder.instrument, customers=folder.customers,
+                                    quarter=quarter or None)
+    if folder.has("customers"):
         say("fitting the churn model")  # on every respondent, as the churn notebook does
-        out["churn"] = ChurnExplorer.from_tables(**tables, instrument=inst)
+        out["churn"] = ChurnExplorer.from_folder(folder)
     return out
-
-
-def _load_tables(data_path, inst) -> dict:
-    """The survey, customers, interactions and standards of a data folder (None where a table is absent)."""
-    loaders = {"survey": lambda p: io.load_survey(p, inst), "customers": io.load_customers,
-               "interactions": io.load_interactions, "standards": io.load_standards}
-    paths = {k: io.find_table(data_path, k) for k in loaders}
-    return {k: loaders[k](p) if p else None for k, p in paths.items()}
 
 
 def app(data_dir=None, *, warm: bool = True, **kwargs):

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 from statsmodels.multivariate.factor import Factor
 
-from .errors import Problem, SQMArgumentError, SQMDataError
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 
 THRESHOLDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "htmt": 0.85, "cfi": 0.95, "tli": 0.95,
               "rmsea": 0.06, "srmr": 0.08}
@@ -159,7 +159,7 @@ def smc(R: np.ndarray) -> np.ndarray:
     except linalg.LinAlgError:
         warnings.warn("the correlation matrix is singular (more items than respondents, or items that are "
                       "linear combinations of others); squared multiple correlations use a pseudo-inverse",
-                      stacklevel=3)
+                      SQMWarning, stacklevel=3)
         inv = np.linalg.pinv(R)
     return 1.0 - 1.0 / np.diag(inv)
 
@@ -290,7 +290,7 @@ def ml_fit(S: np.ndarray, pattern: np.ndarray, orthogonal: bool = False) -> MLFi
     Phi = Phi * np.outer(flip, flip)
     if np.any(th <= 1e-8 * np.diag(S) * 1.0001):
         warnings.warn("a residual variance reached its lower bound (a Heywood case): the model fits the data "
-                      "badly or an item is almost redundant", stacklevel=3)
+                      "badly or an item is almost redundant", SQMWarning, stacklevel=3)
     Sigma = L @ Phi @ L.T + np.diag(th)
     # L-BFGS-B may stop on its line search at the optimum itself: judge convergence by the gradient
     converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-6
@@ -490,7 +490,7 @@ def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | N
     for fct in factors:
         fl.loc[fct, fct] = validity.loc[fct, "sqrt_ave"]
     if not fit.converged:
-        warnings.warn(f"the CFA did not converge: {fit.message}", stacklevel=2)
+        warnings.warn(f"the CFA did not converge: {fit.message}", SQMWarning, stacklevel=2)
     return CFAResult({k: tuple(str(i) for i in v) for k, v in model.items()}, loadings, phi, fit_s, validity, fl,
                      htmt(R_obs, model), fit.converged,
                      pd.DataFrame(fit.Sigma, index=items, columns=items))

@@ -18,7 +18,7 @@ from scipy import stats
 
 from . import plots
 from .engines import check_engine
-from .errors import Problem, SQMArgumentError, SQMDataError
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from .instruments import Instrument
 from .instruments import load as load_instrument
 from .io import DataFolder
@@ -246,7 +246,7 @@ def _per_segment(groups, by_cols: list[str], compute, stacklevel: int) -> pd.Dat
         frames.append(f)
     if small:
         warnings.warn(f"segments with a single respondent have no intervals or tests: {', '.join(small)}",
-                      stacklevel=stacklevel + 1)
+                      SQMWarning, stacklevel=stacklevel + 1)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -428,7 +428,7 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
         return _gaps_from_moments(survey, inst, _as_list(by), weights, confidence, adjust, min_share)
     if not inst.has_expectations:
         warnings.warn(f"instrument {inst.name!r} has no expectation block: SERVPERF means are returned instead "
-                      "of gaps", stacklevel=2)
+                      "of gaps", SQMWarning, stacklevel=2)
         return servperf_table(survey, inst, by=by, confidence=confidence, min_share=min_share)
     _check_blocks(survey, inst, ["E", "P"])
     by_cols = _as_list(by)
@@ -654,7 +654,7 @@ def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str
     small = [str(s) for s, n in seg.value_counts().items() if n < 2]
     if small:
         warnings.warn(f"segments of {by} with fewer than two respondents are left out of the tests: "
-                      f"{', '.join(small)}", stacklevel=2)
+                      f"{', '.join(small)}", SQMWarning, stacklevel=2)
     omni, pairs = [], []
     for col in g.columns:
         data = {s: g.loc[seg == s, col].dropna().to_numpy() for s in sorted(seg.dropna().unique(), key=str)}

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .audit import careless
-from .errors import Problem, SQMArgumentError, SQMDataError
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from .instruments import ColumnSpec, Instrument
 from .instruments import load as load_instrument
 from .paths import SAMPLE_DIR, resolve
@@ -403,7 +403,7 @@ def _finish(df: pd.DataFrame, chk: _Checker, errors: str, meta: dict) -> pd.Data
         err = SQMDataError(chk.source.path, chk.problems)
         if errors == "raise":
             raise err
-        warnings.warn(f"{err}\n(invalid values were set to missing because errors='coerce')", stacklevel=3)
+        warnings.warn(f"{err}\n(invalid values were set to missing because errors='coerce')", SQMWarning, stacklevel=3)
     return df
 
 

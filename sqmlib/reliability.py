@@ -22,7 +22,7 @@ from scipy import stats
 
 from .audit import careless, segment_filter, select_segment
 from .engines import check_engine
-from .errors import Problem, SQMArgumentError, SQMDataError
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from .factors import (THRESHOLDS, BartlettResult, CFAResult, EFAResult, KMOResult, MLFit,  # noqa: F401
                       bartlett_sphericity, cfa, check_items, check_variances, complete_cov, cov2cor,
                       covariance, efa, htmt, kmo, ml_cov, ml_fit, no_answers, pairwise_cov,
@@ -177,7 +177,7 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
     check_variances(C, names)
     if X.shape[1] > n:
         warnings.warn(f"more items ({X.shape[1]}) than respondents ({n}): α is unstable and λ6 unreliable",
-                      stacklevel=2)
+                      SQMWarning, stacklevel=2)
     st = alpha_stats(C)
     Xu = X if rows is None else X[rows]
     # pairwise: each item's mean and sd over all its answers (the covariance diagonal is that variance)
@@ -233,10 +233,10 @@ def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, confiden
         warnings.warn("these items are a part of a moments set with missing answers: " + (
             "the complete cases are those of the whole set" if m.missing == "listwise" else
             "n (for the interval) is the largest item count, not the respondents answering two or more"),
-            stacklevel=3)
+            SQMWarning, stacklevel=3)
     if len(names) > n:
         warnings.warn(f"more items ({len(names)}) than respondents ({n}): α is unstable and λ6 unreliable",
-                      stacklevel=3)
+                      SQMWarning, stacklevel=3)
     st = alpha_stats(C)
     item_stats = pd.DataFrame({"mean": m.means, "sd": np.sqrt(np.diag(C)), "r_drop": st["r_drop"],
                                "alpha_if_deleted": st["alpha_if_deleted"]}, index=pd.Index(names, name="item"))

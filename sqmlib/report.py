@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import SQMReportError
+from . import results
+from .results import metrics_dict
 from .io import input_files, latest_quarter, sha256_file
+from .periods import QUARTER_RE
 from .paths import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, SAMPLE_DIR, resolve
 
-QUARTER_RE = re.compile(r"^\d{4}Q[1-4]$")
 PROVENANCE_PACKAGES = ("sqm", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "matplotlib",
                        "seaborn", "papermill", "nbconvert", "nbformat", "ipykernel", "pyyaml")
 DEFAULT_TIMEOUT = 1200  # seconds a single cell may run
@@ -116,9 +118,43 @@ def write_tables(out_dir: str | Path, tables: Mapping[str, Any], filename: str =
 
 
 def headline(label: str, value: Any, fmt: str = "{:,}") -> dict:
-    """One headline figure: ``headline("Respondents", 2000)`` → ``{"label": …, "value": 2000, "display": "2,000"}``."""
-    display = "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else fmt.format(value)
-    return {"label": label, "value": value, "display": display}
+    """One headline figure (:func:`sqmlib.results.headline`)."""
+    return results.headline(label, value, fmt)
+
+
+def output_folder(out_dir: str | Path | None, notebook: str) -> Path:
+    """A notebook's output folder: ``out_dir``, or ``reports/interactive/<notebook>`` when empty."""
+    return resolve(out_dir, REPORTS_DIR / "interactive" / notebook)
+
+
+def save(result, out_dir: str | Path | None = "", *, position: int | None = None) -> Path:
+    """Write a pipeline result where its notebook keeps its output: ``metrics.json`` (its typed metrics and
+    headline), ``tables.xlsx`` (its ``tables()``) and any files of its own (the churn risk list).
+
+    Parameters
+    ----------
+    result : a ``run_*`` result
+    out_dir : path
+        The notebook's output folder ("" = ``reports/interactive/<notebook>``).
+    position : int, optional
+        Where the report's index lists it (the summary asks for 0: first).
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    out = output_folder(out_dir, result.notebook)
+    metrics = result.metrics_json() if hasattr(result, "metrics_json") else metrics_dict(result.metrics())
+    quarter = getattr(result, "quarter", "") or ""
+    write_metrics(out, notebook=result.notebook, title=result.title, quarter=quarter, headline=result.headline(),
+                  position=position, **metrics)
+    tables = result.tables()
+    if tables:
+        write_tables(out, tables)
+    if hasattr(result, "write_files"):
+        result.write_files(out)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -24,10 +24,12 @@ from .drivers import DriverMetrics
 from .errors import SQMArgumentError, SQMReportError
 from .gaps import GapMetrics, gap_trend
 from .kpi import KPIMetrics, quarter_comparison
+from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter
 from .reliability import ReliabilityMetrics
 from .results import Block, Result, bullets, headline, table, text
 
+NOTEBOOK = "06_quarterly_summary"
 METRICS = {
     "00_data_audit": AuditMetrics,
     "01_survey_reliability": ReliabilityMetrics,
@@ -74,6 +76,14 @@ def read_report(folder: str | Path, *, strict: bool = True) -> dict[str, Any]:
                 raise
             out[stem] = None
     return out
+
+
+def read_previous(reports_dir: str | Path | None, quarter: str) -> dict[str, Any]:
+    """The typed metrics of the previous quarter's report under ``reports_dir`` (default ``reports/``); every
+    entry None when there is none (or it was built by a version whose metrics differ)."""
+    if not quarter:
+        return {stem: None for stem in METRICS}
+    return read_report(resolve(reports_dir, REPORTS_DIR) / previous_quarter(quarter), strict=False)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 import yaml
 
-from ..errors import SQMError
+from ..errors import SQMError, SQMWarning
 from ..instruments import load as load_instrument  # noqa: F401  (for the lessons: training.load_instrument)
 from . import i18n
 
@@ -97,7 +97,7 @@ def use_language(lang: str) -> str | None:
         return None
     family = cjk_font()
     if family is None:
-        warnings.warn(NO_FONT_MESSAGE["en"], stacklevel=2)
+        warnings.warn(NO_FONT_MESSAGE["en"], SQMWarning, stacklevel=2)
         return None
     fallback = [f for f in matplotlib.rcParams["font.sans-serif"] if f != family]
     matplotlib.rcParams["font.family"] = "sans-serif"

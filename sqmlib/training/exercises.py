@@ -6,12 +6,9 @@ model a story describes, which measures the case data back) keep it in the lesso
 """
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 
-from .. import audit, churn, drivers, gaps, io, kpi
-from ..paths import SAMPLE_DIR, resolve
+from .. import churn, drivers, gaps, io, kpi
 from ..periods import previous_quarter, quarter_bounds
 from . import cases
 
@@ -19,18 +16,11 @@ DIMENSION_ITEMS = "reliability"  # the dimension whose answers lesson 1 shows fo
 
 
 def _sample(data_dir) -> dict:
-    path = resolve(data_dir, SAMPLE_DIR)
-    inst = io.dataset_instrument(path, "")
-    survey = io.load_survey(io.find_table(path, "survey"), inst)
-    survey = survey[~audit.careless(survey, inst)]
-    out = {"path": path, "instrument": inst, "survey": survey, "quarter": max(survey["quarter"].dropna())}
-    for name, loader in (("customers", io.load_customers), ("interactions", io.load_interactions),
-                         ("standards", io.load_standards)):
-        p = io.find_table(path, name)
-        out[name] = loader(p) if p else None
-    p = io.find_table(path, "management")
-    out["management"] = io.load_management(p, inst) if p else None
-    return out
+    """The lessons' view of a data folder (:func:`sqmlib.io.load_folder`, careless respondents left out)."""
+    folder = io.load_folder(data_dir or None).without_careless()
+    return {"folder": folder, "path": folder.path, "instrument": folder.instrument, "survey": folder.survey,
+            "quarter": folder.latest_quarter, "customers": folder.customers, "interactions": folder.interactions,
+            "standards": folder.standards, "management": folder.management}
 
 
 def load(lesson: str, data_dir="") -> dict:
@@ -94,12 +84,10 @@ def case_evidence(d: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 # ---- lesson 4: satisfaction to loyalty ----------------------------------------------------------------------
 def driver_frame(d: dict) -> pd.DataFrame:
-    s = quarter_rows(d)
-    X = gaps.dimension_scores(s, d["instrument"], "P")
-    return X.assign(overall_sat=s["overall_sat"]).dropna()
+    return drivers.driver_table(quarter_rows(d), d["instrument"], "overall_sat", "dimension")
 
 
-def driver_importance(d: dict) -> pd.DataFrame:
+def driver_importance(d: dict) -> drivers.Importance:
     if "importance" not in d:
         f = driver_frame(d)
         d["importance"] = drivers.relative_importance(f, "overall_sat", [c for c in f.columns if c != "overall_sat"],
@@ -120,12 +108,7 @@ def churn_by_nps_group(d: dict, horizon_days: int = 180) -> pd.DataFrame:
 
 def churn_model(d: dict) -> churn.ChurnResult:
     if "churn_model" not in d:
-        snapshot = quarter_bounds(d["quarter"])[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            train = churn.build_features(d["customers"], d["interactions"], d["survey"], snapshot, 90,
-                                         instrument=d["instrument"], standards=d["standards"])
-        d["churn_model"] = churn.fit_churn_model(train, "churned", seed=0)
+        d["churn_model"] = churn.fit_at_snapshot(d["folder"], d["quarter"], horizon_days=90, seed=0).model
     return d["churn_model"]
 
 
@@ -156,7 +139,7 @@ def _expected(lesson) -> dict:
         ("complaints_kpis", "weeks_outside"): lambda: int(weekly_chart(d)["rule1"].sum()),
         # lesson 4
         ("satisfaction_loyalty", "nps_quarter"): lambda: float(kpi.nps_ci(quarter_rows(d)["nps"])["nps"]),
-        ("satisfaction_loyalty", "top_driver"): lambda: str(driver_importance(d)["lmg"].idxmax()),
+        ("satisfaction_loyalty", "top_driver"): lambda: str(driver_importance(d).table["lmg"].idxmax()),
         ("satisfaction_loyalty", "concentrate"): lambda: _concentrate(d),
         ("satisfaction_loyalty", "detractor_ratio"): lambda: _detractor_ratio(d),
         ("satisfaction_loyalty", "top20_reached"): lambda: float(churn_model(d).gains(10)["cum_share_churners"].iloc[1]),
@@ -227,8 +210,8 @@ def weekly_chart(d: dict) -> pd.DataFrame:
 
 
 def _concentrate(d: dict) -> list[str]:
-    m = drivers.driver_matrix(driver_frame(d), driver_importance(d))
-    return m.index[m["quadrant"] == "concentrate here"].tolist()
+    t = drivers.driver_matrix(driver_frame(d), driver_importance(d)).table
+    return t.index[t["quadrant"] == "concentrate here"].tolist()
 
 
 def _detractor_ratio(d: dict) -> float:
