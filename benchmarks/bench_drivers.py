@@ -51,7 +51,7 @@ def run(ps=(8, 12, 16, 20, 22, 25), n: int = 100_000, refit_up_to: int = 10) -> 
         target = 1.0 if p == 20 else (30.0 if p == 25 else None)
         rows.append({"drivers": p, "n": n, "seconds": dt, "peak_MiB": peak, "target_s": target,
                      "meets_target": None if target is None else dt <= target,
-                     "lmg_sum_minus_r2": float(res["lmg"].sum() - res.attrs["r2"]),
+                     "lmg_sum_minus_r2": float(res.table["lmg"].sum() - res.r2),
                      "refit_seconds": refit_lmg_seconds(df, p) if p <= refit_up_to else None})
     return pd.DataFrame(rows)
 

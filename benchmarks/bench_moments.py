@@ -105,7 +105,7 @@ def work(path: str, engine: str, threads: int = 2, omega: bool = True) -> dict:
     return {"seconds": seconds, "aggregate_or_load_s": t_agg, "peak_mib": peak,
             "overall_gap": float(gap[(gap["name"] == "unweighted")]["gap"].mean()),
             "alpha_P_reliability": float(rel[(rel["block"] == "P") & (rel["dimension"] == "reliability")]["alpha"].iloc[0]),
-            "r2": float(imp.attrs["r2"]), "nps_rows": int(len(k))}
+            "r2": float(imp.r2), "nps_rows": int(len(k))}
 
 
 def measure(path: Path, engine: str) -> dict:

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sqmlib import audit, instruments, io
+from sqmlib import SQMArgumentError, audit, instruments, io
 
 
 def frame():
@@ -38,7 +38,7 @@ def test_select_quarter():
     df, _ = frame()
     q, sub = audit.select_quarter(df)
     assert q == "2026Q3" and len(sub) == 4
-    with pytest.raises(KeyError, match="2026Q2, 2026Q3"):
+    with pytest.raises(SQMArgumentError, match="2026Q2, 2026Q3"):
         audit.select_quarter(df, "2025Q1")
     q, sub = audit.select_quarter(df.drop(columns="quarter"))
     assert q == "" and len(sub) == 6
@@ -63,9 +63,9 @@ def test_run_audit(small_dir):
     r = audit.run_audit(s, "servqual")
     assert r.quarter == "2026Q3" and r.n_quarter == 200 and r.n_file == 800
     m = r.metrics()
-    assert m["respondents_per_quarter"] == {"2025Q4": 200, "2026Q1": 200, "2026Q2": 200, "2026Q3": 200}
+    assert m.respondents_per_quarter == {"2025Q4": 200, "2026Q1": 200, "2026Q2": 200, "2026Q3": 200}
     sl = audit.flag_straightliners(s, "servqual")[s["quarter"] == "2026Q3"].sum()
-    assert m["straightliners"] == sl
+    assert m.straightliners == sl
     assert r.careless.loc["2026Q3", "straightliners"] == sl
     assert set(r.responses) == {"quarter", "channel", "region", "store"}
     assert r.responses["region"].loc["total", "total"] == 800
@@ -78,7 +78,7 @@ def test_select_segment_and_careless():
     df["region"] = ["N", "S", "S", "N", "S", "N"]
     assert len(audit.select_segment(df, "region=S")) == 3
     assert len(audit.select_segment(df, "")) == 6
-    with pytest.raises(KeyError, match="values: N, S"):
+    with pytest.raises(SQMArgumentError, match="values: N, S"):
         audit.select_segment(df, "region=X")
     with pytest.raises(ValueError, match="column=value"):
         audit.select_segment(df, "region")

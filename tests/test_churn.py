@@ -51,19 +51,20 @@ def test_profit_curve_brute_force_and_mpc():
     y = (rng.random(200) < 0.3).astype(int)
     s = np.round(y * 0.5 + rng.random(200), 1)  # ties
     clv = rng.uniform(100, 300, 200)
-    pc = churn.profit_curve(y, s, clv=clv, offer_cost=10, contact_cost=1, accept_rate=0.3)
+    curve = churn.profit_curve(y, s, clv=clv, offer_cost=10, contact_cost=1, accept_rate=0.3)
+    pc = curve.table
     for _, row in pc.iterrows():
         contacted = s >= row["threshold"]
         gain = np.where(y == 1, 0.3 * (clv - 10) - 1, -11.0)
         assert row["profit"] == pytest.approx(gain[contacted].sum(), abs=1e-9)
         assert row["n_contacted"] == contacted.sum()
     assert pc["threshold"].iloc[0] == np.inf and pc["profit"].iloc[0] == 0
-    assert pc.attrs["contact_everyone"] == pytest.approx(pc["profit"].iloc[-1])
+    assert curve.contact_everyone == pytest.approx(pc["profit"].iloc[-1])
     gain = np.where(y == 1, 0.3 * (clv - 10) - 1, -11.0)
-    assert pc.attrs["perfect_model"] == pytest.approx(gain[(y == 1) & (gain > 0)].sum())
-    value, frac = churn.mpc(y, s, clv=200, d=10, f=1, gamma=0.3)
+    assert curve.perfect_model == pytest.approx(gain[(y == 1) & (gain > 0)].sum())
+    value, frac = churn.mpc(y, s, clv=200, offer_cost=10, contact_cost=1, accept_rate=0.3)
     p2 = churn.profit_curve(y, s, 200, 10, 1, 0.3)
-    assert value == pytest.approx(p2["profit"].max() / 200) and frac == pytest.approx(p2.attrs["best_fraction"])
+    assert value == pytest.approx(p2.table["profit"].max() / 200) and frac == pytest.approx(p2.best_fraction)
 
 
 def test_convex_hull():
@@ -163,7 +164,7 @@ def test_model_on_sample(sample):
         r, groups={"complaints": [k for k in f.columns if "complaint" in k], "plan": ["plan"],
                    "survey": [k for k in f.columns if k.startswith(("P_", "gap_"))]})
     assert imp.iloc[0]["feature"] in {"complaints", "survey"} and set(imp["feature"]) == {"complaints", "plan", "survey"}
-    ors = churn.odds_ratios(r)
+    ors = churn.odds_ratios(r).table
     assert np.isfinite(ors[["ci_low", "ci_high"]].to_numpy()).all()
     assert ors.loc["num__complaints_90d", "odds_ratio"] > 1
     rl = churn.risk_list(r, f, clv=200)

@@ -8,7 +8,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-from sqmlib import SQMDataError, audit, drivers as dr, gaps, instruments, io, synth
+from sqmlib import SQMDataError, SQMWarning, audit, drivers as dr, gaps, instruments, io, synth
 
 from conftest import ROOT
 
@@ -68,10 +68,11 @@ def johnson_weights(df, y, xs):
 def test_all_metrics_match_independent_computation(name, outcome, request):
     df = request.getfixturevalue(name)
     xs = [c for c in df.columns if c != outcome]
-    ri = dr.relative_importance(df, outcome, xs)
+    res = dr.relative_importance(df, outcome, xs)
+    ri = res.table
     lmg, r2 = brute_shapley(df, outcome, xs)
     full = r2[frozenset(xs)]
-    assert ri.attrs["r2"] == pytest.approx(full, abs=1e-10)
+    assert res.r2 == pytest.approx(full, abs=1e-10)
     np.testing.assert_allclose(ri["lmg"], lmg[xs], atol=1e-8)
     assert ri["lmg"].sum() == pytest.approx(full, abs=1e-10)
     np.testing.assert_allclose(ri["first"], [df[x].corr(df[outcome]) ** 2 for x in xs], atol=1e-10)
@@ -87,7 +88,8 @@ def test_all_metrics_match_independent_computation(name, outcome, request):
 def test_groups_and_weights(attitude):
     xs = [c for c in attitude.columns if c != "rating"]
     groups = {"a": ["complaints", "privileges"], "b": ["learning", "raises"], "c": ["critical", "advance"]}
-    g = dr.relative_importance(attitude, "rating", xs, groups=groups)
+    gi = dr.relative_importance(attitude, "rating", xs, groups=groups)
+    g = gi.table
     # brute force over groups: Shapley with players = groups
     r2 = {s: ols_r2(attitude, "rating", [x for k in s for x in groups[k]])
           for n in range(4) for s in map(frozenset, itertools.combinations(groups, n))}
@@ -96,19 +98,19 @@ def test_groups_and_weights(attitude):
         val = sum(math.factorial(len(s)) * math.factorial(2 - len(s)) / 6 * (r2[frozenset(s) | {k}] - r2[frozenset(s)])
                   for n in range(3) for s in itertools.combinations(others, n))
         assert g.loc[k, "lmg"] == pytest.approx(val, abs=1e-10)
-    assert g["lmg"].sum() == pytest.approx(g.attrs["r2"])
+    assert g["lmg"].sum() == pytest.approx(gi.r2)
     # integer case weights equal duplicated rows
     w = np.tile([1, 2, 3], 10)
     rep = attitude.loc[attitude.index.repeat(w)]
-    a = dr.relative_importance(attitude.assign(w=w), "rating", xs, weights="w")
-    b = dr.relative_importance(rep, "rating", xs)
+    a = dr.relative_importance(attitude.assign(w=w), "rating", xs, weights="w").table
+    b = dr.relative_importance(rep, "rating", xs).table
     pd.testing.assert_frame_equal(a, b, atol=1e-10)
 
 
 def test_bootstrap_is_seeded_and_brackets(swiss):
     xs = [c for c in swiss.columns if c != "Fertility"]
-    a = dr.relative_importance(swiss, "Fertility", xs, methods=("lmg", "first"), n_boot=100, seed=4)
-    b = dr.relative_importance(swiss, "Fertility", xs, methods=("lmg", "first"), n_boot=100, seed=4)
+    a = dr.relative_importance(swiss, "Fertility", xs, methods=("lmg", "first"), n_boot=100, seed=4).table
+    b = dr.relative_importance(swiss, "Fertility", xs, methods=("lmg", "first"), n_boot=100, seed=4).table
     pd.testing.assert_frame_equal(a, b)
     assert ((a["lmg_ci_low"] <= a["lmg"]) & (a["lmg"] <= a["lmg_ci_high"])).all()
     assert a.loc["Education", "rank"] == 1 and a["rank_ci_low"].min() >= 1 and a["rank_ci_high"].max() <= 5
@@ -126,15 +128,15 @@ def test_bad_inputs(swiss):
         dr.relative_importance(swiss, "Fertility", xs + ["Fertility"])
     holes = swiss.copy()
     holes.iloc[:3, 1] = np.nan
-    with pytest.warns(UserWarning, match="3 of 47 rows"):
+    with pytest.warns(SQMWarning, match="3 of 47 rows"):
         r = dr.relative_importance(holes, "Fertility", xs)
-    assert r.attrs["n"] == 44
+    assert r.n == 44
 
 
 def test_dominance(attitude):
     xs = [c for c in attitude.columns if c != "rating"]
     d = dr.dominance_analysis(attitude, "rating", xs)
-    ri = dr.relative_importance(attitude, "rating", xs)
+    ri = dr.relative_importance(attitude, "rating", xs).table
     np.testing.assert_allclose(d.general, ri["lmg"], atol=1e-12)
     np.testing.assert_allclose(d.conditional["k=0"], ri["first"], atol=1e-12)
     np.testing.assert_allclose(d.conditional[f"k={len(xs) - 1}"], ri["last"], atol=1e-10)
@@ -159,7 +161,7 @@ def test_driver_model_ols(attitude):
     np.testing.assert_allclose(m.coefficients["vif"], [variance_inflation_factor(X, i) for i in range(1, X.shape[1])],
                                rtol=1e-8)
     assert m.fit["r2"] == pytest.approx(ref.rsquared)
-    np.testing.assert_allclose(m.dominance, dr.relative_importance(attitude, "rating", xs)["lmg"], atol=1e-12)
+    np.testing.assert_allclose(m.dominance, dr.relative_importance(attitude, "rating", xs).table["lmg"], atol=1e-12)
     # 'critical' and 'advance' have negative coefficients despite positive correlations: suppressors
     assert m.coefficients.loc["advance", "suppressor"]
 
@@ -197,7 +199,7 @@ def test_generator_satisfaction_weights_recovered():
     inst = instruments.load("servqual")
     s = s[~audit.careless(s, inst)]
     dims = gaps.dimension_scores(s, inst, "P").assign(overall_sat=s["overall_sat"]).dropna()
-    ri = dr.relative_importance(dims, "overall_sat", list(inst.dimensions), methods=("lmg", "betasq"))
+    ri = dr.relative_importance(dims, "overall_sat", list(inst.dimensions), methods=("lmg", "betasq")).table
     truth = pd.Series(synth.SAT_WEIGHTS)
     assert ri["lmg"].idxmax() == truth.idxmax() == "reliability"
     from scipy import stats
@@ -216,7 +218,7 @@ def test_importance_by_segment(attitude):
 def test_survey_with_churn(small_data):
     s, c = small_data.survey.copy(), small_data.customers
     out = dr.survey_with_churn(s, c, horizon_days=90)
-    until = pd.Timestamp(out.attrs["observed_until"])
+    until = dr.follow_up_end(s, c)
     assert (out["survey_date"] + pd.Timedelta(days=90) <= until).all()  # complete horizons only
     assert len(out) == int((s["survey_date"] + pd.Timedelta(days=90) <= until).sum())
     cd = c.set_index("customer_id")["churn_date"]

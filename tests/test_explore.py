@@ -56,10 +56,11 @@ def test_driver_matrix(survey):
     X = gaps.dimension_scores(survey, "servqual", "P")
     f = X.assign(overall_sat=survey["overall_sat"]).dropna()
     imp = drivers.relative_importance(f, "overall_sat", list(X.columns), methods=("lmg",))
-    m = drivers.driver_matrix(f, imp)
+    dm = drivers.driver_matrix(f, imp)
+    m = dm.table
     assert m["importance"].sum() == pytest.approx(100, abs=1e-9)
     assert np.allclose(m["performance"], f[list(X.columns)].mean(), atol=1e-12)
-    ci, cp = m.attrs["crosshair"]
+    ci, cp = dm.crosshair
     for name, r in m.iterrows():
         expected = gaps.QUADRANTS[(bool(r["importance"] >= ci), bool(r["performance"] >= cp))]
         assert r["quadrant"] == expected
@@ -72,12 +73,12 @@ def test_at_threshold_matches_sklearn_and_profit_curve():
     y = rng.integers(0, 2, 500)
     p = np.clip(0.3 * y + rng.random(500) * 0.7, 0, 1)
     curve = churn.profit_curve(y, p, clv=150, offer_cost=12, contact_cost=2, accept_rate=0.4)
-    for t in (0.2, 0.5, 0.81, curve.attrs["best_threshold"]):
+    for t in (0.2, 0.5, 0.81, curve.best_threshold):
         at = churn.at_threshold(y, p, t, clv=150, offer_cost=12, contact_cost=2, accept_rate=0.4)
         tn, fp, fn, tp = confusion_matrix(y, (p >= t).astype(int)).ravel()
         assert (at["tp"], at["fp"], at["fn"], at["tn"]) == (tp, fp, fn, tn)
         assert at["precision"] == pytest.approx(tp / (tp + fp)) and at["recall"] == pytest.approx(tp / (tp + fn))
-        row = curve[curve["threshold"] >= t].iloc[-1]  # the cut point contacting everyone scored >= t
+        row = curve.table[curve.table["threshold"] >= t].iloc[-1]  # the cut point contacting everyone scored >= t
         assert at["profit"] == pytest.approx(row["profit"], abs=1e-9)
         assert at["contacted"] == row["n_contacted"]
 
@@ -230,9 +231,9 @@ def test_driver_view_matches_relative_importance(driver_explorer, survey):
     imp = drivers.relative_importance(f, "overall_sat", list(X.columns), methods=("lmg",), n_boot=50, seed=0)
     t = v.table.set_index("driver")
     assert np.allclose(t["importance"], drivers.shares(imp).loc[t.index], atol=1e-9)
-    assert np.allclose(t["lmg_ci_low"], imp.loc[t.index, "lmg_ci_low"], atol=1e-12)
+    assert np.allclose(t["lmg_ci_low"], imp.table.loc[t.index, "lmg_ci_low"], atol=1e-12)
     assert t["importance"].is_monotonic_decreasing
-    assert f"{len(f):,} respondents" in v.note and f"{imp.attrs['r2']:.3f}" in v.note
+    assert f"{len(f):,} respondents" in v.note and f"{imp.r2:.3f}" in v.note
     assert len(v.figures()) == 2
     plt.close("all")
 

@@ -103,7 +103,6 @@ def test_survey_and_ticket_kpis(survey):
     assert south["complaints_per_1000"] > 1.5 * north["complaints_per_1000"]
     comp = kpi.quarter_comparison(survey, "2026Q3", interactions=t, customers=c).set_index("kpi")
     assert comp.loc["NPS", "significant"] and not comp.loc["NPS", "better"]
-    assert comp.attrs["previous_quarter"] == "2026Q2"
 
 
 def test_pareto_and_classifier():
