@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/sqm report $(if $(QUARTER),--quarter $(QUARTER)) $(if $(DATA),--data $(DATA)) $(if $(FORCE),--force) $(if $(ENGINE),--engine $(ENGINE))
 
+# the whole suite on both cores (each test file on one worker, so module fixtures are built once), with the
+# ten slowest tests listed at the end
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=10 $(PYTEST_ARGS)
 
 # the explorers as a local web app on http://127.0.0.1:$(PORT)/ (bundled data, or DATA=folder)
 PORT ?= 8866

@@ -367,6 +367,16 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
         Too-fast limit (default: a third of the median duration).
     straightline_block : str, optional
         Block checked for straight-lining (default ``P`` when present, else the first block).
+
+    Returns
+    -------
+    AuditResult
+
+    Examples
+    --------
+    >>> from sqmlib import audit, io
+    >>> a = audit.run_audit(io.load_folder(), quarter="2026Q3")
+    >>> a.findings()
     """
     source = None
     if hasattr(survey, "instrument") and hasattr(survey, "sources"):  # a DataFolder

@@ -754,7 +754,7 @@ def survey_quarters(path: str | Path, instrument: "str | Path | Instrument" = "s
             raw, _ = read_table(path, encoding=encoding, strip=False, nrows=5)
             headers = list(raw.columns)
         found = {k: _find_column(headers, pat) for k, pat in wanted.items()}
-        use = [h for k in ("quarter", "survey_date") for h in found[k][:1]]
+        use = found["quarter"][:1] or found["survey_date"][:1]
         if not use:
             return []
         raw, src = read_table(path, encoding=encoding, usecols=use)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import plots
 from .audit import careless, segment_filter, select_segment
 from .engines import check_engine
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
@@ -623,8 +624,6 @@ class ReliabilityResult(Result):
                 "parallel analysis": self.efa.parallel}
 
     def sections(self) -> dict[str, list[Block]]:
-        from . import plots
-
         light = lambda v: plots.traffic_light(v, 0.80, 0.70)  # noqa: E731
         scope = f"{self.quarter or 'all quarters'}{', ' + self.segment if self.segment else ''}"
         head = [text(f"**{self.respondents:,} respondents** analysed ({scope}); {self.careless_dropped:,} careless "

@@ -30,7 +30,8 @@ import yaml
 
 from ..errors import SQMError, SQMWarning
 from ..instruments import load as load_instrument  # noqa: F401  (for the lessons: training.load_instrument)
-from . import i18n
+from ..paths import NOTEBOOK_DIR
+from . import exercises, i18n
 
 LESSON_DIR = Path(__file__).resolve().parent / "lessons"
 LANGS = ("en", "zh")
@@ -170,8 +171,6 @@ class Lesson:
 
     def __init__(self, name: str, lang: str = "en", solutions: bool = False, data_dir: str | Path = ""):
         global _active
-        from . import exercises
-
         if lang not in LANGS:
             raise SQMTrainingError(f"lang must be one of {LANGS}, got {lang!r}")
         self.name, self.lang, self.solutions = name, lang, bool(solutions)
@@ -231,8 +230,6 @@ class Lesson:
 
     def expected(self, exercise_id: str) -> Any:
         """The expected answer (computed from the lesson's data, or fixed in the lesson file)."""
-        from . import exercises
-
         if exercise_id not in self._expected:
             ex = self._exercise(exercise_id)
             self._expected[exercise_id] = ex["answer"] if "answer" in ex else exercises.expected(self, exercise_id)
@@ -390,8 +387,6 @@ class Lesson:
 # rendering every lesson in both languages and both versions
 # ---------------------------------------------------------------------------------------------------------
 def training_notebooks() -> list[Path]:
-    from ..paths import NOTEBOOK_DIR
-
     return sorted((NOTEBOOK_DIR / "training").glob("[0-9][0-9]_*.ipynb"))
 
 

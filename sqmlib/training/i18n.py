@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..instruments import load as load_instrument
+
 FEEDBACK = {
     "en": {"right": "Right.", "wrong": "Not yet.", "hint": "Hint", "empty": "No answer yet: replace `None` with your answer and run the cell again.",
            "not_a_number": "the answer should be a number.", "too_few": "name at least {n} different measures.",
@@ -159,9 +161,7 @@ def _item_label(text: str) -> str | None:
     m = re.match(r"^(\d{2}) (.+)$", text)
     if not m:
         return None
-    from ..instruments import load
-
-    inst = load("servqual")
+    inst = load_instrument("servqual")
     item, rest = m.group(1), m.group(2)
     if item in inst.items and inst.text(item, "en").startswith(rest.rstrip("…").rstrip()[:20]):
         return f"{item} {inst.text(item, 'zh')}"

@@ -1,0 +1,227 @@
+"""The run_* layer: the data folder, periods, ticket rules, each pipeline's result object, and the explorers and
+lessons giving the same numbers as the report's pipelines."""
+import dataclasses
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sqmlib import (SQMArgumentError, SQMDataError, audit, churn, drivers, explore, gaps, io, kpi, periods,
+                    reliability, summary, tickets)
+from sqmlib.training import exercises
+
+
+# ---- periods ------------------------------------------------------------------------------------------------
+def test_periods():
+    assert periods.quarter_bounds("2026Q4") == (pd.Timestamp("2026-10-01"), pd.Timestamp("2027-01-01"))
+    assert periods.previous_quarter("2026Q1") == "2025Q4" and periods.next_quarter("2025Q4") == "2026Q1"
+    assert periods.months("2026Q3") == ["2026-07", "2026-08", "2026-09"]
+    assert periods.month_bounds("2026-02") == (pd.Timestamp("2026-02-01"), pd.Timestamp("2026-03-01"))
+    assert periods.last_day("2026Q1") == pd.Timestamp("2026-03-31")
+    d = pd.Series([pd.Timestamp("2026-03-31 23:59"), pd.Timestamp("2026-04-01"), pd.NaT])
+    assert periods.quarter_of(d).tolist() == ["2026Q1", "2026Q2", None]
+    assert periods.period_of(d.dropna(), "M").tolist() == ["2026-03", "2026-04"]
+    assert periods.in_period(d, *periods.quarter_bounds("2026Q1")).tolist() == [True, False, False]
+    assert periods.followed_up("2026Q1", 183, "2026-09-30") and not periods.followed_up("2026Q1", 184, "2026-09-30")
+    with pytest.raises(SQMArgumentError, match="2026Q3"):
+        periods.quarter_bounds("2026-3")
+    with pytest.raises(SQMArgumentError, match="freq"):
+        periods.period_of(d, "W")
+
+
+# ---- ticket rules -------------------------------------------------------------------------------------------
+def _tickets():
+    t0 = pd.Timestamp("2026-01-05 09:00")
+    hours = lambda h: t0 + pd.to_timedelta(h, unit="h")  # noqa: E731
+    return pd.DataFrame({
+        "opened_at": [t0] * 4,
+        "first_response_at": [hours(0.5), hours(3), hours(30), pd.NaT],
+        "closed_at": [hours(10), hours(20), hours(40), pd.NaT],
+        "severity": ["critical", "major", "minor", "minor"],
+    })
+
+
+def test_breaches_follow_the_standards_and_their_direction():
+    t = _tickets()
+    # defaults: critical 1 h, major 4 h, minor 24 h to respond; close within 24 h
+    assert tickets.breaches(t, None).tolist() == [False, False, True, False]
+    std = pd.DataFrame({"kpi": ["first_response_hours", "first_response_hours", "closure_hours"],
+                        "severity": ["major", "minor", ""], "target": [2.0, 48.0, 24.0],
+                        "direction": ["at_most", "at_most", "at_most"]})
+    assert tickets.breaches(t, std).tolist() == [False, True, True, False]
+    # an at_least rule: a response sooner than the target breaks it (e.g. a cooling-off period)
+    std.loc[0, "direction"] = "at_least"
+    std.loc[0, "target"] = 5.0
+    assert tickets.breaches(t, std).tolist() == [False, True, True, False]
+    std.loc[0, "target"] = 2.0
+    assert tickets.breaches(t, std).tolist() == [False, False, True, False]
+    with pytest.raises(SQMArgumentError, match="direction"):
+        tickets.meets(1.0, 2.0, "below")
+    assert tickets.response_hours(t).tolist()[:3] == [0.5, 3.0, 30.0]
+
+
+# ---- the data folder ----------------------------------------------------------------------------------------
+def sha(p):
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_load_folder_reads_each_file_once(small_dir, monkeypatch):
+    before = {p.name: sha(p) for p in small_dir.iterdir()}
+    calls = []
+    real = io.read_table
+    monkeypatch.setattr(io, "read_table", lambda path, **kw: calls.append(path) or real(path, **kw))
+    folder = io.load_folder(small_dir)
+    assert sorted(p.name for p in map(lambda c: __import__("pathlib").Path(c), calls)) == sorted(
+        f.name for f in folder.files.values())
+    assert set(folder.tables()) == {"survey", "customers", "interactions", "standards", "management"}
+    assert {p.name: sha(p) for p in small_dir.iterdir()} == before
+    assert folder.latest_quarter == "2026Q3" and folder.quarters == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    assert folder.sources["survey"]["format"] == "csv" and folder.sources["survey"]["n_rows_file"] == 800
+
+
+def test_latest_quarter_reads_the_quarter_column_alone(small_dir, monkeypatch):
+    seen = []
+    real = io.read_table
+    monkeypatch.setattr(io, "read_table", lambda path, **kw: seen.append(kw) or real(path, **kw))
+    assert io.latest_quarter(small_dir) == "2026Q3"
+    assert seen[-1]["usecols"] == ["quarter"]
+
+
+def test_folder_methods(small_dir):
+    folder = io.load_folder(small_dir)
+    q2 = folder.until("2026Q2")
+    assert q2.survey["survey_date"].max() < pd.Timestamp("2026-07-01")
+    assert q2.interactions["opened_at"].max() < pd.Timestamp("2026-07-01") and len(q2.customers) == 800
+    clean = folder.without_careless()
+    flagged = int(audit.careless(folder.survey, folder.instrument).sum())
+    assert clean.careless_dropped == flagged and len(clean.survey) == len(folder.survey) - flagged
+    assert len(folder.survey_of("2026Q1")) == 200 and folder.quarter("") == "2026Q3"
+    with pytest.raises(SQMArgumentError, match="2030Q1"):
+        folder.quarter("2030Q1")
+    only = io.load_folder(survey_file=small_dir / "survey.csv")
+    assert set(only.tables()) == {"survey"} and only.missing("customers") == ["customers"]
+    with pytest.raises(SQMDataError, match="customers"):
+        only.require("customers", purpose="churn prediction")
+    assert not churn.run_churn(only).metrics_json().keys() - {"skipped"}
+    with pytest.raises(SQMDataError, match="not found"):
+        io.load_folder(small_dir / "nowhere")
+
+
+# ---- the result objects -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def folder(small_dir):
+    return io.load_folder(small_dir)
+
+
+@pytest.fixture(scope="module")
+def results(folder):
+    return {
+        "00_data_audit": audit.run_audit(folder),
+        "01_survey_reliability": reliability.run_reliability(folder),
+        "02_gap_analysis": gaps.run_gaps(folder),
+        "03_driver_regression": drivers.run_drivers(folder, n_boot=50),
+        "04_churn_prediction": churn.run_churn(folder),
+        "05_kpi_monitoring": kpi.run_kpis(folder),
+    }
+
+
+def test_results_share_one_convention(results):
+    import matplotlib.pyplot as plt
+
+    for stem, r in results.items():
+        assert r.notebook == stem and r.title
+        assert dataclasses.is_dataclass(r) and dataclasses.is_dataclass(r.metrics())
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            r.quarter = "1999Q1"
+        assert r.findings() and all(isinstance(f, str) for f in r.findings())
+        assert all(isinstance(t, pd.DataFrame) for t in r.tables().values()) and r.tables()
+        assert r.headline() and all({"label", "value", "display"} <= set(h) for h in r.headline())
+        assert isinstance(r._repr_html_(), str) and isinstance(r.summary(), pd.DataFrame)
+        figs = r.figures()
+        assert figs, stem
+        plt.close("all")
+        for name, blocks in r.sections().items():
+            assert all(b.kind in ("text", "table", "figure", "html") for b in blocks), (stem, name)
+
+
+def test_summary_from_typed_metrics(folder, results):
+    current = {k: r.metrics() for k, r in results.items()}
+    s = summary.run_summary(folder, current=current)
+    assert s.missing == [] and not s.metrics().previous_report_found
+    assert s.tiles["kpi"].tolist()[:2] == ["NPS", "Overall gap (P − E)"]
+    g = results["02_gap_analysis"].metrics()
+    assert any(g.concentrate_here[0] in t for t in s.todo()) if g.concentrate_here else True
+    # the previous quarter's figures make the changes section
+    s2 = summary.run_summary(folder, current=current, previous={"03_driver_regression": current["03_driver_regression"]})
+    assert s2.since_previous() == [f"The top driver is still {current['03_driver_regression'].top_drivers[0]}."]
+    with pytest.raises(SQMArgumentError, match="GapMetrics"):
+        summary.run_summary(folder, current={"02_gap_analysis": current["01_survey_reliability"]})
+
+
+def test_pipelines_check_their_arguments(folder):
+    with pytest.raises(SQMArgumentError, match="engine"):
+        gaps.run_gaps(folder, engine="polars")
+    with pytest.raises(SQMArgumentError, match="crosshair"):
+        gaps.run_gaps(folder, crosshair="centre")
+    with pytest.raises(SQMArgumentError, match="level"):
+        drivers.run_drivers(folder, level="both")
+    with pytest.raises(SQMArgumentError, match="block"):
+        reliability.run_reliability(folder, block="X")
+    with pytest.raises(SQMArgumentError, match="freq"):
+        kpi.run_kpis(folder, freq="W")
+    with pytest.raises(SQMArgumentError, match="model"):
+        churn.run_churn(folder, model="forest")
+    with pytest.raises(SQMDataError, match="outcome"):
+        drivers.run_drivers(folder, outcome="loyalty")
+
+
+def test_gap_pipeline_matches_an_independent_computation(folder, results):
+    """Dimension gaps of the gap pipeline equal respondent means of P − E computed here with pandas."""
+    inst = folder.instrument
+    s = folder.without_careless().survey_of("2026Q3")
+    got = results["02_gap_analysis"].metrics().dimension_gap
+    for dim, items in inst.dimensions.items():
+        p = s[[f"P{i}" for i in items]]
+        e = s[[f"E{i}" for i in items]]
+        ok = (p.notna().sum(axis=1) >= len(items) / 2) & (e.notna().sum(axis=1) >= len(items) / 2)
+        diff = (p.mean(axis=1) - e.mean(axis=1))[ok]
+        assert got[dim] == pytest.approx(diff.mean(), abs=1e-12)
+
+
+# ---- explorers and lessons give the report's numbers ---------------------------------------------------------
+def test_driver_explorer_equals_the_driver_pipeline(folder):
+    result = drivers.run_drivers(folder, segment="", n_boot=50)
+    ex = explore.DriverExplorer.from_folder(folder, quarter=result.quarter, n_boot=50)
+    imp, matrix = ex.importance(result.quarter, "overall_sat", "dimension", explore.NONE, explore.ALL)
+    pd.testing.assert_series_equal(imp.table["lmg"], result.importance.table["lmg"], atol=1e-12)
+    pd.testing.assert_series_equal(imp.table["lmg_ci_low"], result.importance.table["lmg_ci_low"], atol=1e-12)
+    assert matrix.concentrate_here() == result.matrix.concentrate_here()
+
+
+def test_survey_explorer_equals_the_gap_pipeline(folder, results):
+    g = results["02_gap_analysis"]
+    ex = explore.SurveyExplorer.from_folder(folder, quarter=g.quarter)
+    st = ex.statistics(g.quarter, explore.NONE, explore.ALL)
+    a = st["gaps"].set_index(["level", "name"])[["gap", "ci_low", "ci_high", "n"]]
+    b = g.table.set_index(["level", "name"]).loc[a.index, ["gap", "ci_low", "ci_high", "n"]]
+    pd.testing.assert_frame_equal(a, b, atol=1e-12)
+
+
+def test_churn_explorer_equals_the_churn_pipeline(folder, results):
+    c = results["04_churn_prediction"]
+    ex = explore.ChurnExplorer.from_folder(folder)
+    assert np.array_equal(ex.y, c.model.y.to_numpy()) and np.allclose(ex.p, c.model.oof.to_numpy(), atol=1e-15)
+    pd.testing.assert_frame_equal(ex.scored, c.risk.drop(columns=["contact"]))
+    assert ex.best(200.0, 10.0)["best_threshold"] == c.curve.best_threshold
+
+
+def test_lessons_equal_the_report_pipelines(small_dir, folder):
+    d = exercises.load("satisfaction_loyalty", small_dir)
+    result = drivers.run_drivers(folder, segment="", n_boot=200)
+    pd.testing.assert_frame_equal(exercises.driver_importance(d).table, result.importance.table)
+    g = gaps.run_gaps(folder, segment="")
+    lesson = exercises.gap_table(d).set_index(["level", "name"])["gap"]
+    assert lesson.loc["dimension"].to_dict() == pytest.approx(g.metrics().dimension_gap, abs=1e-12)
+    fitted = churn.fit_at_snapshot(folder.without_careless(), d["quarter"], horizon_days=90, seed=0)
+    assert exercises.churn_model(d).cv_auc == fitted.model.cv_auc

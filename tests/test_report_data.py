@@ -1,0 +1,150 @@
+"""Report notebooks on other data and engines: the bundled sample against the committed expectations, the
+real kiosk survey, a survey alone, churn as a driver outcome, DuckDB and Spark moments. Real papermill runs on a
+real kernel."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sqmlib import SQMReportError, drivers, gaps, io, kpi, reliability, report, summary
+from sqmlib.report import _jsonable
+from sqmlib.results import metrics_dict
+
+from conftest import KIOSK, needs_shared
+from test_report import KIOSK_PARAMS, run_notebook
+
+pytestmark = pytest.mark.slow
+EXPECTED = Path(__file__).parent / "data" / "expected_metrics"
+
+
+def _differences(a, b, path="", tol=1e-9):
+    """Where two metrics.json trees differ: numbers beyond ``tol`` (relative to the larger of 1 and the
+    value), anything else unequal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = set(a) | set(b)
+        return [d for k in sorted(keys, key=str) for d in (
+            [(f"{path}/{k}", "only on one side")] if k not in a or k not in b else _differences(a[k], b[k], f"{path}/{k}", tol))]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]", tol)]
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return [] if (a != a and b != b) or abs(a - b) <= tol * max(1.0, abs(a)) else [(path, a, b)]
+    return [] if a == b else [(path, a, b)]
+
+
+def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
+    """The real thing: every notebook on the bundled sample, as `make report` builds it. Every figure of every
+    metrics.json (and the headline, title and quarter) equals the committed expectations, recorded before the
+    notebooks were turned into pipelines."""
+    path = report.build("2026Q3", out_dir=tmp_path, progress=False, log=lambda *a: None)
+    for expected in sorted(EXPECTED.glob("*.json")):
+        want = json.loads(expected.read_text(encoding="utf-8"))
+        got = json.loads((path / expected.stem / "metrics.json").read_text(encoding="utf-8"))
+        assert _differences(want, got) == [], (expected.stem, _differences(want, got)[:5])
+    k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())
+    assert [(a["unit"], a["first_period"], a["last_period"]) for a in k["metrics"]["alerts"]] == [("South", "2026-07", "2026-09")]
+    assert k["metrics"]["maturity"]["South"] == 0
+    s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())
+    assert any("South" in t for t in s["metrics"]["todo"])
+    prov = json.loads((path / "provenance.json").read_text())
+    assert len(prov["seconds_per_notebook"]) == 7
+
+
+def _pandas_metrics(small_dir) -> dict:
+    """The figures of notebooks 01, 02, 03 and 05 computed in this process by the pipelines (pandas)."""
+    folder = io.load_folder(small_dir)
+    results = {"01_survey_reliability": reliability.run_reliability(folder),
+               "02_gap_analysis": gaps.run_gaps(folder), "03_driver_regression": drivers.run_drivers(folder),
+               "05_kpi_monitoring": kpi.run_kpis(folder)}
+    return {k: _jsonable(metrics_dict(r.metrics())) for k, r in results.items()}
+
+
+@pytest.fixture(scope="module")
+def pandas_metrics(small_dir):
+    return _pandas_metrics(small_dir)
+
+
+def test_duckdb_engine_report_equals_pandas(pandas_metrics, small_dir, tmp_path):
+    """engine="duckdb": the notebooks run unchanged and their figures equal the pandas pipelines'."""
+    stems = list(pandas_metrics)
+    path = report.build(data_dir=small_dir, out_dir=tmp_path, progress=False, log=lambda *a: None,
+                        parameters={"engine": "duckdb"},
+                        notebooks=[nb for nb in report.report_notebooks() if nb.stem in stems])
+    prov = json.loads((path / "provenance.json").read_text())
+    assert prov["parameters"]["engine"] == "duckdb"
+    for nb in stems:
+        a = pandas_metrics[nb]
+        b = json.loads((path / nb / "metrics.json").read_text())["metrics"]
+        diff = _differences(a, b)
+        # ω is an iterative fit (equal to the optimiser's tolerance); bootstrap intervals need rows
+        diff = [d for d in diff if not d[0].startswith(("/omega/", "/lmg_ci"))]
+        assert diff == [], (nb, diff[:5])
+        assert not _differences(a["omega"], b["omega"], tol=1e-6) if "omega" in a else True
+    assert "computed by <strong>duckdb</strong>" in (path / "02_gap_analysis.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
+def test_spark_engine_gap_notebook(pandas_metrics, small_dir, tmp_path):
+    pytest.importorskip("pyspark")
+    m = run_notebook("02_gap_analysis", tmp_path, data_dir=str(small_dir), engine="spark")["metrics"]
+    assert _differences(pandas_metrics["02_gap_analysis"], m) == []
+
+
+def test_summary_reads_typed_metrics_back(small_dir, tmp_path):
+    """A notebook's metrics.json reads back into its dataclass; a renamed figure is a clear error."""
+    m = run_notebook("02_gap_analysis", tmp_path, data_dir=str(small_dir), interactive=False)
+    parsed = summary.parse_metrics("02_gap_analysis", m)
+    assert parsed.mode == "servqual" and set(parsed.dimension_gap) == {"tangibles", "reliability", "responsiveness",
+                                                                       "assurance", "empathy"}
+    renamed = {**m, "metrics": {("dim_gap" if k == "dimension_gap" else k): v for k, v in m["metrics"].items()}}
+    with pytest.raises(SQMReportError, match="does not match GapMetrics"):
+        summary.parse_metrics("02_gap_analysis", renamed)
+
+
+@needs_shared(KIOSK)
+def test_kiosk_through_data_audit(tmp_path):
+    m = run_notebook("00_data_audit", tmp_path, **KIOSK_PARAMS)
+    assert m["quarter"] == "" and m["metrics"]["respondents_file"] == 211
+    assert m["metrics"]["item_columns"] == 96 and m["metrics"]["problems"] == 0
+
+@needs_shared(KIOSK)
+def test_kiosk_through_survey_reliability(tmp_path):
+    m = run_notebook("01_survey_reliability", tmp_path, **KIOSK_PARAMS)["metrics"]
+    assert set(m["cr"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
+    # real E and P answers correlate, so some gap scores lose reliability against their parts
+    assert min(m["difference_reliability"].values()) < min(v for k, v in m["alpha"].items() if k.startswith("P:"))
+    assert any("Gap scores" in f for f in m["findings"])
+
+@needs_shared(KIOSK)
+def test_kiosk_through_gap_analysis(tmp_path):
+    m = run_notebook("02_gap_analysis", tmp_path, **KIOSK_PARAMS)["metrics"]
+    assert m["mode"] == "servqual" and m["respondents"] > 200
+    assert set(m["dimension_gap"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
+    assert m["gap1_mean"] is None and m["standards_share_meeting"] is None  # no side tables for this survey
+    assert len(m["findings"]) == 3
+
+def test_churn_drivers_notebook(small_dir, tmp_path):
+    m = run_notebook("03_driver_regression", tmp_path, data_dir=str(small_dir), outcome="churned", n_boot=0)
+    assert m["quarter"] == "2026Q1"  # the latest quarter followed up for 180 days by 2026-09-30
+    assert m["metrics"]["importance_basis"] == "McFadden pseudo-R2"
+    assert abs(sum(m["metrics"]["lmg_share"].values()) - 100) < 1e-6
+
+@needs_shared(KIOSK)
+def test_kiosk_through_driver_analysis(tmp_path):
+    m = run_notebook("03_driver_regression", tmp_path, **KIOSK_PARAMS, n_boot=50)["metrics"]
+    assert set(m["lmg_share"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
+    assert 0 < m["r2"] < 1
+
+def test_report_from_a_survey_alone(small_dir, tmp_path):
+    """Bring your own survey: without customers, tickets, standards or management tables every notebook still
+    runs; churn says it was skipped and the KPI notebook keeps the survey KPIs and alerts."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(small_dir / "survey.csv", data / "survey.csv")
+    path = report.build(data_dir=data, out_dir=tmp_path / "reports", progress=False, log=lambda *a: None)
+    churn_m = json.loads((path / "04_churn_prediction" / "metrics.json").read_text())
+    assert churn_m["metrics"]["skipped"] is True
+    k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())["metrics"]
+    assert "NPS" in k["kpis"] and k["maturity"] == {}
+    s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())["metrics"]
+    assert not any("risk" in t for t in s["todo"])
