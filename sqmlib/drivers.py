@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import plots
 from .engines import check_engine
-from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning, raise_problems
 from .factors import cov2cor
 from .gaps import QUADRANTS, dimension_scores, ipa
 from .instruments import load as load_instrument
@@ -53,8 +53,7 @@ def _prepare(data: pd.DataFrame, outcome: str, drivers: Sequence[str], weights=N
     if missing:
         raise SQMDataError(what, [Problem("missing_column", f"columns not in the data: {missing}")])
     problems += _driver_problems(outcome, drivers)
-    if problems:
-        raise SQMDataError(what, problems)
+    raise_problems(what, problems)
     X = data[[*drivers, outcome]].to_numpy(dtype=float)
     w = np.ones(len(X)) if weights is None else (
         data[weights].to_numpy(dtype=float) if isinstance(weights, str) else np.asarray(weights, dtype=float))
@@ -345,18 +344,17 @@ def _importance_from_moments(m, outcome: str, drivers: Sequence[str], methods, g
     if weights is not None or n_boot > 0:
         problems.append(Problem("bad_argument", "case weights and the bootstrap need the rows, not moments"))
     problems += _driver_problems(outcome, drivers)
-    if problems:
-        raise SQMDataError("moments", problems)
+    raise_problems("moments", problems)
     if isinstance(m, Moments):
         cm = m.select([*drivers, outcome], "listwise")
     elif list(m.columns) != [*drivers, outcome]:
-        raise SQMDataError("moments", [Problem("bad_argument", "the moments' columns must be the drivers "
-                                                               "followed by the outcome")])
+        raise SQMArgumentError("the moments' columns must be the drivers "
+                                                               "followed by the outcome")
     else:
         cm = m
     if cm.missing != "listwise" and not cm.complete:
-        raise SQMDataError("moments", [Problem("bad_argument", "relative importance needs listwise (complete-case) "
-                                                               "moments of the drivers and the outcome")])
+        raise SQMArgumentError("relative importance needs listwise (complete-case) "
+                                                               "moments of the drivers and the outcome")
     if not cm.n_exact:
         warnings.warn("complete cases are those of the whole moments set, which has more columns than these",
                       SQMWarning, stacklevel=3)
@@ -759,12 +757,20 @@ def driver_table(survey: pd.DataFrame, instrument, outcome: str, level: str = "d
     return X.assign(**{outcome: survey[outcome]}).dropna()
 
 
-def churn_followed(survey: pd.DataFrame, customers: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFrame, str]:
+class FollowedSurvey(NamedTuple):
+    """The survey with ``churned`` (respondents whose horizon is over) and the ``latest_quarter`` whose every
+    respondent was followed for the whole horizon ("" if none)."""
+
+    survey: pd.DataFrame
+    latest_quarter: str
+
+
+def churn_followed(survey: pd.DataFrame, customers: pd.DataFrame, horizon_days: int) -> FollowedSurvey:
     """The survey with ``churned`` within ``horizon_days`` of answering (respondents whose horizon is over), and
     the latest quarter whose every respondent could be followed for the whole horizon ("" if none)."""
     until = follow_up_end(survey, customers)
     followed = survey_with_churn(survey, customers, horizon_days, until)
-    return followed, latest_followed_quarter(survey, horizon_days, until) or ""
+    return FollowedSurvey(followed, latest_followed_quarter(survey, horizon_days, until) or "")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -115,3 +115,14 @@ class SQMArgumentError(SQMError, ValueError):
 class SQMWarning(UserWarning):
     """The project's own warnings (a statistic that is unreliable on these data, a row left out, a model that
     did not converge). Notebooks show these; explorers silence only these."""
+
+
+def raise_problems(source: str, problems: Sequence[Problem]) -> None:
+    """Raise every problem found at once: :class:`SQMArgumentError` when any of them is a mistake in the call
+    (kind ``"bad_argument"``), else :class:`SQMDataError`. Does nothing without problems."""
+    if not problems:
+        return
+    wrong = [p for p in problems if p.kind == "bad_argument"]
+    if wrong:
+        raise SQMArgumentError("; ".join(p.message for p in wrong))
+    raise SQMDataError(source, problems)

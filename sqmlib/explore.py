@@ -156,7 +156,7 @@ class _Explorer:
     def _complete(self, selection: Mapping[str, Any]) -> dict:
         unknown = set(selection) - set(self.defaults())
         if unknown:
-            raise TypeError(f"unknown selection {sorted(unknown)}; choose from {sorted(self.defaults())}")
+            raise SQMArgumentError(f"unknown selection {sorted(unknown)}; choose from {sorted(self.defaults())}")
         return {**self.defaults(), **selection}
 
     @staticmethod

@@ -309,8 +309,8 @@ def _weighted_sums(m, inst: Instrument) -> tuple[np.ndarray, bool]:
 def _one_segment_moments(m, inst: Instrument, weights, confidence, adjust, min_share) -> pd.DataFrame:
     """The gap table of one (pooled) group of moments; see :func:`servqual_gaps`."""
     if m.spec.info.get("min_share") != min_share:
-        raise SQMDataError("moments", [Problem("bad_argument", f"the moments were taken with min_share="
-                                                               f"{m.spec.info.get('min_share')}, not {min_share}")])
+        raise SQMArgumentError(f"the moments were taken with min_share="
+                                                               f"{m.spec.info.get('min_share')}, not {min_share}")
     items, dims = list(inst.items), list(inst.dimensions)
     missing = [f"item:{i}" for i in items if f"item:{i}" not in m.pairs]
     if missing:
@@ -324,8 +324,8 @@ def _one_segment_moments(m, inst: Instrument, weights, confidence, adjust, min_s
     overall = [("unweighted", m.pair("overall:unweighted"), True)]
     if weights is not None:
         if weights != "stated":
-            raise SQMDataError("moments", [Problem("bad_argument", "from moments the weighted gap uses the stated "
-                                                                   "importance points (weights='stated')")])
+            raise SQMArgumentError("from moments the weighted gap uses the stated "
+                                                                   "importance points (weights='stated')")
         overall.append(("weighted", *_weighted_sums(m, inst)))
     for name, sums, shares_known in overall:
         ot = paired_from_sums(sums, [name], confidence=confidence)
@@ -338,8 +338,8 @@ def _one_segment_moments(m, inst: Instrument, weights, confidence, adjust, min_s
 
 def _gaps_from_moments(m, inst: Instrument, by_cols: list[str], weights, confidence, adjust, min_share) -> pd.DataFrame:
     if not isinstance(m, Moments):
-        raise SQMDataError("moments", [Problem("bad_argument", "servqual_gaps needs the Moments object of "
-                                                               "survey_moments, not a selection of columns")])
+        raise SQMArgumentError("servqual_gaps needs the Moments object of "
+                                                               "survey_moments, not a selection of columns")
     if not by_cols:
         out = _one_segment_moments(m.pooled(), inst, weights, confidence, adjust, min_share)
     else:

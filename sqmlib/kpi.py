@@ -21,7 +21,7 @@ from scipy import stats
 from . import plots
 from . import tickets as tickets_mod
 from .engines import check_engine
-from .errors import Problem, SQMArgumentError, SQMDataError
+from .errors import Problem, SQMArgumentError, SQMDataError, raise_problems
 from .periods import period_of, previous_quarter, quarter_bounds
 from .moments import is_moments, survey_moments
 from .results import Block, Result, figure, headline, table, text
@@ -118,8 +118,7 @@ def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: int, confid
     elif "csat_top" in m.sets["kpi"].columns and m.spec.info.get("top_box") != top_box:
         problems.append(Problem("bad_argument", f"the moments count top box {m.spec.info.get('top_box')}, "
                                                 f"not {top_box}"))
-    if problems:
-        raise SQMDataError("moments", problems)
+    raise_problems("moments", problems)
     cols = list(m.sets["kpi"].columns)
     rows = []
     for key, g in m.groupby([period] + ([by] if by else [])):

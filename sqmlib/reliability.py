@@ -23,7 +23,7 @@ from scipy import stats
 from . import plots
 from .audit import careless, segment_filter, select_segment
 from .engines import check_engine
-from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
+from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning, raise_problems
 from .factors import (THRESHOLDS, BartlettResult, CFAResult, EFAResult, KMOResult, MLFit,  # noqa: F401
                       bartlett_sphericity, cfa, check_items, check_variances, complete_cov, cov2cor,
                       covariance, efa, htmt, kmo, ml_cov, ml_fit, no_answers, pairwise_cov,
@@ -207,7 +207,7 @@ def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, confiden
     """α from moments (:class:`sqmlib.moments.CovMoments`): the same numbers as from the rows."""
 
     if isinstance(m, Moments):
-        raise SQMDataError("moments", [Problem("bad_argument", "choose the items: cronbach_alpha(m[columns])")])
+        raise SQMArgumentError("choose the items: cronbach_alpha(m[columns])")
     names = list(m.columns)
     problems = []
     if len(names) < 2:
@@ -222,8 +222,7 @@ def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, confiden
     idx = reverse_index(names, reverse, scale, problems)
     if idx:
         m = m.reflect(idx, *scale)
-    if problems:
-        raise SQMDataError("items", problems)
+    raise_problems("items", problems)
     if np.any(m.N < 2):
         raise SQMDataError("items", [Problem("too_few_pairs", "some items are answered together by fewer than two "
                                                               "respondents")])
@@ -405,7 +404,7 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
         blocks = ("E", "P", "gap") if inst.has_expectations else ("P",)
     if is_moments(survey):
         if n_boot > 0:
-            raise SQMDataError("moments", [Problem("bad_argument", "bootstrap intervals need the rows (n_boot=0)")])
+            raise SQMArgumentError("bootstrap intervals need the rows (n_boot=0)")
         m = survey
 
         def scale_stats(b, d):

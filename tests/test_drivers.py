@@ -8,7 +8,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-from sqmlib import SQMDataError, SQMWarning, audit, drivers as dr, gaps, instruments, io, synth
+from sqmlib import SQMArgumentError, SQMDataError, SQMWarning, audit, drivers as dr, gaps, instruments, io, synth
 
 from conftest import ROOT
 
@@ -124,7 +124,7 @@ def test_bad_inputs(swiss):
         dr.relative_importance(swiss.assign(k=1.0), "Fertility", xs + ["k"])
     with pytest.raises(SQMDataError, match="complete rows"):
         dr.relative_importance(swiss.head(5), "Fertility", xs)
-    with pytest.raises(SQMDataError, match="also listed as a driver"):
+    with pytest.raises(SQMArgumentError, match="also listed as a driver"):
         dr.relative_importance(swiss, "Fertility", xs + ["Fertility"])
     holes = swiss.copy()
     holes.iloc[:3, 1] = np.nan

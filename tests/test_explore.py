@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import confusion_matrix
 
-from sqmlib import audit, churn, drivers, explore, gaps
+from sqmlib import SQMArgumentError, audit, churn, drivers, explore, gaps
 from sqmlib.errors import SQMDataError
 from sqmlib.explore import ALL, NONE
 
@@ -157,7 +157,7 @@ def test_survey_bad_selections(survey_explorer):
         survey_explorer.view(segment="region", value="Atlantis")
     with pytest.raises(ValueError, match="block"):
         survey_explorer.view(block="X")
-    with pytest.raises(TypeError, match="unknown selection"):
+    with pytest.raises(SQMArgumentError, match="unknown selection"):
         survey_explorer.view(colour="red")
 
 

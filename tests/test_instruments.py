@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from sqmlib import SQMDataError, instruments
+from sqmlib import SQMArgumentError, SQMDataError, instruments
 
 from conftest import KIOSK_INSTRUMENT, ROOT
 
@@ -37,7 +37,7 @@ def test_servperf_has_perceptions_only():
     assert list(sp.blocks) == ["P"]
     assert not sp.has_expectations
     assert sp.dimensions == instruments.load("servqual").dimensions
-    with pytest.raises(KeyError, match="no block 'E'"):
+    with pytest.raises(SQMArgumentError, match="no block .E."):
         sp.item_columns("E")
 
 

@@ -201,15 +201,15 @@ def test_moments_refuse_what_needs_rows(engines, inst):
     _, ms = engines
     m = ms["pandas"]
     cols = list(m.sets["P:tangibles"].columns)
-    with pytest.raises(SQMDataError, match="bootstrap"):
+    with pytest.raises(SQMArgumentError, match="bootstrap"):
         reliability.cronbach_alpha(m[cols], n_boot=50)
-    with pytest.raises(SQMDataError, match="choose the items"):
+    with pytest.raises(SQMArgumentError, match="choose the items"):
         reliability.cronbach_alpha(m)
-    with pytest.raises(SQMDataError, match="min_share"):
+    with pytest.raises(SQMArgumentError, match="min_share"):
         gaps.servqual_gaps(m, inst, min_share=0.8)
-    with pytest.raises(SQMDataError, match="rows"):
+    with pytest.raises(SQMArgumentError, match="rows"):
         drivers.relative_importance(m, "overall_sat", [f"P_dim_{d}" for d in inst.dimensions], n_boot=10)
-    with pytest.raises(SQMDataError, match="grouped by"):
+    with pytest.raises(SQMArgumentError, match="grouped by"):
         kpi.survey_kpis(m, by="channel")
     with pytest.raises(SQMArgumentError, match="2030Q1"):
         m.where(quarter="2030Q1")

@@ -27,7 +27,7 @@ from typing import Mapping
 
 import yaml
 
-from ..errors import Problem, SQMDataError
+from ..errors import Problem, SQMArgumentError, SQMDataError
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 COLUMN_TYPES = ("id", "text", "category", "date", "quarter", "number", "rating", "bool")
@@ -120,7 +120,7 @@ class Instrument:
     def item_columns(self, block: str, dimension: str | None = None) -> list[str]:
         """Canonical columns of a block, optionally of one dimension only."""
         if block not in self.blocks:
-            raise KeyError(f"instrument {self.name!r} has no block {block!r} (it has {', '.join(self.blocks)})")
+            raise SQMArgumentError(f"instrument {self.name!r} has no block {block!r} (it has {', '.join(self.blocks)})")
         items = self.items if dimension is None else self.dimensions[dimension]
         return [self.item_column(block, i) for i in items]
 
