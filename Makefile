@@ -23,9 +23,11 @@ report: $(STAMP)
 	$(BIN)/sqm report $(if $(QUARTER),--quarter $(QUARTER)) $(if $(DATA),--data $(DATA)) $(if $(FORCE),--force) $(if $(ENGINE),--engine $(ENGINE))
 
 # the whole suite on both cores (each test file on one worker, so module fixtures are built once), with the
-# ten slowest tests listed at the end
+# ten slowest tests listed at the end. One thread per worker for OpenMP/BLAS: two workers already fill the two
+# cores, and scikit-learn's OpenMP threads spinning against the other worker made some tests 10-30x slower.
+TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=10 $(PYTEST_ARGS)
+	$(TEST_THREADS) $(BIN)/python -m pytest -n 2 --dist loadfile --durations=10 $(PYTEST_ARGS)
 
 # the explorers as a local web app on http://127.0.0.1:$(PORT)/ (bundled data, or DATA=folder)
 PORT ?= 8866
