@@ -23,6 +23,7 @@ from . import plots, tickets
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from .gaps import dimension_scores
 from .instruments import load as load_instrument
+from .outputs import write_csv, write_excel
 from .periods import quarter_of, quarter_start
 from .results import Block, Result, figure, headline, metrics_dict, table, text
 
@@ -911,8 +912,8 @@ class ChurnAnalysis(Result):
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        self.risk.to_csv(out / "risk_list.csv", index=False)
-        self.risk.to_excel(out / "risk_list.xlsx", index=False)
+        write_csv(self.risk, out / "risk_list.csv", index=False)
+        write_excel({"risk list": self.risk}, out / "risk_list.xlsx", index=False)
         return [out / "risk_list.csv", out / "risk_list.xlsx"]
 
     def sections(self) -> dict[str, list[Block]]:

@@ -3,6 +3,8 @@ renders the training notebooks, ``sqm synth`` writes sample data."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -103,11 +105,57 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--force", action="store_true", help="overwrite files in a non-empty output folder")
     s.set_defaults(func=_synth)
     args = parser.parse_args(argv)
+    previous = _terminate_cleanly()
     try:
         return args.func(args)
     except SQMError as exc:  # our own errors: a clear message, no traceback
         print(f"sqm {args.command}: {exc}", file=sys.stderr)
         return 1
+    except (KeyboardInterrupt, Terminated) as exc:
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped (SIGTERM)"
+        print(f"sqm {args.command}: {what}; nothing half-written was left behind", file=sys.stderr)
+        return 130 if isinstance(exc, KeyboardInterrupt) else 143
+    except OSError as exc:  # a folder that cannot be written, a full disk, a file where a folder should be
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"sqm {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # anything else: one line here, the traceback in a log file
+        log = _write_log(args.command)
+        print(f"sqm {args.command}: unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+              f"(details in {log})", file=sys.stderr)
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(BaseException):
+    """SIGTERM (``timeout``, systemd, CI) turned into an exception, so that every ``finally`` and cleanup runs."""
+
+
+def _terminate_cleanly():
+    """Make SIGTERM raise :class:`Terminated` in the main thread; returns the handler it replaced."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _write_log(command: str) -> Path:
+    import tempfile
+    import traceback
+
+    log = Path(tempfile.gettempdir()) / f"sqm-{command}-{os.getpid()}.log"
+    try:
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+    except OSError:
+        pass
+    return log
 
 
 if __name__ == "__main__":  # pragma: no cover

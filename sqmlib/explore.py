@@ -20,6 +20,7 @@ charts and a table. :func:`app` assembles all three for ``make explore``.
 """
 from __future__ import annotations
 
+import html
 import io as _io
 import threading
 import time
@@ -32,6 +33,7 @@ import pandas as pd
 from . import churn, drivers, gaps, io, plots
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMError, SQMWarning
 from .instruments import load as load_instrument
+from .outputs import escape_frame, markdown_html
 
 ALL = "(all)"
 NONE = "(none)"
@@ -77,7 +79,7 @@ class View:
         return self.table
 
     def _repr_html_(self) -> str:
-        return f"<p>{self.note}</p>" + self.table.to_html(float_format=lambda v: f"{v:.3f}")
+        return f"<p>{html.escape(self.note)}</p>" + self.table.to_html(float_format=lambda v: f"{v:.3f}")
 
 
 def _svg(draw: Callable[[], Any]) -> bytes:
@@ -96,12 +98,13 @@ def _svg(draw: Callable[[], Any]) -> bytes:
 
 
 def _html_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
-    shown = frame.head(max_rows)
+    """A table as HTML, text from the data escaped."""
+    shown = escape_frame(frame.head(max_rows))
     fmt = {c: "{:.3f}" for c in shown.columns if pd.api.types.is_float_dtype(shown[c])}
-    html = shown.style.set_uuid("sqm").format(fmt, na_rep="–").hide(axis="index").to_html()
+    out = shown.style.set_uuid("sqm").format(fmt, na_rep="–").hide(axis="index").to_html()
     if len(frame) > max_rows:
-        html += f"<p>… {len(frame) - max_rows:,} more rows</p>"
-    return html
+        out += f"<p>… {len(frame) - max_rows:,} more rows</p>"
+    return out
 
 
 class _Explorer:
@@ -228,12 +231,12 @@ class _Explorer:
                     charts.children = [w.Image(value=b, format="svg+xml", layout=w.Layout(
                         width="auto", height="auto", max_width="100%", object_fit="contain")) for b in images]
                 table.value = _html_table(v.table)
-                extra.value = "".join(f"<h4>{k}</h4>" + _html_table(t, 20) for k, t in v.extra.items())
-                status.value = f"<i>{v.note} — updated in {time.perf_counter() - t0:.2f} s</i>"
+                extra.value = "".join(f"<h4>{html.escape(k)}</h4>" + _html_table(t, 20) for k, t in v.extra.items())
+                status.value = f"<i>{html.escape(v.note)} — updated in {time.perf_counter() - t0:.2f} s</i>"
             except SQMError as exc:  # a selection without enough data: say so, keep the controls usable
                 charts.children = []
                 table.value = extra.value = ""
-                status.value = f"<b>Nothing to show for this selection:</b> {exc}"
+                status.value = f"<b>Nothing to show for this selection:</b> {html.escape(str(exc))}"
             finally:
                 busy["on"] = False
                 _IDLE.set()
@@ -251,7 +254,7 @@ class _Explorer:
     def show(self, live: bool = True, *, warm: bool = True, **selection) -> None:
         """Display the explorer: live widgets (warming likely selections in the background), or
         (``live=False``) the view of ``selection`` as static output."""
-        from IPython.display import HTML, Markdown, display
+        from IPython.display import HTML, display
 
         if live:
             display(self.widget(warm=warm))
@@ -260,14 +263,14 @@ class _Explorer:
 
         v = self.view(**selection)
         chosen = ", ".join(f"{k} = {val}" for k, val in v.selection.items())
-        display(Markdown(f"**{self.title}** — default view ({chosen}). {v.note}. Open the notebook in JupyterLab "
-                         "or run `make explore` to change the selection."))
+        display(HTML(markdown_html(f"**{self.title}** — default view ({chosen}). {v.note}. Open the notebook in "
+                                   "JupyterLab or run `make explore` to change the selection.")))
         for fig in v.figures():
             display(fig)
             plt.close(fig)
         display(HTML(_html_table(v.table)))
         for k, t in v.extra.items():
-            display(Markdown(f"**{k}**"))
+            display(HTML(f"<p><strong>{html.escape(k)}</strong></p>"))
             display(HTML(_html_table(t, 20)))
 
 

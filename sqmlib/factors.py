@@ -509,6 +509,10 @@ def parallel_analysis(R: np.ndarray, n: int, n_iter: int = 100, quantile: float 
     quantile.
     """
     p = R.shape[0]
+    if n <= p:
+        raise SQMDataError("items", [Problem("too_few_rows", f"only {n} respondents for {p} items: parallel "
+                                                             "analysis and factor models need more respondents "
+                                                             "than items")])
     obs = np.sort(np.linalg.eigvalsh(R))[::-1]
     rng = np.random.default_rng(seed)
     W = stats.wishart.rvs(df=n - 1, scale=np.eye(p), size=n_iter, random_state=rng)

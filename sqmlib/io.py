@@ -137,6 +137,81 @@ def _drop_qualtrics_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return df, 0
 
 
+MAX_XLSX_UNPACKED = 1 << 30  # bytes of worksheet XML a workbook may unpack to (a zip bomb stops here)
+MAX_CELLS_PER_BYTE = 2  # a real worksheet holds well under one cell per byte of its XML
+
+
+def _read_xlsx(path: Path, sheet: str | int | None = 0) -> pd.DataFrame:
+    """An .xlsx sheet as a DataFrame of objects, in bounded memory: the unpacked size of the worksheets is
+    checked first, the sheet is read in openpyxl's streaming mode, and its declared dimension (which a file can
+    set to a million rows × 16,384 columns) is ignored in favour of the cells it really holds."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            sheets = [i for i in z.infolist() if i.filename.startswith("xl/worksheets/")]
+            unpacked = sum(i.file_size for i in sheets)
+    except zipfile.BadZipFile:
+        raise SQMDataError(str(path), [Problem("unreadable", "not an .xlsx workbook (not a zip archive)")]) from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise SQMDataError(str(path), [Problem("too_large", f"its worksheets unpack to {unpacked / 2**20:,.0f} MiB "
+                                                            "(more than 1 GiB): export the survey as CSV")])
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        names = wb.sheetnames
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise SQMDataError(str(path), [Problem("missing_sheet", f"no sheet number {sheet}")])
+            ws = wb[names[sheet]]
+        else:
+            if sheet not in names:
+                raise SQMDataError(str(path), [Problem("missing_sheet", f"no sheet {sheet!r} (sheets: "
+                                                                        f"{', '.join(names)})")])
+            ws = wb[sheet]
+        ws.reset_dimensions()  # iterate what the sheet holds, not what its header claims
+        rows, width, cells = [], 0, 0
+        limit = max(unpacked, 1) * MAX_CELLS_PER_BYTE
+        for row in ws.iter_rows(values_only=True):
+            row = list(row)
+            while row and row[-1] is None:
+                row.pop()
+            cells += len(row)
+            if cells > limit:
+                raise SQMDataError(str(path), [Problem("unreadable", "the sheet claims more cells than its data "
+                                                                     "holds: not a plain table")])
+            width = max(width, len(row))
+            rows.append(row)
+    finally:
+        wb.close()
+    while rows and not rows[-1]:
+        rows.pop()
+    if not rows:
+        return pd.DataFrame()
+    header, seen = [], {}
+    for k, h in enumerate(rows[0] + [None] * (width - len(rows[0]))):
+        name = str(h) if h is not None else f"Unnamed: {k}"
+        if name in seen:  # as pandas does: a repeated header gets .1, .2, …
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        header.append(name)
+    body = [r + [None] * (width - len(r)) for r in rows[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _prefix(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of a file, cut after the last line break (and before a split character)."""
+    with open(path, "rb") as fh:
+        data = fh.read(size)
+        more = bool(fh.read(1))
+    if more and b"\n" in data:
+        data = data[: data.rindex(b"\n") + 1]
+    return data
+
+
 def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = 0,
                strip: bool = True, usecols: list[str] | None = None,
                nrows: int | None = None) -> tuple[pd.DataFrame, SourceInfo]:
@@ -178,7 +253,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     used_encoding = None
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            text, used_encoding = _decode(path.read_bytes(), path, encoding)
+            raw_bytes = path.read_bytes() if nrows is None else _prefix(path, PREFIX_BYTES)
+            text, used_encoding = _decode(raw_bytes, path, encoding)
             if not text.strip():
                 raise SQMDataError(str(path), [Problem("empty", "the file holds only blank space")])
             df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
@@ -186,7 +262,10 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             df, extra = _drop_qualtrics_rows(df)
             header_rows += extra
             fmt = "qualtrics-csv" if extra else "csv"
-        elif suffix in (".xlsx", ".xls"):
+        elif suffix == ".xlsx":
+            df = _read_xlsx(path, sheet)
+            fmt = "excel"
+        elif suffix == ".xls":
             df = pd.read_excel(path, sheet_name=sheet, dtype=object)
             fmt = "excel"
         elif suffix in (".parquet", ".pq"):
@@ -199,8 +278,12 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             fmt = "spss"
     except SQMDataError:
         raise
+    except MemoryError:
+        raise SQMDataError(str(path), [Problem("too_large", "the file does not fit in memory here; for surveys "
+                                                            "larger than memory use engine='duckdb'")]) from None
     except Exception as exc:  # a parser's own error, reported with the file named
-        raise SQMDataError(str(path), [Problem("unreadable", f"cannot be read as {suffix}: {exc}")]) from exc
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise SQMDataError(str(path), [Problem("unreadable", f"cannot be read as {suffix}: {detail}")]) from None
     df.columns = [str(c) for c in df.columns]
     if strip:
         for c in df.columns:
@@ -415,6 +498,26 @@ def _check_errors_arg(errors: str):
 # ---------------------------------------------------------------------------------------------------------
 # Survey responses
 # ---------------------------------------------------------------------------------------------------------
+SAMPLE_ROWS = 5_000  # rows of a large file checked first
+PREFIX_BYTES = 4 << 20  # text files above this size have their first rows checked before the whole is read
+MOSTLY_INVALID = 0.5  # share of a column's rows with a problem that marks a file as not survey data
+
+
+def _check_sample(df: pd.DataFrame, other: Mapping, item_cols: list[str], inst: Instrument, src: SourceInfo) -> None:
+    """Validate the first rows of a large survey file; when most of them are invalid in some column, stop with
+    those problems at once instead of validating (and holding) the whole file."""
+    head = df.head(SAMPLE_ROWS)
+    chk = _Checker(src)
+    for name, spec in other.items():
+        _convert(head, name, spec, chk, {})
+    for c in item_cols:
+        _ratings(head[c], c, inst.scale_min, inst.scale_max, inst.missing_codes, chk, {})
+    bad = [p for p in chk.problems if p.n_rows >= MOSTLY_INVALID * len(head)]
+    if bad:
+        note = Problem("not_survey_data", f"stopped after checking the first {len(head):,} of {len(df):,} rows: "
+                                          f"{len(bad)} column(s) are invalid in most of them; is this the survey "
+                                          "file, with the header the instrument describes?")
+        raise SQMDataError(src.path, [note, *bad])
 def _item_source(template: str, item: str) -> str:
     num = str(int(item)) if item.isdigit() else item
     return template.replace("{id}", item).replace("{num}", num)
@@ -452,7 +555,20 @@ def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servq
     """
     _check_errors_arg(errors)
     inst = load_instrument(instrument)
+    p = Path(path)
+    if p.suffix.lower() in (".csv", ".txt", ".tsv") and p.is_file() and p.stat().st_size > PREFIX_BYTES:
+        # a large text file: its first rows first, so that a wrong or garbled file stops within seconds
+        head, head_src = read_table(p, encoding=encoding, nrows=SAMPLE_ROWS)
+        _survey_frame(head, head_src, inst, "raise", sample_only=True)
+        encoding = encoding or head_src.encoding
     raw, src = read_table(path, encoding=encoding, sheet=sheet)
+    return _survey_frame(raw, src, inst, errors)
+
+
+def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: str,
+                  sample_only: bool = False) -> pd.DataFrame | None:
+    """Map, convert and validate a raw survey table (see :func:`load_survey`); with ``sample_only`` only find
+    the columns and check the rows given for being mostly invalid."""
     chk = _Checker(src)
     headers = list(raw.columns)
     rename: dict[str, str] = {}
@@ -506,6 +622,10 @@ def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servq
         raise SQMDataError(src.path, chk.problems)
 
     df = raw.rename(columns=rename)
+    if sample_only or len(df) > 2 * SAMPLE_ROWS:  # stop early when the first rows are not survey data
+        _check_sample(df, other, item_cols, inst, src)
+        if sample_only:
+            return None
     code_counts: dict = {}
     out: dict[str, pd.Series] = {}
     for name, spec in other.items():

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from importlib import metadata
@@ -28,6 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import SQMReportError
 from . import results
+from .outputs import copy_workbooks, write_excel
 from .results import metrics_dict
 from .io import input_files, latest_quarter, sha256_file
 from .periods import QUARTER_RE
@@ -95,26 +97,14 @@ def write_metrics(out_dir: str | Path, *, notebook: str, title: str, quarter: st
 
 
 def write_tables(out_dir: str | Path, tables: Mapping[str, Any], filename: str = "tables.xlsx") -> Path:
-    """Write DataFrames to one Excel workbook, one sheet a table (sheet names cut to Excel's 31 characters).
+    """Write DataFrames to one Excel workbook, one sheet a table (sheet names cut to Excel's 31 characters);
+    text stays text and nothing is written as a formula (:func:`sqmlib.outputs.write_excel`).
 
     Returns the workbook's path.
     """
-    import pandas as pd
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / filename
-    used: set[str] = set()
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        for name, df in tables.items():
-            sheet = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31]
-            k = 2
-            while sheet in used:
-                sheet = f"{sheet[:28]}_{k}"
-                k += 1
-            used.add(sheet)
-            df.to_excel(xl, sheet_name=sheet)
-    return path
+    return write_excel(tables, out / filename)
 
 
 def headline(label: str, value: Any, fmt: str = "{:,}") -> dict:
@@ -202,20 +192,10 @@ def _render_html(executed: Path, target: Path, title: str) -> None:
 
 def combine_tables(folder: Path, stems: Sequence[str], filename: str = "report_tables.xlsx") -> str | None:
     """Every notebook's ``tables.xlsx`` in one workbook, one sheet a table, sheets prefixed by the notebook
-    number (``02 gaps``). Returns the file name, or None when no notebook wrote tables."""
-    import pandas as pd
-
-    sheets = {}
-    for stem in stems:
-        path = folder / stem / "tables.xlsx"
-        if not path.exists():
-            continue
-        for name, df in pd.read_excel(path, sheet_name=None, index_col=0).items():
-            sheets[f"{stem[:2]} {name}"[:31]] = df
-    if not sheets:
-        return None
-    write_tables(folder, sheets, filename)
-    return filename
+    number (``02 gaps``), copied cell by cell so that text stays text. Returns the file name, or None when no
+    notebook wrote tables."""
+    done = copy_workbooks({stem[:2]: folder / stem / "tables.xlsx" for stem in stems}, folder / filename)
+    return filename if done is not None else None
 
 
 def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: str | None = None) -> str:
@@ -250,6 +230,93 @@ h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 {''.join(rows)}
 </body></html>
 """
+
+
+def _one_line(text: str) -> str:
+    """An error text on one line (the first lines joined), at most 300 characters."""
+    flat = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return flat if len(flat) <= 300 else flat[:297] + "…"
+
+
+def _input_hashes(data_dir: Path) -> dict[str, str]:
+    return {str(p.relative_to(data_dir)): sha256_file(p) for p in input_files(data_dir)}
+
+
+def _keep_failed(executed: Path) -> Path | None:
+    """Keep a failed notebook's executed copy (with the error) where the user can open it."""
+    if not executed.exists():
+        return None
+    folder = Path(tempfile.gettempdir()) / "sqm-failed-notebooks"
+    try:
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{executed.stem}-{os.getpid()}.ipynb"
+        shutil.copyfile(executed, target)
+        return target
+    except OSError:
+        return None
+
+
+def is_report(folder: Path) -> bool:
+    """Whether a folder is a report sqm built (it holds ``provenance.json`` and ``index.html``)."""
+    return (folder / "provenance.json").is_file() and (folder / "index.html").is_file()
+
+
+def _check_replaceable(final: Path, force: bool) -> None:
+    if not final.exists() and not final.is_symlink():
+        return
+    if not force:
+        raise SQMReportError(f"a report for {final.name} already exists at {final}; it was left as it is. "
+                             "Use --force (force=True) to replace it, or choose another --out folder.")
+    if final.is_symlink() or not final.is_dir() or not is_report(final):
+        raise SQMReportError(f"{final} is not a report built by sqm (no provenance.json and index.html): it was "
+                             "left as it is, even with --force. Move it away or choose another --out folder.")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+STALE_RE = re.compile(r"^\.(\d{4}Q[1-4])\.(building|replaced)-(\d+)$")
+
+
+def remove_stale_builds(out_root: Path) -> list[Path]:
+    """Remove the hidden ``.<quarter>.building-<pid>`` (and ``.replaced-<pid>``) folders left by builds whose
+    process is gone (killed with ``kill -9``, a power cut). Returns the folders removed."""
+    removed = []
+    for p in Path(out_root).iterdir() if Path(out_root).is_dir() else []:
+        m = STALE_RE.match(p.name)
+        if m and p.is_dir() and int(m.group(3)) != os.getpid() and not _pid_alive(int(m.group(3))):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def _swap_into_place(tmp: Path, final: Path, force: bool) -> None:
+    """Move the finished report into place without ever replacing a report by accident: a new quarter's
+    folder is claimed with an atomic ``mkdir`` (a second build of the same quarter finds it taken and stops);
+    with ``force`` only an sqm report is replaced, moved aside first and deleted once the new one is in place."""
+    backup = None
+    if force and (final.exists() or final.is_symlink()):
+        _check_replaceable(final, force)
+        backup = final.parent / f".{final.name}.replaced-{os.getpid()}"
+        final.rename(backup)
+    try:
+        final.mkdir()  # atomic: fails when another build got there first
+    except FileExistsError:
+        if backup is not None:  # put the old report back where it was
+            backup.rename(final) if not final.exists() else None
+        raise SQMReportError(f"a report for {final.name} appeared at {final} while this one was built (another "
+                             "build of the same quarter?); it was left as it is and this build was discarded. "
+                             "Use --force to replace it.") from None
+    os.rename(tmp, final)  # replaces the empty folder just made, atomically
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def build(quarter: str | None = None, data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
@@ -300,24 +367,29 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     out_root = resolve(out_dir, REPORTS_DIR).resolve()
     if not data_dir.is_dir():
         raise SQMReportError(f"data folder not found: {data_dir}")
+    if out_root.exists() and not out_root.is_dir():
+        raise SQMReportError(f"the reports folder {out_root} is a file, not a folder; choose another --out")
     if quarter in (None, ""):
-        quarter = latest_quarter(data_dir)
+        quarter = latest_quarter(data_dir, instrument or None)
     if not QUARTER_RE.match(str(quarter)):
         raise SQMReportError(f"quarter must look like 2026Q3, got {quarter!r}")
     final = out_root / quarter
-    if final.exists() and not force:
-        raise SQMReportError(f"a report for {quarter} already exists at {final}; it was left as it is. "
-                             "Use --force (force=True) to replace it, or choose another --out folder.")
+    _check_replaceable(final, force)
     nbs = [resolve(p) for p in notebooks] if notebooks is not None else report_notebooks()
     if not nbs:
         raise SQMReportError("no report notebooks found")
-    out_root.mkdir(parents=True, exist_ok=True)
-    tmp = out_root / f".{quarter}.building-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        remove_stale_builds(out_root)
+        tmp = out_root / f".{quarter}.building-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+    except OSError as exc:
+        raise SQMReportError(f"cannot write to the reports folder {out_root}: {exc.strerror or exc}") from None
     entries, timings = [], {}
     started = time.perf_counter()
+    inputs_before = _input_hashes(data_dir)
     try:
         for nb in nbs:
             stem = nb.stem
@@ -337,12 +409,17 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                                     progress_bar=progress, execution_timeout=timeout, cwd=str(nb_out),
                                     log_output=False)
             except pm.PapermillExecutionError as exc:
+                kept = _keep_failed(executed)
                 raise SQMReportError(
                     f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
-                    f"{exc.ename}: {exc.evalue}\nNo report was written for {quarter}.") from None
+                    f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {quarter}"
+                    + (f" (executed notebook kept at {kept})" if kept else "")) from None
+            except OSError as exc:
+                raise SQMReportError(f"notebook {nb.name} could not be written: {exc.strerror or exc}; no report "
+                                     f"was written for {quarter}") from None
             except Exception as exc:  # kernel died, timeout, …
-                raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: {exc}\n"
-                                     f"No report was written for {quarter}.") from exc
+                raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: "
+                                     f"{_one_line(str(exc))}; no report was written for {quarter}") from exc
             seconds = time.perf_counter() - t0
             timings[nb.name] = round(seconds, 2)
             metrics_path = nb_out / "metrics.json"
@@ -355,6 +432,12 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                             "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
                             "seconds": seconds, "position": metrics.get("position", 100 + len(entries)),
                             "stem": stem})
+        changed = sorted(k for k, v in _input_hashes(data_dir).items() if inputs_before.get(k) != v)
+        changed += sorted(k for k in inputs_before if k not in _input_hashes(data_dir))
+        if changed:
+            raise SQMReportError(f"input files changed while the report was built ({', '.join(changed)}): its "
+                                 f"notebooks may have read different data; no report was written for {quarter}. "
+                                 "Build again once the data folder is complete.")
         provenance = {
             "quarter": quarter,
             "parameters": {"data_dir": str(data_dir), "quarter": quarter, "instrument": instrument,
@@ -367,21 +450,14 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
             "platform": {"system": platform.system(), "machine": platform.machine(),
                          "python_executable": sys.executable},
             "git": _git_state(),
-            "inputs": {str(p.relative_to(data_dir)): sha256_file(p) for p in input_files(data_dir)},
+            "inputs": inputs_before,
         }
         (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
         entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
         workbook = combine_tables(tmp, [e["stem"] for e in entries])
         (tmp / "index.html").write_text(_index_html(quarter, entries, provenance, workbook), encoding="utf-8")
-        # swap into place only now that everything is written
-        if final.exists():
-            backup = out_root / f".{quarter}.replaced-{os.getpid()}"
-            final.rename(backup)
-            tmp.rename(final)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            tmp.rename(final)
+        _swap_into_place(tmp, final, force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -7,20 +7,21 @@ call.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, display
 
 from .errors import SQMArgumentError
+from .outputs import escape_frame, markdown_html
 from .results import Block, bullets
 
 
 def _render(block: Block) -> None:
-    if block.kind == "text":
-        display(Markdown(block.content))
+    if block.kind == "text":  # text may hold values from data files: raw HTML in it is shown, never run
+        display(HTML(markdown_html(block.content)))
     elif block.kind == "html":
         display(HTML(block.content))
     elif block.kind == "table":
         frame = block.content
-        display(block.style(frame.style) if block.style is not None else frame)
+        display(block.style(escape_frame(frame).style) if block.style is not None else frame)
     elif block.kind == "figure":
         fig = block.content()
         plt.show() if fig is None else (display(fig), plt.close(fig))
@@ -39,8 +40,9 @@ def section(result, name: str) -> None:
 
 def findings(result) -> None:
     """The result's conclusions as a bullet list."""
-    display(Markdown(bullets(result.findings())))
+    display(HTML(markdown_html(bullets(result.findings()))))
 
 
 def text(markdown: str) -> None:
-    display(Markdown(markdown))
+    """Markdown written by sqmlib (values from data files in it are escaped)."""
+    display(HTML(markdown_html(markdown)))

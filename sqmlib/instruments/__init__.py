@@ -194,11 +194,37 @@ def load(name_or_path: "str | Path | Instrument") -> Instrument:
                                   "and no file at that path")
     if not path.exists():
         raise SQMDataError(str(path), "instrument file not found")
+    return _parse(read_yaml(path), path)
+
+
+MAX_YAML_BYTES = 1_000_000  # an instrument is a few kilobytes
+MAX_YAML_DEPTH = 20  # instruments nest four levels deep
+
+
+def read_yaml(path: Path):
+    """A small YAML file read safely: plain data only (``safe_load``), at most 1 MB, no aliases (``&a``/``*a``:
+    a "billion laughs" file would expand without bound), at most 20 levels of nesting."""
+    path = Path(path)
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise SQMDataError(str(path), f"the file is {path.stat().st_size:,} bytes; an instrument file is a few "
+                                      "kilobytes (at most 1 MB)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise SQMDataError(str(path), "YAML aliases (*name) are not accepted in an instrument file: "
+                                              "write each value out")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise SQMDataError(str(path), f"nested more than {MAX_YAML_DEPTH} levels deep: not an "
+                                                  "instrument file")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        return yaml.safe_load(text)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SQMDataError(str(path), f"not a readable YAML file: {exc}") from exc
-    return _parse(raw, path)
+        raise SQMDataError(str(path), f"not a readable YAML file: {' '.join(str(exc).split())}") from None
 
 
 def _texts(value) -> dict[str, str]:

@@ -1,0 +1,120 @@
+"""Writing results safely: text from data files never becomes code in the files and pages sqm writes.
+
+- CSV: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with
+  ``'`` (OWASP's rule against formula injection), so a spreadsheet shows it as text instead of running it.
+- Excel: no cell is ever written as a formula; a text cell holds exactly its text (``000123`` stays
+  ``000123``, ``=HYPERLINK(…)`` is shown, not run).
+- HTML: :func:`escape_frame` escapes text cells, index and column labels of a table before it is styled
+  (pandas' Styler writes cell text as it is); :func:`markdown_html` renders sqmlib's Markdown with raw HTML
+  escaped and harmful links removed.
+"""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Mapping
+
+import mistune
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN = mistune.create_markdown(escape=True)
+
+
+def neutralize(value):
+    """A text value that a spreadsheet could take for a formula, prefixed with ``'``; anything else as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _map_text(frame: pd.DataFrame, fn) -> pd.DataFrame:
+    out = frame.copy()
+    for c in out.columns:
+        col = out[c]
+        if col.dtype == object or pd.api.types.is_string_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
+            out[c] = col.astype(object).map(fn)
+    out.columns = pd.Index([fn(c) for c in out.columns]) if not isinstance(out.columns, pd.MultiIndex) else \
+        pd.MultiIndex.from_tuples([tuple(fn(x) for x in t) for t in out.columns], names=out.columns.names)
+    if isinstance(out.index, pd.MultiIndex):
+        out.index = pd.MultiIndex.from_tuples([tuple(fn(x) for x in t) for t in out.index], names=out.index.names)
+    elif out.index.dtype == object:
+        out.index = pd.Index([fn(x) for x in out.index], name=out.index.name)
+    return out
+
+
+def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell (and label) that could start a formula prefixed with ``'``."""
+    return _map_text(frame, neutralize)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs) -> Path:
+    """``frame.to_csv`` with formula-like text neutralised."""
+    neutralize_frame(frame).to_csv(path, **kwargs)
+    return Path(path)
+
+
+def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: bool = True) -> Path:
+    """One workbook, one sheet a table (names cut to Excel's 31 characters and made unique). Text cells stay
+    text: nothing is written as a formula."""
+    path = Path(path)
+    used: set[str] = set()
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for name, df in frames.items():
+            sheet = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31]
+            k = 2
+            while sheet in used:
+                sheet = f"{sheet[:28]}_{k}"
+                k += 1
+            used.add(sheet)
+            df.to_excel(xl, sheet_name=sheet, index=index)
+            for row in xl.sheets[sheet].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # openpyxl takes text starting with "=" for a formula
+                        cell.data_type = "s"
+    return path
+
+
+def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None:
+    """Sheets of several workbooks in one (sheet names prefixed as the mapping says), cell by cell, so that
+    every value keeps its type: text stays text (``000123``, ``01``, long ids), numbers stay numbers."""
+    from openpyxl import Workbook, load_workbook
+
+    out = Workbook()
+    out.remove(out.active)
+    used: set[str] = set()
+    for prefix, src in sources.items():
+        if not Path(src).exists():
+            continue
+        wb = load_workbook(src, read_only=True)
+        for ws in wb.worksheets:
+            name = f"{prefix} {ws.title}"[:31]
+            k = 2
+            while name in used:
+                name = f"{name[:28]}_{k}"
+                k += 1
+            used.add(name)
+            target = out.create_sheet(name)
+            for row in ws.iter_rows(values_only=True):
+                target.append(list(row))
+            for row in target.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
+        wb.close()
+    if not out.worksheets:
+        return None
+    out.save(path)
+    return Path(path)
+
+
+def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell, index and column label HTML-escaped (for pandas' Styler, which does not
+    escape)."""
+    return _map_text(frame, lambda v: html.escape(v) if isinstance(v, str) else v)
+
+
+def markdown_html(text: str) -> str:
+    """sqmlib's Markdown as HTML, with any raw HTML in it escaped and harmful links (``javascript:``) dropped."""
+    return _MARKDOWN(text)
