@@ -1,6 +1,7 @@
 # Two commands do everything: `make report` and `make test`. Both create .venv when it is missing or when
 # pyproject.toml changed. Options: make report QUARTER=2026Q3 DATA=path/to/folder [FORCE=1];
-# make explore [DATA=path/to/folder] [PORT=8866] serves the interactive explorers on 127.0.0.1.
+# make explore [DATA=path/to/folder] [PORT=8866] serves the interactive explorers on 127.0.0.1 (token in the
+# printed address).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,7 +30,7 @@ TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(STAMP)
 	$(TEST_THREADS) $(BIN)/python -m pytest -n 2 --dist loadfile --durations=10 $(PYTEST_ARGS)
 
-# the explorers as a local web app on http://127.0.0.1:$(PORT)/ (bundled data, or DATA=folder)
+# the explorers as a local web app on http://127.0.0.1:$(PORT)/?token=… (bundled data, or DATA=folder)
 PORT ?= 8866
 explore: $(STAMP)
 	$(BIN)/sqm explore $(if $(DATA),--data $(DATA)) --port $(PORT)
@@ -52,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_drivers.py
 	$(BIN)/python benchmarks/bench_churn.py
 	$(BIN)/python benchmarks/bench_explore.py
+	$(BIN)/python benchmarks/bench_serve.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .errors import SQMError
+from .paths import SAMPLE_DIR, resolve
 
 
 def _report(args) -> int:
@@ -21,32 +22,15 @@ def _report(args) -> int:
     return 0
 
 
-def explore_command(data: str | None = None, port: int = 8866, host: str = "127.0.0.1") -> list[str]:
-    """The Voila command serving the explorer app (``notebooks/apps/explorer.ipynb``) on ``host:port``."""
-    from .paths import NOTEBOOK_DIR
-
-    return [sys.executable, "-m", "voila", str(NOTEBOOK_DIR / "apps" / "explorer.ipynb"), "--no-browser",
-            f"--port={port}", f"--Voila.ip={host}", "--theme=light", "--show_tracebacks=True"]
-
-
 def _explore(args) -> int:
-    import os
-    import subprocess
-
-    from .paths import SAMPLE_DIR, resolve
+    from .serve import serve
 
     data = resolve(args.data, SAMPLE_DIR).resolve()
     if not data.is_dir():
         raise SQMError(f"data folder not found: {data}")
-    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.allow_remote:
-        raise SQMError(f"serving on {args.host} would expose the data beyond this machine; "
-                       "add --allow-remote if that is intended")
-    print(f"Serving the explorer on http://{args.host}:{args.port}/ for {data} (Ctrl+C to stop)")
-    env = {**os.environ, "SQM_DATA": str(data)}
-    try:
-        return subprocess.call(explore_command(str(data), args.port, args.host), env=env)
-    except KeyboardInterrupt:
-        return 0
+    serve(data, host=args.host, port=args.port, token=args.token or None, allow_remote=args.allow_remote,
+          say=lambda msg: print(msg, flush=True))
+    return 0
 
 
 def _training(args) -> int:
@@ -86,11 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--timeout", type=int, default=1200, help="seconds a notebook cell may run (default 1200)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.set_defaults(func=_report)
-    e = sub.add_parser("explore", help="serve the interactive explorers as a local web app (Voila)")
+    e = sub.add_parser("explore", help="serve the interactive explorers as a local web app")
     e.add_argument("--data", help="data folder (default: the bundled data/sample)")
     e.add_argument("--port", type=int, default=8866, help="port (default 8866)")
     e.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    e.add_argument("--allow-remote", action="store_true", help="allow binding to an address other than localhost")
+    e.add_argument("--allow-remote", action="store_true",
+                   help="allow binding to an address other than localhost, and requests naming other hosts")
+    e.add_argument("--token", help="access token (default: a new random one, printed in the address)")
     e.set_defaults(func=_explore)
     t = sub.add_parser("training", help="render the training notebooks in every language and version")
     t.add_argument("--out", default="reports/training/rendered", help="output folder (default reports/training/rendered)")

@@ -14,7 +14,7 @@ and chart drawers); it is what the widgets call and what the tests check. Heavy 
 subset of respondents, bootstrap importance, the profit curve for a CLV and offer cost) are cached per
 selection, so moving back and forth between selections answers at once.
 
-``show(live=True)`` puts the explorer at the end of a notebook: live widgets in JupyterLab or Voila, or, with
+``show(live=True)`` puts the explorer at the end of a notebook: live widgets in JupyterLab, or, with
 ``live=False`` (papermill reports, which have no kernel behind them when read), the default view as static
 charts and a table. :func:`app` assembles all three for ``make explore``.
 """
@@ -97,7 +97,7 @@ def _svg(draw: Callable[[], Any]) -> bytes:
     return buf.getvalue()
 
 
-def _html_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
+def html_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
     """A table as HTML, text from the data escaped."""
     shown = escape_frame(frame.head(max_rows))
     fmt = {c: "{:.3f}" for c in shown.columns if pd.api.types.is_float_dtype(shown[c])}
@@ -230,8 +230,8 @@ class _Explorer:
                 if [i.value for i in charts.children] != images:
                     charts.children = [w.Image(value=b, format="svg+xml", layout=w.Layout(
                         width="auto", height="auto", max_width="100%", object_fit="contain")) for b in images]
-                table.value = _html_table(v.table)
-                extra.value = "".join(f"<h4>{html.escape(k)}</h4>" + _html_table(t, 20) for k, t in v.extra.items())
+                table.value = html_table(v.table)
+                extra.value = "".join(f"<h4>{html.escape(k)}</h4>" + html_table(t, 20) for k, t in v.extra.items())
                 status.value = f"<i>{html.escape(v.note)} — updated in {time.perf_counter() - t0:.2f} s</i>"
             except SQMError as exc:  # a selection without enough data: say so, keep the controls usable
                 charts.children = []
@@ -268,10 +268,10 @@ class _Explorer:
         for fig in v.figures():
             display(fig)
             plt.close(fig)
-        display(HTML(_html_table(v.table)))
+        display(HTML(html_table(v.table)))
         for k, t in v.extra.items():
             display(HTML(f"<p><strong>{html.escape(k)}</strong></p>"))
-            display(HTML(_html_table(t, 20)))
+            display(HTML(html_table(t, 20)))
 
 
 def _segment_columns(frame: pd.DataFrame, candidates: Sequence[str] | None) -> list[str]:
@@ -733,8 +733,8 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
 
 
 def app(data_dir=None, *, warm: bool = True, **kwargs):
-    """All explorers in tabs: what ``make explore`` serves (``warm``: compute likely selections in the
-    background)."""
+    """All explorers in widget tabs, for a notebook in JupyterLab (``warm``: compute likely selections in the
+    background). ``sqm explore`` serves the same explorers without kernels (:mod:`sqmlib.serve`)."""
     import ipywidgets as w
 
     exp = explorers(data_dir, **kwargs)

@@ -315,5 +315,3 @@ def test_cli_explore_refuses_remote_and_missing_data(tmp_path, capsys):
     assert "--allow-remote" in capsys.readouterr().err
     assert cli.main(["explore", "--data", str(tmp_path / "nowhere")]) == 1
     assert "data folder not found" in capsys.readouterr().err
-    cmd = cli.explore_command(port=8999)
-    assert "--Voila.ip=127.0.0.1" in cmd and "--port=8999" in cmd and any(c.endswith("explorer.ipynb") for c in cmd)

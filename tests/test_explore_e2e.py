@@ -1,7 +1,9 @@
-"""End to end: `sqm explore` serves the explorers with Voila on localhost; headless Chromium changes selections.
+"""End to end: `sqm explore` serves the explorers on localhost; headless Chromium changes selections; the
+server refuses requests without the token or for other hosts, holds 8 concurrent sessions, and stops cleanly.
 
-Skipped where Chromium, Playwright or Voila is missing. Set SQM_SCREENSHOT=path to keep a screenshot.
+The browser tests skip where Chromium or Playwright is missing. Set SQM_SCREENSHOT=path to keep a screenshot.
 """
+import http.client
 import os
 import shutil
 import signal
@@ -9,86 +11,69 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+import bench_serve  # noqa: E402
 
 CHROMIUM = os.environ.get("SQM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _missing() -> str | None:
+def _no_browser() -> str | None:
     if not CHROMIUM:
         return "no Chromium installed (Debian: apt-get install chromium)"
-    for module in ("playwright", "voila"):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"{module} is not installed"
+    try:
+        __import__("playwright")
+    except ImportError:
+        return "playwright is not installed"
     return None
 
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(_missing() is not None, reason=str(_missing()))]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+needs_browser = pytest.mark.skipif(_no_browser() is not None, reason=str(_no_browser()))
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(small_dir, tmp_path_factory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "sqmlib.cli", "explore", "--data", str(small_dir),
-                                 "--port", str(port)], stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url + "voila/static/favicon.ico", timeout=2)
-                break
-            except urllib.error.HTTPError:  # answering at all is enough: the server is up
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"the explorer did not start:\n{log.read_text()}")
-                time.sleep(0.5)
-        yield url
-    finally:
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    proc, url = bench_serve.start(str(small_dir), bench_serve.free_port(), log)
+    yield url, proc, log
+    if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(server, timeout=180_000)
-        page.wait_for_selector(".sqm-survey-table table", timeout=180_000)
-        yield page
-        browser.close()
+def _status(url: str, path: str = "", host: str | None = None) -> int:
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.request("GET", path or f"{u.path}?{u.query}", headers={"Host": host} if host else {})
+    status = conn.getresponse().status
+    conn.close()
+    return status
 
 
-def _status_contains(page, cls: str, text: str, timeout: float = 30_000):
-    page.wait_for_function("([c, t]) => { const e = document.querySelector(c); return e && e.innerText.includes(t); }",
-                           arg=[cls, text], timeout=timeout)
+def test_token_and_host_are_required(server):
+    url, proc, _ = server
+    port = int(urllib.parse.urlsplit(url).port)
+    assert _status(url, "/") == 403                               # a bare GET: refused, nothing started
+    assert _status(url, "/api/survey/view") == 403
+    assert _status(url, "/?token=wrong") == 403
+    assert _status(url, host="evil.example.com") == 403           # DNS rebinding: a foreign Host header
+    assert _status(url, host=f"attacker.test:{port}") == 403
+    assert _status(url) == 302                                    # the printed address: in (cookie set)
+    assert _status(url, host=f"localhost:{port}") == 302
+    before = bench_serve.rss_mb(proc.pid)
+    for _ in range(50):  # a curl loop of bare GETs costs nothing
+        _status(url, "/")
+    assert bench_serve.rss_mb(proc.pid) < before + 50
 
 
 def test_bound_to_localhost_only(server):
-    port = int(server.rsplit(":", 1)[1].strip("/"))
+    port = int(urllib.parse.urlsplit(server[0]).port)
     addresses = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), port, socket.AF_INET)} - {"127.0.0.1"}
     for addr in addresses:
         with socket.socket() as s:
@@ -96,36 +81,97 @@ def test_bound_to_localhost_only(server):
             assert s.connect_ex((addr, port)) != 0, f"the explorer answers on {addr}"
 
 
+def test_port_in_use_is_a_clear_error(server, small_dir):
+    port = urllib.parse.urlsplit(server[0]).port
+    r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "explore", "--data", str(small_dir), "--port",
+                        str(port)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port}" in lines[0] and "in use" in lines[0]
+
+
+def test_remote_bind_needs_allow_remote(small_dir):
+    r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "explore", "--data", str(small_dir), "--host",
+                        "0.0.0.0"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "--allow-remote" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "explore", "--data", str(small_dir / "nowhere")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "data folder not found" in r.stderr
+
+
+def test_eight_concurrent_sessions(small_dir, tmp_path):
+    """The load targets, on the small data (benchmarks/bench_serve.py measures the bundled sample)."""
+    rows = bench_serve.run(str(small_dir), sessions=(1, 8), changes=2, log_dir=tmp_path)
+    one, eight = rows
+    assert one["slowest_usable_s"] <= 3, rows
+    assert eight["slowest_usable_s"] <= 10 and eight["peak_rss_mb"] <= 1536, rows
+
+
+def test_sigterm_stops_the_server(small_dir, tmp_path):
+    port = bench_serve.free_port()
+    proc, url = bench_serve.start(str(small_dir), port, tmp_path / "serve.log")
+    assert _status(url) == 302
+    os.kill(proc.pid, signal.SIGTERM)  # sent to sqm alone, as systemd or timeout would
+    assert proc.wait(timeout=30) == 0
+    with socket.socket() as s:
+        s.settimeout(1)
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the port still answers after SIGTERM"
+    children = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert children == [], "processes of the explorer outlived it"
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    if _no_browser():
+        pytest.skip(_no_browser())
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)  # the waits evaluate script
+        page.goto(server[0], timeout=120_000)
+        page.wait_for_selector("#panel-survey[data-ready='1'] .table table", timeout=120_000)
+        yield page
+        browser.close()
+
+
+def _status_contains(page, sel: str, text: str, timeout: float = 30_000):
+    page.wait_for_function("([c, t]) => { const e = document.querySelector(c); return e && e.innerText.includes(t); }",
+                           arg=[sel, text], timeout=timeout)
+
+
+@needs_browser
 def test_survey_selection_changes_chart_and_table(page):
-    table_before = page.inner_html(".sqm-survey-table")
-    chart_before = page.locator(".sqm-survey-charts img").first.screenshot()
-    page.select_option(".sqm-survey-segment select", "region")
-    page.wait_for_function("document.querySelector('.sqm-survey-value select').options.length > 1")
+    assert "token=" not in page.url, "the token stays out of the address bar"
+    table_before = page.inner_html("#panel-survey .table")
+    chart_before = page.locator("#panel-survey .charts img").first.screenshot()
+    page.select_option("select.sqm-survey-segment", "region")
+    page.wait_for_function("document.querySelector('select.sqm-survey-value').options.length > 1")
     t0 = time.perf_counter()
-    page.select_option(".sqm-survey-value select", "North")
-    _status_contains(page, ".sqm-survey-status", "region = North")
+    page.select_option("select.sqm-survey-value", "North")
+    _status_contains(page, "#panel-survey .status", "region = North")
     seconds = time.perf_counter() - t0
-    assert page.inner_html(".sqm-survey-table") != table_before
-    assert page.locator(".sqm-survey-charts img").first.screenshot() != chart_before
-    print(f"survey: segment value changed, page updated in {seconds:.2f} s "
-          f"({page.inner_text('.sqm-survey-status')})")
-    # back to a selection seen before: answered from the cache
-    page.select_option(".sqm-survey-value select", "(all)")
-    _status_contains(page, ".sqm-survey-status", "respondents (2026Q3) —")
-    assert page.inner_html(".sqm-survey-table") == table_before
+    assert page.inner_html("#panel-survey .table") != table_before
+    assert page.locator("#panel-survey .charts img").first.screenshot() != chart_before
+    print(f"survey: segment value changed, page updated in {seconds:.2f} s")
+    page.select_option("select.sqm-survey-value", "(all)")  # back to a selection seen before: from the cache
+    _status_contains(page, "#panel-survey .status", "respondents (2026Q3) —")
+    assert page.inner_html("#panel-survey .table") == table_before
     shot = os.environ.get("SQM_SCREENSHOT")
     if shot:
         page.screenshot(path=shot)
 
 
+@needs_browser
 def test_churn_clv_changes_profit(page):
-    page.get_by_text("Churn explorer", exact=True).first.click()
-    page.wait_for_selector(".sqm-churn-extra table")
-    extra_before = page.inner_html(".sqm-churn-extra")
-    chart_before = page.locator(".sqm-churn-charts img").first.screenshot()
-    box = page.locator(".sqm-churn-clv input")
-    box.fill("2000")
-    box.press("Enter")
-    page.wait_for_function("(b) => document.querySelector('.sqm-churn-extra').innerHTML !== b",
+    page.click("button.tab[data-tab='churn']")
+    page.wait_for_selector("#panel-churn .extra table")
+    extra_before = page.inner_html("#panel-churn .extra")
+    chart_before = page.locator("#panel-churn .charts img").first.screenshot()
+    page.fill("input.sqm-churn-clv", "2000")
+    page.press("input.sqm-churn-clv", "Enter")
+    page.wait_for_function("(b) => document.querySelector('#panel-churn .extra').innerHTML !== b",
                            arg=extra_before, timeout=30_000)
-    assert page.locator(".sqm-churn-charts img").first.screenshot() != chart_before
+    assert page.locator("#panel-churn .charts img").first.screenshot() != chart_before
+    page.click("#panel-churn .best")
+    _status_contains(page, "#panel-churn .status", "customers to contact now")
