@@ -232,6 +232,32 @@ h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 """
 
 
+KERNEL_LOG = Path(tempfile.gettempdir()) / f"sqm-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}.log"
+
+
+def _quiet_kernel_manager():
+    """A kernel manager whose kernels write their own messages (the transport warning, a traceback when they are
+    stopped) to a log file instead of the console of ``sqm report``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            try:
+                log = open(KERNEL_LOG, "ab")
+            except OSError:
+                log = None
+            if log is not None:
+                kw.setdefault("stderr", log)
+                kw.setdefault("stdout", log)
+            try:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                if log is not None:
+                    log.close()
+
+    return QuietKernelManager
+
+
 def _one_line(text: str) -> str:
     """An error text on one line (the first lines joined), at most 300 characters."""
     flat = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
@@ -407,7 +433,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
             try:
                 pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name=kernel,
                                     progress_bar=progress, execution_timeout=timeout, cwd=str(nb_out),
-                                    log_output=False)
+                                    log_output=False, kernel_manager_class=_quiet_kernel_manager())
             except pm.PapermillExecutionError as exc:
                 kept = _keep_failed(executed)
                 raise SQMReportError(

