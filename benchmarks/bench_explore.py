@@ -28,9 +28,9 @@ def _update(e, selection: dict) -> float:
     v = e.view(**selection)
     for key, draw in v.charts:
         e.image(key, draw)
-    explore._html_table(v.table)
+    explore.html_table(v.table)
     for t in v.extra.values():
-        explore._html_table(t, 20)
+        explore.html_table(t, 20)
     return time.perf_counter() - t0
 
 
