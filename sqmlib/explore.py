@@ -44,6 +44,17 @@ MAX_SEGMENT_VALUES = 30
 _WARM_LOCK = threading.Lock()
 _IDLE = threading.Event()
 _IDLE.set()
+_STOP = threading.Event()  # set by stop_warming(): background warming ends after its current job
+
+
+def stop_warming(threads=(), timeout: float = 60) -> None:
+    """Stop background warming (each thread finishes the job it is on) and wait for ``threads`` to end, so that
+    a server can exit without computations still running in daemon threads."""
+    _STOP.set()
+    _IDLE.set()
+    for t in threads:
+        if t is not None:
+            t.join(timeout)
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,8 @@ class _Explorer:
         def run():
             for job in self._likely():
                 _IDLE.wait()
+                if _STOP.is_set():
+                    return
                 with _WARM_LOCK:
                     try:
                         job()

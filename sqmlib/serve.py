@@ -56,6 +56,7 @@ class App:
 
     def __init__(self, explorers: Mapping[str, Any]):
         self.explorers = dict(explorers)
+        self.pool = None  # the view computations' threads, set by make_server
 
     # ---- selections ----------------------------------------------------------------------------------
     def controls(self, name: str, selection: Mapping[str, Any] | None = None) -> dict:
@@ -111,11 +112,14 @@ class App:
             raise SQMArgumentError(f"no explorer {name!r}; there are {', '.join(self.explorers)}")
         return self.explorers[name]
 
-    def warm(self) -> None:
-        """Compute every explorer's default view now and likely selections in the background."""
+    def warm(self) -> list:
+        """Compute every explorer's default view now and likely selections in the background; returns the
+        background threads."""
+        threads = []
         for name, ex in self.explorers.items():
             self.view(name, {})
-            ex.warm(background=True)
+            threads.append(ex.warm(background=True))
+        return threads
 
     # ---- the page ------------------------------------------------------------------------------------
     def page(self, data_label: str) -> str:
@@ -217,6 +221,7 @@ def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = F
     import tornado.web
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sqm-view")
+    app.pool = pool
     state = {"pending": 0}
     lock = threading.Lock()
 
@@ -342,7 +347,7 @@ def serve(data_dir=None, *, host: str = "127.0.0.1", port: int = 8866, token: st
     token = token or secrets.token_urlsafe(18)
     say(f"Reading {data} and fitting the churn model …")
     app = App(explore.explorers(data, quarter=quarter, instrument=instrument))
-    app.warm()
+    warming = app.warm()
     label = str(data.relative_to(PROJECT_ROOT)) if data.is_relative_to(PROJECT_ROOT) else str(data)
     server = tornado.httpserver.HTTPServer(make_server(app, token=token, data_label=label,
                                                        allow_remote=allow_remote, max_pending=max_pending))
@@ -364,6 +369,9 @@ def serve(data_dir=None, *, host: str = "127.0.0.1", port: int = 8866, token: st
         server.stop()
         for s in sockets:
             s.close()
+        # no computation may still run in a thread while the interpreter shuts down
+        explore.stop_warming(warming)
+        app.pool.shutdown(wait=True, cancel_futures=True)
 
 
 __all__ = ["App", "bind", "local_host", "make_server", "serve"]
