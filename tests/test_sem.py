@@ -138,6 +138,8 @@ def test_missing_answers(mobi):
 
 
 def test_index_and_ipma(mobi):
+    import statsmodels.api as sm
+
     m = sem.pls(mobi, ITEMS, EDGES)
     uw = sem.unstandardized_weights(m)
     assert np.allclose(uw.groupby("construct")["weight"].sum(), 1)
@@ -146,12 +148,21 @@ def test_index_and_ipma(mobi):
     g = uw[uw["construct"] == "Satisfaction"]
     by_hand = float(((mobi[list(g["item"])] - 1) / 9 * 100).mean() @ g["weight"].to_numpy())
     assert idx["Satisfaction"] == pytest.approx(by_hand, abs=1e-10) and 0 < idx.min() and idx.max() < 100
+    # IPMA importance: unstandardised total effects among the 0–100 scores, refitted here with statsmodels
+    sc = sem.rescaled_scores(m, (1, 10))
+    fit = {dv: sm.OLS(sc[dv], sm.add_constant(sc[ivs])).fit().params
+           for dv, ivs in (("Loyalty", ["Image", "Satisfaction", "Complaints"]), ("Complaints", ["Satisfaction"]))}
+    total = fit["Loyalty"]["Satisfaction"] + fit["Complaints"]["Satisfaction"] * fit["Loyalty"]["Complaints"]
     cmap = sem.ipma(m, "Loyalty", (1, 10))
-    assert cmap.loc["Satisfaction", "importance"] == pytest.approx(m.total_effects.loc["Satisfaction", "Loyalty"])
-    assert cmap.loc["Image", "performance"] == pytest.approx(idx["Image"])
+    assert cmap.loc["Satisfaction", "importance"] == pytest.approx(total, abs=1e-10)
+    assert cmap.loc["Image", "performance"] == pytest.approx(idx["Image"], abs=1e-10)
+    assert set(cmap.index) == {"Image", "Expectation", "Quality", "Value", "Satisfaction", "Complaints"}
     items = sem.ipma(m, "Loyalty", (1, 10), level="item")
     assert items.loc[items["construct"] == "Quality", "importance"].sum() == pytest.approx(
-        m.total_effects.loc["Quality", "Loyalty"])
+        cmap.loc["Quality", "importance"], abs=1e-10)
+    ci = sem.index_intervals(m, (1, 10), n_boot=300, seed=2)
+    assert (ci["ci_low"] < ci["index"]).all() and (ci["index"] < ci["ci_high"]).all()
+    pd.testing.assert_frame_equal(ci, sem.index_intervals(m, (1, 10), n_boot=300, seed=2))
 
 
 def test_bad_models(mobi):

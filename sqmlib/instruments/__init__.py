@@ -103,6 +103,7 @@ class Instrument:
     importance: Importance | None
     columns: Mapping[str, ColumnSpec]
     path: Path
+    model: Mapping | None = None  # the service-profit chain as a structural model (see sqmlib.sem.chain_spec)
 
     # ---- names of things -------------------------------------------------------------------------------
     @property
@@ -354,4 +355,5 @@ def _parse(raw, path: Path) -> Instrument:
         importance=importance,
         columns=MappingProxyType(columns),
         path=path,
+        model=raw.get("model") if isinstance(raw.get("model"), dict) else None,
     )
