@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from . import churn, drivers, gaps, io, plots
+from . import churn, drivers, gaps, io, plots, sem
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMError, SQMWarning
 from .instruments import load as load_instrument
 from .outputs import escape_frame, markdown_html
@@ -588,6 +588,62 @@ class DriverExplorer(_SurveyBased):
 # ---------------------------------------------------------------------------------------------------------
 # churn
 # ---------------------------------------------------------------------------------------------------------
+class ChainExplorer(_SurveyBased):
+    """The service-profit chain for any quarter × segment: the index per construct and the importance–performance
+    map of the target construct (:mod:`sqmlib.sem`)."""
+
+    name = "chain"
+    title = "Service-profit chain"
+
+    def __init__(self, survey: pd.DataFrame, instrument, *, segments: Sequence[str] | None = None,
+                 quarter: str | None = None):
+        super().__init__(survey, instrument, segments, quarter)
+        cons, edges, self.scales, self.target = sem.chain_spec(self.inst, survey.columns)
+        if not edges:
+            raise SQMDataError("survey", [Problem("missing_column", "the survey lacks the columns of the chain")])
+        self.constructs, self.edges = cons, edges
+        self.targets = [c for c in cons if any(b == c for _, b in edges)]
+
+    def defaults(self) -> dict:
+        return {"quarter": self.default_quarter, "target": self.target, "segment": NONE, "value": ALL}
+
+    def options(self, segment: str = NONE) -> dict:
+        return {"quarter": self.quarters + [ALL], "target": self.targets, "segment": [NONE] + self.segments,
+                "value": _segment_values(self.survey, segment)}
+
+    def model(self, quarter: str, segment: str, value):
+        """The PLS model of one subset (cached)."""
+        return self._cached(("pls", quarter, segment, str(value)), lambda: sem.pls(
+            _subset(self.survey, quarter, segment, value), self.constructs, self.edges))
+
+    def view(self, **selection) -> View:
+        sel = self._complete(selection)
+        if sel["target"] not in self.targets:
+            raise SQMArgumentError(f"target must be one of {self.targets}")
+        q, seg, val = self._subset_key(sel)
+        m = self.model(q, seg, val)
+        cmap = self._cached(("ipma", q, seg, str(val), sel["target"]),
+                            lambda: sem.ipma(m, sel["target"], self.scales))
+        index = sem.satisfaction_index(m, self.scales).rename("index").to_frame()
+        table = cmap.join(index.rename(columns={"index": "index_0_100"}), how="outer").rename_axis("construct")
+        table = table.reset_index()
+        lever = sem.lever(cmap, [c for c in cmap.index if c not in ("Satisfaction", "Loyalty", sel["target"])])
+        note = (f"{m.n:,} respondents; {sel['target']} index {index.loc[sel['target'], 'index']:.1f}"
+                + (f"; lever: {lever}" if lever else ""))
+        key = (q, seg, str(val), sel["target"])
+        return View(sel, table, charts=((("ipma", *key), lambda: plots.ipma_chart(cmap, sel["target"])),
+                                        (("index", *key), lambda: plots.index_chart(index))), note=note)
+
+    def _likely(self) -> list:
+        return [lambda c=c, v=v: self._render(segment=c, value=v) for c in self.segments
+                for v in _segment_values(self.survey, c)[1:]]
+
+    def _controls(self) -> dict:
+        d = self.defaults()
+        return _dropdowns(self.options(d["segment"]), d, {"quarter": "Quarter", "target": "Target",
+                                                          "segment": "Segment", "value": "Value"})
+
+
 class ChurnExplorer(_Explorer):
     """Where to set the contact threshold: profit curve, confusion counts and the contact list.
 
@@ -742,6 +798,10 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
     if folder.has("customers"):
         say("fitting the churn model")  # on every respondent, as the churn notebook does
         out["churn"] = ChurnExplorer.from_folder(folder)
+    try:
+        out["chain"] = ChainExplorer(data.survey, folder.instrument, quarter=quarter or None)
+    except SQMDataError:  # a survey without the chain's columns: no chain tab
+        pass
     return out
 
 

@@ -533,3 +533,38 @@ def pareto_chart(table: pd.DataFrame, title: str):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# ---- the service-profit chain ---------------------------------------------------------------------------------
+def index_chart(index: pd.DataFrame, title: str = "Index per construct (0–100), with 95 % intervals"):
+    """Horizontal bars of each construct's 0–100 index with its bootstrap interval."""
+    t = index.iloc[::-1]
+    fig, ax = _subplots(figsize=(7, 0.4 * len(t) + 1.4))
+    y = np.arange(len(t))
+    ax.barh(y, t["index"], color="#4C72B0")
+    if "ci_low" in t:
+        ax.errorbar(t["index"], y, xerr=[t["index"] - t["ci_low"], t["ci_high"] - t["index"]], fmt="none",
+                    ecolor="black", capsize=2, lw=0.8)
+    ax.set_yticks(y, [str(i) for i in t.index])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("index (0–100)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def ipma_chart(cmap: pd.DataFrame, target: str, title: str | None = None):
+    """Importance–performance map: total effect on the target against the 0–100 performance, with the means
+    as crosshair; the lower right is where to act."""
+    fig, ax = _subplots(figsize=(7, 5.5))
+    ax.scatter(cmap["performance"], cmap["importance"], color="#4C72B0", s=50)
+    for name, r in cmap.iterrows():
+        ax.annotate(str(name), (r["performance"], r["importance"]), fontsize=8, xytext=(4, 3),
+                    textcoords="offset points")
+    ax.axvline(cmap["performance"].mean(), color="black", lw=0.8, ls="--")
+    ax.axhline(cmap["importance"].mean(), color="black", lw=0.8, ls="--")
+    ax.set_xlabel("performance (index, 0–100)")
+    ax.set_ylabel(f"importance (total effect on {target})")
+    ax.set_title(title or f"Importance–performance map for {target}")
+    fig.tight_layout()
+    return fig

@@ -69,7 +69,7 @@ def _jsonable(x: Any) -> Any:
 
 
 def write_metrics(out_dir: str | Path, *, notebook: str, title: str, quarter: str,
-                  headline: Sequence[Mapping[str, Any]] = (), position: int | None = None, **metrics: Any) -> Path:
+                  headline: Sequence[Mapping[str, Any]] = (), position: float | None = None, **metrics: Any) -> Path:
     """Write a notebook's key figures to ``<out_dir>/metrics.json``.
 
     Parameters
@@ -117,7 +117,7 @@ def output_folder(out_dir: str | Path | None, notebook: str) -> Path:
     return resolve(out_dir, REPORTS_DIR / "interactive" / notebook)
 
 
-def save(result, out_dir: str | Path | None = "", *, position: int | None = None) -> Path:
+def save(result, out_dir: str | Path | None = "", *, position: float | None = None) -> Path:
     """Write a pipeline result where its notebook keeps its output: ``metrics.json`` (its typed metrics and
     headline), ``tables.xlsx`` (its ``tables()``) and any files of its own (the churn risk list).
 
@@ -150,9 +150,14 @@ def save(result, out_dir: str | Path | None = "", *, position: int | None = None
 # ---------------------------------------------------------------------------------------------------------
 # building a report
 # ---------------------------------------------------------------------------------------------------------
+SUMMARY_NOTEBOOK = "06_quarterly_summary"
+
+
 def report_notebooks(notebook_dir: str | Path = NOTEBOOK_DIR) -> list[Path]:
-    """The report notebooks, in order: ``NN_*.ipynb`` directly in ``notebook_dir`` (not ``training/``)."""
-    return sorted(Path(notebook_dir).glob("[0-9][0-9]_*.ipynb"))
+    """The report notebooks in run order: ``NN_*.ipynb`` directly in ``notebook_dir`` (not ``training/``), the
+    quarterly summary last, since it reads every other notebook's figures."""
+    found = sorted(Path(notebook_dir).glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in found if p.stem != SUMMARY_NOTEBOOK] + [p for p in found if p.stem == SUMMARY_NOTEBOOK]
 
 
 def _package_versions() -> dict[str, str | None]:

@@ -300,7 +300,7 @@ def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = F
             self.finish({"ok": True})
 
     return tornado.web.Application([
-        (r"/", PageHandler), (r"/api/(survey|drivers|churn)/view", ViewHandler), (r"/api/churn/best", BestHandler),
+        (r"/", PageHandler), (r"/api/(survey|drivers|churn|chain)/view", ViewHandler), (r"/api/churn/best", BestHandler),
         (r"/health", Health),
     ], xsrf_cookies=False, compress_response=True)
 

@@ -27,6 +27,7 @@ from .kpi import KPIMetrics, quarter_comparison
 from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter
 from .reliability import ReliabilityMetrics
+from .sem import ChainMetrics
 from .results import Block, Result, bullets, headline, table, text
 
 NOTEBOOK = "06_quarterly_summary"
@@ -37,6 +38,7 @@ METRICS = {
     "03_driver_regression": DriverMetrics,
     "04_churn_prediction": ChurnMetrics,
     "05_kpi_monitoring": KPIMetrics,
+    "07_service_profit_chain": ChainMetrics,
 }
 MATURITY_MEANING = {0: "basic standards not yet met", 1: "basic standards met", 2: "processes optimised",
                     3: "creating value with customers"}
@@ -152,6 +154,18 @@ class SummaryResult(Result):
                          + ".")
             if d.fix_first:
                 lines.append(f"Fix first (important and below average): {', '.join(d.fix_first)}.")
+        ch = self.current.get("07_service_profit_chain")
+        if ch:
+            idx = ch.index
+            line = (f"\n**Service-profit chain**: {ch.target} index {idx[ch.target]:.1f} of 100"
+                    + (f", satisfaction {idx['Satisfaction']:.1f}" if "Satisfaction" in idx and ch.target != "Satisfaction"
+                       else "") + ".")
+            if ch.lever:
+                line += (f" The lever: **{ch.lever}** (one index point moves {ch.target} by "
+                         f"{ch.ipma[ch.lever]['importance']:.2f}; it performs at {ch.ipma[ch.lever]['performance']:.1f})"
+                         + (f", worth an expected {ch.retained_value[ch.lever]:,.0f} in retained customer value for "
+                            "+5 points" if ch.retained_value.get(ch.lever) is not None else "") + ".")
+            lines.append(line)
         if r:
             low = [k.split(":")[1] for k, v in r.alpha.items() if k.startswith("P:") and v < 0.7]
             lines.append("\nThe survey scales are reliable (every perception α ≥ .70)." if not low else

@@ -63,3 +63,11 @@ def test_bench_explore_smoke(small_dir):
     table = mod.run(small_dir)
     assert set(table["explorer"]) == {"(all)", "survey", "drivers", "churn"}
     assert (table["first_s"] > 0).all()
+
+
+def test_bench_sem_smoke():
+    spec = importlib.util.spec_from_file_location("bench_sem", ROOT / "benchmarks" / "bench_sem.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(n_boot=20, n_large=500, peer=False, repeat=1)
+    assert len(table) == 3 and (table["seconds"] > 0).all()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sqmlib import (SQMArgumentError, SQMDataError, audit, churn, drivers, explore, gaps, io, kpi, periods,
-                    reliability, summary, tickets)
+                    reliability, sem, summary, tickets)
 from sqmlib.training import exercises
 
 
@@ -123,6 +123,7 @@ def results(folder):
         "03_driver_regression": drivers.run_drivers(folder, n_boot=50),
         "04_churn_prediction": churn.run_churn(folder),
         "05_kpi_monitoring": kpi.run_kpis(folder),
+        "07_service_profit_chain": sem.run_chain(folder, n_boot=50),
     }
 
 

@@ -177,7 +177,8 @@ def test_cli_synth(tmp_path, capsys):
 
 def test_explorers_render_their_default_view_in_the_report(built):
     for stem, title in (("02_gap_analysis", "Survey explorer"), ("03_driver_regression", "Driver explorer"),
-                        ("04_churn_prediction", "Churn explorer")):
+                        ("04_churn_prediction", "Churn explorer"),
+                        ("07_service_profit_chain", "Service-profit chain")):
         html = (built[0] / f"{stem}.html").read_text(encoding="utf-8")
         assert f"{title}</strong> — default view" in html, stem
         assert "VBox(" not in html and "widget-view" not in html, f"{stem}: live widgets in a static report"

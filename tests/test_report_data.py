@@ -47,7 +47,7 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
     s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())
     assert any("South" in t for t in s["metrics"]["todo"])
     prov = json.loads((path / "provenance.json").read_text())
-    assert len(prov["seconds_per_notebook"]) == 7
+    assert len(prov["seconds_per_notebook"]) == 8
 
 
 def _pandas_metrics(small_dir) -> dict:

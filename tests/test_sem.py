@@ -178,3 +178,75 @@ def test_bad_models(mobi):
         sem.pls(mobi.head(3), {"A": ["IMAG1", "IMAG2"], "B": ["CUSA1", "CUSA2"]}, [("A", "B")])
     with pytest.raises(SQMArgumentError, match="scheme"):
         sem.pls(mobi, ITEMS, EDGES, scheme="magic")
+
+
+# ---- the chain on a data folder -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def chain(small_dir):
+    from sqmlib import io
+
+    folder = io.load_folder(small_dir)
+    return folder, sem.run_chain(folder, n_boot=100)
+
+
+def test_chain_on_the_sample(chain):
+    folder, c = chain
+    assert c.target == "Loyalty" and set(c.model.spec.constructs) == set(folder.instrument.dimensions) | {
+        "Satisfaction", "Loyalty"}
+    m = c.metrics()
+    assert m.respondents == c.model.n and m.lever in folder.instrument.dimensions
+    assert 0 < m.index["Loyalty"] < 100 and m.index_ci["Loyalty"][0] < m.index["Loyalty"] < m.index_ci["Loyalty"][1]
+    # the model is the one sem.pls estimates on the quarter's respondents (careless left out)
+    survey = folder.without_careless().survey_of(c.quarter)
+    cons, edges, scales, _ = sem.chain_spec(folder.instrument, survey.columns)
+    direct = sem.pls(survey, cons, edges)
+    pd.testing.assert_frame_equal(c.model.paths, direct.paths)
+    # more loyalty, less churn; the money follows from the fitted link by hand
+    assert m.churn_link["odds_ratio_per_10"] < 1 and m.churn_link["ci_high"] < 1
+    import statsmodels.api as sm
+
+    from sqmlib import drivers
+
+    followed, _ = drivers.churn_followed(folder.without_careless().survey, folder.customers, 180)
+    x = sem.score_rows(direct, followed, scales)["Loyalty"].to_numpy() / 10
+    fit = sm.Logit(followed["churned"].to_numpy(), sm.add_constant(x)).fit(disp=0)
+    assert m.churn_link["odds_ratio_per_10"] == pytest.approx(np.exp(fit.params[1]), rel=1e-9)
+    now = sem.score_rows(direct, survey, scales)["Loyalty"].to_numpy() / 10
+    d = m.lever
+    shift = 5 * c.ipma_constructs.loc[d, "importance"] / 10
+    p = lambda z: 1 / (1 + np.exp(-(fit.params[0] + fit.params[1] * z)))  # noqa: E731
+    active = int(folder.customers["churn_date"].isna().sum())
+    assert m.retained_value[d] == pytest.approx(-(p(now + shift) - p(now)).mean() * active * 200, rel=1e-9)
+    assert any("lever" in f for f in c.findings())
+    assert set(c.figures()) == {"index", "ipma"}
+
+
+def test_chain_without_customers(small_dir, tmp_path):
+    import shutil
+
+    from sqmlib import io
+
+    shutil.copy(small_dir / "survey.csv", tmp_path / "survey.csv")
+    c = sem.run_chain(io.load_folder(tmp_path), n_boot=50)
+    assert c.link is None and c.metrics().retained_value == {}
+    assert "skipped" in c.findings()[-1]
+
+
+def test_chain_from_the_instrument_model(small_dir, tmp_path):
+    import shutil
+
+    import yaml
+
+    from sqmlib import io
+    from sqmlib.paths import PACKAGE_DIR
+
+    for f in small_dir.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    inst = yaml.safe_load((PACKAGE_DIR / "instruments" / "servqual.yaml").read_text(encoding="utf-8"))
+    inst["model"] = {"constructs": {"Service": ["P05", "P06", "P07", "P08", "P09"], "Satisfaction": ["overall_sat"],
+                                    "Effort": ["ces"]},
+                     "paths": [["Service", "Satisfaction"], ["Service", "Effort"]], "target": "Satisfaction"}
+    (tmp_path / "instrument.yaml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
+    c = sem.run_chain(io.load_folder(tmp_path), n_boot=50)
+    assert c.target == "Satisfaction" and set(c.model.spec.constructs) == {"Service", "Satisfaction", "Effort"}
+    assert list(c.ipma_constructs.index) == ["Service"]
