@@ -303,9 +303,10 @@ def test_static_show_draws_the_default_view(survey_explorer, monkeypatch):
 
 def test_explorers_on_a_data_folder(small_dir):
     ex = explore.explorers(small_dir)
-    assert set(ex) == {"survey", "drivers", "churn"}
+    assert set(ex) == {"survey", "drivers", "churn", "chain"}
     tabs = explore.app(small_dir, warm=False)
-    assert [tabs.get_title(i) for i in range(3)] == ["Survey explorer", "Driver explorer", "Churn explorer"]
+    assert [tabs.get_title(i) for i in range(4)] == ["Survey explorer", "Driver explorer", "Churn explorer",
+                                                     "Service-profit chain"]
 
 
 def test_cli_explore_refuses_remote_and_missing_data(tmp_path, capsys):

@@ -72,6 +72,14 @@ def test_token_and_host_are_required(server):
     assert bench_serve.rss_mb(proc.pid) < before + 50
 
 
+def test_chain_tab_answers(server):
+    s = bench_serve.Session(server[0])
+    s.get("")
+    v = s.get("api/chain/view?target=Satisfaction&segment=region&value=North")
+    assert v["selection"]["target"] == "Satisfaction" and len(v["charts"]) == 2 and "lever" in v["status"]
+    assert "<table" in v["table"]
+
+
 def test_bound_to_localhost_only(server):
     port = int(urllib.parse.urlsplit(server[0]).port)
     addresses = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), port, socket.AF_INET)} - {"127.0.0.1"}
