@@ -800,9 +800,13 @@ class ChainResult(Result):
         index = [figure(lambda: plots.index_chart(self.index), "index"),
                  table(self.index, lambda s: s.format(precision=1))]
         if self.by_segment is not None:
-            index += [text(f"**Index by {self.segment}**"), table(self.by_segment, lambda s: s.format(precision=1))]
+            index += [text(f"**Index by {self.segment}** (95 % intervals)"),
+                      table(self.by_segment["index"].unstack(), lambda s: s.format(precision=1)),
+                      table(self.by_segment, lambda s: s.format(precision=1))]
         if self.by_quarter is not None:
-            index += [text("**Index by quarter**"), table(self.by_quarter, lambda s: s.format(precision=1))]
+            index += [text("**Index by quarter** (95 % intervals)"),
+                      table(self.by_quarter["index"].unstack(), lambda s: s.format(precision=1)),
+                      table(self.by_quarter, lambda s: s.format(precision=1))]
         ipma_blocks = [figure(lambda: plots.ipma_chart(self.ipma_constructs, self.target), "ipma"),
                        table(self.ipma_constructs, lambda s: s.format(precision=2)),
                        text("**Items**"), table(self.ipma_items, lambda s: s.format(precision=3))]
@@ -859,18 +863,17 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
     model = pls(survey, cons, edges)
     drivers = tuple(c for c in model.spec.constructs if c not in ("Satisfaction", "Loyalty", target))
     index = index_intervals(model, scales, n_boot=n_boot, seed=seed)
-    by_segment = None
-    if segment and segment in survey.columns:
-        rows = {}
-        for value, sub in survey.groupby(segment):
-            if len(sub) >= 30:
-                rows[str(value)] = satisfaction_index(pls(sub, cons, edges), scales)
-        by_segment = pd.DataFrame(rows).T if rows else None
+    def per_group(groups, name):
+        parts = [index_intervals(pls(sub, cons, edges), scales, n_boot=n_boot, seed=seed).reset_index()
+                 .assign(**{name: str(key)}) for key, sub in groups if len(sub) >= 30]
+        if not parts:
+            return None
+        return pd.concat(parts).set_index([name, "construct"])
+
+    by_segment = per_group(survey.groupby(segment), segment) if segment and segment in survey.columns else None
     by_quarter = None
     if len(data.quarters) > 1:
-        rows = {qq: satisfaction_index(pls(data.survey_of(qq), cons, edges), scales) for qq in data.quarters
-                if qq <= q or not q}
-        by_quarter = pd.DataFrame(rows).T
+        by_quarter = per_group(((qq, data.survey_of(qq)) for qq in data.quarters if qq <= q or not q), "quarter")
     cmap = ipma(model, target, scales)
     items = ipma(model, target, scales, level="item")
     link = retained = None

@@ -46,6 +46,12 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
     assert k["metrics"]["maturity"]["South"] == 0
     s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())
     assert any("South" in t for t in s["metrics"]["todo"])
+    chain = json.loads((path / "07_service_profit_chain" / "metrics.json").read_text())["metrics"]
+    summary_page = (path / "06_quarterly_summary.html").read_text(encoding="utf-8")
+    assert "Service-profit chain" in summary_page and f"The lever: <strong>{chain['lever']}</strong>" in summary_page
+    index = (path / "index.html").read_text(encoding="utf-8")
+    assert index.index("03_driver_regression.html") < index.index("07_service_profit_chain.html") < index.index(
+        "04_churn_prediction.html")
     prov = json.loads((path / "provenance.json").read_text())
     assert len(prov["seconds_per_notebook"]) == 8
 
@@ -148,3 +154,6 @@ def test_report_from_a_survey_alone(small_dir, tmp_path):
     assert "NPS" in k["kpis"] and k["maturity"] == {}
     s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())["metrics"]
     assert not any("risk" in t for t in s["todo"])
+    chain = json.loads((path / "07_service_profit_chain" / "metrics.json").read_text())["metrics"]
+    assert chain["churn_link"] is None and chain["retained_value"] == {} and chain["lever"]
+    assert "skipped" in chain["findings"][-1]

@@ -219,6 +219,10 @@ def test_chain_on_the_sample(chain):
     assert m.retained_value[d] == pytest.approx(-(p(now + shift) - p(now)).mean() * active * 200, rel=1e-9)
     assert any("lever" in f for f in c.findings())
     assert set(c.figures()) == {"index", "ipma"}
+    seg = c.by_segment
+    assert set(seg.index.get_level_values("region")) == {"East", "North", "South", "West"}
+    assert (seg["ci_low"] < seg["index"]).all() and (seg["index"] < seg["ci_high"]).all()
+    assert list(c.by_quarter.index.get_level_values("quarter").unique()) == folder.quarters
 
 
 def test_chain_without_customers(small_dir, tmp_path):
