@@ -791,8 +791,8 @@ class ChainResult(Result):
     def sections(self) -> dict:
         m = self.model
         model = [text(f"**{m.n:,} respondents** ({self.quarter or 'all quarters'}), {m.missing}; "
-                      f"{len(m.spec.constructs)} constructs, {int(m.spec.paths.sum())} paths, converged in "
-                      f"{m.iterations} iterations."),
+                      f"{len(m.spec.constructs)} constructs, {int(m.spec.paths.sum())} paths, "
+                      + ("converged" if m.converged else "**did not converge**") + f" (iterations: {m.iterations})."),
                  table(m.paths, lambda s: s.format(precision=3).hide(axis="index")),
                  table(m.r2, lambda s: s.format(precision=3))]
         quality = [table(m.reliability, lambda s: s.format(precision=3)),
@@ -801,11 +801,11 @@ class ChainResult(Result):
                  table(self.index, lambda s: s.format(precision=1))]
         if self.by_segment is not None:
             index += [text(f"**Index by {self.segment}** (95 % intervals)"),
-                      table(self.by_segment["index"].unstack(), lambda s: s.format(precision=1)),
+                      table(self.by_segment["index"].unstack()[list(m.spec.constructs)], lambda s: s.format(precision=1)),
                       table(self.by_segment, lambda s: s.format(precision=1))]
         if self.by_quarter is not None:
             index += [text("**Index by quarter** (95 % intervals)"),
-                      table(self.by_quarter["index"].unstack(), lambda s: s.format(precision=1)),
+                      table(self.by_quarter["index"].unstack()[list(m.spec.constructs)], lambda s: s.format(precision=1)),
                       table(self.by_quarter, lambda s: s.format(precision=1))]
         ipma_blocks = [figure(lambda: plots.ipma_chart(self.ipma_constructs, self.target), "ipma"),
                        table(self.ipma_constructs, lambda s: s.format(precision=2)),
