@@ -176,11 +176,31 @@ class KMOResult:
         return pd.concat([self.per_item, pd.Series({"overall": self.overall})]).rename("kmo").to_frame()
 
 
+def pairwise_corr(X: np.ndarray) -> np.ndarray:
+    """Pearson correlations, each pair over the rows where both are answered, with that pair's own means and
+    standard deviations: R's ``cor(use = "pairwise")`` and pandas' ``DataFrame.corr()`` (not the pairwise
+    covariance scaled by whole-column variances)."""
+    M = (~np.isnan(X)).astype(float)
+    Z = np.where(M > 0, X, 0.0)
+    N = M.T @ M
+    S = Z.T @ M  # S[i, j]: sum of x_i over rows where x_j is answered too
+    Q = (Z * Z).T @ M
+    P = Z.T @ Z
+    with np.errstate(invalid="ignore", divide="ignore"):
+        num = P - S * S.T / N
+        vi = Q - S * S / N
+        R = num / np.sqrt(vi * vi.T)
+    np.fill_diagonal(R, 1.0)
+    return R
+
+
 def items_corr(items) -> tuple[np.ndarray, list[str], int]:
+    """(correlations, item names, n): pairwise correlations as psych's ``KMO`` and ``cortest.bartlett`` take
+    them from ``cor(x, use = "pairwise")``."""
     X, names = check_items(items)
     C, n, _ = covariance(X, "pairwise")
     check_variances(C, names)
-    return cov2cor(C), names, n
+    return (pairwise_corr(X) if np.isnan(X).any() else cov2cor(C)), names, n
 
 
 def kmo(items: pd.DataFrame) -> KMOResult:
@@ -351,6 +371,13 @@ class CFAResult:
     htmt : DataFrame
         Heterotrait–monotrait ratios of the observed correlations.
     converged : bool
+    improper : tuple of str
+        Why the solution is improper (a latent covariance matrix that is not positive definite, Heywood cases);
+        empty for a proper solution. Each is also warned about.
+
+    Validity also carries semTools' definitions in raw units: ``cr_raw_observed`` (``compRelSEM`` with the
+    observed total variance, its default), ``cr_raw_implied`` (with the model-implied one) and ``ave_raw``
+    (``AVE``: Σλ²φ / Σσᵢᵢ of the observed variances); ``cr`` and ``ave`` are Fornell–Larcker's standardised ones.
     """
 
     model: Mapping[str, tuple[str, ...]]
@@ -362,6 +389,7 @@ class CFAResult:
     htmt: pd.DataFrame
     converged: bool
     implied_cov: pd.DataFrame = field(repr=False)
+    improper: tuple = ()
 
     def summary(self) -> pd.DataFrame:
         """The fit measures with the usual thresholds and whether each is met."""
@@ -379,22 +407,40 @@ class CFAResult:
                 + "<p><b>Validity</b></p>" + self.validity.to_html(float_format=lambda v: f"{v:.3f}"))
 
 
-def htmt(R: pd.DataFrame, model: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """Heterotrait–monotrait ratio (Henseler, Ringle & Sarstedt 2015) from an item correlation matrix."""
+HTMT_KINDS = ("htmt", "htmt2")
+
+
+def htmt(R: pd.DataFrame, model: Mapping[str, Sequence[str]], *, absolute: bool = True,
+         kind: str = "htmt") -> pd.DataFrame:
+    """Heterotrait–monotrait ratio (Henseler, Ringle & Sarstedt 2015) from an item correlation matrix.
+
+    ``absolute=True`` (semTools' default, which its documentation recommends) takes absolute correlations, so a
+    negatively correlated item pair cannot make two constructs look more distinct than they are; ``False`` uses
+    the signed correlations. ``kind="htmt2"`` uses geometric instead of arithmetic means (Roemer, Schuberth &
+    Henseler 2021), as semTools' ``htmt2 = TRUE``.
+    """
+    if kind not in HTMT_KINDS:
+        raise SQMArgumentError(f"kind must be one of {', '.join(HTMT_KINDS)}, got {kind!r}")
+    A = R.abs() if absolute else R
     factors = list(model)
     out = pd.DataFrame(np.nan, index=factors, columns=factors)
 
-    def mono(items):
-        sub = R.loc[items, items].to_numpy()
-        k = len(items)
-        return (sub.sum() - np.trace(sub)) / (k * (k - 1)) if k > 1 else np.nan
+    def mean(values: np.ndarray) -> float:
+        if kind == "htmt2":
+            return float(np.exp(np.log(values).mean())) if np.all(values > 0) else np.nan
+        return float(values.mean())
 
-    for a in factors:
+    def mono(items):
+        k = len(items)
+        if k < 2:
+            return np.nan
+        sub = A.loc[items, items].to_numpy()
+        return mean(sub[np.triu_indices(k, 1)])
+
+    for i, a in enumerate(factors):
         out.loc[a, a] = 1.0
-        for b in factors:
-            if a < b or a == b:
-                continue
-            hetero = R.loc[list(model[a]), list(model[b])].to_numpy().mean()
+        for b in factors[:i]:
+            hetero = mean(A.loc[list(model[a]), list(model[b])].to_numpy().ravel())
             out.loc[a, b] = out.loc[b, a] = hetero / np.sqrt(mono(list(model[a])) * mono(list(model[b])))
     return out
 
@@ -443,7 +489,9 @@ def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | N
     for j, fct in enumerate(factors):
         for i in model[fct]:
             pattern[items.index(str(i)), j] = True
-    fit = ml_fit(S, pattern)
+    with warnings.catch_warnings():  # Heywood cases are reported with the other improper solutions below
+        warnings.filterwarnings("ignore", message="a residual variance reached its lower bound")
+        fit = ml_fit(S, pattern)
     chisq = n * fit.fmin
     df = p * (p + 1) // 2 - fit.n_free
     _, logdet_s = np.linalg.slogdet(S)
@@ -479,10 +527,14 @@ def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | N
         th = fit.theta[idx] / sd_model[idx] ** 2
         cr = lam.sum() ** 2 / (lam.sum() ** 2 + th.sum())
         ave = (lam ** 2).sum() / ((lam ** 2).sum() + th.sum())
+        raw = fit.Lambda[idx, j]  # raw units, factor variance 1
+        S_jj, Sig_jj = S[np.ix_(idx, idx)], fit.Sigma[np.ix_(idx, idx)]
         others = phi.loc[fct].drop(fct).abs()
         max_r = float(others.max()) if len(others) else np.nan
         val.append({"factor": fct, "items": len(idx), "cr": cr, "ave": ave, "sqrt_ave": np.sqrt(ave),
-                    "max_factor_corr": max_r, "fornell_larcker_ok": bool(np.sqrt(ave) > max_r) if len(others) else True})
+                    "max_factor_corr": max_r, "fornell_larcker_ok": bool(np.sqrt(ave) > max_r) if len(others) else True,
+                    "cr_raw_observed": raw.sum() ** 2 / S_jj.sum(), "cr_raw_implied": raw.sum() ** 2 / Sig_jj.sum(),
+                    "ave_raw": (raw ** 2).sum() / np.trace(S_jj)})
     validity = pd.DataFrame(val).set_index("factor")
     validity.insert(validity.columns.get_loc("cr") + 1, "cr_ok", validity["cr"] >= THRESHOLDS["cr"])
     validity.insert(validity.columns.get_loc("ave") + 1, "ave_ok", validity["ave"] >= THRESHOLDS["ave"])
@@ -491,9 +543,30 @@ def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | N
         fl.loc[fct, fct] = validity.loc[fct, "sqrt_ave"]
     if not fit.converged:
         warnings.warn(f"the CFA did not converge: {fit.message}", SQMWarning, stacklevel=2)
+    improper = improper_solution(fit.Phi, fit.theta, std, factors, items, S)
+    for note in improper:
+        warnings.warn(note, SQMWarning, stacklevel=2)
     return CFAResult({k: tuple(str(i) for i in v) for k, v in model.items()}, loadings, phi, fit_s, validity, fl,
                      htmt(R_obs, model), fit.converged,
-                     pd.DataFrame(fit.Sigma, index=items, columns=items))
+                     pd.DataFrame(fit.Sigma, index=items, columns=items), tuple(improper))
+
+
+def improper_solution(Phi: np.ndarray, theta: np.ndarray, std: np.ndarray, factors: Sequence[str],
+                      items: Sequence[str], S: np.ndarray) -> list[str]:
+    """What makes a fitted factor model improper, as lavaan warns: a latent covariance matrix that is not
+    positive definite, and Heywood cases (a residual variance at or below zero, a standardised loading above 1)."""
+    notes = []
+    ev = np.linalg.eigvalsh(Phi)
+    if ev.min() < 1e-8:
+        notes.append(f"the factor correlation matrix is not positive definite (smallest eigenvalue {ev.min():.3f}): "
+                     "some factors are not distinct, or the model is misspecified — the solution is improper")
+    low = [items[i] for i in np.flatnonzero(theta <= 1e-6 * np.diag(S))]
+    big = sorted({items[i] for i, _ in zip(*np.nonzero(np.abs(std) >= 1.0))})
+    if low or big:
+        notes.append("Heywood case: " + "; ".join(filter(None, [
+            f"residual variance at its bound for {', '.join(low)}" if low else "",
+            f"standardised loading of 1 or more for {', '.join(big)}" if big else ""])) + " — the solution is improper")
+    return notes
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -565,7 +638,8 @@ def efa(items: pd.DataFrame, n_factors: int | None = None, rotation: str = "obli
     pa = parallel_analysis(R, n, n_iter=n_iter, seed=seed)
     suggested = max(1, int(pa["retain"].sum()))
     m = suggested if n_factors is None else int(n_factors)
-    fa = Factor(corr=R, n_factor=m, method="ml", nobs=n).fit()
+    # statsmodels draws the EM starting values at random: its generator is seeded here, so a seed pins the result
+    fa = Factor(corr=R, n_factor=m, method="ml", nobs=n).fit(rng=np.random.default_rng(seed))
     if rotation and m > 1:
         fa.rotate(rotation)
     L = np.asarray(fa.loadings)

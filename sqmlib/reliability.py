@@ -531,6 +531,7 @@ def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fi
         out.append(f"The {len(fit.model)}-dimension model {verdict}: CFI {fit.fit['cfi']:.3f}, TLI {fit.fit['tli']:.3f}, "
                    f"RMSEA {fit.fit['rmsea']:.3f} [{fit.fit['rmsea_ci_low']:.3f}, {fit.fit['rmsea_ci_high']:.3f}], "
                    f"SRMR {fit.fit['srmr']:.3f}.")
+        out += [f"Improper solution: {note}; read the loadings and validity below with care." for note in fit.improper]
         low_ave = fit.validity[fit.validity["ave"] < THRESHOLDS["ave"]].index.tolist()
         if low_ave:
             out.append(f"Convergent validity is weak for {', '.join(low_ave)} (AVE < .50).")
@@ -665,7 +666,8 @@ class ReliabilityResult(Result):
                       .map(lambda v: plots.traffic_light(v, 0.60, 0.50), subset=["ave"])),
                 text("**Fornell–Larcker** (√AVE on the diagonal should exceed the correlations beside it)"),
                 table(fit.fornell_larcker, lambda s: s.format(precision=3)),
-                text("**HTMT** (should stay below .85)"),
+                text("**HTMT** (absolute item correlations, arithmetic means, as semTools' default; should stay "
+                     "below .85)"),
                 table(fit.htmt, lambda s: s.format(precision=3).map(
                     lambda v: plots.traffic_light(v, 0.85, 0.90, higher_is_better=False) if v < 0.999 else ""))],
             "conclusions": [text(bullets(self.conclusions))],

@@ -5,7 +5,7 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from sqmlib import SQMDataError, instruments, io, reliability as rl
+from sqmlib import SQMDataError, factors, instruments, io, reliability as rl
 
 from conftest import ROOT
 
@@ -361,3 +361,102 @@ def test_difference_score_reliability_closed_form():
     # equal variances and reliabilities: (rho - r) / (1 - r)
     assert rl.difference_score_reliability(0.8, 0.8, 1.0, 1.0, 0.5) == pytest.approx((0.8 - 0.5) / (1 - 0.5))
     assert rl.difference_score_reliability(0.8, 0.8, 2.0, 2.0, 0.0) == pytest.approx(0.8)
+
+
+# ---- checked against R on real surveys: the definitions psych, semTools and lmtest use --------------------------
+def test_kmo_and_bartlett_use_pairwise_correlations():
+    """psych's KMO and cortest.bartlett take cor(x, use = "pairwise"): each pair over its own complete rows."""
+    tiny = pd.DataFrame({"a": [1, 2, 3, 4, 5, 2], "b": [2, 1, 4, 3, 5, np.nan], "c": [1, 3, 2, 5, 4, 4]})
+    R = factors.items_corr(tiny)[0]
+    assert R[0, 1] == pytest.approx(0.8, abs=1e-12)
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(344, 6)) + rng.normal(size=(344, 1)), columns=list("abcdef"))
+    X = X.mask(rng.random(X.shape) < 0.08)
+    Rp = X.corr().to_numpy()  # pandas: pairwise, as R
+    inv = np.linalg.inv(Rp)
+    Q = -inv / np.sqrt(np.outer(np.diag(inv), np.diag(inv)))
+    off = ~np.eye(6, dtype=bool)
+    kmo_ref = (Rp[off] ** 2).sum() / ((Rp[off] ** 2).sum() + (Q[off] ** 2).sum())
+    assert rl.kmo(X).overall == pytest.approx(kmo_ref, abs=1e-12)
+    n = factors.items_corr(X)[2]
+    chi2_ref = -(n - 1 - (2 * 6 + 5) / 6) * np.linalg.slogdet(Rp)[1]
+    assert rl.bartlett_sphericity(X).chi2 == pytest.approx(chi2_ref, rel=1e-12)
+
+
+def test_htmt_absolute_and_htmt2():
+    R = pd.DataFrame([[1, .6, -.3, .2], [.6, 1, .25, .35], [-.3, .25, 1, .5], [.2, .35, .5, 1]],
+                     index=list("abcd"), columns=list("abcd"))
+    model = {"F": ["a", "b"], "G": ["c", "d"]}
+    hetero_abs = np.mean([.3, .2, .25, .35])
+    assert rl.htmt(R, model).loc["F", "G"] == pytest.approx(hetero_abs / np.sqrt(.6 * .5), abs=1e-12)
+    hetero_signed = np.mean([-.3, .2, .25, .35])
+    assert rl.htmt(R, model, absolute=False).loc["F", "G"] == pytest.approx(hetero_signed / np.sqrt(.6 * .5))
+    geo = np.exp(np.mean(np.log([.3, .2, .25, .35])))
+    assert rl.htmt(R, model, kind="htmt2").loc["F", "G"] == pytest.approx(geo / np.sqrt(.6 * .5), abs=1e-12)
+
+
+def test_composite_reliability_both_definitions():
+    """In a population model fitted exactly, semTools' raw-unit CR with observed and implied variance agree,
+    and equal the standardised Fornell–Larcker CR and the closed form when items have unit variance."""
+    lam = {"F": [.8, .7, .6, .75], "G": [.65, .7, .8]}
+    items = [f"{f}{k}" for f, ls in lam.items() for k in range(len(ls))]
+    L = np.zeros((7, 2))
+    L[:4, 0], L[4:, 1] = lam["F"], lam["G"]
+    Phi = np.array([[1, .4], [.4, 1]])
+    Sigma = L @ Phi @ L.T
+    np.fill_diagonal(Sigma, 1.0)
+    fit = rl.cfa(cov=pd.DataFrame(Sigma, index=items, columns=items), n_obs=500,
+                 model={"F": items[:4], "G": items[4:]})
+    v = fit.validity
+    for f, ls in lam.items():
+        ls = np.array(ls)
+        closed = ls.sum() ** 2 / (ls.sum() ** 2 + (1 - ls ** 2).sum())
+        for col in ("cr", "cr_raw_observed", "cr_raw_implied"):
+            assert v.loc[f, col] == pytest.approx(closed, abs=1e-5), (f, col)
+        assert v.loc[f, "ave_raw"] == pytest.approx((ls ** 2).mean(), abs=1e-5)
+        assert v.loc[f, "ave"] == pytest.approx((ls ** 2).mean(), abs=1e-5)
+    assert fit.improper == ()
+
+
+def test_improper_solutions_are_reported():
+    """Factor correlations that no positive-definite matrix can hold: lavaan warns; so does the CFA, and the
+    conclusions say so."""
+    L = np.zeros((9, 3))
+    L[0:3, 0] = L[3:6, 1] = L[6:9, 2] = 0.7
+    Phi = np.array([[1, .98, .98], [.98, 1, .5], [.98, .5, 1]])  # not positive definite
+    Sigma = L @ Phi @ L.T
+    np.fill_diagonal(Sigma, 1.0)
+    assert np.linalg.eigvalsh(Phi).min() < 0 < np.linalg.eigvalsh(Sigma).min()
+    items = [f"x{i}" for i in range(9)]
+    with pytest.warns(rl.SQMWarning, match="not positive definite"):
+        fit = rl.cfa(cov=pd.DataFrame(Sigma, index=items, columns=items), n_obs=400,
+                     model={"A": items[:3], "B": items[3:6], "C": items[6:]})
+    assert fit.converged and any("not positive definite" in n for n in fit.improper)
+    table = pd.DataFrame({"block": ["P"], "dimension": ["A"], "alpha": [.8], "omega": [.8], "alpha_ok": [True],
+                          "omega_ok": [True], "difference_reliability": [np.nan], "note": [""],
+                          "alpha_ci_low": [.7], "alpha_ci_high": [.9], "items": [3], "n": [400]})
+    assert any(f.startswith("Improper solution") for f in rl.conclusions(table, None, fit, block="P"))
+
+
+def test_efa_seed_pins_the_result():
+    rng = np.random.default_rng(9)
+    X = pd.DataFrame(rng.normal(size=(300, 2)) @ rng.uniform(.4, .9, (2, 8)) + rng.normal(size=(300, 8)),
+                     columns=[f"i{k}" for k in range(8)])
+    runs = [rl.efa(X, n_factors=2, seed=3).loadings for _ in range(4)]
+    for r in runs[1:]:
+        pd.testing.assert_frame_equal(r, runs[0], check_exact=True)
+
+
+def test_ols_hc3_p_values_use_the_t_distribution(attitude_like=None):
+    from scipy import stats
+
+    from sqmlib import drivers
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 3))
+    y = X @ [0.5, 0.2, 0.0] + rng.normal(size=30)
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y)
+    m = drivers.driver_model(df, "y", ["a", "b", "c"], dominance=False)
+    c = m.coefficients
+    t = c["coef"] / c["se"]
+    np.testing.assert_allclose(c["p_value"], 2 * stats.t.sf(np.abs(t), 30 - 3 - 1), rtol=1e-10)
