@@ -316,3 +316,23 @@ def test_cli_explore_refuses_remote_and_missing_data(tmp_path, capsys):
     assert "--allow-remote" in capsys.readouterr().err
     assert cli.main(["explore", "--data", str(tmp_path / "nowhere")]) == 1
     assert "data folder not found" in capsys.readouterr().err
+
+
+def test_chain_explorer_widget(small_dir):
+    from sqmlib import io, sem
+
+    folder = io.load_folder(small_dir)
+    e = explore.ChainExplorer.from_folder(folder)
+    box = e.widget(warm=False)
+    controls = box.children[1].children
+    assert [c.value for c in controls] == ["2026Q3", "Loyalty", "(none)", "(all)"]
+    controls[2].value = "region"
+    controls[3].value = "South"
+    assert "Loyalty index" in box.children[2].value
+    # the view's model is sem.pls on the same respondents
+    sub = folder.without_careless().survey_of("2026Q3")
+    sub = sub[sub["region"] == "South"]
+    cons, edges, scales, _ = sem.chain_spec(folder.instrument, sub.columns)
+    direct = sem.satisfaction_index(sem.pls(sub, cons, edges), scales)
+    t = e.view(segment="region", value="South").table.set_index("construct")
+    assert t["index_0_100"].to_dict() == pytest.approx(direct.to_dict(), abs=1e-12)
