@@ -27,7 +27,7 @@ from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning, raise_p
 from .factors import (THRESHOLDS, BartlettResult, CFAResult, EFAResult, KMOResult, MLFit,  # noqa: F401
                       bartlett_sphericity, cfa, check_items, check_variances, complete_cov, cov2cor,
                       covariance, efa, htmt, kmo, ml_cov, ml_fit, no_answers, pairwise_cov,
-                      parallel_analysis, reverse_index, rmsea_ci, smc)
+                      parallel_analysis, polychoric, reverse_index, rmsea_ci, smc)
 from .instruments import load as load_instrument
 from .io import DataFolder
 from .moments import Moments, is_moments, survey_moments
@@ -139,7 +139,8 @@ def feldt_ci(alpha: float, n: int, k: int, confidence: float = 0.95) -> tuple[fl
 
 
 def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[float, float] | None = None,
-                   missing: str = "pairwise", confidence: float = 0.95, n_boot: int = 0, seed: int = 0) -> AlphaResult:
+                   missing: str = "pairwise", confidence: float = 0.95, n_boot: int = 0, seed: int = 0,
+                   ordinal: bool = False) -> AlphaResult:
     """Cronbach's α with item statistics, from one covariance matrix.
 
     Parameters
@@ -160,6 +161,9 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
         Bootstrap resamples; 0 gives Feldt's interval, more gives a percentile bootstrap interval.
     seed : int
         Seed of the bootstrap.
+    ordinal : bool
+        Ordinal α (Zumbo, Gadermann & Zeisser 2007): α of the polychoric correlation matrix
+        (:func:`sqmlib.factors.polychoric`), as psych's ``alpha`` on ``polychoric(x)$rho``; item ``sd`` is then 1.
 
     Returns
     -------
@@ -179,6 +183,11 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
     if X.shape[1] > n:
         warnings.warn(f"more items ({X.shape[1]}) than respondents ({n}): α is unstable and λ6 unreliable",
                       SQMWarning, stacklevel=2)
+    if ordinal:
+        frame = pd.DataFrame(X if rows is None else X[rows], columns=names)
+        C = polychoric(frame).to_numpy()
+        if n_boot > 0:
+            raise SQMArgumentError("ordinal α has Feldt's interval only (n_boot=0)")
     st = alpha_stats(C)
     Xu = X if rows is None else X[rows]
     # pairwise: each item's mean and sd over all its answers (the covariance diagonal is that variance)
@@ -291,16 +300,20 @@ class OmegaResult:
 
 
 def omega(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[float, float] | None = None,
-          groups: Mapping[str, Sequence[str]] | None = None) -> OmegaResult:
+          groups: Mapping[str, Sequence[str]] | None = None, ordinal: bool = False) -> OmegaResult:
     """McDonald's ω from ML factor models on the complete cases.
 
     ``omega_total`` comes from a one-factor model: ``(Σλ)² / ((Σλ)² + Σθ)`` in raw units. With ``groups``
     (dimension → items) a bifactor model (a general factor on every item plus one orthogonal factor per group)
-    gives ``omega_hierarchical`` = (Σλ_general)² / 1'Σ̂1, and each group gets its own one-factor ω.
+    gives ``omega_hierarchical`` = (Σλ_general)² / 1'Σ̂1, and each group gets its own one-factor ω. With
+    ``ordinal`` the models are fitted to the polychoric correlations of the complete cases (ordinal ω, as
+    psych's ``omega`` with ``poly = TRUE``).
     """
     X, names = check_items(items, reverse, scale)
     S, n = ml_cov(X)
     check_variances(S, names)
+    if ordinal:
+        S = polychoric(pd.DataFrame(X[~np.isnan(X).any(axis=1)], columns=names)).to_numpy()
     p = len(names)
     one = ml_fit(S, np.ones((p, 1), bool))
     result = dict(omega_total=_omega_from_fit(one), loadings=pd.Series(one.Lambda[:, 0], index=names), n=n)
