@@ -238,6 +238,7 @@ h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 
 
 KERNEL_LOG = Path(tempfile.gettempdir()) / f"sqm-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}.log"
+KERNEL_LOG_MAX = 10 << 20  # bytes before the log is rotated (one old file kept)
 
 
 def _quiet_kernel_manager():
@@ -248,6 +249,8 @@ def _quiet_kernel_manager():
     class QuietKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             try:
+                if KERNEL_LOG.exists() and KERNEL_LOG.stat().st_size > KERNEL_LOG_MAX:  # keep the last one only
+                    KERNEL_LOG.replace(KERNEL_LOG.with_suffix(".old.log"))
                 log = open(KERNEL_LOG, "ab")
             except OSError:
                 log = None
