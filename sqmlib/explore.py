@@ -184,6 +184,12 @@ class _Explorer:
     def _controls(self) -> dict:
         raise NotImplementedError
 
+    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
+        """A complete selection (defaults for what is not chosen, unknown keys dropped) with dependent
+        choices kept consistent after the control ``changed`` moved; the widgets and the served app both
+        use it."""
+        return {**self.defaults(), **{k: v for k, v in selection.items() if k in self.defaults()}}
+
     def _on_control(self, name: str, controls: dict) -> None:
         """Hook: keep dependent controls consistent (e.g. segment values follow the segment column)."""
 
@@ -346,10 +352,19 @@ class _SurveyBased(_Explorer):
         opts = self.options()
         return {k: v for k, v in selection.items() if k in opts and v in opts[k]}
 
+    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
+        """Segment values follow the segment column: a new column, or a value it does not have, selects all."""
+        sel = super().adjust(selection, changed)
+        if changed == "segment" or sel["value"] not in self.options(sel["segment"])["value"]:
+            sel["value"] = ALL
+        return sel
+
     def _on_control(self, name: str, controls: dict) -> None:
         if name == "segment":
             controls["value"].options = _segment_values(self.survey, controls["segment"].value)
-            controls["value"].value = ALL
+        for k, v in self.adjust({k: c.value for k, c in controls.items()}, name).items():
+            if k in controls and controls[k].value != v:
+                controls[k].value = v
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -578,11 +593,12 @@ class DriverExplorer(_SurveyBased):
         return _dropdowns(self.options(d["segment"]), d, {"quarter": "Quarter", "outcome": "Outcome",
                                                           "level": "Drivers", "segment": "Segment", "value": "Value"})
 
-    def _on_control(self, name: str, controls: dict) -> None:
-        super()._on_control(name, controls)
-        if name == "outcome" and controls["outcome"].value == "churned" and \
-                controls["quarter"].value not in [ALL, *self.churn_quarters]:
-            controls["quarter"].value = self.churn_quarters[-1] if self.churn_quarters else ALL
+    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
+        """Choosing churn as the outcome moves the quarter to the latest one whose horizon is over."""
+        sel = super().adjust(selection, changed)
+        if changed == "outcome" and sel["outcome"] == "churned" and sel["quarter"] not in [ALL, *self.churn_quarters]:
+            sel["quarter"] = self.churn_quarters[-1] if self.churn_quarters else ALL
+        return sel
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -694,6 +710,10 @@ class ChurnExplorer(_Explorer):
         r = analysis.model
         e = dict(analysis.economics)
         return cls(r.y.to_numpy(), r.oof.to_numpy(), analysis.risk.drop(columns=["contact"]), **e)
+
+    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
+        """Threshold, CLV and offer cost as numbers."""
+        return {k: float(v) for k, v in super().adjust(selection, changed).items()}
 
     def defaults(self) -> dict:
         return {"threshold": self.best_threshold(self.clv, self.offer_cost),

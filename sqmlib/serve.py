@@ -70,27 +70,11 @@ class App:
         opts = ex.options(sel.get("segment", explore.NONE))
         return {k: {"kind": "select", "options": [str(o) for o in v], "value": str(sel[k])} for k, v in opts.items()}
 
-    def adjust(self, name: str, selection: Mapping[str, Any], changed: str = "") -> dict:
-        """Keep dependent controls consistent, as the widgets do: segment values follow the segment column;
-        churn as an outcome moves the quarter to one whose horizon is over."""
-        ex = self._explorer(name)
-        sel = {**ex.defaults(), **{k: v for k, v in selection.items() if k in ex.defaults()}}
-        if isinstance(ex, explore.ChurnExplorer):
-            for k in sel:
-                sel[k] = float(sel[k])
-            return sel
-        if changed == "segment" or sel.get("value") not in ex.options(sel.get("segment", explore.NONE))["value"]:
-            sel["value"] = explore.ALL
-        if isinstance(ex, explore.DriverExplorer) and sel.get("outcome") == "churned" and \
-                sel["quarter"] not in [explore.ALL, *ex.churn_quarters]:
-            sel["quarter"] = ex.churn_quarters[-1] if ex.churn_quarters else explore.ALL
-        return sel
-
     def view(self, name: str, selection: Mapping[str, Any], changed: str = "") -> dict:
         """The view of a selection as JSON-ready data."""
         ex = self._explorer(name)
         t0 = time.perf_counter()
-        sel = self.adjust(name, selection, changed)
+        sel = ex.adjust(selection, changed)
         out: dict[str, Any] = {"selection": _encode_selection(sel), "controls": self.controls(name, sel)}
         try:
             v = ex.view(**sel)
