@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
@@ -908,8 +909,6 @@ class ChurnAnalysis(Result):
         """The risk list as ``risk_list.csv`` and ``risk_list.xlsx`` in ``out_dir``."""
         if self.skipped:
             return []
-        from pathlib import Path
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         write_csv(self.risk, out / "risk_list.csv", index=False)

@@ -6,6 +6,9 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
+import threading
+import traceback
 from pathlib import Path
 
 from .errors import SQMError
@@ -121,8 +124,6 @@ class Terminated(BaseException):
 
 def _terminate_cleanly():
     """Make SIGTERM raise :class:`Terminated` in the main thread; returns the handler it replaced."""
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         return None
 
@@ -133,9 +134,6 @@ def _terminate_cleanly():
 
 
 def _write_log(command: str) -> Path:
-    import tempfile
-    import traceback
-
     log = Path(tempfile.gettempdir()) / f"sqm-{command}-{os.getpid()}.log"
     try:
         log.write_text(traceback.format_exc(), encoding="utf-8")

@@ -561,14 +561,17 @@ def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servq
         head, head_src = read_table(p, encoding=encoding, nrows=SAMPLE_ROWS)
         _survey_frame(head, head_src, inst, "raise", sample_only=True)
         encoding = encoding or head_src.encoding
+        raw, src = read_table(path, encoding=encoding, sheet=sheet)
+        return _survey_frame(raw, src, inst, errors, first_rows_checked=True)
     raw, src = read_table(path, encoding=encoding, sheet=sheet)
     return _survey_frame(raw, src, inst, errors)
 
 
 def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: str,
-                  sample_only: bool = False) -> pd.DataFrame | None:
+                  sample_only: bool = False, first_rows_checked: bool = False) -> pd.DataFrame | None:
     """Map, convert and validate a raw survey table (see :func:`load_survey`); with ``sample_only`` only find
-    the columns and check the rows given for being mostly invalid."""
+    the columns and check the rows given for being mostly invalid (``first_rows_checked``: that was done
+    already, on the file's first rows)."""
     chk = _Checker(src)
     headers = list(raw.columns)
     rename: dict[str, str] = {}
@@ -622,7 +625,7 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
         raise SQMDataError(src.path, chk.problems)
 
     df = raw.rename(columns=rename)
-    if sample_only or len(df) > 2 * SAMPLE_ROWS:  # stop early when the first rows are not survey data
+    if sample_only or (len(df) > 2 * SAMPLE_ROWS and not first_rows_checked):  # stop early on non-survey data
         _check_sample(df, other, item_cols, inst, src)
         if sample_only:
             return None
@@ -994,19 +997,6 @@ class DataFolder:
         self.require("survey")
         q = self.quarter(quarter)
         return self.survey[self.survey["quarter"] == q] if q else self.survey
-
-    @property
-    def observed_until(self) -> pd.Timestamp | None:
-        """The last date any table records (signup, churn, ticket opening, survey answer)."""
-        dates = []
-        if self.customers is not None:
-            dates += [self.customers["signup_date"].max(), self.customers["churn_date"].max()]
-        if self.interactions is not None and len(self.interactions):
-            dates.append(self.interactions["opened_at"].max())
-        if self.survey is not None and "survey_date" in self.survey and self.survey["survey_date"].notna().any():
-            dates.append(self.survey["survey_date"].max())
-        dates = [d for d in dates if pd.notna(d)]
-        return pd.Timestamp(max(dates)) if dates else None
 
     # ---- derived folders ------------------------------------------------------------------------------
     def until(self, quarter: str) -> "DataFolder":

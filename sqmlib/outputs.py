@@ -55,6 +55,25 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs) -> Path:
     return Path(path)
 
 
+def _sheet_name(name: str, used: set[str]) -> str:
+    """A sheet name Excel accepts (no []:*?/\\, at most 31 characters), made unique among ``used``."""
+    sheet = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31]
+    k = 2
+    while sheet in used:
+        sheet = f"{sheet[:28]}_{k}"
+        k += 1
+    used.add(sheet)
+    return sheet
+
+
+def _no_formulas(ws) -> None:
+    """Store every cell openpyxl took for a formula (text starting with "=") as the text it is."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: bool = True) -> Path:
     """One workbook, one sheet a table (names cut to Excel's 31 characters and made unique). Text cells stay
     text: nothing is written as a formula."""
@@ -62,17 +81,9 @@ def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: 
     used: set[str] = set()
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         for name, df in frames.items():
-            sheet = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31]
-            k = 2
-            while sheet in used:
-                sheet = f"{sheet[:28]}_{k}"
-                k += 1
-            used.add(sheet)
+            sheet = _sheet_name(name, used)
             df.to_excel(xl, sheet_name=sheet, index=index)
-            for row in xl.sheets[sheet].iter_rows():
-                for cell in row:
-                    if cell.data_type == "f":  # openpyxl takes text starting with "=" for a formula
-                        cell.data_type = "s"
+            _no_formulas(xl.sheets[sheet])
     return path
 
 
@@ -89,19 +100,10 @@ def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None
             continue
         wb = load_workbook(src, read_only=True)
         for ws in wb.worksheets:
-            name = f"{prefix} {ws.title}"[:31]
-            k = 2
-            while name in used:
-                name = f"{name[:28]}_{k}"
-                k += 1
-            used.add(name)
-            target = out.create_sheet(name)
+            target = out.create_sheet(_sheet_name(f"{prefix} {ws.title}", used))
             for row in ws.iter_rows(values_only=True):
                 target.append(list(row))
-            for row in target.iter_rows():
-                for cell in row:
-                    if cell.data_type == "f":
-                        cell.data_type = "s"
+            _no_formulas(target)
         wb.close()
     if not out.worksheets:
         return None

@@ -466,8 +466,9 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                             "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
                             "seconds": seconds, "position": metrics.get("position", 100 + len(entries)),
                             "stem": stem})
-        changed = sorted(k for k, v in _input_hashes(data_dir).items() if inputs_before.get(k) != v)
-        changed += sorted(k for k in inputs_before if k not in _input_hashes(data_dir))
+        inputs_after = _input_hashes(data_dir)
+        changed = sorted(k for k in inputs_before.keys() | inputs_after.keys()
+                         if inputs_before.get(k) != inputs_after.get(k))
         if changed:
             raise SQMReportError(f"input files changed while the report was built ({', '.join(changed)}): its "
                                  f"notebooks may have read different data; no report was written for {quarter}. "

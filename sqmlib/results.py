@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -52,8 +53,6 @@ def bullets(lines) -> str:
 
 def headline(label: str, value: Any, fmt: str = "{:,}") -> dict:
     """One headline figure: ``headline("Respondents", 2000)`` → ``{"label": …, "value": 2000, "display": "2,000"}``."""
-    import math
-
     display = "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else fmt.format(value)
     return {"label": label, "value": value, "display": display}
 

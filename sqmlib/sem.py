@@ -115,7 +115,7 @@ def _specify(data_columns: Sequence[str], constructs: Mapping[str, Sequence[str]
     if not P.any() and not problems:
         problems.append(Problem("bad_model", "the model has no paths"))
     # a loop (non-recursive model) makes the path coefficients undefined for PLS
-    order, state = [], {}
+    state: dict[int, int] = {}
 
     def visit(k: int, stack: list[int]):
         state[k] = 1
@@ -126,7 +126,6 @@ def _specify(data_columns: Sequence[str], constructs: Mapping[str, Sequence[str]
             elif t not in state:
                 visit(int(t), stack + [int(t)])
         state[k] = 2
-        order.append(k)
 
     for k in range(len(names)):
         if k not in state:
@@ -144,6 +143,11 @@ def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.solve(A, b[..., None])[..., 0]
 
 
+def _block(R: np.ndarray, idx: list[int]) -> np.ndarray:
+    """The idx × idx block of (a stack of) square matrices."""
+    return R[..., np.ix_(idx, idx)[0], np.ix_(idx, idx)[1]]
+
+
 def _inner(R: np.ndarray, spec: Spec, scheme: str) -> np.ndarray:
     """Inner weights E (… × m × m): the proxy of construct j is Σ_k E[k, j]·Y_k."""
     P = spec.paths
@@ -155,7 +159,7 @@ def _inner(R: np.ndarray, spec: Spec, scheme: str) -> np.ndarray:
         E = R * P.T  # successors: correlations
         for j in spec.endogenous:
             pred = spec.predecessors(j)
-            E[..., pred, j] = _solve(R[..., np.ix_(pred, pred)[0], np.ix_(pred, pred)[1]], R[..., pred, j])
+            E[..., pred, j] = _solve(_block(R, pred), R[..., pred, j])
     alone = ~(P + P.T).any(axis=0)  # a construct without neighbours is its own proxy
     if alone.any():
         E = E.copy()
@@ -204,8 +208,7 @@ def _structure(S: np.ndarray, W: np.ndarray, spec: Spec):
     r2 = np.full(R.shape[:-1], np.nan)
     for j in spec.endogenous:
         pred = spec.predecessors(j)
-        Rpp = R[..., np.ix_(pred, pred)[0], np.ix_(pred, pred)[1]]
-        b = _solve(Rpp, R[..., pred, j])
+        b = _solve(_block(R, pred), R[..., pred, j])
         B[..., pred, j] = b
         r2[..., j] = np.einsum("...k,...k->...", b, R[..., pred, j])
     return R, L, B, r2
@@ -419,12 +422,11 @@ class PLSResult:
             for it in self.spec.items[name]:
                 add("loading", name, it, L[pos[it], j], Lb[:, pos[it], j])
                 add("weight", name, it, self.weights_std[pos[it], j], Wb[:, pos[it], j])
-        for i in range(len(c)):
-            for j in range(len(c)):
-                if i != j and abs(T[i, j]) > 0 or (i != j and np.any(Tb[:, i, j] != 0)):
-                    add("total", c[i], c[j], T[i, j], Tb[:, i, j])
-                    if not self.spec.paths[i, j] or abs(T[i, j] - B[i, j]) > 0:
-                        add("indirect", c[i], c[j], T[i, j] - B[i, j], Tb[:, i, j] - Bb[:, i, j])
+        routes = _total(self.spec.paths)  # how many routes lead from i to j (the model is acyclic)
+        for i, j in zip(*np.nonzero(routes)):
+            add("total", c[i], c[j], T[i, j], Tb[:, i, j])
+            if routes[i, j] > self.spec.paths[i, j]:  # a route through other constructs
+                add("indirect", c[i], c[j], T[i, j] - B[i, j], Tb[:, i, j] - Bb[:, i, j])
         return pd.DataFrame(rows)
 
     def summary(self) -> pd.DataFrame:
@@ -546,13 +548,25 @@ def unstandardized_weights(model: PLSResult) -> pd.DataFrame:
                          for j, c in enumerate(model.spec.constructs) for i in model.spec.items[c]])
 
 
-def rescaled_scores(model: PLSResult, scale) -> pd.DataFrame:
-    """Construct scores on 0–100: each respondent's items rescaled from their scale to 0–100 and combined with
-    the unstandardised weights (missing answers as the model treated them)."""
+def _rescaled_items(model: PLSResult, frame: pd.DataFrame, scale) -> pd.DataFrame:
+    """The model's items of ``frame`` on 0–100 (each from its scale), missing answers taking the model's means."""
     lo, hi = _scales(model, scale)
-    items = (model.X * model.sds.to_numpy() + model.means.to_numpy() - lo) / (hi - lo) * 100
+    items = frame[list(model.spec.indicators)].apply(pd.to_numeric, errors="coerce").fillna(model.means)
+    return (items - lo) / (hi - lo) * 100
+
+
+def score_rows(model: PLSResult, frame: pd.DataFrame, scale) -> pd.DataFrame:
+    """Construct scores on 0–100 for any rows (e.g. respondents outside the estimation sample) with the model's
+    unstandardised weights; missing answers take the model's item means."""
     w = _unstd(model.weights_std, model.sds.to_numpy(), model.spec.mask)
-    return pd.DataFrame(items @ w, index=model.raw.index, columns=list(model.spec.constructs))
+    return pd.DataFrame(_rescaled_items(model, frame, scale).to_numpy() @ w, index=frame.index,
+                        columns=list(model.spec.constructs))
+
+
+def rescaled_scores(model: PLSResult, scale) -> pd.DataFrame:
+    """Construct scores on 0–100 of the respondents the model used (:func:`score_rows` of them): items
+    rescaled from their scale to 0–100 and combined with the unstandardised weights."""
+    return score_rows(model, model.raw, scale)
 
 
 def satisfaction_index(model: PLSResult, scale) -> pd.Series:
@@ -586,9 +600,7 @@ def ipma(model: PLSResult, target: str, scale, *, level: str = "construct") -> p
     preds = [c for c in model.spec.constructs if c != target and abs(T[c]) > 1e-15]
     if level == "construct":
         return pd.DataFrame({"importance": T[preds], "performance": sc.mean()[preds]}).rename_axis("construct")
-    lo, hi = _scales(model, scale)
-    items = pd.DataFrame((model.X * model.sds.to_numpy() + model.means.to_numpy() - lo) / (hi - lo) * 100,
-                         columns=list(model.spec.indicators))
+    items = _rescaled_items(model, model.raw, scale)
     uw = unstandardized_weights(model)
     rows = [{"item": r.item, "construct": r.construct, "importance": float(T[r.construct] * r.weight),
              "performance": float(items[r.item].mean())} for r in uw[uw["construct"].isin(preds)].itertuples()]
@@ -660,16 +672,6 @@ def chain_spec(instrument, columns: Sequence[str]) -> tuple[dict, list, dict, st
         else:
             scales[c] = (float(inst.scale_min), float(inst.scale_max))
     return cons, paths, scales, target
-
-
-def score_rows(model: PLSResult, frame: pd.DataFrame, scale) -> pd.DataFrame:
-    """Construct scores on 0–100 for any rows (e.g. respondents outside the estimation sample) with the model's
-    unstandardised weights; missing answers take the model's item means."""
-    lo, hi = _scales(model, scale)
-    items = frame[list(model.spec.indicators)].apply(pd.to_numeric, errors="coerce").fillna(model.means)
-    w = _unstd(model.weights_std, model.sds.to_numpy(), model.spec.mask)
-    return pd.DataFrame(((items.to_numpy() - lo) / (hi - lo) * 100) @ w, index=frame.index,
-                        columns=list(model.spec.constructs))
 
 
 @dataclass(frozen=True)
@@ -778,15 +780,8 @@ class ChainResult(Result):
                 out[name] = t
         return out
 
-    def figures(self) -> dict:
-        return {name: b.content() for blocks in self.sections().values() for b in blocks
-                if b.kind == "figure" for name in [b.name]}
-
     def summary(self) -> pd.DataFrame:
         return self.index
-
-    def _repr_html_(self) -> str:
-        return "<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in self.findings()) + "</ul>"
 
     def sections(self) -> dict:
         m = self.model
@@ -890,7 +885,7 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
                     "ci_high": float(np.exp(b + 1.959963984540054 * se)), "p_value": float(fit.pvalues[1]),
                     "respondents": int(len(y)), "horizon_days": int(horizon_days)}
             active = int(folder.customers["churn_date"].isna().sum())
-            now = score_rows(model, survey, scales)[target].to_numpy() / 10
+            now = rescaled_scores(model, scales)[target].to_numpy() / 10
             p0 = 1 / (1 + np.exp(-(fit.params[0] + b * now)))
             rows = []
             for d in drivers:

@@ -1,5 +1,5 @@
 """Showing pipeline results in a notebook: ``show.section(result, "name")`` renders one section's text,
-tables and charts; ``show.findings(result)`` the conclusions as a list.
+tables and charts.
 
 The display layer is the only place that turns result objects into notebook output, so a notebook cell is one
 call.
@@ -11,7 +11,7 @@ from IPython.display import HTML, display
 
 from .errors import SQMArgumentError
 from .outputs import escape_frame, markdown_html
-from .results import Block, bullets
+from .results import Block
 
 
 def _render(block: Block) -> None:
@@ -36,13 +36,3 @@ def section(result, name: str) -> None:
         raise SQMArgumentError(f"{type(result).__name__} has no section {name!r}; it has {', '.join(sections)}")
     for block in sections[name]:
         _render(block)
-
-
-def findings(result) -> None:
-    """The result's conclusions as a bullet list."""
-    display(HTML(markdown_html(bullets(result.findings()))))
-
-
-def text(markdown: str) -> None:
-    """Markdown written by sqmlib (values from data files in it are escaped)."""
-    display(HTML(markdown_html(markdown)))

@@ -71,13 +71,13 @@ def breaches(tickets: pd.DataFrame, standards: pd.DataFrame | None) -> pd.Series
                 close_rule = (float(s.target), direction)
     resp, close = response_hours(tickets), handling_hours(tickets)
     fallback = resp_rules.get("minor", (24.0, "at_most"))
-    rules = tickets["severity"].map(lambda s: resp_rules.get(s, fallback))
-    limit = rules.map(lambda r: r[0]).astype(float)
-    at_least = rules.map(lambda r: r[1] == "at_least").astype(bool)
-    resp_broken = np.where(at_least, resp < limit, resp > limit)
-    close_broken = meets(close, *close_rule) == False  # noqa: E712  (missing closure times never break it)
-    close_broken &= close.notna()
-    return pd.Series(resp_broken, index=tickets.index) | close_broken
+    severity = tickets["severity"]
+    limit = severity.map({k: r[0] for k, r in resp_rules.items()}).fillna(fallback[0]).astype(float)
+    at_least = severity.map({k: r[1] == "at_least" for k, r in resp_rules.items()}).fillna(
+        fallback[1] == "at_least").astype(bool)
+    resp_ok = np.where(at_least, resp >= limit, resp <= limit)
+    # a missing time (no response yet, not closed) never breaks a rule
+    return (resp.notna() & ~resp_ok) | (close.notna() & ~meets(close, *close_rule))
 
 
 def standard_attainment(interactions: pd.DataFrame, standards: pd.DataFrame, *, by: str | None = "region",
