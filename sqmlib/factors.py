@@ -21,7 +21,10 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 from statsmodels.multivariate.factor import Factor
 
+from . import latent, ordinal
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
+from .latent import rmsea_ci  # noqa: F401  (re-exported)
+from .ordinal import bvn_cdf, bvn_pdf, thresholds  # noqa: F401  (re-exported)
 
 THRESHOLDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "htmt": 0.85, "cfi": 0.95, "tli": 0.95,
               "rmsea": 0.06, "srmr": 0.08}
@@ -246,42 +249,6 @@ def bartlett_sphericity(items: pd.DataFrame) -> BartlettResult:
 # ---------------------------------------------------------------------------------------------------------
 # ordinal items: polychoric correlations
 # ---------------------------------------------------------------------------------------------------------
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
-_BIG = 8.0  # ±8 stands for ±infinity in thresholds (Φ(8) = 1 − 6e-16)
-
-
-def bvn_cdf(h: np.ndarray, k: np.ndarray, rho) -> np.ndarray:
-    """Bivariate standard normal P(X ≤ h, Y ≤ k) with correlation ``rho`` (broadcast), by Plackett's identity
-    ∂Φ₂/∂ρ = φ₂ integrated from 0 to ρ over θ = asin(t) with 20-point Gauss–Legendre (Genz 2004's form for
-    |ρ| < 0.925; accurate to about 1e-8 up to |ρ| = 0.95). Thresholds beyond ±8 are taken as ±8."""
-    h, k = np.clip(h, -_BIG, _BIG), np.clip(k, -_BIG, _BIG)
-    rho = np.asarray(rho, float)
-    a = np.arcsin(rho)[..., None]
-    theta = a * (_GL_X + 1) / 2  # nodes on [0, asin ρ]
-    sn, cs2 = np.sin(theta), np.cos(theta) ** 2
-    hh, kk = h[..., None], k[..., None]
-    f = np.exp(-(hh * hh - 2 * sn * hh * kk + kk * kk) / (2 * cs2))
-    integral = (f * _GL_W).sum(axis=-1) * np.arcsin(rho) / 2 / (2 * np.pi)
-    return stats.norm.cdf(h) * stats.norm.cdf(k) + integral
-
-
-def bvn_pdf(h: np.ndarray, k: np.ndarray, rho) -> np.ndarray:
-    """Bivariate standard normal density φ₂(h, k; ρ) (0 at the ±8 stand-ins for infinity)."""
-    rho = np.asarray(rho, float)
-    d = 1 - rho * rho
-    out = np.exp(-(h * h - 2 * rho * h * k + k * k) / (2 * d)) / (2 * np.pi * np.sqrt(d))
-    return np.where((np.abs(h) >= _BIG) | (np.abs(k) >= _BIG), 0.0, out)
-
-
-def thresholds(x: np.ndarray, categories: np.ndarray) -> np.ndarray:
-    """Normal thresholds of an ordinal item from its marginal proportions: Φ⁻¹ of the cumulative shares of the
-    categories (all but the last), as lavaan's first step."""
-    x = x[~np.isnan(x)]
-    counts = np.array([(x == c).sum() for c in categories], float)
-    cum = np.cumsum(counts)[:-1] / counts.sum()
-    return stats.norm.ppf(cum)
-
-
 def polychoric(items: pd.DataFrame, *, max_categories: int = 15) -> pd.DataFrame:
     """Polychoric correlations of ordinal items by the two-step method (as lavaan's ``lavCor(ordered=…)``):
     thresholds from each item's margins, then for every pair the correlation of the underlying bivariate normal
@@ -297,55 +264,7 @@ def polychoric(items: pd.DataFrame, *, max_categories: int = 15) -> pd.DataFrame
         (not an ordinal rating).
     """
     X, names = check_items(items)
-    p = X.shape[1]
-    cats, taus, problems = [], [], []
-    for j in range(p):
-        c = np.unique(X[~np.isnan(X[:, j]), j])
-        if len(c) < 2:
-            problems.append(Problem("constant", "a single answer category: no correlation", names[j]))
-        if len(c) > max_categories:
-            problems.append(Problem("not_ordinal", f"{len(c)} distinct values: not an ordinal rating", names[j]))
-        cats.append(c)
-    if problems:
-        raise SQMDataError("items", problems)
-    K = max(len(c) for c in cats)
-    edges = np.full((p, K + 1), _BIG)
-    codes = np.full(X.shape, -1)
-    for j in range(p):
-        t = thresholds(X[:, j], cats[j])
-        edges[j, 0] = -_BIG
-        edges[j, 1:len(t) + 1] = np.clip(t, -_BIG, _BIG)
-        ok = ~np.isnan(X[:, j])
-        codes[ok, j] = np.searchsorted(cats[j], X[ok, j])
-        taus.append(t)
-    pairs = [(a, b) for a in range(p) for b in range(a + 1, p)]
-    A = np.array([a for a, _ in pairs])
-    B = np.array([b for _, b in pairs])
-    N = np.zeros((len(pairs), K, K))
-    for q, (a, b) in enumerate(pairs):
-        both = (codes[:, a] >= 0) & (codes[:, b] >= 0)
-        np.add.at(N[q], (codes[both, a], codes[both, b]), 1)
-    H = edges[A][:, :, None] * np.ones((1, 1, K + 1))  # corners (pairs × K+1 × K+1)
-    Kk = edges[B][:, None, :] * np.ones((1, K + 1, 1))
-
-    def score(rho):
-        r = rho[:, None, None]
-        F = bvn_cdf(H, Kk, r)
-        f = bvn_pdf(H, Kk, r)
-        P = F[:, 1:, 1:] - F[:, :-1, 1:] - F[:, 1:, :-1] + F[:, :-1, :-1]
-        dP = f[:, 1:, 1:] - f[:, :-1, 1:] - f[:, 1:, :-1] + f[:, :-1, :-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(N > 0, N * dP / P, 0.0)
-        return terms.sum(axis=(1, 2))
-
-    lo, hi = np.full(len(pairs), -0.999), np.full(len(pairs), 0.999)
-    for _ in range(42):  # bisection: the score falls from + to − through the maximum
-        mid = (lo + hi) / 2
-        up = score(mid) > 0
-        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
-    rho = (lo + hi) / 2
-    R = np.eye(p)
-    R[A, B] = R[B, A] = rho
+    R = ordinal.polychoric_fit(X, names, max_categories=max_categories).R
     return pd.DataFrame(R, index=names, columns=names)
 
 
@@ -436,25 +355,6 @@ def ml_cov(X: np.ndarray) -> tuple[np.ndarray, int]:
 # ---------------------------------------------------------------------------------------------------------
 # confirmatory factor analysis
 # ---------------------------------------------------------------------------------------------------------
-def rmsea_ci(chisq: float, df: int, n: int, confidence: float = 0.90) -> tuple[float, float]:
-    """Confidence interval of the RMSEA by inverting the non-central χ² distribution (as lavaan does)."""
-    if df <= 0:
-        return (np.nan, np.nan)
-    lo_p, hi_p = (1 + confidence) / 2, (1 - confidence) / 2
-
-    def ncp_for(prob):
-        f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - prob if lam > 0 else stats.chi2.cdf(chisq, df) - prob
-        if f(0) < 0:
-            return 0.0
-        hi = max(chisq, 1.0)
-        while f(hi) > 0:
-            hi *= 2
-        return optimize.brentq(f, 0, hi, xtol=1e-12)
-
-    lam_lo, lam_hi = ncp_for(lo_p), ncp_for(hi_p)
-    return float(np.sqrt(lam_lo / (n * df))), float(np.sqrt(lam_hi / (n * df)))
-
-
 @dataclass(frozen=True)
 class CFAResult:
     """A fitted confirmatory factor model.
@@ -496,16 +396,25 @@ class CFAResult:
     converged: bool
     implied_cov: pd.DataFrame = field(repr=False)
     improper: tuple = ()
+    estimator: str = "ML"
+    missing: str = "listwise"
+    thresholds: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
-        """The fit measures with the usual thresholds and whether each is met."""
+        """The fit measures to report with the usual thresholds and whether each is met (with WLSMV the scaled
+        χ² and the indices from it)."""
         f = self.fit
-        rows = [("chisq", f["chisq"], None, None), ("df", f["df"], None, None), ("p_value", f["p_value"], None, None),
-                ("cfi", f["cfi"], ">= 0.95", f["cfi"] >= THRESHOLDS["cfi"]),
-                ("tli", f["tli"], ">= 0.95", f["tli"] >= THRESHOLDS["tli"]),
-                ("rmsea", f["rmsea"], "<= 0.06", f["rmsea"] <= THRESHOLDS["rmsea"]),
-                ("rmsea_ci_low", f["rmsea_ci_low"], None, None), ("rmsea_ci_high", f["rmsea_ci_high"], None, None),
+        sfx = "_scaled" if self.estimator == "WLSMV" else ""
+        rows = [("chisq" + sfx, f["chisq" + sfx], None, None), ("df", f["df"], None, None),
+                ("p_value" + sfx, f["p_value" + sfx], None, None),
+                ("cfi" + sfx, f["cfi" + sfx], ">= 0.95", f["cfi" + sfx] >= THRESHOLDS["cfi"]),
+                ("tli" + sfx, f["tli" + sfx], ">= 0.95", f["tli" + sfx] >= THRESHOLDS["tli"]),
+                ("rmsea" + sfx, f["rmsea" + sfx], "<= 0.06", f["rmsea" + sfx] <= THRESHOLDS["rmsea"]),
+                ("rmsea_ci_low" + sfx, f["rmsea_ci_low" + sfx], None, None),
+                ("rmsea_ci_high" + sfx, f["rmsea_ci_high" + sfx], None, None),
                 ("srmr", f["srmr"], "<= 0.08", f["srmr"] <= THRESHOLDS["srmr"]), ("n", f["n"], None, None)]
+        if "loglik" in f:
+            rows.append(("loglik", f["loglik"], None, None))
         return pd.DataFrame(rows, columns=["measure", "value", "threshold", "met"]).set_index("measure")
 
     def _repr_html_(self) -> str:
@@ -551,90 +460,137 @@ def htmt(R: pd.DataFrame, model: Mapping[str, Sequence[str]], *, absolute: bool 
     return out
 
 
+ESTIMATORS = ("ML", "WLSMV")
+MISSING = ("listwise", "fiml")
+
+
 def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | None = None, *,
-        estimator: str = "ML", cov: pd.DataFrame | None = None, n_obs: int | None = None) -> CFAResult:
-    """Confirmatory factor analysis by maximum likelihood, with fit and validity measures.
+        estimator: str = "ML", missing: str = "listwise", cov: pd.DataFrame | None = None,
+        n_obs: int | None = None) -> CFAResult:
+    """Confirmatory factor analysis, with fit and validity measures.
 
     Parameters
     ----------
     data : DataFrame, optional
-        Respondents × items; complete cases are used (as lavaan's default ``missing="listwise"``).
+        Respondents × items.
     model : dict factor -> items
         Each item loads on the factors that list it; factors correlate freely.
-    estimator : {"ML"}
+    estimator : {"ML", "WLSMV"}
+        ``"ML"`` treats answers as continuous (lavaan's default); ``"WLSMV"`` treats them as ordered categories:
+        diagonally weighted least squares on polychoric correlations with the mean-and-variance-adjusted χ², as
+        lavaan's ``cfa(…, ordered=TRUE, estimator="WLSMV")`` (complete cases; see :func:`sqmlib.ordinal.wlsmv_fit`).
+    missing : {"listwise", "fiml"}
+        With ML: complete cases only (lavaan's default) or full-information ML using every respondent with at
+        least one answer (lavaan's ``missing="ml"``, which adds the mean structure and reports ``loglik``).
     cov, n_obs : optional
-        A covariance matrix (divisor N) and the sample size, instead of ``data``.
+        A covariance matrix (divisor N) and the sample size, instead of ``data`` (ML, listwise).
 
     Notes
     -----
     As lavaan's ML defaults: the sample covariance uses divisor N, χ² = N·F_ML, the baseline model is the
     independence model, RMSEA = sqrt(max(χ² − df, 0) / (N·df)) with a 90 % interval from the non-central χ²,
-    and SRMR is Bentler's: the root mean square of (s_ij − σ̂_ij) / sqrt(s_ii s_jj) over i ≤ j.
+    and SRMR is Bentler's: the root mean square of (s_ij − σ̂_ij) / sqrt(s_ii s_jj) over i ≤ j (with FIML also
+    the standardised mean residuals, as lavaan; ``srmr_nomean`` leaves them out). With WLSMV, ``cfi``, ``tli``
+    and ``rmsea`` come from the DWLS χ² and ``cfi_scaled``, ``tli_scaled``, ``rmsea_scaled`` from the scaled
+    one (the values to report); loadings are standardised, and :attr:`CFAResult.thresholds` lists the
+    thresholds.
     """
-    if estimator != "ML":
-        raise SQMArgumentError("only estimator='ML' is available")
+    if estimator not in ESTIMATORS:
+        raise SQMArgumentError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
+    if missing not in MISSING:
+        raise SQMArgumentError(f"missing must be one of {', '.join(MISSING)}, got {missing!r}")
+    if estimator == "WLSMV" and missing == "fiml":
+        raise SQMArgumentError("missing='fiml' needs estimator='ML' (WLSMV uses complete cases)")
     if not model:
         raise SQMArgumentError("model must map each factor to its items")
     items = list(dict.fromkeys(str(i) for its in model.values() for i in its))
+    factors = list(model)
+    pattern = latent.pattern_from_model(model, items)
+    thresholds_table = None
     if cov is not None:
         if n_obs is None:
             raise SQMArgumentError("n_obs is required with cov")
+        if estimator != "ML" or missing != "listwise":
+            raise SQMArgumentError("a covariance matrix can only be fitted by ML with complete cases")
         S = cov.loc[items, items].to_numpy(dtype=float)
         n = int(n_obs)
-        R_obs = pd.DataFrame(cov2cor(S), index=items, columns=items)
     else:
-        missing = [i for i in items if i not in data.columns]
-        if missing:
-            raise SQMDataError("data", [Problem("missing_column", f"model items not in the data: {missing}")])
+        absent = [i for i in items if i not in data.columns]
+        if absent:
+            raise SQMDataError("data", [Problem("missing_column", f"model items not in the data: {absent}")])
         X, _ = check_items(data[items], what="data")
-        S, n = ml_cov(X)
-        check_variances(S, items, what="data")
-        R_obs = pd.DataFrame(cov2cor(S), index=items, columns=items)
-    p, factors = len(items), list(model)
-    pattern = np.zeros((p, len(factors)), bool)
-    for j, fct in enumerate(factors):
-        for i in model[fct]:
-            pattern[items.index(str(i)), j] = True
-    with warnings.catch_warnings():  # Heywood cases are reported with the other improper solutions below
-        warnings.filterwarnings("ignore", message="a residual variance reached its lower bound")
-        fit = ml_fit(S, pattern)
+    if estimator == "WLSMV":
+        w = ordinal.wlsmv_fit(X, items, pattern)
+        L, Phi, theta, Sigma, S = w.Lambda, w.Phi, w.theta, w.Sigma, w.polychoric.R
+        fit_s = pd.Series(w.fit)
+        converged, message = w.converged, w.message
+        thresholds_table = pd.DataFrame(
+            [{"item": i, "threshold": k + 1, "estimate": t} for i, taus in zip(items, w.polychoric.taus)
+             for k, t in enumerate(taus)])
+    elif missing == "fiml":
+        mf = latent.fit_model(X, pattern)
+        check_variances(mf.S[0], items, what="data")
+        f = mf.fit
+        sd_f = np.sqrt(np.diag(f.Phi[0]))
+        L, Phi, theta = f.Lambda[0] * sd_f, f.Phi[0] / np.outer(sd_f, sd_f), f.theta[0]
+        Sigma, S = f.Sigma[0], mf.S[0]
+        fit_s = pd.Series(mf.measures)
+        converged, message = f.converged, f.message
+    else:
+        if cov is None:
+            S, n = ml_cov(X)
+            check_variances(S, items, what="data")
+        with warnings.catch_warnings():  # Heywood cases are reported with the other improper solutions below
+            warnings.filterwarnings("ignore", message="a residual variance reached its lower bound")
+            fit = ml_fit(S, pattern)
+        L, Phi, theta, Sigma = fit.Lambda, fit.Phi, fit.theta, fit.Sigma
+        fit_s = pd.Series(ml_fit_measures(S, fit, n))
+        converged, message = fit.converged, fit.message
+    if not converged:
+        warnings.warn(f"the CFA did not converge: {message}", SQMWarning, stacklevel=2)
+    return assemble_cfa(model, items, factors, L, Phi, theta, Sigma, S, fit_s, converged, estimator, missing,
+                        thresholds_table)
+
+
+def ml_fit_measures(S: np.ndarray, fit: MLFit, n: int) -> dict:
+    """χ², CFI, TLI, RMSEA with its interval and SRMR of an ML fit to the covariance matrix S (divisor N)."""
+    p = len(S)
     chisq = n * fit.fmin
     df = p * (p + 1) // 2 - fit.n_free
     _, logdet_s = np.linalg.slogdet(S)
     base = n * (np.log(np.diag(S)).sum() - logdet_s)
-    base_df = p * (p - 1) // 2
-    cfi_den = max(base - base_df, chisq - df, 0.0)
-    cfi = 1.0 - max(chisq - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
-    tli = ((base / base_df) - (chisq / df)) / ((base / base_df) - 1.0) if df > 0 else np.nan
-    rmsea = float(np.sqrt(max(chisq - df, 0.0) / (n * df))) if df > 0 else np.nan
-    lo, hi = rmsea_ci(chisq, df, n)
+    out = latent.fit_measures(chisq, df, base, p * (p - 1) // 2, n, 1)
     d = np.sqrt(np.diag(S))
     resid = (S - fit.Sigma) / np.outer(d, d)
-    srmr = float(np.sqrt(np.mean(resid[np.tril_indices(p)] ** 2)))
-    fit_s = pd.Series({"chisq": chisq, "df": df, "p_value": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-                       "cfi": cfi, "tli": tli, "rmsea": rmsea, "rmsea_ci_low": lo, "rmsea_ci_high": hi,
-                       "srmr": srmr, "baseline_chisq": base, "baseline_df": base_df, "n": n})
-    sd_model = np.sqrt(np.diag(fit.Sigma))
-    std = fit.Lambda / sd_model[:, None]
+    out["srmr"] = float(np.sqrt(np.mean(resid[np.tril_indices(p)] ** 2)))
+    out["n"] = n
+    return out
+
+
+def assemble_cfa(model, items, factors, L, Phi, theta, Sigma, S, fit_s, converged, estimator, missing,
+                 thresholds_table) -> CFAResult:
+    """Loadings, validity, Fornell–Larcker and HTMT tables of a fitted CFA (loadings with factor variances 1)."""
+    sd_model = np.sqrt(np.diag(Sigma))
+    std = L / sd_model[:, None]
     rows = []
     for j, fct in enumerate(factors):
         first = items.index(str(model[fct][0]))
         for i in model[fct]:
             r = items.index(str(i))
-            rows.append({"factor": fct, "item": str(i), "estimate": fit.Lambda[r, j],
-                         "marker_scaled": fit.Lambda[r, j] / fit.Lambda[first, j], "std_all": std[r, j],
-                         "residual_variance": fit.theta[r]})
+            rows.append({"factor": fct, "item": str(i), "estimate": L[r, j],
+                         "marker_scaled": L[r, j] / L[first, j], "std_all": std[r, j],
+                         "residual_variance": theta[r]})
     loadings = pd.DataFrame(rows)
-    phi = pd.DataFrame(fit.Phi, index=factors, columns=factors)
+    phi = pd.DataFrame(Phi, index=factors, columns=factors)
     val = []
     for j, fct in enumerate(factors):
         idx = [items.index(str(i)) for i in model[fct]]
         lam = std[idx, j]
-        th = fit.theta[idx] / sd_model[idx] ** 2
+        th = theta[idx] / sd_model[idx] ** 2
         cr = lam.sum() ** 2 / (lam.sum() ** 2 + th.sum())
         ave = (lam ** 2).sum() / ((lam ** 2).sum() + th.sum())
-        raw = fit.Lambda[idx, j]  # raw units, factor variance 1
-        S_jj, Sig_jj = S[np.ix_(idx, idx)], fit.Sigma[np.ix_(idx, idx)]
+        raw = L[idx, j]  # raw units, factor variance 1
+        S_jj, Sig_jj = S[np.ix_(idx, idx)], Sigma[np.ix_(idx, idx)]
         others = phi.loc[fct].drop(fct).abs()
         max_r = float(others.max()) if len(others) else np.nan
         val.append({"factor": fct, "items": len(idx), "cr": cr, "ave": ave, "sqrt_ave": np.sqrt(ave),
@@ -647,14 +603,13 @@ def cfa(data: pd.DataFrame | None = None, model: Mapping[str, Sequence[str]] | N
     fl = phi.copy()
     for fct in factors:
         fl.loc[fct, fct] = validity.loc[fct, "sqrt_ave"]
-    if not fit.converged:
-        warnings.warn(f"the CFA did not converge: {fit.message}", SQMWarning, stacklevel=2)
-    improper = improper_solution(fit.Phi, fit.theta, std, factors, items, S)
+    improper = improper_solution(Phi, theta, std, factors, items, S)
     for note in improper:
-        warnings.warn(note, SQMWarning, stacklevel=2)
+        warnings.warn(note, SQMWarning, stacklevel=3)
+    R_obs = pd.DataFrame(cov2cor(S), index=items, columns=items)
     return CFAResult({k: tuple(str(i) for i in v) for k, v in model.items()}, loadings, phi, fit_s, validity, fl,
-                     htmt(R_obs, model), fit.converged,
-                     pd.DataFrame(fit.Sigma, index=items, columns=items), tuple(improper))
+                     htmt(R_obs, model), converged, pd.DataFrame(Sigma, index=items, columns=items),
+                     tuple(improper), estimator, missing, thresholds_table)
 
 
 def improper_solution(Phi: np.ndarray, theta: np.ndarray, std: np.ndarray, factors: Sequence[str],
