@@ -184,16 +184,14 @@ def saturated(blocks: Blocks, start_cov: np.ndarray | None = None) -> tuple[floa
         Sigma = L @ np.swapaxes(L, 1, 2)
         val, dS, dmu = minus2ll(blocks, Sigma, mu)
         if not np.isfinite(val):
-            return 1e300, np.zeros_like(x)
+            return np.inf, np.full_like(x, np.nan)
         gL = 2 * dS @ L
         scale = blocks.n_total
         return val / scale, np.concatenate([dmu.ravel(), gL[:, tril[0], tril[1]].ravel()]) / scale
 
     L0 = np.stack([np.linalg.cholesky(nearest_pd(S0[g])) for g in range(G)])
     x0 = np.concatenate([mu0.ravel(), L0[:, tril[0], tril[1]].ravel()])
-    res = optimize.minimize(f, x0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-11,
-                                     "maxcor": 30})
+    res = minimize(f, x0)
     mu, L = unpack(res.x)
     Sigma = L @ np.swapaxes(L, 1, 2)
     return float(res.fun * blocks.n_total), Sigma, mu
@@ -375,6 +373,13 @@ def starting_values(spec: Spec, blocks: Blocks, pattern: np.ndarray) -> np.ndarr
     return sums / np.maximum(counts, 1)
 
 
+def minimize(f, x0: np.ndarray) -> optimize.OptimizeResult:
+    """BFGS with the analytic gradient. Points where a covariance matrix is not positive definite have an
+    infinite objective: BFGS's line search steps back from them, where L-BFGS-B would stop."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return optimize.minimize(f, x0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 20_000})
+
+
 def fit_spec(spec: Spec, blocks: Blocks, x0: np.ndarray) -> MGFit:
     """Maximise the likelihood over the free parameters of ``spec`` (L-BFGS with the analytic gradient)."""
     N = blocks.n_total
@@ -383,12 +388,10 @@ def fit_spec(spec: Spec, blocks: Blocks, x0: np.ndarray) -> MGFit:
         _, _, _, _, _, Sigma, mu = implied(spec, x)
         val, dS, dmu = minus2ll(blocks, Sigma, mu)
         if not np.isfinite(val):
-            return 1e300, np.zeros_like(x)
+            return np.inf, np.full_like(x, np.nan)
         return val / N, spec_gradient(spec, x, dS, dmu) / N
 
-    res = optimize.minimize(f, x0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-10,
-                                     "maxcor": 30})
+    res = minimize(f, x0)
     Lam, Phi, Th, nu, al, Sigma, mu = implied(spec, res.x)
     converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-6
     return MGFit(spec, res.x, float(res.fun * N), Lam, Phi, Th, nu, al, Sigma, mu, converged, str(res.message))

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import plots
+from . import latent, plots
 from .audit import careless, segment_filter, select_segment
 from .engines import check_engine
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning, raise_problems
@@ -300,16 +300,29 @@ class OmegaResult:
 
 
 def omega(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[float, float] | None = None,
-          groups: Mapping[str, Sequence[str]] | None = None, ordinal: bool = False) -> OmegaResult:
+          groups: Mapping[str, Sequence[str]] | None = None, ordinal: bool = False,
+          missing: str = "listwise") -> OmegaResult:
     """McDonald's ω from ML factor models on the complete cases.
 
     ``omega_total`` comes from a one-factor model: ``(Σλ)² / ((Σλ)² + Σθ)`` in raw units. With ``groups``
     (dimension → items) a bifactor model (a general factor on every item plus one orthogonal factor per group)
     gives ``omega_hierarchical`` = (Σλ_general)² / 1'Σ̂1, and each group gets its own one-factor ω. With
     ``ordinal`` the models are fitted to the polychoric correlations of the complete cases (ordinal ω, as
-    psych's ``omega`` with ``poly = TRUE``).
+    psych's ``omega`` with ``poly = TRUE``). With ``missing="fiml"`` the one-factor model is fitted by
+    full-information ML to everyone who answered at least one item (as semTools' ``compRelSEM`` on a
+    ``cfa(…, missing="ml")`` model; no bifactor model then).
     """
+    if missing not in ("listwise", "fiml"):
+        raise SQMArgumentError(f"missing must be listwise or fiml, got {missing!r}")
+    if missing == "fiml" and (ordinal or groups):
+        raise SQMArgumentError("missing='fiml' gives the one-factor ω only (no ordinal or bifactor model)")
     X, names = check_items(items, reverse, scale)
+    if missing == "fiml":
+        mf = latent.fit_model(X, np.ones((X.shape[1], 1), bool))
+        lam = mf.fit.Lambda[0][:, 0] * np.sqrt(mf.fit.Phi[0][0, 0])
+        s = lam.sum()
+        return OmegaResult(omega_total=float(s ** 2 / (s ** 2 + mf.fit.theta[0].sum())),
+                           loadings=pd.Series(lam, index=names), n=mf.blocks.n_total)
     S, n = ml_cov(X)
     check_variances(S, names)
     if ordinal:
