@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_explore.py
 	$(BIN)/python benchmarks/bench_serve.py
 	$(BIN)/python benchmarks/bench_sem.py
+	$(BIN)/python benchmarks/bench_psychometrics.py
 
 clean-venv:
 	rm -rf $(VENV)

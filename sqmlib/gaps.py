@@ -21,6 +21,7 @@ from .engines import check_engine
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from .instruments import Instrument
 from .instruments import load as load_instrument
+from .invariance import SurveyInvariance, survey_invariance
 from .io import DataFolder
 from .moments import Moments, is_moments, survey_moments
 from .periods import quarter_bounds
@@ -799,6 +800,8 @@ class GapMetrics:
     gap1_mean: float | None
     standards_share_meeting: float | None
     findings: list
+    segment_invariance: str  # lowest level over the E and P blocks across the segments ("" = not tested)
+    quarter_invariance: str  # the same across the quarters of the trend
 
 
 @dataclass(frozen=True)
@@ -825,6 +828,8 @@ class GapResult(Result):
     segment_table: pd.DataFrame | None
     segment_tests: SegmentDifferences | None
     trend: pd.DataFrame | None
+    segment_invariance: SurveyInvariance | None = None
+    quarter_invariance: SurveyInvariance | None = None
 
     def _dims(self) -> pd.DataFrame:
         return self.table[self.table["level"] == "dimension"].set_index("name")
@@ -853,7 +858,11 @@ class GapResult(Result):
         return out
 
     def findings(self) -> list[str]:
-        return self.largest()
+        out = self.largest()
+        for inv in (self.segment_invariance, self.quarter_invariance):
+            if inv is not None and not inv.means_comparable:
+                out.append(inv.statement().replace("**", ""))
+        return out
 
     def metrics(self) -> GapMetrics:
         dims, t = self._dims(), self.table
@@ -872,7 +881,9 @@ class GapResult(Result):
             concentrate_here=self.ipa_result.concentrate_here(), ipa_rule=self.ipa_result.rule,
             gap1_mean=None if self.gap1_table is None else float(self.gap1_table["gap1"].mean()),
             standards_share_meeting=None if self.attainment is None else float(self.attainment["share_meeting"].mean()),
-            findings=self.largest())
+            findings=self.largest(),
+            segment_invariance="" if self.segment_invariance is None else self.segment_invariance.level,
+            quarter_invariance="" if self.quarter_invariance is None else self.quarter_invariance.level)
 
     def headline(self) -> list[dict]:
         if self.servperf:
@@ -886,7 +897,9 @@ class GapResult(Result):
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"gaps": self.table, "ipa": self.ipa_result.table}
         for name, t in (("zone of tolerance", self.zone), ("gap 1", self.gap1_table), ("standards", self.attainment),
-                        ("segments", self.segment_table), ("trend", self.trend)):
+                        ("segments", self.segment_table), ("trend", self.trend),
+                        ("segment invariance", None if self.segment_invariance is None else self.segment_invariance.table()),
+                        ("quarter invariance", None if self.quarter_invariance is None else self.quarter_invariance.table())):
             if t is not None:
                 out[name] = t
         return out
@@ -937,13 +950,18 @@ class GapResult(Result):
         if self.segment_table is not None:
             omnibus, pairwise = self.segment_tests
             sig = pairwise[pairwise["p_adj"] < 0.05]
-            seg = [figure(lambda: plots.segment_heatmap(self.segment_table, self.segment), "segments"),
+            seg = [text(self.segment_invariance.statement()) if self.segment_invariance is not None else
+                   text(f"Measurement invariance across {self.segment} could not be tested (too few respondents per "
+                        "group or single-item dimensions): read the comparisons with care."),
+                   figure(lambda: plots.segment_heatmap(self.segment_table, self.segment), "segments"),
                    table(omnibus, fmt3),
                    text(f"**{len(sig)}** pairwise difference(s) significant after adjustment:"), table(sig, fmt3)]
         else:
             seg = [text("No segment comparison (no segment column chosen or present).")]
         if self.trend is not None:
-            trend = [figure(lambda: plots.gap_trend_plot(self.trend), "trend"),
+            trend = ([text(self.quarter_invariance.statement("gaps of different quarters"))]
+                     if self.quarter_invariance is not None else []) + [
+                     figure(lambda: plots.gap_trend_plot(self.trend), "trend"),
                      table(self.trend[self.trend["quarter"] == self.quarter], fmt3)]
         else:
             trend = [text("Only one quarter of data: no trend.")]
@@ -1021,13 +1039,17 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     if folder.has("interactions", "standards"):
         start, end = quarter_bounds(q) if q else (None, None)
         att = standard_attainment(folder.interactions, folder.standards, by=segment or None, start=start, end=end)
-    seg_table = seg_tests = None
+    seg_table = seg_tests = seg_inv = q_inv = None
     if segment and segment in survey and not servperf:
         seg_table = servqual_gaps(survey, inst, by=segment, wilcoxon=False)
         seg_tests = segment_differences(survey, inst, segment)
+        seg_inv = survey_invariance(survey, inst, segment)
     trend = None
     if "quarter" in survey_all and survey_all["quarter"].nunique() > 1 and not servperf:
         trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst)
+        recent = sorted(survey_all.loc[survey_all["quarter"] <= q, "quarter"].unique())[-8:]
+        q_inv = survey_invariance(survey_all[survey_all["quarter"].isin(recent)], inst, "quarter")
     return GapResult(quarter=q, instrument=inst, engine=engine, respondents=len(survey), servperf=servperf,
                      table=gap_table, notes=notes, zone=zone, ipa_result=ipa_result, ipa_level=level, gap1_table=g1,
-                     attainment=att, segment=segment, segment_table=seg_table, segment_tests=seg_tests, trend=trend)
+                     attainment=att, segment=segment, segment_table=seg_table, segment_tests=seg_tests, trend=trend,
+                     segment_invariance=seg_inv, quarter_invariance=q_inv)

@@ -26,6 +26,7 @@ from scipy import stats
 from . import latent
 from .errors import Problem, SQMArgumentError, SQMDataError, raise_problems
 from .factors import check_items
+from .instruments import load as load_instrument
 
 DELTA_CFI = 0.01
 DELTA_RMSEA = 0.015
@@ -199,3 +200,62 @@ def invariance(data: pd.DataFrame, model: Mapping[str, Sequence[str]], group: st
         by_group[:] = latent.group_chisq(first.fit, first.blocks, first.S, first.means)
     return InvarianceResult(table, level, group, pd.Series(counts.to_numpy(), index=[str(k) for k in counts.index],
                                                           name="n"), by_group, dropped, missing)
+
+
+BLOCK_WORDS = {"E": "expectations", "P": "perceptions", "A": "adequate service", "D": "desired service"}
+ORDER = {lvl: i for i, lvl in enumerate(latent.LEVELS)}
+
+
+@dataclass(frozen=True)
+class SurveyInvariance:
+    """Measurement invariance of each rating block of a survey (E and P) across the groups of one column.
+
+    ``level`` is the lowest level any block reached: mean gaps (P − E) are comparable only when both blocks are
+    scalar invariant."""
+
+    by: str
+    blocks: Mapping[str, InvarianceResult]
+    level: str
+    notes: tuple = ()
+
+    @property
+    def means_comparable(self) -> bool:
+        return self.level in ("scalar", "strict")
+
+    def statement(self, what: str = "dimension means and gaps") -> str:
+        parts = [f"{BLOCK_WORDS.get(b, b)} {r.level}" for b, r in self.blocks.items()]
+        head = f"Measurement invariance across {self.by}: " + ", ".join(parts) + "."
+        if self.means_comparable:
+            return head + f" The items work alike in every group, so {what} can be compared."
+        return (head + f" Scalar invariance does not hold, so {what} are **not strictly comparable** across "
+                f"{self.by}: a difference may come from items that work differently in some groups.")
+
+    def table(self) -> pd.DataFrame:
+        return pd.concat({BLOCK_WORDS.get(b, b): r.table for b, r in self.blocks.items()}, names=["block", "level"]
+                         ).reset_index()
+
+
+def survey_invariance(survey: pd.DataFrame, instrument, by: str, *, blocks: Sequence[str] = ("E", "P"),
+                      levels: Sequence[str] = latent.LEVELS) -> SurveyInvariance | None:
+    """Invariance of each of ``blocks`` the instrument has (its dimensions as the CFA model) across the groups
+    of column ``by``; ``None`` when it cannot be tested (no such column,
+    fewer than two groups large enough, a dimension with a single item)."""
+    inst = load_instrument(instrument)
+    if by not in survey or any(len(v) < 2 for v in inst.dimensions.values()):
+        return None
+    out, notes = {}, []
+    for b in blocks:
+        if b not in inst.blocks:
+            continue
+        cols = inst.item_columns(b)
+        if not all(c in survey for c in cols):
+            continue
+        model = {d: [inst.item_column(b, i) for i in items] for d, items in inst.dimensions.items()}
+        try:
+            out[b] = invariance(survey[cols + [by]], model, by, levels=levels)
+        except SQMDataError as e:
+            notes.append(f"{BLOCK_WORDS.get(b, b)}: {e}")
+    if not out:
+        return None
+    level = min((r.level for r in out.values()), key=ORDER.get)
+    return SurveyInvariance(by, out, level, tuple(notes))

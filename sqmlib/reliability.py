@@ -29,6 +29,7 @@ from .factors import (THRESHOLDS, BartlettResult, CFAResult, EFAResult, KMOResul
                       covariance, efa, htmt, kmo, ml_cov, ml_fit, no_answers, pairwise_cov,
                       parallel_analysis, polychoric, reverse_index, rmsea_ci, smc)
 from .instruments import load as load_instrument
+from .invariance import InvarianceResult, invariance
 from .io import DataFolder
 from .moments import Moments, is_moments, survey_moments
 from .results import Block, Result, bullets, figure, headline, table, text
@@ -573,6 +574,71 @@ def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fi
 
 
 # ---------------------------------------------------------------------------------------------------------
+# the CFA by three estimators, and which to trust
+# ---------------------------------------------------------------------------------------------------------
+INVARIANCE_FORMAT = {"chisq": "{:.1f}", "aic": "{:.1f}", "bic": "{:.1f}", "delta_chisq": "{:.1f}", "delta_df": "{:.0f}",
+                     "delta_p": "{:.3g}", "p_value": "{:.3g}"}
+ESTIMATOR_LABELS = {"ML": "ML, complete cases", "FIML": "ML, full information (every respondent)",
+                    "WLSMV": "WLSMV, answers as ordered categories"}
+
+
+def estimator_comparison(items: pd.DataFrame, model: Mapping[str, Sequence[str]], *, ordinal: bool = True,
+                         ml: CFAResult | None = None) -> tuple[pd.DataFrame, dict, str]:
+    """The CFA by ML on complete cases, by full-information ML (when answers are missing) and by WLSMV (when
+    the answers are ordered categories), side by side: one row per estimator with the respondents used, χ²
+    (the scaled one for WLSMV), df, CFI, TLI, RMSEA, SRMR and the mean standardised loading; the fits; and
+    a sentence on which to trust, from the data (number of answer categories, share of missing answers, share
+    at the top of the scale)."""
+    fits = {"ML": ml if ml is not None else cfa(items, model)}
+    X = items.to_numpy(dtype=float)
+    missing_share = float(np.isnan(X).mean())
+    n_all = int((~np.isnan(X).all(axis=1)).sum())
+    if missing_share > 0:
+        fits["FIML"] = cfa(items, model, missing="fiml")
+    categories = max(len(np.unique(c[~np.isnan(c)])) for c in X.T)
+    ordered = ordinal and categories <= 7
+    if ordered:
+        fits["WLSMV"] = cfa(items, model, estimator="WLSMV")
+    rows = []
+    for key, f in fits.items():
+        sfx = "_scaled" if key == "WLSMV" else ""
+        rows.append({"estimator": ESTIMATOR_LABELS[key], "n": int(f.fit["n"]), "chisq": f.fit["chisq" + sfx],
+                     "df": int(f.fit["df"]), "cfi": f.fit["cfi" + sfx], "tli": f.fit["tli" + sfx],
+                     "rmsea": f.fit["rmsea" + sfx], "srmr": f.fit["srmr"],
+                     "mean_loading": float(f.loadings["std_all"].mean())})
+    table = pd.DataFrame(rows)
+    top = float(np.nanmean(X == np.nanmax(X)))
+    parts = []
+    if ordered:
+        parts.append(f"The answers are {categories} ordered categories ({top:.0%} at the top of the scale): WLSMV "
+                     "models them as such and is the one to trust for fit and loadings; ML treats the points as "
+                     "equally spaced numbers, which bends χ² and the loadings when answers pile up at one end")
+    else:
+        parts.append(f"With {categories} answer points the ratings behave nearly as continuous numbers, so ML is "
+                     "appropriate")
+    if missing_share > 0:
+        n_cc = int(fits["ML"].fit["n"])
+        parts.append(f"{missing_share:.1%} of the answers are missing: complete cases keep {n_cc:,} of {n_all:,} "
+                     f"respondents, full-information ML uses all {n_all:,}"
+                     + (" — where WLSMV and FIML disagree, missing answers are not random and FIML is the safer "
+                        "read of the loadings" if ordered else " and is the one to trust"))
+    else:
+        parts.append("no answer is missing, so full-information ML equals ML on complete cases")
+    return table, fits, "; ".join(parts) + "."
+
+
+def invariance_column(survey: pd.DataFrame, instrument, requested: str) -> str:
+    """The grouping column for the invariance test: ``requested`` ("" = none, "auto" = the instrument's first
+    segment column present in the survey with two or more groups)."""
+    if requested != "auto":
+        return requested
+    for col in load_instrument(instrument).segments:
+        if col in survey and survey[col].nunique() >= 2:
+            return col
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------------------
 # the pipeline of the reliability notebook
 # ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -592,6 +658,8 @@ class ReliabilityMetrics:
     ave: dict
     max_htmt: float
     findings: list
+    estimators: dict  # estimator -> fit measures as reported (WLSMV: scaled)
+    invariance_level: str  # "" when not tested
 
 
 @dataclass(frozen=True)
@@ -615,6 +683,10 @@ class ReliabilityResult(Result):
     efa: EFAResult
     fit: CFAResult
     conclusions: tuple
+    estimators: pd.DataFrame | None = None
+    estimator_advice: str = ""
+    invariance: InvarianceResult | None = None
+    invariance_note: str = ""
 
     def findings(self) -> list[str]:
         return list(self.conclusions)
@@ -635,7 +707,11 @@ class ReliabilityResult(Result):
             parallel_analysis_factors=self.efa.suggested_n_factors, cfa=fit.fit.to_dict(),
             cr=fit.validity["cr"].to_dict(), ave=fit.validity["ave"].to_dict(),
             max_htmt=float(fit.htmt.where(np.triu(np.ones(fit.htmt.shape, bool), 1)).max().max()),
-            findings=list(self.conclusions))
+            findings=list(self.conclusions),
+            estimators={} if self.estimators is None else {
+                r["estimator"]: {k: r[k] for k in ("n", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "mean_loading")}
+                for r in self.estimators.to_dict("records")},
+            invariance_level=self.invariance.level if self.invariance is not None else "")
 
     def headline(self) -> list[dict]:
         pb = self._perception_rows()
@@ -645,7 +721,12 @@ class ReliabilityResult(Result):
                 headline("RMSEA", float(self.fit.fit["rmsea"]), "{:.3f}")]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"reliability": self.table, "item diagnostics": self.diagnostics, "cfa fit": self.fit.summary(),
+        extra = {}
+        if self.estimators is not None:
+            extra["cfa by estimator"] = self.estimators
+        if self.invariance is not None:
+            extra["invariance"] = self.invariance.table.reset_index()
+        return extra | {"reliability": self.table, "item diagnostics": self.diagnostics, "cfa fit": self.fit.summary(),
                 "cfa loadings": self.fit.loadings, "validity": self.fit.validity, "htmt": self.fit.htmt,
                 "parallel analysis": self.efa.parallel}
 
@@ -696,13 +777,21 @@ class ReliabilityResult(Result):
                      "below .85)"),
                 table(fit.htmt, lambda s: s.format(precision=3).map(
                     lambda v: plots.traffic_light(v, 0.85, 0.90, higher_is_better=False) if v < 0.999 else ""))],
+            "estimators": ([table(self.estimators, lambda s: s.format(
+                {"chisq": "{:.1f}", "cfi": "{:.3f}", "tli": "{:.3f}", "rmsea": "{:.3f}", "srmr": "{:.3f}",
+                 "mean_loading": "{:.3f}", "n": "{:,}"}).hide(axis="index")), text(self.estimator_advice)]
+                           if self.estimators is not None else [text(self.estimator_advice)]),
+            "invariance": ([text(self.invariance.statement()),
+                            table(self.invariance.table.drop(columns=["converged"]).reset_index(),
+                                  lambda s: s.format(INVARIANCE_FORMAT, precision=3, na_rep="–").hide(axis="index"))]
+                           if self.invariance is not None else [text(self.invariance_note)]),
             "conclusions": [text(bullets(self.conclusions))],
         }
 
 
 def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", segment: str = "",
                     drop_careless: bool = True, n_boot: int = 0, engine: str = "pandas",
-                    seed: int = 0) -> ReliabilityResult:
+                    seed: int = 0, invariance_by: str = "auto") -> ReliabilityResult:
     """Reliability and validity of the survey's scales: the pipeline of notebook ``01_survey_reliability``.
 
     Parameters
@@ -722,6 +811,9 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
     engine : {"pandas", "duckdb", "spark"}
         Where the reliability table is computed (the others need rows: pandas).
     seed : int
+    invariance_by : str
+        Column whose groups the measurement-invariance test compares ("auto" = the instrument's first
+        segment column present in the survey; "" = no test).
 
     Returns
     -------
@@ -763,8 +855,22 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
     x = block_items(survey, inst, block)[ordered]
     efa_result = efa(x, rotation="oblimin", seed=seed)
     fit = cfa(x, dims)
+    est_table, _, advice = estimator_comparison(x, dims, ordinal=block != "gap", ml=fit)
     found = conclusions(rel, diag, fit, block="P" if block == "gap" else block)
+    found.append("Estimators: " + advice)
+    by = invariance_column(survey, inst, invariance_by)
+    inv, inv_note = None, ""
+    if by and by in survey:
+        try:
+            inv = invariance(x.assign(**{by: survey[by].to_numpy()}), dims, by)
+            found.append(inv.statement().replace("**", ""))
+        except SQMDataError as e:
+            inv_note = f"Measurement invariance across {by} not tested: {e}"
+    else:
+        inv_note = ("Measurement invariance not tested: no segment column"
+                    + (f" {by!r} in the survey." if by else " chosen."))
     return ReliabilityResult(quarter=q, segment=segment, block=block, engine=engine, respondents=len(survey),
                              careless_dropped=n_before - len(survey), moments_rows=moments_rows, table=rel,
                              diagnostics=diag, correlations=x.corr(), dimensions=dims, efa=efa_result, fit=fit,
-                             conclusions=tuple(found))
+                             conclusions=tuple(found), estimators=est_table, estimator_advice=advice,
+                             invariance=inv, invariance_note=inv_note)

@@ -71,3 +71,11 @@ def test_bench_sem_smoke():
     spec.loader.exec_module(mod)
     table = mod.run(n_boot=20, n_large=500, peer=False, repeat=1)
     assert len(table) == 3 and (table["seconds"] > 0).all()
+
+
+def test_bench_psychometrics_smoke():
+    spec = importlib.util.spec_from_file_location("bench_psychometrics", ROOT / "benchmarks" / "bench_psychometrics.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(n_ordinal=400, n_fiml=400, n_groups=400, repeat=1)
+    assert len(table) == 4 and (table["seconds"] > 0).all()

@@ -311,3 +311,24 @@ def test_omega_by_fiml():
     assert o.omega_total == pytest.approx(lam.sum() ** 2 / (lam.sum() ** 2 + th.sum()), abs=1e-5)
     assert o.n == (~np.isnan(X)).any(axis=1).sum()
     assert omega(full, missing="fiml").omega_total == pytest.approx(omega(full).omega_total, abs=1e-6)
+
+
+def test_gap_report_says_when_segment_means_are_not_comparable():
+    """Items that work differently in one region (an intercept shift on two perception items, i.e. differential
+    item functioning): scalar invariance fails for perceptions, and the gap pipeline says the region means are
+    not strictly comparable; on the bundled data they are."""
+    from sqmlib import gaps, io
+    folder = io.load_folder()
+    base = gaps.run_gaps(folder, quarter="2026Q3")
+    assert base.segment_invariance.means_comparable and base.metrics().segment_invariance in ("scalar", "strict")
+    s = folder.survey.copy()
+    south = (s["region"] == "South") & (s["quarter"] == "2026Q3")
+    for col in ("P01", "P06"):
+        s.loc[south, col] = np.clip(s.loc[south, col] + 1.5, 1, 7)
+    r = gaps.run_gaps(folder.with_survey(s), quarter="2026Q3")
+    inv = r.segment_invariance
+    assert inv.blocks["P"].level in ("configural", "metric") and not inv.means_comparable
+    assert inv.blocks["E"].means_comparable  # expectations were left alone
+    assert any("not strictly comparable across region" in f for f in r.findings())
+    assert r.metrics().segment_invariance == inv.level
+    assert "segment invariance" in r.tables()
