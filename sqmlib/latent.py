@@ -184,7 +184,7 @@ def saturated(blocks: Blocks, start_cov: np.ndarray | None = None) -> tuple[floa
         Sigma = L @ np.swapaxes(L, 1, 2)
         val, dS, dmu = minus2ll(blocks, Sigma, mu)
         if not np.isfinite(val):
-            return np.inf, np.full_like(x, np.nan)
+            return np.inf, np.zeros_like(x)
         gL = 2 * dS @ L
         scale = blocks.n_total
         return val / scale, np.concatenate([dmu.ravel(), gL[:, tril[0], tril[1]].ravel()]) / scale
@@ -374,21 +374,28 @@ def starting_values(spec: Spec, blocks: Blocks, pattern: np.ndarray) -> np.ndarr
 
 
 def minimize(f, x0: np.ndarray) -> optimize.OptimizeResult:
-    """BFGS with the analytic gradient. Points where a covariance matrix is not positive definite have an
-    infinite objective: BFGS's line search steps back from them, where L-BFGS-B would stop."""
+    """L-BFGS with the analytic gradient; where it stops short of a stationary point (a step into a region where
+    a covariance matrix is not positive definite, whose objective is infinite, ends its line search), BFGS
+    continues from there — its line search steps back from such points."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return optimize.minimize(f, x0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 20_000})
+        res = optimize.minimize(f, x0, jac=True, method="L-BFGS-B",
+                                options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-10,
+                                         "maxcor": 30})
+        if np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-6:
+            return res
+        return optimize.minimize(f, res.x if np.isfinite(res.fun) else x0, jac=True, method="BFGS",
+                                 options={"gtol": 1e-9, "maxiter": 20_000})
 
 
 def fit_spec(spec: Spec, blocks: Blocks, x0: np.ndarray) -> MGFit:
-    """Maximise the likelihood over the free parameters of ``spec`` (L-BFGS with the analytic gradient)."""
+    """Maximise the likelihood over the free parameters of ``spec`` (see :func:`minimize`)."""
     N = blocks.n_total
 
     def f(x):
         _, _, _, _, _, Sigma, mu = implied(spec, x)
         val, dS, dmu = minus2ll(blocks, Sigma, mu)
         if not np.isfinite(val):
-            return np.inf, np.full_like(x, np.nan)
+            return np.inf, np.zeros_like(x)
         return val / N, spec_gradient(spec, x, dS, dmu) / N
 
     res = minimize(f, x0)
