@@ -28,15 +28,17 @@ def bvn_cdf(h: np.ndarray, k: np.ndarray, rho) -> np.ndarray:
     """Bivariate standard normal P(X ≤ h, Y ≤ k) with correlation ``rho`` (broadcast), by Plackett's identity
     ∂Φ₂/∂ρ = φ₂ integrated from 0 to ρ over θ = asin(t) with 20-point Gauss–Legendre (Genz 2004's form for
     |ρ| < 0.925; accurate to about 1e-8 up to |ρ| = 0.95). Thresholds beyond ±8 are taken as ±8."""
-    h, k = np.clip(h, -_BIG, _BIG), np.clip(k, -_BIG, _BIG)
-    rho = np.asarray(rho, float)
-    a = np.arcsin(rho)[..., None]
+    h, k, rho = np.broadcast_arrays(np.clip(h, -_BIG, _BIG), np.clip(k, -_BIG, _BIG), np.asarray(rho, float))
+    out = np.atleast_1d(stats.norm.cdf(h) * stats.norm.cdf(k))
+    inner = (np.abs(h) < _BIG) & (np.abs(k) < _BIG)  # at ±8 the product of the margins is exact
+    inner = np.atleast_1d(inner)
+    hh, kk, r = np.atleast_1d(h)[inner][:, None], np.atleast_1d(k)[inner][:, None], np.atleast_1d(rho)[inner]
+    a = np.arcsin(r)[:, None]
     theta = a * (_GL_X + 1) / 2  # nodes on [0, asin ρ]
     sn, cs2 = np.sin(theta), np.cos(theta) ** 2
-    hh, kk = h[..., None], k[..., None]
     f = np.exp(-(hh * hh - 2 * sn * hh * kk + kk * kk) / (2 * cs2))
-    integral = (f * _GL_W).sum(axis=-1) * np.arcsin(rho) / 2 / (2 * np.pi)
-    return stats.norm.cdf(h) * stats.norm.cdf(k) + integral
+    out[inner] += (f * _GL_W).sum(axis=-1) * np.arcsin(r) / 2 / (2 * np.pi)
+    return out.reshape(h.shape) if h.ndim else float(out[0])
 
 
 def bvn_pdf(h: np.ndarray, k: np.ndarray, rho) -> np.ndarray:
@@ -97,10 +99,10 @@ def polychoric_fit(X: np.ndarray, names: Sequence[str], *, max_categories: int =
         codes[ok, j] = np.searchsorted(cats[j], X[ok, j])
         taus.append(t)
     A, B = np.triu_indices(p, 1)
-    N = np.zeros((len(A), K, K))
-    for q, (a, b) in enumerate(zip(A, B)):
-        both = (codes[:, a] >= 0) & (codes[:, b] >= 0)
-        np.add.at(N[q], (codes[both, a], codes[both, b]), 1)
+    ca, cb = codes[:, A], codes[:, B]  # rows × pairs
+    both = (ca >= 0) & (cb >= 0)
+    cell = (np.arange(len(A))[None, :] * K + ca) * K + cb
+    N = np.bincount(cell[both], minlength=len(A) * K * K).reshape(len(A), K, K).astype(float)
     H, Kk = corners(edges, A, B)
 
     def score(rho):
@@ -109,15 +111,41 @@ def polychoric_fit(X: np.ndarray, names: Sequence[str], *, max_categories: int =
             terms = np.where(N > 0, N * dP / P, 0.0)
         return terms.sum(axis=(1, 2))
 
-    lo, hi = np.full(len(A), -0.999), np.full(len(A), 0.999)
-    for _ in range(42):  # bisection: the score falls from + to − through the maximum
-        mid = (lo + hi) / 2
-        up = score(mid) > 0
-        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
-    rho = (lo + hi) / 2
+    rho = solve_decreasing(score, np.full(len(A), -0.999), np.full(len(A), 0.999))
     R = np.eye(p)
     R[A, B] = R[B, A] = rho
     return PolychoricFit(list(names), cats, taus, edges, codes, A, B, N, rho, R)
+
+
+def solve_decreasing(score, lo: np.ndarray, hi: np.ndarray, tol: float = 1e-12) -> np.ndarray:
+    """Roots of vectorised decreasing functions bracketed by [lo, hi] (the score falls from + to − through the
+    likelihood's maximum): six bisection steps, then the Illinois variant of false position until every
+    bracket is narrower than ``tol`` or its score is zero; a root outside the bracket ends at its edge."""
+    for _ in range(6):
+        mid = (lo + hi) / 2
+        up = score(mid) > 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    f_lo, f_hi = score(lo), score(hi)
+    side = np.zeros(len(lo), int)
+    for _ in range(60):
+        done = (hi - lo < tol) | (f_lo <= 0) | (f_hi >= 0)
+        if done.all():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(done, (lo + hi) / 2, hi - f_hi * (hi - lo) / (f_hi - f_lo))
+        x = np.where(np.isfinite(x) & (x > lo) & (x < hi), x, (lo + hi) / 2)
+        fx = score(x)
+        up = fx > 0
+        zero = fx == 0
+        # Illinois: halve the value kept at the end that stays, so the bracket shrinks from both sides
+        f_hi = np.where(up & (side == 1), f_hi / 2, f_hi)
+        f_lo = np.where(~up & (side == -1), f_lo / 2, f_lo)
+        lo, f_lo = np.where(up | zero, x, lo), np.where(up | zero, fx, f_lo)
+        hi, f_hi = np.where(~up | zero, x, hi), np.where(~up | zero, fx, f_hi)
+        side = np.where(up, 1, -1)
+    root = (lo + hi) / 2
+    root = np.where(f_lo <= 0, lo, root)
+    return np.where(f_hi >= 0, hi, root)
 
 
 def corners(edges: np.ndarray, A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
