@@ -51,7 +51,7 @@ def _synth(args) -> int:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise SQMError(f"{out} is not empty; use --force to overwrite its sample files")
-    cfg = synth.SynthConfig(seed=args.seed) if args.seed is not None else synth.SynthConfig()
+    cfg = synth.SynthConfig(**({"seed": args.seed} if args.seed is not None else {}), language=args.lang)
     data = synth.generate(cfg)
     data.save(out)
     print(f"Sample data written to {out} (seed {cfg.seed}): {len(data.survey):,} survey responses, "
@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--out", default="data/sample", help="output folder (default data/sample)")
     s.add_argument("--seed", type=int, help="random seed (default: the documented one)")
     s.add_argument("--force", action="store_true", help="overwrite files in a non-empty output folder")
+    s.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="zh: Chinese region, channel and plan names and Chinese ticket texts (default en)")
     s.set_defaults(func=_synth)
     args = parser.parse_args(argv)
     previous = _terminate_cleanly()

@@ -278,8 +278,8 @@ def pareto(values: pd.Series, top: int = 3) -> pd.DataFrame:
 
 @dataclass
 class CategoryClassifier:
-    """TF-IDF (word 1–2-grams) and logistic regression, trained on tickets whose category is known, to fill
-    the missing ones. ``accuracy`` is the 5-fold cross-validated accuracy on the labelled tickets."""
+    """TF-IDF (word 1–2-grams; character 1–3-grams for Chinese text) and logistic regression, trained on
+    tickets whose category is known, to fill the missing ones. ``accuracy`` is the 5-fold cross-validated accuracy on the labelled tickets."""
 
     accuracy: float = np.nan
     accuracy_sd: float = np.nan
@@ -294,7 +294,12 @@ class CategoryClassifier:
         known = category.notna() & (category.astype(str) != "") & text.notna()
         if known.sum() < 20:
             raise SQMDataError("interactions", [Problem("too_few_rows", "fewer than 20 labelled tickets to learn from")])
-        pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=1), LogisticRegression(max_iter=2000))
+        sample = "".join(text[known].astype(str).head(500))
+        cjk = sum("\u3400" <= ch <= "\u9fff" for ch in sample) / max(len(sample), 1)
+        # Chinese is written without spaces: character 1–3-grams stand in for words
+        vec = (TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=1) if cjk > 0.3
+               else TfidfVectorizer(ngram_range=(1, 2), min_df=1))
+        pipe = make_pipeline(vec, LogisticRegression(max_iter=2000))
         cv = StratifiedKFold(5, shuffle=True, random_state=seed)
         scores = cross_val_score(pipe, text[known], category[known], cv=cv)
         self.accuracy, self.accuracy_sd = float(scores.mean()), float(scores.std(ddof=1))

@@ -10,14 +10,23 @@ a region and a home store. Each customer has a latent *quality perception* ``u ~
 behind their survey answers, their complaints and their churn.
 
 Survey (SERVQUAL, 22 items, E and P, 1–7). For item ``j`` of dimension ``d`` the continuous response is
-``y = mu_j + lam_d * eta_d + e`` with ``var(y) = SIGMA**2`` (so the standardised loading is ``lam_d / SIGMA``,
-``LOADINGS`` below) and the answer is ``y`` rounded to the nearest point and clipped to 1–7. For perceptions
-``eta_d = sqrt(RHO) * u* + sqrt(1 - RHO) * z_d`` (factor correlations ``RHO``), where ``u*`` is ``u``
-standardised among the customers active in that quarter and region (customers who perceive low quality churn
-more, so the survivors' mean ``u`` drifts upwards; standardising keeps the true survey means exact while each
-respondent's answers still follow their own ``u``). Expectations have their own independent factors with the
-same correlation. The true mean of every answer follows from the normal
-distribution in closed form (see :func:`expected_answer`), so the *true gap* of each item, dimension and
+``y = mu_j + lam_d * eta_d + c_j * eta_{d+1} + s_j * a + w_j * v_{d} + e`` with ``var(y) = SIGMA**2``, answered as
+``y`` rounded to the nearest point and clipped to 1–7 (see :func:`item_structure`): ``lam_d`` the loading on the
+item's own dimension (standardised: ``LOADINGS``), ``c_j`` a cross-loading on the next dimension for the 2nd and
+4th item of each dimension (``CROSS_LOADING``), ``a`` the respondent's answer style (acquiescence) with
+item-specific weight ``s_j`` (``ACQUIESCENCE`` × ``ACQUIESCENCE_WEIGHTS``), shared by their E and P answers, and
+``v_d`` a residual the 1st and 3rd item of each dimension share (similar wording, ``PAIR_RESIDUAL``). The last
+three are what the five-factor CFA does not model: it fits "acceptably" (CFI about .94–.95, RMSEA .06–.07 on a
+quarter), as real surveys do. For perceptions ``eta_d = sqrt(RHO) * u* + sqrt(1 - RHO) * z_d`` (factor
+correlations ``RHO``), where ``u*`` is ``u`` standardised among the customers active in that quarter and region
+(customers who perceive low quality churn more, so the survivors' mean ``u`` drifts upwards; standardising keeps
+the true survey means exact while each respondent's answers still follow their own ``u``); in fact the general
+part is ``HALO_QUALITY * u* + sqrt(1 - HALO_QUALITY**2) * h`` with a respondent halo ``h`` that is also the
+general expectation factor, and each dimension's expectation factor shares ``EP_SPECIFIC`` of its specific part
+with the perception factor. With the answer style common to both blocks, a respondent's E and P answers
+correlate, so gap scores are much less reliable than their parts, as in real data. Expectations sit
+high on the scale (a ceiling: many 7s). Every term is normal, so the true mean of every answer follows from the
+normal distribution in closed form (see :func:`expected_answer`), and the *true gap* of each item, dimension and
 segment is known exactly on the answer scale; ``truth_item_means.csv`` lists it per quarter, region and block.
 
 Deterioration. In ``deteriorated_region`` during the last quarter, perception means drop by
@@ -26,22 +35,33 @@ Deterioration. In ``deteriorated_region`` during the last quarter, perception me
 
 Overall satisfaction (1–7): ``sat* = 4.6 + sum_d SAT_WEIGHTS[d] * (Pbar_d - 4.6) + N(0, SAT_NOISE**2)`` where
 ``Pbar_d`` is the respondent's continuous dimension performance ``mean_j(mu_j) + lam_d * eta_d``; answers
-are ``sat*`` rounded and clipped. NPS (0–10) and CES (1–7) follow from ``sat*``.
+are ``sat*`` rounded and clipped. The recommendation (NPS, 0–10) is ``7.8 + 1.7 (sat* − 4.6) + 1.1 l*`` rounded (``DETERIORATION_NPS`` lower in the deteriorated region and quarter),
+where ``l* = NPS_LOYALTY * l + sqrt(1 − NPS_LOYALTY²) * N(0, 1)`` carries the customer's loyalty disposition
+``l`` — the same ``l`` that lowers their churn hazard — so the service-profit chain dimensions → satisfaction →
+loyalty → churn is in the data. CES (1–7) follows the responsiveness performance.
 
 Importance. Respondents share 100 points over the five dimensions, drawn from a Dirichlet distribution with
 mean ``IMPORTANCE`` and rounded by largest remainders so they sum to exactly 100; 10 % skip the question.
 
-Churn (each customer's ``u`` is in ``truth_customers.csv``). For every calendar quarter ``q`` from
-``history_quarter`` on, a customer active at the start of ``q``
-leaves during ``q`` with probability ``logistic(x' beta)``, ``beta = CHURN_COEF``: intercept, ``quality``
-(= ``u``, lowered by ``DETERIORATION_U`` in the deteriorated region and quarter), ``complaints_prev_q``
-(complaints opened in the previous calendar quarter), ``tenure_years`` at the start of ``q``, plan dummies
-(standard is the reference) and ``charges_10`` = (monthly charges − 60) / 10.
+Churn (each customer's ``u`` and ``l`` are in ``truth_customers.csv``). For every calendar quarter ``q`` from
+``history_quarter`` on, a customer active at the start of ``q`` leaves during ``q`` with probability
+``logistic(x' beta)``, ``beta = CHURN_COEF``: intercept, ``quality`` (= ``u``, lowered by ``DETERIORATION_U`` in
+the deteriorated region and quarter), ``loyalty`` (= ``l``), ``complaints_prev_q`` and ``unresolved_prev_q``
+(complaints opened in the previous calendar quarter, and those of them not solved at first contact),
+``log_tenure_years`` = log(tenure in years at the start of ``q`` + 0.25) (new customers leave most), plan dummies
+(standard is the reference) and ``charges_10`` = (monthly charges − 60) / 10. Most of it is observable — tenure,
+plan, charges, complaints and their resolution, and satisfaction and NPS where a customer was surveyed — so the
+churn notebook's default model reaches a cross-validated ROC-AUC near .78 and contacting about a tenth of the
+customers pays at the default economics.
 
 Complaints. Per customer and quarter ``Poisson(exp(COMPLAINT_LOG_RATE + COMPLAINT_QUALITY * quality))``,
 with ``COMPLAINT_DETERIORATION`` added to the log rate in the deteriorated region and quarter; enquiries at a
 constant rate. Each ticket has a channel, category (10 % of complaint categories left blank, to be filled by
-a classifier), severity, response and closure times, first-contact resolution, department and a short text.
+a classifier; ``LABEL_SLIP`` of them logged under a neighbouring category), severity, response and closure times,
+first-contact resolution (decided when the ticket opens; unresolved complaints raise churn), department and a
+text written as customers write (:func:`complaint_texts`): several phrasings per category, some naming a second
+cause or none, keyboard slips, a spread of lengths — in English, or Chinese with ``language="zh"``, which also
+names regions, channels and plans in Chinese (:func:`localise`).
 
 Answers left blank, "don't know" (8) and "not applicable" (9) codes, straight-liners and too-fast
 respondents are planted at the rates in :class:`SynthConfig`.
@@ -62,18 +82,32 @@ from .periods import quarter_bounds
 DIMENSIONS = ("tangibles", "reliability", "responsiveness", "assurance", "empathy")
 SIGMA = 1.2  # sd of the continuous item response
 RHO = 0.55  # correlation between dimension factors
-LOADINGS = {"tangibles": 0.70, "reliability": 0.80, "responsiveness": 0.78, "assurance": 0.75, "empathy": 0.72}
+LOADINGS = {"tangibles": 0.62, "reliability": 0.68, "responsiveness": 0.66, "assurance": 0.64, "empathy": 0.63}
 # latent item means: expectation high, perception lower by a dimension-specific shortfall
 E_MEAN = {"tangibles": 5.6, "reliability": 6.2, "responsiveness": 6.0, "assurance": 6.0, "empathy": 5.7}
 P_SHORTFALL = {"tangibles": 0.3, "reliability": 1.0, "responsiveness": 0.9, "assurance": 0.5, "empathy": 0.7}
 ITEM_OFFSETS = (0.15, -0.1, 0.05, -0.15, 0.1)  # small item-to-item differences, cycled within a dimension
 DETERIORATION = {"tangibles": 0.0, "reliability": -0.4, "responsiveness": -0.9, "assurance": -0.2, "empathy": -0.6}
 DETERIORATION_U = 0.5
+DETERIORATION_NPS = -0.8  # let-down customers also recommend less than their satisfaction alone says
 SAT_WEIGHTS = {"tangibles": 0.10, "reliability": 0.35, "responsiveness": 0.25, "assurance": 0.15, "empathy": 0.15}
 SAT_NOISE = 0.45
 IMPORTANCE = {"tangibles": 0.11, "reliability": 0.32, "responsiveness": 0.22, "assurance": 0.19, "empathy": 0.16}
-CHURN_COEF = {"intercept": -2.4, "quality": -0.6, "complaints_prev_q": 0.35, "tenure_years": -0.15,
-              "plan_basic": 0.2, "plan_premium": -0.3, "charges_10": 0.08}
+CHURN_COEF = {"intercept": -2.4, "quality": -0.6, "loyalty": -0.45, "complaints_prev_q": 0.5, "unresolved_prev_q": 0.8,
+              "log_tenure_years": -1.1, "plan_basic": 0.7, "plan_premium": -0.6, "charges_10": 0.1}
+# answer style and structure beyond the five factors (what makes the CFA fit "acceptably", as real surveys do)
+ACQUIESCENCE = 0.32  # sd (answer points) of a respondent's tendency to rate everything higher or lower, in E and P
+ACQUIESCENCE_WEIGHTS = (1.2, 0.7, 1.3, 0.8, 1.0)  # by position in the dimension: the style touches items unequally
+CROSS_LOADING = 0.45  # answer points: the 2nd and 4th item of each dimension also load on the next dimension
+# expectations and perceptions of one respondent are related: the general perception factor is the customer's
+# quality perception u (weight HALO_QUALITY) plus a respondent halo h that is also the general expectation
+# factor, and each dimension's specific expectation factor shares EP_SPECIFIC with its perception factor. (The
+# expectations carry no u: churn selects on u, so u among survivors is not normal, and expectations near the
+# ceiling would then no longer have the closed-form mean of expected_answer.)
+HALO_QUALITY = 0.8
+EP_SPECIFIC = 0.8
+PAIR_RESIDUAL = 0.38  # answer points: the 1st and 3rd item of each dimension share part of their residual (wording)
+NPS_LOYALTY = 0.7  # weight of the customer's loyalty disposition in the noise of their recommendation answer
 COMPLAINT_LOG_RATE = -1.9
 COMPLAINT_QUALITY = -0.5
 COMPLAINT_DETERIORATION = 0.6
@@ -97,22 +131,130 @@ SEVERITIES = ("critical", "major", "minor")
 SEVERITY_P = (0.1, 0.3, 0.6)
 FIRST_RESPONSE_MEDIAN_H = {"critical": 0.6, "major": 2.5, "minor": 10.0}
 TEXTS = {
-    "billing": ["charged twice this month", "bill higher than the plan price", "refund still not received",
-                "invoice shows a fee I never agreed to"],
-    "staff_attitude": ["staff member was rude and dismissive", "agent was cold and did not listen",
-                       "nobody apologised for the mistake", "employee ignored me at the counter"],
-    "waiting_time": ["waited over an hour on the phone", "queue at the store far too long",
-                     "still waiting for someone to call back", "problem took days to be handled"],
-    "product_quality": ["product broke after a week", "item differs from its description",
-                        "quality much worse than advertised", "received a damaged item"],
-    "delivery": ["delivery arrived three days late", "parcel was sent to the wrong address",
-                 "courier never showed up", "order lost in delivery"],
-    "technical": ["app keeps crashing at login", "website payment page fails",
-                  "cannot reset my password online", "service outage for the whole evening"],
-    "account": ["how do I change my address", "please update my contact details", "question about my contract"],
-    "product_info": ["is this plan available in my area", "what does the premium plan include",
-                     "question about opening hours"],
+    "en": {
+        "billing": ["charged twice this month", "bill higher than the plan price", "refund still not received",
+                    "invoice shows a fee I never agreed to", "you took money from my account without asking",
+                    "the discount I was promised is not on my bill", "wrong amount on the invoice again",
+                    "paid already but still got a payment reminder", "price went up without any notice"],
+        "staff_attitude": ["staff member was rude and dismissive", "agent was cold and did not listen",
+                           "nobody apologised for the mistake", "employee ignored me at the counter",
+                           "the person on the phone hung up on me", "your employee laughed at my question",
+                           "treated like a nuisance by the shop assistant", "manager refused to even talk to me",
+                           "the agent was impatient and kept interrupting"],
+        "waiting_time": ["waited over an hour on the phone", "queue at the store far too long",
+                         "still waiting for someone to call back", "problem took days to be handled",
+                         "on hold for 45 minutes then cut off", "nobody answered my email for a week",
+                         "had to wait ages at the counter", "promised a call back within a day, nothing",
+                         "the chat kept me waiting forever"],
+        "product_quality": ["product broke after a week", "item differs from its description",
+                            "quality much worse than advertised", "received a damaged item",
+                            "the device stopped working after two days", "material feels cheap and tore",
+                            "replacement has the same defect", "parts missing from the box",
+                            "the screen has dead pixels out of the box"],
+        "delivery": ["delivery arrived three days late", "parcel was sent to the wrong address",
+                     "courier never showed up", "order lost in delivery", "package left in the rain at the door",
+                     "tracking says delivered but nothing came", "delivery slot missed twice",
+                     "driver would not bring it upstairs", "my order was split and half never arrived"],
+        "technical": ["app keeps crashing at login", "website payment page fails",
+                      "cannot reset my password online", "service outage for the whole evening",
+                      "error message when I try to pay", "the app logs me out every few minutes",
+                      "internet connection drops all the time", "update broke the app on my phone",
+                      "two factor code never arrives"],
+        "account": ["how do I change my address", "please update my contact details", "question about my contract",
+                    "I want to add a second user to my account", "how can I change my plan",
+                    "please send me a copy of my contract"],
+        "product_info": ["is this plan available in my area", "what does the premium plan include",
+                         "question about opening hours", "do you have this model in stock",
+                         "which plan is best for a family", "is there a student discount"],
+        "vague": ["very unhappy with your service", "this is unacceptable", "I expected much better from you",
+                  "fix this please", "not what I paid for", "terrible experience overall"],
+        "filler_before": ["I have been a customer for years.", "Second time this month.", "Hello,",
+                          "Writing again because nothing happened.", "To whom it may concern,"],
+        "filler_after": ["Please sort this out.", "I am thinking of leaving.", "Very disappointed.",
+                         "I want an answer today.", "Thanks."],
+        "join": ". Also, ", "stop": ". ", "space": " ",
+    },
+    "zh": {
+        "billing": ["本月被重复扣费", "账单金额高于套餐价格", "退款到现在还没收到", "发票上有我没同意的费用",
+                    "没经过我同意就从账户扣钱", "承诺的优惠没有体现在账单上", "发票金额又开错了",
+                    "已经付过款还收到催缴通知", "价格上涨没有任何通知"],
+        "staff_attitude": ["店员态度粗鲁敷衍", "客服很冷淡，根本不听我说", "出了错也没人道歉", "柜台员工对我不理不睬",
+                           "电话客服直接挂我电话", "员工嘲笑我的问题", "店员把我当麻烦", "经理连话都不愿意跟我说",
+                           "客服不耐烦，一直打断我"],
+        "waiting_time": ["电话等了一个多小时", "门店排队时间太长", "一直在等回电", "问题拖了好几天才处理",
+                         "等了四十五分钟后被挂断", "邮件一周都没人回复", "柜台前等了很久", "说好一天内回电，结果没有",
+                         "在线客服让我等了半天"],
+        "product_quality": ["产品用了一周就坏了", "商品和描述不一致", "质量比宣传的差很多", "收到的商品有损坏",
+                            "设备两天后就不能用了", "材料很差一扯就破", "换的新货还是同样的毛病", "盒子里少了零件",
+                            "屏幕开箱就有坏点"],
+        "delivery": ["快递晚到了三天", "包裹送错了地址", "快递员根本没来", "订单在运输中丢失", "包裹被放在门口淋雨",
+                     "物流显示已签收但我没收到", "两次错过约定的送货时间", "司机不肯送上楼", "订单拆开发货，一半没到"],
+        "technical": ["应用登录时总是闪退", "网站支付页面打不开", "无法在网上重置密码", "整晚服务中断",
+                      "付款时提示错误", "应用几分钟就自动退出登录", "网络连接经常断", "更新后手机上的应用用不了",
+                      "收不到验证码"],
+        "account": ["怎么修改我的地址", "请更新我的联系方式", "想咨询一下合同", "我想给账户添加第二个用户",
+                    "怎么更换套餐", "请把合同副本发给我"],
+        "product_info": ["我所在的地区能办这个套餐吗", "高级套餐包含哪些内容", "想问一下营业时间", "这个型号有货吗",
+                         "家庭用哪个套餐最合适", "有学生优惠吗"],
+        "vague": ["对你们的服务非常不满意", "这是不能接受的", "本来对你们期望很高", "请尽快解决", "和我付的钱不相符",
+                  "整体体验很糟糕"],
+        "filler_before": ["我是多年的老客户了。", "这个月已经是第二次了。", "你好，", "再次来信，因为问题还没解决。",
+                          "您好，"],
+        "filler_after": ["请尽快处理。", "我在考虑换别家了。", "非常失望。", "希望今天给我答复。", "谢谢。"],
+        "join": "。另外，", "stop": "。", "space": "",
+    },
 }
+TEXT_MIXED = 0.30  # a complaint that also mentions a second complaint category
+TEXT_VAGUE = 0.13  # a complaint that names no cause at all
+TEXT_TYPO = 0.15  # English texts with one or two slips of the keyboard
+TEXT_FILLER = 0.35  # a sentence before or after the complaint (length spread)
+LABEL_SLIP = 0.06  # complaints filed under a neighbouring category by the agent who logged them
+REGION_ZH = {"North": "华北", "South": "华南", "East": "华东", "West": "华西"}
+SURVEY_CHANNEL_ZH = {"store": "门店", "phone": "电话", "online": "网上"}
+TICKET_CHANNEL_ZH = {"phone": "电话", "email": "邮件", "chat": "在线客服", "store": "门店"}
+PLAN_ZH = {"basic": "基础版", "standard": "标准版", "premium": "高级版"}
+
+
+def _typo(text: str, rng: np.random.Generator) -> str:
+    """One or two slips: a swapped pair of letters or a dropped letter."""
+    chars = list(text)
+    for _ in range(int(rng.integers(1, 3))):
+        i = int(rng.integers(1, max(2, len(chars) - 1)))
+        if rng.random() < 0.5 and i + 1 < len(chars):
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+        elif len(chars) > 3:
+            del chars[i]
+    return "".join(chars)
+
+
+def complaint_texts(categories: np.ndarray, is_complaint: np.ndarray, rng: np.random.Generator,
+                    language: str = "en") -> np.ndarray:
+    """Ticket texts that vary as real ones: several phrasings per category, some complaints mentioning a second
+    cause or none, keyboard slips (English), and a spread of lengths."""
+    bank = TEXTS[language]
+    complaint_cats = list(COMPLAINT_CATEGORIES)
+    out = np.empty(len(categories), dtype=object)
+    u = rng.random((len(categories), 6))
+    for i, (cat, comp) in enumerate(zip(categories, is_complaint)):
+        phrases = bank[cat]
+        text = phrases[int(u[i, 0] * len(phrases))]
+        if comp and u[i, 1] < TEXT_VAGUE:
+            text = bank["vague"][int(u[i, 2] * len(bank["vague"]))]
+        elif comp and u[i, 1] < TEXT_VAGUE + TEXT_MIXED:
+            other = complaint_cats[(complaint_cats.index(cat) + 1 + int(u[i, 2] * 5)) % len(complaint_cats)]
+            second = bank[other][int(u[i, 3] * len(bank[other]))]
+            if u[i, 3] < 0.5:  # the second cause first
+                text, second = second, text
+            text = text + bank["join"] + second
+        if u[i, 4] < TEXT_FILLER:
+            if u[i, 5] < 0.5:
+                text = bank["filler_before"][int(u[i, 5] * 2 * len(bank["filler_before"]))] + bank["space"] + text
+            else:
+                text = text + bank["stop"] + bank["filler_after"][int((u[i, 5] - 0.5) * 2 * len(bank["filler_after"]))]
+        if language == "en" and u[i, 4] > 1 - TEXT_TYPO:
+            text = _typo(text, rng)
+        out[i] = text
+    return out
 
 
 @dataclass(frozen=True)
@@ -134,6 +276,7 @@ class SynthConfig:
     rate_too_fast: float = 0.03
     rate_importance_skipped: float = 0.10
     rate_category_blank: float = 0.10
+    language: str = "en"  # "zh": Chinese region, channel and plan names and Chinese ticket texts
 
 
 @dataclass
@@ -165,6 +308,57 @@ def expected_answer(mu, sd=SIGMA, lo: int = 1, hi: int = 7):
 
 def _discretise(y, lo, hi):
     return np.clip(np.floor(y + 0.5), lo, hi)
+
+
+def item_structure(items, dimensions) -> dict[str, np.ndarray]:
+    """Per item (answer points): the loading on its own dimension, the cross-loading on the next dimension (the
+    2nd and 4th item of each dimension), the loading on the respondent's answer style, the residual the 1st and
+    3rd item of each dimension share (similar wording), and the residual sd that keeps every item's total sd at
+    ``SIGMA`` (so :func:`expected_answer` stays the exact true mean)."""
+    pos = {}
+    lam, cross, acq = [], [], []
+    for item, d in zip(items, dimensions):
+        k = pos[d] = pos.get(d, -1) + 1
+        lam.append(LOADINGS[d] * SIGMA)
+        cross.append(CROSS_LOADING if k in (1, 3) else 0.0)
+        acq.append(ACQUIESCENCE * ACQUIESCENCE_WEIGHTS[k])
+    lam, cross, acq = np.array(lam), np.array(cross), np.array(acq)
+    paired = np.array([k in (0, 2) for k in _positions(dimensions)])
+    pair = np.where(paired, PAIR_RESIDUAL, 0.0)
+    common = lam ** 2 + cross ** 2 + 2 * lam * cross * RHO + acq ** 2 + pair ** 2
+    if np.any(common > 0.95 * SIGMA ** 2):
+        raise ValueError("the item structure leaves less than 5 % of an item's variance to its residual")
+    return {"loading": lam, "cross_loading": cross, "style": acq, "pair_residual": pair,
+            "residual_sd": np.sqrt(SIGMA ** 2 - common)}
+
+
+def population_covariance(items=None, dimensions=None) -> np.ndarray:
+    """Covariance of the continuous responses (before rounding) of one block's items, from the planted
+    structure: own and cross loadings on factors correlated ``RHO``, the answer style, the shared residual of the
+    paired items and the item residuals. Its diagonal is ``SIGMA**2``."""
+    if items is None:
+        inst = load_instrument("servqual")
+        items, dimensions = list(inst.items), [inst.dimension_of(i) for i in inst.items]
+    st = item_structure(items, dimensions)
+    dim = np.array([DIMENSIONS.index(d) for d in dimensions])
+    L = np.zeros((len(items), 5))
+    L[np.arange(len(items)), dim] = st["loading"]
+    L[np.arange(len(items)), (dim + 1) % 5] += st["cross_loading"]
+    Phi = np.full((5, 5), RHO)
+    np.fill_diagonal(Phi, 1.0)
+    same = (dim[:, None] == dim[None, :]) & (st["pair_residual"][:, None] > 0) & (st["pair_residual"][None, :] > 0)
+    S = L @ Phi @ L.T + np.outer(st["style"], st["style"]) + np.where(same, np.outer(st["pair_residual"],
+                                                                                    st["pair_residual"]), 0.0)
+    np.fill_diagonal(S, np.diag(S) + st["residual_sd"] ** 2)
+    return S
+
+
+def _positions(dimensions) -> list[int]:
+    pos, out = {}, []
+    for d in dimensions:
+        pos[d] = pos.get(d, -1) + 1
+        out.append(pos[d])
+    return out
 
 
 def item_means(config: SynthConfig = SynthConfig()) -> pd.DataFrame:
@@ -217,11 +411,13 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     store_no = rng.integers(1, 4, n)
     store = np.array([f"{r[0]}{s}" for r, s in zip(region, store_no)])
     u = rng.standard_normal(n)
+    loyal = rng.standard_normal(n)  # loyalty disposition beyond perceived quality: in NPS answers and in churn
     customer_id = np.array([f"C{i:05d}" for i in range(1, n + 1)])
 
     # ---- churn and tickets, quarter by quarter --------------------------------------------------------
     churn_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     complaints_prev = np.zeros(n)
+    unresolved_prev = np.zeros(n)
     tickets = []
     signup_ns = signup.to_numpy()
     for q in sim_quarters:
@@ -229,9 +425,10 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         det = (region == config.deteriorated_region) & (q == last_q)
         quality = u - DETERIORATION_U * det
         active_start = (signup_ns < qs.to_datetime64()) & np.isnat(churn_date)
-        tenure = (qs - signup).days.to_numpy() / 365.25
-        x = (CHURN_COEF["intercept"] + CHURN_COEF["quality"] * quality
-             + CHURN_COEF["complaints_prev_q"] * complaints_prev + CHURN_COEF["tenure_years"] * tenure
+        tenure = np.maximum((qs - signup).days.to_numpy() / 365.25, 0.0)
+        x = (CHURN_COEF["intercept"] + CHURN_COEF["quality"] * quality + CHURN_COEF["loyalty"] * loyal
+             + CHURN_COEF["complaints_prev_q"] * complaints_prev + CHURN_COEF["unresolved_prev_q"] * unresolved_prev
+             + CHURN_COEF["log_tenure_years"] * np.log(tenure + 0.25)
              + CHURN_COEF["plan_basic"] * (plan == "basic") + CHURN_COEF["plan_premium"] * (plan == "premium")
              + CHURN_COEF["charges_10"] * (charges - 60) / 10)
         p_churn = 1 / (1 + np.exp(-x))
@@ -247,13 +444,19 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         n_compl = rng.poisson(lam * frac)
         n_enq = rng.poisson(ENQUIRY_RATE * frac)
         complaints_prev = n_compl.astype(float)
+        unresolved_prev = np.zeros(n)
         for kind, counts in (("complaint", n_compl), ("enquiry", n_enq)):
             idx = np.repeat(np.arange(n), counts)
             if idx.size == 0:
                 continue
             span = (w_end[idx] - w_start[idx]) / np.timedelta64(1, "m")
             opened = w_start[idx] + (rng.random(idx.size) * span).astype("timedelta64[m]")
-            tickets.append(pd.DataFrame({"cust": idx, "opened_at": opened, "type": kind, "det": det[idx]}))
+            # first-contact resolution is decided here: unresolved complaints drive next quarter's churn
+            fcr = rng.random(idx.size) < (np.where(det[idx], 0.5, 0.7) if kind == "complaint" else 0.9)
+            if kind == "complaint":
+                unresolved_prev = np.bincount(idx[~fcr], minlength=n).astype(float)
+            tickets.append(pd.DataFrame({"cust": idx, "opened_at": opened, "type": kind, "det": det[idx],
+                                         "fcr": fcr}))
     t = pd.concat(tickets, ignore_index=True).sort_values(["opened_at", "cust", "type"], kind="stable")
     t = t.reset_index(drop=True)
     m = len(t)
@@ -267,11 +470,15 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     fr_h = med * np.exp(rng.normal(0, 0.7, m))
     close_h = fr_h + np.where(is_c, 12.0, 2.0) * np.where(det_t, 2.0, 1.0) * np.exp(rng.normal(0, 0.8, m))
     channel = rng.choice(TICKET_CHANNELS, m, p=(0.4, 0.25, 0.2, 0.15))
-    fcr = rng.random(m) < np.where(is_c, np.where(det_t, 0.5, 0.7), 0.9)
+    fcr = t["fcr"].to_numpy()
     wait = np.where(channel == "phone", np.round(20 * np.where(det_t, 2.2, 1.0) * np.exp(rng.normal(0, 0.6, m))),
                     np.nan)
-    text = np.array([TEXTS[c][k % len(TEXTS[c])] for c, k in zip(cat, rng.integers(0, 4, m))], dtype=object)
-    cat_out = np.where(is_c & (rng.random(m) < config.rate_category_blank), "", cat)
+    # texts draw from their own stream, so the English and Chinese samples share every other number
+    text = complaint_texts(cat, is_c, np.random.default_rng([config.seed, 2]), config.language)
+    slip = is_c & (rng.random(m) < LABEL_SLIP)
+    nxt = {c: COMPLAINT_CATEGORIES[(k + 1) % len(COMPLAINT_CATEGORIES)] for k, c in enumerate(COMPLAINT_CATEGORIES)}
+    cat_logged = np.where(slip, [nxt.get(c, c) for c in cat], cat)
+    cat_out = np.where(is_c & (rng.random(m) < config.rate_category_blank), "", cat_logged)
     opened = t["opened_at"].to_numpy()
     interactions = pd.DataFrame({
         "ticket_id": [f"T{i:06d}" for i in range(1, m + 1)],
@@ -310,8 +517,11 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     lat = means.set_index(["quarter", "region", "block", "item"])["latent_mean"]
     items = list(inst.items)
     dim_of = np.array([DIMENSIONS.index(inst.dimension_of(i)) for i in items])
+    st = item_structure(items, [inst.dimension_of(i) for i in items])
+    lam_i, cross_i, acq_i, resid_i = st["loading"], st["cross_loading"], st["style"], st["residual_sd"]
+    pair_i = st["pair_residual"]
+    next_dim = (dim_of + 1) % 5
     lam = np.array([LOADINGS[d] * SIGMA for d in DIMENSIONS])
-    resid_sd = np.sqrt(SIGMA ** 2 - lam ** 2)
     frames = []
     rid = 0
     for q in config.quarters:
@@ -328,21 +538,33 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         # the general factor is the customer's quality perception standardised among the customers active in
         # this quarter and region: low-quality customers churn more, and without this the survivors' higher
         # mean would shift every survey mean away from the closed-form truth
-        u_std = np.empty(k)
+        u_std, l_std = np.empty(k), np.empty(k)
         for r in REGIONS:
             pool = eligible[region[eligible] == r]
             sel = reg == r
             u_std[sel] = (u[pick][sel] - u[pool].mean()) / u[pool].std()
-        eta_p = np.sqrt(RHO) * u_std[:, None] + np.sqrt(1 - RHO) * rng.standard_normal((k, 5))
-        eta_e = np.sqrt(RHO) * rng.standard_normal(k)[:, None] + np.sqrt(1 - RHO) * rng.standard_normal((k, 5))
+            l_std[sel] = (loyal[pick][sel] - loyal[pool].mean()) / loyal[pool].std()  # likewise for loyalty
+        halo = rng.standard_normal(k)[:, None]
+        z_p = rng.standard_normal((k, 5))
+        eta_p = (np.sqrt(RHO) * (HALO_QUALITY * u_std[:, None] + np.sqrt(1 - HALO_QUALITY ** 2) * halo)
+                 + np.sqrt(1 - RHO) * z_p)
+        eta_e = np.sqrt(RHO) * halo + np.sqrt(1 - RHO) * (EP_SPECIFIC * z_p + np.sqrt(1 - EP_SPECIFIC ** 2)
+                                                          * rng.standard_normal((k, 5)))
+        style = rng.standard_normal(k)[:, None]  # the respondent's answer style, in every block
+
+        def answers(mu, eta, shift=0.0):
+            shared = rng.standard_normal((k, 5))[:, dim_of]  # what the similarly worded pair has in common
+            return (mu + shift + lam_i * eta[:, dim_of] + cross_i * eta[:, next_dim] + acq_i * style
+                    + pair_i * shared + resid_i * rng.standard_normal((k, 22)))
+
         mu_p = np.stack([lat.loc[q].xs("P", level="block").loc[list(zip(reg, [i] * k))].to_numpy()
                          for i in items], axis=1)
         mu_e = np.stack([lat.loc[q].xs("E", level="block").loc[list(zip(reg, [i] * k))].to_numpy()
                          for i in items], axis=1)
-        y_p = mu_p + lam[dim_of] * eta_p[:, dim_of] + resid_sd[dim_of] * rng.standard_normal((k, 22))
-        y_e = mu_e + lam[dim_of] * eta_e[:, dim_of] + resid_sd[dim_of] * rng.standard_normal((k, 22))
+        y_p = answers(mu_p, eta_p)
+        y_e = answers(mu_e, eta_e)
         # three-column format: desired shares the expectation factor; adequate sits about 1.4 points lower
-        y_d = mu_e + 0.1 + lam[dim_of] * eta_e[:, dim_of] + resid_sd[dim_of] * rng.standard_normal((k, 22))
+        y_d = answers(mu_e, eta_e, 0.1)
         y_a = y_d - 1.4 + 0.5 * rng.standard_normal((k, 22))
         P, E, D, A = (_discretise(y, 1, 7) for y in (y_p, y_e, y_d, y_a))
         A = np.minimum(A, D)
@@ -351,7 +573,9 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         w = np.array([SAT_WEIGHTS[d] for d in DIMENSIONS])
         sat_star = 4.6 + (pbar - 4.6) @ w + SAT_NOISE * rng.standard_normal(k)
         sat = _discretise(sat_star, 1, 7)
-        nps = _discretise(7.0 + 1.7 * (sat_star - 4.6) + 1.1 * rng.standard_normal(k), 0, 10)
+        loyalty = NPS_LOYALTY * l_std + np.sqrt(1 - NPS_LOYALTY ** 2) * rng.standard_normal(k)
+        det_r = (reg == config.deteriorated_region) & (q == last_q)
+        nps = _discretise(7.8 + 1.7 * (sat_star - 4.6) + 1.1 * loyalty + DETERIORATION_NPS * det_r, 0, 10)
         ces = _discretise(4.9 + 0.8 * (pbar[:, 2] - pbar[:, 2].mean()) + 0.9 * rng.standard_normal(k), 1, 7)
         imp = _largest_remainder(rng.dirichlet(np.array([IMPORTANCE[d] for d in DIMENSIONS]) * 40, k))
         imp = imp.astype(float)
@@ -430,11 +654,21 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
                           "complaint_log_rate_shift": COMPLAINT_DETERIORATION,
                           "first_response_time_factor": 2.5, "closure_time_factor": 2.0,
                           "first_contact_resolution": {"normal": 0.7, "deteriorated": 0.5},
-                          "phone_wait_factor": 2.2},
+                          "phone_wait_factor": 2.2, "nps_latent_shift": DETERIORATION_NPS},
         "satisfaction_weights": SAT_WEIGHTS,
         "satisfaction_noise_sd": SAT_NOISE,
         "importance_weights": IMPORTANCE,
         "churn_coefficients": CHURN_COEF,
+        "item_structure": {"cross_loading": CROSS_LOADING, "cross_loading_items": "2nd and 4th of each dimension",
+                           "answer_style_sd": ACQUIESCENCE, "answer_style_weights": list(ACQUIESCENCE_WEIGHTS),
+                           "shared_residual": PAIR_RESIDUAL, "shared_residual_items": "1st and 3rd of each dimension",
+                           "perception_general_factor_quality_weight": HALO_QUALITY,
+                           "expectation_perception_specific_correlation": EP_SPECIFIC,
+                           "expectation_perception_factor_correlation":
+                               RHO * np.sqrt(1 - HALO_QUALITY ** 2) + (1 - RHO) * EP_SPECIFIC},
+        "nps_loyalty_weight": NPS_LOYALTY,
+        "ticket_texts": {"mixed": TEXT_MIXED, "vague": TEXT_VAGUE, "typo": TEXT_TYPO, "filler": TEXT_FILLER,
+                         "label_slip": LABEL_SLIP, "language": config.language},
         "complaint_model": {"log_rate": COMPLAINT_LOG_RATE, "quality": COMPLAINT_QUALITY,
                             "deterioration": COMPLAINT_DETERIORATION, "enquiry_rate": ENQUIRY_RATE},
         "manager_bias": MANAGER_BIAS,
@@ -455,8 +689,25 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         "complaints": int(is_c.sum()),
         "p_answers_valid": int(pv.notna().sum().sum()),
     }
-    truth_customers = pd.DataFrame({"customer_id": customer_id, "quality_u": u})
-    return SampleData(survey, customers, interactions, management, standards, truth, means, truth_customers, config)
+    truth_customers = pd.DataFrame({"customer_id": customer_id, "quality_u": u, "loyalty_l": loyal})
+    data = SampleData(survey, customers, interactions, management, standards, truth, means, truth_customers, config)
+    return localise(data) if config.language == "zh" else data
+
+
+def localise(data: SampleData) -> SampleData:
+    """Chinese region, channel and plan names in every table and in the ground truth (ticket texts are
+    generated in Chinese already; item wording comes from the instrument's Chinese texts)."""
+    region = lambda df: df.assign(region=df["region"].map(REGION_ZH))  # noqa: E731
+    survey = region(data.survey).assign(channel=data.survey["channel"].map(SURVEY_CHANNEL_ZH))
+    customers = region(data.customers).assign(plan=data.customers["plan"].map(PLAN_ZH))
+    interactions = region(data.interactions).assign(channel=data.interactions["channel"].map(TICKET_CHANNEL_ZH))
+    truth = json.loads(json.dumps(data.truth))
+    truth["deterioration"]["region"] = REGION_ZH[truth["deterioration"]["region"]]
+    truth["config"]["deteriorated_region"] = REGION_ZH[truth["config"]["deteriorated_region"]]
+    truth["segment_names"] = {"region": REGION_ZH, "channel": SURVEY_CHANNEL_ZH, "plan": PLAN_ZH,
+                              "ticket_channel": TICKET_CHANNEL_ZH}
+    return SampleData(survey, customers, interactions, region(data.management), data.standards, truth,
+                      region(data.truth_item_means), data.truth_customers, data.config)
 
 
 def _fmt_dt(s: pd.Series, with_time: bool) -> pd.Series:

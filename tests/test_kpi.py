@@ -103,6 +103,9 @@ def test_survey_and_ticket_kpis(survey):
     assert south["complaints_per_1000"] > 1.5 * north["complaints_per_1000"]
     comp = kpi.quarter_comparison(survey, "2026Q3", interactions=t, customers=c).set_index("kpi")
     assert comp.loc["NPS", "significant"] and not comp.loc["NPS", "better"]
+    # the planted drop is South's: there it is significant whatever the other regions do by chance
+    sc = kpi.quarter_comparison(survey[survey["region"] == "South"], "2026Q3").set_index("kpi")
+    assert sc.loc["NPS", "significant"] and sc.loc["NPS", "change"] < -15
 
 
 def test_pareto_and_classifier():
@@ -112,7 +115,7 @@ def test_pareto_and_classifier():
     assert p["count"].sum() == len(comp) and p["cumulative_share"].iloc[-1] == pytest.approx(1)
     assert p["top"].sum() == 3 and p["count"].is_monotonic_decreasing
     clf = kpi.CategoryClassifier().fit(t["text"], t["category"])
-    assert clf.accuracy > 0.9
+    assert 0.75 <= clf.accuracy <= 0.92  # texts vary as real ones do: mixed causes, vague ones, slips, mislabels
     filled = clf.fill(comp["text"], comp["category"])
     assert filled["category"].notna().all() and filled["predicted"].sum() == (comp["category"].isna() | (comp["category"] == "")).sum()
 
