@@ -3,6 +3,7 @@ renders the training notebooks, ``sqm synth`` writes sample data."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -103,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sqm {args.command}: {exc}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, Terminated) as exc:
+        # the notebook runner's pending tasks die with the kernel; asyncio would log their "exception was never
+        # retrieved" with a traceback when they are collected, after our one line
+        logging.getLogger("asyncio").disabled = True
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped (SIGTERM)"
         print(f"sqm {args.command}: {what}; nothing half-written was left behind", file=sys.stderr)
         return 130 if isinstance(exc, KeyboardInterrupt) else 143

@@ -266,6 +266,38 @@ def _quiet_kernel_manager():
     return QuietKernelManager
 
 
+class _RunnerLogsToFile:
+    """While notebooks run, the notebook runner's own log messages (papermill, nbclient through traitlets: e.g.
+    "Kernel died while waiting for execute reply" when a build is interrupted) go to the kernel log file, not to
+    the console of ``sqm report``, whose failures are one line."""
+
+    NAMES = ("traitlets", "papermill", "nbclient")
+
+    def __enter__(self):
+        import logging
+
+        self.saved = []
+        try:
+            handler = logging.FileHandler(KERNEL_LOG, encoding="utf-8")
+        except OSError:
+            handler = logging.NullHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        self.handler = handler
+        for name in self.NAMES:
+            lg = logging.getLogger(name)
+            self.saved.append((lg, lg.propagate))
+            lg.addHandler(handler)
+            lg.propagate = False
+        return self
+
+    def __exit__(self, *exc):
+        for lg, propagate in self.saved:
+            lg.removeHandler(self.handler)
+            lg.propagate = propagate
+        self.handler.close()
+        return False
+
+
 def _one_line(text: str) -> str:
     """An error text on one line (the first lines joined), at most 300 characters."""
     flat = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
@@ -353,6 +385,55 @@ def _swap_into_place(tmp: Path, final: Path, force: bool) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log):
+    """Run every notebook into ``tmp``: their index entries and seconds."""
+    import papermill as pm
+
+    entries, timings = [], {}
+    for nb in nbs:
+        stem = nb.stem
+        nb_out = tmp / stem
+        nb_out.mkdir()
+        offered = {"data_dir": str(data_dir), "quarter": quarter, "out_dir": str(nb_out),
+                   "reports_dir": str(out_root), "instrument": instrument,
+                   "interactive": False,  # a rendered report has no kernel: explorers show their default view
+                   **(parameters or {})}
+        declared = pm.inspect_notebook(str(nb))
+        params = {k: v for k, v in offered.items() if k in declared}
+        log(f"[{len(entries) + 1}/{len(nbs)}] {nb.name}")
+        t0 = time.perf_counter()
+        executed = tmp / f"{stem}.ipynb"
+        try:
+            pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name=kernel,
+                                progress_bar=progress, execution_timeout=timeout, cwd=str(nb_out),
+                                log_output=False, kernel_manager_class=_quiet_kernel_manager())
+        except pm.PapermillExecutionError as exc:
+            kept = _keep_failed(executed)
+            raise SQMReportError(
+                f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
+                f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {quarter}"
+                + (f" (executed notebook kept at {kept})" if kept else "")) from None
+        except OSError as exc:
+            raise SQMReportError(f"notebook {nb.name} could not be written: {exc.strerror or exc}; no report "
+                                 f"was written for {quarter}") from None
+        except Exception as exc:  # kernel died, timeout, …
+            raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: "
+                                 f"{_one_line(str(exc))}; no report was written for {quarter}") from exc
+        seconds = time.perf_counter() - t0
+        timings[nb.name] = round(seconds, 2)
+        metrics_path = nb_out / "metrics.json"
+        if not metrics_path.exists():
+            raise SQMReportError(f"notebook {nb.name} ran but wrote no metrics.json to its out_dir")
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        title = metrics.get("title", stem)
+        _render_html(executed, tmp / f"{stem}.html", title)
+        entries.append({"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
+                        "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
+                        "seconds": seconds, "position": metrics.get("position", 100 + len(entries)),
+                        "stem": stem})
+    return entries, timings
+
+
 def build(quarter: str | None = None, data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
           force: bool = False, notebooks: Iterable[str | Path] | None = None, instrument: str = "",
           timeout: int = DEFAULT_TIMEOUT, progress: bool = True, kernel: str = "python3",
@@ -395,7 +476,6 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     SQMDataError
         The data cannot be read.
     """
-    import papermill as pm
 
     data_dir = resolve(data_dir, SAMPLE_DIR).resolve()
     out_root = resolve(out_dir, REPORTS_DIR).resolve()
@@ -421,51 +501,12 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         tmp.mkdir()
     except OSError as exc:
         raise SQMReportError(f"cannot write to the reports folder {out_root}: {exc.strerror or exc}") from None
-    entries, timings = [], {}
     started = time.perf_counter()
     inputs_before = _input_hashes(data_dir)
     try:
-        for nb in nbs:
-            stem = nb.stem
-            nb_out = tmp / stem
-            nb_out.mkdir()
-            offered = {"data_dir": str(data_dir), "quarter": quarter, "out_dir": str(nb_out),
-                       "reports_dir": str(out_root), "instrument": instrument,
-                       "interactive": False,  # a rendered report has no kernel: explorers show their default view
-                       **(parameters or {})}
-            declared = pm.inspect_notebook(str(nb))
-            params = {k: v for k, v in offered.items() if k in declared}
-            log(f"[{len(entries) + 1}/{len(nbs)}] {nb.name}")
-            t0 = time.perf_counter()
-            executed = tmp / f"{stem}.ipynb"
-            try:
-                pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name=kernel,
-                                    progress_bar=progress, execution_timeout=timeout, cwd=str(nb_out),
-                                    log_output=False, kernel_manager_class=_quiet_kernel_manager())
-            except pm.PapermillExecutionError as exc:
-                kept = _keep_failed(executed)
-                raise SQMReportError(
-                    f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
-                    f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {quarter}"
-                    + (f" (executed notebook kept at {kept})" if kept else "")) from None
-            except OSError as exc:
-                raise SQMReportError(f"notebook {nb.name} could not be written: {exc.strerror or exc}; no report "
-                                     f"was written for {quarter}") from None
-            except Exception as exc:  # kernel died, timeout, …
-                raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: "
-                                     f"{_one_line(str(exc))}; no report was written for {quarter}") from exc
-            seconds = time.perf_counter() - t0
-            timings[nb.name] = round(seconds, 2)
-            metrics_path = nb_out / "metrics.json"
-            if not metrics_path.exists():
-                raise SQMReportError(f"notebook {nb.name} ran but wrote no metrics.json to its out_dir")
-            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-            title = metrics.get("title", stem)
-            _render_html(executed, tmp / f"{stem}.html", title)
-            entries.append({"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
-                            "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
-                            "seconds": seconds, "position": metrics.get("position", 100 + len(entries)),
-                            "stem": stem})
+        with _RunnerLogsToFile():
+            entries, timings = _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel,
+                                        progress, timeout, log)
         inputs_after = _input_hashes(data_dir)
         changed = sorted(k for k in inputs_before.keys() | inputs_after.keys()
                          if inputs_before.get(k) != inputs_after.get(k))
