@@ -69,6 +69,9 @@ respondents are planted at the rates in :class:`SynthConfig`.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -77,6 +80,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from .instruments import load as load_instrument
+from .paths import REPORTS_DIR, SAMPLE_DIR
 from .periods import quarter_bounds
 
 DIMENSIONS = ("tangibles", "reliability", "responsiveness", "assurance", "empathy")
@@ -708,6 +712,32 @@ def localise(data: SampleData) -> SampleData:
                               "ticket_channel": TICKET_CHANNEL_ZH}
     return SampleData(survey, customers, interactions, region(data.management), data.standards, truth,
                       region(data.truth_item_means), data.truth_customers, data.config)
+
+
+def sample_folder(language: str = "en") -> Path:
+    """The sample data folder in a language: the bundled ``data/sample`` for English; for Chinese, the same
+    sample generated with ``language="zh"`` into ``reports/.cache/sample-zh-<seed>`` on first use (about two
+    seconds; written to a temporary folder and renamed, so a half-written folder is never used)."""
+    if language == "en":
+        return SAMPLE_DIR
+    if language != "zh":
+        raise ValueError(f"language must be en or zh, got {language!r}")
+    cfg = SynthConfig(language="zh")
+    target = REPORTS_DIR / ".cache" / f"sample-zh-{cfg.seed}"
+    if (target / "truth.json").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".sample-zh-", dir=target.parent))
+    try:
+        save(generate(cfg), tmp)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process was faster: use its folder
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def _fmt_dt(s: pd.Series, with_time: bool) -> pd.Series:

@@ -331,3 +331,18 @@ def test_render_never_overwrites_unless_forced(rendered, capsys):
     assert done == [out / "en" / "trainee" / "01_servqual_gaps.ipynb"] and done[0].exists()
     assert not (out / "en" / "trainee" / "02_restaurant_case.ipynb").exists()  # replaced as a whole
     assert not list((out / "en").glob(".*"))  # no temporary folder left
+
+
+def test_chinese_lessons_use_the_chinese_sample():
+    """The Chinese lessons work on the Chinese sample (same numbers, Chinese region names and complaint texts);
+    a region answered in either language counts."""
+    from sqmlib import synth
+
+    zh = training.Lesson("complaints_kpis", lang="zh")
+    en = training.Lesson("complaints_kpis", lang="en")
+    assert zh.data["path"] == synth.sample_folder("zh")
+    assert set(zh.data["survey"]["region"]) == {"华北", "华南", "华东", "华西"}
+    assert zh.expected("alert_region") == "华南" and en.expected("alert_region") == "South"
+    for answer in ("华南", "South", "south"):
+        assert zh.check("alert_region", answer).correct, answer
+    assert zh.expected("major_within_4h") == pytest.approx(en.expected("major_within_4h"), abs=1e-12)

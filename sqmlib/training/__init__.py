@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 import yaml
 
+from .. import synth
 from ..errors import SQMError, SQMWarning
 from ..instruments import load as load_instrument  # noqa: F401  (for the lessons: training.load_instrument)
 from ..paths import NOTEBOOK_DIR
@@ -166,7 +167,8 @@ class Lesson:
     solutions : bool
         The instructor version: :meth:`answer_key` shows the key.
     data_dir : str or path
-        Data folder for lessons on the sample data (empty: the bundled sample).
+        Data folder for lessons on the sample data (empty: the bundled sample; in Chinese the same sample with
+        Chinese region, channel and plan names and complaint texts, :func:`sqmlib.synth.sample_folder`).
     """
 
     def __init__(self, name: str, lang: str = "en", solutions: bool = False, data_dir: str | Path = ""):
@@ -177,6 +179,8 @@ class Lesson:
         self.spec = _load_lesson(name)
         self.font = use_language(lang)
         self.font_missing = lang == "zh" and self.font is None
+        if not str(data_dir) and lang == "zh":  # Chinese lessons work on the Chinese sample (same numbers)
+            data_dir = synth.sample_folder("zh")
         self.data = exercises.load(name, data_dir)
         self._expected: dict = {}
         self._tries: dict = {}

@@ -41,6 +41,7 @@ ANSWER_SYNONYMS = {
     "1": "gap 1", "2": "gap 2", "3": "gap 3", "4": "gap 4", "5": "gap 5",
     "gap1": "gap 1", "gap2": "gap 2", "gap3": "gap 3", "gap4": "gap 4", "gap5": "gap 5",
     "北": "north", "南": "south", "东": "east", "西": "west", "北区": "north", "南区": "south", "东区": "east", "西区": "west",
+    "华北": "north", "华南": "south", "华东": "east", "华西": "west",
 }
 
 WORDS = {
