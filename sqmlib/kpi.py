@@ -279,16 +279,33 @@ def pareto(values: pd.Series, top: int = 3) -> pd.DataFrame:
 @dataclass
 class CategoryClassifier:
     """TF-IDF (word 1–2-grams; character 1–3-grams for Chinese text) and logistic regression, trained on
-    tickets whose category is known, to fill the missing ones. ``accuracy`` is the 5-fold cross-validated accuracy on the labelled tickets."""
+    tickets whose category is known, to fill the missing ones. ``accuracy`` is the 5-fold cross-validated
+    accuracy on the labelled tickets; ``confusion`` counts, for every true category (rows), the categories the
+    cross-validated predictions gave (columns), and ``recall`` is each true category's share predicted right."""
 
     accuracy: float = np.nan
     accuracy_sd: float = np.nan
     model: object = field(default=None, repr=False)
+    confusion: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def recall(self) -> pd.Series:
+        c = self.confusion
+        return pd.Series(np.diag(c.to_numpy()) / c.sum(axis=1).to_numpy(), index=c.index, name="recall")
+
+    def most_confused(self, k: int = 3) -> list[tuple[str, str, int]]:
+        """The ``k`` largest off-diagonal cells: (true category, predicted category, tickets)."""
+        c = self.confusion.copy()
+        np.fill_diagonal(c.values, 0)
+        s = c.stack()
+        s = s[s > 0].sort_values(ascending=False, kind="stable").head(k)
+        return [(str(a), str(b), int(v)) for (a, b), v in s.items()]
 
     def fit(self, text: pd.Series, category: pd.Series, seed: int = 0) -> "CategoryClassifier":
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import StratifiedKFold, cross_val_score
+        from sklearn.base import clone
+        from sklearn.model_selection import StratifiedKFold
         from sklearn.pipeline import make_pipeline
 
         known = category.notna() & (category.astype(str) != "") & text.notna()
@@ -301,8 +318,16 @@ class CategoryClassifier:
                else TfidfVectorizer(ngram_range=(1, 2), min_df=1))
         pipe = make_pipeline(vec, LogisticRegression(max_iter=2000))
         cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-        scores = cross_val_score(pipe, text[known], category[known], cv=cv)
-        self.accuracy, self.accuracy_sd = float(scores.mean()), float(scores.std(ddof=1))
+        x, y = text[known].to_numpy(), category[known].astype(str).to_numpy()
+        pred = np.empty(len(y), dtype=object)
+        scores = []
+        for train, test in cv.split(x, y):  # as cross_val_score, keeping the predictions for the confusion table
+            pred[test] = clone(pipe).fit(x[train], y[train]).predict(x[test])
+            scores.append(float(np.mean(pred[test] == y[test])))
+        self.accuracy, self.accuracy_sd = float(np.mean(scores)), float(np.std(scores, ddof=1))
+        labels = sorted(set(y))
+        self.confusion = (pd.crosstab(pd.Categorical(y, labels), pd.Categorical(pred.astype(str), labels),
+                                      rownames=["true"], colnames=["predicted"], dropna=False))
         self.model = pipe.fit(text[known], category[known])
         return self
 
@@ -572,6 +597,8 @@ class KPIResult(Result):
             out.update({"standards": self.attainment, "control rules": self.rules, "complaint causes": self.causes,
                         "departments": self.departments, "maturity": self.maturity_levels.levels,
                         "maturity evidence": self.maturity_levels.evidence})
+            if self.classifier is not None and self.classifier.confusion is not None:
+                out["classifier confusion"] = self.classifier.confusion.reset_index()
         return out
 
     def sections(self) -> dict[str, list[Block]]:
@@ -610,7 +637,10 @@ class KPIResult(Result):
             pc, pdep = self.causes, self.departments
             complaints = [
                 text(f"{self.predicted} complaint(s) without a category were classified from their text "
-                     f"(cross-validated accuracy on labelled tickets {self.classifier.accuracy:.1%})."),
+                     f"(cross-validated accuracy on labelled tickets {self.classifier.accuracy:.1%}). Most often "
+                     "confused (true → predicted): " + "; ".join(f"{a} → {b} ({n})" for a, b, n in
+                                                                  self.classifier.most_confused()) + "."),
+                table(self.classifier.confusion, lambda s: s.background_gradient(cmap="Blues", axis=None)),
                 figure(lambda: plots.pareto_chart(pc, f"Complaint causes, {self.quarter}"), "complaint causes"),
                 table(pc, lambda s: s.format({"share": "{:.1%}", "cumulative_share": "{:.1%}"})),
                 figure(lambda: plots.pareto_chart(pdep, f"Complaints by department, {self.quarter}"), "departments"),

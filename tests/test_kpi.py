@@ -131,3 +131,16 @@ def test_maturity_rubric():
     assert levels.loc["C", "level1_met"] == "1/2"
     missing = ev.assign(nps=[np.nan, 30, 30])
     assert kpi.maturity(missing)[0].loc["A", "level"] == 2  # a missing value is not met
+
+
+def test_classifier_confusion_matrix():
+    """The cross-validated confusion table: its diagonal share equals the accuracy, its rows count the labelled
+    tickets, and the categories planted as each other's slips are among the most confused pairs."""
+    t = io.load_interactions(SAMPLE / "interactions.csv")
+    clf = kpi.CategoryClassifier().fit(t["text"], t["category"])
+    c = clf.confusion
+    known = t["category"].notna() & (t["category"] != "")
+    assert int(c.to_numpy().sum()) == int(known.sum())
+    assert np.trace(c.to_numpy()) / c.to_numpy().sum() == pytest.approx(clf.accuracy, abs=0.01)
+    assert (clf.recall > 0.5).all() and list(c.index) == list(c.columns)
+    assert len(clf.most_confused()) == 3 and all(a != b for a, b, _ in clf.most_confused())
