@@ -18,7 +18,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from .errors import Problem, SQMDataError
-from .latent import rmsea_ci
+from .latent import fit_measures
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
 _BIG = 8.0  # ±8 stands for ±infinity in thresholds (Φ(8) = 1 − 6e-16)
@@ -362,9 +362,5 @@ def wlsmv_fit(X: np.ndarray, names: Sequence[str], pattern: np.ndarray, *, max_c
 
 def indices(T: float, df: int, base: float, base_df: int, n: int) -> dict:
     """CFI, TLI and RMSEA (with its 90 % interval) from a statistic and its baseline, as lavaan."""
-    cfi_den = max(base - base_df, T - df, 0.0)
-    cfi = 1.0 - max(T - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
-    tli = ((base / base_df) - (T / df)) / ((base / base_df) - 1.0) if df > 0 else np.nan
-    rmsea = float(np.sqrt(max(T / n / df - 1.0 / n, 0.0))) if df > 0 else np.nan
-    lo, hi = rmsea_ci(T, df, n)
-    return {"cfi": cfi, "tli": tli, "rmsea": rmsea, "rmsea_ci_low": lo, "rmsea_ci_high": hi}
+    m = fit_measures(T, df, base, base_df, n, 1)
+    return {k: m[k] for k in ("cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high")}
