@@ -74,9 +74,47 @@ def _no_formulas(ws) -> None:
                 cell.data_type = "s"
 
 
+SHARE_WORDS = ("share", "rate", "fcr", "_pct", "percent")  # column names whose fractions read as percentages
+
+
+def number_format(column: str, values) -> str | None:
+    """The Excel number format of a column of numbers (the cell keeps its full precision): counts with thousands
+    separators, shares as percentages with one decimal, p-values and other decimals with three."""
+    name = str(column).lower()
+    vals = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not vals:
+        return None
+    if all(float(v).is_integer() for v in vals if v == v) and not any(w in name for w in SHARE_WORDS):
+        return "#,##0"
+    if any(w in name for w in SHARE_WORDS) and all(0 <= v <= 1 for v in vals if v == v):
+        return "0.0%"
+    return "0.000"
+
+
+def dress_sheet(ws, header_rows: int = 1) -> None:
+    """Make a written table read well in Excel: the header row(s) frozen, an autofilter over the table, each
+    column as wide as its longest entry (within 8–60 characters), and number formats by column."""
+    if ws.max_row < 1 or ws.max_column < 1:
+        return
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = ws.cell(row=header_rows + 1, column=1)
+    ws.auto_filter.ref = ws.dimensions
+    for j, col in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
+        header = " ".join(str(c.value) for c in col[:header_rows] if c.value is not None)
+        body = col[header_rows:]
+        width = max([len(header)] + [len(str(c.value)) for c in body[:2000] if c.value is not None] + [0])
+        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+        fmt = number_format(header, [c.value for c in body[:2000]])
+        if fmt:
+            for c in body:
+                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                    c.number_format = fmt
+
+
 def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: bool = True) -> Path:
     """One workbook, one sheet a table (names cut to Excel's 31 characters and made unique). Text cells stay
-    text: nothing is written as a formula."""
+    text: nothing is written as a formula. Each sheet is dressed (:func:`dress_sheet`)."""
     path = Path(path)
     used: set[str] = set()
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
@@ -84,6 +122,7 @@ def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: 
             sheet = _sheet_name(name, used)
             df.to_excel(xl, sheet_name=sheet, index=index)
             _no_formulas(xl.sheets[sheet])
+            dress_sheet(xl.sheets[sheet], header_rows=df.columns.nlevels + (1 if index and df.columns.nlevels > 1 else 0))
     return path
 
 
@@ -104,6 +143,7 @@ def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None
             for row in ws.iter_rows(values_only=True):
                 target.append(list(row))
             _no_formulas(target)
+            dress_sheet(target)
         wb.close()
     if not out.worksheets:
         return None

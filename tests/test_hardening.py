@@ -327,3 +327,23 @@ def test_stale_building_folders_are_removed(small_dir, tmp_path):
     report.build("2026Q3", data_dir=small_dir, out_dir=out, progress=False, log=lambda *a: None,
                  notebooks=report.report_notebooks()[:1])
     assert sorted(p.name for p in out.iterdir()) == [alive.name, "2026Q3"]
+
+
+def test_workbooks_read_well(tmp_path):
+    """Frozen header, autofilter, column widths and number formats (shares as percentages, counts with
+    separators, decimals with three places) in each notebook's workbook and in the combined one; the cells keep
+    their full precision."""
+    nb = tmp_path / "02_x"
+    frame = pd.DataFrame({"item": ["01", "02"], "n": [1234, 56], "share_below": [0.1234, 0.5],
+                          "p_value": [0.000123, 0.5], "gap": [-0.987654, 0.1]})
+    report.write_tables(nb, {"gaps": frame})
+    name = report.combine_tables(tmp_path, ["02_x"])
+    for path, sheet in ((nb / "tables.xlsx", "gaps"), (tmp_path / name, "02 gaps")):
+        ws = load_workbook(path)[sheet]
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref == ws.dimensions
+        header = {c.value: c.column_letter for c in ws[1]}
+        fmt = {h: ws[f"{col}2"].number_format for h, col in header.items() if h}
+        assert fmt["n"] == "#,##0" and fmt["share_below"] == "0.0%" and fmt["p_value"] == "0.000"
+        assert fmt["gap"] == "0.000" and ws[f"{header['gap']}2"].value == pytest.approx(-0.987654, abs=1e-12)
+        assert ws[f"{header['item']}2"].value == "01"
+        assert ws.column_dimensions[header["share_below"]].width >= len("share_below")
