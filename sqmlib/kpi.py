@@ -326,8 +326,9 @@ class CategoryClassifier:
             scores.append(float(np.mean(pred[test] == y[test])))
         self.accuracy, self.accuracy_sd = float(np.mean(scores)), float(np.std(scores, ddof=1))
         labels = sorted(set(y))
-        self.confusion = (pd.crosstab(pd.Categorical(y, labels), pd.Categorical(pred.astype(str), labels),
-                                      rownames=["true"], colnames=["predicted"], dropna=False))
+        c = pd.crosstab(pd.Categorical(y, labels), pd.Categorical(pred.astype(str), labels), dropna=False)
+        self.confusion = pd.DataFrame(c.to_numpy(), index=pd.Index(labels, name="true", dtype=object),
+                                      columns=pd.Index(labels, name="predicted", dtype=object))
         self.model = pipe.fit(text[known], category[known])
         return self
 

@@ -35,12 +35,14 @@ def _map_text(frame: pd.DataFrame, fn) -> pd.DataFrame:
         col = out[c]
         if col.dtype == object or pd.api.types.is_string_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
             out[c] = col.astype(object).map(fn)
-    out.columns = pd.Index([fn(c) for c in out.columns]) if not isinstance(out.columns, pd.MultiIndex) else \
+    out.columns = pd.Index([fn(c) for c in out.columns], name=out.columns.name) \
+        if not isinstance(out.columns, pd.MultiIndex) else \
         pd.MultiIndex.from_tuples([tuple(fn(x) for x in t) for t in out.columns], names=out.columns.names)
     if isinstance(out.index, pd.MultiIndex):
         out.index = pd.MultiIndex.from_tuples([tuple(fn(x) for x in t) for t in out.index], names=out.index.names)
-    elif out.index.dtype == object:
-        out.index = pd.Index([fn(x) for x in out.index], name=out.index.name)
+    elif out.index.dtype == object or pd.api.types.is_string_dtype(out.index) or isinstance(out.index,
+                                                                                            pd.CategoricalIndex):
+        out.index = pd.Index([fn(x) for x in out.index], name=out.index.name, dtype=object)
     return out
 
 
