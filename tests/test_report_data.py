@@ -43,6 +43,7 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
         assert _differences(want, got) == [], (expected.stem, _differences(want, got)[:5])
     k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())
     assert [(a["unit"], a["first_period"], a["last_period"]) for a in k["metrics"]["alerts"]] == [("South", "2026-07", "2026-09")]
+    _realism_bands(path)
     assert k["metrics"]["maturity"]["South"] == 0
     s = json.loads((path / "06_quarterly_summary" / "metrics.json").read_text())
     assert any("South" in t for t in s["metrics"]["todo"])
@@ -54,6 +55,24 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
         "04_churn_prediction.html")
     prov = json.loads((path / "provenance.json").read_text())
     assert len(prov["seconds_per_notebook"]) == 8
+
+
+def _realism_bands(path):
+    """The bundled sample behaves like real data (issue: sample data that tells a true story): the five-factor CFA
+    fits acceptably, not perfectly; gap scores are clearly less reliable than their parts; churn is predictable
+    from observables with a profitable contact share and a money figure worth acting on; the complaint classifier
+    is good but not perfect. (The planted South alert is checked above.)"""
+    m = {stem: json.loads((path / stem / "metrics.json").read_text())["metrics"]
+         for stem in ("01_survey_reliability", "04_churn_prediction", "05_kpi_monitoring", "07_service_profit_chain")}
+    r, c, k = m["01_survey_reliability"], m["04_churn_prediction"], m["05_kpi_monitoring"]
+    assert 0.92 <= r["cfa"]["cfi"] <= 0.96 and 0.04 <= r["cfa"]["rmsea"] <= 0.07
+    for d, rel in r["difference_reliability"].items():
+        assert rel < min(r["alpha"][f"E:{d}"], r["alpha"][f"P:{d}"]) - 0.08, d
+    assert 0.75 <= c["cv_auc"] <= 0.85 and 0.05 <= c["best_fraction"] <= 0.25
+    assert c["expected_loss_to_contact"] > 10_000
+    assert 0.75 <= k["classifier_accuracy"] <= 0.92
+    chain = m["07_service_profit_chain"]
+    assert chain["churn_link"]["ci_high"] < 1 and max(chain["retained_value"].values()) > 1_000
 
 
 def _pandas_metrics(small_dir) -> dict:

@@ -154,32 +154,10 @@ def test_churn_coefficients_recovered(small_data):
         assert fit.params[name] == pytest.approx(value, abs=3 * fit.bse[name]), name
 
 
-def test_realism_bands_on_the_bundled_sample():
-    """The sample behaves like real data: the five-factor CFA fits acceptably (not perfectly), gap scores are
-    clearly less reliable than their parts, expectations pile up at the top of the scale, churn is predictable
-    from observables with a profitable contact share, the complaint classifier is good but not perfect, and the
-    planted South deterioration is what the alert rule finds."""
-    import warnings
-
-    from sqmlib import churn, kpi, reliability
-
-    folder = io.load_folder(SAMPLE)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = reliability.run_reliability(folder, invariance_by="")
-        c = churn.run_churn(folder).metrics()
-        k = kpi.run_kpis(folder).metrics()
-    assert 0.92 <= r.fit.fit["cfi"] <= 0.96 and 0.04 <= r.fit.fit["rmsea"] <= 0.07
-    t = r.table.set_index(["block", "dimension"])
-    for d in folder.instrument.dimensions:
-        parts = min(t.loc[("E", d), "alpha"], t.loc[("P", d), "alpha"])
-        assert t.loc[("gap", d), "difference_reliability"] < parts - 0.08, d
-    e = folder.survey[folder.instrument.item_columns("E")].to_numpy()
-    assert np.mean(e[e <= 7] == 7) > 0.25  # the ceiling
-    assert 0.75 <= c.cv_auc <= 0.85 and 0.05 <= c.best_fraction <= 0.25
-    assert c.expected_loss_to_contact > 10_000  # a money figure worth acting on
-    assert 0.75 <= k.classifier_accuracy <= 0.92
-    assert [(a["unit"], a["first_period"], a["last_period"]) for a in k.alerts] == [("South", "2026-07", "2026-09")]
+def test_expectations_pile_up_at_the_top():
+    s = io.load_survey(SAMPLE / "survey.csv")
+    e = s[instruments.load("servqual").item_columns("E")].to_numpy()
+    assert np.mean(e[e <= 7] == 7) > 0.25
 
 
 def test_ticket_texts_vary(small_data):
