@@ -374,16 +374,29 @@ def starting_values(spec: Spec, blocks: Blocks, pattern: np.ndarray) -> np.ndarr
 
 
 def minimize(f, x0: np.ndarray) -> optimize.OptimizeResult:
-    """L-BFGS with the analytic gradient; where it stops short of a stationary point (a step into a region where
-    a covariance matrix is not positive definite, whose objective is infinite, ends its line search), BFGS
-    continues from there — its line search steps back from such points."""
+    """L-BFGS with the analytic gradient. A point where a covariance matrix is not positive definite has no
+    likelihood: there the objective is the best value seen so far plus a steep bowl around the point it came
+    from, so the line search steps back instead of stopping. Where L-BFGS still stops short of a stationary
+    point, BFGS continues from there."""
+    best = {"x": np.asarray(x0, float), "f": None}
+
+    def guarded(x):
+        val, grad = f(x)
+        if np.isfinite(val):
+            if best["f"] is None or val < best["f"]:
+                best["x"], best["f"] = x.copy(), val
+            return val, grad
+        d = x - best["x"]
+        base = best["f"] if best["f"] is not None else 1e6
+        return base + 1e3 * (1.0 + d @ d), 2e3 * d
+
     with np.errstate(invalid="ignore", over="ignore"):
-        res = optimize.minimize(f, x0, jac=True, method="L-BFGS-B",
+        res = optimize.minimize(guarded, x0, jac=True, method="L-BFGS-B",
                                 options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-10,
                                          "maxcor": 30})
-        if np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-6:
+        if np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-6 and np.isfinite(f(res.x)[0]):
             return res
-        return optimize.minimize(f, res.x if np.isfinite(res.fun) else x0, jac=True, method="BFGS",
+        return optimize.minimize(f, res.x if np.isfinite(f(res.x)[0]) else x0, jac=True, method="BFGS",
                                  options={"gtol": 1e-9, "maxiter": 20_000})
 
 
