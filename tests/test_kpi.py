@@ -118,6 +118,13 @@ def test_pareto_and_classifier():
     assert 0.75 <= clf.accuracy <= 0.92  # texts vary as real ones do: mixed causes, vague ones, slips, mislabels
     filled = clf.fill(comp["text"], comp["category"])
     assert filled["category"].notna().all() and filled["predicted"].sum() == (comp["category"].isna() | (comp["category"] == "")).sum()
+    # the cross-validated confusion table: its diagonal share is the accuracy, its rows count the labelled tickets
+    c = clf.confusion
+    known = t["category"].notna() & (t["category"] != "")
+    assert int(c.to_numpy().sum()) == int(known.sum())
+    assert np.trace(c.to_numpy()) / c.to_numpy().sum() == pytest.approx(clf.accuracy, abs=0.01)
+    assert (clf.recall > 0.5).all() and list(c.index) == list(c.columns)
+    assert len(clf.most_confused()) == 3 and all(a != b for a, b, _ in clf.most_confused())
 
 
 def test_maturity_rubric():
@@ -132,15 +139,3 @@ def test_maturity_rubric():
     missing = ev.assign(nps=[np.nan, 30, 30])
     assert kpi.maturity(missing)[0].loc["A", "level"] == 2  # a missing value is not met
 
-
-def test_classifier_confusion_matrix():
-    """The cross-validated confusion table: its diagonal share equals the accuracy, its rows count the labelled
-    tickets, and the categories planted as each other's slips are among the most confused pairs."""
-    t = io.load_interactions(SAMPLE / "interactions.csv")
-    clf = kpi.CategoryClassifier().fit(t["text"], t["category"])
-    c = clf.confusion
-    known = t["category"].notna() & (t["category"] != "")
-    assert int(c.to_numpy().sum()) == int(known.sum())
-    assert np.trace(c.to_numpy()) / c.to_numpy().sum() == pytest.approx(clf.accuracy, abs=0.01)
-    assert (clf.recall > 0.5).all() and list(c.index) == list(c.columns)
-    assert len(clf.most_confused()) == 3 and all(a != b for a, b, _ in clf.most_confused())
