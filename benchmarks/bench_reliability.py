@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from sqmlib import factors, instruments, reliability
+from sqmlib import instruments, reliability
 
 
 def likert(n: int, k: int = 22, seed: int = 0, missing: float = 0.0) -> pd.DataFrame:
@@ -59,10 +59,6 @@ def run(n: int = 1_000_000, n_cfa: int = 5_000, repeat: int = 3, with_pingouin: 
     xc = likert(n_cfa, seed=2)
     t_cfa = best_of(lambda: reliability.cfa(xc, model), repeat)
     rows.append(("sqm cfa, five factors", n_cfa, t_cfa, 5.0, None))
-    xp = likert(min(2_500, n_cfa), seed=3).iloc[:, :22].join(likert(min(2_500, n_cfa), seed=4).iloc[:, :3]
-                                                             .add_prefix("x"))
-    t_poly = best_of(lambda: factors.polychoric(xp), repeat)
-    rows.append(("sqm polychoric, 25 items", len(xp), t_poly, 0.3, None))
     out = pd.DataFrame(rows, columns=["task", "rows", "seconds", "target_s", "x_numpy_cov"])
     out["meets_target"] = [None if t is None or pd.isna(t) else s <= t for s, t in zip(out["seconds"], out["target_s"])]
     return out

@@ -24,8 +24,6 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import linalg, optimize, stats
 
-from .errors import Problem, SQMDataError
-
 LOG2PI = float(np.log(2 * np.pi))
 
 
@@ -159,7 +157,7 @@ def minus2ll(blocks: Blocks, Sigma: np.ndarray, mu: np.ndarray, grad: bool = Tru
 # ---------------------------------------------------------------------------------------------------------
 # the unrestricted and the independence model
 # ---------------------------------------------------------------------------------------------------------
-def saturated(blocks: Blocks, start_cov: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+def saturated(blocks: Blocks) -> tuple[float, np.ndarray, np.ndarray]:
     """The unrestricted model (free means and covariances per group): −2LL, Σ (G×p×p) and μ (G×p).
 
     With complete data this is the sample means and ML covariances in closed form; with missing answers the
@@ -394,9 +392,10 @@ def minimize(f, x0: np.ndarray) -> optimize.OptimizeResult:
         res = optimize.minimize(guarded, x0, jac=True, method="L-BFGS-B",
                                 options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-10,
                                          "maxcor": 30})
-        if np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-6 and np.isfinite(f(res.x)[0]):
+        feasible = np.isfinite(f(res.x)[0])
+        if feasible and np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-6:
             return res
-        return optimize.minimize(f, res.x if np.isfinite(f(res.x)[0]) else x0, jac=True, method="BFGS",
+        return optimize.minimize(f, res.x if feasible else x0, jac=True, method="BFGS",
                                  options={"gtol": 1e-9, "maxiter": 20_000})
 
 
@@ -464,15 +463,6 @@ def fit_measures(chisq: float, df: int, base_chisq: float, base_df: int, n: int,
     return {"chisq": chisq, "df": df, "p_value": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
             "cfi": cfi, "tli": tli, "rmsea": rmsea, "rmsea_ci_low": lo * np.sqrt(n_groups),
             "rmsea_ci_high": hi * np.sqrt(n_groups), "baseline_chisq": base_chisq, "baseline_df": base_df}
-
-
-def check_blocks(blocks: Blocks, items: Sequence[str], what: str = "data") -> None:
-    problems = []
-    for g in range(blocks.n_groups):
-        if blocks.n[g] < 3:
-            problems.append(Problem("too_few_rows", f"group {g + 1} has {blocks.n[g]} respondents"))
-    if problems:
-        raise SQMDataError(what, problems)
 
 
 @dataclass(frozen=True)

@@ -312,15 +312,13 @@ def wlsmv_fit(X: np.ndarray, names: Sequence[str], pattern: np.ndarray, *, max_c
             [gL[free_l[:, 0], free_l[:, 1]], [2 * gPhi[i, j] for i, j in tri]])
 
     # start: loadings from each factor's first principal component of the polychoric matrix
-    x0 = np.zeros(n_l + len(tri))
+    L0 = np.zeros((p, m))
     for j in range(m):
         idx = np.flatnonzero(pattern[:, j])
         wv, V = np.linalg.eigh(pc.R[np.ix_(idx, idx)])
         v = V[:, -1] * np.sign(V[:, -1].sum() or 1.0)
-        load = np.clip(v * np.sqrt(wv[-1]), -0.95, 0.95)
-        for i, val in zip(idx, load):
-            x0[[k for k, (a, b) in enumerate(free_l) if a == i and b == j][0]] = val
-    x0[n_l:] = 0.3
+        L0[idx, j] = np.clip(v * np.sqrt(wv[-1]), -0.95, 0.95)
+    x0 = np.concatenate([L0[free_l[:, 0], free_l[:, 1]], np.full(len(tri), 0.3)])
     bounds = [(None, None)] * n_l + [(-0.999, 0.999)] * len(tri)
     res = optimize.minimize(f, x0, jac=True, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": 10_000, "maxfun": 20_000, "ftol": 1e-16, "gtol": 1e-12})

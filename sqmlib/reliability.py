@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import latent, plots
+from . import plots
 from .audit import careless, segment_filter, select_segment
 from .engines import check_engine
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning, raise_problems
@@ -319,11 +319,11 @@ def omega(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[floa
         raise SQMArgumentError("missing='fiml' gives the one-factor ω only (no ordinal or bifactor model)")
     X, names = check_items(items, reverse, scale)
     if missing == "fiml":
-        mf = latent.fit_model(X, np.ones((X.shape[1], 1), bool))
-        lam = mf.fit.Lambda[0][:, 0] * np.sqrt(mf.fit.Phi[0][0, 0])
+        one = cfa(pd.DataFrame(X, columns=names), {"general": names}, missing="fiml")
+        lam = one.loadings["estimate"].to_numpy()  # raw units, factor variance 1
         s = lam.sum()
-        return OmegaResult(omega_total=float(s ** 2 / (s ** 2 + mf.fit.theta[0].sum())),
-                           loadings=pd.Series(lam, index=names), n=mf.blocks.n_total)
+        return OmegaResult(omega_total=float(s ** 2 / (s ** 2 + one.loadings["residual_variance"].sum())),
+                           loadings=pd.Series(lam, index=names), n=int(one.fit["n"]))
     S, n = ml_cov(X)
     check_variances(S, names)
     if ordinal:

@@ -319,16 +319,11 @@ def item_structure(items, dimensions) -> dict[str, np.ndarray]:
     2nd and 4th item of each dimension), the loading on the respondent's answer style, the residual the 1st and
     3rd item of each dimension share (similar wording), and the residual sd that keeps every item's total sd at
     ``SIGMA`` (so :func:`expected_answer` stays the exact true mean)."""
-    pos = {}
-    lam, cross, acq = [], [], []
-    for item, d in zip(items, dimensions):
-        k = pos[d] = pos.get(d, -1) + 1
-        lam.append(LOADINGS[d] * SIGMA)
-        cross.append(CROSS_LOADING if k in (1, 3) else 0.0)
-        acq.append(ACQUIESCENCE * ACQUIESCENCE_WEIGHTS[k])
-    lam, cross, acq = np.array(lam), np.array(cross), np.array(acq)
-    paired = np.array([k in (0, 2) for k in _positions(dimensions)])
-    pair = np.where(paired, PAIR_RESIDUAL, 0.0)
+    k = np.array(_positions(dimensions))  # each item's position within its dimension
+    lam = np.array([LOADINGS[d] * SIGMA for d in dimensions])
+    cross = np.where(np.isin(k, (1, 3)), CROSS_LOADING, 0.0)
+    acq = ACQUIESCENCE * np.array(ACQUIESCENCE_WEIGHTS)[k]
+    pair = np.where(np.isin(k, (0, 2)), PAIR_RESIDUAL, 0.0)
     common = lam ** 2 + cross ** 2 + 2 * lam * cross * RHO + acq ** 2 + pair ** 2
     if np.any(common > 0.95 * SIGMA ** 2):
         raise ValueError("the item structure leaves less than 5 % of an item's variance to its residual")
