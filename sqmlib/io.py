@@ -9,10 +9,12 @@ files are only ever opened for reading.
 """
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
 import io as _io
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +48,8 @@ class SourceInfo:
     encoding: str | None
     header_rows: int  # rows above the first answer row (1 for a plain header, 3 for a Qualtrics export)
     sha256: str
+    value_labels: Mapping[str, Mapping] = field(default_factory=dict)  # SPSS: column -> {code: label}
+    user_missing: Mapping[str, tuple] = field(default_factory=dict)  # SPSS: column -> declared missing codes
 
 
 def sha256_file(path: str | Path) -> str:
@@ -57,28 +61,71 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _hangul_share(text: str) -> float:
-    """Share of Hangul syllables among the non-ASCII letters of ``text``."""
-    hangul = cjk = 0
+# The most frequent Hangul syllables of Korean text (with the particles and endings every sentence has) and
+# charset-normalizer's list of the most frequent hanzi: a reading in which the characters are mostly common ones
+# is the right one. Korean bytes read as GB18030 give hanzi spread evenly over the ~3,800 common ones (about
+# 13 % of them among the 500 most frequent); Chinese bytes read as CP949 give rare syllables such as 빽굇.
+COMMON_HANGUL = set(
+    "이다는의에하고을가지한기로서리대사도자를시어인으수아나있정일게적그전들해상보과주부것요라만장성문우동국여"
+    "공제유원면소화스위내연구경방신비개조세발선관계진물생실중할무용회했결후없분통미되된간학재말식안모업단당때"
+    "저반입명체래및까야오마차거금행불외현같각민드운심점산감터작히표력데형품교호설트받약치양질예급역등년월날본"
+    "번님께든록며므던려겠습니죠네함합십니까십시오않는편리족매렇직원객친절빠르확신뢰응답키크템필수택결제"
+    "남녀별령세대학생회원기타지역울경북강충전광천산도군구읍면동층자주가끔거의항상혀보통그렇아니매우"
+    "좋싫쉽어렵느린만족불중요음기대인지설문사용이용서비스거래정보화면선택입력처리과정시간안전개인출노험위원"
+)
+try:
+    from charset_normalizer.constant import COMMON_CHINESE_CHARACTERS as _COMMON_HANZI
+except ImportError:  # pragma: no cover
+    _COMMON_HANZI = "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后"
+COMMON_HANZI = set(_COMMON_HANZI) | set("华北南东西区省市店员工服务满意期望感知客户顾企业质量")
+AMBIGUOUS_MARGIN = 0.25  # the better reading must have this much larger a share of common characters
+
+
+def _common_share(text: str, encoding: str) -> float:
+    """Share of the CJK characters of a reading that are common in the language the encoding implies
+    (Hangul syllables for CP949, hanzi for GB18030); 0 when the reading has no CJK character."""
+    common = COMMON_HANGUL if encoding == "cp949" else COMMON_HANZI
+    total = hits = 0
     for ch in text:
         o = ord(ch)
-        if 0xAC00 <= o <= 0xD7A3:
-            hangul += 1
-        elif 0x4E00 <= o <= 0x9FFF:
-            cjk += 1
-    return hangul / (hangul + cjk) if hangul + cjk else 0.0
+        if 0xAC00 <= o <= 0xD7A3 or 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
+            total += 1
+            hits += ch in common
+    return hits / total if total else 0.0
+
+
+class AmbiguousEncoding(UnicodeError):
+    """The bytes read as both Korean and Chinese and the text does not say which: ``readings`` maps each
+    encoding to a sample line in that reading."""
+
+    def __init__(self, readings: Mapping[str, str]):
+        self.readings = dict(readings)
+        shown = "; ".join(f"as {e.upper()}: {line!r}" for e, line in self.readings.items())
+        super().__init__(f"the text reads as Korean (CP949) and as Chinese (GB18030) and cannot be told apart "
+                         f"({shown}); pass the encoding, e.g. --encoding gb18030 or encoding: gb18030 in the "
+                         "instrument file")
+
+
+def _sample_line(text: str) -> str:
+    """The first line with non-ASCII text (cut to 60 characters), for showing a reading."""
+    for line in text.splitlines():
+        if any(ord(c) > 127 for c in line):
+            return line.strip()[:60]
+    return text.strip().splitlines()[0][:60] if text.strip() else ""
 
 
 def detect_encoding(raw: bytes) -> str:
     """Guess the encoding of a CSV file's bytes.
 
     UTF-8 (with or without BOM) first; otherwise CP949 (Korean) or GB18030 (Simplified Chinese, a superset
-    of GBK and GB2312). Most CP949 text also decodes as GB18030 (and the reverse: common hanzi and Hangul
-    syllables share byte ranges), so when both decode, charset-normalizer's language models choose between
-    the two; the share of Hangul in the CP949 reading decides only if they give no answer.
+    of GBK and GB2312). Much Korean text also decodes as GB18030 and short Chinese text as CP949 (the two share
+    byte ranges), so when both decode, the text itself decides: the reading whose characters are mostly common
+    ones in its language (frequent Hangul syllables, frequent hanzi) wins by at least ``AMBIGUOUS_MARGIN``.
 
     Raises
     ------
+    AmbiguousEncoding
+        Both readings are about as plausible (a sample line of each is in the message).
     UnicodeError
         If the bytes decode as none of them.
     """
@@ -101,18 +148,20 @@ def detect_encoding(raw: bytes) -> str:
         raise UnicodeError("the file is not UTF-8, GB18030/GBK or CP949")
     if len(decoded) == 1:
         return next(iter(decoded))
-    import charset_normalizer
-
-    best = charset_normalizer.from_bytes(raw, cp_isolation=["cp949", "gb18030"]).best()
-    if best is not None and best.encoding in decoded:
-        return best.encoding
-    return "cp949" if _hangul_share(decoded["cp949"]) >= 0.9 else "gb18030"
+    ko, zh = _common_share(decoded["cp949"], "cp949"), _common_share(decoded["gb18030"], "gb18030")
+    if ko - zh >= AMBIGUOUS_MARGIN:
+        return "cp949"
+    if zh - ko >= AMBIGUOUS_MARGIN:
+        return "gb18030"
+    raise AmbiguousEncoding({enc: _sample_line(text) for enc, text in decoded.items()})
 
 
 def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     if encoding is None:
         try:
             encoding = detect_encoding(raw)
+        except AmbiguousEncoding as exc:
+            raise SQMDataError(str(path), [Problem("encoding", str(exc))]) from None
         except UnicodeError as exc:
             raise SQMDataError(str(path), [Problem("encoding", f"cannot read the text: {exc}; pass encoding=…")])
     try:
@@ -202,6 +251,33 @@ def _read_xlsx(path: Path, sheet: str | int | None = 0) -> pd.DataFrame:
     return pd.DataFrame(body, columns=header, dtype=object)
 
 
+SURVEYMONKEY_SUBHEADS = {"response", "open-ended response", "other (please specify)"}
+
+
+def _merge_two_header_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """SurveyMonkey exports have two header rows: the question (written once over its sub-columns) and, under
+    it, "Response" or the row of a matrix question. Merged into one header: ``question - row`` (the question
+    alone where the second row says "Response" or is blank)."""
+    if len(df) == 0:
+        return df, 0
+    second = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip() for v in df.iloc[0]]
+    if not any(v.lower() in SURVEYMONKEY_SUBHEADS for v in second):
+        return df, 0
+    header, current = [], ""
+    for h, sub in zip(df.columns, second):
+        h = str(h)
+        blank_head = h.startswith("Unnamed:") or h == ""
+        if not blank_head:
+            current = h
+        if sub == "" or sub.lower() == "response":
+            header.append(current)
+        else:
+            header.append(f"{current} - {sub}")
+    out = df.iloc[1:].reset_index(drop=True)
+    out.columns = header
+    return out, 1
+
+
 def _prefix(path: Path, size: int) -> bytes:
     """The first ``size`` bytes of a file, cut after the last line break (and before a split character)."""
     with open(path, "rb") as fh:
@@ -251,6 +327,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     digest = sha256_file(path)
     header_rows = 1
     used_encoding = None
+    spss_labels: dict = {}
+    spss_missing: dict = {}
     try:
         if suffix in (".csv", ".txt", ".tsv"):
             raw_bytes = path.read_bytes() if nrows is None else _prefix(path, PREFIX_BYTES)
@@ -262,9 +340,15 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             df, extra = _drop_qualtrics_rows(df)
             header_rows += extra
             fmt = "qualtrics-csv" if extra else "csv"
+            if not extra:
+                df, extra = _merge_two_header_rows(df)
+                header_rows += extra
+                fmt = "surveymonkey-csv" if extra else fmt
         elif suffix == ".xlsx":
             df = _read_xlsx(path, sheet)
-            fmt = "excel"
+            df, extra = _merge_two_header_rows(df)
+            header_rows += extra
+            fmt = "surveymonkey-excel" if extra else "excel"
         elif suffix == ".xls":
             df = pd.read_excel(path, sheet_name=sheet, dtype=object)
             fmt = "excel"
@@ -274,8 +358,17 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
         else:
             import pyreadstat
 
-            df, _meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+            df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
             fmt = "spss"
+            spss_labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
+            spss_missing = {}
+            for col, codes in (meta.missing_user_values or {}).items():
+                spss_missing[str(col)] = tuple(float(c) for c in codes if isinstance(c, (int, float)))
+            for col, ranges in (meta.missing_ranges or {}).items():
+                found = [float(v) for r in ranges for v in np.unique(df[col].dropna())
+                         if isinstance(r.get("lo"), (int, float)) and r["lo"] <= v <= r["hi"]] \
+                    if col in df.columns and pd.api.types.is_numeric_dtype(df[col]) else []
+                spss_missing[str(col)] = tuple(sorted(set(spss_missing.get(str(col), ())) | set(found)))
     except SQMDataError:
         raise
     except MemoryError:
@@ -291,7 +384,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
                 df[c] = df[c].str.strip()
             elif df[c].dtype == object:  # Excel: mixed numbers and text
                 df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
-    return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest)
+    return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest, spss_labels, spss_missing)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -315,6 +408,11 @@ class _Checker:
     def rownums(self, mask: np.ndarray) -> tuple[int, ...]:
         pos = np.flatnonzero(mask)
         return tuple(int(p) + self.source.header_rows + 1 for p in pos[:5]), int(len(pos))
+
+    def missing_label(self, col: str, code) -> str:
+        """The label of an SPSS user-missing code (its value label, else "user-missing")."""
+        lab = self.source.value_labels.get(col, {})
+        return str(lab.get(code, lab.get(float(code), f"user-missing {_plain(code)}")))
 
     def add(self, kind: str, message: str, column: str | None = None, mask: np.ndarray | None = None,
             values: Iterable = ()):
@@ -451,7 +549,11 @@ def _convert(df: pd.DataFrame, col: str, spec: ColumnSpec, chk: _Checker, code_c
     if spec.type == "bool":
         return _bools(s, col, chk)
     if spec.type == "rating":
-        return _ratings(s, col, spec.min, spec.max, spec.missing_codes, chk, code_counts)
+        codes = dict(spec.missing_codes)
+        codes.update({c: chk.missing_label(col, c) for c in chk.source.user_missing.get(col, ())})
+        return _ratings(s, col, spec.min, spec.max, codes, chk, code_counts)
+    if spec.type == "duration":
+        return _durations(s, col, chk)
     if spec.type == "number":
         num = _numeric(s, col, chk)
         v = num.to_numpy()
@@ -462,21 +564,115 @@ def _convert(df: pd.DataFrame, col: str, spec: ColumnSpec, chk: _Checker, code_c
             chk.add("out_of_range", f"values outside {_plain(lo)}–{_plain(hi)}", col, out, v[out][:6])
             num = num.where(~out)
         return num
-    # text / category: keep as text, blanks as missing
+    # text / category: keep as text, blanks as missing; codes with labels (the instrument's, else the SPSS
+    # file's) become their labels; SPSS user-missing codes become missing and are counted
     blank = _blank(s)
-    return s.astype(object).where(~blank, None).map(lambda v: v if v is None else str(v))
+    user_missing = chk.source.user_missing.get(col, ())
+    if user_missing and pd.api.types.is_numeric_dtype(s):
+        is_code = s.isin(user_missing).to_numpy()
+        if is_code.any():
+            counts = s[is_code].value_counts()
+            code_counts[col] = {chk.missing_label(col, k): int(n) for k, n in counts.items()}
+            blank = blank | is_code
+    labels = dict(chk.source.value_labels.get(col, {}))
+    labels.update(spec.labels)
+    if labels:
+        return _labelled(s.astype(object).where(~blank, None), labels)
+    return s.astype(object).where(~blank, None).map(
+        lambda v: v if v is None else str(_plain(v)) if isinstance(v, (float, np.floating)) else str(v))
 
 
 def _norm_header(h: str) -> str:
-    return re.sub(r"\s+", " ", str(h)).strip()
+    """A header as compared: Unicode NFKC (full-width letters, digits and brackets such as ``（期望）`` become
+    their half-width forms ``(期望)``), white space folded to single spaces and trimmed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(h))).strip()
 
 
 def _find_column(headers: list[str], pattern: str) -> list[str]:
-    """Headers equal to ``pattern`` or, if it holds glob characters, matching it (white space folded)."""
+    """Headers equal to ``pattern`` once normalised (:func:`_norm_header`), else, if it holds glob characters
+    (``*``, ``?``, ``[``), matching it, else equal to it ignoring case."""
     pat = _norm_header(pattern)
+    exact = [h for h in headers if _norm_header(h) == pat]
+    if exact:
+        return exact
     if any(ch in pat for ch in "*?["):
         return [h for h in headers if fnmatch.fnmatchcase(_norm_header(h), pat)]
-    return [h for h in headers if _norm_header(h) == pat]
+    return [h for h in headers if _norm_header(h).casefold() == pat.casefold()]
+
+
+def _closest_headers(pattern: str, headers: Iterable[str], n: int = 2) -> list[str]:
+    """The headers most like ``pattern`` (glob characters left out), for "did you mean" in errors."""
+    pat = _norm_header(pattern).replace("*", "").replace("?", "")
+    normed = {_norm_header(h): h for h in headers}
+    return [normed[m] for m in difflib.get_close_matches(pat, list(normed), n=n, cutoff=0.4)]
+
+
+DURATION_RE = re.compile(
+    r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hours?|小时|時間)\s*)?"
+    r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:m|min|mins|minutes?|分钟|分|분)\s*)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒|초)?\s*)?$", re.I)
+CLOCK_RE = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)\s*$")
+
+
+def parse_duration(text) -> float:
+    """Seconds from a duration as survey platforms write it: ``215``, ``215秒``, ``3分35秒``, ``3 min 35 s``,
+    ``00:03:35``, ``3:35``, ``1小时2分``; NaN when it is none of these."""
+    if isinstance(text, (int, float, np.number)) and not isinstance(text, bool):
+        return float(text)
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    if not t:
+        return np.nan
+    m = CLOCK_RE.match(t)
+    if m:
+        h, mi, se = m.groups()
+        return float(h or 0) * 3600 + float(mi) * 60 + float(se)
+    m = DURATION_RE.match(t)
+    if m and any(m.group(k) for k in "hms"):
+        return sum(float(m.group(k) or 0) * f for k, f in (("h", 3600), ("m", 60), ("s", 1)))
+    return np.nan
+
+
+def _durations(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
+    """A duration column in seconds (see :func:`parse_duration`); unreadable or negative values are problems."""
+    fast = _numeric(s, col, _Checker(chk.source)) if not pd.api.types.is_numeric_dtype(s) else s.astype(float)
+    blank = _blank(s)
+    v = fast.to_numpy(dtype=float, copy=True)
+    retry = np.isnan(v) & ~blank
+    if retry.any():
+        v[retry] = [parse_duration(x) for x in s[retry]]
+    bad = np.isnan(v) & ~blank
+    if bad.any():
+        chk.add("bad_duration", "durations that cannot be read (write seconds, 3分35秒 or 00:03:35)", col, bad,
+                s[bad].head(6).tolist())
+    neg = ~np.isnan(v) & (v < 0)
+    if neg.any():
+        chk.add("out_of_range", "negative durations", col, neg, v[neg][:6])
+        v[neg] = np.nan
+    return pd.Series(v, index=s.index, name=col)
+
+
+def _labelled(s: pd.Series, labels: Mapping) -> pd.Series:
+    """Category codes replaced by their labels (``1`` or ``"1"`` or ``1.0`` → ``"North"``); unlabelled values
+    kept as text (whole numbers without ``.0``)."""
+    lab = {}
+    for k, v in labels.items():
+        lab[str(_plain(k))] = str(v)
+        try:
+            lab[str(_plain(float(k)))] = str(v)
+        except (TypeError, ValueError):
+            pass
+
+    def one(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        key = str(_plain(v)) if isinstance(v, (int, float, np.number)) else str(v)
+        if key not in lab:
+            try:
+                key = str(_plain(float(key)))
+            except ValueError:
+                pass
+        return lab.get(key, key)
+    return s.map(one)
 
 
 def _finish(df: pd.DataFrame, chk: _Checker, errors: str, meta: dict) -> pd.DataFrame:
@@ -511,16 +707,19 @@ def _check_sample(df: pd.DataFrame, other: Mapping, item_cols: list[str], inst: 
     for name, spec in other.items():
         _convert(head, name, spec, chk, {})
     for c in item_cols:
-        _ratings(head[c], c, inst.scale_min, inst.scale_max, inst.missing_codes, chk, {})
+        lo, hi = inst.block_scale(_block_of(c, inst))
+        codes = dict(inst.missing_codes)
+        codes.update({k: "user-missing" for k in src.user_missing.get(c, ())})
+        _ratings(head[c], c, lo, hi, codes, chk, {})
     bad = [p for p in chk.problems if p.n_rows >= MOSTLY_INVALID * len(head)]
     if bad:
         note = Problem("not_survey_data", f"stopped after checking the first {len(head):,} of {len(df):,} rows: "
                                           f"{len(bad)} column(s) are invalid in most of them; is this the survey "
                                           "file, with the header the instrument describes?")
         raise SQMDataError(src.path, [note, *bad])
-def _item_source(template: str, item: str) -> str:
-    num = str(int(item)) if item.isdigit() else item
-    return template.replace("{id}", item).replace("{num}", num)
+def _block_of(column: str, inst: Instrument) -> str:
+    """The block code of a canonical item column (``P05`` → ``P``; the longest code that fits)."""
+    return max((b for b in inst.blocks if column.startswith(b) and column[len(b):] in inst.items), key=len)
 
 
 def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servqual", *,
@@ -555,6 +754,7 @@ def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servq
     """
     _check_errors_arg(errors)
     inst = load_instrument(instrument)
+    encoding = encoding or inst.encoding
     p = Path(path)
     if p.suffix.lower() in (".csv", ".txt", ".tsv") and p.is_file() and p.stat().st_size > PREFIX_BYTES:
         # a large text file: its first rows first, so that a wrong or garbled file stops within seconds
@@ -595,8 +795,10 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
 
     missing_cols: list[str] = []
     item_cols: list[str] = []
+    looked_for: dict[str, str] = {}
     for code, block in inst.blocks.items():
-        want = {inst.item_column(code, i): _item_source(block.source, i) for i in inst.items}
+        want = {inst.item_column(code, i): block.header(i) for i in inst.items}
+        looked_for.update(want)
         got = {c: locate(c, pat) for c, pat in want.items()}
         absent = [c for c, g in got.items() if g is None]
         if block.optional and len(absent) == len(want):
@@ -613,12 +815,23 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
             imp_cols = [c for c, g in got.items() if g is not None]
     other: dict[str, ColumnSpec] = {}
     for name, spec in inst.columns.items():
+        looked_for[name] = spec.source or name
         if locate(name, spec.source or name) is not None:
             other[name] = spec
-        elif spec.required and not (name == "quarter" and _find_column(headers, "survey_date")):
+        elif spec.required and not (name == "quarter" and "survey_date" in rename.values()):
             missing_cols.append(name)
     if missing_cols:
-        chk.add("missing_column", f"required columns are missing: {', '.join(missing_cols)}")
+        unclaimed = [h for h in headers if h not in claimed]
+        hints = []
+        for c in missing_cols[:4]:
+            near = _closest_headers(looked_for.get(c, c), unclaimed)
+            hints.append(f"{c} (looked for {looked_for.get(c, c)!r}"
+                         + (f"; closest headers: {', '.join(repr(h[:50]) for h in near)})" if near else
+                            "; no similar header)"))
+        more = f"; and {len(missing_cols) - 4} more" if len(missing_cols) > 4 else ""
+        chk.add("missing_column", f"required columns are missing: {', '.join(missing_cols)}. "
+                                  f"{'; '.join(hints)}{more}. Say where each is found with source: in the "
+                                  "instrument file (or draft one with `sqm instrument draft`)")
     if len(raw) == 0:
         chk.add("empty", "the file has a header but no answers")
     if missing_cols or len(raw) == 0:
@@ -633,8 +846,16 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
     out: dict[str, pd.Series] = {}
     for name, spec in other.items():
         out[name] = _convert(df, name, spec, chk, code_counts)
+    reflected = []
+    reverse = set(inst.reverse_columns())
     for c in item_cols:
-        out[c] = _ratings(df[c], c, inst.scale_min, inst.scale_max, inst.missing_codes, chk, code_counts)
+        lo, hi = inst.block_scale(_block_of(c, inst))
+        codes = dict(inst.missing_codes)
+        codes.update({k: chk.missing_label(c, k) for k in src.user_missing.get(c, ())})
+        out[c] = _ratings(df[c], c, lo, hi, codes, chk, code_counts)
+        if c in reverse:  # scored so that a higher number is always the better answer
+            out[c] = lo + hi - out[c]
+            reflected.append(c)
     for c in imp_cols:
         out[c] = _numeric(df[c], c, chk)
         neg = (out[c] < 0).to_numpy()
@@ -669,7 +890,8 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
     if rest:
         result = pd.concat([result, df[rest]], axis=1)
     meta = {"source": src.path, "format": src.format, "encoding": src.encoding, "sha256": src.sha256,
-            "instrument": inst.name, "missing_codes": code_counts, "n_rows_file": int(len(df))}
+            "instrument": inst.name, "missing_codes": code_counts, "n_rows_file": int(len(df)),
+            "reflected": reflected, "columns_found": {k: v for k, v in rename.items() if k != v}}
     return _finish(result, chk, errors, meta)
 
 

@@ -20,17 +20,18 @@ Examples
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 import yaml
 
 from ..errors import Problem, SQMArgumentError, SQMDataError
 
 BUILTIN_DIR = Path(__file__).resolve().parent
-COLUMN_TYPES = ("id", "text", "category", "date", "quarter", "number", "rating", "bool")
+COLUMN_TYPES = ("id", "text", "category", "date", "quarter", "number", "rating", "bool", "duration")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,18 @@ class Block:
     source: str  # template of the column header in the data file; "{id}" and "{num}" are replaced
     optional: bool = False
     prompt: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)  # item id -> its header (overrides ``source``)
+    offset: int = 0  # added to the item number in ``{num}`` (a block numbered 23–44 for items 01–22: 22)
+    scale_min: float | None = None  # the block's own scale, when it differs from the instrument's
+    scale_max: float | None = None
+    label_text: Mapping[str, str] = field(default_factory=dict)  # the label per language
+
+    def header(self, item: str) -> str:
+        """The header (or glob pattern) of ``item``'s column in the data file."""
+        if item in self.sources:
+            return self.sources[item]
+        num = str(int(item) + self.offset) if item.isdigit() else item
+        return self.source.replace("{id}", item).replace("{num}", num)
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,13 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     missing_codes: Mapping[float, str] = field(default_factory=dict)
+    labels: Mapping[Any, str] = field(default_factory=dict)  # answer code -> label (category columns)
+    top_boxes: int = 2  # rating outcomes: the top boxes counted as satisfied / easy (CSAT, CES)
+    text: Mapping[str, str] = field(default_factory=dict)  # the column's label per language
+
+    def top_box_threshold(self) -> float:
+        """The lowest answer counted in the top boxes (``max - top_boxes + 1``: 6 on 1–7, 4 on 1–5)."""
+        return float(self.max) - self.top_boxes + 1
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,8 @@ class Instrument:
     columns: Mapping[str, ColumnSpec]
     path: Path
     model: Mapping | None = None  # the service-profit chain as a structural model (see sqmlib.sem.chain_spec)
+    encoding: str | None = None  # the survey file's text encoding, when detection cannot tell
+    scale_labels: Mapping[float, str] = field(default_factory=dict)  # e.g. {1: strongly disagree}
 
     # ---- names of things -------------------------------------------------------------------------------
     @property
@@ -113,6 +135,35 @@ class Instrument:
     @property
     def has_expectations(self) -> bool:
         return "E" in self.blocks
+
+    def block_scale(self, block: str) -> tuple[float, float]:
+        """The rating scale of a block: its own when declared, else the instrument's."""
+        b = self.blocks[block]
+        return (self.scale_min if b.scale_min is None else b.scale_min,
+                self.scale_max if b.scale_max is None else b.scale_max)
+
+    @property
+    def design(self) -> str:
+        """``"servqual"`` (expectations and perceptions), ``"three-column"`` (with minimum and desired levels)
+        or ``"servperf"`` (perceptions only)."""
+        if {"A", "D"} <= set(self.blocks):
+            return "three-column"
+        return "servqual" if self.has_expectations else "servperf"
+
+    def reverse_columns(self) -> list[str]:
+        """Canonical columns of the reverse-keyed items in every rating block (``P04``, ``E04`` …)."""
+        return [self.item_column(b, i) for b in self.blocks for i in self.reverse]
+
+    def column_text(self, name: str, lang: str = "en") -> str:
+        """The label of a non-item column in ``lang`` (falling back to English, then to its name)."""
+        spec = self.columns.get(name)
+        t = dict(spec.text) if spec is not None else {}
+        return t.get(lang) or t.get("en") or name.replace("_", " ")
+
+    def dimension_label(self, dimension: str, lang: str = "en") -> str:
+        """A dimension's label in ``lang`` (falling back to English, then to its id)."""
+        t = self.dimension_text.get(dimension, {})
+        return t.get(lang) or t.get("en") or dimension
 
     def item_column(self, block: str, item: str) -> str:
         """Canonical column name of ``item`` in ``block``: the block code followed by the item id (``P05``)."""
@@ -228,6 +279,72 @@ def read_yaml(path: Path):
         raise SQMDataError(str(path), f"not a readable YAML file: {' '.join(str(exc).split())}") from None
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Schema: every key an instrument file may hold, with its type; anything else is an error ("did you mean")
+# ---------------------------------------------------------------------------------------------------------
+_TEXTS = "texts"  # a string, or a mapping language -> string
+SCHEMA: dict[str, dict[str, Any]] = {
+    "": {"name": str, "title": str, "scale": "scale", "missing_codes": dict, "blocks": dict, "reverse": list,
+         "dimensions": dict, "items": (dict, list), "importance": dict, "columns": dict, "model": dict,
+         "encoding": str, "languages": list, "description": _TEXTS},
+    "scale": {"min": (int, float), "max": (int, float), "labels": dict},
+    "block": {"label": _TEXTS, "source": str, "sources": dict, "offset": int, "optional": bool,
+              "prompt": _TEXTS, "scale": "scale"},
+    "dimension": {"items": list, "text": _TEXTS},
+    "importance": {"source": str, "total": (int, float), "optional": bool},
+    "column": {"type": str, "source": str, "required": bool, "role": str, "min": (int, float),
+               "max": (int, float), "missing_codes": dict, "labels": dict, "top_boxes": int, "text": _TEXTS,
+               "kpi": str},
+    "model": {"constructs": dict, "paths": list, "target": str},
+}
+ROLES = ("segment", "outcome")
+
+
+def _suggest(key: str, allowed) -> str:
+    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(allowed)})"
+
+
+def _type_name(t) -> str:
+    if t == _TEXTS:
+        return "text or a mapping of language to text"
+    if t == "scale":
+        return "a mapping with min and max"
+    names = {str: "text", dict: "a mapping", list: "a list", bool: "true or false", int: "a whole number",
+             float: "a number"}
+    ts = t if isinstance(t, tuple) else (t,)
+    return " or ".join(dict.fromkeys(names.get(x, x.__name__) for x in ts))
+
+
+def _check_keys(section: str, value, where: str, bad) -> dict:
+    """The mapping ``value`` checked against ``SCHEMA[section]``: unknown keys and wrong types reported."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        bad(f"{where or 'the file'} must be a mapping, got {type(value).__name__}")
+        return {}
+    allowed = SCHEMA[section]
+    for key, v in value.items():
+        if key not in allowed:
+            bad(f"unknown key {key!r} in {where or 'the top level'}{_suggest(key, allowed)}")
+            continue
+        want = allowed[key]
+        here = f"{where}.{key}" if where else str(key)
+        if want == _TEXTS:
+            ok = isinstance(v, (str, int, float)) or (isinstance(v, dict) and all(
+                isinstance(x, (str, int, float)) for x in v.values()))
+        elif want == "scale":
+            ok = isinstance(v, dict)
+            if ok:
+                _check_keys("scale", v, here, bad)
+        else:
+            ts = want if isinstance(want, tuple) else (want,)
+            ok = isinstance(v, ts) and not (isinstance(v, bool) and bool not in ts) or v is None
+        if not ok:
+            bad(f"{here} should be {_type_name(want)}, got {v!r:.60}")
+    return value
+
+
 def _texts(value) -> dict[str, str]:
     if value is None:
         return {}
@@ -246,7 +363,27 @@ def _parse(raw, path: Path) -> Instrument:
         raise SQMDataError(str(path), "an instrument file must be a YAML mapping")
     for key in ("name", "scale", "blocks", "items"):
         if key not in raw:
-            bad(f"required key {key!r} is missing")
+            bad(f"required key {key!r} is missing" + (_suggest(key, [k for k in raw if k not in SCHEMA[""]])
+                                                     if any(k not in SCHEMA[""] for k in raw) else ""))
+    if problems:
+        raise SQMDataError(str(path), problems)
+    _check_keys("", raw, "", bad)
+    for code, spec in (raw.get("blocks") or {}).items() if isinstance(raw.get("blocks"), dict) else ():
+        _check_keys("block", spec, f"blocks.{code}", bad)
+    for d, spec in (raw.get("dimensions") or {}).items() if isinstance(raw.get("dimensions"), dict) else ():
+        if isinstance(spec, dict):
+            _check_keys("dimension", spec, f"dimensions.{d}", bad)
+        elif not isinstance(spec, list):
+            bad(f"dimensions.{d} should be a list of item ids or a mapping with items, got {spec!r:.60}")
+    for name, spec in (raw.get("columns") or {}).items() if isinstance(raw.get("columns"), dict) else ():
+        _check_keys("column", spec, f"columns.{name}", bad)
+        if isinstance(spec, dict) and spec.get("role") not in (None, *ROLES):
+            bad(f"columns.{name}.role should be one of {', '.join(ROLES)}, got {spec.get('role')!r}"
+                + _suggest(spec.get("role"), ROLES))
+    if isinstance(raw.get("importance"), dict):
+        _check_keys("importance", raw["importance"], "importance", bad)
+    if isinstance(raw.get("model"), dict):
+        _check_keys("model", raw["model"], "model", bad)
     if problems:
         raise SQMDataError(str(path), problems)
 
@@ -263,6 +400,18 @@ def _parse(raw, path: Path) -> Instrument:
     if len(set(items)) != len(items):
         bad("item ids are not unique")
     item_text = {str(k): _texts(v) for k, v in items_raw.items()}
+    by_number = {}
+    for i in items:
+        if i.isdigit():
+            by_number.setdefault(int(i), []).append(i)
+
+    def item_id(x) -> str:
+        """An item reference as its id: ``4`` (YAML reads an unquoted 04 as a number) is item "04"."""
+        s = str(x)
+        if s in items or not s.isdigit():
+            return s
+        match = by_number.get(int(s), [])
+        return match[0] if len(match) == 1 else s
 
     missing = {}
     for code, label in (raw.get("missing_codes") or {}).items():
@@ -278,12 +427,26 @@ def _parse(raw, path: Path) -> Instrument:
     blocks = {}
     for code, spec in (raw["blocks"] or {}).items():
         spec = spec or {}
+        bscale = spec.get("scale") or {}
+        bmin, bmax = bscale.get("min"), bscale.get("max")
+        if bscale and not (isinstance(bmin, (int, float)) and isinstance(bmax, (int, float)) and bmin < bmax):
+            bad(f"blocks.{code}.scale needs numeric min < max, got min={bmin!r} max={bmax!r}")
+            bmin = bmax = None
+        label = _texts(spec.get("label", code))
+        srcs = {item_id(k): str(v) for k, v in (spec.get("sources") or {}).items()}
+        unknown = [k for k in srcs if k not in items]
+        if unknown:
+            bad(f"blocks.{code}.sources names unknown items {unknown}")
         blocks[str(code)] = Block(
             code=str(code),
-            label=str(spec.get("label", code)),
+            label=label.get("en") or next(iter(label.values()), str(code)),
             source=str(spec.get("source", f"{code}{{id}}")),
             optional=bool(spec.get("optional", False)),
             prompt=MappingProxyType(_texts(spec.get("prompt"))),
+            sources=MappingProxyType(srcs),
+            offset=int(spec.get("offset") or 0),
+            scale_min=bmin, scale_max=bmax,
+            label_text=MappingProxyType(label),
         )
     if not blocks:
         bad("at least one rating block is needed")
@@ -291,7 +454,7 @@ def _parse(raw, path: Path) -> Instrument:
     dimensions, dimension_text = {}, {}
     for d, spec in (raw.get("dimensions") or {}).items():
         its = spec.get("items", []) if isinstance(spec, dict) else spec
-        its = tuple(str(i) for i in its)
+        its = tuple(item_id(i) for i in its)
         unknown = [i for i in its if i not in items]
         if unknown:
             bad(f"dimension {d!r} names unknown items {unknown}")
@@ -304,7 +467,7 @@ def _parse(raw, path: Path) -> Instrument:
                 bad(f"item {i!r} is in two dimensions ({seen[i]!r} and {d!r})")
             seen[i] = d
 
-    reverse = tuple(str(i) for i in (raw.get("reverse") or []))
+    reverse = tuple(item_id(i) for i in (raw.get("reverse") or []))
     if any(i not in items for i in reverse):
         bad(f"reverse-keyed items {[i for i in reverse if i not in items]} are not items")
 
@@ -324,9 +487,14 @@ def _parse(raw, path: Path) -> Instrument:
         spec = spec or {}
         ctype = spec.get("type", "text")
         if ctype not in COLUMN_TYPES:
-            bad(f"column type {ctype!r} is not one of {', '.join(COLUMN_TYPES)}", column=str(name))
+            bad(f"column type {ctype!r} is not one of {', '.join(COLUMN_TYPES)}{_suggest(ctype, COLUMN_TYPES)}",
+                column=str(name))
         if ctype == "rating" and not ("min" in spec and "max" in spec):
             bad("a rating column needs min and max", column=str(name))
+        top = spec.get("top_boxes", 2)
+        if ctype == "rating" and isinstance(top, int) and "min" in spec and "max" in spec and not (
+                1 <= top <= spec["max"] - spec["min"]):
+            bad(f"top_boxes {top} does not fit the scale {spec['min']}–{spec['max']}", column=str(name))
         columns[str(name)] = ColumnSpec(
             name=str(name),
             type=ctype,
@@ -336,6 +504,9 @@ def _parse(raw, path: Path) -> Instrument:
             min=spec.get("min"),
             max=spec.get("max"),
             missing_codes=MappingProxyType({float(k): str(v) for k, v in (spec.get("missing_codes") or {}).items()}),
+            labels=MappingProxyType({_code(k): str(v) for k, v in (spec.get("labels") or {}).items()}),
+            top_boxes=int(top) if isinstance(top, int) else 2,
+            text=MappingProxyType(_texts(spec.get("text"))),
         )
     if problems:
         raise SQMDataError(str(path), problems)
@@ -356,4 +527,16 @@ def _parse(raw, path: Path) -> Instrument:
         columns=MappingProxyType(columns),
         path=path,
         model=raw.get("model") if isinstance(raw.get("model"), dict) else None,
+        encoding=raw.get("encoding") or None,
+        scale_labels=MappingProxyType({float(k): str(v) for k, v in (scale.get("labels") or {}).items()
+                                       if isinstance(k, (int, float))}),
     )
+
+
+def _code(k):
+    """An answer code as written in a labels mapping: whole numbers as int (1.0 and "1" → 1), else text."""
+    try:
+        f = float(k)
+        return int(f) if f.is_integer() else f
+    except (TypeError, ValueError):
+        return str(k)
