@@ -81,6 +81,10 @@ def flag_straightliners(survey: pd.DataFrame, instrument: "str | Instrument", bl
     inst = load_instrument(instrument)
     cols = [c for c in inst.item_columns(block) if c in survey.columns]
     x = survey[cols].to_numpy(dtype=float)
+    lo, hi = inst.block_scale(block)
+    rev = [k for k, c in enumerate(cols) if c in set(inst.reverse_columns())]
+    if rev:  # loading reflected the reverse-keyed items: straight-lining is judged on the answers as given
+        x[:, rev] = lo + hi - x[:, rev]
     k = np.sum(~np.isnan(x), axis=1)
     need = int(np.ceil(0.75 * len(cols))) if min_answered is None else int(min_answered)
     with np.errstate(all="ignore"):

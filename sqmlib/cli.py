@@ -20,7 +20,8 @@ def _report(args) -> int:
     from .report import build
 
     path = build(quarter=args.quarter, data_dir=args.data, out_dir=args.out, force=args.force,
-                 instrument=args.instrument or "", timeout=args.timeout, progress=not args.no_progress,
+                 instrument=args.instrument or "", encoding=args.encoding or "", timeout=args.timeout,
+                 progress=not args.no_progress,
                  parameters={"engine": args.engine} if args.engine != "pandas" else None)
     print(f"Report written: {path / 'index.html'}")
     return 0
@@ -64,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sqm", description="Service-quality analytics notebook suite")
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("report", help="build the quarterly report with papermill")
-    r.add_argument("--quarter", help="quarter as YYYYQn (default: the latest in the data)")
+    r.add_argument("--quarter", help="quarter as YYYYQn (default: the latest in the data; a survey without dates "
+                                     "gets a study report)")
     r.add_argument("--data", help="data folder (default: the bundled data/sample)")
-    r.add_argument("--out", help="reports folder (default: reports/)")
+    r.add_argument("--out", help="reports folder (default: reports/); the report goes to OUT/<study>/<quarter>")
+    r.add_argument("--encoding", help="text encoding of the survey CSV, e.g. gb18030 or cp949 (default: detected)")
     r.add_argument("--instrument", help="instrument name or YAML file (default: the data folder's own or servqual)")
     r.add_argument("--force", action="store_true", help="replace an existing report for the quarter")
     r.add_argument("--engine", choices=["pandas", "duckdb", "spark"], default="pandas",

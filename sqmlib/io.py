@@ -1220,6 +1220,17 @@ class DataFolder:
         q = self.quarter(quarter)
         return self.survey[self.survey["quarter"] == q] if q else self.survey
 
+    def segment_column(self, requested: str) -> str:
+        """The segment column to compare: ``requested`` when the survey has it; otherwise (or for ``"auto"``)
+        the first of the instrument's segments the survey has; "" when it has none (or "" was asked for)."""
+        if not requested or self.survey is None:
+            return ""
+        if requested != "auto" and requested in self.survey.columns:
+            return requested
+        present = [c for c in self.instrument.segments if c in self.survey.columns
+                   and self.survey[c].notna().any()]
+        return present[0] if present else ""
+
     # ---- derived folders ------------------------------------------------------------------------------
     def until(self, quarter: str) -> "DataFolder":
         """What was known at the end of ``quarter``: survey answers and tickets dated before the next quarter's

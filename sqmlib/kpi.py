@@ -23,7 +23,8 @@ from . import tickets as tickets_mod
 from .engines import check_engine
 from .errors import Problem, SQMArgumentError, SQMDataError, raise_problems
 from .periods import period_of, previous_quarter, quarter_bounds
-from .moments import is_moments, survey_moments
+from .instruments import load as load_instrument
+from .moments import is_moments, survey_moments, top_box_of
 from .results import Block, Result, figure, headline, table, text
 from .tickets import active_customers, repeat_flags, standard_attainment, ticket_kpis  # noqa: F401  (re-exported)
 
@@ -63,16 +64,23 @@ def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     return (float(centre - half), float(centre + half))
 
 
-def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q", top_box: int = 6,
-                confidence: float = 0.95) -> pd.DataFrame:
+def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q", top_box: float | None = None,
+                confidence: float = 0.95, instrument=None) -> pd.DataFrame:
     """NPS, CSAT (share answering ``top_box`` or above on overall satisfaction) and CES per period and unit.
 
     ``freq`` is a pandas period code (``"Q"`` quarters, ``"M"`` months) applied to ``survey_date``.
+    ``top_box`` defaults to the instrument's top boxes of ``overall_sat`` (the top two: 6 on 1–7, 4 on 1–5),
+    or 6 without an instrument.
     """
+    if top_box is None:
+        top_box = top_box_of(load_instrument(instrument), "overall_sat") if instrument is not None else 6.0
 
     if is_moments(survey):
         return _survey_kpis_from_moments(survey, by, freq, top_box, confidence)
-    s = survey.assign(period=period_of(survey["survey_date"], freq))
+    if "survey_date" in survey.columns and freq:
+        s = survey.assign(period=period_of(survey["survey_date"], freq))
+    else:  # a survey without dates (a one-off study): one period, "all"
+        s = survey.assign(period="all")
     keys = ["period"] + ([by] if by else [])
     rows = []
     for key, g in s.groupby(keys, sort=True):
@@ -104,7 +112,7 @@ def _kpi_fields(nps: dict | None, csat: tuple[int, int] | None, ces: tuple[float
     return row
 
 
-def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: int, confidence: float) -> pd.DataFrame:
+def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: float, confidence: float) -> pd.DataFrame:
     """:func:`survey_kpis` from :func:`sqmlib.moments.survey_moments` grouped by quarter (or month)."""
     period = {"Q": "quarter", "M": "month"}.get(freq)
     problems = []
@@ -222,6 +230,10 @@ def nps_alerts(survey: pd.DataFrame, unit: str = "region", *, freq: str = "M", d
     Returns (per unit and period: NPS, benchmark, low flag; alerts: unit, KPI, first and last period, number
     of periods, mean NPS and benchmark over the run and the size of the drop).
     """
+    cols = ["unit", "unit_type", "kpi", "first_period", "last_period", "periods", "nps", "benchmark", "size"]
+    if "nps" not in survey.columns or "survey_date" not in survey.columns or unit not in survey.columns:
+        return NPSAlerts(pd.DataFrame(columns=[unit, "period", "n", "nps", "benchmark", "judged", "low"]),
+                         pd.DataFrame(columns=cols))
     s = survey.assign(period=period_of(survey["survey_date"], freq))
     s = s[s["nps"].notna()]
     all_periods = sorted(s["period"].unique())
@@ -429,15 +441,26 @@ def maturity_evidence(attainment: pd.DataFrame, tickets_now: pd.DataFrame, surve
 # quarter against quarter
 # ---------------------------------------------------------------------------------------------------------
 def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.DataFrame | None = None,
-                       customers: pd.DataFrame | None = None, significance: float = 0.05) -> pd.DataFrame:
+                       customers: pd.DataFrame | None = None, significance: float = 0.05,
+                       instrument=None) -> pd.DataFrame:
     """Headline KPIs of ``quarter`` against the previous quarter, with a test of the change.
 
-    NPS: difference of two independent NPS estimates, z test with the multinomial variances. CSAT and
-    first-contact resolution: two-proportion z test. CES: Welch t test. Churn rate: two-proportion z test on
+    NPS: difference of two independent NPS estimates, z test with the multinomial variances. CSAT (the top
+    boxes of ``overall_sat`` as the instrument defines them; 6–7 without one) and first-contact resolution:
+    two-proportion z test. CES: Welch t test, on the instrument's scale. Churn rate: two-proportion z test on
     the customers active in each quarter. ``better`` says whether the change is an improvement.
     """
-    prev = previous_quarter(quarter)
-    cur_s, prev_s = survey[survey["quarter"] == quarter], survey[survey["quarter"] == prev]
+    inst = load_instrument(instrument) if instrument is not None else None
+    top = top_box_of(inst, "overall_sat") if inst is not None else 6.0
+    ces_spec = inst.columns.get("ces") if inst is not None else None
+    ces_unit = (f"{ces_spec.min:g}–{ces_spec.max:g}" if ces_spec is not None and ces_spec.max is not None
+                else "1–7")
+    if quarter:
+        prev = previous_quarter(quarter)
+        cur_s, prev_s = survey[survey["quarter"] == quarter], survey[survey["quarter"] == prev]
+    else:  # a one-off study: every respondent, nothing to compare with
+        cur_s, prev_s = survey, survey.iloc[:0]
+        interactions = customers = None
     rows = []
 
     def add(name, cur, before, p, higher_is_better=True, unit=""):
@@ -465,12 +488,15 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         add("NPS", a["nps"], b["nps"], p, unit="points")
     if "overall_sat" in survey:
         x1, x2 = cur_s["overall_sat"].dropna(), prev_s["overall_sat"].dropna()
-        add("CSAT (top-2-box)", (x1 >= 6).mean() if len(x1) else np.nan, (x2 >= 6).mean() if len(x2) else np.nan,
-            two_prop((x1 >= 6).sum(), len(x1), (x2 >= 6).sum(), len(x2)), unit="share")
+        boxes = int(round((inst.columns["overall_sat"].max if inst is not None and "overall_sat" in inst.columns
+                           and inst.columns["overall_sat"].max is not None else 7) - top + 1))
+        add(f"CSAT (top-{boxes}-box)", (x1 >= top).mean() if len(x1) else np.nan,
+            (x2 >= top).mean() if len(x2) else np.nan,
+            two_prop((x1 >= top).sum(), len(x1), (x2 >= top).sum(), len(x2)), unit="share")
     if "ces" in survey:
         x1, x2 = cur_s["ces"].dropna(), prev_s["ces"].dropna()
         p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
-        add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit="1–7")
+        add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit=ces_unit)
     if interactions is not None:
         q_of = period_of(interactions["opened_at"], "Q")
         t1, t2 = interactions[q_of == quarter], interactions[q_of == prev]
@@ -583,8 +609,14 @@ class KPIResult(Result):
 
     def headline(self) -> list[dict]:
         company = self.comparison.set_index("kpi")
-        nps_now = company.loc["NPS", "current"] if "NPS" in company.index else np.nan
-        out = [headline("NPS", nps_now, "{:+.1f}"), headline("Alerts", len(self.monitor.alerts))]
+        out = []
+        if "NPS" in company.index:
+            out.append(headline("NPS", company.loc["NPS", "current"], "{:+.1f}"))
+        csat = [k for k in company.index if k.startswith("CSAT")]
+        if csat:
+            out.append(headline(csat[0], company.loc[csat[0], "current"], "{:.1%}"))
+        if self.quarter:
+            out.append(headline("Alerts", len(self.monitor.alerts)))
         if self.has_tickets:
             pc, lv = self.causes, self.maturity_levels.levels
             out += [headline("Top complaint cause", f"{pc.index[0]} ({pc['share'].iloc[0]:.0%})", "{}"),
@@ -607,6 +639,16 @@ class KPIResult(Result):
         sample = ([text(f"**No {', '.join(self.absent)} table in the data folder**: only the survey KPIs and the NPS "
                         "alerts are shown; ticket, standard and maturity sections are skipped.")] if self.absent else [])
         fmt = {"current": "{:.3f}", "previous": "{:.3f}", "change": "{:+.3f}", "p_value": "{:.3g}"}
+        if not self.quarter:  # a one-off study
+            levels = self.comparison[["kpi", "current", "unit"]]
+            by_unit = ([text(f"**KPIs per {self.unit}**"), table(self.per_unit, lambda s: s.format(precision=3))]
+                       if self.unit else [])
+            glance = [table(levels, lambda s: s.format({"current": "{:.3f}"}, na_rep="–").hide(axis="index")),
+                      text("The survey has no dates: the KPIs cover every respondent, with no period to compare "
+                           "with."), *by_unit]
+            none = text("Monitoring over time needs survey dates; this survey has none.")
+            return {"sample": sample, "glance": glance, "monitor": [none],
+                    "complaints": [skipped], "maturity": [skipped]}
         glance = [table(self.comparison, lambda s: s.format(fmt, na_rep="–").map(
                       lambda v: "background-color: #c6efce" if v is True else (
                           "background-color: #ffc7ce" if v is False else ""), subset=["better"]).hide(axis="index")),
@@ -699,17 +741,29 @@ def run_kpis(folder, *, quarter: str = "", unit: str = "region", freq: str = "M"
         raise SQMArgumentError("alert_drop must lie between 0 and 1 and alert_periods be at least 1")
     folder.require("survey", purpose="KPI monitoring")
     q = folder.quarter(quarter)
+    unit = folder.segment_column(unit)
     absent = tuple(folder.missing("customers", "interactions", "standards"))
+    if not q:  # a one-off study: survey KPIs over every respondent, per unit; no periods, no tickets
+        survey = folder.survey
+        comparison = quarter_comparison(survey, "", instrument=folder.instrument)
+        sk = survey_kpis(survey, by=unit or None, instrument=folder.instrument)
+        per_unit = sk.drop(columns="period").set_index(unit) if unit else sk.drop(columns="period")
+        per_unit = per_unit[[c for c in ("nps", "nps_ci_low", "nps_ci_high", "csat", "csat_ci_low", "csat_ci_high",
+                                         "csat_n", "ces") if c in per_unit.columns]]
+        return KPIResult(quarter="", unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
+                         absent=absent, comparison=comparison, per_unit=per_unit,
+                         monitor=nps_alerts(survey.iloc[:0], unit or "unit"))
     has_tickets = not absent
     data = folder.until(q)
     survey, tickets, customers = data.survey, data.interactions, data.customers
     q_start, q_end = quarter_bounds(q)
-    comparison = quarter_comparison(survey, q, interactions=tickets, customers=customers)
+    comparison = quarter_comparison(survey, q, interactions=tickets, customers=customers,
+                                    instrument=folder.instrument)
     if engine == "pandas":
-        sk = survey_kpis(survey, by=unit)
+        sk = survey_kpis(survey, by=unit, instrument=folder.instrument)
     else:  # NPS, CSAT and CES per unit from moments computed by the engine over the whole file
         sk = survey_kpis(survey_moments(folder.files["survey"], folder.instrument, by=["quarter", unit],
-                                        engine=engine), by=unit)
+                                        engine=engine), by=unit, instrument=folder.instrument)
     sk = sk[sk["period"] == q].set_index(unit)
     per_unit = sk[[c for c in ("nps", "nps_ci_low", "nps_ci_high", "csat", "ces") if c in sk.columns]]
     monitor = nps_alerts(survey, unit, freq=freq, drop=alert_drop, periods=alert_periods)

@@ -88,6 +88,7 @@ class MomentSpec:
     pairs: tuple[tuple[str, str, str], ...] = ()  # (name, a, b): stats of a − b over rows with both
     missing_codes: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)  # e.g. min_share, top_box: checked by the users
+    reflect: Mapping[str, float] = field(default_factory=dict)  # column -> min + max: scored as that − answer
 
     def shift_of(self, col: str) -> float:
         return float(self.shift.get(col, 0.0))
@@ -442,8 +443,11 @@ def _sql_derived(d: Derived, q) -> str:
 def _base_expr(col: str, spec: MomentSpec, q) -> str:
     x = f"CAST({q(col)} AS DOUBLE)"
     codes = spec.missing_codes.get(col, ())
+    if col in spec.reflect:  # a reverse-keyed item in a raw file: scored as min + max − answer
+        x = f"({_lit(spec.reflect[col])} - {x})"
     if codes:
-        return f"(CASE WHEN {x} IN ({', '.join(_lit(v) for v in codes)}) THEN NULL ELSE {x} END)"
+        raw = f"CAST({q(col)} AS DOUBLE)"
+        return f"(CASE WHEN {raw} IN ({', '.join(_lit(v) for v in codes)}) THEN NULL ELSE {x} END)"
     return x
 
 
@@ -608,8 +612,9 @@ def from_spark(df, spec: MomentSpec, by: Sequence[str] = (), *, where: str | Non
 # ---------------------------------------------------------------------------------------------------------
 # the survey: one spec for reliability, gaps, drivers and KPIs
 # ---------------------------------------------------------------------------------------------------------
-def survey_spec(instrument, *, min_share: float = 0.5, top_box: int = 6, outcome: str | None = "overall_sat",
-                columns: Sequence[str] | None = None, weights: bool = True, omega: bool = True) -> MomentSpec:
+def survey_spec(instrument, *, min_share: float = 0.5, top_box: float | None = None,
+                outcome: str | None = "overall_sat", columns: Sequence[str] | None = None, weights: bool = True,
+                omega: bool = True, raw: bool = False) -> MomentSpec:
     """The moments a SERVQUAL-type survey needs for :func:`sqmlib.reliability.cronbach_alpha` (per block and
     dimension, pairwise and listwise), :func:`sqmlib.gaps.servqual_gaps` (items, dimensions, overall and the
     importance-weighted overall), :func:`sqmlib.drivers.relative_importance` (dimension perceptions on
@@ -617,10 +622,14 @@ def survey_spec(instrument, *, min_share: float = 0.5, top_box: int = 6, outcome
 
     ``columns`` (the columns present in the data) leaves out what the data cannot provide (the E block, the
     importance points, outcomes). ``omega=False`` leaves out the listwise sets ω needs (a third of the
-    aggregation's work).
+    aggregation's work). ``top_box`` (default: the instrument's top boxes of ``overall_sat``) is the lowest
+    answer counted in CSAT. ``raw=True``: the source holds answers as given (a file read by DuckDB or Spark),
+    so reverse-keyed items are reflected in the aggregation (a loaded survey has them reflected already).
     """
     inst = load_instrument(instrument)
     have = set(columns) if columns is not None else None
+    if top_box is None:
+        top_box = top_box_of(inst, "overall_sat")
 
     def present(cols):
         return have is None or all(c in have for c in cols)
@@ -692,9 +701,23 @@ def survey_spec(instrument, *, min_share: float = 0.5, top_box: int = 6, outcome
     for c in base:  # outcomes carry their own missing codes
         if c in inst.columns:
             codes[c] = tuple(sorted(inst.columns[c].missing_codes))
+    reflect = {}
+    if raw:
+        for b in blocks:
+            lo, hi = inst.block_scale(b)
+            reflect.update({inst.item_column(b, i): float(lo + hi) for i in inst.reverse})
     return MomentSpec(tuple(dict.fromkeys(base)), shift, tuple(derived), tuple(sets), tuple(pairs), codes,
                       {"instrument": inst.name, "min_share": min_share, "top_box": top_box, "outcome": outcome,
-                       "dimensions": tuple(dims), "items": tuple(inst.items)})
+                       "dimensions": tuple(dims), "items": tuple(inst.items)}, reflect)
+
+
+def top_box_of(instrument, column: str, default: float = 6.0) -> float:
+    """The lowest answer in the top boxes of a rating column (its ``top_boxes`` counted down from its scale
+    maximum; ``default`` when the instrument does not describe the column as a rating)."""
+    spec = instrument.columns.get(column)
+    if spec is None or spec.type != "rating" or spec.max is None:
+        return default
+    return spec.top_box_threshold()
 
 
 def _careless_sql(inst: Instrument, limit: float | None, q) -> str:
@@ -808,7 +831,7 @@ def survey_moments(source, instrument, *, by: Sequence[str] = ("quarter",), engi
                     med = table.run(f"SELECT {dl.median(duration)} FROM {kept} AS k")[0][0]
                     limit = None if med is None else float(med) / 3.0
             kept = f"(SELECT * FROM {kept} AS k WHERE NOT {_careless_sql(inst, limit, dl.q)})"
-        spec = survey_spec(inst, columns=have + list(derived_keys), **spec_args)
+        spec = survey_spec(inst, columns=have + list(derived_keys), raw=True, **spec_args)
         missing = [c for c in by if c not in have and c not in derived_keys]
         if missing:
             raise SQMDataError(str(source), [Problem("missing_column", f"group columns not in the data: {missing}")])

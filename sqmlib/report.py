@@ -31,7 +31,7 @@ from .errors import SQMReportError
 from . import results
 from .outputs import copy_workbooks, write_excel
 from .results import metrics_dict
-from .io import input_files, latest_quarter, sha256_file
+from .io import dataset_instrument, find_table, input_files, sha256_file, survey_quarters
 from .periods import QUARTER_RE
 from .paths import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, SAMPLE_DIR, resolve
 
@@ -348,7 +348,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-STALE_RE = re.compile(r"^\.(\d{4}Q[1-4])\.(building|replaced)-(\d+)$")
+STALE_RE = re.compile(r"^\.(\d{4}Q[1-4]|study)\.(building|replaced)-(\d+)$")
 
 
 def remove_stale_builds(out_root: Path) -> list[Path]:
@@ -385,7 +385,8 @@ def _swap_into_place(tmp: Path, final: Path, force: bool) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
-def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log):
+def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log,
+             what=""):
     """Run every notebook into ``tmp``: their index entries and seconds."""
     import papermill as pm
 
@@ -411,14 +412,14 @@ def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kern
             kept = _keep_failed(executed)
             raise SQMReportError(
                 f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
-                f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {quarter}"
+                f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {what}"
                 + (f" (executed notebook kept at {kept})" if kept else "")) from None
         except OSError as exc:
             raise SQMReportError(f"notebook {nb.name} could not be written: {exc.strerror or exc}; no report "
-                                 f"was written for {quarter}") from None
+                                 f"was written for {what}") from None
         except Exception as exc:  # kernel died, timeout, …
             raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: "
-                                 f"{_one_line(str(exc))}; no report was written for {quarter}") from exc
+                                 f"{_one_line(str(exc))}; no report was written for {what}") from exc
         seconds = time.perf_counter() - t0
         timings[nb.name] = round(seconds, 2)
         metrics_path = nb_out / "metrics.json"
@@ -434,8 +435,22 @@ def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kern
     return entries, timings
 
 
+STUDY_PERIOD = "study"  # the report folder of a survey without dates
+
+
+def study_name(data_dir: str | Path, instrument) -> str:
+    """The folder a data set's reports go to: the instrument's name for a survey with its own instrument file,
+    else the data folder's name (the bundled sample: ``sample``), so that different data never share a folder."""
+    from .instruments import BUILTIN_DIR
+
+    own = Path(instrument.path).resolve().parent != BUILTIN_DIR.resolve()
+    name = instrument.name if own else Path(data_dir).resolve().name
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "study"
+
+
 def build(quarter: str | None = None, data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
           force: bool = False, notebooks: Iterable[str | Path] | None = None, instrument: str = "",
+          encoding: str = "",
           timeout: int = DEFAULT_TIMEOUT, progress: bool = True, kernel: str = "python3",
           parameters: Mapping[str, Any] | None = None, log=print) -> Path:
     """Build the quarterly report.
@@ -443,18 +458,22 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     Parameters
     ----------
     quarter : str, optional
-        ``"YYYYQn"``; default the latest quarter in the data's survey.
+        ``"YYYYQn"``; default the latest quarter in the data's survey. A survey without dates (a one-off study)
+        gets a study report: every respondent, no trends or period comparisons.
     data_dir : path, optional
         Folder with ``survey.*``, ``customers.*``, ``interactions.*``, ``standards.*``, ``management.*``
         (and optionally ``instrument.yaml``); default the bundled ``data/sample``.
     out_dir : path, optional
-        Where quarter folders go; default ``reports/``.
+        The reports folder (default ``reports/``). The report goes to ``<out_dir>/<study>/<quarter>`` (or
+        ``…/<study>/study`` for a survey without dates), ``<study>`` named by :func:`study_name`.
     force : bool
         Replace an existing report for the quarter (only once the new one is complete).
     notebooks : paths, optional
         Report notebooks to run; default every ``notebooks/NN_*.ipynb``.
     instrument : str
         Instrument name or file passed to every notebook ("" = the data folder's own or SERVQUAL).
+    encoding : str
+        Text encoding of the survey CSV ("" = detected, or the instrument's ``encoding``).
     timeout : int
         Seconds a single cell may run before the build fails.
     progress : bool
@@ -467,7 +486,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     Returns
     -------
     Path
-        The report folder ``<out_dir>/<quarter>``; its ``index.html`` links every notebook.
+        The report folder ``<out_dir>/<study>/<quarter>``; its ``index.html`` links every notebook.
 
     Raises
     ------
@@ -483,19 +502,32 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         raise SQMReportError(f"data folder not found: {data_dir}")
     if out_root.exists() and not out_root.is_dir():
         raise SQMReportError(f"the reports folder {out_root} is a file, not a folder; choose another --out")
+    inst = dataset_instrument(data_dir, instrument or None)
+    survey_path = find_table(data_dir, "survey")
+    if survey_path is None:
+        raise SQMReportError(f"no survey file (survey.csv, .xlsx, .parquet or .sav) in {data_dir}")
+    quarters = survey_quarters(survey_path, inst, encoding=encoding or None)
     if quarter in (None, ""):
-        quarter = latest_quarter(data_dir, instrument or None)
-    if not QUARTER_RE.match(str(quarter)):
+        quarter = quarters[-1] if quarters else ""
+    elif not QUARTER_RE.match(str(quarter)):
         raise SQMReportError(f"quarter must look like 2026Q3, got {quarter!r}")
-    final = out_root / quarter
+    elif not quarters:
+        raise SQMReportError(f"quarter {quarter} asked for, but the survey has no dates: it is a one-off study, "
+                             "whose report covers every respondent; leave out --quarter")
+    elif quarter not in quarters:
+        raise SQMReportError(f"no respondents in quarter {quarter} (the survey has {', '.join(quarters)})")
+    period = quarter or STUDY_PERIOD
+    study_root = out_root / study_name(data_dir, inst)
+    final = study_root / period
     _check_replaceable(final, force)
     nbs = [resolve(p) for p in notebooks] if notebooks is not None else report_notebooks()
     if not nbs:
         raise SQMReportError("no report notebooks found")
+    what = f"{quarter}" if quarter else "this study"
     try:
-        out_root.mkdir(parents=True, exist_ok=True)
-        remove_stale_builds(out_root)
-        tmp = out_root / f".{quarter}.building-{os.getpid()}"
+        study_root.mkdir(parents=True, exist_ok=True)
+        remove_stale_builds(study_root)
+        tmp = study_root / f".{period}.building-{os.getpid()}"
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
@@ -505,18 +537,22 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     inputs_before = _input_hashes(data_dir)
     try:
         with _RunnerLogsToFile():
-            entries, timings = _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel,
-                                        progress, timeout, log)
+            entries, timings = _run_all(nbs, tmp, data_dir, study_root, quarter, instrument,
+                                        {**({"encoding": encoding} if encoding else {}), **dict(parameters or {})},
+                                        kernel, progress, timeout, log, what)
         inputs_after = _input_hashes(data_dir)
         changed = sorted(k for k in inputs_before.keys() | inputs_after.keys()
                          if inputs_before.get(k) != inputs_after.get(k))
         if changed:
             raise SQMReportError(f"input files changed while the report was built ({', '.join(changed)}): its "
-                                 f"notebooks may have read different data; no report was written for {quarter}. "
+                                 f"notebooks may have read different data; no report was written for {what}. "
                                  "Build again once the data folder is complete.")
         provenance = {
             "quarter": quarter,
+            "study": study_root.name,
+            "instrument": {"name": inst.name, "path": str(inst.path), "design": inst.design},
             "parameters": {"data_dir": str(data_dir), "quarter": quarter, "instrument": instrument,
+                           "encoding": encoding,
                            "timeout": timeout, "kernel": kernel, **dict(parameters or {})},
             "notebooks": [nb.name for nb in nbs],
             "seconds_per_notebook": timings,
@@ -532,7 +568,8 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                                              encoding="utf-8")
         entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
         workbook = combine_tables(tmp, [e["stem"] for e in entries])
-        (tmp / "index.html").write_text(_index_html(quarter, entries, provenance, workbook), encoding="utf-8")
+        (tmp / "index.html").write_text(_index_html(quarter or inst.title, entries, provenance, workbook),
+                                        encoding="utf-8")
         _swap_into_place(tmp, final, force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -22,7 +22,7 @@ from .audit import AuditMetrics
 from .churn import ChurnMetrics
 from .drivers import DriverMetrics
 from .errors import SQMArgumentError, SQMReportError
-from .gaps import GapMetrics, gap_trend
+from .gaps import GapMetrics, gap_trend, servqual_gaps
 from .kpi import KPIMetrics, quarter_comparison
 from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter
@@ -114,7 +114,7 @@ def _tile_html(r: Mapping, prev: str) -> str:
         sig = "significant" if r["significant"] else "within noise"
         sub = f"<span style='color:{colour}'>{ch}</span> vs {html.escape(prev)} ({sig})"
     else:
-        sub = "no previous quarter"
+        sub = "no previous quarter" if prev else "all respondents"
     return (f"<div style='display:inline-block;background:#f3f6fa;border-radius:6px;padding:8px 14px;margin:4px;"
             f"min-width:170px'><div style='font-size:12px;color:#555'>{html.escape(r['kpi'])}</div>"
             f"<div style='font-size:24px;font-weight:600'>{cur}</div><div style='font-size:11px'>{sub}</div></div>")
@@ -133,9 +133,17 @@ class SummaryResult(Result):
     current: Mapping[str, Any] = field(default_factory=dict)
     previous: Mapping[str, Any] = field(default_factory=dict)
 
+    design: str = "servqual"  # the instrument's design: "servqual", "three-column" or "servperf"
+    study: str = ""  # the instrument's title (named on a one-off study's summary)
+
     @property
     def previous_quarter(self) -> str:
-        return previous_quarter(self.quarter)
+        return previous_quarter(self.quarter) if self.quarter else ""
+
+    @property
+    def period(self) -> str:
+        """How the text names the period: "this quarter", or "this study" for a survey without dates."""
+        return "this quarter" if self.quarter else "this study"
 
     @property
     def missing(self) -> list[str]:
@@ -145,7 +153,10 @@ class SummaryResult(Result):
         """Largest gaps, top drivers and the reliability caveat, as Markdown lines."""
         lines = []
         g, d, r = (self.current.get(k) for k in ("02_gap_analysis", "03_driver_regression", "01_survey_reliability"))
-        if g:
+        if g and g.mode == "servperf":
+            lines.append("**Lowest-rated items** (perceptions only; the survey asks no expectations):")
+            lines += [f"- {f}" for f in g.findings[:3]] or ["- none"]
+        elif g:
             lines.append("**Largest gaps** (perception below expectation):")
             lines += [f"- {f}" for f in g.findings[:3]] or ["- none significant"]
         if d:
@@ -193,7 +204,7 @@ class SummaryResult(Result):
         if not k:
             return []
         if not k.alerts:
-            return ["No NPS alert this quarter."]
+            return [f"No NPS alert {self.period}."] if self.quarter else []
         return [f"- **Alert: {a['unit']}** ({a['unit_type']}): NPS {a['nps']:+.0f} against a benchmark of "
                 f"{a['benchmark']:+.0f} from {a['first_period']} to {a['last_period']} ({a['periods']} periods)."
                 for a in k.alerts]
@@ -262,11 +273,11 @@ class SummaryResult(Result):
         t = self.tiles
         worse = t[(t["significant"]) & (t["better"] == False)]  # noqa: E712
         if len(worse):
-            todo.append("Significant deteriorations this quarter: " + ", ".join(worse["kpi"]) + ".")
+            todo.append(f"Significant deteriorations {self.period}: " + ", ".join(worse["kpi"]) + ".")
         return todo
 
     def findings(self) -> list[str]:
-        return self.todo() or ["Nothing urgent this quarter."]
+        return self.todo() or [f"Nothing urgent {self.period}."]
 
     def metrics(self) -> SummaryMetrics:
         return SummaryMetrics(
@@ -294,9 +305,13 @@ class SummaryResult(Result):
         return "".join(_tile_html(r, self.previous_quarter) for r in self.tiles.to_dict("records"))
 
     def sections(self) -> dict[str, list[Block]]:
-        head = [text(f"# Service quality, {self.quarter}: the summary")]
+        head = [text(f"# Service quality, {self.quarter}: the summary" if self.quarter else
+                     f"# {self.study or 'Service-quality study'}: the summary")]
+        if not self.quarter:
+            head.append(text("*A one-off study (the survey has no dates): every respondent, no trends or period "
+                             "comparisons.*"))
         if self.missing:
-            head.append(text(f"*Not available for this quarter (run them first): {', '.join(self.missing)}.*"))
+            head.append(text(f"*Not available for {self.period} (run them first): {', '.join(self.missing)}.*"))
         lines = self.shortfalls()
         alerts = [text("\n".join(self.alert_lines()))] if self.alert_lines() else []
         mat = self.maturity_table()
@@ -315,20 +330,27 @@ class SummaryResult(Result):
             "alerts": alerts,
             "since": [text(bullets(changes) if changes else
                            f"No report for {self.previous_quarter} was found: the comparison above is computed from "
-                           "the data.")],
+                           "the data." if self.quarter else "A one-off study: there is no earlier report to compare "
+                           "with.")],
             "todo": [text("\n".join(f"{i}. {t}" for i, t in enumerate(todo, 1)) if todo else
-                          "Nothing urgent this quarter.")],
+                          f"Nothing urgent {self.period}.")],
         }
 
 
 def headline_tiles(folder, quarter: str) -> pd.DataFrame:
     """The headline KPIs of ``quarter`` against the previous quarter (:func:`sqmlib.kpi.quarter_comparison`),
     with the overall gap (P − E) and its change second when the survey has expectations."""
-    data = folder.until(quarter)
+    data = folder.until(quarter) if quarter else folder
     clean = data.without_careless()  # for gaps, as the gap analysis; KPIs use every answer, as the KPI monitor
-    comp = quarter_comparison(data.survey, quarter, interactions=data.interactions, customers=data.customers)
+    comp = quarter_comparison(data.survey, quarter, interactions=data.interactions, customers=data.customers,
+                              instrument=folder.instrument)
     rows = comp.to_dict("records")
-    if folder.instrument.has_expectations:
+    if folder.instrument.has_expectations and not quarter:  # a one-off study: the overall gap, no change
+        t = servqual_gaps(clean.survey, folder.instrument)
+        o = t[t["level"] == "overall"].iloc[0]
+        rows.insert(1, {"kpi": "Overall gap (P − E)", "current": o["gap"], "previous": np.nan, "change": np.nan,
+                        "p_value": np.nan, "significant": False, "better": None, "unit": "points"})
+    elif folder.instrument.has_expectations:
         trend = gap_trend(clean.survey, folder.instrument)
         o = trend[(trend["name"] == "overall") & (trend["quarter"] == quarter)].iloc[0]
         p_ = trend[(trend["name"] == "overall") & (trend["quarter"] == previous_quarter(quarter))]
@@ -376,4 +398,5 @@ def run_summary(folder, *, quarter: str = "", current: Mapping[str, Any] | None 
     for stem, m in list(cur.items()) + list(prev.items()):
         if m is not None and stem in METRICS and not isinstance(m, METRICS[stem]):
             raise SQMArgumentError(f"{stem}: expected {METRICS[stem].__name__}, got {type(m).__name__}")
-    return SummaryResult(quarter=q, tiles=headline_tiles(folder, q), current=cur, previous=prev)
+    return SummaryResult(quarter=q, tiles=headline_tiles(folder, q), current=cur, previous=prev,
+                         design=folder.instrument.design, study=folder.instrument.title)
