@@ -35,7 +35,7 @@ from .instruments import load as load_instrument
 from .io import DataFolder
 from .moments import Moments, is_moments, survey_moments
 from .periods import followed_up
-from .results import Block, Result, bullets, figure, headline, table, text
+from .results import Unavailable, Block, Result, bullets, figure, headline, table, text
 
 METHODS = ("lmg", "first", "last", "betasq", "pratt", "relative_weights")
 MAX_EXACT_DRIVERS = 30
@@ -984,7 +984,15 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = "overal
         followed_note = (f"Churn within {horizon_days} days of answering, data observed until {until.date()}: "
                          f"analysing {quarter or 'every respondent with a complete horizon'}.")
     elif outcome not in survey_all.columns:
-        raise SQMDataError("survey", [Problem("missing_column", f"no outcome column {outcome!r}")])
+        present = [c for c in inst.outcomes if c in survey_all.columns and inst.columns[c].type == "rating"
+                   and survey_all[c].notna().any()]
+        if not present:
+            return Unavailable(notebook=DriverResult.notebook, title=DriverResult.title,
+                               reason=f"the survey has no outcome question ({outcome} or another rating the "
+                                      "instrument marks as an outcome) for the drivers to explain.",
+                               quarter=folder.latest_quarter)
+        outcome = present[0]
+    segment = folder.segment_column(segment)
     sub = folder.with_survey(survey_all)
     q = sub.quarter(quarter)
     survey = sub.survey_of(q)

@@ -601,6 +601,15 @@ def ipa(survey: pd.DataFrame, instrument, *, level: str = "item", importance: st
 # segments and time
 # ---------------------------------------------------------------------------------------------------------
 def _respondent_gaps(survey: pd.DataFrame, inst: Instrument, level: str) -> pd.DataFrame:
+    """Each respondent's gaps (P − E) per dimension and overall, or per item; for an instrument without
+    expectations (SERVPERF) the perceptions themselves."""
+    if not inst.has_expectations:
+        if level == "dimension":
+            g = dimension_scores(survey, inst, "P")
+            g["overall"] = g.mean(axis=1, skipna=False)
+            return g
+        return pd.DataFrame(survey[inst.item_columns("P")].to_numpy(dtype=float), columns=list(inst.items),
+                            index=survey.index)
     if level == "dimension":
         g = dimension_scores(survey, inst, "P") - dimension_scores(survey, inst, "E")
         g["overall"] = g.mean(axis=1, skipna=False)
@@ -647,7 +656,7 @@ def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str
         left out of the tests, with a warning.
     """
     inst = load_instrument(instrument)
-    _check_blocks(survey, inst, ["E", "P"])
+    _check_blocks(survey, inst, ["E", "P"] if inst.has_expectations else ["P"])
     if by not in survey.columns:
         raise SQMDataError("survey", [Problem("missing_column", f"no segment column {by!r}")])
     g = _respondent_gaps(survey, inst, level)
@@ -685,9 +694,10 @@ def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str
 
 def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", confidence: float = 0.95) -> pd.DataFrame:
     """Mean gap per quarter with its interval, and the change from the previous quarter with a Welch interval
-    and test (different respondents each quarter)."""
+    and test (different respondents each quarter). For an instrument without expectations (SERVPERF) the
+    column ``gap`` holds the mean perception."""
     inst = load_instrument(instrument)
-    _check_blocks(survey, inst, ["E", "P"])
+    _check_blocks(survey, inst, ["E", "P"] if inst.has_expectations else ["P"])
     if "quarter" not in survey.columns:
         raise SQMDataError("survey", [Problem("missing_column", "a trend needs the quarter column")])
     g = _respondent_gaps(survey, inst, level)
@@ -835,25 +845,36 @@ class GapResult(Result):
         return self.table[self.table["level"] == "dimension"].set_index("name")
 
     def largest(self) -> list[str]:
-        """Plain-language lines for the three largest significant item shortfalls."""
-        return [] if self.servperf else largest_gaps(self.table, 3, "item", instrument=self.instrument)
+        """Plain-language lines for the three largest significant item shortfalls (SERVPERF: the three
+        lowest-rated items)."""
+        if self.servperf:
+            inst = self.instrument
+            lo, hi = inst.block_scale("P")
+            items = self.table[self.table["level"] == "item"].sort_values("mean_p").head(3)
+            return [f"{r.name} ({inst.text(r.name)}): mean perception {r.mean_p:.2f} on {lo:g}–{hi:g} "
+                    f"[{r.ci_low:.2f}, {r.ci_high:.2f}]." for r in items.itertuples()]
+        return largest_gaps(self.table, 3, "item", instrument=self.instrument)
 
     def fix_first(self) -> list[str]:
         """The 'what to fix first' text, line by line."""
         inst, crosshair = self.instrument, self.ipa_result.rule
         conc = self.ipa_result.concentrate_here()
         lines = self.largest()
-        out = ["**Largest significant gaps**"] + [f"- {line}" for line in lines or ["none significant"]]
+        out = ["**Lowest-rated items**" if self.servperf else "**Largest significant gaps**"] + [
+            f"- {line}" for line in lines or ["none significant"]]
         out += ["", f"**Concentrate here** (high importance, low performance; crosshair: {crosshair}): "
                 + (", ".join(f"{c} ({inst.text(c)})" if self.ipa_level == "item" else c for c in conc) or "none")]
+        what = "mean perception" if self.servperf else "gap"
         if self.segment_table is not None:
-            worst = self.segment_table[self.segment_table["level"] == "dimension"].sort_values("gap").iloc[0]
-            out.append(f"\nThe largest dimension shortfall among {self.segment} segments: {worst['name']} in "
-                       f"{worst[self.segment]} ({worst['gap']:.2f}).")
+            col = "mean_p" if self.servperf else "gap"
+            worst = self.segment_table[self.segment_table["level"] == "dimension"].sort_values(col).iloc[0]
+            out.append(f"\nThe {'lowest dimension perception' if self.servperf else 'largest dimension shortfall'} "
+                       f"among {self.segment} segments: {worst['name']} in {worst[self.segment]} "
+                       f"({worst[col]:.2f}).")
         if self.trend is not None:
             ch = self.trend[(self.trend["quarter"] == self.quarter) & (self.trend["change_p"] < 0.05)]
             for r in ch.itertuples():
-                out.append(f"\n{r.name}: the gap changed by {r.change:+.2f} since last quarter "
+                out.append(f"\n{r.name}: the {what} changed by {r.change:+.2f} since last quarter "
                            f"[{r.change_ci_low:+.2f}, {r.change_ci_high:+.2f}].")
         return out
 
@@ -887,7 +908,12 @@ class GapResult(Result):
 
     def headline(self) -> list[dict]:
         if self.servperf:
-            return []
+            dims, t = self._dims(), self.table
+            ov = t[(t["level"] == "overall") & (t["name"] == "unweighted")]
+            low = dims["mean_p"].idxmin()
+            return [headline("Overall perception", float(ov["mean_p"].iloc[0]), "{:.2f}"),
+                    headline(f"Lowest dimension: {low}", float(dims.loc[low, "mean_p"]), "{:.2f}"),
+                    headline("Items to concentrate on", len(self.ipa_result.concentrate_here()))]
         m, dims = self.metrics(), self._dims()
         worst = dims["gap"].idxmin()
         return [headline("Overall gap (P − E)", m.overall_gap, "{:+.2f}"),
@@ -907,9 +933,12 @@ class GapResult(Result):
     def sections(self) -> dict[str, list[Block]]:
         inst, t = self.instrument, self.table
         fmt3 = lambda s: s.format(precision=3).hide(axis="index")  # noqa: E731
-        sample = [text(f"**{self.respondents:,} respondents** ({self.quarter or 'all quarters'}); instrument "
-                       f"{inst.name}" + (" — perceptions only (SERVPERF): means instead of gaps." if self.servperf
-                                         else "."))]
+        k, nd = len(inst.items), len(inst.dimensions)
+        lo, hi = inst.block_scale("P")
+        sample = [text(f"**{self.respondents:,} respondents** ({self.quarter or 'every respondent: the survey has no '
+                       'dates'}); instrument {inst.title}: {k} items in {nd} dimension(s), answered on {lo:g}–{hi:g}"
+                       + (" — perceptions only (SERVPERF): mean perceptions instead of gaps." if self.servperf
+                          else f", {' and '.join(inst.blocks[b].label for b in inst.blocks)}."))]
         dims = []
         if self.notes:
             dims.append(text(f"Gaps computed by **{self.engine}** from moments; " + "; ".join(self.notes) + "."))
@@ -953,16 +982,26 @@ class GapResult(Result):
             seg = [text(self.segment_invariance.statement()) if self.segment_invariance is not None else
                    text(f"Measurement invariance across {self.segment} could not be tested (too few respondents per "
                         "group or single-item dimensions): read the comparisons with care."),
-                   figure(lambda: plots.segment_heatmap(self.segment_table, self.segment), "segments"),
+                   figure(lambda: plots.segment_heatmap(
+                       self.segment_table, self.segment,
+                       f"Mean perception per dimension by {self.segment}" if self.servperf else None,
+                       centre=None if not self.servperf else sum(inst.block_scale("P")) / 2,
+                       value="mean_p" if self.servperf else "gap"), "segments"),
                    table(omnibus, fmt3),
                    text(f"**{len(sig)}** pairwise difference(s) significant after adjustment:"), table(sig, fmt3)]
+        elif self.segment:
+            seg = [text(f"No segment comparison: {self.segment} has a single value in these answers.")]
         else:
-            seg = [text("No segment comparison (no segment column chosen or present).")]
+            seg = [text("No segment comparison: the instrument declares no segment column that the survey has.")]
         if self.trend is not None:
             trend = ([text(self.quarter_invariance.statement("gaps of different quarters"))]
                      if self.quarter_invariance is not None else []) + [
-                     figure(lambda: plots.gap_trend_plot(self.trend), "trend"),
+                     figure(lambda: plots.gap_trend_plot(
+                         self.trend, *(("Mean perception per quarter, with 95 % intervals", "mean perception")
+                                       if self.servperf else ())), "trend"),
                      table(self.trend[self.trend["quarter"] == self.quarter], fmt3)]
+        elif not self.quarter:
+            trend = [text("The survey has no dates: no trend.")]
         else:
             trend = [text("Only one quarter of data: no trend.")]
         return {"sample": sample, "dimensions": dims, "items": item_blocks, "zone": zone, "ipa": ipa_blocks,
@@ -1040,12 +1079,14 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
         start, end = quarter_bounds(q) if q else (None, None)
         att = standard_attainment(folder.interactions, folder.standards, by=segment or None, start=start, end=end)
     seg_table = seg_tests = seg_inv = q_inv = None
-    if segment and segment in survey and not servperf:
-        seg_table = servqual_gaps(survey, inst, by=segment, wilcoxon=False)
+    segment = folder.segment_column(segment)
+    if segment and survey[segment].nunique() > 1:
+        seg_table = (servperf_table(survey, inst, by=segment) if servperf else
+                     servqual_gaps(survey, inst, by=segment, wilcoxon=False))
         seg_tests = segment_differences(survey, inst, segment)
         seg_inv = survey_invariance(survey, inst, segment)
     trend = None
-    if "quarter" in survey_all and survey_all["quarter"].nunique() > 1 and not servperf:
+    if "quarter" in survey_all and survey_all["quarter"].nunique() > 1:
         trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst)
         recent = sorted(survey_all.loc[survey_all["quarter"] <= q, "quarter"].unique())[-8:]
         q_inv = survey_invariance(survey_all[survey_all["quarter"].isin(recent)], inst, "quarter")

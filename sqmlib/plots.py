@@ -242,12 +242,15 @@ def ipa_plot(result, title: str | None = None, label_col: str | None = None):
     return fig
 
 
-def segment_heatmap(table: pd.DataFrame, segment: str, title: str | None = None):
-    """Heat map of dimension gaps (rows) by segment (columns); red is a larger shortfall."""
-    t = table[table["level"] == "dimension"].pivot(index="name", columns=segment, values="gap")
+def segment_heatmap(table: pd.DataFrame, segment: str, title: str | None = None, centre: float | None = None,
+                    value: str = "gap"):
+    """Heat map of dimension gaps (rows) by segment (columns); red is a larger shortfall. ``centre``: the value
+    shown neutral (0 for gaps; the scale midpoint for mean perceptions)."""
+    t = table[table["level"] == "dimension"].pivot(index="name", columns=segment, values=value)
     fig, ax = _subplots(figsize=(1.2 * t.shape[1] + 3, 0.5 * t.shape[0] + 1.5))
-    lim = float(np.nanmax(np.abs(t.to_numpy()))) or 1.0
-    im = ax.imshow(t.to_numpy(), cmap="RdYlGn", vmin=-lim, vmax=lim, aspect="auto")
+    c = 0.0 if centre is None else float(centre)
+    lim = float(np.nanmax(np.abs(t.to_numpy() - c))) or 1.0
+    im = ax.imshow(t.to_numpy(), cmap="RdYlGn", vmin=c - lim, vmax=c + lim, aspect="auto")
     ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns])
     ax.set_yticks(range(t.shape[0]), t.index)
     for (i, j), v in np.ndenumerate(t.to_numpy()):
@@ -258,14 +261,16 @@ def segment_heatmap(table: pd.DataFrame, segment: str, title: str | None = None)
     return fig
 
 
-def gap_trend_plot(trend: pd.DataFrame, title: str = "Gap per quarter, with 95 % intervals"):
-    """Lines of the mean gap per quarter for each dimension (and overall)."""
+def gap_trend_plot(trend: pd.DataFrame, title: str = "Gap per quarter, with 95 % intervals",
+                   ylabel: str = "perception − expectation"):
+    """Lines of the mean gap (or mean perception) per quarter for each dimension (and overall)."""
     fig, ax = _subplots(figsize=(8, 4))
     for name, t in trend.groupby("name", sort=False):
         ax.errorbar(t["quarter"], t["gap"], yerr=[t["gap"] - t["ci_low"], t["ci_high"] - t["gap"]], marker="o",
                     capsize=3, label=name, lw=2.5 if name == "overall" else 1.2)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("perception − expectation")
+    if ylabel == "perception − expectation":
+        ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=3)
     fig.tight_layout()

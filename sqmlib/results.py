@@ -62,6 +62,7 @@ class Result:
 
     title: str = ""
     notebook: str = ""
+    unavailable = False  # True for :class:`Unavailable`: the data cannot support the analysis
 
     # subclasses define these
     def sections(self) -> Mapping[str, list[Block]]:
@@ -104,3 +105,43 @@ class Result:
 def metrics_dict(metrics) -> dict:
     """A metrics dataclass as a plain dict (for ``metrics.json``)."""
     return {f.name: getattr(metrics, f.name) for f in dataclasses.fields(metrics)}
+
+
+@dataclass(frozen=True)
+class UnavailableMetrics:
+    """``metrics.json`` of an analysis the data cannot support: why."""
+
+    unavailable: str
+
+
+class _OneLine(dict):
+    """Sections of an unavailable analysis: the reason under the first section, every other name empty."""
+
+    def __contains__(self, key) -> bool:
+        return True
+
+    def __missing__(self, key):
+        return []
+
+
+@dataclass(frozen=True)
+class Unavailable(Result):
+    """An analysis the data cannot support (e.g. a driver analysis on a survey without an outcome question):
+    its notebook shows one line saying why under section ``first`` and nothing else, and its metrics record
+    the reason, so the summary treats it as absent."""
+
+    reason: str
+    notebook: str = ""
+    title: str = ""
+    first: str = "sample"
+    quarter: str = ""
+    unavailable: bool = True
+
+    def sections(self) -> Mapping[str, list[Block]]:
+        return _OneLine({self.first: [text(f"**Not available for this data:** {self.reason}")]})
+
+    def findings(self) -> list[str]:
+        return [self.reason]
+
+    def metrics(self) -> UnavailableMetrics:
+        return UnavailableMetrics(self.reason)

@@ -55,6 +55,8 @@ def parse_metrics(stem: str, doc: Mapping[str, Any]):
     cls = METRICS.get(stem)
     if cls is None:
         raise SQMArgumentError(f"no metrics class for {stem!r}; known: {', '.join(METRICS)}")
+    if set(doc.get("metrics", {})) == {"unavailable"}:  # the data could not support this analysis
+        return None
     try:
         return cls(**doc["metrics"])
     except TypeError as exc:
