@@ -935,8 +935,9 @@ class GapResult(Result):
         fmt3 = lambda s: s.format(precision=3).hide(axis="index")  # noqa: E731
         k, nd = len(inst.items), len(inst.dimensions)
         lo, hi = inst.block_scale("P")
-        sample = [text(f"**{self.respondents:,} respondents** ({self.quarter or 'every respondent: the survey has no '
-                       'dates'}); instrument {inst.title}: {k} items in {nd} dimension(s), answered on {lo:g}–{hi:g}"
+        scope = self.quarter or "every respondent: the survey has no dates"
+        sample = [text(f"**{self.respondents:,} respondents** ({scope}); instrument {inst.title}: {k} items in "
+                       f"{nd} dimension(s), answered on {lo:g}–{hi:g}"
                        + (" — perceptions only (SERVPERF): mean perceptions instead of gaps." if self.servperf
                           else f", {' and '.join(inst.blocks[b].label for b in inst.blocks)}."))]
         dims = []

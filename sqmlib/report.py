@@ -385,9 +385,56 @@ def _swap_into_place(tmp: Path, final: Path, force: bool) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+RESET_CODE = """\
+get_ipython().run_line_magic("reset", "-f")
+import os as _os, matplotlib.pyplot as _plt
+_plt.close("all")
+_os.chdir({cwd!r})
+get_ipython().execution_count = 1
+del _os, _plt
+"""
+
+
+def _reset_kernel(km, cwd: Path, timeout: float = 60) -> None:
+    """Give the next notebook a fresh namespace in the report's kernel: every variable gone, figures closed,
+    the notebook's output folder as working directory and execution counts from 1 (the imported modules stay
+    loaded, which is what saves the time)."""
+    from jupyter_client import BlockingKernelClient
+
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        msg_id = kc.execute(RESET_CODE.format(cwd=str(cwd)), store_history=False)
+        while True:  # the reply on the shell channel (iopub may have been joined too late to see anything)
+            reply = kc.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            raise SQMReportError(f"the report's kernel could not be reset: {reply['content'].get('evalue', '')}")
+    finally:
+        kc.stop_channels()
+
+
 def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log,
              what=""):
-    """Run every notebook into ``tmp``: their index entries and seconds."""
+    """Run every notebook into ``tmp``, one after the other in one kernel (each with a fresh namespace): their
+    index entries and seconds."""
+    from jupyter_client.utils import run_sync
+
+    km = _quiet_kernel_manager()(kernel_name=kernel)
+    try:
+        return _run_each(km, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout,
+                         log, what)
+    finally:
+        if km.has_kernel:
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            except Exception:  # already gone (killed, interrupted): nothing left to stop
+                pass
+
+
+def _run_each(km, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout, log, what):
     import papermill as pm
 
     entries, timings = [], {}
@@ -405,9 +452,11 @@ def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kern
         t0 = time.perf_counter()
         executed = tmp / f"{stem}.ipynb"
         try:
-            pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name=kernel,
+            if km.has_kernel:
+                _reset_kernel(km, nb_out)
+            pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name=km.kernel_name,
                                 progress_bar=progress, execution_timeout=timeout, cwd=str(nb_out),
-                                log_output=False, kernel_manager_class=_quiet_kernel_manager())
+                                log_output=False, km=km)
         except pm.PapermillExecutionError as exc:
             kept = _keep_failed(executed)
             raise SQMReportError(
