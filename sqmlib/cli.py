@@ -1,5 +1,6 @@
 """Command line: ``sqm report`` builds a quarterly report, ``sqm explore`` serves the explorers, ``sqm training``
-renders the training notebooks, ``sqm synth`` writes sample data."""
+renders the training notebooks, ``sqm synth`` writes sample data, ``sqm instrument draft`` drafts an instrument
+file from a survey file."""
 from __future__ import annotations
 
 import argparse
@@ -47,9 +48,24 @@ def _training(args) -> int:
     return 0
 
 
+def _instrument(args) -> int:
+    from .draft import write_draft
+
+    out = write_draft(args.file, args.out, encoding=args.encoding or None, force=args.force)
+    print(f"Draft instrument written to {out}: check every line marked 'guessed', group the items into "
+          "dimensions, then put it beside the survey as instrument.yaml and run sqm report --data FOLDER")
+    return 0
+
+
 def _synth(args) -> int:
     from . import synth
 
+    if args.shapes:
+        from .exports import SHAPES, write_all
+
+        write_all(args.shapes)
+        print(f"{len(SHAPES)} survey shapes written to {args.shapes}/<shape>/ (survey file and instrument.yaml)")
+        return 0
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise SQMError(f"{out} is not empty; use --force to overwrite its sample files")
@@ -68,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--quarter", help="quarter as YYYYQn (default: the latest in the data; a survey without dates "
                                      "gets a study report)")
     r.add_argument("--data", help="data folder (default: the bundled data/sample)")
-    r.add_argument("--out", help="reports folder (default: reports/); the report goes to OUT/<study>/<quarter>")
+    r.add_argument("--out", help="folder for this data's reports: the report goes to OUT/<quarter> (OUT/study for a "
+                                 "survey without dates); default reports/<study name>")
     r.add_argument("--encoding", help="text encoding of the survey CSV, e.g. gb18030 or cp949 (default: detected)")
     r.add_argument("--instrument", help="instrument name or YAML file (default: the data folder's own or servqual)")
     r.add_argument("--force", action="store_true", help="replace an existing report for the quarter")
@@ -98,7 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--force", action="store_true", help="overwrite files in a non-empty output folder")
     s.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="zh: Chinese region, channel and plan names and Chinese ticket texts (default en)")
+    s.add_argument("--shapes", metavar="DIR",
+                   help="instead: write small surveys of many shapes and platform exports, each with its instrument")
     s.set_defaults(func=_synth)
+    i = sub.add_parser("instrument", help="work with instrument files")
+    isub = i.add_subparsers(dest="action", required=True)
+    d = isub.add_parser("draft", help="draft an instrument file from a survey file's headers and answers")
+    d.add_argument("file", help="the survey file (CSV, Excel, SPSS .sav, Parquet; platform exports as they are)")
+    d.add_argument("-o", "--out", default="instrument.yaml", help="the draft to write (default instrument.yaml)")
+    d.add_argument("--encoding", help="text encoding of a CSV file (default: detected)")
+    d.add_argument("--force", action="store_true", help="replace an existing file")
+    d.set_defaults(func=_instrument)
     args = parser.parse_args(argv)
     previous = _terminate_cleanly()
     try:

@@ -119,8 +119,10 @@ def invariance(data: pd.DataFrame, model: Mapping[str, Sequence[str]], group: st
     missing : {"listwise", "fiml"}
         Complete cases (lavaan's default) or full-information ML.
     min_group_size : int, optional
-        Groups with fewer respondents are left out and named (default: the number of items + 1, the least
-        that gives each group a positive-definite covariance matrix, and never below 10).
+        Groups with fewer respondents are left out and named (default: three per item and never below 50:
+        each group estimates its own loadings, intercepts and residual variances, and with fewer respondents
+        the configural fits are unstable: they wander for thousands of iterations and their χ² differences
+        mean little).
 
     Returns
     -------
@@ -154,7 +156,7 @@ def invariance(data: pd.DataFrame, model: Mapping[str, Sequence[str]], group: st
         keep &= ~np.isnan(X).all(axis=1)
     X, g_values = X[keep], g_values[keep]
     counts = pd.Series(g_values).value_counts().sort_index()
-    least = min_group_size if min_group_size is not None else max(len(items) + 1, 10)
+    least = min_group_size if min_group_size is not None else max(3 * len(items), 50)
     dropped = tuple(str(k) for k, v in counts.items() if v < least)
     counts = counts[counts >= least]
     if len(counts) < 2:

@@ -654,12 +654,18 @@ class KPIResult(Result):
                           "background-color: #ffc7ce" if v is False else ""), subset=["better"]).hide(axis="index")),
                   text(f"Compared with {previous_quarter(self.quarter)}; `significant` at the 5 % level."),
                   text(f"**KPIs per {self.unit}, {self.quarter}**"),
-                  table(self.per_unit, lambda s: s.format(precision=3).background_gradient(subset=["nps"],
-                                                                                           cmap="RdYlGn"))]
+                  table(self.per_unit, lambda s: s.format(precision=3).background_gradient(
+                      subset=[c for c in ("nps", "csat") if c in self.per_unit.columns][:1], cmap="RdYlGn"))]
         table_, alerts = self.monitor
-        monitor = [figure(lambda: plots.nps_monitor(table_, self.unit, alerts, title=f"NPS per "
-                          f"{'month' if self.freq == 'M' else 'quarter'} and {self.unit}"), "nps monitor")]
-        if len(alerts):
+        if not len(table_):
+            monitor = [text("No NPS monitoring: the survey has no NPS question"
+                            + (" or no segment column." if "nps" in self.per_unit.columns else "."))]
+        else:
+            monitor = [figure(lambda: plots.nps_monitor(table_, self.unit, alerts, title=f"NPS per "
+                              f"{'month' if self.freq == 'M' else 'quarter'} and {self.unit}"), "nps monitor")]
+        if not len(table_):
+            pass
+        elif len(alerts):
             monitor += [text(f"**{len(alerts)} alert(s)**: NPS more than {self.alert_drop:.0%} below the unit's "
                              f"benchmark for {self.alert_periods} or more consecutive periods"),
                         table(alerts, lambda s: s.format(precision=1).hide(axis="index"))]

@@ -390,13 +390,13 @@ def minimize(f, x0: np.ndarray) -> optimize.OptimizeResult:
 
     with np.errstate(invalid="ignore", over="ignore"):
         res = optimize.minimize(guarded, x0, jac=True, method="L-BFGS-B",
-                                options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-10,
+                                options={"maxiter": 3_000, "maxfun": 6_000, "ftol": 1e-15, "gtol": 1e-10,
                                          "maxcor": 30})
         feasible = np.isfinite(f(res.x)[0])
         if feasible and np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-6:
             return res
         return optimize.minimize(f, res.x if feasible else x0, jac=True, method="BFGS",
-                                 options={"gtol": 1e-9, "maxiter": 20_000})
+                                 options={"gtol": 1e-9, "maxiter": 1_000})
 
 
 def fit_spec(spec: Spec, blocks: Blocks, x0: np.ndarray) -> MGFit:

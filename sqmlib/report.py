@@ -513,8 +513,9 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         Folder with ``survey.*``, ``customers.*``, ``interactions.*``, ``standards.*``, ``management.*``
         (and optionally ``instrument.yaml``); default the bundled ``data/sample``.
     out_dir : path, optional
-        The reports folder (default ``reports/``). The report goes to ``<out_dir>/<study>/<quarter>`` (or
-        ``…/<study>/study`` for a survey without dates), ``<study>`` named by :func:`study_name`.
+        The folder for this data's reports: the report goes to ``<out_dir>/<quarter>`` (``<out_dir>/study`` for
+        a survey without dates). Default ``reports/<study>`` with ``<study>`` from :func:`study_name`, so that
+        reports of different data never share a folder.
     force : bool
         Replace an existing report for the quarter (only once the new one is complete).
     notebooks : paths, optional
@@ -535,7 +536,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     Returns
     -------
     Path
-        The report folder ``<out_dir>/<study>/<quarter>``; its ``index.html`` links every notebook.
+        The report folder (``<out_dir>/<quarter>``); its ``index.html`` links every notebook.
 
     Raises
     ------
@@ -566,7 +567,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     elif quarter not in quarters:
         raise SQMReportError(f"no respondents in quarter {quarter} (the survey has {', '.join(quarters)})")
     period = quarter or STUDY_PERIOD
-    study_root = out_root / study_name(data_dir, inst)
+    study_root = out_root if out_dir not in (None, "") else out_root / study_name(data_dir, inst)
     final = study_root / period
     _check_replaceable(final, force)
     nbs = [resolve(p) for p in notebooks] if notebooks is not None else report_notebooks()
