@@ -565,7 +565,8 @@ def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, ki
     v = vif(X) if X.shape[1] > 1 else np.ones(1)
     dom = None
     if kind == "ols":
-        model = sm.OLS(y, sm.add_constant(X)).fit(cov_type="HC3", use_t=True)  # t, n − k − 1 df
+        with np.errstate(divide="ignore", invalid="ignore"):  # a point of leverage 1 has no HC3 weight: NaN SEs
+            model = sm.OLS(y, sm.add_constant(X)).fit(cov_type="HC3", use_t=True)  # t, n − k − 1 df
         coef, se, stat, pv = model.params[1:], model.bse[1:], model.tvalues[1:], model.pvalues[1:]
         std = coef * sd / y.std(ddof=1)
         fit = pd.Series({"n": n, "r2": model.rsquared, "adj_r2": model.rsquared_adj, "condition_number": cond})
@@ -633,7 +634,8 @@ def penalty_reward(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, 
     if empty:
         raise SQMDataError("data", [Problem("empty_cell", f"drivers with no respondents in a low, middle or high "
                                                           f"cell (cut-offs ≤ {low}, ≥ {high}): {empty}")])
-    model = sm.OLS(y, sm.add_constant(np.column_stack([lo_d, hi_d]))).fit(cov_type="HC3", use_t=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a point of leverage 1 has no HC3 weight: NaN SEs
+        model = sm.OLS(y, sm.add_constant(np.column_stack([lo_d, hi_d]))).fit(cov_type="HC3", use_t=True)
     p = len(names)
     penalty, reward = model.params[1:p + 1], model.params[p + 1:]
     ris = np.abs(penalty) + np.abs(reward)

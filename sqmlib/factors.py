@@ -674,6 +674,7 @@ class EFAResult:
     factor_corr: pd.DataFrame | None
     parallel: pd.DataFrame
     suggested_n_factors: int
+    converged: bool = True  # statsmodels' ML extraction reached its tolerance
 
     def summary(self) -> pd.DataFrame:
         return self.variance
@@ -700,7 +701,12 @@ def efa(items: pd.DataFrame, n_factors: int | None = None, rotation: str = "obli
     suggested = max(1, int(pa["retain"].sum()))
     m = suggested if n_factors is None else int(n_factors)
     # statsmodels draws the EM starting values at random: its generator is seeded here, so a seed pins the result
-    fa = Factor(corr=R, n_factor=m, method="ml", nobs=n).fit(rng=np.random.default_rng(seed))
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fa = Factor(corr=R, n_factor=m, method="ml", nobs=n).fit(rng=np.random.default_rng(seed))
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     if rotation and m > 1:
         fa.rotate(rotation)
     L = np.asarray(fa.loadings)
@@ -721,6 +727,6 @@ def efa(items: pd.DataFrame, n_factors: int | None = None, rotation: str = "obli
     variance = pd.DataFrame({"ss_loadings": ss, "proportion": ss / len(names)}, index=cols)
     variance["cumulative"] = variance["proportion"].cumsum()
     return EFAResult(m, rotation or "none", loadings, pd.Series(common, index=names, name="communality"),
-                     variance, phi, pa, suggested)
+                     variance, phi, pa, suggested, converged)
 
 

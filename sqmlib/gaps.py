@@ -1060,7 +1060,9 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     weights = ("stated" if weighting and inst.importance_columns() and all(c in survey for c in
                                                                           inst.importance_columns()) else None)
     notes: tuple = ()
-    if engine == "pandas" or servperf:
+    if servperf:
+        gap_table = servperf_table(survey, inst)
+    elif engine == "pandas":
         gap_table = servqual_gaps(survey, inst, weights=weights)
     else:  # the same table from moments computed by the engine over the whole file (no Wilcoxon test)
         mom = survey_moments(folder.files["survey"], inst, by=["quarter"], engine=engine,

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .fonts import add_cjk_fallback
+
 _local = threading.local()
 
 
@@ -25,6 +27,9 @@ def offscreen():
         yield
     finally:
         _local.offscreen = before
+
+
+add_cjk_fallback()  # wording from the data (Chinese items, Korean segments) is drawn, not shown as boxes
 
 
 def _subplots(*args, figsize=None, **kwargs):

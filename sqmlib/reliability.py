@@ -758,7 +758,9 @@ class ReliabilityResult(Result):
             "dimensionality": [
                 figure(lambda: plots.scree(self.efa.parallel), "scree plot"),
                 text(f"Parallel analysis retains **{self.efa.suggested_n_factors}** factor(s); the instrument has "
-                     f"{len(self.dimensions)} dimensions."),
+                     f"{len(self.dimensions)} dimensions."
+                     + ("" if self.efa.converged else " The maximum-likelihood extraction did not converge on these "
+                        "answers (too few respondents for the number of factors?): read the loadings with care.")),
                 table(self.efa.loadings, lambda s: s.format(precision=2).background_gradient(
                     cmap="Blues", vmin=0, vmax=1))],
             "cfa": [

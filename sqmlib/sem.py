@@ -37,7 +37,7 @@ import statsmodels.api as sm
 from . import plots
 from .drivers import churn_followed
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
-from .results import Result, bullets, figure, headline, table, text
+from .results import Unavailable, Result, bullets, figure, headline, table, text
 
 SCHEMES = ("path", "centroid", "factorial")
 MODES = ("A", "B")
@@ -670,7 +670,10 @@ def chain_spec(instrument, columns: Sequence[str]) -> tuple[dict, list, dict, st
         if spec is not None and getattr(spec, "min", None) is not None and getattr(spec, "max", None) is not None:
             scales[c] = (float(spec.min), float(spec.max))
         else:
-            scales[c] = (float(inst.scale_min), float(inst.scale_max))
+            block = next((b for b in sorted(inst.blocks, key=len, reverse=True)
+                          if c.startswith(b) and c[len(b):] in inst.items), None)
+            lo, hi = inst.block_scale(block) if block else inst.scale
+            scales[c] = (float(lo), float(hi))
     return cons, paths, scales, target
 
 
@@ -853,8 +856,11 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
     survey = data.survey_of(q)
     cons, edges, scales, target = chain_spec(folder.instrument, survey.columns)
     if not edges:
-        raise SQMDataError("survey", [Problem("missing_column", "the survey lacks the columns of the chain "
-                                                                "(perception items, overall_sat, nps)")])
+        return Unavailable(reason="the survey has no outcome the chain can lead to: an overall satisfaction "
+                                  "question (overall_sat), a loyalty question (nps) or a model: section in the "
+                                  "instrument naming them.", notebook=ChainResult.notebook, title=ChainResult.title,
+                           first="findings", quarter=q)
+    segment = folder.segment_column(segment)
     model = pls(survey, cons, edges)
     drivers = tuple(c for c in model.spec.constructs if c not in ("Satisfaction", "Loyalty", target))
     index = index_intervals(model, scales, n_boot=n_boot, seed=seed)

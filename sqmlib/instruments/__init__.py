@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -298,6 +299,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "model": {"constructs": dict, "paths": list, "target": str},
 }
 ROLES = ("segment", "outcome")
+LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 
 def _suggest(key: str, allowed) -> str:
@@ -378,14 +380,14 @@ def _parse(raw, path: Path) -> Instrument:
     for name, spec in (raw.get("columns") or {}).items() if isinstance(raw.get("columns"), dict) else ():
         _check_keys("column", spec, f"columns.{name}", bad)
         if isinstance(spec, dict) and spec.get("role") not in (None, *ROLES):
-            bad(f"columns.{name}.role should be one of {', '.join(ROLES)}, got {spec.get('role')!r}"
+            bad(f"columns.{name}.role {spec.get('role')!r} is not one of {', '.join(ROLES)}"
                 + _suggest(spec.get("role"), ROLES))
     if isinstance(raw.get("importance"), dict):
         _check_keys("importance", raw["importance"], "importance", bad)
     if isinstance(raw.get("model"), dict):
         _check_keys("model", raw["model"], "model", bad)
-    if problems:
-        raise SQMDataError(str(path), problems)
+    if any(" should be " in p.message or " must be " in p.message for p in problems):
+        raise SQMDataError(str(path), problems)  # wrong types: reading on would only add confusion
 
     scale = raw["scale"] or {}
     smin, smax = scale.get("min"), scale.get("max")
@@ -400,6 +402,12 @@ def _parse(raw, path: Path) -> Instrument:
     if len(set(items)) != len(items):
         bad("item ids are not unique")
     item_text = {str(k): _texts(v) for k, v in items_raw.items()}
+    for k, v in items_raw.items():
+        if isinstance(v, dict):
+            odd = [lang for lang in v if not LANG_RE.match(str(lang))]
+            if odd:
+                bad(f"items.{k}: {', '.join(repr(str(o)) for o in odd)} is not a language code (en, zh, ko, …); "
+                    "a comma in unquoted wording splits it: put the wording in quotes")
     by_number = {}
     for i in items:
         if i.isdigit():

@@ -30,15 +30,13 @@ import yaml
 
 from .. import synth
 from ..errors import SQMError, SQMWarning
+from ..fonts import CJK_FAMILIES, cjk_font  # noqa: F401  (re-exported: training.cjk_font)
 from ..instruments import load as load_instrument  # noqa: F401  (for the lessons: training.load_instrument)
 from ..paths import NOTEBOOK_DIR
 from . import exercises, i18n
 
 LESSON_DIR = Path(__file__).resolve().parent / "lessons"
 LANGS = ("en", "zh")
-# families that cover Simplified Chinese, most common first; the project installs Noto Sans CJK SC (mplfonts)
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Micro Hei",
-                "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "SimHei", "AR PL UMing CN")
 NO_FONT_MESSAGE = {
     "en": ("No font with Chinese characters was found, so Chinese chart labels would show as empty boxes. "
            "`make test` / `make report` install one (the mplfonts package, Noto Sans CJK SC); or run "
@@ -58,34 +56,6 @@ class SQMTrainingError(SQMError, ValueError):
 # ---------------------------------------------------------------------------------------------------------
 # fonts
 # ---------------------------------------------------------------------------------------------------------
-def _bundled_cjk_font() -> Path | None:
-    """Noto Sans CJK SC from the mplfonts package (a dependency), found without importing the package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("mplfonts")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "fonts" / "NotoSansCJKsc-Regular.otf"
-    return path if path.exists() else None
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """The name of a font family with Simplified Chinese glyphs, registering the bundled one if needed;
-    ``None`` when there is none."""
-    from matplotlib import font_manager
-
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in names:
-            return family
-    path = _bundled_cjk_font()
-    if path is None:
-        return None
-    font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path)).get_name()
-
-
 def use_language(lang: str) -> str | None:
     """Set matplotlib up for ``lang``: for Chinese, a CJK font first with the default font as fallback.
 

@@ -1,0 +1,13 @@
+"""Survey shapes, second half (see test_zoo_a.py): an SPSS file with value labels and user-missing codes and the
+exports of Qualtrics, SurveyMonkey, Google Forms and 问卷星, each read as it is by its instrument file."""
+import pytest
+
+from zoo import check_report
+
+SHAPES = ["spss_labels", "qualtrics", "surveymonkey", "googleforms", "wjx"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", SHAPES)
+def test_shape_report(shape, tmp_path):
+    check_report(shape, tmp_path)
