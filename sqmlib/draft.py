@@ -10,15 +10,16 @@ left for the user to group (all items start in one).
 """
 from __future__ import annotations
 
+import json
 import re
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from .io import DURATION_RE, CLOCK_RE, _find_column, _norm_header, read_table
+from .errors import SQMError
+from .io import CLOCK_RE, DURATION_RE, find_column, norm_header, read_table
 
 # block code -> (label, markers found in headers, lower case after NFKC)
 BLOCK_MARKERS = {
@@ -44,7 +45,7 @@ MAX_SEGMENT_VALUES = 12
 
 
 def _norm(h: str) -> str:
-    return _norm_header(h).lower()
+    return norm_header(h).lower()
 
 
 def _language(text: str) -> str:
@@ -61,7 +62,7 @@ def _numbers(s: pd.Series) -> pd.Series:
 
 def _wording(header: str, markers: tuple[str, ...]) -> str:
     """An item's wording from its header: numbering, markers in brackets and trailing punctuation left out."""
-    t = _norm_header(header)
+    t = norm_header(header)
     t = NUMBER_RE.sub("", t, count=1)
     t = re.sub(r"\([^)]*(" + "|".join(re.escape(m) for m in markers) + r")[^)]*\)?", "", t, flags=re.I)
     return t.strip(" .:-_、")
@@ -71,7 +72,7 @@ def _blocks(headers: list[str], item_like: dict[str, bool]) -> dict[str, dict]:
     """The rating blocks found: code -> {number: header}."""
     found: dict[str, dict[int, str]] = {}
     for h in headers:
-        m = PREFIX_RE.match(_norm_header(h))
+        m = PREFIX_RE.match(norm_header(h))
         if m and item_like.get(h):
             found.setdefault(m.group(1).upper(), {})[int(m.group(2))] = h
     if found:
@@ -94,7 +95,7 @@ def _blocks(headers: list[str], item_like: dict[str, bool]) -> dict[str, dict]:
     # matrix questions (SurveyMonkey "Question - row", Google Forms "Question [row]"): each question is a block
     stems: dict[str, dict[int, str]] = {}
     for h in headers:
-        m = re.match(r"^(.+?) - (.+)$", _norm_header(h)) or re.match(r"^(.+?) ?\[(.+)\]$", _norm_header(h))
+        m = re.match(r"^(.+?) - (.+)$", norm_header(h)) or re.match(r"^(.+?) ?\[(.+)\]$", norm_header(h))
         if m and item_like.get(h):
             rows = stems.setdefault(m.group(1), {})
             rows[len(rows) + 1] = h
@@ -105,7 +106,7 @@ def _blocks(headers: list[str], item_like: dict[str, bool]) -> dict[str, dict]:
     # numbered columns of a platform export (Qualtrics Q1_1, Q1_2, …): each run sharing a prefix is a block
     runs: dict[str, dict[int, str]] = {}
     for h in headers:
-        m = re.match(r"^(.*?[^\d])(\d{1,3})$", _norm_header(h))
+        m = re.match(r"^(.*?[^\d])(\d{1,3})$", norm_header(h))
         if m and item_like.get(h):
             runs.setdefault(m.group(1), {})[int(m.group(2))] = h
     runs = {k: v for k, v in runs.items() if len(v) >= 3}
@@ -120,12 +121,12 @@ def _template(block: dict, headers: list[str], marker: str) -> tuple[str, int] |
     offset = numbers[0] - 1
     if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
         offset = 0
-    first = _norm_header(block["numbers"][numbers[0]])
+    first = norm_header(block["numbers"][numbers[0]])
     m = NUMBER_RE.match(first)
     sep = m.group(2) if m else ""
     template = "{num}" + sep.replace("*", "") + "*" + marker + "*"
     for n, h in block["numbers"].items():
-        if _find_column(headers, template.replace("{num}", str(n))) != [h]:
+        if find_column(headers, template.replace("{num}", str(n))) != [h]:
             return None
     return template, offset
 
@@ -159,19 +160,19 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
             all_item_ids.update(ids.values())
             spec: dict = {"label": BLOCK_MARKERS.get(code, (code,))[0]}
             if blk["kind"] == "prefix":
-                if not all(_norm_header(h) == f"{code}{ids[n]}" for n, h in blk["numbers"].items()):
+                if not all(norm_header(h) == f"{code}{ids[n]}" for n, h in blk["numbers"].items()):
                     spec["sources"] = {ids[n]: blk["numbers"][n] for n in nums}  # else the default E01, P01, …
             elif blk["kind"] == "matrix":
                 spec["sources"] = {ids[n]: blk["numbers"][n] for n in nums}
                 spec["label"] += " (guessed: check which block this question is)"
                 for n in nums:
-                    h = _norm_header(blk["numbers"][n])
+                    h = norm_header(blk["numbers"][n])
                     m = re.match(r"^.+? - (.+)$", h) or re.match(r"^.+? ?\[(.+)\]$", h)
                     words = m.group(1) if m else h
                     item_text.setdefault(ids[n], {_language(words): words})
             elif blk["kind"] == "numbered":
                 template = blk["prefix"] + "{num}"
-                if all(_find_column(headers, template.replace("{num}", str(n))) == [h]
+                if all(find_column(headers, template.replace("{num}", str(n))) == [h]
                        for n, h in blk["numbers"].items()):
                     spec["source"] = template
                     if base:
@@ -185,7 +186,7 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
                 marker = next(m for m in markers if m in low)
                 # the marker as written in the header (case kept)
                 at = low.index(marker)
-                marker_text = _norm_header(blk["numbers"][nums[0]])[at:at + len(marker)]
+                marker_text = norm_header(blk["numbers"][nums[0]])[at:at + len(marker)]
                 tpl = _template(blk, headers, marker_text)
                 if tpl is not None:
                     spec["source"], off = tpl
@@ -220,7 +221,7 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
         base, k = name, 2
         while name in columns:
             name, k = f"{base}_{k}", k + 1
-        if _norm_header(header) != name:
+        if norm_header(header) != name:
             spec = {**spec, "source": header}
         columns[name] = spec
         if note:
@@ -248,7 +249,7 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
             add("quarter", {"type": "quarter"}, h)
             continue
         if low.startswith("i_") and num.notna().any():
-            add(_norm_header(h), {"type": "number", "min": 0}, h, "guessed: importance points")
+            add(norm_header(h), {"type": "number", "min": 0}, h, "guessed: importance points")
             continue
         if any(w in low for w in DATE_WORDS) and num.notna().sum() < 0.5 * len(nonblank):
             parsed = pd.to_datetime(nonblank.head(200), errors="coerce", format="mixed")
@@ -276,7 +277,7 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
             continue
         if nonblank.nunique() <= MAX_SEGMENT_VALUES and nonblank.nunique() >= 2:
             seg = next((k for k, words in SEGMENT_NAMES.items() if any(w in low for w in words)), None)
-            if seg is None and len(_norm_header(h)) > 40:  # a long question with a few answers: not a segment
+            if seg is None and len(norm_header(h)) > 40:  # a long question with a few answers: not a segment
                 add(f"question_{len(columns) + 1}", {"type": "category"}, h, "guessed: a multiple-choice question")
                 continue
             name = seg or (re.sub(r"[^a-z0-9]+", "_", low).strip("_")[:30] if low.isascii() else "") or \
@@ -330,26 +331,20 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
 
 
 def _dump(v) -> str:
-    """A scalar as YAML writes it on one line (quoted when it must be)."""
-    text = yaml.safe_dump(v, allow_unicode=True, default_flow_style=True, width=10_000).strip()
-    if text.endswith("\n...") or text.endswith("..."):
-        text = text.rsplit("\n", 1)[0].strip()
-    if isinstance(v, str) and (v[:1].isdigit() or text != v):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
+    """A scalar as YAML writes it on one line: plain words as they are, other text double-quoted (JSON string
+    syntax, which YAML reads as is), numbers and booleans as YAML writes them."""
+    if isinstance(v, str):
+        return v if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", v) and v.lower() not in (
+            "yes", "no", "true", "false", "null", "on", "off", "y", "n") else json.dumps(v, ensure_ascii=False)
+    return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()
 
 
 def write_draft(path: str | Path, out: str | Path, *, encoding: str | None = None, force: bool = False) -> Path:
     """Write :func:`draft_instrument` of ``path`` to ``out`` (an existing file is kept unless ``force``)."""
     out = Path(out)
     if out.exists() and not force:
-        from .errors import SQMError
-
         raise SQMError(f"{out} exists; it was left as it is (use --force to replace it)")
     text = draft_instrument(path, encoding=encoding)
     out.write_text(text, encoding="utf-8")
     return out
 
-
-def _strip_accents(s: str) -> str:  # pragma: no cover - kept small on purpose
-    return unicodedata.normalize("NFKD", s)

@@ -891,7 +891,7 @@ class DriverResult(Result):
     def sections(self) -> dict[str, list[Block]]:
         sample = [text(self.followed_note)] if self.followed_note else []
         sample.append(text(f"**{len(self.frame):,} respondents** with every driver and the outcome "
-                           f"({self.quarter or 'all quarters'}); outcome **{self.outcome}**, {len(self.drivers)} "
+                           f"({self.quarter or 'every respondent: the survey has no dates'}); outcome **{self.outcome}**, {len(self.drivers)} "
                            f"drivers ({self.level} level), model: {self.kind}."))
         ranked = [text(self.importance_note)] if self.importance_note else []
         ranked += [figure(lambda: plots.importance_bars(self.importance, labels=dict(self.labels)
@@ -930,7 +930,10 @@ class DriverResult(Result):
                 "segments": seg, "fix first": [text(bullets(self.findings()))]}
 
 
-def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = "overall_sat", level: str = "dimension",
+DEFAULT_OUTCOME = "overall_sat"  # when the survey lacks it, the instrument's first rating outcome is used
+
+
+def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT_OUTCOME, level: str = "dimension",
                 n_boot: int = 200, segment: str = "channel", horizon_days: int = 180, drop_careless: bool = True,
                 engine: str = "pandas", seed: int = 0) -> DriverResult:
     """Which parts of the service move the outcome most: the pipeline of notebook ``03_driver_regression``.
@@ -942,7 +945,9 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = "overal
     quarter : str
         Quarter to analyse ("" = the latest; for ``churned`` the latest whose respondents were followed for
         the whole horizon).
-    outcome : {"overall_sat", "nps", "ces", "churned"}
+    outcome : {"overall_sat", "nps", "ces", "churned"} or another rating column
+        The default ``overall_sat``, when the survey has none, becomes the instrument's first rating outcome;
+        without any the result is :class:`~sqmlib.results.Unavailable`.
     level : {"dimension", "item"}
         Drivers are dimensions (mean perception) or items.
     n_boot : int
@@ -988,6 +993,9 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = "overal
     elif outcome not in survey_all.columns:
         present = [c for c in inst.outcomes if c in survey_all.columns and inst.columns[c].type == "rating"
                    and survey_all[c].notna().any()]
+        if outcome != DEFAULT_OUTCOME:  # asked for by name: say what there is instead
+            raise SQMDataError("survey", [Problem("missing_column", f"no outcome column {outcome!r} (the survey's "
+                                                  f"outcomes: {', '.join(present) or 'none'})")])
         if not present:
             return Unavailable(notebook=DriverResult.notebook, title=DriverResult.title,
                                reason=f"the survey has no outcome question ({outcome} or another rating the "

@@ -52,8 +52,8 @@ SHAPES: dict[str, Shape] = {s.name: s for s in (
     Shape("ten_point", scale=(0, 10), dimensions=4, items_per_dimension=3, quarters=("2026Q3",), missing_code=99,
           overall_sat=(0, 10), segment="store", segment_values=("S1", "S2", "S3"),
           notes="E and P on 0–10, 99 = don't know, one quarter"),
-    Shape("three_column9", blocks=("A", "D", "P"), scale=(1, 9), items_per_dimension=3, nps=False,
-          notes="three-column format (minimum, desired, perceived) on 1–9"),
+    Shape("three_column9", blocks=("A", "D", "P"), scale=(1, 9), items_per_dimension=3, overall_sat=None, nps=False,
+          notes="three-column format (minimum, desired, perceived) on 1–9, no outcome question"),
     Shape("oneoff_study", dimensions=4, quarters=(), segment="sex", segment_values=("female", "male"),
           overall_sat=(1, 5), nps=False, notes="a one-off study without dates; satisfaction on 1–5"),
     Shape("zh_gb18030", dimensions=5, items_per_dimension=3, segment_values=("华北", "华南", "华东", "华西"),
@@ -241,7 +241,8 @@ def write_shape(shape: Shape | str, out_dir: str | Path) -> Path:
     df = canonical_answers(shape)
     doc = instrument_doc(shape)
     (out / "instrument.yaml").write_text(
-        f"# {shape.notes}\n" + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
+        f"# {shape.notes}\n" + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120,
+                                                 default_flow_style=None), encoding="utf-8")
     keep = [c for c in df.columns if c in doc["columns"] or any(
         c.startswith(b) and c[len(b):].isdigit() for b in doc["blocks"])]
     raw = df[keep].rename(columns={c: _header(shape, c, doc) for c in keep})

@@ -582,28 +582,28 @@ def _convert(df: pd.DataFrame, col: str, spec: ColumnSpec, chk: _Checker, code_c
         lambda v: v if v is None else str(_plain(v)) if isinstance(v, (float, np.floating)) else str(v))
 
 
-def _norm_header(h: str) -> str:
+def norm_header(h: str) -> str:
     """A header as compared: Unicode NFKC (full-width letters, digits and brackets such as ``（期望）`` become
     their half-width forms ``(期望)``), white space folded to single spaces and trimmed."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(h))).strip()
 
 
-def _find_column(headers: list[str], pattern: str) -> list[str]:
-    """Headers equal to ``pattern`` once normalised (:func:`_norm_header`), else, if it holds glob characters
+def find_column(headers: list[str], pattern: str) -> list[str]:
+    """Headers equal to ``pattern`` once normalised (:func:`norm_header`), else, if it holds glob characters
     (``*``, ``?``, ``[``), matching it, else equal to it ignoring case."""
-    pat = _norm_header(pattern)
-    exact = [h for h in headers if _norm_header(h) == pat]
+    pat = norm_header(pattern)
+    exact = [h for h in headers if norm_header(h) == pat]
     if exact:
         return exact
     if any(ch in pat for ch in "*?["):
-        return [h for h in headers if fnmatch.fnmatchcase(_norm_header(h), pat)]
-    return [h for h in headers if _norm_header(h).casefold() == pat.casefold()]
+        return [h for h in headers if fnmatch.fnmatchcase(norm_header(h), pat)]
+    return [h for h in headers if norm_header(h).casefold() == pat.casefold()]
 
 
 def _closest_headers(pattern: str, headers: Iterable[str], n: int = 2) -> list[str]:
     """The headers most like ``pattern`` (glob characters left out), for "did you mean" in errors."""
-    pat = _norm_header(pattern).replace("*", "").replace("?", "")
-    normed = {_norm_header(h): h for h in headers}
+    pat = norm_header(pattern).replace("*", "").replace("?", "")
+    normed = {norm_header(h): h for h in headers}
     return [normed[m] for m in difflib.get_close_matches(pat, list(normed), n=n, cutoff=0.4)]
 
 
@@ -778,7 +778,7 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
     claimed: dict[str, str] = {}
 
     def locate(canonical: str, pattern: str) -> str | None:
-        found = _find_column(headers, pattern)
+        found = find_column(headers, pattern)
         if len(found) > 1:
             chk.add("ambiguous_column", f"{len(found)} columns match {pattern!r} for {canonical}: "
                                         f"{', '.join(repr(f[:40]) for f in found[:4])}", canonical)
@@ -1098,7 +1098,7 @@ def survey_quarters(path: str | Path, instrument: "str | Path | Instrument" = "s
         else:
             raw, _ = read_table(path, encoding=encoding, strip=False, nrows=5)
             headers = list(raw.columns)
-        found = {k: _find_column(headers, pat) for k, pat in wanted.items()}
+        found = {k: find_column(headers, pat) for k, pat in wanted.items()}
         use = found["quarter"][:1] or found["survey_date"][:1]
         if not use:
             return []
@@ -1106,7 +1106,7 @@ def survey_quarters(path: str | Path, instrument: "str | Path | Instrument" = "s
     else:
         raw, src = read_table(path, encoding=encoding)
         headers = list(raw.columns)
-        found = {k: _find_column(headers, pat) for k, pat in wanted.items()}
+        found = {k: find_column(headers, pat) for k, pat in wanted.items()}
     chk = _Checker(src)
     if found["quarter"]:
         q = _quarters(raw[found["quarter"][0]], "quarter", chk)

@@ -732,7 +732,7 @@ class ReliabilityResult(Result):
 
     def sections(self) -> dict[str, list[Block]]:
         light = lambda v: plots.traffic_light(v, 0.80, 0.70)  # noqa: E731
-        scope = f"{self.quarter or 'all quarters'}{', ' + self.segment if self.segment else ''}"
+        scope = f"{self.quarter or 'every respondent: the survey has no dates'}{', ' + self.segment if self.segment else ''}"
         head = [text(f"**{self.respondents:,} respondents** analysed ({scope}); {self.careless_dropped:,} careless "
                      "respondents left out.")]
         rel = [table(self.table, lambda s: s.format(precision=3, na_rep="–")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import SQMReportError
+from .instruments import BUILTIN_DIR
 from . import results
 from .outputs import copy_workbooks, write_excel
 from .results import metrics_dict
@@ -490,8 +491,6 @@ STUDY_PERIOD = "study"  # the report folder of a survey without dates
 def study_name(data_dir: str | Path, instrument) -> str:
     """The folder a data set's reports go to: the instrument's name for a survey with its own instrument file,
     else the data folder's name (the bundled sample: ``sample``), so that different data never share a folder."""
-    from .instruments import BUILTIN_DIR
-
     own = Path(instrument.path).resolve().parent != BUILTIN_DIR.resolve()
     name = instrument.name if own else Path(data_dir).resolve().name
     return re.sub(r"[^\w.-]+", "_", name).strip("._") or "study"

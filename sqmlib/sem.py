@@ -788,7 +788,7 @@ class ChainResult(Result):
 
     def sections(self) -> dict:
         m = self.model
-        model = [text(f"**{m.n:,} respondents** ({self.quarter or 'all quarters'}), {m.missing}; "
+        model = [text(f"**{m.n:,} respondents** ({self.quarter or 'every respondent: the survey has no dates'}), {m.missing}; "
                       f"{len(m.spec.constructs)} constructs, {int(m.spec.paths.sum())} paths, "
                       + ("converged" if m.converged else "**did not converge**") + f" (iterations: {m.iterations})."),
                  table(m.paths, lambda s: s.format(precision=3).hide(axis="index")),
