@@ -388,25 +388,33 @@ def _swap_into_place(tmp: Path, final: Path, force: bool) -> None:
 
 RESET_CODE = """\
 get_ipython().run_line_magic("reset", "-f")
-import os as _os, matplotlib.pyplot as _plt
+import os as _os, sys as _sys, matplotlib as _mpl, matplotlib.pyplot as _plt
 _plt.close("all")
-_os.chdir({cwd!r})
+if not hasattr(_mpl, "_sqm_rc"):
+    _mpl._sqm_rc = {k: v for k, v in _mpl.rcParams.items() if k != "backend"}
+else:
+    _mpl.rcParams.update(_mpl._sqm_rc)
+    if "sqmlib.fonts" in _sys.modules:
+        _sys.modules["sqmlib.fonts"].add_cjk_fallback.cache_clear()
+        _sys.modules["sqmlib.fonts"].add_cjk_fallback()
+_os.chdir(__CWD__)
 get_ipython().execution_count = 1
-del _os, _plt
+del _os, _sys, _mpl, _plt
 """
 
 
 def _reset_kernel(km, cwd: Path, timeout: float = 60) -> None:
-    """Give the next notebook a fresh namespace in the report's kernel: every variable gone, figures closed,
-    the notebook's output folder as working directory and execution counts from 1 (the imported modules stay
-    loaded, which is what saves the time)."""
+    """Give the next notebook a fresh start in a shared kernel: every variable gone, figures closed, matplotlib's
+    settings as before the first notebook (a lesson switching to a Chinese font does not leak into the next),
+    the notebook's output folder as working directory and execution counts from 1. The imported modules stay
+    loaded, which is what saves the time."""
     from jupyter_client import BlockingKernelClient
 
     kc = BlockingKernelClient()
     kc.load_connection_info(km.get_connection_info())
     kc.start_channels()
     try:
-        msg_id = kc.execute(RESET_CODE.format(cwd=str(cwd)), store_history=False)
+        msg_id = kc.execute(RESET_CODE.replace("__CWD__", repr(str(cwd))), store_history=False)
         while True:  # the reply on the shell channel (iopub may have been joined too late to see anything)
             reply = kc.get_shell_msg(timeout=timeout)
             if reply["parent_header"].get("msg_id") == msg_id:
@@ -417,25 +425,52 @@ def _reset_kernel(km, cwd: Path, timeout: float = 60) -> None:
         kc.stop_channels()
 
 
-def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log,
-             what=""):
-    """Run every notebook into ``tmp``, one after the other in one kernel (each with a fresh namespace): their
-    index entries and seconds."""
-    from jupyter_client.utils import run_sync
+class SharedKernel:
+    """Run notebooks with papermill one after the other in one kernel, each from a fresh start
+    (:func:`_reset_kernel`): starting a kernel and importing the scientific stack once instead of once per
+    notebook. Use as a context manager; the kernel is shut down on leaving it, also on errors and interrupts."""
 
-    km = _quiet_kernel_manager()(kernel_name=kernel)
-    try:
-        return _run_each(km, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout,
-                         log, what)
-    finally:
-        if km.has_kernel:
+    def __init__(self, kernel: str = "python3"):
+        self.km = _quiet_kernel_manager()(kernel_name=kernel)
+
+    def __enter__(self) -> "SharedKernel":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        from jupyter_client.utils import run_sync
+
+        if self.km.has_kernel:
             try:
-                run_sync(km.shutdown_kernel)(now=True)
+                run_sync(self.km.shutdown_kernel)(now=True)
             except Exception:  # already gone (killed, interrupted): nothing left to stop
                 pass
+        return False
+
+    def execute(self, notebook: Path, target: Path, parameters: Mapping[str, Any], cwd: Path, *,
+                timeout: int = DEFAULT_TIMEOUT, progress: bool = False) -> None:
+        """papermill's ``execute_notebook`` of ``notebook`` into ``target`` in the shared kernel."""
+        import papermill as pm
+        from jupyter_client.utils import run_sync
+
+        if not self.km.has_kernel:
+            run_sync(self.km.start_kernel)(cwd=str(cwd))
+        _reset_kernel(self.km, cwd)
+        pm.execute_notebook(str(notebook), str(target), parameters=dict(parameters),
+                            kernel_name=self.km.kernel_name, progress_bar=progress, execution_timeout=timeout,
+                            cwd=str(cwd), log_output=False, km=self.km)
 
 
-def _run_each(km, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout, log, what):
+def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log,
+             what=""):
+    """Run every notebook into ``tmp``, one after the other in one kernel (each from a fresh start): their index
+    entries and seconds."""
+    with SharedKernel(kernel) as shared:
+        return _run_each(shared, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout,
+                         log, what)
+
+
+def _run_each(shared, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout, log,
+              what):
     import papermill as pm
 
     entries, timings = [], {}
@@ -453,11 +488,7 @@ def _run_each(km, nbs, tmp, data_dir, out_root, quarter, instrument, parameters,
         t0 = time.perf_counter()
         executed = tmp / f"{stem}.ipynb"
         try:
-            if km.has_kernel:
-                _reset_kernel(km, nb_out)
-            pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name=km.kernel_name,
-                                progress_bar=progress, execution_timeout=timeout, cwd=str(nb_out),
-                                log_output=False, km=km)
+            shared.execute(nb, executed, params, nb_out, timeout=timeout, progress=progress)
         except pm.PapermillExecutionError as exc:
             kept = _keep_failed(executed)
             raise SQMReportError(

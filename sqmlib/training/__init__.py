@@ -33,6 +33,7 @@ from ..errors import SQMError, SQMWarning
 from ..fonts import CJK_FAMILIES, cjk_font  # noqa: F401  (re-exported: training.cjk_font)
 from ..instruments import load as load_instrument  # noqa: F401  (for the lessons: training.load_instrument)
 from ..paths import NOTEBOOK_DIR
+from ..report import SharedKernel
 from . import exercises, i18n
 
 LESSON_DIR = Path(__file__).resolve().parent / "lessons"
@@ -373,14 +374,18 @@ def render(out_dir: str | Path, *, notebooks: Sequence[str | Path] | None = None
     A folder that already holds rendered notebooks is not overwritten unless ``force`` (then it is replaced
     once its new version has been rendered completely).
     """
+    out = Path(out_dir)
+    nbs = [Path(p) for p in notebooks] if notebooks is not None else training_notebooks()
+    with SharedKernel(kernel) as shared:  # one kernel for every rendering, each notebook from a fresh start
+        return _render_all(shared, nbs, out, langs, versions, timeout, html, force, log)
+
+
+def _render_all(shared, nbs, out, langs, versions, timeout, html, force, log) -> list[Path]:
     import shutil
 
     import nbformat
-    import papermill as pm
     from nbconvert import HTMLExporter
 
-    out = Path(out_dir)
-    nbs = [Path(p) for p in notebooks] if notebooks is not None else training_notebooks()
     done = []
     for lang in langs:
         for solutions in versions:
@@ -394,10 +399,8 @@ def render(out_dir: str | Path, *, notebooks: Sequence[str | Path] | None = None
             for nb in nbs:
                 target = folder / nb.name
                 log(f"{lang} {'instructor' if solutions else 'trainee'}: {nb.name}")
-                pm.execute_notebook(str(nb), str(target), parameters={"lang": lang, "solutions": solutions,
-                                                                      "out_dir": str(folder / nb.stem)},
-                                    kernel_name=kernel, progress_bar=False, execution_timeout=timeout,
-                                    cwd=str(folder))
+                shared.execute(nb, target, {"lang": lang, "solutions": solutions, "out_dir": str(folder / nb.stem)},
+                               folder, timeout=timeout)
                 if html:
                     body, _ = HTMLExporter().from_notebook_node(nbformat.read(target, as_version=4))
                     target.with_suffix(".html").write_text(body, encoding="utf-8")
