@@ -997,7 +997,7 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
             raise SQMDataError("survey", [Problem("missing_column", f"no outcome column {outcome!r} (the survey's "
                                                   f"outcomes: {', '.join(present) or 'none'})")])
         if not present:
-            return Unavailable(notebook=DriverResult.notebook, title=DriverResult.title,
+            return Unavailable(notebook=DriverResult.notebook, title="Key driver analysis",
                                reason=f"the survey has no outcome question ({outcome} or another rating the "
                                       "instrument marks as an outcome) for the drivers to explain.",
                                quarter=folder.latest_quarter)

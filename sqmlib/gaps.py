@@ -840,6 +840,7 @@ class GapResult(Result):
     trend: pd.DataFrame | None
     segment_invariance: SurveyInvariance | None = None
     quarter_invariance: SurveyInvariance | None = None
+    ipa_note: str = ""  # how importance was found when the survey lacks overall satisfaction
 
     def _dims(self) -> pd.DataFrame:
         return self.table[self.table["level"] == "dimension"].set_index("name")
@@ -961,7 +962,8 @@ class GapResult(Result):
         else:
             zone = [text("This survey has no adequate/desired (three-column) answers.")]
         res = self.ipa_result
-        ipa_blocks = [figure(lambda: plots.ipa_plot(res), "importance-performance"),
+        ipa_blocks = ([text(self.ipa_note)] if self.ipa_note else []) + [
+                      figure(lambda: plots.ipa_plot(res), "importance-performance"),
                       table(res.table, lambda s: s.format(precision=3))]
         ipa_blocks += ([text("**Attributes that change quadrant under another crosshair rule**"), table(res.changes)]
                        if len(res.changes) else
@@ -1073,9 +1075,27 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     if all(b in inst.blocks for b in "AD") and all(c in survey for c in inst.item_columns("A")
                                                    + inst.item_columns("D")):
         zone = zone_of_tolerance(survey, inst)
-    imp_kind = "stated" if importance == "derived" and "overall_sat" not in survey else importance
+    stated_ok = "IMP" in inst.blocks or (bool(inst.importance_columns())
+                                         and all(c in survey for c in inst.importance_columns()))
+    outcomes = [c for c in ("overall_sat", *inst.outcomes) if c in survey and survey[c].notna().any()]
+    imp_kind, criterion, ipa_note = importance, "overall_sat", ""
+    ipa_survey = survey
+    if importance == "derived" and outcomes:
+        criterion = outcomes[0]
+        if criterion != "overall_sat":
+            ipa_note = f"Importance is derived from each item's correlation with {criterion} (the survey has no " \
+                       "overall satisfaction question)."
+    elif importance == "derived" and stated_ok:
+        imp_kind = "stated"
+        ipa_note = "Importance is the respondents' stated importance (the survey has no outcome question)."
+    elif not stated_ok:  # no outcome, no stated importance: the item-total correlation as implicit importance
+        imp_kind, criterion = "derived", "overall perception"
+        ipa_survey = survey.assign(**{criterion: survey[inst.item_columns("P")].mean(axis=1)})
+        ipa_note = ("The survey has no outcome question and no stated importance: importance is each item's "
+                    "correlation with the respondent's mean perception over all items (implicit importance; it "
+                    "favours items that are typical of the whole).")
     level = "item" if imp_kind == "derived" or "IMP" in inst.blocks else "dimension"
-    ipa_result = ipa(survey, inst, level=level, importance=imp_kind, rule=crosshair)
+    ipa_result = ipa(ipa_survey, inst, level=level, importance=imp_kind, outcome=criterion, rule=crosshair)
     g1 = gap1(folder.management, survey, inst) if folder.has("management") and inst.has_expectations else None
     att = None
     if folder.has("interactions", "standards"):
@@ -1093,7 +1113,8 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
         trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst)
         recent = sorted(survey_all.loc[survey_all["quarter"] <= q, "quarter"].unique())[-8:]
         q_inv = survey_invariance(survey_all[survey_all["quarter"].isin(recent)], inst, "quarter")
-    return GapResult(quarter=q, instrument=inst, engine=engine, respondents=len(survey), servperf=servperf,
+    return GapResult(ipa_note=ipa_note, quarter=q, instrument=inst, engine=engine, respondents=len(survey),
+                     servperf=servperf,
                      table=gap_table, notes=notes, zone=zone, ipa_result=ipa_result, ipa_level=level, gap1_table=g1,
                      attainment=att, segment=segment, segment_table=seg_table, segment_tests=seg_tests, trend=trend,
                      segment_invariance=seg_inv, quarter_invariance=q_inv)

@@ -513,7 +513,8 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         (k1, n1), (k2, n2) = vals
         add("Churn rate", k1 / n1 if n1 else np.nan, k2 / n2 if n2 else np.nan, two_prop(k1, n1, k2, n2),
             higher_is_better=False, unit="share")
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["kpi", "current", "previous", "change", "p_value", "significant", "better",
+                                       "unit"])
 
 
 # ---------------------------------------------------------------------------------------------------------

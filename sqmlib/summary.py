@@ -361,7 +361,8 @@ def headline_tiles(folder, quarter: str) -> pd.DataFrame:
                         "previous": p_["gap"].iloc[0] if len(p_) else np.nan, "change": o["change"],
                         "p_value": o["change_p"], "significant": bool(o["change_p"] < 0.05) if finite else False,
                         "better": bool(o["change"] > 0) if np.isfinite(o["change"]) else None, "unit": "points"})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["kpi", "current", "previous", "change", "p_value", "significant", "better",
+                                       "unit"])
 
 
 def run_summary(folder, *, quarter: str = "", current: Mapping[str, Any] | None = None,
