@@ -446,8 +446,9 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
     """Headline KPIs of ``quarter`` against the previous quarter, with a test of the change.
 
     NPS: difference of two independent NPS estimates, z test with the multinomial variances. CSAT (the top
-    boxes of ``overall_sat`` as the instrument defines them; 6–7 without one) and first-contact resolution:
-    two-proportion z test. CES: Welch t test, on the instrument's scale. Churn rate: two-proportion z test on
+    boxes of ``overall_sat`` as the instrument defines them; 6–7 without one), the share answering CES in its
+    top boxes ("easy") and first-contact resolution: two-proportion z test. CES: Welch t test, on the
+    instrument's scale. Churn rate: two-proportion z test on
     the customers active in each quarter. ``better`` says whether the change is an improvement.
     """
     inst = load_instrument(instrument) if instrument is not None else None
@@ -497,6 +498,11 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         x1, x2 = cur_s["ces"].dropna(), prev_s["ces"].dropna()
         p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
         add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit=ces_unit)
+        easy = top_box_of(inst, "ces") if inst is not None else 6.0
+        ces_boxes = int(round((ces_spec.max if ces_spec is not None and ces_spec.max is not None else 7) - easy + 1))
+        add(f"CES easy (top-{ces_boxes}-box)", (x1 >= easy).mean() if len(x1) else np.nan,
+            (x2 >= easy).mean() if len(x2) else np.nan,
+            two_prop((x1 >= easy).sum(), len(x1), (x2 >= easy).sum(), len(x2)), unit="share")
     if interactions is not None:
         q_of = period_of(interactions["opened_at"], "Q")
         t1, t2 = interactions[q_of == quarter], interactions[q_of == prev]

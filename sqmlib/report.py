@@ -387,7 +387,7 @@ def _swap_into_place(tmp: Path, final: Path, force: bool) -> None:
 
 
 RESET_CODE = """\
-get_ipython().run_line_magic("reset", "-f")
+get_ipython().reset(new_session=True)
 import os as _os, sys as _sys, matplotlib as _mpl, matplotlib.pyplot as _plt
 _plt.close("all")
 if not hasattr(_mpl, "_sqm_rc"):
@@ -398,7 +398,6 @@ else:
         _sys.modules["sqmlib.fonts"].add_cjk_fallback.cache_clear()
         _sys.modules["sqmlib.fonts"].add_cjk_fallback()
 _os.chdir(__CWD__)
-get_ipython().execution_count = 1
 del _os, _sys, _mpl, _plt
 """
 

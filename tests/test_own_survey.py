@@ -1,6 +1,7 @@
 """Bringing your own survey: the instrument as the single source of truth (strict schema, block scales, reverse
 keys, top boxes, per-item sources and offsets), real exports (header normalisation, durations, SPSS labels and
 user-missing codes, two header rows), encodings that do not corrupt Chinese, and `sqm instrument draft`."""
+import json
 import shutil
 import subprocess
 import sys
@@ -97,6 +98,9 @@ def test_top_boxes_follow_each_questions_scale(tmp_path):
     three = instruments.load(_write(tmp_path, "j.yaml", MINI.replace("role: outcome}", "role: outcome, top_boxes: 3}")))
     assert survey_kpis(s, instrument=three)["csat"].iloc[0] == 6 / 8
     assert survey_kpis(s.assign(overall_sat=s["overall_sat"] + 2))["csat"].iloc[0] == 4 / 8  # 1–7 default: 6, 7
+    ces = instruments.load(_write(tmp_path, "k.yaml", MINI + "  ces: {type: rating, min: 1, max: 5, role: outcome}\n"))
+    comp = quarter_comparison(s.assign(ces=[5, 4, 4, 3, 2, 1, 1, 2]), "2026Q3", instrument=ces).set_index("kpi")
+    assert comp.loc["CES easy (top-2-box)", "current"] == 3 / 8 and comp.loc["CES", "unit"] == "1–5"
 
 
 def test_headers_normalised_and_missing_columns_name_the_closest(tmp_path):
@@ -245,3 +249,25 @@ def test_kiosk_study_report_with_make(tmp_path):
     assert "A one-off study" in summary
     pages = "".join(p.read_text(encoding="utf-8") for p in (out / "study").glob("*.html"))
     assert "22 items" not in pages and "five-dimension" not in pages and "Warning" not in pages
+
+    def metrics(stem):
+        return json.loads((out / "study" / stem / "metrics.json").read_text(encoding="utf-8"))
+
+    dims = {"reliability", "tangibles", "control", "economy", "convenience", "security"}
+    audit = metrics("00_data_audit")
+    assert audit["quarter"] == "" and audit["metrics"]["respondents_file"] == 211
+    assert audit["metrics"]["item_columns"] == 96 and audit["metrics"]["problems"] == 0
+    rel = metrics("01_survey_reliability")["metrics"]
+    assert set(rel["cr"]) == dims
+    # real E and P answers correlate, so some gap scores lose reliability against their parts
+    assert min(rel["difference_reliability"].values()) < min(v for k, v in rel["alpha"].items() if k.startswith("P:"))
+    gap = metrics("02_gap_analysis")["metrics"]
+    assert gap["mode"] == "servqual" and gap["respondents"] > 200 and set(gap["dimension_gap"]) == dims
+    assert gap["gap1_mean"] is None and gap["standards_share_meeting"] is None and len(gap["findings"]) == 3
+    drv = metrics("03_driver_regression")["metrics"]
+    assert set(drv["lmg_share"]) == dims and 0 < drv["r2"] < 1
+    chain = metrics("07_service_profit_chain")["metrics"]
+    assert chain["target"] == "Loyalty"  # the instrument's own model: satisfaction → reuse and recommend
+    csat = metrics("05_kpi_monitoring")["metrics"]["kpis"]["CSAT (top-2-box)"]["current"]
+    sat = io.load_survey(KIOSK_CSV, KIOSK_INSTRUMENT)["overall_sat"].dropna()
+    assert csat == pytest.approx((sat >= 4).mean(), abs=1e-12)  # 4 and 5 on the 1–5 question

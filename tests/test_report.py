@@ -12,7 +12,6 @@ import pytest
 from sqmlib import SQMDataError, SQMReportError, cli, report
 from sqmlib.paths import NOTEBOOK_DIR
 
-from conftest import KIOSK, KIOSK_INSTRUMENT
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +25,6 @@ def run_notebook(name: str, tmp_path, **parameters) -> dict:
     return json.loads((out / "metrics.json").read_text())
 
 
-KIOSK_PARAMS = {"survey_file": str(KIOSK), "instrument": str(KIOSK_INSTRUMENT)}
 
 
 def sha(p):

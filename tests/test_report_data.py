@@ -11,8 +11,7 @@ from sqmlib import SQMReportError, drivers, gaps, io, kpi, reliability, report, 
 from sqmlib.report import _jsonable
 from sqmlib.results import metrics_dict
 
-from conftest import KIOSK, needs_shared
-from test_report import KIOSK_PARAMS, run_notebook
+from test_report import run_notebook
 
 pytestmark = pytest.mark.slow
 EXPECTED = Path(__file__).parent / "data" / "expected_metrics"
@@ -127,40 +126,6 @@ def test_summary_reads_typed_metrics_back(small_dir, tmp_path):
     with pytest.raises(SQMReportError, match="does not match GapMetrics"):
         summary.parse_metrics("02_gap_analysis", renamed)
 
-
-@needs_shared(KIOSK)
-def test_kiosk_through_data_audit(tmp_path):
-    m = run_notebook("00_data_audit", tmp_path, **KIOSK_PARAMS)
-    assert m["quarter"] == "" and m["metrics"]["respondents_file"] == 211
-    assert m["metrics"]["item_columns"] == 96 and m["metrics"]["problems"] == 0
-
-@needs_shared(KIOSK)
-def test_kiosk_through_survey_reliability(tmp_path):
-    m = run_notebook("01_survey_reliability", tmp_path, **KIOSK_PARAMS)["metrics"]
-    assert set(m["cr"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
-    # real E and P answers correlate, so some gap scores lose reliability against their parts
-    assert min(m["difference_reliability"].values()) < min(v for k, v in m["alpha"].items() if k.startswith("P:"))
-    assert any("Gap scores" in f for f in m["findings"])
-
-@needs_shared(KIOSK)
-def test_kiosk_through_gap_analysis(tmp_path):
-    m = run_notebook("02_gap_analysis", tmp_path, **KIOSK_PARAMS)["metrics"]
-    assert m["mode"] == "servqual" and m["respondents"] > 200
-    assert set(m["dimension_gap"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
-    assert m["gap1_mean"] is None and m["standards_share_meeting"] is None  # no side tables for this survey
-    assert len(m["findings"]) == 3
-
-def test_churn_drivers_notebook(small_dir, tmp_path):
-    m = run_notebook("03_driver_regression", tmp_path, data_dir=str(small_dir), outcome="churned", n_boot=0)
-    assert m["quarter"] == "2026Q1"  # the latest quarter followed up for 180 days by 2026-09-30
-    assert m["metrics"]["importance_basis"] == "McFadden pseudo-R2"
-    assert abs(sum(m["metrics"]["lmg_share"].values()) - 100) < 1e-6
-
-@needs_shared(KIOSK)
-def test_kiosk_through_driver_analysis(tmp_path):
-    m = run_notebook("03_driver_regression", tmp_path, **KIOSK_PARAMS, n_boot=50)["metrics"]
-    assert set(m["lmg_share"]) == {"reliability", "tangibles", "control", "economy", "convenience", "security"}
-    assert 0 < m["r2"] < 1
 
 def test_report_from_a_survey_alone(small_dir, tmp_path):
     """Bring your own survey: without customers, tickets, standards or management tables every notebook still
