@@ -329,7 +329,9 @@ class SummaryResult(Result):
             "tiles": [Block("html", self.tiles_html())],
             "shortfalls": [text("\n".join(lines) if lines else "Gap and driver results are not available.")],
             "risk": [text(self.at_risk())],
-            "alerts": alerts,
+            "alerts": alerts or [text("No alerts or maturity levels: they need survey dates (alerts) and the "
+                                      "interactions, customers and standards tables (maturity)."
+                                      if not self.quarter else "No alerts or maturity levels are available.")],
             "since": [text(bullets(changes) if changes else
                            f"No report for {self.previous_quarter} was found: the comparison above is computed from "
                            "the data." if self.quarter else "A one-off study: there is no earlier report to compare "

@@ -246,7 +246,7 @@ def test_kiosk_study_report_with_make(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (out / "study" / "index.html").exists() and "Traceback" not in r.stderr
     summary = (out / "study" / "06_quarterly_summary.html").read_text(encoding="utf-8")
-    assert "A one-off study" in summary
+    assert "A one-off study" in summary and "No alerts or maturity levels: they need survey dates" in summary
     pages = "".join(p.read_text(encoding="utf-8") for p in (out / "study").glob("*.html"))
     assert "22 items" not in pages and "five-dimension" not in pages and "Warning" not in pages
 
