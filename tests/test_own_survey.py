@@ -271,3 +271,15 @@ def test_kiosk_study_report_with_make(tmp_path):
     csat = metrics("05_kpi_monitoring")["metrics"]["kpis"]["CSAT (top-2-box)"]["current"]
     sat = io.load_survey(KIOSK_CSV, KIOSK_INSTRUMENT)["overall_sat"].dropna()
     assert csat == pytest.approx((sat >= 4).mean(), abs=1e-12)  # 4 and 5 on the 1–5 question
+
+
+def test_explorers_offer_the_instruments_segments(tmp_path):
+    from sqmlib import explore
+
+    folder = exports.write_shape("oneoff_study", tmp_path / "one")
+    survey = pd.read_csv(folder / "survey.csv").assign(comment=lambda d: ["fine", "slow", "ok"] * (len(d) // 3)
+                                                       + ["fine"] * (len(d) % 3))
+    survey.to_csv(folder / "survey.csv", index=False)
+    f = io.load_folder(folder)
+    e = explore.SurveyExplorer.from_folder(f)
+    assert e.segments == ["sex"] and e.quarters == []  # the short text answers are not a segment
