@@ -454,9 +454,29 @@ class SharedKernel:
         if not self.km.has_kernel:
             run_sync(self.km.start_kernel)(cwd=str(cwd))
         _reset_kernel(self.km, cwd)
-        pm.execute_notebook(str(notebook), str(target), parameters=dict(parameters),
-                            kernel_name=self.km.kernel_name, progress_bar=progress, execution_timeout=timeout,
-                            cwd=str(cwd), log_output=False, km=self.km)
+        try:
+            pm.execute_notebook(str(notebook), str(target), parameters=dict(parameters),
+                                kernel_name=self.km.kernel_name, progress_bar=progress, execution_timeout=timeout,
+                                cwd=str(cwd), log_output=False, km=self.km)
+        finally:
+            _stable_cell_ids(target)
+
+
+def _stable_cell_ids(path: Path) -> None:
+    """papermill gives the cell it injects a random id: a fixed one instead, so that two runs of the same
+    notebook on the same data give the same file (and the same rendered page)."""
+    import nbformat
+
+    if not path.exists():
+        return
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []) and cell.get("id") != "injected-parameters":
+            cell["id"] = "injected-parameters"
+            changed = True
+    if changed:
+        nbformat.write(nb, path)
 
 
 def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log,

@@ -14,6 +14,25 @@ from .outputs import escape_frame, markdown_html
 from .results import Block
 
 
+_SEEN: dict[str, int] = {}
+
+
+def _stable_uuid(frame) -> str:
+    """An id for a styled table that is the same in every run (pandas draws a random one): from the table's
+    shape, labels and values, numbered when the same table is shown again."""
+    import hashlib
+
+    import pandas as pd
+
+    key = hashlib.sha1(f"{frame.shape}|{list(frame.columns)}|{list(frame.index)[:50]}".encode()
+                       + pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy().tobytes()
+                       ).hexdigest()[:8]
+    if len(_SEEN) > 10_000:  # a long-running explorer: forget (ids need only be unique within a page)
+        _SEEN.clear()
+    _SEEN[key] = _SEEN.get(key, 0) + 1
+    return f"{key}{_SEEN[key]}"
+
+
 def _render(block: Block) -> None:
     if block.kind == "text":  # text may hold values from data files: raw HTML in it is shown, never run
         display(HTML(markdown_html(block.content)))
@@ -21,7 +40,10 @@ def _render(block: Block) -> None:
         display(HTML(block.content))
     elif block.kind == "table":
         frame = block.content
-        display(block.style(escape_frame(frame).style) if block.style is not None else frame)
+        if block.style is not None:
+            display(block.style(escape_frame(frame).style.set_uuid(_stable_uuid(frame))))
+        else:
+            display(frame)
     elif block.kind == "figure":
         fig = block.content()
         plt.show() if fig is None else (display(fig), plt.close(fig))

@@ -104,9 +104,12 @@ def test_cli_build_is_deterministic_and_force_replaces(built, small_dir, tmp_pat
     assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress"]) == 0
     assert "index.html" in capsys.readouterr().out
     other = tmp_path / "2026Q3"
-    for nb in report.report_notebooks():  # every notebook's figures are identical across builds
+    for nb in report.report_notebooks():  # every notebook's figures and pages are identical across builds
         if nb.stem != "06_quarterly_summary":  # the first build's summary also read its previous quarter
             assert (other / nb.stem / "metrics.json").read_bytes() == (path / nb.stem / "metrics.json").read_bytes()
+            page = (other / f"{nb.stem}.html").read_text(encoding="utf-8")
+            assert page == (path / f"{nb.stem}.html").read_text(encoding="utf-8"), nb.stem
+            assert "written to" not in page and "History logging" not in page
     assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress"]) == 1
     assert "already exists" in capsys.readouterr().err
     first = (path / "00_data_audit" / "metrics.json").read_bytes()
