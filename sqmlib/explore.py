@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from . import churn, drivers, gaps, io, plots, sem
+from . import churn, drivers, formats, gaps, io, plots, sem
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMError, SQMWarning
 from .instruments import load as load_instrument
 from .outputs import escape_frame, markdown_html
@@ -90,7 +90,8 @@ class View:
         return self.table
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.note)}</p>" + self.table.to_html(float_format=lambda v: f"{v:.3f}")
+        styler = escape_frame(self.table).style.set_uuid("view").format(precision=3, na_rep="–")
+        return f"<p>{html.escape(self.note)}</p>" + formats.apply(styler, self.table).to_html()
 
 
 def _svg(draw: Callable[[], Any]) -> bytes:
@@ -112,7 +113,7 @@ def html_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
     """A table as HTML, text from the data escaped."""
     shown = escape_frame(frame.head(max_rows))
     fmt = {c: "{:.3f}" for c in shown.columns if pd.api.types.is_float_dtype(shown[c])}
-    out = shown.style.set_uuid("sqm").format(fmt, na_rep="–").hide(axis="index").to_html()
+    out = formats.apply(shown.style.set_uuid("sqm").format(fmt, na_rep="–"), shown).hide(axis="index").to_html()
     if len(frame) > max_rows:
         out += f"<p>… {len(frame) - max_rows:,} more rows</p>"
     return out

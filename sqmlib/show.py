@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
+from . import formats
 from .errors import SQMArgumentError
 from .outputs import escape_frame, markdown_html
 from .results import Block
@@ -40,8 +41,11 @@ def _render(block: Block) -> None:
         display(HTML(block.content))
     elif block.kind == "table":
         frame = block.content
-        if block.style is not None:
-            display(block.style(escape_frame(frame).style.set_uuid(_stable_uuid(frame))))
+        rules = formats.column_formats(frame)
+        if block.style is not None or rules:  # p-values, shares, counts and means as a reader expects them
+            styler = escape_frame(frame).style.set_uuid(_stable_uuid(frame))
+            styler = block.style(styler) if block.style is not None else styler
+            display(formats.apply(styler, frame))
         else:
             display(frame)
     elif block.kind == "figure":

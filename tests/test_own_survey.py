@@ -283,3 +283,18 @@ def test_explorers_offer_the_instruments_segments(tmp_path):
     f = io.load_folder(folder)
     e = explore.SurveyExplorer.from_folder(f)
     assert e.segments == ["sex"] and e.quarters == []  # the short text answers are not a segment
+
+
+def test_numbers_are_shown_as_a_reader_expects():
+    from sqmlib import formats
+
+    assert [formats.p_value(p) for p in (1e-9, 0.0234, 0.5, 1.0, np.nan)] == ["<\u00a0.001", ".023", ".500", "1.000", "–"]
+    assert formats.share(0.1234) == "12.3%" and formats.count(12345.0) == "12,345" and formats.mean(-0.6357) == "-0.64"
+    assert formats.interval(-0.756, -0.514) == "[-0.76, -0.51]"
+    frame = pd.DataFrame({"n": [205.0], "p_value": [1e-9], "wilcoxon_p": [0.2], "share_below": [0.83], "mean_p": [4.07],
+                          "mean_e": [6.4], "gap": [-0.6], "t": [-10.1], "label": ["x"], "alpha": [0.81]})
+    kinds = {c: formats.kind(c, frame[c]) for c in frame.columns}
+    assert kinds == {"n": "count", "p_value": "p", "wilcoxon_p": "p", "share_below": "share", "mean_p": "mean",
+                     "mean_e": "mean", "gap": "mean", "t": None, "label": None, "alpha": None}
+    html = formats.apply(frame.style, frame).to_html()
+    assert "<\u00a0.001" in html and "83.0%" in html and "205" in html and "205.0" not in html and "4.07" in html

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from html.parser import HTMLParser
+
 import numpy as np
 import pandas as pd
 
@@ -50,6 +52,48 @@ def answers(shape: exports.Shape, data: Path) -> pd.DataFrame:
         d = pd.to_datetime(df["survey_date"])
         df["quarter"] = d.dt.year.astype(str) + "Q" + d.dt.quarter.astype(str)
     return df
+
+
+class _Tables(HTMLParser):
+    """The tables of a page as lists of rows of cell texts (standard library only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self.tables and self.tables[-1]:
+            self.tables[-1][-1].append(self._cell.strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+
+def p_value_cells(page: str) -> list[str]:
+    """Every cell under a p-value header (p_value, p_adj, …_p) in the page's tables."""
+    parser = _Tables()
+    parser.feed(page)
+    cells = []
+    for rows in parser.tables:
+        if not rows:
+            continue
+        head = rows[0]
+        cols = [k for k, h in enumerate(head) if h in ("p", "p_value", "p_adj") or
+                (h.endswith("_p") and not h.startswith(("mean", "gap")))]
+        for row in rows[1:]:
+            offset = len(row) - len(head)  # index cells before the header's columns
+            cells += [row[k + offset] for k in cols if 0 <= k + offset < len(row)]
+    return cells
 
 
 def metrics(report: Path, stem: str) -> dict:
@@ -120,6 +164,8 @@ def check_report(shape_name: str, tmp: Path) -> None:
         assert "Warning" not in page.replace("SQMWarning", ""), name
     k = sum(len(v) for v in dims.values())
     assert f"{k} items in {len(dims)} dimension(s)" in pages["02_gap_analysis.html"]
+    p_cells = [c for page in pages.values() for c in p_value_cells(page)]
+    assert p_cells and not [c for c in p_cells if c in ("0.000", "0.0")], p_cells[:20]  # "< .001", not 0.000
     text = "".join(pages.values())
     assert "22 items" not in text and "five-dimension" not in text and "all quarters" not in text
     if shape.overall_sat is None and not shape.nps:  # nothing to explain: said in one line, the rest runs

@@ -1,0 +1,98 @@
+"""How numbers are shown to a reader, in one place.
+
+The display layer (:mod:`sqmlib.show`) formats every table of a page by its column names: p-values as
+``< .001`` or ``.023``, shares as percentages with one decimal, counts as whole numbers with thousands
+separators, means, gaps and their interval ends with two decimals. Result objects' ``tables()`` and the Excel
+workbooks keep full precision; only what a person reads is rounded.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+MISSING = "–"
+P_NAMES = {"p", "p_value", "p_adj", "pvalue", "p_holm", "p_bh"}
+COUNT_NAMES = {"n", "k", "count", "respondents", "rows", "answered", "items"}
+MEAN_NAMES = {"gap", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high", "diff", "sd",
+              "centre", "mean"}
+SHARE_NAMES = {"share", "proportion", "cumulative", "csat", "fcr", "churn_rate", "repeat_rate", "error_rate"}
+
+
+def p_value(p) -> str:
+    """``< .001`` (with a no-break space) below one in a thousand, else three decimals without the leading zero (``.023``, ``1.000``)."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return MISSING
+    p = float(p)
+    if p < 0.001:
+        return "<\u00a0.001"  # a no-break space: the cell never wraps
+    text = f"{p:.3f}"
+    return text[1:] if text.startswith("0") else text
+
+
+def share(x) -> str:
+    """A share of 1 as a percentage with one decimal (``0.1234`` → ``12.3%``)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return MISSING
+    return f"{100 * float(x):.1f}%"
+
+
+def count(x) -> str:
+    """A whole number with thousands separators (``12345.0`` → ``12,345``)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return MISSING
+    return f"{float(x):,.0f}"
+
+
+def mean(x) -> str:
+    """Two decimals (means, gaps and their interval ends on an answer scale)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return MISSING
+    return f"{float(x):.2f}"
+
+
+def interval(low, high, fmt=mean) -> str:
+    """``[a, b]`` with both ends formatted alike."""
+    return f"[{fmt(low)}, {fmt(high)}]"
+
+
+def kind(name, values: pd.Series) -> str | None:
+    """Which rule a column follows, from its name and values: "p", "share", "count", "mean" or None."""
+    label = str(name[-1] if isinstance(name, tuple) else name).lower()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    v = values.to_numpy(dtype=float, na_value=np.nan)
+    v = v[np.isfinite(v)]
+    p_like = label in P_NAMES or label.endswith("_p") or label.startswith(("p_value", "p_adj"))
+    if p_like and not label.startswith(("mean", "gap")) and ((v >= 0) & (v <= 1)).all():
+        return "p"
+    if (label in SHARE_NAMES or "share" in label or label.endswith(("_rate", "_share"))) and \
+            ((v >= 0) & (v <= 1)).all():
+        return "share"
+    if (label in COUNT_NAMES or label.startswith("n_") or label.endswith("_n")) and (v == np.round(v)).all():
+        return "count"
+    if label in MEAN_NAMES or label.startswith(("mean", "gap_")) or re.fullmatch(r"(mean|gap)_\w+", label):
+        return "mean"
+    return None
+
+
+RULES = {"p": p_value, "share": share, "count": count, "mean": mean}
+
+
+def column_formats(frame: pd.DataFrame) -> dict:
+    """Column → formatter for the columns a rule applies to."""
+    out = {}
+    for col in frame.columns:
+        k = kind(col, frame[col])
+        if k is not None:
+            out[col] = RULES[k]
+    return out
+
+
+def apply(styler, frame: pd.DataFrame):
+    """A pandas Styler with the rules applied to the columns they fit (over any format set before)."""
+    for col, fn in column_formats(frame).items():  # one column at a time: the others keep their formats
+        styler = styler.format(fn, subset=[col], na_rep=MISSING)
+    return styler
