@@ -90,8 +90,9 @@ class View:
         return self.table
 
     def _repr_html_(self) -> str:
-        styler = escape_frame(self.table).style.set_uuid("view").format(precision=3, na_rep="–")
-        return f"<p>{html.escape(self.note)}</p>" + formats.apply(styler, self.table).to_html()
+        shown = escape_frame(self.table)
+        styler = shown.style.set_uuid("view").format(precision=3, na_rep="–")
+        return f"<p>{html.escape(self.note)}</p>" + formats.apply(styler, shown).to_html()
 
 
 def _svg(draw: Callable[[], Any]) -> bytes:

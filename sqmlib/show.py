@@ -41,11 +41,12 @@ def _render(block: Block) -> None:
         display(HTML(block.content))
     elif block.kind == "table":
         frame = block.content
-        rules = formats.column_formats(frame)
+        shown = escape_frame(frame)  # labels from the data escaped: the rules are looked up by these
+        rules = formats.column_formats(shown)
         if block.style is not None or rules:  # p-values, shares, counts and means as a reader expects them
-            styler = escape_frame(frame).style.set_uuid(_stable_uuid(frame))
+            styler = shown.style.set_uuid(_stable_uuid(frame))
             styler = block.style(styler) if block.style is not None else styler
-            display(formats.apply(styler, frame))
+            display(formats.apply(styler, shown))
         else:
             display(frame)
     elif block.kind == "figure":
