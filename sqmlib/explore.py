@@ -34,6 +34,7 @@ from . import churn, drivers, formats, gaps, io, plots, sem
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMError, SQMWarning
 from .instruments import load as load_instrument
 from .outputs import escape_frame, markdown_html
+from .show import figure as show_figure
 
 ALL = "(all)"
 NONE = "(none)"
@@ -280,15 +281,12 @@ class _Explorer:
         if live:
             display(self.widget(warm=warm))
             return
-        import matplotlib.pyplot as plt
-
         v = self.view(**selection)
         chosen = ", ".join(f"{k} = {val}" for k, val in v.selection.items())
         display(HTML(markdown_html(f"**{self.title}** — default view ({chosen}). {v.note}. Open the notebook in "
                                    "JupyterLab or run `make explore` to change the selection.")))
         for fig in v.figures():
-            display(fig)
-            plt.close(fig)
+            show_figure(fig)
         display(HTML(html_table(v.table)))
         for k, t in v.extra.items():
             display(HTML(f"<p><strong>{html.escape(k)}</strong></p>"))

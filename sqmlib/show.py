@@ -6,6 +6,8 @@ call.
 """
 from __future__ import annotations
 
+import html
+
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
@@ -51,9 +53,47 @@ def _render(block: Block) -> None:
             display(frame)
     elif block.kind == "figure":
         fig = block.content()
-        plt.show() if fig is None else (display(fig), plt.close(fig))
+        if fig is None:
+            plt.show()
+        else:
+            figure(fig, block.name)
     else:  # pragma: no cover
         raise SQMArgumentError(f"unknown block kind {block.kind!r}")
+
+
+def alt_text(fig, name: str = "") -> str:
+    """What a chart shows, for its ``alt`` attribute: its titles (figure and panels) and axis labels, else
+    ``name``."""
+    parts = []
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        title = ax.get_title() or ax.get_title("left")
+        if title and title not in parts:
+            parts.append(title)
+    axes = [f"{ax.get_ylabel()} against {ax.get_xlabel()}" if ax.get_xlabel() and ax.get_ylabel()
+            else (ax.get_xlabel() or ax.get_ylabel()) for ax in fig.axes[:1]]
+    text = "; ".join(parts) or name.replace("_", " ") or "chart"
+    detail = next((a for a in axes if a), "")
+    return f"Chart: {text}" + (f" ({detail})" if detail else "")
+
+
+def figure_html(fig, name: str = "") -> str:
+    """A figure as an ``<img>`` (PNG, embedded) with alt text naming what it shows."""
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    alt = html.escape(alt_text(fig, name), quote=True)
+    return f'<img src="data:image/png;base64,{data}" alt="{alt}" title="{alt}" style="max-width:100%">'
+
+
+def figure(fig, name: str = "") -> None:
+    """Show a matplotlib figure with alt text and close it."""
+    display(HTML(figure_html(fig, name)))
+    plt.close(fig)
 
 
 def section(result, name: str) -> None:

@@ -164,6 +164,8 @@ def check_report(shape_name: str, tmp: Path) -> None:
         assert "Warning" not in page.replace("SQMWarning", ""), name
     k = sum(len(v) for v in dims.values())
     assert f"{k} items in {len(dims)} dimension(s)" in pages["02_gap_analysis.html"]
+    assert sum(page.count("<img") for page in pages.values()) > 10
+    assert {n: images_without_alt(p) for n, p in pages.items() if images_without_alt(p)} == {}  # every chart named
     p_cells = [c for page in pages.values() for c in p_value_cells(page)]
     assert p_cells and not [c for c in p_cells if c in ("0.000", "0.0")], p_cells[:20]  # "< .001", not 0.000
     text = "".join(pages.values())
@@ -172,3 +174,11 @@ def check_report(shape_name: str, tmp: Path) -> None:
         assert "Not available for this data" in pages["03_driver_regression.html"]
         assert "Not available for this data" in pages["07_service_profit_chain.html"]
     return report
+
+
+def images_without_alt(page: str) -> int:
+    """How many ``<img>`` of a page have no (or an empty) alt text."""
+    import re
+
+    imgs = re.findall(r"<img\b[^>]*>", page)
+    return sum(1 for tag in imgs if not re.search(r'\salt="[^"]+"', tag))
