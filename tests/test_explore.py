@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import confusion_matrix
 
-from sqmlib import SQMArgumentError, audit, churn, drivers, explore, gaps
+from sqmlib import SQMArgumentError, audit, churn, drivers, explore, gaps, show
 from sqmlib.errors import SQMDataError
 from sqmlib.explore import ALL, NONE
 
@@ -291,10 +291,12 @@ def test_static_show_draws_the_default_view(survey_explorer, monkeypatch):
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    monkeypatch.setattr(show, "display", lambda *objs: shown.extend(objs))
     before = plt.get_fignums()
     survey_explorer.show(live=False)
     assert "Survey explorer" in shown[0].data and "default view" in shown[0].data
-    assert sum(isinstance(o, matplotlib.figure.Figure) for o in shown) == 3
+    charts = [o.data for o in shown if hasattr(o, "data") and o.data.startswith("<img")]
+    assert len(charts) == 3 and all(' alt="Chart: ' in c for c in charts)  # each chart named for screen readers
     assert "<table" in shown[4].data
     assert plt.get_fignums() == before
     survey_explorer.show(live=True, warm=False)
