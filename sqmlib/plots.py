@@ -578,3 +578,43 @@ def ipma_chart(cmap: pd.DataFrame, target: str, title: str | None = None):
     ax.set_title(title or f"Importance–performance map for {target}")
     fig.tight_layout()
     return fig
+
+
+# ---- the quarterly summary ------------------------------------------------------------------------------------
+def kpi_trend_chart(trend: pd.DataFrame, current: str, title: str = "Headline KPIs per quarter"):
+    """NPS (left axis) and CSAT (right axis, %) per quarter, the current quarter marked."""
+    fig, ax = _subplots(figsize=(7, 3.4))
+    x = np.arange(len(trend))
+    labels = [str(q) for q in trend.index]
+    handles = []
+    if "nps" in trend:
+        handles += ax.plot(x, trend["nps"], marker="o", color="#4C72B0", label="NPS")
+        ax.set_ylabel("NPS")
+    if "csat" in trend:
+        ax2 = ax.twinx() if "nps" in trend else ax
+        handles += ax2.plot(x, 100 * trend["csat"], marker="s", color="#DD8452", label="CSAT (%)")
+        ax2.set_ylabel("CSAT (%)")
+    if current in labels:
+        k = labels.index(current)
+        ax.axvspan(k - 0.35, k + 0.35, color="#999999", alpha=0.18, lw=0)
+    ax.set_xticks(x, [f"{q}\n(this quarter)" if q == current else q for q in labels])
+    ax.set_title(title)
+    if handles:
+        ax.legend(handles=handles, labels=[h.get_label() for h in handles], fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def unit_alert_chart(per_unit: pd.Series, alerted: set, unit: str, title: str | None = None):
+    """NPS of each unit this quarter; units under an alert (far below their own benchmark) in red."""
+    t = per_unit.dropna().sort_values()
+    fig, ax = _subplots(figsize=(6.5, 0.45 * len(t) + 1.4))
+    y = np.arange(len(t))
+    colours = ["#C44E52" if str(u) in alerted else "#8C8C8C" for u in t.index]
+    ax.barh(y, t.to_numpy(), color=colours)
+    ax.set_yticks(y, [f"{u} (alert)" if str(u) in alerted else str(u) for u in t.index])
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("NPS this quarter")
+    ax.set_title(title or f"NPS per {unit}: red = NPS alert")
+    fig.tight_layout()
+    return fig

@@ -23,12 +23,13 @@ from .churn import ChurnMetrics
 from .drivers import DriverMetrics
 from .errors import SQMArgumentError, SQMReportError
 from .gaps import GapMetrics, gap_trend, servqual_gaps
-from .kpi import KPIMetrics, quarter_comparison
+from . import plots
+from .kpi import KPIMetrics, quarter_comparison, survey_kpis
 from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter
 from .reliability import ReliabilityMetrics
 from .sem import ChainMetrics
-from .results import Block, Result, bullets, headline, table, text
+from .results import Block, Result, bullets, figure, headline, table, text
 
 NOTEBOOK = "06_quarterly_summary"
 METRICS = {
@@ -137,6 +138,7 @@ class SummaryResult(Result):
 
     design: str = "servqual"  # the instrument's design: "servqual", "three-column" or "servperf"
     study: str = ""  # the instrument's title (named on a one-off study's summary)
+    trend: pd.DataFrame | None = None  # NPS and CSAT per quarter up to this one (index: quarter)
 
     @property
     def previous_quarter(self) -> str:
@@ -303,6 +305,24 @@ class SummaryResult(Result):
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"headlines": self.tiles}
 
+    def charts(self) -> list[Block]:
+        """The summary's charts: the KPI trend over the quarters, the gap per dimension with intervals, the units
+        against the NPS alert rule (each where its data exist)."""
+        out = []
+        if self.trend is not None and len(self.trend) > 1 and self.trend.notna().any().any():
+            out.append(figure(lambda: plots.kpi_trend_chart(self.trend, self.quarter), "kpi trend"))
+        g = self.current.get("02_gap_analysis")
+        if g and g.dimension_gap:
+            table_ = pd.DataFrame([{"level": "dimension", "name": d, "gap": v, "ci_low": g.dimension_ci[d][0],
+                                    "ci_high": g.dimension_ci[d][1]} for d, v in g.dimension_gap.items()])
+            out.append(figure(lambda: plots.dimension_gaps(table_), "dimension gaps"))
+        k = self.current.get("05_kpi_monitoring")
+        if k and k.unit and any("nps" in v for v in k.per_unit.values()):
+            nps = pd.Series({u: v.get("nps") for u, v in k.per_unit.items()}, dtype=float)
+            alerted = {str(a["unit"]) for a in k.alerts}
+            out.append(figure(lambda: plots.unit_alert_chart(nps, alerted, k.unit), "units and alerts"))
+        return out
+
     def tiles_html(self) -> str:
         return "".join(_tile_html(r, self.previous_quarter) for r in self.tiles.to_dict("records"))
 
@@ -327,6 +347,7 @@ class SummaryResult(Result):
         return {
             "title": head,
             "tiles": [Block("html", self.tiles_html())],
+            "charts": self.charts() or [text("No charts: they need quarters, gaps or KPIs per unit.")],
             "shortfalls": [text("\n".join(lines) if lines else "Gap and driver results are not available.")],
             "risk": [text(self.at_risk())],
             "alerts": alerts or [text("No alerts or maturity levels: they need survey dates (alerts) and the "
@@ -403,5 +424,10 @@ def run_summary(folder, *, quarter: str = "", current: Mapping[str, Any] | None 
     for stem, m in list(cur.items()) + list(prev.items()):
         if m is not None and stem in METRICS and not isinstance(m, METRICS[stem]):
             raise SQMArgumentError(f"{stem}: expected {METRICS[stem].__name__}, got {type(m).__name__}")
+    trend = None
+    if q and "survey_date" in folder.survey.columns:
+        k = survey_kpis(folder.until(q).survey, freq="Q", instrument=folder.instrument)
+        keep = [c for c in ("nps", "csat") if c in k.columns]
+        trend = k.set_index("period")[keep] if keep else None
     return SummaryResult(quarter=q, tiles=headline_tiles(folder, q), current=cur, previous=prev,
-                         design=folder.instrument.design, study=folder.instrument.title)
+                         design=folder.instrument.design, study=folder.instrument.title, trend=trend)

@@ -51,6 +51,9 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
     chain = json.loads((path / "07_service_profit_chain" / "metrics.json").read_text())["metrics"]
     summary_page = (path / "06_quarterly_summary.html").read_text(encoding="utf-8")
     assert "Service-profit chain" in summary_page and f"The lever: <strong>{chain['lever']}</strong>" in summary_page
+    # the summary's charts: KPI trend over the quarters, gaps per dimension, units against the alert rule
+    for alt in ("Chart: Headline KPIs per quarter", "Chart: Gap (P − E) per dimension", "Chart: NPS per region"):
+        assert f'alt="{alt}' in summary_page, alt
     index = (path / "index.html").read_text(encoding="utf-8")
     assert index.index("03_driver_regression.html") < index.index("07_service_profit_chain.html") < index.index(
         "04_churn_prediction.html")
