@@ -298,3 +298,14 @@ def test_numbers_are_shown_as_a_reader_expects():
                      "mean_e": "mean", "gap": "mean", "t": None, "label": None, "alpha": None}
     html = formats.apply(frame.style, frame).to_html()
     assert "<\u00a0.001" in html and "83.0%" in html and "205" in html and "205.0" not in html and "4.07" in html
+
+
+def test_a_study_has_no_quarter_to_ask_for(tmp_path):
+    from sqmlib import SQMReportError, report
+
+    folder = exports.write_shape("oneoff_study", tmp_path / "one")
+    with pytest.raises(SQMReportError, match="no dates: it is a one-off study"):
+        report.build("2026Q3", data_dir=folder, out_dir=tmp_path / "out", progress=False)
+    assert report.study_name(folder, instruments.load(folder / "instrument.yaml")) == "oneoff_study"
+    assert report.study_name(ROOT / "data" / "sample", instruments.load("servqual")) == "sample"
+    assert not (tmp_path / "out").exists()
