@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_serve.py
 	$(BIN)/python benchmarks/bench_sem.py
 	$(BIN)/python benchmarks/bench_psychometrics.py
+	$(BIN)/python benchmarks/bench_report.py
 
 clean-venv:
 	rm -rf $(VENV)
