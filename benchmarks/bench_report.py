@@ -47,7 +47,7 @@ def main() -> None:
         cases = {"one-off study, 160 respondents": exports.write_shape("oneoff_study", tmp / "data" / "study")}
         if not args.quick:
             cases["bundled sample, quarterly report"] = SAMPLE_DIR
-        print(f"| report | shared kernel (s) | kernel per notebook (s) | faster by |")
+        print("| report | shared kernel (s) | kernel per notebook (s) | faster by |")
         print("|---|---|---|---|")
         for k, (name, data) in enumerate(cases.items()):
             a = shared(data, tmp / f"shared{k}")
