@@ -445,7 +445,7 @@ def make_pipeline(X: pd.DataFrame, model: str = "logit", seed: int = 0):
                               ("scale", StandardScaler())]), num),
             ("cat", Pipeline([("impute", SimpleImputer(strategy="constant", fill_value="missing")),
                               ("onehot", OneHotEncoder(handle_unknown="ignore", drop="if_binary"))]), cat),
-        ], sparse_threshold=0)
+        ], sparse_threshold=0, verbose_feature_names_out=False)  # "tenure_days", not "num__tenure_days"
         clf = LogisticRegression(max_iter=2000)
     elif model == "gbm":
         pre = ColumnTransformer([

@@ -174,7 +174,7 @@ def test_model_on_sample(sample):
     assert imp.set_index("feature").loc[["complaints", "plan"], "auc_drop"].min() > 0.005
     ors = churn.odds_ratios(r).table
     assert np.isfinite(ors[["ci_low", "ci_high"]].to_numpy()).all()
-    assert ors.loc["num__complaints_90d", "odds_ratio"] > 1
+    assert ors.loc["complaints_90d", "odds_ratio"] > 1
     rl = churn.risk_list(r, f, clv=200)
     assert rl["probability"].is_monotonic_decreasing and rl["expected_loss"].iloc[0] == pytest.approx(200 * rl["probability"].iloc[0])
     assert rl["top_reasons"].str.len().gt(0).mean() > 0.9
