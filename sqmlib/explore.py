@@ -337,7 +337,7 @@ class _SurveyBased(_Explorer):
         self.survey = survey
         self.inst = load_instrument(instrument)
         # the instrument's segments when it names any (a survey's other short text answers are not segments)
-        declared = [c for c in self.inst.segments if c in survey.columns and survey[c].nunique() > 1]
+        declared = self.inst.segments_in(survey)
         self.segments = _segment_columns(survey, segments if segments is not None else (declared or None))
         self.quarters = sorted(survey["quarter"].dropna().unique()) if "quarter" in survey else []
         self.default_quarter = quarter or (self.quarters[-1] if self.quarters else ALL)

@@ -707,19 +707,19 @@ def _check_sample(df: pd.DataFrame, other: Mapping, item_cols: list[str], inst: 
     for name, spec in other.items():
         _convert(head, name, spec, chk, {})
     for c in item_cols:
-        lo, hi = inst.block_scale(_block_of(c, inst))
-        codes = dict(inst.missing_codes)
-        codes.update({k: "user-missing" for k in src.user_missing.get(c, ())})
-        _ratings(head[c], c, lo, hi, codes, chk, {})
+        _ratings(head[c], c, *inst.block_scale(inst.block_of(c)), _item_codes(c, inst, chk), chk, {})
     bad = [p for p in chk.problems if p.n_rows >= MOSTLY_INVALID * len(head)]
     if bad:
         note = Problem("not_survey_data", f"stopped after checking the first {len(head):,} of {len(df):,} rows: "
                                           f"{len(bad)} column(s) are invalid in most of them; is this the survey "
                                           "file, with the header the instrument describes?")
         raise SQMDataError(src.path, [note, *bad])
-def _block_of(column: str, inst: Instrument) -> str:
-    """The block code of a canonical item column (``P05`` → ``P``; the longest code that fits)."""
-    return max((b for b in inst.blocks if column.startswith(b) and column[len(b):] in inst.items), key=len)
+def _item_codes(column: str, inst: Instrument, chk: _Checker) -> dict:
+    """The missing codes of an item column: the instrument's, and the user-missing codes an SPSS file declares
+    for it (under their labels)."""
+    codes = dict(inst.missing_codes)
+    codes.update({k: chk.missing_label(column, k) for k in chk.source.user_missing.get(column, ())})
+    return codes
 
 
 def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servqual", *,
@@ -849,10 +849,8 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
     reflected = []
     reverse = set(inst.reverse_columns())
     for c in item_cols:
-        lo, hi = inst.block_scale(_block_of(c, inst))
-        codes = dict(inst.missing_codes)
-        codes.update({k: chk.missing_label(c, k) for k in src.user_missing.get(c, ())})
-        out[c] = _ratings(df[c], c, lo, hi, codes, chk, code_counts)
+        lo, hi = inst.block_scale(inst.block_of(c))
+        out[c] = _ratings(df[c], c, lo, hi, _item_codes(c, inst, chk), chk, code_counts)
         if c in reverse:  # scored so that a higher number is always the better answer
             out[c] = lo + hi - out[c]
             reflected.append(c)
@@ -1222,13 +1220,13 @@ class DataFolder:
 
     def segment_column(self, requested: str) -> str:
         """The segment column to compare: ``requested`` when the survey has it; otherwise (or for ``"auto"``)
-        the first of the instrument's segments the survey has; "" when it has none (or "" was asked for)."""
+        the first of the instrument's segments the survey has with two or more groups; "" when it has none (or
+        "" was asked for)."""
         if not requested or self.survey is None:
             return ""
         if requested != "auto" and requested in self.survey.columns:
             return requested
-        present = [c for c in self.instrument.segments if c in self.survey.columns
-                   and self.survey[c].notna().any()]
+        present = self.instrument.segments_in(self.survey)
         return present[0] if present else ""
 
     # ---- derived folders ------------------------------------------------------------------------------

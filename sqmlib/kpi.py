@@ -440,6 +440,15 @@ def maturity_evidence(attainment: pd.DataFrame, tickets_now: pd.DataFrame, surve
 # ---------------------------------------------------------------------------------------------------------
 # quarter against quarter
 # ---------------------------------------------------------------------------------------------------------
+def _top_boxes(inst, column: str) -> tuple[float, int]:
+    """(lowest answer counted, number of boxes) of a rating column's top boxes: the instrument's, else the
+    top two of 1–7."""
+    if inst is None:
+        return 6.0, 2
+    spec = inst.columns.get(column)
+    return top_box_of(inst, column), (spec.top_boxes if spec is not None and spec.type == "rating" else 2)
+
+
 def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.DataFrame | None = None,
                        customers: pd.DataFrame | None = None, significance: float = 0.05,
                        instrument=None) -> pd.DataFrame:
@@ -452,7 +461,7 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
     the customers active in each quarter. ``better`` says whether the change is an improvement.
     """
     inst = load_instrument(instrument) if instrument is not None else None
-    top = top_box_of(inst, "overall_sat") if inst is not None else 6.0
+    top, boxes = _top_boxes(inst, "overall_sat")
     ces_spec = inst.columns.get("ces") if inst is not None else None
     ces_unit = (f"{ces_spec.min:g}–{ces_spec.max:g}" if ces_spec is not None and ces_spec.max is not None
                 else "1–7")
@@ -489,8 +498,6 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         add("NPS", a["nps"], b["nps"], p, unit="points")
     if "overall_sat" in survey:
         x1, x2 = cur_s["overall_sat"].dropna(), prev_s["overall_sat"].dropna()
-        boxes = int(round((inst.columns["overall_sat"].max if inst is not None and "overall_sat" in inst.columns
-                           and inst.columns["overall_sat"].max is not None else 7) - top + 1))
         add(f"CSAT (top-{boxes}-box)", (x1 >= top).mean() if len(x1) else np.nan,
             (x2 >= top).mean() if len(x2) else np.nan,
             two_prop((x1 >= top).sum(), len(x1), (x2 >= top).sum(), len(x2)), unit="share")
@@ -498,8 +505,7 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         x1, x2 = cur_s["ces"].dropna(), prev_s["ces"].dropna()
         p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
         add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit=ces_unit)
-        easy = top_box_of(inst, "ces") if inst is not None else 6.0
-        ces_boxes = int(round((ces_spec.max if ces_spec is not None and ces_spec.max is not None else 7) - easy + 1))
+        easy, ces_boxes = _top_boxes(inst, "ces")
         add(f"CES easy (top-{ces_boxes}-box)", (x1 >= easy).mean() if len(x1) else np.nan,
             (x2 >= easy).mean() if len(x2) else np.nan,
             two_prop((x1 >= easy).sum(), len(x1), (x2 >= easy).sum(), len(x2)), unit="share")

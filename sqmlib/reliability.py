@@ -632,10 +632,8 @@ def invariance_column(survey: pd.DataFrame, instrument, requested: str) -> str:
     segment column present in the survey with two or more groups)."""
     if requested != "auto":
         return requested
-    for col in load_instrument(instrument).segments:
-        if col in survey and survey[col].nunique() >= 2:
-            return col
-    return ""
+    present = load_instrument(instrument).segments_in(survey)
+    return present[0] if present else ""
 
 
 # ---------------------------------------------------------------------------------------------------------

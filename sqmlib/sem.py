@@ -670,8 +670,7 @@ def chain_spec(instrument, columns: Sequence[str]) -> tuple[dict, list, dict, st
         if spec is not None and getattr(spec, "min", None) is not None and getattr(spec, "max", None) is not None:
             scales[c] = (float(spec.min), float(spec.max))
         else:
-            block = next((b for b in sorted(inst.blocks, key=len, reverse=True)
-                          if c.startswith(b) and c[len(b):] in inst.items), None)
+            block = inst.block_of(c)
             lo, hi = inst.block_scale(block) if block else inst.scale
             scales[c] = (float(lo), float(hi))
     return cons, paths, scales, target

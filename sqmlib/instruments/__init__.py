@@ -151,6 +151,15 @@ class Instrument:
             return "three-column"
         return "servqual" if self.has_expectations else "servperf"
 
+    def block_of(self, column: str) -> str | None:
+        """The block of a canonical item column (``P05`` → ``P``; the longest code that fits), else None."""
+        return max((b for b in self.blocks if column.startswith(b) and column[len(b):] in self.items), key=len,
+                   default=None)
+
+    def segments_in(self, frame) -> list[str]:
+        """The instrument's segment columns that ``frame`` has with two or more distinct values."""
+        return [c for c in self.segments if c in frame.columns and frame[c].nunique() >= 2]
+
     def reverse_columns(self) -> list[str]:
         """Canonical columns of the reverse-keyed items in every rating block (``P04``, ``E04`` …)."""
         return [self.item_column(b, i) for b in self.blocks for i in self.reverse]
