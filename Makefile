@@ -1,6 +1,6 @@
 # Two commands do everything: `make report` and `make test`. Both create .venv when it is missing or when
 # pyproject.toml changed. Options: make report QUARTER=2026Q3 DATA=path/to/folder OUT=path/to/reports
-# ENCODING=gb18030 [FORCE=1] (the report goes to OUT/<quarter>, default reports/<study>/<quarter>);
+# ENCODING=gb18030 LANG=zh [FORCE=1] (the report goes to OUT/<quarter>, default reports/<study>/<quarter>);
 # make explore [DATA=path/to/folder] [PORT=8866] serves the interactive explorers on 127.0.0.1 (token in the
 # printed address).
 PYTHON ?= python3
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/sqm report $(if $(QUARTER),--quarter $(QUARTER)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) $(if $(ENCODING),--encoding $(ENCODING)) $(if $(FORCE),--force) $(if $(ENGINE),--engine $(ENGINE))
+	$(BIN)/sqm report $(if $(QUARTER),--quarter $(QUARTER)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) $(if $(ENCODING),--encoding $(ENCODING)) $(if $(FORCE),--force) $(if $(ENGINE),--engine $(ENGINE)) $(if $(filter en zh,$(LANG)),--lang $(LANG))
 
 # the whole suite on both cores (each test file on one worker, so module fixtures are built once), with the
 # ten slowest tests listed at the end. One thread per worker for OpenMP/BLAS: two workers already fill the two

@@ -204,6 +204,13 @@ class AuditMetrics:
     missing_codes: dict
 
 
+def _readable(value):
+    """A metric as a table cell: a mapping as ``name: count; name: count``."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in value.items())
+    return value
+
+
 @dataclass(frozen=True)
 class AuditResult(Result):
     """Everything the data audit found. ``summary()`` gives the key figures as a DataFrame."""
@@ -334,7 +341,8 @@ class AuditResult(Result):
         return {"findings": [text(bullets(self.findings()))],
                 "loaded": [table(self.summary()), table(self.item_table)],
                 "completeness": completeness, "responses": responses, "careless": careless, "outcomes": outcomes,
-                "key figures": [table(pd.Series(metrics_dict(self.metrics()), dtype=object).to_frame("value"))]}
+                "key figures": [table(pd.Series({k: _readable(v) for k, v in metrics_dict(self.metrics()).items()},
+                                                dtype=object).to_frame("value"))]}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the audit by name, e.g. for :func:`sqmlib.report.write_tables`."""

@@ -21,10 +21,13 @@ def _report(args) -> int:
     from .report import build
 
     path = build(quarter=args.quarter, data_dir=args.data, out_dir=args.out, force=args.force,
-                 instrument=args.instrument or "", encoding=args.encoding or "", timeout=args.timeout,
-                 progress=not args.no_progress,
+                 instrument=args.instrument or "", encoding=args.encoding or "", lang=args.lang,
+                 timeout=args.timeout, progress=not args.no_progress,
                  parameters={"engine": args.engine} if args.engine != "pandas" else None)
     print(f"Report written: {path / 'index.html'}")
+    for name in ("summary.pdf", "report.pdf"):
+        if (path / name).exists():
+            print(f"PDF: {path / name}")
     return 0
 
 
@@ -87,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", help="folder for this data's reports: the report goes to OUT/<quarter> (OUT/study for a "
                                  "survey without dates); default reports/<study name>")
     r.add_argument("--encoding", help="text encoding of the survey CSV, e.g. gb18030 or cp949 (default: detected)")
+    r.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="language of the report: en (English, default) or zh (简体中文); a Chinese report goes to "
+                        "reports/<study>-zh/<quarter> unless --out is given")
     r.add_argument("--instrument", help="instrument name or YAML file (default: the data folder's own or servqual)")
     r.add_argument("--force", action="store_true", help="replace an existing report for the quarter")
     r.add_argument("--engine", choices=["pandas", "duckdb", "spark"], default="pandas",

@@ -30,11 +30,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from . import churn, drivers, formats, gaps, io, plots, sem
+from . import churn, drivers, formats, gaps, io, labels, plots, sem
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMError, SQMWarning
 from .instruments import load as load_instrument
 from .outputs import escape_frame, markdown_html
-from .show import figure as show_figure
+from .show import figure as show_figure, styled
 
 ALL = "(all)"
 NONE = "(none)"
@@ -91,9 +91,7 @@ class View:
         return self.table
 
     def _repr_html_(self) -> str:
-        shown = escape_frame(self.table)
-        styler = shown.style.set_uuid("view").format(precision=3, na_rep="–")
-        return f"<p>{html.escape(self.note)}</p>" + formats.apply(styler, shown).to_html()
+        return f"<p>{html.escape(labels.phrase(self.note))}</p>" + styled(self.table).to_html()
 
 
 def _svg(draw: Callable[[], Any]) -> bytes:
@@ -113,11 +111,12 @@ def _svg(draw: Callable[[], Any]) -> bytes:
 
 def html_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
     """A table as HTML, text from the data escaped."""
-    shown = escape_frame(frame.head(max_rows))
-    fmt = {c: "{:.3f}" for c in shown.columns if pd.api.types.is_float_dtype(shown[c])}
-    out = formats.apply(shown.style.set_uuid("sqm").format(fmt, na_rep="–"), shown).hide(axis="index").to_html()
+    head = frame.head(max_rows)
+    fmt = {c: "{:.3f}" for c in head.columns if pd.api.types.is_float_dtype(head[c])}
+    out = styled(head, lambda s: s.format(fmt, na_rep="–")).hide(axis="index").to_html()
     if len(frame) > max_rows:
-        out += f"<p>… {len(frame) - max_rows:,} more rows</p>"
+        more = len(frame) - max_rows
+        out += f"<p>{f'… 另有 {more:,} 行' if labels.current() == 'zh' else f'… {more:,} more rows'}</p>"
     return out
 
 
@@ -282,14 +281,21 @@ class _Explorer:
             display(self.widget(warm=warm))
             return
         v = self.view(**selection)
-        chosen = ", ".join(f"{k} = {val}" for k, val in v.selection.items())
-        display(HTML(markdown_html(f"**{self.title}** — default view ({chosen}). {v.note}. Open the notebook in "
-                                   "JupyterLab or run `make explore` to change the selection.")))
+        zh = labels.current() == "zh"
+        chosen = ("，" if zh else ", ").join(f"{labels.label(k)} = {labels.code(val)}" for k, val in v.selection.items())
+        title, note = labels.phrase(self.title), labels.text(v.note)
+        if zh:
+            line = (f"**{title}** — 默认视图（{chosen}）。{note}。在 JupyterLab 中打开笔记本，或运行 "
+                    "`make explore`，即可更改选择。")
+        else:
+            line = (f"**{title}** — default view ({chosen}). {note}. Open the notebook in JupyterLab or run "
+                    "`make explore` to change the selection.")
+        display(HTML(markdown_html(line)))
         for fig in v.figures():
             show_figure(fig)
         display(HTML(html_table(v.table)))
         for k, t in v.extra.items():
-            display(HTML(f"<p><strong>{html.escape(k)}</strong></p>"))
+            display(HTML(f"<p><strong>{html.escape(labels.phrase(k))}</strong></p>"))
             display(HTML(html_table(t, 20)))
 
 

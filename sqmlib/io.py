@@ -1340,4 +1340,7 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
                   "standards": load_standards}[name](file)
         sources[name] = dict(df.attrs.get("sqm", {}))
         loaded[name] = df
+    from . import labels
+
+    labels.register_instrument(inst)  # pages show this instrument's wording for its items, dimensions, segments
     return DataFolder(data_path, inst, files=files, sources=sources, **loaded)

@@ -448,7 +448,7 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a Heywood case in one dimension is noted, not fatal
                 w = _omega_from_fit(ml_fit(S, np.ones((a.k, 1), bool)))
-            return a, w, (np.nan, np.nan), ["ω interval: set n_boot"]
+            return a, w, (np.nan, np.nan), []  # no interval without the bootstrap (n_boot)
 
         def parts(d):  # variances and correlation of the any-item P and E means
             C = m.select(m.sets[f"diffrel:{d}"].columns, "listwise").cov()
@@ -464,7 +464,7 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
                 w = omega(x).omega_total
             if n_boot > 0:
                 return a, w, omega_bootstrap_ci(x, n_boot, confidence, seed), []
-            return a, w, (np.nan, np.nan), ["ω interval: set n_boot"]
+            return a, w, (np.nan, np.nan), []  # no interval without the bootstrap (n_boot)
 
         def parts(d):
             sp, se = (block_items(survey, inst, b, d).mean(axis=1) for b in ("P", "E"))

@@ -29,7 +29,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import SQMReportError
 from .instruments import BUILTIN_DIR
-from . import results
+from . import labels, pages, results
+from .pages import FONT_STACK, PAGE_FONT_CSS
 from .outputs import copy_workbooks, write_excel
 from .results import metrics_dict
 from .io import dataset_instrument, find_table, input_files, sha256_file, survey_quarters
@@ -184,7 +185,7 @@ def _git_state() -> dict[str, Any]:
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
-def _render_html(executed: Path, target: Path, title: str) -> None:
+def _render_html(executed: Path, target: Path, title: str, lang: str = "en") -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -193,7 +194,7 @@ def _render_html(executed: Path, target: Path, title: str) -> None:
                             exclude_output_prompt=True)
     exporter.exclude_anchor_links = True
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    target.write_text(body, encoding="utf-8")
+    target.write_text(pages.finish_page(body, lang), encoding="utf-8")
 
 
 def combine_tables(folder: Path, stems: Sequence[str], filename: str = "report_tables.xlsx") -> str | None:
@@ -204,24 +205,68 @@ def combine_tables(folder: Path, stems: Sequence[str], filename: str = "report_t
     return filename if done is not None else None
 
 
-def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: str | None = None) -> str:
+INDEX_TEXT = {
+    "en": {"title": "Service-quality report — {q}", "data": "Data", "commit": "commit", "notebook": "executed notebook",
+           "workbook": "every table in one Excel workbook", "pdf_summary": "summary as PDF",
+           "pdf_report": "whole report as PDF"},
+    "zh": {"title": "服务质量报告 — {q}", "data": "数据", "commit": "版本", "notebook": "已运行的笔记本",
+           "workbook": "全部表格（一个 Excel 工作簿）", "pdf_summary": "摘要 PDF", "pdf_report": "完整报告 PDF"},
+}
+
+
+PDF_NAMES = {"summary": "summary.pdf", "report": "report.pdf"}
+
+
+def _write_pdfs(folder: Path, entries: list[dict], title: str, lang: str) -> tuple[dict[str, str], dict]:
+    """``summary.pdf`` (the summary page) and ``report.pdf`` (every page, the summary first) in ``folder``:
+    the PDFs written (key → file name) and a note for provenance.json (the widest table's share of the page
+    width per PDF, or why there is none)."""
+    summary = next((e for e in entries if e["stem"] == SUMMARY_NOTEBOOK), None)
+    whole = folder / ".report-print.html"
+    texts = [(folder / e["html"]).read_text(encoding="utf-8") for e in entries]
+    if not texts:
+        return {}, {"unavailable": "no pages"}
+    whole.write_text(pages.combine_pages(texts, title, lang), encoding="utf-8")
+    jobs = {folder / PDF_NAMES["report"]: (whole, title)}
+    if summary is not None:
+        jobs = {folder / PDF_NAMES["summary"]: (folder / summary["html"], f"{title} · {summary['title']}"), **jobs}
+    try:
+        widest = pages.write_pdfs(jobs)
+    except pages.PDFUnavailable as exc:
+        return {}, {"unavailable": str(exc)}
+    finally:
+        whole.unlink(missing_ok=True)
+    written = {k: v for k, v in PDF_NAMES.items() if (folder / v).exists()}
+    return written, {"widest_table_share_of_page": widest}
+
+
+def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: str | None = None, *,
+                lang: str = "en", pdfs: Mapping[str, str] | None = None) -> str:
     esc = html.escape
+    T = INDEX_TEXT[lang]
     rows = []
     for e in entries:
         figures = "".join(
-            f"<div class='fig'><span class='v'>{esc(str(h.get('display', h.get('value'))))}</span>"
-            f"<span class='l'>{esc(str(h.get('label', '')))}</span></div>"
+            f"<div class='fig'><span class='v'>{esc(labels.phrase(str(h.get('display', h.get('value'))), lang))}</span>"
+            f"<span class='l'>{esc(labels.phrase(str(h.get('label', '')), lang))}</span></div>"
             for h in e["headline"])
-        rows.append(f"<section><h2><a href='{esc(e['html'])}'>{esc(e['title'])}</a></h2>"
+        rows.append(f"<section><h2><a href='{esc(e['html'])}'>{esc(labels.phrase(e['title'], lang))}</a></h2>"
                     f"<div class='figs'>{figures}</div>"
-                    f"<p class='meta'><a href='{esc(e['notebook'])}'>executed notebook</a> · "
+                    f"<p class='meta'><a href='{esc(e['notebook'])}'>{T['notebook']}</a> · "
                     f"<a href='{esc(e['metrics'])}'>metrics.json</a> · {e['seconds']:.1f} s</p></section>")
     data_dir = esc(provenance["parameters"]["data_dir"])
     commit = provenance["git"].get("commit") or "unknown"
+    links = [f'<a href="provenance.json">provenance.json</a>']
+    if workbook:
+        links.append(f'<a href="{esc(workbook)}">{T["workbook"]}</a>')
+    for key, name in (pdfs or {}).items():
+        links.append(f'<a href="{esc(name)}">{T["pdf_" + key]}</a>')
+    title = T["title"].format(q=esc(quarter))
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Service-quality report {esc(quarter)}</title>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }}
+{PAGE_FONT_CSS}
+body {{ font-family: {FONT_STACK}; max-width: 60rem; margin: 2rem auto; color: #222; }}
 section {{ border-top: 1px solid #ddd; padding: .6rem 0; }}
 h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 .figs {{ display: flex; flex-wrap: wrap; gap: .8rem; }}
@@ -230,9 +275,8 @@ h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 .fig .l {{ font-size: .8rem; color: #555; }}
 .meta {{ font-size: .8rem; color: #666; }}
 </style></head><body>
-<h1>Service-quality report — {esc(quarter)}</h1>
-<p class="meta">Data: {data_dir} · commit {esc(commit[:12])} ·
-<a href="provenance.json">provenance.json</a>{f' · <a href="{esc(workbook)}">every table in one Excel workbook</a>' if workbook else ''}</p>
+<h1>{title}</h1>
+<p class="meta">{T['data']}{'：' if lang == 'zh' else ': '}{data_dir} · {T['commit']} {esc(commit[:12])} · {' · '.join(links)}</p>
 {''.join(rows)}
 </body></html>
 """
@@ -397,6 +441,8 @@ else:
     if "sqmlib.fonts" in _sys.modules:
         _sys.modules["sqmlib.fonts"].add_cjk_fallback.cache_clear()
         _sys.modules["sqmlib.fonts"].add_cjk_fallback()
+if "sqmlib.labels" in _sys.modules:
+    _sys.modules["sqmlib.labels"].use("en")
 _os.chdir(__CWD__)
 del _os, _sys, _mpl, _plt
 """
@@ -479,6 +525,25 @@ def _stable_cell_ids(path: Path) -> None:
         nbformat.write(nb, path)
 
 
+def localized_notebook(nb: Path, lang: str, folder: Path) -> Path:
+    """The notebook to run for a report in ``lang``: for English the notebook itself; for Chinese a copy in
+    ``folder`` whose Markdown cells (headings, introductions) carry their Chinese text from the cell's
+    ``metadata.sqm.zh``."""
+    if lang == "en":
+        return nb
+    import nbformat
+
+    book = nbformat.read(nb, as_version=4)
+    for cell in book.cells:
+        text = cell.get("metadata", {}).get("sqm", {}).get(lang)
+        if cell.cell_type == "markdown" and text:
+            cell.source = text
+    folder.mkdir(exist_ok=True)
+    target = folder / nb.name
+    nbformat.write(book, target)
+    return target
+
+
 def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log,
              what=""):
     """Run every notebook into ``tmp``, one after the other in one kernel (each from a fresh start): their index
@@ -503,11 +568,12 @@ def _run_each(shared, nbs, tmp, data_dir, out_root, quarter, instrument, paramet
                    **(parameters or {})}
         declared = pm.inspect_notebook(str(nb))
         params = {k: v for k, v in offered.items() if k in declared}
+        source = localized_notebook(nb, params.get("lang", "en"), tmp / ".sources")
         log(f"[{len(entries) + 1}/{len(nbs)}] {nb.name}")
         t0 = time.perf_counter()
         executed = tmp / f"{stem}.ipynb"
         try:
-            shared.execute(nb, executed, params, nb_out, timeout=timeout, progress=progress)
+            shared.execute(source, executed, params, nb_out, timeout=timeout, progress=progress)
         except pm.PapermillExecutionError as exc:
             kept = _keep_failed(executed)
             raise SQMReportError(
@@ -527,7 +593,9 @@ def _run_each(shared, nbs, tmp, data_dir, out_root, quarter, instrument, paramet
             raise SQMReportError(f"notebook {nb.name} ran but wrote no metrics.json to its out_dir")
         metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
         title = metrics.get("title", stem)
-        _render_html(executed, tmp / f"{stem}.html", title)
+        lang = params.get("lang", "en")
+        title = labels.phrase(title, lang)
+        _render_html(executed, tmp / f"{stem}.html", title, lang)
         entries.append({"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
                         "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
                         "seconds": seconds, "position": metrics.get("position", 100 + len(entries)),
@@ -548,7 +616,7 @@ def study_name(data_dir: str | Path, instrument) -> str:
 
 def build(quarter: str | None = None, data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
           force: bool = False, notebooks: Iterable[str | Path] | None = None, instrument: str = "",
-          encoding: str = "",
+          encoding: str = "", lang: str = "en",
           timeout: int = DEFAULT_TIMEOUT, progress: bool = True, kernel: str = "python3",
           parameters: Mapping[str, Any] | None = None, log=print) -> Path:
     """Build the quarterly report.
@@ -573,6 +641,9 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         Instrument name or file passed to every notebook ("" = the data folder's own or SERVQUAL).
     encoding : str
         Text encoding of the survey CSV ("" = detected, or the instrument's ``encoding``).
+    lang : {"en", "zh"}
+        Language of the report: narrative, headings, tables, charts, the index page and the PDFs. A Chinese
+        report of a study goes to ``reports/<study>-zh`` by default, beside the English one.
     timeout : int
         Seconds a single cell may run before the build fails.
     progress : bool
@@ -595,6 +666,8 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         The data cannot be read.
     """
 
+    if lang not in labels.LANGS:
+        raise SQMReportError(f"lang must be en or zh, got {lang!r}")
     data_dir = resolve(data_dir, SAMPLE_DIR).resolve()
     out_root = resolve(out_dir, REPORTS_DIR).resolve()
     if not data_dir.is_dir():
@@ -616,7 +689,8 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     elif quarter not in quarters:
         raise SQMReportError(f"no respondents in quarter {quarter} (the survey has {', '.join(quarters)})")
     period = quarter or STUDY_PERIOD
-    study_root = out_root if out_dir not in (None, "") else out_root / study_name(data_dir, inst)
+    study_root = out_root if out_dir not in (None, "") else \
+        out_root / (study_name(data_dir, inst) + ("" if lang == "en" else f"-{lang}"))
     final = study_root / period
     _check_replaceable(final, force)
     nbs = [resolve(p) for p in notebooks] if notebooks is not None else report_notebooks()
@@ -637,7 +711,8 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     try:
         with _RunnerLogsToFile():
             entries, timings = _run_all(nbs, tmp, data_dir, study_root, quarter, instrument,
-                                        {**({"encoding": encoding} if encoding else {}), **dict(parameters or {})},
+                                        {**({"encoding": encoding} if encoding else {}), "lang": lang,
+                                         **dict(parameters or {})},
                                         kernel, progress, timeout, log, what)
         inputs_after = _input_hashes(data_dir)
         changed = sorted(k for k in inputs_before.keys() | inputs_after.keys()
@@ -651,7 +726,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
             "study": study_root.name,
             "instrument": {"name": inst.name, "path": str(inst.path), "design": inst.design},
             "parameters": {"data_dir": str(data_dir), "quarter": quarter, "instrument": instrument,
-                           "encoding": encoding,
+                           "encoding": encoding, "lang": lang,
                            "timeout": timeout, "kernel": kernel, **dict(parameters or {})},
             "notebooks": [nb.name for nb in nbs],
             "seconds_per_notebook": timings,
@@ -667,8 +742,17 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                                              encoding="utf-8")
         entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
         workbook = combine_tables(tmp, [e["stem"] for e in entries])
-        (tmp / "index.html").write_text(_index_html(quarter or inst.title, entries, provenance, workbook),
+        title = INDEX_TEXT[lang]["title"].format(q=quarter or inst.title)
+        pdfs, pdf_note = _write_pdfs(tmp, entries, title, lang)
+        provenance["pdf"] = pdf_note
+        (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
+        if not pdfs:
+            log(f"PDF not written: {pdf_note['unavailable']}")
+        (tmp / "index.html").write_text(pages.finish_page(_index_html(quarter or inst.title, entries, provenance,
+                                                                      workbook, lang=lang, pdfs=pdfs), lang),
                                         encoding="utf-8")
+        shutil.rmtree(tmp / ".sources", ignore_errors=True)
         _swap_into_place(tmp, final, force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

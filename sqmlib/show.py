@@ -9,9 +9,11 @@ from __future__ import annotations
 import html
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from IPython.display import HTML, display
 
-from . import formats
+from . import formats, labels
 from .errors import SQMArgumentError
 from .outputs import escape_frame, markdown_html
 from .results import Block
@@ -38,19 +40,11 @@ def _stable_uuid(frame) -> str:
 
 def _render(block: Block) -> None:
     if block.kind == "text":  # text may hold values from data files: raw HTML in it is shown, never run
-        display(HTML(markdown_html(block.content)))
+        display(HTML(markdown_html(labels.text(block.content))))
     elif block.kind == "html":
-        display(HTML(block.content))
+        display(HTML(labels.html_text(block.content)))
     elif block.kind == "table":
-        frame = block.content
-        shown = escape_frame(frame)  # labels from the data escaped: the rules are looked up by these
-        rules = formats.column_formats(shown)
-        if block.style is not None or rules:  # p-values, shares, counts and means as a reader expects them
-            styler = shown.style.set_uuid(_stable_uuid(frame))
-            styler = block.style(styler) if block.style is not None else styler
-            display(formats.apply(styler, shown))
-        else:
-            display(frame)
+        display(styled(block.content, block.style))
     elif block.kind == "figure":
         fig = block.content()
         if fig is None:
@@ -59,6 +53,47 @@ def _render(block: Block) -> None:
             figure(fig, block.name)
     else:  # pragma: no cover
         raise SQMArgumentError(f"unknown block kind {block.kind!r}")
+
+
+def _label_cell(value, fn):
+    """A header or index entry of an escaped table, labelled and escaped again."""
+    if isinstance(value, str):
+        return html.escape(str(fn(html.unescape(value))))
+    return value
+
+
+def _cell(v):
+    """A text or yes/no cell for a reader: category codes labelled, missing as a dash."""
+    if isinstance(v, str):
+        return _label_cell(v, labels.code)
+    if isinstance(v, (bool, np.bool_)):
+        return labels.code(bool(v))
+    return formats.MISSING if v is None or v != v else v
+
+
+def styled(frame, style=None):
+    """A table as a reader sees it: text from the data escaped; headers, index names and category codes as
+    labels in the current language (:mod:`sqmlib.labels`); p-values, shares, counts and means formatted
+    (:mod:`sqmlib.formats`). ``style`` (a Styler → Styler function) sees the original column names."""
+    shown = escape_frame(frame)  # labels from the data escaped: the rules are looked up by these
+    shown.columns = shown.columns.set_names([labels.label(n) if isinstance(n, str) else n
+                                             for n in shown.columns.names])
+    shown.index = shown.index.set_names([labels.label(n) if isinstance(n, str) else n for n in shown.index.names])
+    styler = shown.style.set_uuid(_stable_uuid(frame))
+    styler = block_style(styler, style)
+    styler = formats.apply(styler, shown)
+    for col in shown.columns:
+        c = shown[col]
+        if c.dtype == object or pd.api.types.is_bool_dtype(c) or isinstance(c.dtype, pd.CategoricalDtype):
+            if formats.kind(col, c) is None:
+                styler = styler.format(_cell, subset=[col])
+    styler = styler.format_index(lambda v: _label_cell(v, labels.label), axis=1)
+    styler = styler.format_index(lambda v: _label_cell(v, labels.row_label), axis=0)
+    return styler
+
+
+def block_style(styler, style):
+    return style(styler) if style is not None else styler
 
 
 def alt_text(fig, name: str = "") -> str:
@@ -71,10 +106,15 @@ def alt_text(fig, name: str = "") -> str:
         title = ax.get_title() or ax.get_title("left")
         if title and title not in parts:
             parts.append(title)
-    axes = [f"{ax.get_ylabel()} against {ax.get_xlabel()}" if ax.get_xlabel() and ax.get_ylabel()
+    zh = labels.current() == "zh"
+    against = "{y}（纵轴）与{x}（横轴）" if zh else "{y} against {x}"
+    axes = [against.format(y=ax.get_ylabel(), x=ax.get_xlabel()) if ax.get_xlabel() and ax.get_ylabel()
             else (ax.get_xlabel() or ax.get_ylabel()) for ax in fig.axes[:1]]
     text = "; ".join(parts) or name.replace("_", " ") or "chart"
     detail = next((a for a in axes if a), "")
+    if zh:
+        text = "；".join(parts) or "图表"
+        return f"图表：{text}" + (f"（{detail}）" if detail else "")
     return f"Chart: {text}" + (f" ({detail})" if detail else "")
 
 
@@ -83,6 +123,7 @@ def figure_html(fig, name: str = "") -> str:
     import base64
     import io
 
+    labels.figure(fig)  # identifiers as labels, every text in the current language
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
     data = base64.b64encode(buf.getvalue()).decode("ascii")
@@ -94,6 +135,12 @@ def figure(fig, name: str = "") -> None:
     """Show a matplotlib figure with alt text and close it."""
     display(HTML(figure_html(fig, name)))
     plt.close(fig)
+
+
+def use_language(lang: str) -> str:
+    """Show tables, charts and text in ``lang`` ("en" or "zh") from now on (the notebooks' ``lang``
+    parameter): :func:`sqmlib.labels.use`."""
+    return labels.use(lang)
 
 
 def section(result, name: str) -> None:
