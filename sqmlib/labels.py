@@ -457,6 +457,13 @@ maturity level | maturity level | 成熟度层级
 summary | summary | 汇总
 contact list | contact list | 联系名单
 ols | linear regression | 线性回归
+finance | finance | 财务
+front_office | front office | 前台
+logistics | logistics | 物流
+operations | operations | 运营
+quality | quality | 质量
+customer_service | customer service | 客服
+it | IT | IT
 ordinal | ordinal regression | 有序回归
 """
 
@@ -531,7 +538,7 @@ def item_wording(english: str, lang: str | None = None) -> str:
     if english in _ITEM_TEXT:
         return _ITEM_TEXT[english]
     cut = english.rstrip("…").rstrip()
-    if cut != english and len(cut) >= 12:
+    if (cut != english and len(cut) >= 12) or len(cut) >= 30:  # a wording cut short on a chart
         for en, zh in _ITEM_TEXT.items():
             if en.startswith(cut):
                 return zh
@@ -699,12 +706,19 @@ def figure(fig, lang: str | None = None):
         def tr(s: str) -> str:
             return label(s, "en") if s.strip() in TERMS or s.strip() in CODES or _IDENT.fullmatch(s.strip()) \
                 else identifiers_to_labels(s, "en")
+    from matplotlib.category import StrCategoryFormatter
+
+    drawn = False
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             fmt = axis.get_major_formatter()
             if isinstance(fmt, FixedFormatter):
                 fmt.seq = [tr(str(s)) for s in fmt.seq]
-            elif isinstance(axis.get_major_locator(), FixedLocator) and not isinstance(fmt, ScalarFormatter):
+            elif isinstance(fmt, StrCategoryFormatter) or (
+                    isinstance(axis.get_major_locator(), FixedLocator) and not isinstance(fmt, ScalarFormatter)):
+                if not drawn:  # tick labels exist once drawn
+                    fig.canvas.draw()
+                    drawn = True
                 ticks = axis.get_majorticklabels()
                 if ticks:
                     style, rotation = ticks[0].get_fontproperties(), ticks[0].get_rotation()
@@ -716,6 +730,19 @@ def figure(fig, lang: str | None = None):
         if s and s.strip():
             t.set_text(tr(s))
     return fig
+
+
+def untranslated(fig, lang: str | None = None) -> list[str]:
+    """Texts of a (translated) figure that still hold English words in a Chinese page (tick labels included;
+    mathtext such as ``$10^{2}$`` and the words in :data:`KEEP` are fine)."""
+    lang = lang or current()
+    if lang != "zh":
+        return []
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    return sorted({t.get_text() for t in fig.findobj(Text)
+                   if t.get_text().strip() and not t.get_text().startswith("$") and english_words(t.get_text())})
 
 
 # tokens that stay as they are in Chinese text

@@ -89,6 +89,15 @@ PHRASES: dict[str, str] = {**_LESSON_PHRASES, **{
 # chart texts and labels with a part that varies
 PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
     (r"Service quality, (?P<q>\S+): the summary", "服务质量 {q}：摘要"),
+    (r"(?P<q>\S+)\n\(this quarter\)", "{q}\n（本季度）"),
+    (r"too fast: under (?P<n>[\d,.]+) s", "作答过快：少于 {n} 秒"),
+    (r"best: contact (?P<n>[\d.]+%)", "最优：联系 {n}"),
+    (r"average precision (?P<n>[\d.]+)", "平均精确率 {n}"),
+    (r"churn rate (?P<n>[\d.]+)", "流失率 {n}"),
+    (r"retain (?P<n>\d+)", "保留 {n} 个"),
+    (r"random data \((?P<n>\d+)th percentile\)", "随机数据（第 {n} 百分位）"),
+    (r"random data \(mean\)", "随机数据（均值）"),
+    (r"(?P<term>.+) \((?P<kano>excitement|performance|basic)\)", "{term}（{kano}）"),
     (r"Service quality, (?P<q>.+): the summary", "服务质量（{q}）：摘要"),
     (r"Largest dimension gap: (?P<term>.+)", "差距最大的维度：{term}"),
     (r"Lowest dimension: (?P<term>.+)", "最低的维度：{term}"),
@@ -109,6 +118,7 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
     (r"vs (?P<q>\S+) \(significant\)", "较 {q}（显著）"),
     (r"vs (?P<q>\S+) \(within noise\)", "较 {q}（在波动范围内）"),
     (r"(?P<n>[+\-−]?[\d.]+) pts", "{n} 个百分点"),
+    (r"(?P<a>\d+) of (?P<b>\d+)", "{a} / {b}"),
     (r"block (?P<term>\w+)", "题块：{term}"),
     (r"alert: (?P<term>.+)", "预警：{term}"),
     (r"(?P<term>[\w /]+) \((?P<n>\d+ ?%)\)", "{term}（{n}）"),
@@ -155,6 +165,8 @@ def _part(name: str, value: str) -> str:
         return out
     if name == "item":
         return labels.item_wording(value, "zh")
+    if name == "kano":
+        return {"excitement": "兴奋型", "performance": "期望型", "basic": "基本型"}.get(value, value)
     if name == "items":
         return _items(value)
     if name == "ids":

@@ -93,9 +93,10 @@ def number_format(column: str, values) -> str | None:
     return "0.000"
 
 
-def dress_sheet(ws, header_rows: int = 1) -> None:
+def dress_sheet(ws, header_rows: int = 1, names: list | None = None, formats: bool = True) -> None:
     """Make a written table read well in Excel: the header row(s) frozen, an autofilter over the table, each
-    column as wide as its longest entry (within 8–60 characters), and number formats by column."""
+    column as wide as its longest entry (within 8–60 characters), and number formats by column, chosen from
+    ``names`` (the columns' identifiers, when the headers show labels) or the header text."""
     if ws.max_row < 1 or ws.max_column < 1:
         return
     from openpyxl.utils import get_column_letter
@@ -105,32 +106,63 @@ def dress_sheet(ws, header_rows: int = 1) -> None:
     for j, col in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
         header = " ".join(str(c.value) for c in col[:header_rows] if c.value is not None)
         body = col[header_rows:]
-        width = max([len(header)] + [len(str(c.value)) for c in body[:2000] if c.value is not None] + [0])
+        width = max([len(header) * (2 if any(ord(ch) > 0x2e80 for ch in header) else 1)]
+                    + [len(str(c.value)) for c in body[:2000] if c.value is not None] + [0])
         ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
-        fmt = number_format(header, [c.value for c in body[:2000]])
+        if not formats:
+            continue
+        name = str(names[j - 1]) if names is not None and j - 1 < len(names) else header
+        fmt = number_format(name, [c.value for c in body[:2000]])
         if fmt:
             for c in body:
                 if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
                     c.number_format = fmt
 
 
-def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: bool = True) -> Path:
-    """One workbook, one sheet a table (names cut to Excel's 31 characters and made unique). Text cells stay
-    text: nothing is written as a formula. Each sheet is dressed (:func:`dress_sheet`)."""
+def _identifiers(df: pd.DataFrame, index: bool) -> list:
+    """The identifiers of a table's columns in sheet order (index levels first)."""
+    cols = [c[-1] if isinstance(c, tuple) else c for c in df.columns]
+    return ([n or "" for n in df.index.names] if index else []) + cols
+
+
+COLUMNS_SHEET = "columns"  # the last sheet of a labelled workbook: sheet, column label, identifier
+
+
+def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: bool = True,
+                labelled: bool = True) -> Path:
+    """One workbook, one sheet a table (names cut to Excel's 31 characters and made unique). Headers show
+    labels in the current language (:mod:`sqmlib.labels`; ``labelled=False`` keeps identifiers), numbers keep
+    full precision with number formats chosen by the column's identifier, text cells stay text: nothing is
+    written as a formula. Each sheet is dressed (:func:`dress_sheet`)."""
+    from . import labels
+
     path = Path(path)
     used: set[str] = set()
+    key: list[dict] = []
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         for name, df in frames.items():
-            sheet = _sheet_name(name, used)
-            df.to_excel(xl, sheet_name=sheet, index=index)
+            sheet = _sheet_name(labels.phrase(str(name)) if labelled else name, used)
+            shown = labels.frame(df) if labelled else df
+            shown.to_excel(xl, sheet_name=sheet, index=index)
             _no_formulas(xl.sheets[sheet])
-            dress_sheet(xl.sheets[sheet], header_rows=df.columns.nlevels + (1 if index and df.columns.nlevels > 1 else 0))
+            dress_sheet(xl.sheets[sheet], header_rows=df.columns.nlevels + (1 if index and df.columns.nlevels > 1 else 0),
+                        names=_identifiers(df, index))
+            if labelled:
+                key.extend({"sheet": sheet, "column": str(lab), "identifier": str(ident)}
+                           for lab, ident in zip(_identifiers(shown, index), _identifiers(df, index))
+                           if str(lab) != str(ident))
+        if key:  # the identifiers behind the labels, for code that reads the workbook
+            sheet = _sheet_name(COLUMNS_SHEET, used)
+            pd.DataFrame(key).to_excel(xl, sheet_name=sheet, index=False)
+            _no_formulas(xl.sheets[sheet])
+            dress_sheet(xl.sheets[sheet], formats=False)
     return path
 
 
 def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None:
     """Sheets of several workbooks in one (sheet names prefixed as the mapping says), cell by cell, so that
-    every value keeps its type: text stays text (``000123``, ``01``, long ids), numbers stay numbers."""
+    every value keeps its type and number format: text stays text (``000123``, ``01``, long ids), numbers stay
+    numbers."""
     from openpyxl import Workbook, load_workbook
 
     out = Workbook()
@@ -142,10 +174,15 @@ def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None
         wb = load_workbook(src, read_only=True)
         for ws in wb.worksheets:
             target = out.create_sheet(_sheet_name(f"{prefix} {ws.title}", used))
-            for row in ws.iter_rows(values_only=True):
-                target.append(list(row))
+            for i, row in enumerate(ws.iter_rows(), start=1):
+                for j, cell in enumerate(row, start=1):
+                    if cell.value is None:
+                        continue
+                    t = target.cell(row=i, column=j, value=cell.value)
+                    if cell.number_format and cell.number_format != "General":
+                        t.number_format = cell.number_format
             _no_formulas(target)
-            dress_sheet(target)
+            dress_sheet(target, formats=False)
         wb.close()
     if not out.worksheets:
         return None

@@ -26,8 +26,11 @@ from typing import Mapping, Sequence
 from .fonts import CJK_FAMILIES, _bundled_cjk_font
 
 EMBEDDED_FAMILY = "SQM CJK"
-FONT_STACK = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
-              + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + f", '{EMBEDDED_FAMILY}', sans-serif")
+# the embedded CJK font (present only on pages with CJK text, and holding only CJK characters, digits and a
+# little punctuation) comes first: asked for a CJK family the machine lacks, fontconfig may answer with a Latin
+# font, which Chromium then uses for the CJK text as empty boxes
+FONT_STACK = (f"'{EMBEDDED_FAMILY}', system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+              + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + ", sans-serif")
 PAGE_FONT_CSS = ""  # pages built by sqmlib itself (the index) get the embedded font from finish_page
 
 PRINT_CSS = """
@@ -60,7 +63,7 @@ def _font_path() -> Path | None:
 def cjk_font_face(text: str) -> str:
     """``@font-face`` for the embedded CJK font holding the characters of ``text`` (empty without any, or
     without the font or fontTools)."""
-    chars = sorted({c for c in text if _CJK.match(c)} | set("0123456789%.,:;()[]-–—+"))
+    chars = sorted({c for c in text if _CJK.match(c)})
     path = _font_path()
     if path is None or not any(_CJK.match(c) for c in chars):
         return ""

@@ -124,11 +124,13 @@ def figure_html(fig, name: str = "") -> str:
     import io
 
     labels.figure(fig)  # identifiers as labels, every text in the current language
+    left = labels.untranslated(fig)  # a Chinese chart text no catalogue entry covers: marked for the tests
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     alt = html.escape(alt_text(fig, name), quote=True)
-    return f'<img src="data:image/png;base64,{data}" alt="{alt}" title="{alt}" style="max-width:100%">'
+    mark = f' data-sqm-untranslated="{html.escape(" | ".join(left), quote=True)}"' if left else ""
+    return f'<img src="data:image/png;base64,{data}" alt="{alt}" title="{alt}"{mark} style="max-width:100%">'
 
 
 def figure(fig, name: str = "") -> None:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from sqmlib import SQMReportError, churn, io, outputs, report
+from sqmlib import labels, SQMReportError, churn, io, outputs, report
 
 from conftest import ROOT
 
@@ -342,8 +342,13 @@ def test_workbooks_read_well(tmp_path):
         ws = load_workbook(path)[sheet]
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref == ws.dimensions
         header = {c.value: c.column_letter for c in ws[1]}
+        # headers are labels (the identifiers are listed on the last sheet)
+        assert {"customers below their expectation", "gap (P − E)", "p", "n", "item"} <= set(header)
+        header.update({k: header[labels.label(k, "en")] for k in ("share_below", "p_value", "gap")})
         fmt = {h: ws[f"{col}2"].number_format for h, col in header.items() if h}
         assert fmt["n"] == "#,##0" and fmt["share_below"] == "0.0%" and fmt["p_value"] == "0.000"
         assert fmt["gap"] == "0.000" and ws[f"{header['gap']}2"].value == pytest.approx(-0.987654, abs=1e-12)
         assert ws[f"{header['item']}2"].value == "01"
-        assert ws.column_dimensions[header["share_below"]].width >= len("share_below")
+        assert ws.column_dimensions[header["share_below"]].width >= len("customers below their expectation")
+    key = pd.read_excel(nb / "tables.xlsx", sheet_name="columns")
+    assert {"share_below", "p_value", "gap"} <= set(key["identifier"])
