@@ -22,7 +22,7 @@ def _report(args) -> int:
 
     path = build(quarter=args.quarter, data_dir=args.data, out_dir=args.out, force=args.force,
                  instrument=args.instrument or "", encoding=args.encoding or "", lang=args.lang,
-                 timeout=args.timeout, progress=not args.no_progress,
+                 pdf=not args.no_pdf, timeout=args.timeout, progress=not args.no_progress,
                  parameters={"engine": args.engine} if args.engine != "pandas" else None)
     print(f"Report written: {path / 'index.html'}")
     for name in ("summary.pdf", "report.pdf"):
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", help="folder for this data's reports: the report goes to OUT/<quarter> (OUT/study for a "
                                  "survey without dates); default reports/<study name>")
     r.add_argument("--encoding", help="text encoding of the survey CSV, e.g. gb18030 or cp949 (default: detected)")
+    r.add_argument("--no-pdf", action="store_true", help="skip the PDFs of the summary and the whole report")
     r.add_argument("--lang", choices=["en", "zh"], default="en",
                    help="language of the report: en (English, default) or zh (简体中文); a Chinese report goes to "
                         "reports/<study>-zh/<quarter> unless --out is given")

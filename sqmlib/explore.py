@@ -91,7 +91,7 @@ class View:
         return self.table
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(labels.phrase(self.note))}</p>" + styled(self.table).to_html()
+        return f"<p>{html.escape(labels.phrase(self.note))}</p>" + styled(self.table, uuid="view").to_html()
 
 
 def _svg(draw: Callable[[], Any]) -> bytes:
@@ -113,7 +113,7 @@ def html_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
     """A table as HTML, text from the data escaped."""
     head = frame.head(max_rows)
     fmt = {c: "{:.3f}" for c in head.columns if pd.api.types.is_float_dtype(head[c])}
-    out = styled(head, lambda s: s.format(fmt, na_rep="–")).hide(axis="index").to_html()
+    out = styled(head, lambda s: s.format(fmt, na_rep="–"), uuid="sqm").hide(axis="index").to_html()
     if len(frame) > max_rows:
         more = len(frame) - max_rows
         out += f"<p>{f'… 另有 {more:,} 行' if labels.current() == 'zh' else f'… {more:,} more rows'}</p>"

@@ -15,7 +15,7 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Sourc
                 "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "SimHei", "AR PL UMing CN")
 
 
-def _bundled_cjk_font() -> Path | None:
+def bundled_cjk_font() -> Path | None:
     """Noto Sans CJK SC from the mplfonts package (a dependency), found without importing the package."""
     import importlib.util
 
@@ -36,7 +36,7 @@ def cjk_font() -> str | None:
     for family in CJK_FAMILIES:
         if family in names:
             return family
-    path = _bundled_cjk_font()
+    path = bundled_cjk_font()
     if path is None:
         return None
     font_manager.fontManager.addfont(str(path))

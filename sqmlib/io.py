@@ -23,6 +23,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import labels
 from .audit import careless
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from .instruments import ColumnSpec, Instrument
@@ -1340,7 +1341,5 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
                   "standards": load_standards}[name](file)
         sources[name] = dict(df.attrs.get("sqm", {}))
         loaded[name] = df
-    from . import labels
-
     labels.register_instrument(inst)  # pages show this instrument's wording for its items, dimensions, segments
     return DataFolder(data_path, inst, files=files, sources=sources, **loaded)

@@ -24,14 +24,15 @@ from typing import Iterable
 
 import pandas as pd
 
+from . import labels_zh as zh
+from .errors import SQMArgumentError
+
 LANGS = ("en", "zh")
 _STATE = {"lang": "en"}
 
 
 def use(lang: str) -> str:
     """Show everything from now on in ``lang`` ("en" or "zh"); returns it."""
-    from .errors import SQMArgumentError
-
     lang = (lang or "en").strip().lower()
     if lang in ("cn", "zh-cn", "zh_cn", "zh-hans", "chinese", "中文"):
         lang = "zh"
@@ -226,6 +227,22 @@ rho_c | composite reliability ρ_C | 组合信度 ρ_C
 construct | construct | 构念
 difference | difference | 差值
 diff | difference | 差值
+reason | reason | 原因
+marker_scaled | loading (marker scaled) | 载荷（标记变量标定）
+std_all | standardised loading | 标准化载荷
+residual_variance | residual variance | 残差方差
+random_mean | random data: mean eigenvalue | 随机数据：平均特征值
+random_quantile | random data: 95th percentile | 随机数据：第95百分位
+eigenvalue | eigenvalue | 特征值
+n_contacted | customers contacted | 联系的顾客数
+churners_reached | churners reached | 覆盖的流失顾客数
+profit_per_customer | profit per customer | 每位顾客的利润
+mr_ucl | upper limit of the moving range | 移动极差控制上限
+mr | moving range | 移动极差
+csat_n | CSAT answers | CSAT 作答数
+csat_ci_low | CSAT: 95% CI lower | CSAT 95%区间下限
+csat_ci_high | CSAT: 95% CI upper | CSAT 95%区间上限
+general | general dominance | 总体优势
 difference_reliability | reliability of the difference | 差值信度
 chisq | χ² | χ²
 cfi | CFI | CFI
@@ -438,6 +455,8 @@ perfect model | perfect model | 完美模型
 model, best threshold | model, best threshold | 模型（最优阈值）
 customers contacted | customers contacted | 联系的顾客
 Satisfaction | Satisfaction | 满意度
+satisfaction | satisfaction | 满意度
+loyalty | loyalty | 忠诚度
 minimum adequate | minimum adequate | 最低可接受
 desired | desired | 期望水平
 total | total | 合计
@@ -609,12 +628,8 @@ def code(value, lang: str | None = None):
             or (re.fullmatch(r"[A-Za-z]\w*_\w+", key) and any(p.match(key) for p, _, _ in _COMPOSED)):
         return label(key, lang)  # an identifier as a value (a feature, a metric): its label
     if lang == "zh":  # a fixed phrase of sqmlib's (a method, a verdict) or an item's wording
-        from .labels_zh import PHRASES
-
-        from .labels_zh import translate_phrase
-
-        if key in PHRASES:
-            return PHRASES[key]
+        if key in zh.PHRASES:
+            return zh.PHRASES[key]
         wording = item_wording(key, lang)
         if wording != key:
             return wording
@@ -631,11 +646,11 @@ def row_label(value, lang: str | None = None):
     return code(value, lang)
 
 
-def _map_labels(index: pd.Index, fn) -> pd.Index:
+def _map_labels(index: pd.Index, fn, lang: str) -> pd.Index:
     if isinstance(index, pd.MultiIndex):
         return pd.MultiIndex.from_tuples([tuple(fn(x) for x in t) for t in index],
-                                         names=[label(n) if n else n for n in index.names])
-    return pd.Index([fn(x) for x in index], name=label(index.name) if index.name else index.name, dtype=object)
+                                         names=[label(n, lang) if n else n for n in index.names])
+    return pd.Index([fn(x) for x in index], name=label(index.name, lang) if index.name else index.name, dtype=object)
 
 
 def frame(df: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
@@ -648,9 +663,9 @@ def frame(df: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
         if col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col) \
                 or pd.api.types.is_string_dtype(col):
             out[c] = col.astype(object).map(lambda v: code(v, lang))
-    out.columns = _map_labels(out.columns, lambda x: label(x, lang))
+    out.columns = _map_labels(out.columns, lambda x: label(x, lang), lang)
     if not pd.api.types.is_numeric_dtype(out.index) or isinstance(out.index, pd.MultiIndex):
-        out.index = _map_labels(out.index, lambda x: code(x, lang) if isinstance(x, (str, bool)) else x)
+        out.index = _map_labels(out.index, lambda x: row_label(x, lang) if isinstance(x, (str, bool)) else x, lang)
     elif out.index.name:
         out.index = out.index.rename(label(out.index.name, lang))
     if out.columns.duplicated().any():  # two identifiers with one label: keep them apart
@@ -681,8 +696,6 @@ def text(markdown: str, lang: str | None = None) -> str:
     through :mod:`sqmlib.labels_zh` (a sentence without a pattern stays as it is)."""
     lang = lang or current()
     if lang == "zh":
-        from .labels_zh import translate_markdown
-
         return translate_markdown(markdown)
     return identifiers_to_labels(markdown, lang)
 
@@ -701,7 +714,7 @@ def figure(fig, lang: str | None = None):
     from matplotlib.ticker import FixedFormatter, FixedLocator, ScalarFormatter
 
     if lang == "zh":
-        from .labels_zh import translate_phrase as tr
+        tr = translate_phrase
     else:
         def tr(s: str) -> str:
             return label(s, "en") if s.strip() in TERMS or s.strip() in CODES or _IDENT.fullmatch(s.strip()) \
@@ -759,7 +772,7 @@ def english_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
     """Words of three or more Latin letters in ``text`` that are not in :data:`KEEP` or ``allowed`` (data
     values): what a Chinese page should not show."""
     ok = KEEP | set(allowed)
-    text = re.sub(r"[\w./\\:-]+\.(?:csv|json|xlsx|xls|yaml|yml|pdf|html|sav|parquet|ipynb)\b", "", text)
+    text = re.sub(r"[\w./\\:-]+\.(?:csv|json|xlsx|xls|yaml|yml|pdf|html|sav|parquet|ipynb|md)\b", "", text)
     text = re.sub(r"(?:/[\w.-]+)+/?", "", text)  # paths
     text = re.sub(r"\b[0-9a-f]{7,40}\b", "", text)  # commits
     text = re.sub(r"\b(?:utf-8|utf8|gb18030|gbk|cp949|euc-kr|latin-1|cp1252)\b", "", text, flags=re.I)
@@ -770,8 +783,6 @@ def phrase(text: str, lang: str | None = None) -> str:
     """A short text (a heading, a tile's label, a chart text) for a reader in ``lang``."""
     lang = lang or current()
     if lang == "zh":
-        from .labels_zh import translate_phrase
-
         return translate_phrase(text)
     s = text.strip()
     if s in TERMS or s in CODES or s in _INSTRUMENT["en"] or _IDENT.fullmatch(s):
@@ -795,3 +806,131 @@ def html_text(markup: str, lang: str | None = None) -> str:
         return ">" + _html.escape(lead + phrase(core, lang) + trail, quote=False) + "<"
 
     return re.sub(r">([^<>]+)<", fix, markup)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chinese: phrases and sentences through the patterns of sqmlib.labels_zh
+# ---------------------------------------------------------------------------------------------------------
+_EXTRA_WORDS = {"equal loadings, intercepts and residuals": "载荷、截距和残差均相等",
+                "equal loadings and intercepts": "载荷和截距相等", "equal loadings": "载荷相等",
+                "same structure": "结构相同", "dimension": "维度", "item": "题项"}
+
+
+def _items(value: str) -> str:
+    """``08 (delivers its services …), 06 (shows …)`` with each item's wording in Chinese."""
+    def one(m):
+        return f"{m.group(1)}（{item_wording(m.group(2), 'zh')}）"
+    out = re.sub(r"(\d{2}) \(([^()]+)\)", one, value)
+    return out.replace("), ", "）、").replace("）, ", "）、")
+
+
+def _part(name: str, value: str) -> str:
+    """A captured part of a sentence in Chinese, by the group's name: ``list`` a comma list of names,
+    ``term``/``t2``… one name, ``item`` an item's wording, ``items`` items with their wording, ``s`` a sentence,
+    ``rest`` any text; anything else (numbers, dates, file names) as it is."""
+    if value is None:
+        return ""
+    if name in ("list", "blocks"):
+        parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", value)
+        return "、".join(_part("term", p) for p in parts if p)
+    if name in ("term", "lvl", "what") or re.fullmatch(r"t\d", name):
+        v = value.strip()
+        if v in _EXTRA_WORDS:
+            return _EXTRA_WORDS[v]
+        out = label(v, "zh")
+        if out == v:
+            out = translate_phrase(v)
+        return out
+    if name == "item":
+        return item_wording(value, "zh")
+    if name == "kano":
+        return {"excitement": "兴奋型", "performance": "期望型", "basic": "基本型"}.get(value, value)
+    if name == "items":
+        return _items(value)
+    if name == "q" and re.search(r"[A-Za-z]{3}", value):  # "every respondent: the survey has no dates"
+        return translate_phrase(value)
+    if name == "tables":
+        names = {"customers": "顾客", "interactions": "工单", "standards": "服务标准", "management": "管理层调查",
+                 "survey": "调查"}
+        return "、".join(names.get(t, t) for t in value.split(", "))
+    if name == "ids":
+        return value.replace(", ", "、")
+    if name == "pairs":
+        return "；".join(re.sub(r"([\w ]+?) → ([\w ]+?) \((\d+)\)",
+                               lambda m: f"{_part('term', m.group(1))} → {_part('term', m.group(2))}（{m.group(3)}）",
+                               part) for part in value.split("; "))
+    if name == "r2":
+        return "、".join(re.sub(r"R² = ([\d.]+) of (.+)", lambda m: f"{_part('term', m.group(2))}的 R² = {m.group(1)}",
+                               part) for part in value.split(", "))
+    if name in ("s", "rest"):
+        return translate_sentence(value)
+    return value
+
+
+def _apply(table, s: str) -> str | None:
+    for pat, out in table:
+        m = pat.fullmatch(s)
+        if m:
+            return out.format(**{k: _part(k, v) for k, v in m.groupdict().items()})
+    return None
+
+
+def translate_phrase(text: str) -> str:
+    """A heading, label or chart text in Chinese; unknown texts are kept."""
+    if not isinstance(text, str) or not text.strip():
+        return text
+    s = text.strip()
+    if s in zh.PHRASES:
+        return zh.PHRASES[s]
+    found = label(s, "zh")
+    if found != s:
+        return found
+    out = _apply(zh.PATTERNS, s)
+    if out is not None:
+        return out
+    m = re.fullmatch(r"(\d{2}) (.+)", s)  # an item: "05 does what it promised …"
+    if m:
+        wording = item_wording(m.group(2), "zh")
+        if wording != m.group(2):
+            return f"{m.group(1)} {wording}"
+    out = _apply(zh.SENTENCES, s)
+    if out is None and "; " in s:  # parts joined by "; "
+        parts = [translate_phrase(p) for p in s.split("; ")]
+        if parts != s.split("; "):
+            return "；".join(parts)
+    return out if out is not None else text
+
+
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z*`(\d])")
+
+
+def translate_sentence(s: str) -> str:
+    """One sentence (Markdown) in Chinese through :data:`SENTENCES`, else through the phrases, else as is."""
+    core = s.strip()
+    if not core:
+        return s
+    out = _apply(zh.SENTENCES, core)
+    if out is None:
+        out = _apply(zh.SENTENCES, core.rstrip("."))
+    if out is None:
+        out = translate_phrase(core)
+    return out
+
+
+def translate_markdown(markdown: str) -> str:
+    """sqmlib's Markdown in Chinese, line by line (list markers and headings kept), sentence by sentence."""
+    lines = []
+    for line in markdown.split("\n"):
+        m = re.match(r"^(\s*(?:[-*] |\d+\. |#+ )?)(.*)$", line)
+        prefix, body = m.group(1), m.group(2)
+        if not body.strip():
+            lines.append(line)
+            continue
+        whole = _apply(zh.SENTENCES, body.strip())
+        if whole is None:
+            parts = [translate_sentence(part) for part in _SPLIT.split(body)]
+            whole = parts[0] if parts else ""
+            for part in parts[1:]:  # Chinese sentences follow each other without a space
+                whole += part if (whole.endswith(("。", "：", "）")) and not part[:1].isascii()) else " " + part
+        lines.append(prefix + whole)
+    return "\n".join(lines)

@@ -1,23 +1,69 @@
-"""Simplified Chinese for the report's narrative and charts: exact phrases, then patterns.
+"""Simplified Chinese for the report's narrative and charts, as data: exact phrases, then patterns.
 
-sqmlib's analyses write their findings in English; :func:`translate_markdown` turns each sentence into Chinese
-through :data:`SENTENCES` (a pattern per sentence form, its parts — dimension names, items, lists — labelled
-through :mod:`sqmlib.labels`), and :func:`translate_phrase` does the same for headings, tile labels and chart
-texts (:data:`PHRASES`, :data:`PATTERNS`). A sentence no pattern knows stays English; the report tests list
-any that reach a Chinese page.
+sqmlib's analyses write their findings in English; :func:`sqmlib.labels.text` turns each sentence into Chinese
+through :data:`SENTENCES` (a pattern per sentence form; its named parts — dimension names, items, lists — are
+labelled through the catalogue), and :func:`sqmlib.labels.phrase` does the same for headings, tile labels and
+chart texts (:data:`PHRASES`, :data:`PATTERNS`). :data:`LESSON_PHRASES` are the training lessons' chart phrases:
+one vocabulary. A sentence no pattern knows stays English; the report tests list any that reach a Chinese page.
 """
 from __future__ import annotations
 
 import re
 
-from . import labels
-
-from .training.i18n import PHRASES as _LESSON_PHRASES
+# the training lessons' chart phrases (sqmlib.plots and the lessons' own charts)
+LESSON_PHRASES = {
+    "Gap (P − E) per dimension, with 95 % intervals": "各维度差距（P − E）及 95% 置信区间",
+    "perception − expectation (scale points)": "感知 − 期望（量表分）",
+    "Item gaps, largest shortfall first": "各题项差距（不足最大者在前）",
+    "perception − expectation; pale bars: not significant after adjustment": "感知 − 期望；浅色条：校正后不显著",
+    "Zone of tolerance per item": "各题项的容忍区间", "Zone of tolerance": "容忍区间",
+    "zone of tolerance (adequate–desired)": "容忍区间（最低可接受—期望水平）", "mean perception": "平均感知",
+    "scale points": "量表分", "performance": "表现", "Importance–performance": "重要性—表现分析",
+    "Driver matrix: importance against performance": "驱动因素矩阵：重要性与表现",
+    "performance (mean score)": "表现（平均分）", "importance (share of R², %)": "重要性（R² 占比，%）",
+    "Cumulative gains and lift": "累计增益与提升度", "share of customers contacted (highest risk first)": "联系的顾客比例（按风险从高到低）",
+    "share of churners reached": "覆盖的流失顾客比例", "model": "模型", "random": "随机", "risk group (1 = highest)": "风险组（1 = 最高）",
+    "lift": "提升度", "Profit of contacting the highest-risk customers": "联系高风险顾客的利润",
+    "share of customers contacted": "联系的顾客比例", "profit": "利润", "perfect model": "完美模型",
+    "contact everyone": "联系所有人",
+    "complaints": "投诉", "share": "占比", "cumulative share": "累计占比",
+    "Complaints per quarter and share of members who came back": "每季度投诉数与回头会员比例",
+    "complaints per quarter": "每季度投诉数", "share of members who came back": "回头会员比例",
+    "Complaint causes (Pareto)": "投诉原因（帕累托图）", "Pareto of complaint causes": "投诉原因帕累托图",
+    "cumulative share (%)": "累计占比（%）", "number of complaints": "投诉数量",
+    "Share of major complaints acknowledged within 4 hours, per week": "每周严重投诉 4 小时内响应的比例",
+    "week": "周", "share within 4 h": "4 小时内比例", "center line": "中心线", "control limits": "控制限",
+    "points outside the limits": "超出控制限的点",
+    "NPS per month and region": "各区域每月 NPS", "NPS": "NPS", "month": "月份",
+    "Share of R² for overall_sat": "总体满意度的 R² 占比", "Driver importance (lmg)": "驱动因素重要性（LMG）",
+    "Churn rate by NPS group": "按 NPS 群组划分的流失率", "churn within 180 days": "180 天内流失率",
+    "Overall satisfaction and NPS": "总体满意度与 NPS", "overall satisfaction (1–7)": "总体满意度（1–7）",
+    "mean likelihood to recommend (0–10)": "平均推荐意愿（0–10）",
+    "Mean gap per dimension by quarter": "各季度各维度平均差距", "quarter": "季度", "mean gap (P − E)": "平均差距（P − E）",
+    "Median first response (hours) by severity": "按严重程度划分的首次响应时间中位数（小时）",
+    "hours": "小时", "standard": "标准", "measured": "实际",
+    "Gap per quarter, with 95 % intervals": "各季度差距及 95% 置信区间", "perception − expectation": "感知 − 期望",
+    "count": "数量", "value": "数值", "centre": "中心线", "rule broken": "违反判异规则",
+    "NPS per period and unit": "各期各单位 NPS",
+    "mean share of cases meeting the ticket standards": "达到工单标准的平均比例",
+    "service errors per interaction": "每次服务的差错率", "first-contact resolution": "首次解决率",
+    "median first response to complaints (hours)": "投诉首次响应时间中位数（小时）",
+    "relative change in complaints per 1,000 customers since the previous quarter": "每千名顾客投诉数较上季度的相对变化",
+    "CSAT (top-2-box)": "CSAT（前两格比例）", "customers lost in the quarter": "当季流失的顾客比例",
+    "standards_share_meeting": "标准达标比例", "error_rate": "差错率", "complaints_per_1000_change": "每千名顾客投诉变化",
+    "first_response_hours": "首次响应时间（小时）", "closure_hours": "结案时间（小时）", "answer_seconds": "接听时间（秒）",
+    "Critical complaints acknowledged within 1 hour": "紧急投诉 1 小时内响应", "Major complaints acknowledged within 4 hours": "严重投诉 4 小时内响应",
+    "Minor complaints acknowledged within 24 hours": "一般投诉 24 小时内响应", "Complaints closed within 24 hours": "投诉 24 小时内结案",
+    "Order errors in at most 0.5 % of bills": "点单差错不超过账单的 0.5%", "Phone calls answered within 30 seconds": "电话 30 秒内接听",
+    "Service errors in at most 0.5 % of interactions": "服务差错不超过 0.5%",
+    "ROC and precision–recall curves (out of fold)": "ROC 曲线与精确率—召回率曲线（交叉验证外样本）",
+    "expectation": "期望", "perception": "感知", "mean answer (scale points)": "平均得分（量表分）",
+}
 
 # ---------------------------------------------------------------------------------------------------------
 # phrases: headings, titles, tile labels, chart texts, short cell values
 # ---------------------------------------------------------------------------------------------------------
-PHRASES: dict[str, str] = {**_LESSON_PHRASES, **{
+PHRASES: dict[str, str] = {**LESSON_PHRASES, **{
     # notebook titles and headline labels
     "Data audit": "数据审核", "Survey reliability and validity": "量表信度与效度", "Gap analysis": "差距分析",
     "Key driver analysis": "关键驱动因素分析", "Churn prediction": "流失预测", "KPI monitoring": "KPI 监控",
@@ -52,7 +98,15 @@ PHRASES: dict[str, str] = {**_LESSON_PHRASES, **{
     "service delivered and the service standards": "实际提供的服务与服务标准",
     "service delivered and what was promised to customers": "实际提供的服务与对顾客的承诺",
     "service standards and management's idea of expectations": "服务标准与管理层对期望的认知",
-    "7% (the churners)": "7%（流失顾客）", "item": "题项", "dimension": "维度", "region": "区域", "share": "占比",
+    "Items that weaken their scale": "削弱量表的题项", "general": "总体优势",
+    "Skipped": "已跳过", "no customers table": "没有顾客表", "all respondents": "全部受访者",
+    "no previous quarter": "没有上一季度", "not measured: no management survey": "未测量：没有管理层调查",
+    "not measured: no interactions or standards": "未测量：没有工单或服务标准",
+    "Mean perception per quarter, with 95 % intervals": "各季度平均感知及 95% 置信区间",
+    "Mean perception (P) with 95 % intervals": "平均感知（P）及 95% 置信区间", "overall perception": "总体感知",
+    "Lowest-rated items": "评分最低的题项", "every respondent: the survey has no dates": "全部受访者：调查没有日期",
+    "the file": "文件中", "Satisfaction index": "满意度指数", "Loyalty index": "忠诚度指数",
+    "Overall perception": "总体感知", "Lowest dimension": "最低的维度", "item": "题项", "dimension": "维度", "region": "区域", "share": "占比",
     "Customers at risk": "有流失风险的顾客", "quality: assurance": "质量：保证性",
     "(all)": "（全部）", "(none)": "（无）", "blank": "空白",
     # charts
@@ -90,6 +144,8 @@ PHRASES: dict[str, str] = {**_LESSON_PHRASES, **{
 PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
     (r"Service quality, (?P<q>\S+): the summary", "服务质量 {q}：摘要"),
     (r"(?P<q>\S+)\n\(this quarter\)", "{q}\n（本季度）"),
+    (r"(?P<p>\d+%) \(the churners\)", "{p}（流失顾客）"),
+    (r"threshold (?P<t>[\d.]+): contact (?P<p>\d+%)", "阈值 {t}：联系 {p}"),
     (r"too fast: under (?P<n>[\d,.]+) s", "作答过快：少于 {n} 秒"),
     (r"best: contact (?P<n>[\d.]+%)", "最优：联系 {n}"),
     (r"average precision (?P<n>[\d.]+)", "平均精确率 {n}"),
@@ -100,6 +156,8 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
     (r"(?P<term>.+) \((?P<kano>excitement|performance|basic)\)", "{term}（{kano}）"),
     (r"Service quality, (?P<q>.+): the summary", "服务质量（{q}）：摘要"),
     (r"Largest dimension gap: (?P<term>.+)", "差距最大的维度：{term}"),
+    (r"Mean perception per dimension by (?P<term>.+)", "按{term}划分的各维度平均感知"),
+    (r"(?P<term>\w+) index", "{term}指数"),
     (r"Lowest dimension: (?P<term>.+)", "最低的维度：{term}"),
     (r"Key drivers of (?P<term>.+)", "{term}的关键驱动因素"),
     (r"Value of \+(?P<n>[\d.]+) (?P<term>.+)", "{term}提升 {n} 分的价值"),
@@ -130,122 +188,6 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
     (r"Inter-item correlations \((?P<term>\w+)\)", "题项间相关（{term}）"),
 ]]
 
-SENTENCES: list[tuple[re.Pattern, str]] = []
-
-
-_EXTRA_WORDS = {"equal loadings, intercepts and residuals": "载荷、截距和残差均相等",
-                "equal loadings and intercepts": "载荷和截距相等", "equal loadings": "载荷相等",
-                "same structure": "结构相同", "dimension": "维度", "item": "题项"}
-
-
-def _items(value: str) -> str:
-    """``08 (delivers its services …), 06 (shows …)`` with each item's wording in Chinese."""
-    def one(m):
-        return f"{m.group(1)}（{labels.item_wording(m.group(2), 'zh')}）"
-    out = re.sub(r"(\d{2}) \(([^()]+)\)", one, value)
-    return out.replace("), ", "）、").replace("）, ", "）、")
-
-
-def _part(name: str, value: str) -> str:
-    """A captured part of a sentence in Chinese, by the group's name: ``list`` a comma list of names,
-    ``term``/``t2``… one name, ``item`` an item's wording, ``items`` items with their wording, ``s`` a sentence,
-    ``rest`` any text; anything else (numbers, dates, file names) as it is."""
-    if value is None:
-        return ""
-    if name in ("list", "blocks"):
-        parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", value)
-        return "、".join(_part("term", p) for p in parts if p)
-    if name in ("term", "lvl", "what") or re.fullmatch(r"t\d", name):
-        v = value.strip()
-        if v in _EXTRA_WORDS:
-            return _EXTRA_WORDS[v]
-        out = labels.label(v, "zh")
-        if out == v:
-            out = translate_phrase(v)
-        return out
-    if name == "item":
-        return labels.item_wording(value, "zh")
-    if name == "kano":
-        return {"excitement": "兴奋型", "performance": "期望型", "basic": "基本型"}.get(value, value)
-    if name == "items":
-        return _items(value)
-    if name == "ids":
-        return value.replace(", ", "、")
-    if name == "pairs":
-        return "；".join(re.sub(r"([\w ]+?) → ([\w ]+?) \((\d+)\)",
-                               lambda m: f"{_part('term', m.group(1))} → {_part('term', m.group(2))}（{m.group(3)}）",
-                               part) for part in value.split("; "))
-    if name == "r2":
-        return "、".join(re.sub(r"R² = ([\d.]+) of (.+)", lambda m: f"{_part('term', m.group(2))}的 R² = {m.group(1)}",
-                               part) for part in value.split(", "))
-    if name in ("s", "rest"):
-        return translate_sentence(value)
-    return value
-
-
-def _apply(table, s: str) -> str | None:
-    for pat, out in table:
-        m = pat.fullmatch(s)
-        if m:
-            return out.format(**{k: _part(k, v) for k, v in m.groupdict().items()})
-    return None
-
-
-def translate_phrase(text: str) -> str:
-    """A heading, label or chart text in Chinese; unknown texts are kept."""
-    if not isinstance(text, str) or not text.strip():
-        return text
-    s = text.strip()
-    if s in PHRASES:
-        return PHRASES[s]
-    found = labels.label(s, "zh")
-    if found != s:
-        return found
-    out = _apply(PATTERNS, s)
-    if out is not None:
-        return out
-    m = re.fullmatch(r"(\d{2}) (.+)", s)  # an item: "05 does what it promised …"
-    if m:
-        wording = labels.item_wording(m.group(2), "zh")
-        if wording != m.group(2):
-            return f"{m.group(1)} {wording}"
-    out = _apply(SENTENCES, s)
-    return out if out is not None else text
-
-
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z*`(\d])")
-
-
-def translate_sentence(s: str) -> str:
-    """One sentence (Markdown) in Chinese through :data:`SENTENCES`, else through the phrases, else as is."""
-    core = s.strip()
-    if not core:
-        return s
-    out = _apply(SENTENCES, core)
-    if out is None:
-        out = _apply(SENTENCES, core.rstrip("."))
-    if out is None:
-        out = translate_phrase(core)
-    return out
-
-
-def translate_markdown(markdown: str) -> str:
-    """sqmlib's Markdown in Chinese, line by line (list markers and headings kept), sentence by sentence."""
-    lines = []
-    for line in markdown.split("\n"):
-        m = re.match(r"^(\s*(?:[-*] |\d+\. |#+ )?)(.*)$", line)
-        prefix, body = m.group(1), m.group(2)
-        if not body.strip():
-            lines.append(line)
-            continue
-        whole = _apply(SENTENCES, body.strip())
-        if whole is None:
-            parts = [translate_sentence(part) for part in _SPLIT.split(body)]
-            whole = parts[0] if parts else ""
-            for part in parts[1:]:  # Chinese sentences follow each other without a space
-                whole += part if (whole.endswith(("。", "：", "）")) and not part[:1].isascii()) else " " + part
-        lines.append(prefix + whole)
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -254,14 +196,59 @@ def translate_markdown(markdown: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 N = r"[-−+]?[\d,]*\.?\d+"
 _S = [
+    (rf"(?P<n>{N}) responses were loaded from (?P<f>\S+); (?P<m>{N}) of them are in the file\.",
+     "从 {f} 读入 {n} 份问卷，全部纳入分析。"),
+    (rf"(?P<n>{N}) responses were loaded from (?P<f>\S+); (?P<m>{N}) of them are in (?P<term>.+?)\.",
+     "从 {f} 读入 {n} 份问卷，其中 {m} 份属于 {term}。"),
+    (r"; instrument (?P<term>.+?): (?P<k>[\d,]+) items in (?P<d>[\d,]+) dimension\(s\), answered on (?P<lo>[\d.]+)–(?P<hi>[\d.]+), (?P<blocks>.+)\.",
+     "；量表 {term}：{k} 个题项，{d} 个维度，量表 {lo}–{hi}，题块：{blocks}。"),
+    (r"This survey has no adequate ?/ ?desired \(three-column\) answers\.", "此调查没有最低可接受/期望水平（三栏格式）的答案。"),
+    (r"\*\*No customers table in the data folder: churn prediction is skipped\.\*\* Add `customers\.csv` \(see data/README\.md\) to predict churn\.",
+     "**数据文件夹中没有顾客表：跳过流失预测。** 添加 `customers.csv`（见 data/README.md）即可预测流失。"),
+    (r"No customers table in the data folder: churn prediction is skipped\.", "数据文件夹中没有顾客表：跳过流失预测。"),
+    (r"No customers table in the data folder: the link from loyalty to churn is skipped\.", "数据文件夹中没有顾客表：跳过从忠诚度到流失的关联。"),
+    (r"Skipped: needs the interactions, customers and standards tables\.", "已跳过：需要工单表、顾客表和服务标准表。"),
+    (r"\*\*No (?P<tables>.+?) table in the data folder\*\*: only the survey KPIs and the NPS alerts are shown; ticket, standard and maturity sections are skipped\.",
+     "**数据文件夹中没有{tables}表**：只显示调查 KPI 和 NPS 预警；工单、服务标准和成熟度部分已跳过。"),
+    (r"The survey has no dates: the KPIs cover every respondent, with no period to compare with\.", "调查没有日期：KPI 覆盖全部受访者，没有可比较的期间。"),
+    (r"Monitoring over time needs survey dates; this survey has none\.", "随时间的监控需要调查日期；此调查没有日期。"),
+    (r"No NPS monitoring: the survey has no NPS question\.", "没有 NPS 监控：调查没有 NPS 题目。"),
+    (r"No NPS monitoring: the survey has no NPS question or no segment column\.", "没有 NPS 监控：调查没有 NPS 题目或细分列。"),
+    (r"\*\*KPIs per (?P<term>\w+)\*\*", "**各{term}的 KPI**"),
+    (r"Not available for this quarter \(run them first\): (?P<f>.+)\.", "本季度尚无以下结果（请先运行）：{f}。"),
+    (r"No charts: they need quarters, gaps or KPIs per unit\.", "没有图表：需要多个季度、差距或各单位的 KPI。"),
+    (r"\*\*Lowest-rated items\*\* \(perceptions only; the survey asks no expectations\):", "**评分最低的题项**（仅感知；调查未询问期望）："),
+    (rf"(?P<id>\d+) \((?P<item>[^)]+)\): mean perception (?P<m>{N}) on (?P<lo>[\d.]+)–(?P<hi>[\d.]+) \[(?P<a>{N}), (?P<b>{N})\]\.",
+     "{id}（{item}）：平均感知 {m}（量表 {lo}–{hi}）[{a}, {b}]。"),
+    (r"Churn results are not available\.", "没有流失结果。"),
+    (r"No NPS alert this quarter\.", "本季度没有 NPS 预警。"),
+    (r"No alerts or maturity levels are available\.", "没有预警或成熟度结果。"),
+    (r"A one-off study: there is no earlier report to compare with\.", "一次性研究：没有可比较的早期报告。"),
+    (r"\*A one-off study \(the survey has no dates\): every respondent, no trends or period comparisons\.\*",
+     "*一次性研究（调查没有日期）：覆盖全部受访者，没有趋势或期间比较。*"),
+    (r"A one-off study \(the survey has no dates\): every respondent, no trends or period comparisons\.",
+     "一次性研究（调查没有日期）：覆盖全部受访者，没有趋势或期间比较。"),
+    (rf"(?P<term>\w+) index (?P<a>{N}) of 100 \[(?P<lo>{N}), (?P<hi>{N})\]\.", "{term}指数 {a}（满分 100）[{lo}, {hi}]。"),
+    (rf"(?P<term>\w+) index (?P<a>{N}) of 100 \[(?P<lo>{N}), (?P<hi>{N})\]; (?P<t2>\w+) (?P<b>{N})\.", "{term}指数 {a}（满分 100）[{lo}, {hi}]；{t2} {b}。"),
+    (r"the survey has no outcome question \((?P<term>\w+) or another rating the instrument marks as an outcome\) for the drivers to explain\.",
+     "调查没有结果变量题目（{term}或量表标为结果变量的其他评分题），无法进行驱动因素分析。"),
+    (r"the survey has no outcome the chain can lead to: an overall satisfaction question \(overall_sat\), a loyalty question \(nps\) or a model: section in the instrument naming them\.",
+     "调查没有服务利润链可以指向的结果变量：总体满意度题、忠诚度题（NPS），或量表中指明它们的模型部分。"),
+    (r"Importance is the respondents' stated importance \(the survey has no outcome question\)\.", "重要性采用受访者自述的重要性（调查没有结果变量题目）。"),
+    (r"The survey has no outcome question and no stated importance: importance is each item's correlation with the respondent's mean perception over all items \(implicit importance; it favours items that are typical of the whole\)\.",
+     "调查既没有结果变量题目，也没有自述重要性：重要性取每个题项与受访者全部题项平均感知的相关（隐含重要性；偏向能代表整体的题项）。"),
     # audit
     (rf"(?P<n>{N}) responses were loaded from (?P<f>.+?); (?P<m>{N}) of them are in (?P<q>\S+)\.",
      "从 {f} 读入 {n} 份问卷，其中 {m} 份属于 {q}。"),
     (rf"(?P<n>{N}) responses were loaded from (?P<f>.+?)\.", "从 {f} 读入 {n} 份问卷。"),
     (rf"(?P<p>{N}%) of all item answers are usable; every item column has at least 95 % usable answers\.",
      "全部题项答案中 {p} 可用；每个题项列至少有 95% 的可用答案。"),
-    (rf"(?P<p>{N}%) of all item answers are usable; (?P<n>{N}) item column\(s\) have fewer than 95 % usable answers(?P<rest>.*)\.",
-     "全部题项答案中 {p} 可用；{n} 个题项列的可用答案少于 95%{rest}。"),
+    (rf"(?P<p>{N}%) of all item answers are usable; (?P<n>{N}) item column\(s\) have fewer than 95 % usable answers, lowest (?P<c>\S+) at (?P<p2>{N}%)\.",
+     "全部题项答案中 {p} 可用；{n} 个题项列的可用答案少于 95%，最低的是 {c}（{p2}）。"),
+    (rf"α of (?P<term>.+?) would rise from (?P<a>{N}) to (?P<b>{N}) without it", "删去该题后{term}的 α 会从 {a} 升至 {b}"),
+    (rf"(?P<n>{N}) item\(s\) weaken their scale: (?P<rest>.+)\.", "{n} 个题项削弱了所属量表：{rest}。"),
+    (rf"it correlates only (?P<r>{N}) with the rest of (?P<term>.+)", "与{term}其余题项的相关仅为 {r}"),
+    (r"(?P<id>\d{2}) \((?P<term>[^()]+)\): (?P<s>.+)", "{id}（{term}）：{s}"),
     (rf"(?P<n>{N}) respondents \((?P<p>{N}%)\) gave the same answer to every perception item and (?P<m>{N}) \((?P<p2>{N}%)\) finished too fast \(under (?P<s>{N}) s\); (?P<k>{N}) did both\.",
      "{n} 名受访者（{p}）对所有感知题给出同一答案，{m} 名（{p2}）作答过快（少于 {s} 秒）；{k} 名两者兼有。"),
     (r"Consider leaving them out of the analyses that follow\.", "后续分析可考虑排除他们。"),
@@ -315,6 +302,8 @@ _S = [
     (r"Measurement invariance across (?P<term>\w+): expectations (?P<t1>\w+), perceptions (?P<t2>\w+)\. The items work alike in every group, so gaps of different quarters can be compared\.",
      "跨{term}的测量不变性：期望为{t1}，感知为{t2}。题项在各组中作用相同，因此不同季度的差距可以比较。"),
     # gaps
+    (rf"\*\*(?P<n>{N}) respondents\*\* \((?P<q>[^)]+)\); instrument (?P<term>.+?): (?P<k>{N}) items in (?P<d>{N}) dimension\(s\), answered on (?P<lo>{N})–(?P<hi>{N}) — perceptions only \(SERVPERF\): mean perceptions instead of gaps\.",
+     "**{n} 名受访者**（{q}）；量表 {term}：{k} 个题项，{d} 个维度，量表 {lo}–{hi}——仅感知（SERVPERF）：显示平均感知而不是差距。"),
     (rf"\*\*(?P<n>{N}) respondents\*\* \((?P<q>[^)]+)\); instrument (?P<term>.+?): (?P<k>{N}) items in (?P<d>{N}) dimension\(s\), answered on (?P<lo>{N})–(?P<hi>{N}), (?P<blocks>.+)\.",
      "**{n} 名受访者**（{q}）；量表 {term}：{k} 个题项，{d} 个维度，量表 {lo}–{hi}，题块：{blocks}。"),
     (rf"Mean perception lies below the zone for \*\*(?P<a>{N})\*\* item\(s\), within it for (?P<b>{N}) and above it for (?P<c>{N})\.",
@@ -418,6 +407,8 @@ _S = [
     (rf"the gap score is less reliable \((?P<a>{N})\) than its parts \(P (?P<b>{N}), E (?P<c>{N})\)",
      "差距分数的信度（{a}）低于其组成部分（P {b}，E {c}）"),
     (r"\*\*Not available for this data:\*\* (?P<rest>.+)", "**此数据无法进行该分析：**{rest}"),
+    (r"Service quality, (?P<q>\S+): the summary", "服务质量 {q}：摘要"),
+    (r"(?P<t>.+): the summary", "{t}：摘要"),
     (r"\*\*(?P<term>[^*]+)\*\*", "**{term}**"),
 ]
 SENTENCES = [(re.compile(p), t) for p, t in _S]

@@ -18,6 +18,8 @@ from typing import Mapping
 import mistune
 import pandas as pd
 
+from . import labels
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN = mistune.create_markdown(escape=True)
 
@@ -134,8 +136,6 @@ def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: 
     labels in the current language (:mod:`sqmlib.labels`; ``labelled=False`` keeps identifiers), numbers keep
     full precision with number formats chosen by the column's identifier, text cells stay text: nothing is
     written as a formula. Each sheet is dressed (:func:`dress_sheet`)."""
-    from . import labels
-
     path = Path(path)
     used: set[str] = set()
     key: list[dict] = []

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .fonts import CJK_FAMILIES, _bundled_cjk_font
+from .fonts import CJK_FAMILIES, bundled_cjk_font
 
 EMBEDDED_FAMILY = "SQM CJK"
 # the embedded CJK font (present only on pages with CJK text, and holding only CJK characters, digits and a
@@ -57,7 +57,7 @@ def has_cjk(text: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _font_path() -> Path | None:
-    return _bundled_cjk_font()
+    return bundled_cjk_font()
 
 
 def cjk_font_face(text: str) -> str:

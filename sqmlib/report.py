@@ -616,7 +616,7 @@ def study_name(data_dir: str | Path, instrument) -> str:
 
 def build(quarter: str | None = None, data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
           force: bool = False, notebooks: Iterable[str | Path] | None = None, instrument: str = "",
-          encoding: str = "", lang: str = "en",
+          encoding: str = "", lang: str = "en", pdf: bool = True,
           timeout: int = DEFAULT_TIMEOUT, progress: bool = True, kernel: str = "python3",
           parameters: Mapping[str, Any] | None = None, log=print) -> Path:
     """Build the quarterly report.
@@ -644,6 +644,9 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     lang : {"en", "zh"}
         Language of the report: narrative, headings, tables, charts, the index page and the PDFs. A Chinese
         report of a study goes to ``reports/<study>-zh`` by default, beside the English one.
+    pdf : bool
+        Also print ``summary.pdf`` and ``report.pdf`` (headless Chromium; without a browser the report is built
+        and the console says how to get one).
     timeout : int
         Seconds a single cell may run before the build fails.
     progress : bool
@@ -743,11 +746,11 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
         workbook = combine_tables(tmp, [e["stem"] for e in entries])
         title = INDEX_TEXT[lang]["title"].format(q=quarter or inst.title)
-        pdfs, pdf_note = _write_pdfs(tmp, entries, title, lang)
+        pdfs, pdf_note = _write_pdfs(tmp, entries, title, lang) if pdf else ({}, {"unavailable": "not asked for"})
         provenance["pdf"] = pdf_note
         (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
-        if not pdfs:
+        if not pdfs and pdf:
             log(f"PDF not written: {pdf_note['unavailable']}")
         (tmp / "index.html").write_text(pages.finish_page(_index_html(quarter or inst.title, entries, provenance,
                                                                       workbook, lang=lang, pdfs=pdfs), lang),

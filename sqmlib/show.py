@@ -71,7 +71,7 @@ def _cell(v):
     return formats.MISSING if v is None or v != v else v
 
 
-def styled(frame, style=None):
+def styled(frame, style=None, uuid: str | None = None):
     """A table as a reader sees it: text from the data escaped; headers, index names and category codes as
     labels in the current language (:mod:`sqmlib.labels`); p-values, shares, counts and means formatted
     (:mod:`sqmlib.formats`). ``style`` (a Styler → Styler function) sees the original column names."""
@@ -79,7 +79,7 @@ def styled(frame, style=None):
     shown.columns = shown.columns.set_names([labels.label(n) if isinstance(n, str) else n
                                              for n in shown.columns.names])
     shown.index = shown.index.set_names([labels.label(n) if isinstance(n, str) else n for n in shown.index.names])
-    styler = shown.style.set_uuid(_stable_uuid(frame))
+    styler = shown.style.set_uuid(uuid or _stable_uuid(frame))
     styler = block_style(styler, style)
     styler = formats.apply(styler, shown)
     for col in shown.columns:
@@ -87,9 +87,28 @@ def styled(frame, style=None):
         if c.dtype == object or pd.api.types.is_bool_dtype(c) or isinstance(c.dtype, pd.CategoricalDtype):
             if formats.kind(col, c) is None:
                 styler = styler.format(_cell, subset=[col])
+    p_rows = [r for r in shown.index if isinstance(r, str) and r.lower() in formats.P_NAMES]
+    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+               and not pd.api.types.is_bool_dtype(shown[c])]
+    if p_rows and numeric and shown.index.is_unique:  # a statistic per row (fit tables): its p-value row
+        styler = styler.format(formats.p_value, subset=pd.IndexSlice[p_rows, numeric])
+    _missing_as_dash(styler)
     styler = styler.format_index(lambda v: _label_cell(v, labels.label), axis=1)
     styler = styler.format_index(lambda v: _label_cell(v, labels.row_label), axis=0)
     return styler
+
+
+def _missing_as_dash(styler) -> None:
+    """Every cell formatter of the table shows a missing value as a dash (a style's own ``format`` may not say
+    ``na_rep``, and would show ``nan``)."""
+    funcs = getattr(styler, "_display_funcs", None)
+    if funcs is None:  # pragma: no cover - pandas' Styler keeps its cell formatters here
+        return
+    data = styler.data
+    for r in range(data.shape[0]):
+        for c in range(data.shape[1]):
+            fn = funcs[(r, c)]
+            funcs[(r, c)] = lambda v, fn=fn: formats.MISSING if isinstance(v, float) and v != v else fn(v)
 
 
 def block_style(styler, style):

@@ -52,7 +52,7 @@ def hostile_dir(small_dir, tmp_path_factory):
 def hostile_report(hostile_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("hostile_reports")
     stems = ("00_data_audit", "02_gap_analysis", "03_driver_regression", "05_kpi_monitoring")
-    return report.build(data_dir=hostile_dir, out_dir=out, progress=False, log=lambda *a: None,
+    return report.build(data_dir=hostile_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
                         notebooks=[nb for nb in report.report_notebooks() if nb.stem in stems])
 
 
@@ -132,7 +132,7 @@ def test_risk_list_neutralises_ids(small_data, tmp_path):
 # ---- 4 and 5. a report is never replaced by accident ---------------------------------------------------------
 def _build_cmd(data, out, *extra):
     code = ("import sys; from sqmlib import report; "
-            f"report.build('2026Q3', data_dir={str(data)!r}, out_dir={str(out)!r}, progress=False, "
+            f"report.build('2026Q3', data_dir={str(data)!r}, out_dir={str(out)!r}, pdf=False, progress=False, "
             f"notebooks=report.report_notebooks()[:1]{''.join(extra)}); print('built')")
     return [sys.executable, "-c", code]
 
@@ -156,7 +156,7 @@ def test_force_replaces_only_an_sqm_report(small_dir, tmp_path):
     mine.mkdir(parents=True)
     (mine / "my_notes.txt").write_text("not a report")
     with pytest.raises(SQMReportError, match="not a report built by sqm"):
-        report.build("2026Q3", data_dir=small_dir, out_dir=out, force=True, progress=False, log=lambda *a: None,
+        report.build("2026Q3", data_dir=small_dir, out_dir=out, force=True, pdf=False, progress=False, log=lambda *a: None,
                      notebooks=report.report_notebooks()[:1])
     assert (mine / "my_notes.txt").read_text() == "not a report"
     assert sorted(p.name for p in out.iterdir()) == ["2026Q3"]
@@ -192,7 +192,7 @@ def test_input_changed_during_a_build_stops_it(small_dir, tmp_path):
     nbformat.write(nb, writer)
     out = tmp_path / "reports"
     with pytest.raises(SQMReportError, match=r"input files changed.*survey\.csv"):
-        report.build("2026Q3", data_dir=data, out_dir=out, progress=False, log=lambda *a: None, notebooks=[writer])
+        report.build("2026Q3", data_dir=data, out_dir=out, pdf=False, progress=False, log=lambda *a: None, notebooks=[writer])
     assert list(out.iterdir()) == []
 
 
@@ -305,7 +305,7 @@ def test_cli_errors_are_one_line(small_dir, tmp_path):
 def test_signals_leave_nothing_behind(small_dir, tmp_path, sig, code, word):
     out = tmp_path / "reports"
     proc = subprocess.Popen([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(small_dir), "--out",
-                             str(out), "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(out), "--no-progress", "--no-pdf"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not (out.exists() and any(p.name.startswith(".2026Q3.building") for p in out.iterdir())):
         assert time.time() < deadline and proc.poll() is None
@@ -324,7 +324,7 @@ def test_stale_building_folders_are_removed(small_dir, tmp_path):
     (stale / "half.ipynb").write_text("{}")
     alive = out / f".2026Q1.building-{os.getppid()}"  # a running process's folder stays
     alive.mkdir()
-    report.build("2026Q3", data_dir=small_dir, out_dir=out, progress=False, log=lambda *a: None,
+    report.build("2026Q3", data_dir=small_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
                  notebooks=report.report_notebooks()[:1])
     assert sorted(p.name for p in out.iterdir()) == [alive.name, "2026Q3"]
 

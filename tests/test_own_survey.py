@@ -305,7 +305,7 @@ def test_a_study_has_no_quarter_to_ask_for(tmp_path):
 
     folder = exports.write_shape("oneoff_study", tmp_path / "one")
     with pytest.raises(SQMReportError, match="no dates: it is a one-off study"):
-        report.build("2026Q3", data_dir=folder, out_dir=tmp_path / "out", progress=False)
+        report.build("2026Q3", data_dir=folder, out_dir=tmp_path / "out", pdf=False, progress=False)
     assert report.study_name(folder, instruments.load(folder / "instrument.yaml")) == "oneoff_study"
     assert report.study_name(ROOT / "data" / "sample", instruments.load("servqual")) == "sample"
     assert not (tmp_path / "out").exists()

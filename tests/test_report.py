@@ -40,9 +40,9 @@ def built(small_dir, tmp_path_factory):
     from the previous quarter."""
     out = tmp_path_factory.mktemp("reports")
     before = {p.name: sha(p) for p in small_dir.iterdir()}
-    report.build("2026Q2", data_dir=small_dir, out_dir=out, progress=False, log=lambda *a: None,
+    report.build("2026Q2", data_dir=small_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
                  notebooks=[nb for nb in report.report_notebooks() if nb.stem in SUMMARY_READS])
-    path = report.build(data_dir=small_dir, out_dir=out, progress=False, log=lambda *a: None)
+    path = report.build(data_dir=small_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None)
     assert {p.name: sha(p) for p in small_dir.iterdir()} == before, "inputs must not change"
     return path, out, before
 
@@ -94,14 +94,14 @@ def test_existing_report_is_not_replaced(built, small_dir):
     path, out, _ = built
     stamp = (path / "index.html").stat().st_mtime_ns
     with pytest.raises(SQMReportError, match="already exists"):
-        report.build(data_dir=small_dir, out_dir=out, progress=False, log=lambda *a: None)
+        report.build(data_dir=small_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None)
     assert (path / "index.html").stat().st_mtime_ns == stamp
 
 
 def test_cli_build_is_deterministic_and_force_replaces(built, small_dir, tmp_path, capsys):
     """`sqm report` builds the same figures as the first build; a second build stops; --force replaces."""
     path, _, _ = built
-    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress"]) == 0
+    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress", "--no-pdf"]) == 0
     assert "index.html" in capsys.readouterr().out
     other = tmp_path / "2026Q3"
     for nb in report.report_notebooks():  # every notebook's figures and pages are identical across builds
@@ -110,22 +110,22 @@ def test_cli_build_is_deterministic_and_force_replaces(built, small_dir, tmp_pat
             page = (other / f"{nb.stem}.html").read_text(encoding="utf-8")
             assert page == (path / f"{nb.stem}.html").read_text(encoding="utf-8"), nb.stem
             assert "written to" not in page and "History logging" not in page
-    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress"]) == 1
+    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress", "--no-pdf"]) == 1
     assert "already exists" in capsys.readouterr().err
     first = (path / "00_data_audit" / "metrics.json").read_bytes()
-    again = report.build(data_dir=small_dir, out_dir=tmp_path, force=True, progress=False, log=lambda *a: None,
+    again = report.build(data_dir=small_dir, out_dir=tmp_path, force=True, pdf=False, progress=False, log=lambda *a: None,
                          notebooks=report.report_notebooks()[:1])
     assert (again / "00_data_audit" / "metrics.json").read_bytes() == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
 
 
 def test_other_quarter(small_dir, tmp_path):
-    path = report.build("2026Q1", data_dir=small_dir, out_dir=tmp_path, progress=False, log=lambda *a: None,
+    path = report.build("2026Q1", data_dir=small_dir, out_dir=tmp_path, pdf=False, progress=False, log=lambda *a: None,
                         notebooks=report.report_notebooks()[:1])
     m = json.loads((path / "00_data_audit" / "metrics.json").read_text())
     assert path.name == "2026Q1" and m["quarter"] == "2026Q1"
     with pytest.raises(SQMReportError, match="must look like 2026Q3"):
-        report.build("2026-3", data_dir=small_dir, out_dir=tmp_path, progress=False)
+        report.build("2026-3", data_dir=small_dir, out_dir=tmp_path, pdf=False, progress=False)
 
 
 def test_failing_notebook_leaves_nothing(small_dir, tmp_path):
@@ -139,7 +139,7 @@ def test_failing_notebook_leaves_nothing(small_dir, tmp_path):
     out = tmp_path / "reports"
     notebooks = report.report_notebooks()[:1] + [bad]
     with pytest.raises(SQMReportError) as e:
-        report.build(data_dir=small_dir, out_dir=out, notebooks=notebooks, progress=False, log=lambda *a: None)
+        report.build(data_dir=small_dir, out_dir=out, notebooks=notebooks, pdf=False, progress=False, log=lambda *a: None)
     msg = str(e.value)
     assert "99_broken.ipynb" in msg and "cell" in msg and "planted failure" in msg
     assert list(out.iterdir()) == []
@@ -156,7 +156,7 @@ def test_bad_data_fails_with_the_data_error(small_dir, tmp_path):
     # the build names the notebook, the column and the row
     for quarter in (None, "2026Q3"):
         with pytest.raises(SQMReportError) as e:
-            report.build(quarter, data_dir=data, out_dir=out, progress=False, log=lambda *a: None,
+            report.build(quarter, data_dir=data, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
                          notebooks=report.report_notebooks()[:1])
         assert "00_data_audit.ipynb" in str(e.value) and "SQMDataError" in str(e.value)
         assert "'P05'" in str(e.value) and "row 5" in str(e.value)
@@ -165,7 +165,7 @@ def test_bad_data_fails_with_the_data_error(small_dir, tmp_path):
     df.loc[5, "quarter"] = "2026-Q9"
     df.to_csv(data / "survey.csv", index=False)
     with pytest.raises(SQMDataError, match="'quarter'.*row 7"):
-        report.build(data_dir=data, out_dir=out, progress=False, log=lambda *a: None)
+        report.build(data_dir=data, out_dir=out, pdf=False, progress=False, log=lambda *a: None)
 
 
 def test_cli_synth(tmp_path, capsys):

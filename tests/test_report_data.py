@@ -11,6 +11,7 @@ from sqmlib import SQMReportError, drivers, gaps, io, kpi, reliability, report, 
 from sqmlib.report import _jsonable
 from sqmlib.results import metrics_dict
 
+from pages import CHROMIUM, SCREENSHOTS, page_problems, screenshot, workbook_identifiers
 from test_report import run_notebook
 
 pytestmark = pytest.mark.slow
@@ -59,6 +60,28 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
         "04_churn_prediction.html")
     prov = json.loads((path / "provenance.json").read_text())
     assert len(prov["seconds_per_notebook"]) == 8
+    _reads_well(path, prov)
+
+
+def _reads_well(path, prov):
+    """A report people read (English): no identifier in any header, text or alt text, no p-value shown as 0.000,
+    no warning, alt text on every chart; labelled workbook headers; the PDFs' widest table fits the page;
+    screenshots of the summary and the gap page (reports/test-output/screenshots) are not blank and draw every
+    character."""
+    problems = [p for page in sorted(path.glob("*.html")) for p in page_problems(page, "en")]
+    assert problems == [], problems[:20]
+    assert workbook_identifiers(path / "report_tables.xlsx") == []
+    summary_page = (path / "06_quarterly_summary.html").read_text(encoding="utf-8")
+    assert "Top drivers of overall satisfaction" in summary_page and "overall_sat" not in summary_page
+    if CHROMIUM is None:
+        return
+    widest = prov["pdf"]["widest_table_share_of_page"]
+    assert set(widest) == {"summary.pdf", "report.pdf"} and max(widest.values()) <= 1.0
+    index = (path / "index.html").read_text(encoding="utf-8")
+    assert "href=\"summary.pdf\"" in index and "href=\"report.pdf\"" in index
+    for page in ("06_quarterly_summary", "02_gap_analysis"):
+        seen = screenshot(path / f"{page}.html", SCREENSHOTS / f"en-{page}.png")
+        assert seen["colours"] > 50 and seen["missing_glyphs"] == [], (page, seen["missing_glyphs"][:5])
 
 
 def _realism_bands(path):
@@ -96,7 +119,7 @@ def pandas_metrics(small_dir):
 def test_duckdb_engine_report_equals_pandas(pandas_metrics, small_dir, tmp_path):
     """engine="duckdb": the notebooks run unchanged and their figures equal the pandas pipelines'."""
     stems = list(pandas_metrics)
-    path = report.build(data_dir=small_dir, out_dir=tmp_path, progress=False, log=lambda *a: None,
+    path = report.build(data_dir=small_dir, out_dir=tmp_path, pdf=False, progress=False, log=lambda *a: None,
                         parameters={"engine": "duckdb"},
                         notebooks=[nb for nb in report.report_notebooks() if nb.stem in stems])
     prov = json.loads((path / "provenance.json").read_text())
@@ -136,7 +159,7 @@ def test_report_from_a_survey_alone(small_dir, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(small_dir / "survey.csv", data / "survey.csv")
-    path = report.build(data_dir=data, out_dir=tmp_path / "reports", progress=False, log=lambda *a: None)
+    path = report.build(data_dir=data, out_dir=tmp_path / "reports", pdf=False, progress=False, log=lambda *a: None)
     churn_m = json.loads((path / "04_churn_prediction" / "metrics.json").read_text())
     assert churn_m["metrics"]["skipped"] is True
     k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())["metrics"]

@@ -24,7 +24,7 @@ def build(shape: str, tmp: Path) -> tuple[Path, Path, subprocess.CompletedProces
     data = exports.write_shape(shape, tmp / "data" / shape)
     out = tmp / "reports" / shape
     proc = subprocess.run([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(data), "--out", str(out),
-                           "--no-progress"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+                           "--no-progress", "--no-pdf"], capture_output=True, text=True, timeout=600, cwd=ROOT)
     folders = [p for p in out.iterdir() if p.is_dir()] if out.exists() else []
     return data, (folders[0] if folders else out), proc
 
@@ -88,7 +88,7 @@ def p_value_cells(page: str) -> list[str]:
         if not rows:
             continue
         head = rows[0]
-        cols = [k for k, h in enumerate(head) if h in ("p", "p_value", "p_adj") or
+        cols = [k for k, h in enumerate(head) if h in ("p", "p_value", "p_adj") or h.startswith("p (") or
                 (h.endswith("_p") and not h.startswith(("mean", "gap")))]
         for row in rows[1:]:
             offset = len(row) - len(head)  # index cells before the header's columns

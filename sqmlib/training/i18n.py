@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..instruments import load as load_instrument
+from ..labels_zh import LESSON_PHRASES
 
 FEEDBACK = {
     "en": {"right": "Right.", "wrong": "Not yet.", "hint": "Hint", "empty": "No answer yet: replace `None` with your answer and run the cell again.",
@@ -94,55 +95,8 @@ COLUMNS = {
     "customer_id": "顾客", "top_reasons": "主要原因", "segment": "细分", "rate": "比率", "leavers": "流失人数",
 }
 
-# whole phrases used by sqmlib.plots and the lessons' own charts
-PHRASES = {
-    "Gap (P − E) per dimension, with 95 % intervals": "各维度差距（P − E）及 95% 置信区间",
-    "perception − expectation (scale points)": "感知 − 期望（量表分）",
-    "Item gaps, largest shortfall first": "各题项差距（不足最大者在前）",
-    "perception − expectation; pale bars: not significant after adjustment": "感知 − 期望；浅色条：校正后不显著",
-    "Zone of tolerance per item": "各题项的容忍区间", "Zone of tolerance": "容忍区间",
-    "zone of tolerance (adequate–desired)": "容忍区间（最低可接受—期望水平）", "mean perception": "平均感知",
-    "scale points": "量表分", "performance": "表现", "Importance–performance": "重要性—表现分析",
-    "Driver matrix: importance against performance": "驱动因素矩阵：重要性与表现",
-    "performance (mean score)": "表现（平均分）", "importance (share of R², %)": "重要性（R² 占比，%）",
-    "Cumulative gains and lift": "累计增益与提升度", "share of customers contacted (highest risk first)": "联系的顾客比例（按风险从高到低）",
-    "share of churners reached": "覆盖的流失顾客比例", "model": "模型", "random": "随机", "risk group (1 = highest)": "风险组（1 = 最高）",
-    "lift": "提升度", "Profit of contacting the highest-risk customers": "联系高风险顾客的利润",
-    "share of customers contacted": "联系的顾客比例", "profit": "利润", "perfect model": "完美模型",
-    "contact everyone": "联系所有人",
-    "complaints": "投诉", "share": "占比", "cumulative share": "累计占比",
-    "Complaints per quarter and share of members who came back": "每季度投诉数与回头会员比例",
-    "complaints per quarter": "每季度投诉数", "share of members who came back": "回头会员比例",
-    "Complaint causes (Pareto)": "投诉原因（帕累托图）", "Pareto of complaint causes": "投诉原因帕累托图",
-    "cumulative share (%)": "累计占比（%）", "number of complaints": "投诉数量",
-    "Share of major complaints acknowledged within 4 hours, per week": "每周严重投诉 4 小时内响应的比例",
-    "week": "周", "share within 4 h": "4 小时内比例", "center line": "中心线", "control limits": "控制限",
-    "points outside the limits": "超出控制限的点",
-    "NPS per month and region": "各区域每月 NPS", "NPS": "NPS", "month": "月份",
-    "Share of R² for overall_sat": "总体满意度的 R² 占比", "Driver importance (lmg)": "驱动因素重要性（LMG）",
-    "Churn rate by NPS group": "按 NPS 群组划分的流失率", "churn within 180 days": "180 天内流失率",
-    "Overall satisfaction and NPS": "总体满意度与 NPS", "overall satisfaction (1–7)": "总体满意度（1–7）",
-    "mean likelihood to recommend (0–10)": "平均推荐意愿（0–10）",
-    "Mean gap per dimension by quarter": "各季度各维度平均差距", "quarter": "季度", "mean gap (P − E)": "平均差距（P − E）",
-    "Median first response (hours) by severity": "按严重程度划分的首次响应时间中位数（小时）",
-    "hours": "小时", "standard": "标准", "measured": "实际",
-    "Gap per quarter, with 95 % intervals": "各季度差距及 95% 置信区间", "perception − expectation": "感知 − 期望",
-    "count": "数量", "value": "数值", "centre": "中心线", "rule broken": "违反判异规则",
-    "NPS per period and unit": "各期各单位 NPS",
-    "mean share of cases meeting the ticket standards": "达到工单标准的平均比例",
-    "service errors per interaction": "每次服务的差错率", "first-contact resolution": "首次解决率",
-    "median first response to complaints (hours)": "投诉首次响应时间中位数（小时）",
-    "relative change in complaints per 1,000 customers since the previous quarter": "每千名顾客投诉数较上季度的相对变化",
-    "CSAT (top-2-box)": "CSAT（前两格比例）", "customers lost in the quarter": "当季流失的顾客比例",
-    "standards_share_meeting": "标准达标比例", "error_rate": "差错率", "complaints_per_1000_change": "每千名顾客投诉变化",
-    "first_response_hours": "首次响应时间（小时）", "closure_hours": "结案时间（小时）", "answer_seconds": "接听时间（秒）",
-    "Critical complaints acknowledged within 1 hour": "紧急投诉 1 小时内响应", "Major complaints acknowledged within 4 hours": "严重投诉 4 小时内响应",
-    "Minor complaints acknowledged within 24 hours": "一般投诉 24 小时内响应", "Complaints closed within 24 hours": "投诉 24 小时内结案",
-    "Order errors in at most 0.5 % of bills": "点单差错不超过账单的 0.5%", "Phone calls answered within 30 seconds": "电话 30 秒内接听",
-    "Service errors in at most 0.5 % of interactions": "服务差错不超过 0.5%",
-    "ROC and precision–recall curves (out of fold)": "ROC 曲线与精确率—召回率曲线（交叉验证外样本）",
-    "expectation": "期望", "perception": "感知", "mean answer (scale points)": "平均得分（量表分）",
-}
+# whole phrases used by sqmlib.plots and the lessons' own charts (the project's one Chinese vocabulary)
+PHRASES = LESSON_PHRASES
 
 PATTERNS = [
     (re.compile(r"^share of R² \(%\), R² = ([\d.]+)$"), "R² 占比（%），R² = {0}"),
