@@ -30,10 +30,10 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from . import churn, drivers, formats, gaps, io, labels, plots, sem
+from . import churn, drivers, gaps, io, labels, plots, sem
 from .errors import Problem, SQMArgumentError, SQMDataError, SQMError, SQMWarning
 from .instruments import load as load_instrument
-from .outputs import escape_frame, markdown_html
+from .outputs import markdown_html
 from .show import figure as show_figure, styled
 
 ALL = "(all)"

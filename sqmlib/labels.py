@@ -228,6 +228,8 @@ construct | construct | 构念
 difference | difference | 差值
 diff | difference | 差值
 reason | reason | 原因
+clv | customer lifetime value | 顾客终身价值
+offer_cost | offer cost | 挽留成本
 marker_scaled | loading (marker scaled) | 载荷（标记变量标定）
 std_all | standardised loading | 标准化载荷
 residual_variance | residual variance | 残差方差
@@ -590,7 +592,7 @@ def label(name, lang: str | None = None) -> str:
     found = _word(key, lang)
     if found is not None:
         return found
-    for pat, en, zh in _COMPOSED:
+    for pat, en_text, zh_text in _COMPOSED:
         m = pat.match(key)
         if m:
             parts = []
@@ -601,7 +603,7 @@ def label(name, lang: str | None = None) -> str:
                     parts.append(label(g, lang))
             if all(p == g for p, g in zip(parts, m.groups())) and "_" in key and pat.pattern.startswith("^(.+)/"):
                 break
-            return (zh if lang == "zh" else en).format(*parts)
+            return (zh_text if lang == "zh" else en_text).format(*parts)
     if "_" in key and re.fullmatch(r"[a-z][a-z0-9_]*", key) and lang == "en":
         return key.replace("_", " ")  # a column of the user's own (e.g. waiting_time) reads as words
     return name
@@ -678,7 +680,7 @@ def frame(df: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     return out
 
 
-_IDENT = re.compile(r"(?<![\w./-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w(/])")
+_IDENT = re.compile(r"(?<![\w./-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w(/]|\.\w)")
 
 
 def identifiers_to_labels(text: str, lang: str | None = None) -> str:
@@ -765,7 +767,7 @@ KEEP = {"NPS", "CSAT", "CES", "LMG", "ROC", "AUC", "SERVQUAL", "SERVPERF", "FCR"
         "Cronbach", "McDonald", "Fornell", "Larcker", "Brier", "Beta", "Lord", "Western", "Electric", "Wilcoxon",
         "Shapley", "SmartPLS", "seminr", "semTools", "lavaan", "psych", "SPSS", "Qualtrics", "Excel", "JupyterLab",
         "make", "explore", "CFA", "Kaplan", "Meier", "servqual", "servperf", "EFA", "PLS-SEM", "JSON", "UTF", "xlsx", "csv", "json", "html", "pdf", "PDF", "OLS", "ols", "Welch's", "dz", "sd",
-        "Top", "Box", "top", "box", "ROC-AUC", "PR-AUC", "ΔCFI", "ΔRMSEA", "Logit", "logit", "CI"}
+        "Top", "Box", "top", "box", "ROC-AUC", "PR-AUC", "ΔCFI", "ΔRMSEA", "Logit", "logit", "CI", "IPA"}
 
 
 def english_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
@@ -840,6 +842,8 @@ def _part(name: str, value: str) -> str:
         out = label(v, "zh")
         if out == v:
             out = translate_phrase(v)
+        if out == v:  # an item's wording
+            out = item_wording(v, "zh")
         return out
     if name == "item":
         return item_wording(value, "zh")

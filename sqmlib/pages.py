@@ -157,6 +157,37 @@ def _header(title: str, text_for_font: str) -> tuple[str, str]:
     return head, foot
 
 
+def _fontconfig_env() -> dict:
+    """Environment for the browser in which the bundled Noto Sans CJK SC is a system font too (a fontconfig
+    file that includes the system's configuration and adds the font's folder): the PDFs' header and footer, which
+    Chromium draws without the page's web fonts, then show Chinese titles instead of boxes."""
+    import os
+    import tempfile
+
+    env = dict(os.environ)
+    font = _font_path()
+    if font is None:
+        return env
+    folder = Path(tempfile.gettempdir()) / f"sqm-fonts-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    try:
+        (folder / "fonts").mkdir(parents=True, exist_ok=True)
+        link = folder / "fonts" / font.name
+        if not link.exists():
+            link.symlink_to(font)
+        conf = folder / "fonts.conf"
+        system = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
+        text = ('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+                f'  <include ignore_missing="yes">{html.escape(system)}</include>\n'
+                f'  <dir>{html.escape(str(folder / "fonts"))}</dir>\n'
+                f'  <cachedir>{html.escape(str(folder / "cache"))}</cachedir>\n</fontconfig>\n')
+        if not conf.exists() or conf.read_text(encoding="utf-8") != text:
+            conf.write_text(text, encoding="utf-8")
+    except OSError:  # no place for the file: the header may show boxes, the pages do not
+        return env
+    env["FONTCONFIG_FILE"] = str(conf)
+    return env
+
+
 def write_pdfs(jobs: Mapping[Path, tuple[Path, str]], timeout_ms: int = 120_000) -> dict[str, float]:
     """Print each HTML file to its PDF: ``{pdf_path: (html_path, title)}``. Returns, per PDF file name, the
     widest table's width as a share of the page's text width (≤ 1: every table fits).
@@ -172,8 +203,9 @@ def write_pdfs(jobs: Mapping[Path, tuple[Path, str]], timeout_ms: int = 120_000)
         with sync_playwright() as pw:
             exe = browser_path()
             try:
-                browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"]) if exe else \
-                    pw.chromium.launch()
+                env = _fontconfig_env()
+                browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"], env=env) if exe else \
+                    pw.chromium.launch(env=env)
             except PlaywrightError as exc:
                 raise PDFUnavailable(f"no browser to print with ({str(exc).splitlines()[0][:120]}): "
                                      + HOW_TO_GET_PDF) from None

@@ -256,7 +256,7 @@ def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: s
                     f"<a href='{esc(e['metrics'])}'>metrics.json</a> · {e['seconds']:.1f} s</p></section>")
     data_dir = esc(provenance["parameters"]["data_dir"])
     commit = provenance["git"].get("commit") or "unknown"
-    links = [f'<a href="provenance.json">provenance.json</a>']
+    links = ['<a href="provenance.json">provenance.json</a>']
     if workbook:
         links.append(f'<a href="{esc(workbook)}">{T["workbook"]}</a>')
     for key, name in (pdfs or {}).items():

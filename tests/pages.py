@@ -14,7 +14,7 @@ from sqmlib.fonts import CJK_FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "reports" / "test-output" / "screenshots"  # git-ignored: open them after a test run
-IDENT = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w(/])")
+IDENT = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w(/]|\.\w)")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -36,8 +36,9 @@ class Page(HTMLParser):
             self.stack.append(tag)
 
     def handle_endtag(self, tag):
-        while self.stack and self.stack.pop() != tag:
-            pass
+        if tag in self.stack:  # an end tag without its start tag changes nothing
+            while self.stack.pop() != tag:
+                pass
 
     def handle_data(self, data):
         d = data.strip()
@@ -61,6 +62,9 @@ def page_problems(path: Path, lang: str, data_values=()) -> list[str]:
         for t in items:
             for ident in IDENT.findall(t):
                 out.append(f"{path.name}: identifier {ident!r} in {kind} {t[:80]!r}")
+    for t in page.th:  # a catalogue identifier shown as itself although it has a label
+        if t in labels.TERMS and labels.label(t, lang) != t:
+            out.append(f"{path.name}: identifier {t!r} as a header (its label: {labels.label(t, lang)!r})")
     for kind, items in (("header", page.th), ("cell", page.td), ("text", page.text),
                         ("alt", [i.get("alt") or "" for i in page.imgs])):
         for t in items:
@@ -142,7 +146,9 @@ def workbook_identifiers(path: Path) -> list[str]:
         if ws.title.endswith("columns"):
             continue
         for row in ws.iter_rows(min_row=1, max_row=1, values_only=True):
-            found += [f"{ws.title}: {v}" for v in row if isinstance(v, str) and IDENT.fullmatch(v)]
+            found += [f"{ws.title}: {v}" for v in row if isinstance(v, str) and (
+                IDENT.fullmatch(v) or (v in labels.TERMS and labels.label(v, "en") != v
+                                       and labels.label(v, "zh") != v))]
     wb.close()
     return found
 

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -301,18 +302,32 @@ def test_cli_errors_are_one_line(small_dir, tmp_path):
     assert list((tmp_path / "r").iterdir()) == []
 
 
+def _as_from_a_terminal():
+    """The child starts as a command typed in a terminal would: SIGINT and SIGTERM neither ignored nor blocked
+    (a test worker may have inherited an ignored SIGINT from the process that started it, and a child inherits
+    it in turn: Python then never turns Ctrl+C into KeyboardInterrupt)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 @pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "stopped"), (signal.SIGINT, 130, "interrupted")])
 def test_signals_leave_nothing_behind(small_dir, tmp_path, sig, code, word):
     out = tmp_path / "reports"
     proc = subprocess.Popen([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(small_dir), "--out",
-                             str(out), "--no-progress", "--no-pdf"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(out), "--no-progress", "--no-pdf"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=_as_from_a_terminal)
     deadline = time.time() + 120
     while not (out.exists() and any(p.name.startswith(".2026Q3.building") for p in out.iterdir())):
         assert time.time() < deadline and proc.poll() is None
         time.sleep(0.2)
     time.sleep(2)  # a notebook is running now
+    status = Path(f"/proc/{proc.pid}/status")
+    masks = [ln for ln in status.read_text().splitlines() if ln.startswith(("SigBlk", "SigIgn"))] \
+        if status.exists() else []
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, (proc.returncode, masks, err[-300:])
     assert proc.returncode == code and word in _one_line(err)
     assert list(out.iterdir()) == []
 

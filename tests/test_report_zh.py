@@ -1,7 +1,7 @@
-"""A report people read, in Chinese: the sample survey with Chinese segment values and ticket texts (the bundled
-sample generated in Chinese, same numbers), built with ``--lang zh`` by the real runner; every page read back
-as text and in headless Chromium (screenshots under reports/test-output/screenshots), the PDFs and the
-workbook."""
+"""A report people read, in Chinese: the bundled sample in its Chinese edition (the same respondents and
+numbers, with Chinese region, channel and plan names and ticket texts; item wording from the instrument's
+Chinese text), built with ``--lang zh`` by the real runner; every page read back as text and in headless
+Chromium (screenshots under reports/test-output/screenshots), the PDFs and the workbook."""
 import json
 
 import pytest
@@ -15,9 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def zh_report(tmp_path_factory):
-    data = tmp_path_factory.mktemp("zh_data")
-    synth.generate(synth.SynthConfig(seed=11, n_customers=800, respondents_per_quarter=200, n_managers=4,
-                                     language="zh")).save(data)
+    data = synth.sample_folder("zh")
     out = tmp_path_factory.mktemp("zh_reports")
     assert cli.main(["report", "--data", str(data), "--out", str(out), "--lang", "zh", "--no-progress"]) == 0
     return out / "2026Q3", data
