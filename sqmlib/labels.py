@@ -702,12 +702,6 @@ def text(markdown: str, lang: str | None = None) -> str:
     return identifiers_to_labels(markdown, lang)
 
 
-def listing(names: Iterable[str], lang: str | None = None) -> str:
-    """Names labelled and joined ("a, b, c" / "a、b、c")."""
-    lang = lang or current()
-    return ("、" if lang == "zh" else ", ").join(str(label(n, lang)) for n in names)
-
-
 def figure(fig, lang: str | None = None):
     """Every text of a matplotlib figure for a reader in ``lang``: identifiers labelled, Chinese through the
     chart phrases of :mod:`sqmlib.labels_zh`. Returns the figure."""

@@ -2,9 +2,9 @@
 
 - :func:`finish_page` adds to a rendered page (nbconvert HTML) the print CSS (A4 landscape, wide tables wrapped
   to the page width, charts kept whole) and, when the page holds Chinese, Japanese or Korean text, a font for it:
-  the system's own CJK fonts first, else the Noto Sans CJK SC font the ``mplfonts`` dependency ships, cut down to
-  the characters of the page and embedded (a page of 600 characters carries ~120 KB), so that the page reads
-  the same on a machine without CJK fonts and in its PDF.
+  the Noto Sans CJK SC font the ``mplfonts`` dependency ships, cut down to the characters of the page and
+  embedded (a page of 600 characters carries ~120 KB), so that the page reads the same on a machine without CJK
+  fonts and in its PDF.
 - :func:`write_pdfs` prints pages to PDF with headless Chromium through Playwright (the system ``chromium``,
   else Playwright's own browser): the report title at the top and "page n of N" at the bottom of every page,
   and measures the widest table against the page width.
@@ -31,7 +31,6 @@ EMBEDDED_FAMILY = "SQM CJK"
 # font, which Chromium then uses for the CJK text as empty boxes
 FONT_STACK = (f"'{EMBEDDED_FAMILY}', system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
               + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + ", sans-serif")
-PAGE_FONT_CSS = ""  # pages built by sqmlib itself (the index) get the embedded font from finish_page
 
 PRINT_CSS = """
 @media print {
@@ -51,10 +50,6 @@ PRINT_CSS = """
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
-def has_cjk(text: str) -> bool:
-    return _CJK.search(text) is not None
-
-
 @lru_cache(maxsize=1)
 def _font_path() -> Path | None:
     return bundled_cjk_font()
@@ -65,7 +60,7 @@ def cjk_font_face(text: str) -> str:
     without the font or fontTools)."""
     chars = sorted({c for c in text if _CJK.match(c)})
     path = _font_path()
-    if path is None or not any(_CJK.match(c) for c in chars):
+    if path is None or not chars:
         return ""
     try:
         import io
@@ -90,18 +85,27 @@ def cjk_font_face(text: str) -> str:
 
 
 def font_css(text: str) -> str:
-    """CSS giving the page a font stack that ends with CJK fonts (the embedded one last)."""
-    face = cjk_font_face(text) if has_cjk(text) else ""
+    """CSS giving the page :data:`FONT_STACK`, with the embedded CJK font for the characters of ``text``."""
+    face = cjk_font_face(text)
     return (face + "\n:root { --jp-content-font-family: " + FONT_STACK + "; --jp-ui-font-family: " + FONT_STACK
             + "; }\nbody { font-family: " + FONT_STACK + "; }\n")
 
 
+def _visible_text(markup: str) -> str:
+    """The text of markup a reader sees (no scripts, styles or embedded data), unescaped: what the font needs."""
+    return html.unescape(re.sub(r"<(script|style)\b.*?</\1>|data:[^\"')]+", "", markup, flags=re.S))
+
+
+PAGE_STYLE_ID = "sqm-page"  # the style finish_page adds (combine_pages replaces it by one for every page)
+
+
+def _page_style(text: str) -> str:
+    return f"<style id='{PAGE_STYLE_ID}'>" + font_css(text) + PRINT_CSS + "</style>"
+
+
 def finish_page(page: str, lang: str = "en") -> str:
     """A rendered page with the print CSS, the CJK font where needed, and its ``lang`` attribute."""
-    text = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
-    text = re.sub(r"data:[^\"')]+", "", text)
-    css = "<style>" + font_css(html.unescape(text)) + PRINT_CSS + "</style>"
-    page = page.replace("</head>", css + "\n</head>", 1)
+    page = page.replace("</head>", _page_style(_visible_text(page)) + "\n</head>", 1)
     if lang == "zh":
         page = re.sub(r"<html([^>]*)\blang=\"[^\"]*\"", r'<html\1lang="zh-CN"', page, count=1)
     return page
@@ -114,10 +118,10 @@ def combine_pages(pages: Sequence[str], title: str, lang: str = "en") -> str:
     bodies = [re.search(r"<body[^>]*>(.*)</body>", p, flags=re.S) for p in pages]
     parts = [f"<div class='sqm-page-break'>{b.group(1)}</div>" if k else b.group(1)
              for k, b in enumerate(bodies) if b is not None]
-    all_text = html.unescape(re.sub(r"<(script|style)\b.*?</\1>|data:[^\"')]+", "", "".join(parts), flags=re.S))
     head = heads.group(1) if heads else ""
+    head = re.sub(rf"<style id='{PAGE_STYLE_ID}'>.*?</style>", "", head, flags=re.S)  # the first page's own font
     head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, flags=re.S)
-    head += "<style>" + font_css(all_text + title) + PRINT_CSS + "</style>"
+    head += _page_style(_visible_text("".join(parts)) + title)
     return (f"<!DOCTYPE html><html lang=\"{'zh-CN' if lang == 'zh' else 'en'}\"><head>{head}</head>"
             f"<body class='jp-Notebook'>{''.join(parts)}</body></html>")
 
@@ -147,9 +151,10 @@ WIDEST_TABLE_JS = """() => {
 }"""
 
 
-def _header(title: str, text_for_font: str) -> tuple[str, str]:
-    face = cjk_font_face(title) if has_cjk(title) else ""
-    style = (f"<style>{face} .t {{ font-family: {FONT_STACK}; }}</style>")
+def _header(title: str) -> tuple[str, str]:
+    """Header (the title) and footer (page n / N) templates. Chromium draws them without the page's web fonts:
+    Chinese titles come from the bundled font made a system font (:func:`_fontconfig_env`)."""
+    style = f"<style>.t {{ font-family: {FONT_STACK}; }}</style>"
     head = (f"{style}<div class='t' style='font-size:8px;width:100%;padding:0 10mm;color:#555;"
             f"display:flex;justify-content:space-between'><span>{html.escape(title)}</span></div>")
     foot = (f"{style}<div class='t' style='font-size:8px;width:100%;text-align:center;color:#555'>"
@@ -216,7 +221,7 @@ def write_pdfs(jobs: Mapping[Path, tuple[Path, str]], timeout_ms: int = 120_000)
                     page.emulate_media(media="print")
                     w, body = page.evaluate(WIDEST_TABLE_JS)
                     widest[Path(pdf).name] = round(w / body, 4) if body else 0.0
-                    head, foot = _header(title, "")
+                    head, foot = _header(title)
                     page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True,
                              display_header_footer=True, header_template=head, footer_template=foot,
                              margin={"top": "16mm", "bottom": "14mm", "left": "10mm", "right": "10mm"},

@@ -30,7 +30,6 @@ from typing import Any, Iterable, Mapping, Sequence
 from .errors import SQMReportError
 from .instruments import BUILTIN_DIR
 from . import labels, pages, results
-from .pages import FONT_STACK, PAGE_FONT_CSS
 from .outputs import copy_workbooks, write_excel
 from .results import metrics_dict
 from .io import dataset_instrument, find_table, input_files, sha256_file, survey_quarters
@@ -265,8 +264,7 @@ def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: s
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-{PAGE_FONT_CSS}
-body {{ font-family: {FONT_STACK}; max-width: 60rem; margin: 2rem auto; color: #222; }}
+body {{ font-family: {pages.FONT_STACK}; max-width: 60rem; margin: 2rem auto; color: #222; }}
 section {{ border-top: 1px solid #ddd; padding: .6rem 0; }}
 h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 .figs {{ display: flex; flex-wrap: wrap; gap: .8rem; }}

@@ -80,7 +80,7 @@ def styled(frame, style=None, uuid: str | None = None):
                                              for n in shown.columns.names])
     shown.index = shown.index.set_names([labels.label(n) if isinstance(n, str) else n for n in shown.index.names])
     styler = shown.style.set_uuid(uuid or _stable_uuid(frame))
-    styler = block_style(styler, style)
+    styler = style(styler) if style is not None else styler
     styler = formats.apply(styler, shown)
     for col in shown.columns:
         c = shown[col]
@@ -109,10 +109,6 @@ def _missing_as_dash(styler) -> None:
         for c in range(data.shape[1]):
             fn = funcs[(r, c)]
             funcs[(r, c)] = lambda v, fn=fn: formats.MISSING if isinstance(v, float) and v != v else fn(v)
-
-
-def block_style(styler, style):
-    return style(styler) if style is not None else styler
 
 
 def alt_text(fig, name: str = "") -> str:

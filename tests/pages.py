@@ -3,19 +3,19 @@ parser, and screenshots in headless Chromium (system ``chromium``) with each tex
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from sqmlib import labels
+from sqmlib.pages import browser_path
 from sqmlib.fonts import CJK_FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "reports" / "test-output" / "screenshots"  # git-ignored: open them after a test run
 IDENT = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w(/]|\.\w)")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = browser_path()
 
 
 class Page(HTMLParser):
