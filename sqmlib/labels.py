@@ -527,7 +527,8 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
 
 def register_instrument(instrument) -> None:
     """Use an instrument's wording (replacing the previous instrument's): its dimensions' labels, its columns'
-    texts and category labels, and its items' wording, so that a Chinese page shows the Chinese wording where
+    texts and its items' wording (category columns' value labels are not: the survey's answers carry them from
+    loading on, and a code such as "1" must not turn every "1" on a page into a label), so that a Chinese page shows the Chinese wording where
     the analysis wrote the English one."""
     for lang in LANGS:
         _INSTRUMENT[lang] = {}
@@ -543,9 +544,6 @@ def register_instrument(instrument) -> None:
             txt = texts.get(lang) or (texts.get("en") if lang == "en" else None)
             if txt and txt != col:
                 words[col] = txt
-            for value, lab in (getattr(spec, "labels", None) or {}).items():
-                if lab and str(value) != str(lab) and lang == "en":
-                    words.setdefault(str(value), str(lab))
     for item, texts in (getattr(instrument, "item_text", {}) or {}).items():
         if texts.get("en") and texts.get("zh"):
             _ITEM_TEXT[texts["en"]] = texts["zh"]

@@ -8,7 +8,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from openpyxl import load_workbook  # noqa: E402
 
-from sqmlib import SQMArgumentError, labels, outputs, show  # noqa: E402
+from sqmlib import SQMArgumentError, labels, outputs, plots, show  # noqa: E402,F401  (plots: the CJK font for charts)
 from sqmlib.instruments import load as load_instrument  # noqa: E402
 
 
@@ -46,6 +46,18 @@ def test_instrument_wording_is_used():
     english = inst.text("05", "en")
     assert labels.item_wording(english, "zh") == inst.text("05", "zh")
     assert labels.item_wording(english[:40], "zh") == inst.text("05", "zh")  # cut short on a chart
+
+
+def test_value_labels_do_not_relabel_numbers():
+    """A category column's value labels are applied when the survey is loaded; a page's "1" (an alert count)
+    stays 1."""
+    inst = load_instrument("servqual")
+    spec = next(iter(inst.columns.values()))
+    columns = {**inst.columns, "sex": type(spec)(name="sex", type="category", role="segment",
+                                                 labels={1: "male", 2: "female"})}
+    labels.register_instrument(type(inst)(**{**inst.__dict__, "columns": columns}))
+    assert labels.phrase("1", "en") == "1" and labels.code("2", "en") == "2"
+    assert labels.label("tangibles", "en") == inst.dimension_label("tangibles", "en")
 
 
 def test_use_checks_the_language():
