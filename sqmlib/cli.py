@@ -18,7 +18,7 @@ from .paths import SAMPLE_DIR, resolve
 
 
 def _report(args) -> int:
-    from .report import build
+    from .runner import build
 
     path = build(quarter=args.quarter, data_dir=args.data, out_dir=args.out, force=args.force,
                  instrument=args.instrument or "", encoding=args.encoding or "", lang=args.lang,
@@ -32,7 +32,7 @@ def _report(args) -> int:
 
 
 def _explore(args) -> int:
-    from .serve import serve
+    from .explore.serve import serve
 
     data = resolve(args.data, SAMPLE_DIR).resolve()
     if not data.is_dir():
@@ -52,7 +52,7 @@ def _training(args) -> int:
 
 
 def _instrument(args) -> int:
-    from .draft import write_draft
+    from .io.draft import write_draft
 
     out = write_draft(args.file, args.out, encoding=args.encoding or None, force=args.force)
     print(f"Draft instrument written to {out}: check every line marked 'guessed', group the items into "
@@ -61,10 +61,10 @@ def _instrument(args) -> int:
 
 
 def _synth(args) -> int:
-    from . import synth
+    from . import sample as synth
 
     if args.shapes:
-        from .exports import SHAPES, write_all
+        from .sample.exports import SHAPES, write_all
 
         write_all(args.shapes)
         print(f"{len(SHAPES)} survey shapes written to {args.shapes}/<shape>/ (survey file and instrument.yaml)")

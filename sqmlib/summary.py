@@ -23,7 +23,7 @@ from .churn import ChurnMetrics
 from .drivers import DriverMetrics
 from .errors import SQMArgumentError, SQMReportError
 from .gaps import GapMetrics, gap_trend, servqual_gaps
-from . import plots
+from .render import plots
 from .kpi import KPIMetrics, quarter_comparison, survey_kpis
 from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter

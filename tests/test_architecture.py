@@ -81,12 +81,20 @@ def test_no_import_cycle():
             visit(m)
 
 
+def _package_of(path) -> str:
+    mod = _module_name(path)
+    return mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+
+
 def test_no_private_names_across_modules():
+    """A package's modules share their private helpers; nothing reaches into another package's private names."""
     found = []
     for path in FILES:
+        pkg = _package_of(path)
         for target, names, line in _imports(path):
             private = [n for n in names if n.startswith("_") and n != "__version__"]
-            if private and target != _module_name(path):
+            same_package = pkg != "sqmlib" and (target == pkg or target.startswith(pkg + "."))
+            if private and target != _module_name(path) and not same_package:
                 found.append(f"{path.relative_to(ROOT)}:{line} imports {private} from {target}")
         tree = ast.parse(path.read_text(encoding="utf-8"))
         aliases = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
@@ -124,3 +132,150 @@ def test_pipelines_are_documented(fn):
         assert f"{section}\n----" in doc, f"{fn.__name__} lacks a {section} section"
     if fn is not audit.run_audit:
         assert "Examples\n----" in doc, f"{fn.__name__} lacks an Examples section"
+
+
+# ---- the layers --------------------------------------------------------------------------------------------
+# lowest first: a module imports only from its own layer or the layers before it
+LAYERS = [
+    ("base", ["errors", "paths", "periods", "results"]),
+    ("instruments", ["instruments"]),
+    ("loading", ["io", "sample"]),
+    ("moments", ["moments"]),
+    ("psychometrics", ["psychometrics"]),
+    ("rendering", ["render"]),
+    ("audit", ["audit"]), ("KPIs", ["kpi"]), ("reliability", ["reliability"]), ("gaps", ["gaps"]),
+    ("drivers", ["drivers"]), ("churn", ["churn"]), ("service-profit chain", ["sem"]), ("summary", ["summary"]),
+    ("runner", ["runner"]),
+    ("explorers", ["explore"]),
+    ("training", ["training"]),
+    ("command line", ["cli"]),
+]
+RANK = {name: k for k, (_, names) in enumerate(LAYERS) for name in names}
+
+
+def _rank(module: str) -> int | None:
+    parts = module.split(".")
+    return RANK.get(parts[1]) if len(parts) > 1 else None
+
+
+def test_every_module_has_a_layer():
+    assert sorted({m.split(".")[1] for m in MODULES if m != "sqmlib"} - set(RANK)) == []
+
+
+def test_imports_flow_downwards_only():
+    """No module imports from a layer above its own, and none uses a moved module's old path inside the package
+    (those paths are for users: sqmlib.MOVED)."""
+    import sqmlib
+
+    upward, old = [], []
+    for path in FILES:
+        src = _module_name(path)
+        for target, _, line in _imports(path):
+            if target.split(".")[1:2] and target.split(".")[1] in sqmlib.MOVED:
+                old.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+                continue
+            if src == "sqmlib":
+                assert _rank(target) == 0, f"sqmlib/__init__.py imports {target}: only the base layer"
+                continue
+            a, b = _rank(src), _rank(target)
+            if b is not None and a is not None and b > a:
+                upward.append(f"{path.relative_to(ROOT)}:{line}: {LAYERS[a][0]} imports {target} ({LAYERS[b][0]})")
+    assert old == [] and upward == []
+
+
+def test_the_layer_test_sees_an_upward_import(tmp_path):
+    """The rule above finds an upward import when there is one (loading importing the runner)."""
+    probe = PACKAGE / "io" / "folder.py"
+    tree = list(_imports(probe))
+    assert all(_rank(t) is None or _rank(t) <= _rank("sqmlib.io") for t, _, _ in tree)
+    assert _rank("sqmlib.runner.build") > _rank("sqmlib.io.folder") > _rank("sqmlib.errors")
+
+
+def test_no_module_over_700_lines():
+    long = {str(p.relative_to(ROOT)): n for p in FILES
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700}
+    assert long == {}
+
+
+def test_loading_changes_nothing_global(small_dir):
+    """Loading a folder registers nothing: the labels stay the catalogue's until a notebook asks for the
+    instrument's wording (show.use_instrument)."""
+    from sqmlib import io, labels
+
+    labels.forget_instrument()
+    before = labels.label("tangibles", "zh")
+    inst_dir = ROOT / "data" / "examples"
+    io.load_folder(small_dir)
+    assert labels.label("tangibles", "zh") == before
+    assert inst_dir.exists()
+
+
+# ---- documented import paths ---------------------------------------------------------------------------------
+DOCUMENTED = {
+    "sqmlib.audit": ["run_audit", "careless", "flag_straightliners", "completeness"],
+    "sqmlib.churn": ["run_churn", "empc", "profit_curve", "fit_churn_model", "build_features", "risk_list"],
+    "sqmlib.cli": ["main"], "sqmlib.draft": ["write_draft"], "sqmlib.engines": ["check_engine", "open_table"],
+    "sqmlib.drivers": ["run_drivers", "driver_table", "relative_importance", "dominance_analysis", "driver_model"],
+    "sqmlib.errors": ["SQMError", "Problem"], "sqmlib.exports": ["write_shape", "SHAPES"],
+    "sqmlib.explore": ["SurveyExplorer", "DriverExplorer", "ChainExplorer", "ChurnExplorer", "explorers", "app"],
+    "sqmlib.factors": ["cfa", "polychoric", "kmo", "bartlett_sphericity", "htmt", "CFAResult", "ml_fit"],
+    "sqmlib.fonts": ["add_cjk_fallback", "cjk_font"], "sqmlib.formats": ["p_value", "share", "apply"],
+    "sqmlib.gaps": ["run_gaps", "servqual_gaps", "servperf_table", "zone_of_tolerance", "ipa", "segment_differences",
+                    "gap_trend", "gap1", "dimension_scores", "standard_attainment", "MOMENTS_NOTE"],
+    "sqmlib.invariance": ["invariance", "survey_invariance"],
+    "sqmlib.io": ["load_folder", "load_survey", "read_table", "DataFolder", "latest_quarter", "share_folders"],
+    "sqmlib.kpi": ["run_kpis", "survey_kpis", "nps_alerts", "maturity", "quarter_comparison", "ticket_kpis"],
+    "sqmlib.labels": ["use", "current", "language", "label", "frame", "text", "phrase", "register_instrument"],
+    "sqmlib.labels_zh": ["SENTENCES", "PHRASES", "LESSON_PHRASES"], "sqmlib.latent": ["rmsea_ci"],
+    "sqmlib.moments": ["survey_moments", "Moments", "from_pandas", "from_duckdb"], "sqmlib.ordinal": ["thresholds"],
+    "sqmlib.outputs": ["write_csv", "write_excel", "markdown_html"], "sqmlib.pages": ["finish_page", "write_pdfs"],
+    "sqmlib.paths": ["SAMPLE_DIR"], "sqmlib.periods": ["quarter_of"], "sqmlib.plots": ["offscreen"],
+    "sqmlib.reliability": ["run_reliability", "cronbach_alpha", "omega", "cfa", "block_items", "reliability_table",
+                           "polychoric", "invariance"],
+    "sqmlib.report": ["build", "save", "write_metrics", "SharedKernel", "output_folder", "SQMReportError"],
+    "sqmlib.results": ["Result"], "sqmlib.scale": ["fit_on_sample", "score_duckdb", "score_spark"],
+    "sqmlib.sem": ["pls", "run_chain", "satisfaction_index", "index_intervals", "ipma", "PLSResult"],
+    "sqmlib.serve": ["serve"], "sqmlib.show": ["section", "use_language", "use_instrument", "styled", "figure"],
+    "sqmlib.summary": ["run_summary", "read_report"],
+    "sqmlib.synth": ["generate", "SynthConfig", "sample_folder", "save", "SampleData"],
+    "sqmlib.tickets": ["standard_attainment"], "sqmlib.training": ["render", "SharedKernel"],
+}
+
+
+@pytest.mark.parametrize("path", sorted(DOCUMENTED))
+def test_documented_import_path(path):
+    import importlib
+
+    import sqmlib
+
+    module = importlib.import_module(path)
+    assert [n for n in DOCUMENTED[path] if not hasattr(module, n)] == []
+    name = path.split(".", 1)[1]
+    if name in sqmlib.MOVED:  # the old path is the very module that holds it now
+        assert module is importlib.import_module(f"sqmlib.{sqmlib.MOVED[name]}")
+        assert getattr(sqmlib, name) is module
+
+
+def test_readme_and_notebook_imports_work():
+    """Every ``from sqmlib… import …`` line of the README and every ``module.name`` a notebook calls exists."""
+    import importlib
+    import json
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = []
+    for line in re.findall(r"^\s*(from sqmlib[\w.]* import [\w, ]+)", text, flags=re.M):
+        try:
+            exec(line, {})
+        except ImportError as exc:
+            missing.append(f"README: {line}: {exc}")
+    for nb in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        code = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]
+                         if c["cell_type"] == "code")
+        for names in re.findall(r"^from sqmlib import ([\w, ]+)", code, flags=re.M):
+            for mod in (n.strip() for n in names.split(",")):
+                module = importlib.import_module(f"sqmlib.{mod}")
+                for attr in set(re.findall(rf"\b{mod}\.(\w+)", code)):
+                    if not hasattr(module, attr):
+                        missing.append(f"{nb.name}: {mod}.{attr}")
+    assert missing == []

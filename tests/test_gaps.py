@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from sqmlib import SQMDataError, audit, gaps, instruments, io
+from sqmlib.gaps import paired as gaps_paired, segments as gaps_segments
 
 from conftest import ROOT
 
@@ -45,7 +46,7 @@ def test_wilcoxon_non_integer_differences():
     rng = np.random.default_rng(1)
     d = np.round(rng.normal(-0.2, 1, 500), 2)  # ties at two decimals, some zeros
     d[:7] = 0
-    assert gaps._wilcoxon_p(d) == pytest.approx(stats.wilcoxon(d, method="approx").pvalue, rel=1e-9)
+    assert gaps_paired._wilcoxon_p(d) == pytest.approx(stats.wilcoxon(d, method="approx").pvalue, rel=1e-9)
 
 
 def test_holm_and_bh():
@@ -214,7 +215,7 @@ def test_segment_differences(sample):
 
     q = sample[sample["quarter"] == "2026Q3"]
     omni, pairs = gaps.segment_differences(q, INST, "region")
-    g = gaps._respondent_gaps(q, INST, "dimension")
+    g = gaps_segments._respondent_gaps(q, INST, "dimension")
     groups = [g.loc[q["region"] == r, "responsiveness"].dropna() for r in sorted(q["region"].unique())]
     ref = anova_oneway(groups, use_var="unequal")
     row = omni.set_index("name").loc["responsiveness"]
@@ -233,7 +234,7 @@ def test_segment_differences(sample):
 def test_gap_trend(sample):
     t = gaps.gap_trend(sample, INST)
     r = t[(t["name"] == "responsiveness")].set_index("quarter")
-    g = gaps._respondent_gaps(sample, INST, "dimension")["responsiveness"]
+    g = gaps_segments._respondent_gaps(sample, INST, "dimension")["responsiveness"]
     a = g[sample["quarter"] == "2026Q3"].dropna()
     b = g[sample["quarter"] == "2026Q2"].dropna()
     assert r.loc["2026Q3", "change"] == pytest.approx(a.mean() - b.mean())

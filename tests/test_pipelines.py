@@ -10,6 +10,7 @@ import pytest
 from sqmlib import (SQMArgumentError, SQMDataError, audit, churn, drivers, explore, gaps, io, kpi, periods,
                     reliability, sem, summary, tickets)
 from sqmlib.training import exercises
+from sqmlib.io import folder as io_folder, survey as io_survey, tables as io_tables
 
 
 # ---- periods ------------------------------------------------------------------------------------------------
@@ -62,6 +63,9 @@ def test_breaches_follow_the_standards_and_their_direction():
 
 
 # ---- the data folder ----------------------------------------------------------------------------------------
+READERS = (io_folder, io_survey, io_tables)
+
+
 def sha(p):
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
@@ -70,7 +74,8 @@ def test_load_folder_reads_each_file_once(small_dir, monkeypatch):
     before = {p.name: sha(p) for p in small_dir.iterdir()}
     calls = []
     real = io.read_table
-    monkeypatch.setattr(io, "read_table", lambda path, **kw: calls.append(path) or real(path, **kw))
+    for module in READERS:  # every loader that reads a file
+        monkeypatch.setattr(module, "read_table", lambda path, **kw: calls.append(path) or real(path, **kw))
     folder = io.load_folder(small_dir)
     assert sorted(p.name for p in map(lambda c: __import__("pathlib").Path(c), calls)) == sorted(
         f.name for f in folder.files.values())
@@ -83,7 +88,8 @@ def test_load_folder_reads_each_file_once(small_dir, monkeypatch):
 def test_latest_quarter_reads_the_quarter_column_alone(small_dir, monkeypatch):
     seen = []
     real = io.read_table
-    monkeypatch.setattr(io, "read_table", lambda path, **kw: seen.append(kw) or real(path, **kw))
+    for module in READERS:
+        monkeypatch.setattr(module, "read_table", lambda path, **kw: seen.append(kw) or real(path, **kw))
     assert io.latest_quarter(small_dir) == "2026Q3"
     assert seen[-1]["usecols"] == ["quarter"]
 

@@ -28,12 +28,12 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 import yaml
 
-from .. import synth
+from .. import sample as synth
 from ..errors import SQMError, SQMWarning
-from ..fonts import CJK_FAMILIES, cjk_font  # noqa: F401  (re-exported: training.cjk_font)
+from ..render.fonts import CJK_FAMILIES, cjk_font  # noqa: F401  (re-exported: training.cjk_font)
 from ..instruments import load as load_instrument  # noqa: F401  (for the lessons: training.load_instrument)
 from ..paths import NOTEBOOK_DIR
-from ..report import SharedKernel
+from ..runner.kernel import SharedKernel
 from . import exercises, i18n
 
 LESSON_DIR = Path(__file__).resolve().parent / "lessons"

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import churn, drivers, gaps, io, kpi
 from ..periods import previous_quarter, quarter_bounds
+from ..render import labels
 from . import cases
 
 DIMENSION_ITEMS = "reliability"  # the dimension whose answers lesson 1 shows for one respondent
@@ -18,6 +19,7 @@ DIMENSION_ITEMS = "reliability"  # the dimension whose answers lesson 1 shows fo
 def _sample(data_dir) -> dict:
     """The lessons' view of a data folder (:func:`sqmlib.io.load_folder`, careless respondents left out)."""
     folder = io.load_folder(data_dir or None).without_careless()
+    labels.register_instrument(folder.instrument)  # the lessons show the instrument's wording
     return {"folder": folder, "path": folder.path, "instrument": folder.instrument, "survey": folder.survey,
             "quarter": folder.latest_quarter, "customers": folder.customers, "interactions": folder.interactions,
             "standards": folder.standards, "management": folder.management}

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..instruments import load as load_instrument
-from ..labels_zh import LESSON_PHRASES
+from ..render.labels_zh import LESSON_PHRASES
 
 FEEDBACK = {
     "en": {"right": "Right.", "wrong": "Not yet.", "hint": "Hint", "empty": "No answer yet: replace `None` with your answer and run the cell again.",
@@ -147,9 +147,7 @@ def localize_figure(fig, lang: str):
     if lang == "en":
         return fig
     from matplotlib.text import Text
-    from matplotlib.ticker import FixedFormatter, ScalarFormatter
-
-    from matplotlib.ticker import FixedLocator
+    from matplotlib.ticker import FixedFormatter, FixedLocator, ScalarFormatter
 
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):

@@ -1,0 +1,294 @@
+"""The pipeline of the churn notebook: :func:`run_churn` and its result."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SQMArgumentError
+from ..render import plots
+from ..render.outputs import write_csv, write_excel
+from ..results import Block, Result, figure, headline, metrics_dict, table, text
+from .model import (
+    ChurnResult,
+    OddsRatios,
+    fit_churn_model,
+    odds_ratios,
+    permutation_importance_grouped,
+)
+from .profit import ProfitCurve, calibration_table, empc, mpc, profit_curve
+from .survival import (
+    SnapshotModel,
+    conditional_survival,
+    cox_model,
+    features_at,
+    fit_at_snapshot,
+    importance_groups,
+    km_curves,
+    score_today,
+    scoring_date,
+    snapshot_of,
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the pipeline of the churn notebook
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChurnMetrics:
+    """Key figures of :func:`run_churn` (``metrics.json`` of the churn notebook)."""
+
+    snapshot: str | None = None
+    horizon_days: int | None = None
+    model: str | None = None
+    customers: int | None = None
+    churn_rate: float | None = None
+    cv_auc: float | None = None
+    cv_auc_sd: float | None = None
+    holdout_auc: float | None = None
+    evaluation: dict | None = None
+    empc: float | None = None
+    empc_fraction: float | None = None
+    mpc: float | None = None
+    best_threshold: float | None = None
+    best_fraction: float | None = None
+    best_profit: float | None = None
+    contact_everyone_profit: float | None = None
+    perfect_model_profit: float | None = None
+    to_contact: int | None = None
+    expected_loss_to_contact: float | None = None
+    expected_loss_all: float | None = None
+    importance: dict | None = None
+    top_quality_driver: str | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class ChurnAnalysis(Result):
+    """What :func:`run_churn` found. With no customers table it is ``skipped`` and holds nothing else."""
+
+    title = "Churn prediction"
+    notebook = "04_churn_prediction"
+
+    quarter: str
+    skipped: bool = False
+    fitted: SnapshotModel | None = None
+    previous: pd.Timestamp | None = None
+    holdout_auc: float | None = None
+    evaluation: pd.DataFrame | None = None
+    curve: ProfitCurve | None = None
+    empc_value: tuple | None = None
+    mpc_value: tuple | None = None
+    economics: Mapping | None = None
+    importance: pd.DataFrame | None = None
+    odds: OddsRatios | None = None
+    km: dict | None = None
+    cox: object | None = None
+    conditional: np.ndarray | None = None
+    risk: pd.DataFrame | None = None
+    scored_on: pd.Timestamp | None = None
+
+    @property
+    def model(self) -> ChurnResult | None:
+        return self.fitted.model if self.fitted else None
+
+    def findings(self) -> list[str]:
+        if self.skipped:
+            return ["No customers table in the data folder: churn prediction is skipped."]
+        m = self.metrics()
+        return [f"5-fold cross-validated ROC-AUC {m.cv_auc:.3f}; on the next snapshot {m.holdout_auc:.3f}.",
+                f"Contacting the {m.to_contact:,} customers above the profit-maximising threshold puts an expected "
+                f"{m.expected_loss_to_contact:,.0f} of customer value at stake."]
+
+    def _quality(self) -> pd.DataFrame:
+        return self.importance[self.importance["feature"].str.startswith("quality:")]
+
+    def metrics(self) -> ChurnMetrics:
+        if self.skipped:
+            return ChurnMetrics(skipped=True)
+        r, c, y = self.model, self.curve, self.model.y
+        quality = self._quality()
+        contact = self.risk[self.risk["contact"]]
+        return ChurnMetrics(
+            snapshot=str(self.fitted.snapshot.date()), horizon_days=self.fitted.horizon_days, model=r.model,
+            customers=len(self.fitted.features), churn_rate=float(y.mean()), cv_auc=r.cv_auc, cv_auc_sd=r.cv_auc_sd,
+            holdout_auc=self.holdout_auc, evaluation=self.evaluation["value"].to_dict(), empc=self.empc_value[0],
+            empc_fraction=self.empc_value[1], mpc=self.mpc_value[0], best_threshold=c.best_threshold,
+            best_fraction=c.best_fraction, best_profit=c.best_profit, contact_everyone_profit=c.contact_everyone,
+            perfect_model_profit=c.perfect_model, to_contact=int(self.risk["contact"].sum()),
+            expected_loss_to_contact=float(contact["expected_loss"].sum()),
+            expected_loss_all=float(self.risk["expected_loss"].sum()),
+            importance=self.importance.set_index("feature")["auc_drop"].to_dict(),
+            top_quality_driver=quality.iloc[0]["feature"].split(": ")[1] if len(quality) else None)
+
+    def metrics_json(self) -> dict:
+        """The metrics as ``metrics.json`` holds them (a skipped analysis records only ``skipped``)."""
+        m = self.metrics()
+        return {"skipped": True} if self.skipped else {k: v for k, v in metrics_dict(m).items() if k != "skipped"}
+
+    def headline(self) -> list[dict]:
+        if self.skipped:
+            return [headline("Skipped", "no customers table", "{}")]
+        m = self.metrics()
+        return [headline("CV ROC-AUC", m.cv_auc, "{:.3f}"), headline("Customers to contact", m.to_contact),
+                headline("Expected loss among them", m.expected_loss_to_contact, "{:,.0f}"),
+                headline("EMPC per customer", m.empc, "{:.2f}")]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        if self.skipped:
+            return {}
+        return {"evaluation": self.evaluation, "gains": self.model.gains(), "profit curve": self.curve.table,
+                "importance": self.importance, "risk list (top 1000)": self.risk.head(1000)}
+
+    def write_files(self, out_dir) -> list:
+        """The risk list as ``risk_list.csv`` and ``risk_list.xlsx`` in ``out_dir``."""
+        if self.skipped:
+            return []
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(self.risk, out / "risk_list.csv", index=False)
+        write_excel({"risk list": self.risk}, out / "risk_list.xlsx", index=False)
+        return [out / "risk_list.csv", out / "risk_list.xlsx"]
+
+    def sections(self) -> dict[str, list[Block]]:
+        if self.skipped:
+            msg = text("**No customers table in the data folder: churn prediction is skipped.** Add `customers.csv` "
+                       "(see data/README.md) to predict churn.")
+            return {k: [msg] if k == "sample" else [] for k in ("sample", "quality", "profit", "why", "time", "risk")}
+        f, r, c, e = self.fitted, self.model, self.curve, dict(self.economics)
+        train = f.features
+        y, p = r.y.to_numpy(), r.oof.to_numpy()
+        sample = [text(f"*Note: {n}*") for n in f.notes]
+        sample.append(text(f"Snapshot **{f.snapshot.date()}**: {len(train):,} active customers, "
+                           f"{train['churned'].mean():.1%} left within {f.horizon_days} days. "
+                           f"{train.shape[1] - 2} features."))
+        gains = r.gains()
+        quality = [table(self.evaluation, lambda s: s.format(precision=3)),
+                   text(f"5-fold cross-validated ROC-AUC **{r.cv_auc:.3f}** (sd {r.cv_auc_sd:.3f} over folds); "
+                        f"trained on the snapshot of {self.previous.date()} and tested on {f.snapshot.date()}: "
+                        f"**{self.holdout_auc:.3f}**."),
+                   figure(lambda: plots.roc_pr_curves(y, p), "roc and precision-recall"),
+                   figure(lambda: plots.calibration_plot(calibration_table(y, p)), "calibration"),
+                   figure(lambda: plots.gains_chart(gains), "gains"),
+                   table(gains, lambda s: s.format(precision=3).hide(axis="index"))]
+        compare = pd.DataFrame({
+            "profit": [c.best_profit, c.contact_everyone, c.perfect_model, 0.0],
+            "customers contacted": [f"{c.best_fraction:.0%}", "100%", f"{y.mean():.0%} (the churners)", "0%"],
+        }, index=["model, best threshold", "contact everyone", "perfect model", "contact nobody"])
+        profit = [figure(lambda: plots.profit_plot(c), "profit curve"),
+                  table(compare, lambda s: s.format({"profit": "{:,.0f}"})),
+                  text(f"Best threshold: contact customers with a churn probability of at least "
+                       f"**{c.best_threshold:.3f}** ({c.best_fraction:.0%} of customers). Expected maximum "
+                       f"profit per customer over uncertain acceptance (EMPC, acceptance ~ Beta(6, 14)): "
+                       f"**{self.empc_value[0]:.2f}**, targeting {self.empc_value[1]:.0%}; at a fixed acceptance of "
+                       f"{e['accept_rate']:.0%} (MPC): {self.mpc_value[0]:.2f}.")]
+        why = [figure(lambda: plots.permutation_bars(self.importance), "what the model relies on"),
+               table(self.importance, lambda s: s.format(precision=4).hide(axis="index"))]
+        if self.odds is not None:
+            why += [text("**Odds ratios** (numeric features per standard deviation; 95 % intervals)"),
+                    table(self.odds.table, lambda s: s.format(precision=3))]
+            if self.odds.left_out:
+                why.append(text(f"Left out of the odds-ratio model (too rare to estimate): "
+                                f"{', '.join(self.odds.left_out)}"))
+        cond = self.conditional
+        time = [figure(lambda: plots.km_plot(self.km, title="Customers still with us by tenure and plan "
+                                                             "(Kaplan–Meier)"), "kaplan-meier"),
+                text("**Cox model from the snapshot** (hazard ratios per unit of each feature)"),
+                table(self.cox.summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]]
+                      .sort_values("p").head(12), lambda s: s.format(precision=3)),
+                text(f"For customers active now, the chance of still being a customer {f.horizon_days} days later, "
+                     f"given their tenure so far: median **{np.nanmedian(cond):.1%}** (10th percentile "
+                     f"{np.nanpercentile(cond, 10):.1%}).")]
+        risk = self.risk
+        contact = risk[risk["contact"]]
+        risk_blocks = [text(f"{len(risk):,} customers active on {self.scored_on.date()} scored; "
+                            f"**{len(contact):,}** above the profit-maximising threshold; expected loss among them "
+                            f"{contact['expected_loss'].sum():,.0f}. Full list: risk_list.csv / .xlsx."),
+                       table(risk.head(15), lambda s: s.format({"probability": "{:.3f}", "expected_loss": "{:,.1f}"})
+                             .hide(axis="index"))]
+        return {"sample": sample, "quality": quality, "profit": profit, "why": why, "time": time, "risk": risk_blocks}
+
+
+def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int = 90, model: str = "logit",
+              clv: float = 200.0, offer_cost: float = 10.0, contact_cost: float = 1.0, accept_rate: float = 0.3,
+              seed: int = 0) -> ChurnAnalysis:
+    """Which customers will leave, why, and what keeping them is worth: the pipeline of notebook
+    ``04_churn_prediction``.
+
+    Parameters
+    ----------
+    folder : DataFolder
+        From :func:`sqmlib.io.load_folder`; needs the customers table (else the result is ``skipped``);
+        interactions, survey and standards add features.
+    quarter : str
+        Quarter whose churn is predicted from its first day ("" = the survey's latest).
+    as_of : str
+        Snapshot date ``YYYY-MM-DD`` ("" = the first day of the quarter).
+    horizon_days : int
+        Churn within this many days after the snapshot.
+    model : {"logit", "gbm"}
+    clv, offer_cost, contact_cost, accept_rate : float
+        The profit model: value of a retained customer, cost of the offer, cost of a contact, share of
+        contacted churners who accept and stay.
+    seed : int
+        Seed of the folds and bootstraps.
+
+    Returns
+    -------
+    ChurnAnalysis
+
+    Examples
+    --------
+    >>> from sqmlib import churn, io
+    >>> c = churn.run_churn(io.load_folder(), model="logit")
+    >>> c.metrics().cv_auc, c.risk.head()
+    """
+    if model not in ("logit", "gbm"):
+        raise SQMArgumentError(f"model must be 'logit' or 'gbm', got {model!r}")
+    if horizon_days <= 0 or clv <= 0 or offer_cost < 0 or contact_cost < 0 or not 0 <= accept_rate <= 1:
+        raise SQMArgumentError("horizon_days and clv must be positive, costs not negative, accept_rate in [0, 1]")
+    if not folder.has("customers"):
+        return ChurnAnalysis(quarter=quarter, skipped=True)
+    quarter, snapshot = snapshot_of(folder, quarter, as_of)
+    previous = snapshot - pd.Timedelta(days=horizon_days)
+    fitted = fit_at_snapshot(folder, quarter, as_of=str(snapshot.date()), horizon_days=horizon_days, model=model,
+                             seed=seed)
+    train = fitted.features
+    before, notes = features_at(folder, previous, horizon_days)
+    fitted = replace(fitted, notes=fitted.notes + notes)
+    result = fitted.model
+    both = pd.concat([before.assign(snapshot=previous), train.assign(snapshot=snapshot)], ignore_index=True)
+    both = both[list(train.columns) + ["snapshot"]].fillna({c: 0 for c in train.columns if c.startswith("complaints_")})
+    holdout = fit_churn_model(both, "churned", model=model, seed=seed, time_col="snapshot", holdout_from=snapshot,
+                              features=list(result.features)).holdout_auc
+    evaluation = result.evaluation(n_boot=200, seed=seed)
+    y, p = result.y.to_numpy(), result.oof.to_numpy()
+    curve = profit_curve(y, p, clv=clv, offer_cost=offer_cost, contact_cost=contact_cost, accept_rate=accept_rate)
+    empc_value = empc(y, p, clv=clv, offer_cost=offer_cost, contact_cost=contact_cost)
+    mpc_value = mpc(y, p, clv=clv, offer_cost=offer_cost, contact_cost=contact_cost, accept_rate=accept_rate)
+    groups = importance_groups(train.columns, list(folder.instrument.dimensions))
+    importance = permutation_importance_grouped(result, groups=groups, seed=seed)
+    odds = odds_ratios(result) if model == "logit" else None
+    customers = folder.customers
+    km = km_curves(customers, by="plan")
+    until = max(customers["signup_date"].max(), customers["churn_date"].max())
+    snap = train.set_index("customer_id")
+    after = customers.set_index("customer_id").loc[snap.index, "churn_date"]
+    cox_data = snap.select_dtypes("number").drop(columns=["churned"]).assign(
+        duration_days=((after.fillna(until) - snapshot).dt.days.clip(lower=0) + 0.5).to_numpy(),
+        event=after.notna().astype(int).to_numpy())
+    cox = cox_model(cox_data)
+    all_km = km_curves(customers)["all"]
+    tenure_now = (until - customers.loc[customers["churn_date"].isna(), "signup_date"]).dt.days
+    cond = np.array([conditional_survival(all_km, t, horizon_days) for t in tenure_now])
+    risk = score_today(folder, fitted, clv=clv)
+    risk["contact"] = risk["probability"] >= curve.best_threshold
+    return ChurnAnalysis(quarter=quarter, fitted=fitted, previous=previous, holdout_auc=holdout,
+                         evaluation=evaluation, curve=curve, empc_value=empc_value, mpc_value=mpc_value,
+                         economics={"clv": clv, "offer_cost": offer_cost, "contact_cost": contact_cost,
+                                    "accept_rate": accept_rate},
+                         importance=importance, odds=odds, km=km, cox=cox, conditional=cond, risk=risk,
+                         scored_on=scoring_date(customers))

@@ -1,0 +1,221 @@
+"""The chain and churn explorers."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from .. import churn, io, sem
+from ..errors import Problem, SQMArgumentError, SQMDataError
+from ..render import labels, plots
+from .base import (
+    ALL,
+    NONE,
+    View,
+    _dropdowns,
+    _Explorer,
+    _segment_values,
+    _subset,
+    _SurveyBased,
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# churn
+# ---------------------------------------------------------------------------------------------------------
+class ChainExplorer(_SurveyBased):
+    """The service-profit chain for any quarter × segment: the index per construct and the importance–performance
+    map of the target construct (:mod:`sqmlib.sem`)."""
+
+    name = "chain"
+    title = "Service-profit chain"
+
+    def __init__(self, survey: pd.DataFrame, instrument, *, segments: Sequence[str] | None = None,
+                 quarter: str | None = None):
+        super().__init__(survey, instrument, segments, quarter)
+        cons, edges, self.scales, self.target = sem.chain_spec(self.inst, survey.columns)
+        if not edges:
+            raise SQMDataError("survey", [Problem("missing_column", "the survey lacks the columns of the chain")])
+        self.constructs, self.edges = cons, edges
+        self.targets = [c for c in cons if any(b == c for _, b in edges)]
+
+    def defaults(self) -> dict:
+        return {"quarter": self.default_quarter, "target": self.target, "segment": NONE, "value": ALL}
+
+    def options(self, segment: str = NONE) -> dict:
+        return {"quarter": self.quarters + [ALL], "target": self.targets, "segment": [NONE] + self.segments,
+                "value": _segment_values(self.survey, segment)}
+
+    def model(self, quarter: str, segment: str, value):
+        """The PLS model of one subset (cached)."""
+        return self._cached(("pls", quarter, segment, str(value)), lambda: sem.pls(
+            _subset(self.survey, quarter, segment, value), self.constructs, self.edges))
+
+    def view(self, **selection) -> View:
+        sel = self._complete(selection)
+        if sel["target"] not in self.targets:
+            raise SQMArgumentError(f"target must be one of {self.targets}")
+        q, seg, val = self._subset_key(sel)
+        m = self.model(q, seg, val)
+        cmap = self._cached(("ipma", q, seg, str(val), sel["target"]),
+                            lambda: sem.ipma(m, sel["target"], self.scales))
+        index = sem.satisfaction_index(m, self.scales).rename("index").to_frame()
+        table = cmap.join(index.rename(columns={"index": "index_0_100"}), how="outer").rename_axis("construct")
+        table = table.reset_index()
+        lever = sem.lever(cmap, [c for c in cmap.index if c not in ("Satisfaction", "Loyalty", sel["target"])])
+        note = (f"{m.n:,} respondents; {sel['target']} index {index.loc[sel['target'], 'index']:.1f}"
+                + (f"; lever: {lever}" if lever else ""))
+        key = (q, seg, str(val), sel["target"])
+        return View(sel, table, charts=((("ipma", *key), lambda: plots.ipma_chart(cmap, sel["target"])),
+                                        (("index", *key), lambda: plots.index_chart(index))), note=note)
+
+    def _likely(self) -> list:
+        return [lambda c=c, v=v: self._render(segment=c, value=v) for c in self.segments
+                for v in _segment_values(self.survey, c)[1:]]
+
+    def _controls(self) -> dict:
+        d = self.defaults()
+        return _dropdowns(self.options(d["segment"]), d, {"quarter": "Quarter", "target": "Target",
+                                                          "segment": "Segment", "value": "Value"})
+
+
+class ChurnExplorer(_Explorer):
+    """Where to set the contact threshold: profit curve, confusion counts and the contact list.
+
+    Parameters
+    ----------
+    y, p : array-like
+        Churned (0/1) and out-of-fold churn probability of the customers the model was evaluated on.
+    scored : DataFrame
+        Customers to act on now, with ``customer_id``, ``probability`` (and optionally ``top_reasons``), as
+        :func:`sqmlib.churn.score_customers` returns them.
+    clv, offer_cost, contact_cost, accept_rate : float
+        Defaults of the profit model (:func:`sqmlib.churn.profit_curve`).
+    """
+
+    name = "churn"
+    title = "Churn explorer"
+
+    def __init__(self, y, p, scored: pd.DataFrame, *, clv: float = 200.0, offer_cost: float = 10.0,
+                 contact_cost: float = 1.0, accept_rate: float = 0.3, id_col: str = "customer_id"):
+        super().__init__()
+        self.y, self.p = churn.check_binary(y, p)
+        if "probability" not in scored or id_col not in scored:
+            raise SQMDataError("scored", [Problem("missing_column", f"scored customers need {id_col!r} and 'probability'")])
+        self.scored = scored.sort_values("probability", ascending=False).reset_index(drop=True)
+        self.id_col = id_col
+        self.clv, self.offer_cost, self.contact_cost, self.accept_rate = clv, offer_cost, contact_cost, accept_rate
+
+    @classmethod
+    def from_data(cls, data_dir=None, *, instrument: str = "", **kwargs) -> "ChurnExplorer":
+        """Read a data folder (default the bundled sample) and call :meth:`from_folder`."""
+        folder = io.load_folder(data_dir, instrument or None)
+        labels.register_instrument(folder.instrument)
+        return cls.from_folder(folder, **kwargs)
+
+    @classmethod
+    def from_folder(cls, folder, *, quarter: str = "", horizon_days: int = 90, model: str = "logit", seed: int = 0,
+                    **profit) -> "ChurnExplorer":
+        """Fit the churn model as the churn notebook does (:func:`sqmlib.churn.fit_at_snapshot`: snapshot on the
+        first day of ``quarter``) and score the customers active at the end of the data
+        (:func:`sqmlib.churn.score_today`)."""
+        folder.require("customers", purpose="the churn explorer")
+        fitted = churn.fit_at_snapshot(folder, quarter, horizon_days=horizon_days, model=model, seed=seed)
+        scored = churn.score_today(folder, fitted, clv=profit.get("clv", 200.0))
+        return cls(fitted.model.y.to_numpy(), fitted.model.oof.to_numpy(), scored, **profit)
+
+    @classmethod
+    def from_analysis(cls, analysis) -> "ChurnExplorer":
+        """The explorer of a :func:`sqmlib.churn.run_churn` result: its out-of-fold predictions, risk list and
+        economics."""
+        r = analysis.model
+        e = dict(analysis.economics)
+        return cls(r.y.to_numpy(), r.oof.to_numpy(), analysis.risk.drop(columns=["contact"]), **e)
+
+    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
+        """Threshold, CLV and offer cost as numbers."""
+        return {k: float(v) for k, v in super().adjust(selection, changed).items()}
+
+    def defaults(self) -> dict:
+        return {"threshold": self.best_threshold(self.clv, self.offer_cost),
+                "clv": float(self.clv), "offer_cost": float(self.offer_cost)}
+
+    def curve(self, clv: float, offer_cost: float) -> "churn.ProfitCurve":
+        """Profit curve for one CLV and offer cost (cached)."""
+        return self._cached(("curve", float(clv), float(offer_cost)), lambda: churn.profit_curve(
+            self.y, self.p, clv=clv, offer_cost=offer_cost, contact_cost=self.contact_cost,
+            accept_rate=self.accept_rate))
+
+    def best(self, clv: float, offer_cost: float) -> dict:
+        return self.curve(clv, offer_cost).best()
+
+    def best_threshold(self, clv: float, offer_cost: float) -> float:
+        """The profit-maximising threshold as the slider can show it (contacting nobody is 1.0)."""
+        return round(min(self.best(clv, offer_cost)["best_threshold"], 1.0), 3)
+
+    def view(self, **selection) -> View:
+        sel = self._complete(selection)
+        t, clv, cost = float(sel["threshold"]), float(sel["clv"]), float(sel["offer_cost"])
+        if not 0 <= t <= 1:
+            raise SQMArgumentError("threshold must lie between 0 and 1")
+        if clv <= 0 or cost < 0:
+            raise SQMArgumentError("clv must be positive and offer_cost not negative")
+        curve = self.curve(clv, cost)
+        at = churn.at_threshold(self.y, self.p, t, clv=clv, offer_cost=cost, contact_cost=self.contact_cost,
+                                accept_rate=self.accept_rate)
+        best = curve.best()
+        table = pd.DataFrame({
+            "": ["contacted", "not contacted"],
+            "churned": [at["tp"], at["fn"]], "stayed": [at["fp"], at["tn"]],
+        })
+        summary = pd.DataFrame({
+            "measure": ["customers contacted", "share contacted", "precision (churners among contacted)",
+                        "recall (churners reached)", "profit at this threshold", "best threshold",
+                        "profit at the best threshold"],
+            "value": [f"{at['contacted']:,}", f"{at['fraction']:.1%}", f"{at['precision']:.1%}",
+                      f"{at['recall']:.1%}", f"{at['profit']:,.0f}", f"{best['best_threshold']:.3f}",
+                      f"{best['best_profit']:,.0f}"]})
+        contacts = self.scored[self.scored["probability"] >= t].assign(
+            expected_loss=lambda d: d["probability"] * clv)
+        cols = [self.id_col, "probability", "expected_loss"] + [c for c in ("top_reasons",) if c in contacts]
+        fraction = at["fraction"]
+
+        def draw():
+            fig = plots.profit_plot(curve)
+            ax = fig.axes[0]
+            ax.axvline(fraction, color="#DD8452", lw=1.5, label=f"threshold {t:.2f}: contact {fraction:.0%}")
+            ax.legend(fontsize=8)
+            return fig
+
+        note = (f"{len(self.y):,} customers evaluated out of fold; {len(contacts):,} of {len(self.scored):,} "
+                f"customers to contact now (probability ≥ {t:.2f})")
+        return View(sel, table, extra={"summary": summary, "contact list": contacts[cols]},
+                    charts=((("profit", t, clv, cost), draw),), note=note)
+
+    def _controls(self) -> dict:
+        import ipywidgets as w
+
+        d = self.defaults()
+        return {
+            "threshold": w.FloatSlider(value=d["threshold"], min=0.0, max=1.0, step=0.005, readout_format=".3f",
+                                       description="Threshold", continuous_update=False),
+            "clv": w.BoundedFloatText(value=d["clv"], min=1.0, max=1e7, step=10.0, description="CLV"),
+            "offer_cost": w.BoundedFloatText(value=d["offer_cost"], min=0.0, max=1e6, step=1.0,
+                                             description="Offer cost"),
+        }
+
+    def widget(self, warm: bool = True):
+        import ipywidgets as w
+
+        box = super().widget(warm=warm)
+        controls = box.children[1].children
+        threshold, clv, cost = controls[0], controls[1], controls[2]
+        button = w.Button(description="Best threshold", tooltip="Move the slider to the profit-maximising threshold")
+        button.add_class("sqm-churn-best")
+
+        def to_best(_):
+            threshold.value = self.best_threshold(clv.value, cost.value)
+
+        button.on_click(to_best)
+        box.children[1].children = (*controls, button)
+        return box

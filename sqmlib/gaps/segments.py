@@ -1,0 +1,208 @@
+"""Gaps across segments and quarters, and the gaps model beyond gap 5."""
+from __future__ import annotations
+
+from .paired import adjust_p
+from .tables import _check_blocks, dimension_scores
+import warnings
+from typing import NamedTuple, Sequence
+import numpy as np
+import pandas as pd
+from scipy import stats
+from ..errors import Problem, SQMDataError, SQMWarning
+from ..instruments import Instrument
+from ..instruments import load as load_instrument
+from ..kpi.tickets import standard_attainment  # noqa: F401  (gap 3: re-exported where the gaps model lives)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# segments and time
+# ---------------------------------------------------------------------------------------------------------
+def _respondent_gaps(survey: pd.DataFrame, inst: Instrument, level: str) -> pd.DataFrame:
+    """Each respondent's gaps (P − E) per dimension and overall, or per item; for an instrument without
+    expectations (SERVPERF) the perceptions themselves."""
+    if not inst.has_expectations:
+        if level == "dimension":
+            g = dimension_scores(survey, inst, "P")
+            g["overall"] = g.mean(axis=1, skipna=False)
+            return g
+        return pd.DataFrame(survey[inst.item_columns("P")].to_numpy(dtype=float), columns=list(inst.items),
+                            index=survey.index)
+    if level == "dimension":
+        g = dimension_scores(survey, inst, "P") - dimension_scores(survey, inst, "E")
+        g["overall"] = g.mean(axis=1, skipna=False)
+        return g
+    names = list(inst.items)
+    return pd.DataFrame(survey[inst.item_columns("P")].to_numpy(dtype=float)
+                        - survey[inst.item_columns("E")].to_numpy(dtype=float), columns=names, index=survey.index)
+
+
+def welch_anova(groups: Sequence[np.ndarray]) -> tuple[float, float, float, float]:
+    """Welch's heteroscedastic one-way ANOVA: (F, df1, df2, p)."""
+    groups = [np.asarray(g, float) for g in groups]
+    k = len(groups)
+    n = np.array([len(g) for g in groups], float)
+    m = np.array([g.mean() for g in groups])
+    v = np.array([g.var(ddof=1) for g in groups])
+    w = n / v
+    mw = (w * m).sum() / w.sum()
+    a = (w * (m - mw) ** 2).sum() / (k - 1)
+    lam = ((1 - w / w.sum()) ** 2 / (n - 1)).sum()
+    b = 1 + 2 * (k - 2) / (k ** 2 - 1) * lam
+    F = a / b
+    df2 = (k ** 2 - 1) / (3 * lam)
+    return float(F), float(k - 1), float(df2), float(stats.f.sf(F, k - 1, df2))
+
+
+class SegmentDifferences(NamedTuple):
+    """Tests across segments: ``omnibus`` (one row per dimension) and ``pairwise`` (adjusted pairwise tests)."""
+
+    omnibus: pd.DataFrame
+    pairwise: pd.DataFrame
+
+
+def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str = "dimension",
+                        adjust: str = "holm") -> SegmentDifferences:
+    """Do gaps differ between segments?
+
+    Returns
+    -------
+    (omnibus, pairwise)
+        ``omnibus``: per dimension (and overall) the mean gap per segment, Welch's ANOVA (F, df, p) and the
+        Kruskal–Wallis test (H, p). ``pairwise``: Welch t-tests between every pair of segments with
+        Holm- (or BH-) adjusted p-values within each dimension. Segments with fewer than two respondents are
+        left out of the tests, with a warning.
+    """
+    inst = load_instrument(instrument)
+    _check_blocks(survey, inst, ["E", "P"] if inst.has_expectations else ["P"])
+    if by not in survey.columns:
+        raise SQMDataError("survey", [Problem("missing_column", f"no segment column {by!r}")])
+    g = _respondent_gaps(survey, inst, level)
+    seg = survey[by]
+    small = [str(s) for s, n in seg.value_counts().items() if n < 2]
+    if small:
+        warnings.warn(f"segments of {by} with fewer than two respondents are left out of the tests: "
+                      f"{', '.join(small)}", SQMWarning, stacklevel=2)
+    omni, pairs = [], []
+    for col in g.columns:
+        data = {s: g.loc[seg == s, col].dropna().to_numpy() for s in sorted(seg.dropna().unique(), key=str)}
+        data = {s: v for s, v in data.items() if len(v) >= 2}
+        row = {"name": col, **{f"gap_{s}": v.mean() for s, v in data.items()}}
+        if len(data) >= 2:
+            F, d1, d2, p = welch_anova(list(data.values()))
+            H, pk = stats.kruskal(*data.values())
+            row.update(welch_F=F, df1=d1, df2=d2, welch_p=p, kruskal_H=float(H), kruskal_p=float(pk))
+        omni.append(row)
+        keys = list(data)
+        rows = []
+        for i in range(len(keys)):
+            for j in range(i + 1, len(keys)):
+                a, b = data[keys[i]], data[keys[j]]
+                t, p = stats.ttest_ind(a, b, equal_var=False)
+                rows.append({"name": col, "segment_a": keys[i], "segment_b": keys[j], "diff": a.mean() - b.mean(),
+                             "t": float(t), "p_value": float(p)})
+        if rows:
+            f = pd.DataFrame(rows)
+            f["p_adj"] = adjust_p(f["p_value"], adjust)
+            pairs.append(f)
+    pair_cols = ["name", "segment_a", "segment_b", "diff", "t", "p_value", "p_adj"]
+    return SegmentDifferences(pd.DataFrame(omni),
+                              pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=pair_cols))
+
+
+def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", confidence: float = 0.95) -> pd.DataFrame:
+    """Mean gap per quarter with its interval, and the change from the previous quarter with a Welch interval
+    and test (different respondents each quarter). For an instrument without expectations (SERVPERF) the
+    column ``gap`` holds the mean perception."""
+    inst = load_instrument(instrument)
+    _check_blocks(survey, inst, ["E", "P"] if inst.has_expectations else ["P"])
+    if "quarter" not in survey.columns:
+        raise SQMDataError("survey", [Problem("missing_column", "a trend needs the quarter column")])
+    g = _respondent_gaps(survey, inst, level)
+    quarters = sorted(survey["quarter"].dropna().unique())
+    rows = []
+    for col in g.columns:
+        prev = None
+        for q in quarters:
+            x = g.loc[survey["quarter"] == q, col].dropna().to_numpy()
+            n = len(x)
+            m = x.mean() if n else np.nan
+            se = x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+            half = stats.t.ppf(0.5 + confidence / 2, n - 1) * se if n > 1 else np.nan
+            row = {"name": col, "quarter": q, "n": n, "gap": m, "ci_low": m - half, "ci_high": m + half,
+                   "change": np.nan, "change_ci_low": np.nan, "change_ci_high": np.nan, "change_p": np.nan}
+            if prev is not None and n > 1 and len(prev) > 1:
+                d, lo, hi, p = welch_difference(x, prev, confidence)
+                row.update(change=d, change_ci_low=lo, change_ci_high=hi, change_p=p)
+            rows.append(row)
+            prev = x
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the gaps model beyond gap 5
+# ---------------------------------------------------------------------------------------------------------
+def welch_difference(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean of ``a`` minus mean of ``b`` with Welch's ``confidence`` interval and two-sided p-value:
+    (difference, ci_low, ci_high, p)."""
+    d = a.mean() - b.mean()
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    h = stats.t.ppf(0.5 + confidence / 2, df) * se
+    return float(d), float(d - h), float(d + h), float(2 * stats.t.sf(abs(d / se), df))
+
+
+def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Gap 1: what managers think customers expect minus what customers expect, per item (Welch interval).
+    Negative values mean management underestimates expectations."""
+    inst = load_instrument(instrument)
+    rows = []
+    for i in inst.items:
+        col = inst.item_column("E", i)
+        m = management[col].dropna().to_numpy(dtype=float)
+        c = survey[col].dropna().to_numpy(dtype=float)
+        d, lo, hi, p = welch_difference(m, c, confidence)
+        rows.append({"item": i, "dimension": inst.dimension_of(i), "managers": len(m), "customers": len(c),
+                     "manager_estimate": m.mean(), "customer_expectation": c.mean(), "gap1": d,
+                     "ci_low": lo, "ci_high": hi, "p_value": p})
+    return pd.DataFrame(rows)
+
+
+def gaps_model_summary(gap_table: pd.DataFrame, gap1_table: pd.DataFrame | None = None,
+                       attainment: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One table of the five gaps: what each measures, the figure the data give, or why it is not measured."""
+    overall = gap_table[(gap_table["level"] == "overall") & (gap_table["name"] == "unweighted")]
+    g5 = float(overall["gap"].iloc[0]) if len(overall) else np.nan
+    rows = [
+        {"gap": 1, "between": "management's idea of customers' expectations and those expectations",
+         "measure": "mean over items of manager estimate − customer expectation",
+         "value": float(gap1_table["gap1"].mean()) if gap1_table is not None else np.nan,
+         "status": "measured" if gap1_table is not None else "not measured: no management survey"},
+        {"gap": 2, "between": "service standards and management's idea of expectations",
+         "measure": "—", "value": np.nan,
+         "status": "not measured: needs a review of the written standards against the management survey"},
+        {"gap": 3, "between": "service delivered and the service standards",
+         "measure": "mean share of cases meeting the ticket-level standards",
+         "value": float(attainment["share_meeting"].mean()) if attainment is not None and len(attainment) else np.nan,
+         "status": "measured" if attainment is not None and len(attainment) else "not measured: no interactions or standards"},
+        {"gap": 4, "between": "service delivered and what was promised to customers",
+         "measure": "—", "value": np.nan,
+         "status": "not measured: needs the promises made (advertising, contracts) to compare with delivery"},
+        {"gap": 5, "between": "customers' perceptions and expectations (SERVQUAL)",
+         "measure": "overall P − E", "value": g5, "status": "measured"},
+    ]
+    return pd.DataFrame(rows)
+
+
+def largest_gaps(gap_table: pd.DataFrame, k: int = 3, level: str = "item", lang: str = "en",
+                 instrument=None) -> list[str]:
+    """Plain-language lines for the ``k`` largest shortfalls that are significant after adjustment."""
+    t = gap_table[(gap_table["level"] == level) & (gap_table["gap"] < 0)]
+    t = t[t["p_adj"] < 0.05].sort_values("gap").head(k)
+    inst = load_instrument(instrument) if instrument is not None else None
+    out = []
+    for r in t.itertuples():
+        label = f"{r.name} ({inst.text(r.name, lang)})" if inst is not None and level == "item" else str(r.name)
+        out.append(f"{label}: perceptions fall {abs(r.gap):.2f} points short of expectations "
+                   f"[{r.ci_low:.2f}, {r.ci_high:.2f}]; {r.share_below:.0%} of customers rate it below what they expect.")
+    return out

@@ -1,0 +1,351 @@
+"""A first instrument file from a survey file's headers: ``sqm instrument draft FILE -o instrument.yaml``.
+
+:func:`draft_instrument` reads a survey export as it is and guesses what an instrument file says: the rating
+blocks (expectation and perception items recognised from markers such as 期望/感知, Expectation/Perception,
+기대/인지 or column names like ``E01``/``P_1``, importance and per-item satisfaction blocks), where each item is
+found (a header pattern with the question numbering, or the exact header of each item), the answer scale and
+codes above it, ids, dates, durations, segments (few distinct values) and outcomes (overall satisfaction,
+likelihood to recommend on 0–10, customer effort). Every guess is marked with a comment; the dimensions are
+left for the user to group (all items start in one).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..errors import SQMError
+from .checks import CLOCK_RE, DURATION_RE, find_column, norm_header
+from .readers import read_table
+
+# block code -> (label, markers found in headers, lower case after NFKC)
+BLOCK_MARKERS = {
+    "E": ("expectation", ("期望", "expectation", "expected", "기대", "should")),
+    "P": ("perception", ("感知", "perception", "perceived", "performance", "인지", "实际")),
+    "A": ("minimum adequate", ("minimum", "adequate", "最低")),
+    "D": ("desired", ("desired", "理想")),
+    "IMP": ("importance", ("重要", "importance", "important", "중요")),
+    "SAT": ("satisfaction", ("满意", "satisf", "만족")),
+}
+PREFIX_RE = re.compile(r"^\s*([EPAD])[_\-. ]?0*(\d{1,3})\s*$", re.I)
+NUMBER_RE = re.compile(r"^\s*(\d{1,3})((?:[^\w\s]|_)*(?:\d{1,2}(?:[^\w\s]|_)+)?)")
+ID_NAMES = ("respondent_id", "respondentid", "respondent id", "responseid", "response id", "response_id", "id",
+            "序号", "编号", "答卷编号", "응답자", "번호")
+DATE_WORDS = ("date", "time", "timestamp", "提交", "时间", "日期", "날짜", "일시", "startdate", "enddate")
+DURATION_WORDS = ("duration", "所用时间", "用时", "答题时长", "소요", "seconds")
+SEGMENT_NAMES = {"region": ("region", "区域", "地区", "大区", "지역"), "sex": ("sex", "gender", "性别", "성별"),
+                 "age_band": ("age", "年龄", "나이", "연령"), "channel": ("channel", "渠道", "경로"),
+                 "store": ("store", "branch", "门店", "网点", "매장", "지점")}
+OUTCOME_WORDS = {"nps": ("recommend", "推荐", "추천", "nps"), "ces": ("effort", "easy", "省力", "费力", "ces"),
+                 "overall_sat": ("overall", "satisf", "满意", "만족")}
+MAX_SEGMENT_VALUES = 12
+
+
+def _norm(h: str) -> str:
+    return norm_header(h).lower()
+
+
+def _language(text: str) -> str:
+    if re.search(r"[\uac00-\ud7a3]", text):
+        return "ko"
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return "zh"
+    return "en"
+
+
+def _numbers(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s.astype(str).str.strip().replace("", np.nan), errors="coerce")
+
+
+def _wording(header: str, markers: tuple[str, ...]) -> str:
+    """An item's wording from its header: numbering, markers in brackets and trailing punctuation left out."""
+    t = norm_header(header)
+    t = NUMBER_RE.sub("", t, count=1)
+    t = re.sub(r"\([^)]*(" + "|".join(re.escape(m) for m in markers) + r")[^)]*\)?", "", t, flags=re.I)
+    return t.strip(" .:-_、")
+
+
+def _blocks(headers: list[str], item_like: dict[str, bool]) -> dict[str, dict]:
+    """The rating blocks found: code -> {number: header}."""
+    found: dict[str, dict[int, str]] = {}
+    for h in headers:
+        m = PREFIX_RE.match(norm_header(h))
+        if m and item_like.get(h):
+            found.setdefault(m.group(1).upper(), {})[int(m.group(2))] = h
+    if found:
+        return {b: {"numbers": v, "kind": "prefix"} for b, v in found.items() if len(v) >= 3}
+    text_found: dict[str, dict[int, str]] = {}
+    for h in headers:
+        if not item_like.get(h):
+            continue
+        low = _norm(h)
+        num = NUMBER_RE.match(low)
+        if not num:
+            continue
+        for code, (_, markers) in BLOCK_MARKERS.items():
+            if any(m in low for m in markers):
+                text_found.setdefault(code, {}).setdefault(int(num.group(1)), h)
+                break
+    out = {b: {"numbers": v, "kind": "text"} for b, v in text_found.items() if len(v) >= 3}
+    if out:
+        return out
+    # matrix questions (SurveyMonkey "Question - row", Google Forms "Question [row]"): each question is a block
+    stems: dict[str, dict[int, str]] = {}
+    for h in headers:
+        m = re.match(r"^(.+?) - (.+)$", norm_header(h)) or re.match(r"^(.+?) ?\[(.+)\]$", norm_header(h))
+        if m and item_like.get(h):
+            rows = stems.setdefault(m.group(1), {})
+            rows[len(rows) + 1] = h
+    stems = {k: v for k, v in stems.items() if len(v) >= 3}
+    if stems:
+        codes = ["P"] if len(stems) == 1 else ["E", "P", "A", "D"][: len(stems)] if len(stems) <= 4 else []
+        return {c: {"numbers": v, "kind": "matrix"} for c, v in zip(codes, stems.values())}
+    # numbered columns of a platform export (Qualtrics Q1_1, Q1_2, …): each run sharing a prefix is a block
+    runs: dict[str, dict[int, str]] = {}
+    for h in headers:
+        m = re.match(r"^(.*?[^\d])(\d{1,3})$", norm_header(h))
+        if m and item_like.get(h):
+            runs.setdefault(m.group(1), {})[int(m.group(2))] = h
+    runs = {k: v for k, v in runs.items() if len(v) >= 3}
+    codes = ["P"] if len(runs) == 1 else ["E", "P", "A", "D"][: len(runs)] if len(runs) <= 4 else []
+    return {c: {"numbers": v, "kind": "numbered", "prefix": k} for c, (k, v) in zip(codes, runs.items())}
+
+
+def _template(block: dict, headers: list[str], marker: str) -> tuple[str, int] | None:
+    """A header pattern ``{num}<numbering>*<marker>*`` with a numbering offset that finds every item of the
+    block and nothing else, or None."""
+    numbers = sorted(block["numbers"])
+    offset = numbers[0] - 1
+    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        offset = 0
+    first = norm_header(block["numbers"][numbers[0]])
+    m = NUMBER_RE.match(first)
+    sep = m.group(2) if m else ""
+    template = "{num}" + sep.replace("*", "") + "*" + marker + "*"
+    for n, h in block["numbers"].items():
+        if find_column(headers, template.replace("{num}", str(n))) != [h]:
+            return None
+    return template, offset
+
+
+def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = 0,
+                     study: str | None = None) -> str:
+    """The text of a draft instrument file (YAML with comments) for the survey file at ``path``."""
+    path = Path(path)
+    raw, src = read_table(path, encoding=encoding, sheet=sheet)
+    headers = list(raw.columns)
+    numeric = {h: _numbers(raw[h]) for h in headers}
+    answered = {h: raw[h].astype(str).str.strip().ne("").sum() for h in headers}
+    item_like = {h: answered[h] > 0 and numeric[h].notna().sum() >= 0.9 * answered[h]
+                 and numeric[h].dropna().between(0, 100).all() and numeric[h].dropna().nunique() <= 15
+                 and (numeric[h].dropna() == numeric[h].dropna().round()).all() for h in headers}
+    blocks = _blocks(headers, item_like)
+    comments: list[str] = []
+    # items: ids from the numbering (or position) of the block with most items
+    main = max(blocks, key=lambda b: len(blocks[b]["numbers"])) if blocks else None
+    used: set[str] = set()
+    block_docs: dict[str, dict] = {}
+    item_text: dict[str, dict] = {}
+    values = []
+    width = 2
+    all_item_ids: set[str] = set()
+    if main is not None:
+        for code, blk in blocks.items():
+            nums = sorted(blk["numbers"])
+            base = nums[0] - 1 if nums == list(range(nums[0], nums[0] + len(nums))) else 0
+            ids = {n: f"{n - base:0{width}d}" for n in nums}
+            all_item_ids.update(ids.values())
+            spec: dict = {"label": BLOCK_MARKERS.get(code, (code,))[0]}
+            if blk["kind"] == "prefix":
+                if not all(norm_header(h) == f"{code}{ids[n]}" for n, h in blk["numbers"].items()):
+                    spec["sources"] = {ids[n]: blk["numbers"][n] for n in nums}  # else the default E01, P01, …
+            elif blk["kind"] == "matrix":
+                spec["sources"] = {ids[n]: blk["numbers"][n] for n in nums}
+                spec["label"] += " (guessed: check which block this question is)"
+                for n in nums:
+                    h = norm_header(blk["numbers"][n])
+                    m = re.match(r"^.+? - (.+)$", h) or re.match(r"^.+? ?\[(.+)\]$", h)
+                    words = m.group(1) if m else h
+                    item_text.setdefault(ids[n], {_language(words): words})
+            elif blk["kind"] == "numbered":
+                template = blk["prefix"] + "{num}"
+                if all(find_column(headers, template.replace("{num}", str(n))) == [h]
+                       for n, h in blk["numbers"].items()):
+                    spec["source"] = template
+                    if base:
+                        spec["offset"] = base
+                else:
+                    spec["sources"] = {ids[n]: blk["numbers"][n] for n in nums}
+                spec["label"] += " (guessed from numbered columns: check which block this is)"
+            else:
+                markers = BLOCK_MARKERS[code][1]
+                low = _norm(blk["numbers"][nums[0]])
+                marker = next(m for m in markers if m in low)
+                # the marker as written in the header (case kept)
+                at = low.index(marker)
+                marker_text = norm_header(blk["numbers"][nums[0]])[at:at + len(marker)]
+                tpl = _template(blk, headers, marker_text)
+                if tpl is not None:
+                    spec["source"], off = tpl
+                    if off:
+                        spec["offset"] = off
+                else:
+                    spec["sources"] = {ids[n]: blk["numbers"][n] for n in nums}
+                for n in nums:
+                    words = _wording(blk["numbers"][n], markers)
+                    if words and ids[n] not in item_text:
+                        item_text[ids[n]] = {_language(words): words}
+            block_docs[code] = spec
+            used.update(blk["numbers"].values())
+            values += [numeric[h].dropna() for h in blk["numbers"].values()]
+    all_ids = sorted(all_item_ids)
+    # the scale: the smallest usual one holding the answers; values above it are missing codes
+    scale, codes = (1, 5), {}
+    if values:
+        v = pd.concat(values)
+        lo = 0 if (v == 0).any() else 1
+        hi = next((c for c in (5, 7, 9, 10) if (v > c).mean() < 0.03 and v.max() >= c), int(v.max()))
+        scale = (lo, hi)
+        for c in sorted(set(v[v > hi].astype(int))):
+            codes[c] = "missing (guessed: above the scale)"
+        comments.append(f"scale {lo}–{hi} read from the answers")
+    # other columns
+    columns: dict[str, dict] = {}
+    notes: dict[str, str] = {}
+    taken: set[str] = set()
+
+    def add(name: str, spec: dict, header: str, note: str = ""):
+        base, k = name, 2
+        while name in columns:
+            name, k = f"{base}_{k}", k + 1
+        if norm_header(header) != name:
+            spec = {**spec, "source": header}
+        columns[name] = spec
+        if note:
+            notes[name] = note
+        taken.add(header)
+
+    for h in headers:
+        if h in used:
+            continue
+        low = _norm(h)
+        s = raw[h].astype(str).str.strip()
+        nonblank = s[s != ""]
+        num = numeric[h]
+        if not len(nonblank):
+            continue
+        if low in ID_NAMES and "respondent_id" not in columns:
+            add("respondent_id", {"type": "id"}, h, "guessed: the respondent id")
+            continue
+        if any(w in low for w in DURATION_WORDS) or nonblank.head(50).map(
+                lambda x: bool(DURATION_RE.match(x) and not x.replace(".", "").isdigit()) or bool(CLOCK_RE.match(x))).all():
+            if "duration_sec" not in columns:
+                add("duration_sec", {"type": "duration"}, h, "guessed: time taken to answer")
+                continue
+        if low == "quarter":
+            add("quarter", {"type": "quarter"}, h)
+            continue
+        if low.startswith("i_") and num.notna().any():
+            add(norm_header(h), {"type": "number", "min": 0}, h, "guessed: importance points")
+            continue
+        if any(w in low for w in DATE_WORDS) and num.notna().sum() < 0.5 * len(nonblank):
+            parsed = pd.to_datetime(nonblank.head(200), errors="coerce", format="mixed")
+            if parsed.notna().mean() > 0.9:
+                add("survey_date" if "survey_date" not in columns else re.sub(r"\W+", "_", low).strip("_") or "date",
+                    {"type": "date"}, h, "guessed: the date answered (quarters come from it)")
+                continue
+        if item_like.get(h) and num.notna().any():
+            lo_, hi_ = int(num.min()), int(num.max())
+            kind = next((k for k, words in OUTCOME_WORDS.items() if any(w in low for w in words)), None)
+            if kind == "nps" and lo_ >= 0 and hi_ <= 10 and hi_ >= 9:
+                add("nps", {"type": "rating", "min": 0, "max": 10, "role": "outcome"}, h,
+                    "guessed: likelihood to recommend, 0–10")
+                continue
+            if kind in ("overall_sat", "ces") and kind not in columns:
+                add(kind, {"type": "rating", "min": min(lo_, 1), "max": hi_, "role": "outcome"}, h,
+                    f"guessed: {'overall satisfaction' if kind == 'overall_sat' else 'customer effort'} "
+                    f"(scale {min(lo_, 1)}–{hi_} read from the answers)")
+                continue
+        labelled = h in src.value_labels
+        if item_like.get(h) and not labelled and num.notna().any():
+            add(re.sub(r"[^a-z0-9]+", "_", low).strip("_")[:30] if low.isascii() else f"rating_{len(columns) + 1}",
+                {"type": "rating", "min": int(num.min()), "max": int(num.max())}, h,
+                "guessed: a rating; add role: outcome if it is one")
+            continue
+        if nonblank.nunique() <= MAX_SEGMENT_VALUES and nonblank.nunique() >= 2:
+            seg = next((k for k, words in SEGMENT_NAMES.items() if any(w in low for w in words)), None)
+            if seg is None and len(norm_header(h)) > 40:  # a long question with a few answers: not a segment
+                add(f"question_{len(columns) + 1}", {"type": "category"}, h, "guessed: a multiple-choice question")
+                continue
+            name = seg or (re.sub(r"[^a-z0-9]+", "_", low).strip("_")[:30] if low.isascii() else "") or \
+                f"segment_{sum(1 for c in columns.values() if c.get('role') == 'segment') + 1}"
+            add(name, {"type": "category", "role": "segment"}, h,
+                "guessed: a segment (few distinct values)" + ("" if seg else "; rename it"))
+            continue
+        if nonblank.is_unique and "respondent_id" not in columns:
+            add("respondent_id", {"type": "id"}, h, "guessed: unique in every row")
+            continue
+        if low in ("customer_id", "customer id", "customerid"):
+            add("customer_id", {"type": "text"}, h)
+            continue
+        add(re.sub(r"[^a-z0-9]+", "_", low).strip("_")[:30] if low.isascii() and low else f"column_{len(columns) + 1}",
+            {"type": "number" if num.notna().sum() >= 0.9 * len(nonblank) else "text"}, h)
+
+    name = study or re.sub(r"[^\w]+", "_", path.parent.name if path.stem == "survey" else path.stem).strip("_")
+    lines = [f"# Draft instrument for {path.name}, written by `sqm instrument draft`. Check every line marked",
+             "# 'guessed', group the items into dimensions and name them; then run `sqm report --data FOLDER`.",
+             f"name: {_dump(name or 'my_survey')}",
+             f"title: {_dump((name or 'My survey').replace('_', ' '))}"]
+    if src.encoding and src.encoding not in ("utf-8", "utf-8-sig"):
+        lines.append(f"encoding: {src.encoding}  # the file's encoding, as detected")
+    lines.append(f"scale: {{min: {scale[0]}, max: {scale[1]}}}  # guessed: {comments[0] if comments else 'no items found'}")
+    if codes:
+        lines.append("missing_codes:  # guessed: answers above the scale")
+        lines += [f"  {c}: {_dump(lbl.split(' (')[0])}" for c, lbl in codes.items()]
+    lines.append("blocks:" + ("" if block_docs else " {}  # no rating items recognised: add them"))
+    for code, spec in block_docs.items():
+        lines.append(f"  {code}:  # guessed from the headers")
+        for k, v in spec.items():
+            if isinstance(v, dict):
+                lines.append(f"    {k}:")
+                lines += [f"      {_dump(i)}: {_dump(h)}" for i, h in v.items()]
+            else:
+                lines.append(f"    {k}: {_dump(v)}")
+    lines.append("reverse: []  # list reverse-keyed items here, e.g. [\"04\"]")
+    lines.append("dimensions:  # EDIT: group the items into your dimensions")
+    lines.append(f"  all: {{items: [{', '.join(_dump(i) for i in all_ids)}]}}")
+    lines.append("items:")
+    for i in all_ids:
+        t = item_text.get(i)
+        lines.append(f"  {_dump(i)}: " + (f"{{{next(iter(t))}: {_dump(next(iter(t.values())))}}}" if t else
+                                          f"{_dump('item ' + str(int(i)))}"))
+    lines.append("columns:" + ("" if columns else " {}"))
+    for cname, spec in columns.items():
+        body = ", ".join(f"{k}: {_dump(v)}" for k, v in spec.items())
+        note = f"  # {notes[cname]}" if cname in notes else ""
+        lines.append(f"  {cname}: {{{body}}}{note}")
+    return "\n".join(lines) + "\n"
+
+
+def _dump(v) -> str:
+    """A scalar as YAML writes it on one line: plain words as they are, other text double-quoted (JSON string
+    syntax, which YAML reads as is), numbers and booleans as YAML writes them."""
+    if isinstance(v, str):
+        return v if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", v) and v.lower() not in (
+            "yes", "no", "true", "false", "null", "on", "off", "y", "n") else json.dumps(v, ensure_ascii=False)
+    return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def write_draft(path: str | Path, out: str | Path, *, encoding: str | None = None, force: bool = False) -> Path:
+    """Write :func:`draft_instrument` of ``path`` to ``out`` (an existing file is kept unless ``force``)."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise SQMError(f"{out} exists; it was left as it is (use --force to replace it)")
+    text = draft_instrument(path, encoding=encoding)
+    out.write_text(text, encoding="utf-8")
+    return out
+

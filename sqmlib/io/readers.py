@@ -1,0 +1,227 @@
+"""Reading raw tables: CSV, Excel (streamed), Parquet and SPSS files, with the extra header rows of survey platforms."""
+from __future__ import annotations
+
+import io as _io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem, SQMDataError
+from .encodings import _decode
+from .sources import SUPPORTED_SUFFIXES, SourceInfo, sha256_file
+
+PREFIX_BYTES = 4 << 20  # text files above this size have their first rows checked before the whole is read
+
+
+def _drop_qualtrics_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Qualtrics CSV exports carry the question text and an ImportId row under the header: drop them."""
+    for k in range(min(2, len(df))):
+        row = df.iloc[k].astype(str)
+        if row.str.startswith('{"ImportId"').any():
+            return df.iloc[k + 1:].reset_index(drop=True), k + 1
+    return df, 0
+
+
+MAX_XLSX_UNPACKED = 1 << 30  # bytes of worksheet XML a workbook may unpack to (a zip bomb stops here)
+MAX_CELLS_PER_BYTE = 2  # a real worksheet holds well under one cell per byte of its XML
+
+
+def _read_xlsx(path: Path, sheet: str | int | None = 0) -> pd.DataFrame:
+    """An .xlsx sheet as a DataFrame of objects, in bounded memory: the unpacked size of the worksheets is
+    checked first, the sheet is read in openpyxl's streaming mode, and its declared dimension (which a file can
+    set to a million rows × 16,384 columns) is ignored in favour of the cells it really holds."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            sheets = [i for i in z.infolist() if i.filename.startswith("xl/worksheets/")]
+            unpacked = sum(i.file_size for i in sheets)
+    except zipfile.BadZipFile:
+        raise SQMDataError(str(path), [Problem("unreadable", "not an .xlsx workbook (not a zip archive)")]) from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise SQMDataError(str(path), [Problem("too_large", f"its worksheets unpack to {unpacked / 2**20:,.0f} MiB "
+                                                            "(more than 1 GiB): export the survey as CSV")])
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        names = wb.sheetnames
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise SQMDataError(str(path), [Problem("missing_sheet", f"no sheet number {sheet}")])
+            ws = wb[names[sheet]]
+        else:
+            if sheet not in names:
+                raise SQMDataError(str(path), [Problem("missing_sheet", f"no sheet {sheet!r} (sheets: "
+                                                                        f"{', '.join(names)})")])
+            ws = wb[sheet]
+        ws.reset_dimensions()  # iterate what the sheet holds, not what its header claims
+        rows, width, cells = [], 0, 0
+        limit = max(unpacked, 1) * MAX_CELLS_PER_BYTE
+        for row in ws.iter_rows(values_only=True):
+            row = list(row)
+            while row and row[-1] is None:
+                row.pop()
+            cells += len(row)
+            if cells > limit:
+                raise SQMDataError(str(path), [Problem("unreadable", "the sheet claims more cells than its data "
+                                                                     "holds: not a plain table")])
+            width = max(width, len(row))
+            rows.append(row)
+    finally:
+        wb.close()
+    while rows and not rows[-1]:
+        rows.pop()
+    if not rows:
+        return pd.DataFrame()
+    header, seen = [], {}
+    for k, h in enumerate(rows[0] + [None] * (width - len(rows[0]))):
+        name = str(h) if h is not None else f"Unnamed: {k}"
+        if name in seen:  # as pandas does: a repeated header gets .1, .2, …
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        header.append(name)
+    body = [r + [None] * (width - len(r)) for r in rows[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+SURVEYMONKEY_SUBHEADS = {"response", "open-ended response", "other (please specify)"}
+
+
+def _merge_two_header_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """SurveyMonkey exports have two header rows: the question (written once over its sub-columns) and, under
+    it, "Response" or the row of a matrix question. Merged into one header: ``question - row`` (the question
+    alone where the second row says "Response" or is blank)."""
+    if len(df) == 0:
+        return df, 0
+    second = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip() for v in df.iloc[0]]
+    if not any(v.lower() in SURVEYMONKEY_SUBHEADS for v in second):
+        return df, 0
+    header, current = [], ""
+    for h, sub in zip(df.columns, second):
+        h = str(h)
+        blank_head = h.startswith("Unnamed:") or h == ""
+        if not blank_head:
+            current = h
+        if sub == "" or sub.lower() == "response":
+            header.append(current)
+        else:
+            header.append(f"{current} - {sub}")
+    out = df.iloc[1:].reset_index(drop=True)
+    out.columns = header
+    return out, 1
+
+
+def _prefix(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of a file, cut after the last line break (and before a split character)."""
+    with open(path, "rb") as fh:
+        data = fh.read(size)
+        more = bool(fh.read(1))
+    if more and b"\n" in data:
+        data = data[: data.rindex(b"\n") + 1]
+    return data
+
+
+def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = 0,
+               strip: bool = True, usecols: list[str] | None = None,
+               nrows: int | None = None) -> tuple[pd.DataFrame, SourceInfo]:
+    """Read a data file as it is, with every CSV cell kept as text.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``/``.txt``/``.tsv``, ``.xlsx``/``.xls``, ``.parquet`` or SPSS ``.sav`` file.
+    encoding : str, optional
+        Text encoding of a CSV file; detected when omitted (see :func:`detect_encoding`).
+    sheet : str or int, optional
+        Excel sheet (default the first).
+    usecols, nrows : optional
+        Only these columns, only the first rows (CSV and Parquet; other formats are read whole).
+
+    Returns
+    -------
+    (DataFrame, SourceInfo)
+
+    Raises
+    ------
+    SQMDataError
+        If the file is missing, empty, of an unsupported kind or cannot be decoded.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SQMDataError(str(path), [Problem("missing_file", "file not found")])
+    if path.is_dir():
+        raise SQMDataError(str(path), [Problem("missing_file", "is a folder, not a file")])
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise SQMDataError(str(path), [Problem("format", f"unsupported file type {suffix!r} "
+                                                         f"(use one of {', '.join(SUPPORTED_SUFFIXES)})")])
+    if path.stat().st_size == 0:
+        raise SQMDataError(str(path), [Problem("empty", "the file is empty")])
+    digest = sha256_file(path)
+    header_rows = 1
+    used_encoding = None
+    spss_labels: dict = {}
+    spss_missing: dict = {}
+    try:
+        if suffix in (".csv", ".txt", ".tsv"):
+            raw_bytes = path.read_bytes() if nrows is None else _prefix(path, PREFIX_BYTES)
+            text, used_encoding = _decode(raw_bytes, path, encoding)
+            if not text.strip():
+                raise SQMDataError(str(path), [Problem("empty", "the file holds only blank space")])
+            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
+                             sep="\t" if suffix == ".tsv" else ",", usecols=usecols, nrows=nrows)
+            df, extra = _drop_qualtrics_rows(df)
+            header_rows += extra
+            fmt = "qualtrics-csv" if extra else "csv"
+            if not extra:
+                df, extra = _merge_two_header_rows(df)
+                header_rows += extra
+                fmt = "surveymonkey-csv" if extra else fmt
+        elif suffix == ".xlsx":
+            df = _read_xlsx(path, sheet)
+            df, extra = _merge_two_header_rows(df)
+            header_rows += extra
+            fmt = "surveymonkey-excel" if extra else "excel"
+        elif suffix == ".xls":
+            df = pd.read_excel(path, sheet_name=sheet, dtype=object)
+            fmt = "excel"
+        elif suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(path, columns=usecols)
+            fmt = "parquet"
+        else:
+            import pyreadstat
+
+            df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
+            fmt = "spss"
+            spss_labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
+            spss_missing = {}
+            for col, codes in (meta.missing_user_values or {}).items():
+                spss_missing[str(col)] = tuple(float(c) for c in codes if isinstance(c, (int, float)))
+            for col, ranges in (meta.missing_ranges or {}).items():
+                found = [float(v) for r in ranges for v in np.unique(df[col].dropna())
+                         if isinstance(r.get("lo"), (int, float)) and r["lo"] <= v <= r["hi"]] \
+                    if col in df.columns and pd.api.types.is_numeric_dtype(df[col]) else []
+                spss_missing[str(col)] = tuple(sorted(set(spss_missing.get(str(col), ())) | set(found)))
+    except SQMDataError:
+        raise
+    except MemoryError:
+        raise SQMDataError(str(path), [Problem("too_large", "the file does not fit in memory here; for surveys "
+                                                            "larger than memory use engine='duckdb'")]) from None
+    except Exception as exc:  # a parser's own error, reported with the file named
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise SQMDataError(str(path), [Problem("unreadable", f"cannot be read as {suffix}: {detail}")]) from None
+    df.columns = [str(c) for c in df.columns]
+    if strip:
+        for c in df.columns:
+            if pd.api.types.is_string_dtype(df[c]) and not isinstance(df[c].dtype, pd.CategoricalDtype):
+                df[c] = df[c].str.strip()
+            elif df[c].dtype == object:  # Excel: mixed numbers and text
+                df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
+    return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest, spss_labels, spss_missing)
+
+
+# ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,412 @@
+"""Quarter against quarter, and the pipeline of the KPI notebook: :func:`run_kpis` and its result."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import SQMArgumentError
+from ..instruments import load as load_instrument
+from ..moments import survey_moments, top_box_of
+from ..moments.engines import check_engine
+from ..periods import period_of, previous_quarter, quarter_bounds
+from ..render import plots
+from ..results import Block, Result, figure, headline, table, text
+from . import tickets as tickets_mod
+from .complaints import (
+    CategoryClassifier,
+    Maturity,
+    maturity,
+    maturity_evidence,
+    pareto,
+)
+from .control import NPSAlerts, imr_chart, nps_alerts, p_chart
+from .survey import nps_ci, survey_kpis
+from .tickets import active_customers, repeat_flags, standard_attainment, ticket_kpis  # noqa: F401  (re-exported)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# quarter against quarter
+# ---------------------------------------------------------------------------------------------------------
+def _top_boxes(inst, column: str) -> tuple[float, int]:
+    """(lowest answer counted, number of boxes) of a rating column's top boxes: the instrument's, else the
+    top two of 1–7."""
+    if inst is None:
+        return 6.0, 2
+    spec = inst.columns.get(column)
+    return top_box_of(inst, column), (spec.top_boxes if spec is not None and spec.type == "rating" else 2)
+
+
+def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.DataFrame | None = None,
+                       customers: pd.DataFrame | None = None, significance: float = 0.05,
+                       instrument=None) -> pd.DataFrame:
+    """Headline KPIs of ``quarter`` against the previous quarter, with a test of the change.
+
+    NPS: difference of two independent NPS estimates, z test with the multinomial variances. CSAT (the top
+    boxes of ``overall_sat`` as the instrument defines them; 6–7 without one), the share answering CES in its
+    top boxes ("easy") and first-contact resolution: two-proportion z test. CES: Welch t test, on the
+    instrument's scale. Churn rate: two-proportion z test on
+    the customers active in each quarter. ``better`` says whether the change is an improvement.
+    """
+    inst = load_instrument(instrument) if instrument is not None else None
+    top, boxes = _top_boxes(inst, "overall_sat")
+    ces_spec = inst.columns.get("ces") if inst is not None else None
+    ces_unit = (f"{ces_spec.min:g}–{ces_spec.max:g}" if ces_spec is not None and ces_spec.max is not None
+                else "1–7")
+    if quarter:
+        prev = previous_quarter(quarter)
+        cur_s, prev_s = survey[survey["quarter"] == quarter], survey[survey["quarter"] == prev]
+    else:  # a one-off study: every respondent, nothing to compare with
+        cur_s, prev_s = survey, survey.iloc[:0]
+        interactions = customers = None
+    rows = []
+
+    def add(name, cur, before, p, higher_is_better=True, unit=""):
+        change = cur - before if np.isfinite(cur) and np.isfinite(before) else np.nan
+        rows.append({"kpi": name, "current": cur, "previous": before, "change": change, "p_value": p,
+                     "significant": bool(np.isfinite(p) and p < significance),
+                     "better": bool(np.isfinite(change) and (change > 0) == higher_is_better) if np.isfinite(change) and change != 0 else None,
+                     "unit": unit})
+
+    def two_prop(k1, n1, k2, n2):
+        if min(n1, n2) == 0:
+            return np.nan
+        p = (k1 + k2) / (n1 + n2)
+        se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+        return float(2 * stats.norm.sf(abs(k1 / n1 - k2 / n2) / se)) if se > 0 else np.nan
+
+    if "nps" in survey:
+        a, b = nps_ci(cur_s["nps"]), nps_ci(prev_s["nps"])
+        if b["n"]:
+            se = np.sqrt(((a["promoters"] + a["detractors"] - (a["promoters"] - a["detractors"]) ** 2) / a["n"])
+                         + ((b["promoters"] + b["detractors"] - (b["promoters"] - b["detractors"]) ** 2) / b["n"]))
+            p = float(2 * stats.norm.sf(abs(a["nps"] - b["nps"]) / 100 / se))
+        else:
+            p = np.nan
+        add("NPS", a["nps"], b["nps"], p, unit="points")
+    if "overall_sat" in survey:
+        x1, x2 = cur_s["overall_sat"].dropna(), prev_s["overall_sat"].dropna()
+        add(f"CSAT (top-{boxes}-box)", (x1 >= top).mean() if len(x1) else np.nan,
+            (x2 >= top).mean() if len(x2) else np.nan,
+            two_prop((x1 >= top).sum(), len(x1), (x2 >= top).sum(), len(x2)), unit="share")
+    if "ces" in survey:
+        x1, x2 = cur_s["ces"].dropna(), prev_s["ces"].dropna()
+        p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
+        add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit=ces_unit)
+        easy, ces_boxes = _top_boxes(inst, "ces")
+        add(f"CES easy (top-{ces_boxes}-box)", (x1 >= easy).mean() if len(x1) else np.nan,
+            (x2 >= easy).mean() if len(x2) else np.nan,
+            two_prop((x1 >= easy).sum(), len(x1), (x2 >= easy).sum(), len(x2)), unit="share")
+    if interactions is not None:
+        q_of = period_of(interactions["opened_at"], "Q")
+        t1, t2 = interactions[q_of == quarter], interactions[q_of == prev]
+        f1, f2 = t1["first_contact_resolved"].dropna().astype(bool), t2["first_contact_resolved"].dropna().astype(bool)
+        add("First-contact resolution", f1.mean(), f2.mean() if len(f2) else np.nan,
+            two_prop(f1.sum(), len(f1), f2.sum(), len(f2)), unit="share")
+    if customers is not None:
+        vals = []
+        for q in (quarter, prev):
+            start, end = quarter_bounds(q)
+            n = active_customers(customers, start, end)
+            k = int(customers["churn_date"].between(start, end, inclusive="left").sum())
+            vals.append((k, n))
+        (k1, n1), (k2, n2) = vals
+        add("Churn rate", k1 / n1 if n1 else np.nan, k2 / n2 if n2 else np.nan, two_prop(k1, n1, k2, n2),
+            higher_is_better=False, unit="share")
+    return pd.DataFrame(rows, columns=["kpi", "current", "previous", "change", "p_value", "significant", "better",
+                                       "unit"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the pipeline of the KPI notebook
+# ---------------------------------------------------------------------------------------------------------
+def median_response_by_period(tickets: pd.DataFrame, freq: str = "M") -> pd.Series:
+    """Median hours to the first response to complaints, per period."""
+    comp = tickets_mod.complaints(tickets)
+    hours = tickets_mod.response_hours(comp)
+    return hours.groupby(period_of(comp["opened_at"], freq)).median()
+
+
+@dataclass(frozen=True)
+class KPIMetrics:
+    """Key figures of :func:`run_kpis` (``metrics.json`` of the KPI notebook)."""
+
+    kpis: dict
+    per_unit: dict
+    alerts: list
+    western_electric_breaks: int
+    pareto_categories_top3: dict
+    pareto_departments_top3: dict
+    classifier_accuracy: float | None
+    maturity: dict
+    unit: str
+
+
+@dataclass(frozen=True)
+class KPIResult(Result):
+    """What :func:`run_kpis` found: the quarter against the previous one, KPIs per unit, the NPS monitor and
+    its alerts, control charts, complaint causes and the maturity levels."""
+
+    title = "KPI monitoring"
+    notebook = "05_kpi_monitoring"
+
+    quarter: str
+    unit: str
+    freq: str
+    alert_drop: float
+    alert_periods: int
+    absent: tuple
+    comparison: pd.DataFrame
+    per_unit: pd.DataFrame
+    monitor: NPSAlerts
+    attainment: pd.DataFrame | None = None
+    charts: Mapping[str, pd.DataFrame] | None = None
+    classifier: CategoryClassifier | None = None
+    predicted: int = 0
+    causes: pd.DataFrame | None = None
+    departments: pd.DataFrame | None = None
+    severity_mix: pd.DataFrame | None = None
+    complaints_per_quarter: pd.DataFrame | None = None
+    maturity_levels: Maturity | None = None
+
+    @property
+    def has_tickets(self) -> bool:
+        return self.attainment is not None
+
+    @property
+    def rules(self) -> pd.DataFrame:
+        if not self.charts:
+            return pd.DataFrame()
+        return pd.concat([self.charts["first-contact resolution"].assign(chart="first-contact resolution"),
+                          self.charts["median response"].assign(chart="median response")])
+
+    @property
+    def breaks(self) -> pd.DataFrame:
+        r = self.rules
+        return r[r[["rule1", "rule2", "rule3", "rule4"]].any(axis=1)] if len(r) else pd.DataFrame()
+
+    def findings(self) -> list[str]:
+        out = []
+        for a in self.monitor.alerts.itertuples():
+            out.append(f"Alert: {a.unit} ({a.unit_type}): NPS {a.nps:+.0f} against a benchmark of {a.benchmark:+.0f} "
+                       f"from {a.first_period} to {a.last_period} ({a.periods} periods).")
+        if not len(self.monitor.alerts):
+            out.append("No unit triggered the NPS alert rule.")
+        if self.causes is not None:
+            out.append(f"Top complaint cause: {self.causes.index[0]} ({self.causes['share'].iloc[0]:.0%}).")
+        return out
+
+    def metrics(self) -> KPIMetrics:
+        company = self.comparison.set_index("kpi")
+        pc, pdep, lv = self.causes, self.departments, self.maturity_levels
+        return KPIMetrics(
+            kpis=company[["current", "previous", "change", "p_value", "significant"]].to_dict("index"),
+            per_unit=self.per_unit.to_dict("index"), alerts=self.monitor.alerts.to_dict("records"),
+            western_electric_breaks=int(len(self.breaks)),
+            pareto_categories_top3=pc.head(3)["share"].to_dict() if pc is not None else {},
+            pareto_departments_top3=pdep.head(3)["share"].to_dict() if pdep is not None else {},
+            classifier_accuracy=self.classifier.accuracy if self.classifier is not None else None,
+            maturity=lv.levels["level"].to_dict() if lv is not None else {}, unit=self.unit)
+
+    def headline(self) -> list[dict]:
+        company = self.comparison.set_index("kpi")
+        out = []
+        if "NPS" in company.index:
+            out.append(headline("NPS", company.loc["NPS", "current"], "{:+.1f}"))
+        csat = [k for k in company.index if k.startswith("CSAT")]
+        if csat:
+            out.append(headline(csat[0], company.loc[csat[0], "current"], "{:.1%}"))
+        if self.quarter:
+            out.append(headline("Alerts", len(self.monitor.alerts)))
+        if self.has_tickets:
+            pc, lv = self.causes, self.maturity_levels.levels
+            out += [headline("Top complaint cause", f"{pc.index[0]} ({pc['share'].iloc[0]:.0%})", "{}"),
+                    headline(f"{self.unit.capitalize()}s at maturity level 3", int((lv["level"] == 3).sum()))]
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        out = {"quarter comparison": self.comparison, f"kpis per {self.unit}": self.per_unit,
+               "nps monitor": self.monitor.table, "alerts": self.monitor.alerts}
+        if self.has_tickets:
+            out.update({"standards": self.attainment, "control rules": self.rules, "complaint causes": self.causes,
+                        "departments": self.departments, "maturity": self.maturity_levels.levels,
+                        "maturity evidence": self.maturity_levels.evidence})
+            if self.classifier is not None and self.classifier.confusion is not None:
+                out["classifier confusion"] = self.classifier.confusion.reset_index()
+        return out
+
+    def sections(self) -> dict[str, list[Block]]:
+        skipped = text("Skipped: needs the interactions, customers and standards tables.")
+        sample = ([text(f"**No {', '.join(self.absent)} table in the data folder**: only the survey KPIs and the NPS "
+                        "alerts are shown; ticket, standard and maturity sections are skipped.")] if self.absent else [])
+        fmt = {"current": "{:.3f}", "previous": "{:.3f}", "change": "{:+.3f}", "p_value": "{:.3g}"}
+        if not self.quarter:  # a one-off study
+            levels = self.comparison[["kpi", "current", "unit"]]
+            by_unit = ([text(f"**KPIs per {self.unit}**"), table(self.per_unit, lambda s: s.format(precision=3))]
+                       if self.unit else [])
+            glance = [table(levels, lambda s: s.format({"current": "{:.3f}"}, na_rep="–").hide(axis="index")),
+                      text("The survey has no dates: the KPIs cover every respondent, with no period to compare "
+                           "with."), *by_unit]
+            none = text("Monitoring over time needs survey dates; this survey has none.")
+            return {"sample": sample, "glance": glance, "monitor": [none],
+                    "complaints": [skipped], "maturity": [skipped]}
+        glance = [table(self.comparison, lambda s: s.format(fmt, na_rep="–").map(
+                      lambda v: "background-color: #c6efce" if v is True else (
+                          "background-color: #ffc7ce" if v is False else ""), subset=["better"]).hide(axis="index")),
+                  text(f"Compared with {previous_quarter(self.quarter)}; `significant` at the 5 % level."),
+                  text(f"**KPIs per {self.unit}, {self.quarter}**"),
+                  table(self.per_unit, lambda s: s.format(precision=3).background_gradient(
+                      subset=[c for c in ("nps", "csat") if c in self.per_unit.columns][:1], cmap="RdYlGn"))]
+        table_, alerts = self.monitor
+        if not len(table_):
+            monitor = [text("No NPS monitoring: the survey has no NPS question"
+                            + (" or no segment column." if "nps" in self.per_unit.columns else "."))]
+        else:
+            monitor = [figure(lambda: plots.nps_monitor(table_, self.unit, alerts, title=f"NPS per "
+                              f"{'month' if self.freq == 'M' else 'quarter'} and {self.unit}"), "nps monitor")]
+        if not len(table_):
+            pass
+        elif len(alerts):
+            monitor += [text(f"**{len(alerts)} alert(s)**: NPS more than {self.alert_drop:.0%} below the unit's "
+                             f"benchmark for {self.alert_periods} or more consecutive periods"),
+                        table(alerts, lambda s: s.format(precision=1).hide(axis="index"))]
+        else:
+            monitor.append(text("No unit triggered the NPS alert rule."))
+        if self.charts:
+            broken = self.breaks
+            monitor += [figure(lambda: plots.control_chart(self.charts["first-contact resolution"],
+                                                           "First-contact resolution (p-chart)", "share resolved"),
+                               "first-contact resolution"),
+                        figure(lambda: plots.control_chart(self.charts["median response"], "Median first response "
+                                                           "to complaints (individuals chart)", "hours"),
+                               "median response"),
+                        text(f"{len(broken)} point(s) break a Western Electric rule:"),
+                        table(broken[["chart", "label", "value", "centre", "rule1", "rule2", "rule3", "rule4"]],
+                              lambda s: s.format(precision=3).hide(axis="index"))]
+        if self.has_tickets:
+            pc, pdep = self.causes, self.departments
+            complaints = [
+                text(f"{self.predicted} complaint(s) without a category were classified from their text "
+                     f"(cross-validated accuracy on labelled tickets {self.classifier.accuracy:.1%}). Most often "
+                     "confused (true → predicted): " + "; ".join(f"{a} → {b} ({n})" for a, b, n in
+                                                                  self.classifier.most_confused()) + "."),
+                table(self.classifier.confusion, lambda s: s.background_gradient(cmap="Blues", axis=None)),
+                figure(lambda: plots.pareto_chart(pc, f"Complaint causes, {self.quarter}"), "complaint causes"),
+                table(pc, lambda s: s.format({"share": "{:.1%}", "cumulative_share": "{:.1%}"})),
+                figure(lambda: plots.pareto_chart(pdep, f"Complaints by department, {self.quarter}"), "departments"),
+                text("**Severity mix per unit**"), table(self.severity_mix, lambda s: s.format("{:.1%}")),
+                text("**Complaints per quarter and unit**"), table(self.complaints_per_quarter)]
+            lv = self.maturity_levels
+            maturity = [
+                table(lv.levels, lambda s: s.background_gradient(subset=["level"], cmap="RdYlGn", vmin=0, vmax=3)),
+                text("Level 1 basic standards (are the rules followed?), level 2 process optimisation (first-contact "
+                     "resolution, speed, improving), level 3 value co-creation (NPS, satisfaction, retention). A unit "
+                     "reaches a level when it meets every criterion of that level and the ones below."),
+                table(lv.evidence.pivot(index=["level", "criterion", "rule"], columns="unit", values="value"),
+                      lambda s: s.format(precision=3))]
+        else:
+            complaints = maturity = [skipped]
+        return {"sample": sample, "glance": glance, "monitor": monitor, "complaints": complaints,
+                "maturity": maturity}
+
+
+def run_kpis(folder, *, quarter: str = "", unit: str = "region", freq: str = "M", alert_drop: float = 0.30,
+             alert_periods: int = 3, engine: str = "pandas") -> KPIResult:
+    """The operational picture of a quarter: the pipeline of notebook ``05_kpi_monitoring``.
+
+    Parameters
+    ----------
+    folder : DataFolder
+        From :func:`sqmlib.io.load_folder`; needs the survey. Ticket, standard and maturity sections need the
+        interactions, customers and standards tables.
+    quarter : str
+        Quarter to report ("" = the latest in the survey); nothing after it is used.
+    unit : str
+        Unit for KPIs, alerts and maturity: region, channel or store.
+    freq : {"M", "Q"}
+        Monitoring period.
+    alert_drop, alert_periods
+        The NPS alert rule: more than ``alert_drop`` below the unit's benchmark for ``alert_periods``
+        consecutive periods.
+    engine : {"pandas", "duckdb", "spark"}
+        Where NPS, CSAT and CES per unit are computed.
+
+    Returns
+    -------
+    KPIResult
+
+    Examples
+    --------
+    >>> from sqmlib import io, kpi
+    >>> k = kpi.run_kpis(io.load_folder(), unit="region")
+    >>> k.monitor.alerts
+    """
+    check_engine(engine)
+    if freq not in ("M", "Q"):
+        raise SQMArgumentError(f"freq must be M or Q, got {freq!r}")
+    if not 0 < alert_drop < 1 or alert_periods < 1:
+        raise SQMArgumentError("alert_drop must lie between 0 and 1 and alert_periods be at least 1")
+    folder.require("survey", purpose="KPI monitoring")
+    q = folder.quarter(quarter)
+    unit = folder.segment_column(unit)
+    absent = tuple(folder.missing("customers", "interactions", "standards"))
+    if not q:  # a one-off study: survey KPIs over every respondent, per unit; no periods, no tickets
+        survey = folder.survey
+        comparison = quarter_comparison(survey, "", instrument=folder.instrument)
+        sk = survey_kpis(survey, by=unit or None, instrument=folder.instrument)
+        per_unit = sk.drop(columns="period").set_index(unit) if unit else sk.drop(columns="period")
+        per_unit = per_unit[[c for c in ("nps", "nps_ci_low", "nps_ci_high", "csat", "csat_ci_low", "csat_ci_high",
+                                         "csat_n", "ces") if c in per_unit.columns]]
+        return KPIResult(quarter="", unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
+                         absent=absent, comparison=comparison, per_unit=per_unit,
+                         monitor=nps_alerts(survey.iloc[:0], unit or "unit"))
+    has_tickets = not absent
+    data = folder.until(q)
+    survey, tickets, customers = data.survey, data.interactions, data.customers
+    q_start, q_end = quarter_bounds(q)
+    comparison = quarter_comparison(survey, q, interactions=tickets, customers=customers,
+                                    instrument=folder.instrument)
+    if engine == "pandas":
+        sk = survey_kpis(survey, by=unit, instrument=folder.instrument)
+    else:  # NPS, CSAT and CES per unit from moments computed by the engine over the whole file
+        sk = survey_kpis(survey_moments(folder.files["survey"], folder.instrument, by=["quarter", unit],
+                                        engine=engine), by=unit, instrument=folder.instrument)
+    sk = sk[sk["period"] == q].set_index(unit)
+    per_unit = sk[[c for c in ("nps", "nps_ci_low", "nps_ci_high", "csat", "ces") if c in sk.columns]]
+    monitor = nps_alerts(survey, unit, freq=freq, drop=alert_drop, periods=alert_periods)
+    if not has_tickets:
+        return KPIResult(quarter=q, unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
+                         absent=absent, comparison=comparison, per_unit=per_unit, monitor=monitor)
+    tk = ticket_kpis(tickets, customers, by=unit).set_index(["period", unit])
+    tk_q = tk.loc[q]
+    att = standard_attainment(tickets, data.standards, by=unit, start=q_start, end=q_end)
+    att_wide = att.pivot_table(index="unit", columns=["kpi", "severity"], values="share_meeting")
+    att_wide.columns = [f"{k}{'/' + s if s else ''}" for k, s in att_wide.columns]
+    per_unit = per_unit.join(tk_q[["fcr", "response_h_median", "response_h_p90", "handling_h_median", "repeat_rate",
+                                   "complaints_per_1000", "churn_rate"]]).join(att_wide)
+    period = period_of(tickets["opened_at"], freq)
+    by_p = tickets.groupby(period)
+    fcr_chart = p_chart(by_p["first_contact_resolved"].sum(), by_p.size(), labels=list(by_p.groups))
+    resp = median_response_by_period(tickets, freq)
+    resp_chart = imr_chart(resp.to_numpy(), labels=list(resp.index))
+    all_complaints = tickets_mod.complaints(tickets)
+    cq = all_complaints[all_complaints["opened_at"] >= q_start].copy()
+    clf = CategoryClassifier().fit(tickets["text"], tickets["category"])
+    filled = clf.fill(cq["text"], cq["category"])
+    cq["category_filled"] = filled["category"]
+    pc = pareto(cq["category_filled"].rename("category"))
+    pdep = pareto(cq["department"].rename("department"))
+    sev = pd.crosstab(cq[unit], cq["severity"], normalize="index")
+    per_quarter = all_complaints.assign(quarter=period_of(all_complaints["opened_at"], "Q"))
+    prev_q = previous_quarter(q)
+    before = tk.loc[prev_q] if prev_q in tk.index.get_level_values(0) else None
+    levels = maturity(maturity_evidence(att, tk_q, sk, before))
+    return KPIResult(quarter=q, unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
+                     absent=absent, comparison=comparison, per_unit=per_unit, monitor=monitor, attainment=att,
+                     charts={"first-contact resolution": fcr_chart, "median response": resp_chart}, classifier=clf,
+                     predicted=int(filled["predicted"].sum()), causes=pc, departments=pdep, severity_mix=sev,
+                     complaints_per_quarter=pd.crosstab(per_quarter["quarter"], per_quarter[unit]),
+                     maturity_levels=levels)

@@ -1,0 +1,259 @@
+"""What to aggregate (derived columns, sets and pairs) and the moments that result."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem, SQMArgumentError, SQMDataError
+from .engines import ENGINES, Dialect, Table, check_engine, open_table  # noqa: F401 (ENGINES: public here too)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the specification: derived columns, sets and pairs
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Derived:
+    """A row-level column computed from others, the same way in numpy and in SQL.
+
+    ``op`` is one of
+    ``"diff"`` (a − b), ``"rowmean"`` (mean of the answered columns when at least ``k`` are answered),
+    ``"allmean"`` (mean when all are answered), ``"anymean"`` (mean of whatever is answered),
+    ``"ge"`` / ``"le"`` (1 when the column is ≥ / ≤ a value, 0 when not, missing when missing),
+    ``"share"`` (column i divided by the row total of ``cols`` when all are answered and the total is > 0),
+    ``"dot"`` (Σ a_i·b_i when all are present) and ``"missing_weights"`` (1 when the weights ``cols`` are
+    not usable but every column of ``other`` is answered, else missing: a row filter).
+    """
+
+    name: str
+    op: str
+    cols: tuple[str, ...]
+    value: float = 0.0
+    other: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ColumnSet:
+    """Columns whose counts, sums and cross-products are kept.
+
+    ``missing="pairwise"`` keeps, for every pair, the rows answering both (and counts the rows answering at
+    least two of the set, as :func:`sqmlib.reliability.covariance` reports n); ``"listwise"`` only the rows
+    answering all. ``where`` names a derived column: only rows where it is 1 count.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    missing: str = "pairwise"
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class MomentSpec:
+    """What to aggregate: base columns (with their centring constants and missing codes), derived columns,
+    sets and pairs."""
+
+    base: tuple[str, ...]
+    shift: Mapping[str, float]
+    derived: tuple[Derived, ...] = ()
+    sets: tuple[ColumnSet, ...] = ()
+    pairs: tuple[tuple[str, str, str], ...] = ()  # (name, a, b): stats of a − b over rows with both
+    missing_codes: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)  # e.g. min_share, top_box: checked by the users
+    reflect: Mapping[str, float] = field(default_factory=dict)  # column -> min + max: scored as that − answer
+
+    def shift_of(self, col: str) -> float:
+        return float(self.shift.get(col, 0.0))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the result
+# ---------------------------------------------------------------------------------------------------------
+PAIR_FIELDS = ("n", "sum_a", "sum_b", "sum_d", "sum_dd", "n_pos", "n_zero", "n_neg")
+
+
+@dataclass(frozen=True)
+class SetMoments:
+    """Per group: pairwise counts ``N`` (g × k × k), sums ``S`` (``S[g, i, j]``: sum of y_i over rows with j),
+    cross-products ``Q`` and ``n_min2`` (rows answering at least two of the set)."""
+
+    name: str
+    columns: tuple[str, ...]
+    missing: str
+    shift: np.ndarray
+    N: np.ndarray
+    S: np.ndarray
+    Q: np.ndarray
+    n_min2: np.ndarray
+
+    def take(self, idx: np.ndarray) -> "SetMoments":
+        return replace(self, N=self.N[idx], S=self.S[idx], Q=self.Q[idx], n_min2=self.n_min2[idx])
+
+    def pooled(self) -> "SetMoments":
+        return replace(self, N=self.N.sum(0, keepdims=True), S=self.S.sum(0, keepdims=True),
+                       Q=self.Q.sum(0, keepdims=True), n_min2=self.n_min2.sum(0, keepdims=True))
+
+
+@dataclass(frozen=True)
+class CovMoments:
+    """Moments of chosen columns, pooled over the selected groups: what :func:`sqmlib.reliability.cronbach_alpha`
+    and :func:`sqmlib.drivers.relative_importance` take instead of rows."""
+
+    columns: tuple[str, ...]
+    missing: str
+    N: np.ndarray  # k × k
+    S: np.ndarray
+    Q: np.ndarray
+    shift: np.ndarray
+    n: int  # rows used: listwise complete rows, or pairwise rows answering at least two
+    n_exact: bool
+    engine: str
+
+    @property
+    def means(self) -> np.ndarray:
+        """Each column's mean over all its answers (pairwise) or over the complete rows (listwise)."""
+        d = np.diag(self.N)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.diag(self.S) / d + self.shift
+
+    def cov(self) -> np.ndarray:
+        """Covariance matrix (n − 1 divisor) from the pairwise (or listwise) moments."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (self.Q - self.S * self.S.T / self.N) / (self.N - 1)
+
+    @property
+    def complete(self) -> bool:
+        """True when every pair was answered by the same rows (no missing answers)."""
+        return bool(np.all(self.N == self.N[0, 0]))
+
+    def reflect(self, idx: Sequence[int], lo: float, hi: float) -> "CovMoments":
+        """Reverse-keyed columns ``x → lo + hi − x``: flips signs of their deviations (covariances) and their
+        means; pairwise counts are unchanged."""
+        sign = np.ones(len(self.columns))
+        sign[list(idx)] = -1.0
+        # y' = (lo + hi − x) − c' with c' = lo + hi − c gives y' = −y: sums and cross-products flip sign
+        shift = self.shift.copy()
+        shift[list(idx)] = lo + hi - shift[list(idx)]
+        return replace(self, S=self.S * sign[:, None], Q=self.Q * np.outer(sign, sign), shift=shift)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Counts, sums and cross-products of survey columns for every group of the ``by`` columns.
+
+    Attributes
+    ----------
+    keys : DataFrame
+        One row per group, one column per ``by`` column (no columns and one row without ``by``).
+    n_rows : ndarray
+        Rows per group.
+    sets : dict of SetMoments
+    pairs : dict of name -> ndarray (groups × 8: n, Σa, Σb, Σd, Σd², n_pos, n_zero, n_neg)
+    spec : MomentSpec
+    engine : str
+        Which engine computed them.
+    source : str
+        What they were computed from (file, SQL or "DataFrame").
+    """
+
+    keys: pd.DataFrame
+    n_rows: np.ndarray
+    sets: Mapping[str, SetMoments]
+    pairs: Mapping[str, np.ndarray]
+    spec: MomentSpec
+    engine: str
+    source: str = ""
+
+    # ---- choosing groups ------------------------------------------------------------------------------
+    @property
+    def by(self) -> list[str]:
+        return list(self.keys.columns)
+
+    def take(self, mask) -> "Moments":
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        return replace(self, keys=self.keys.iloc[idx].reset_index(drop=True), n_rows=self.n_rows[idx],
+                       sets={k: s.take(idx) for k, s in self.sets.items()},
+                       pairs={k: v[idx] for k, v in self.pairs.items()})
+
+    def where(self, **equal) -> "Moments":
+        """The groups whose key columns equal the given values (e.g. ``where(quarter="2026Q3")``)."""
+        mask = np.ones(len(self.keys), bool)
+        for col, val in equal.items():
+            if col not in self.keys.columns:
+                raise SQMArgumentError(f"the moments are grouped by {self.by}, not by {col!r}")
+            mask &= (self.keys[col].astype(str) == str(val)).to_numpy()
+        if not mask.any():
+            have = {c: sorted(map(str, self.keys[c].dropna().unique()))[:10] for c in equal if c in self.keys}
+            raise SQMArgumentError(f"no group with {equal} (values: {have})")
+        return self.take(mask)
+
+    def pooled(self) -> "Moments":
+        """All groups added into one (the moments of the union of their rows)."""
+        return replace(self, keys=pd.DataFrame(index=[0]), n_rows=self.n_rows.sum(keepdims=True),
+                       sets={k: s.pooled() for k, s in self.sets.items()},
+                       pairs={k: v.sum(0, keepdims=True) for k, v in self.pairs.items()})
+
+    def groupby(self, by: Sequence[str]) -> Iterable[tuple[tuple, "Moments"]]:
+        """(key, pooled moments) for every value combination of ``by`` (a subset of the key columns), sorted
+        as pandas' groupby sorts, missing values last."""
+        by = list(by)
+        unknown = [c for c in by if c not in self.keys.columns]
+        if unknown:
+            raise SQMDataError("moments", [Problem("missing_column", f"the moments are grouped by {self.by}; "
+                                                                     f"{unknown} cannot be recovered")])
+        codes = self.keys[by].astype(object).where(self.keys[by].notna(), None)
+        for key, idx in pd.Series(range(len(codes))).groupby([codes[c] for c in by], dropna=False,
+                                                             sort=True).groups.items():
+            key = key if isinstance(key, tuple) else (key,)
+            mask = np.zeros(len(self.keys), bool)
+            mask[np.asarray(idx)] = True
+            yield key, self.take(mask).pooled()
+
+    # ---- reading statistics ---------------------------------------------------------------------------
+    def select(self, columns: Sequence[str], missing: str | None = None) -> CovMoments:
+        """Moments of ``columns`` pooled over all groups, from the first set that holds them all (with the
+        missing-data rule ``missing`` when given)."""
+        columns = tuple(columns)
+        for s in self.sets.values():
+            if all(c in s.columns for c in columns) and (missing is None or s.missing == missing):
+                idx = [s.columns.index(c) for c in columns]
+                ix = np.ix_(idx, idx)
+                N, S, Q = s.N.sum(0)[ix], s.S.sum(0)[ix], s.Q.sum(0)[ix]
+                exact_set = tuple(sorted(columns)) == tuple(sorted(s.columns))
+                if s.missing == "listwise":
+                    # complete rows of the whole set: those of these columns only if no row was dropped at all
+                    n = int(N[0, 0]) if len(idx) else 0
+                    exact = exact_set or n == int(self.n_rows.sum())
+                elif exact_set:
+                    n, exact = int(s.n_min2.sum()), True
+                elif np.all(N == self.n_rows.sum()):
+                    n, exact = int(self.n_rows.sum()), True  # nobody skipped any of these columns
+                else:
+                    n, exact = int(np.diag(N).max()), False
+                return CovMoments(columns, s.missing, N.astype(float), S, Q, s.shift[idx], n, exact, self.engine)
+        kinds = f" with {missing} deletion" if missing else ""
+        raise SQMDataError("moments", [Problem("missing_column", f"no set of the moments holds {list(columns)}"
+                                                                 f"{kinds}; sets: {list(self.sets)}")])
+
+    def __getitem__(self, columns: Sequence[str]) -> CovMoments:
+        return self.select([columns] if isinstance(columns, str) else columns)
+
+    def pair(self, name: str) -> np.ndarray:
+        """The 8 paired statistics of a pair, pooled over the groups."""
+        if name not in self.pairs:
+            raise SQMDataError("moments", [Problem("missing_column", f"no pair {name!r} in the moments")])
+        return self.pairs[name].sum(0)
+
+    def summary(self) -> pd.DataFrame:
+        """Groups with their row counts."""
+        return self.keys.assign(rows=self.n_rows)
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>Moments</b> from {self.engine} ({self.source}): {int(self.n_rows.sum()):,} rows in "
+                f"{len(self.keys)} group(s) by {self.by or 'nothing'}; sets {list(self.sets)}; "
+                f"{len(self.pairs)} pairs</p>")
+
+
+def is_moments(x) -> bool:
+    return isinstance(x, (Moments, CovMoments))

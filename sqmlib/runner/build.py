@@ -1,0 +1,285 @@
+"""Building a report: every notebook through papermill, then the index, provenance and PDFs."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from ..errors import SQMReportError
+from ..instruments import BUILTIN_DIR
+from ..io import dataset_instrument, find_table, survey_quarters
+from ..paths import REPORTS_DIR, SAMPLE_DIR, resolve
+from ..periods import QUARTER_RE
+from ..render import labels
+from . import pages
+from .folders import (
+    _check_replaceable,
+    _input_hashes,
+    _keep_failed,
+    _swap_into_place,
+    remove_stale_builds,
+)
+from .index import (
+    INDEX_TEXT,
+    _git_state,
+    _index_html,
+    _package_versions,
+    _render_html,
+    _write_pdfs,
+    combine_tables,
+    report_notebooks,
+)
+from .kernel import SharedKernel
+from .logs import _one_line, _RunnerLogsToFile
+from .notebook import DEFAULT_TIMEOUT, _jsonable
+
+
+def localized_notebook(nb: Path, lang: str, folder: Path) -> Path:
+    """The notebook to run for a report in ``lang``: for English the notebook itself; for Chinese a copy in
+    ``folder`` whose Markdown cells (headings, introductions) carry their Chinese text from the cell's
+    ``metadata.sqm.zh``."""
+    if lang == "en":
+        return nb
+    import nbformat
+
+    book = nbformat.read(nb, as_version=4)
+    for cell in book.cells:
+        text = cell.get("metadata", {}).get("sqm", {}).get(lang)
+        if cell.cell_type == "markdown" and text:
+            cell.source = text
+    folder.mkdir(exist_ok=True)
+    target = folder / nb.name
+    nbformat.write(book, target)
+    return target
+
+
+def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log,
+             what="", inputs=None):
+    """Run every notebook into ``tmp``, one after the other in one kernel (each from a fresh start): their index
+    entries and seconds."""
+    with SharedKernel(kernel) as shared:
+        return _run_each(shared, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout,
+                         log, what, inputs)
+
+
+def _run_each(shared, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout, log,
+              what, inputs=None):
+    import papermill as pm
+
+    entries, timings = [], {}
+    for nb in nbs:
+        stem = nb.stem
+        nb_out = tmp / stem
+        nb_out.mkdir()
+        offered = {"data_dir": str(data_dir), "quarter": quarter, "out_dir": str(nb_out),
+                   "reports_dir": str(out_root), "instrument": instrument,
+                   "interactive": False,  # a rendered report has no kernel: explorers show their default view
+                   **(parameters or {})}
+        declared = pm.inspect_notebook(str(nb))
+        params = {k: v for k, v in offered.items() if k in declared}
+        source = localized_notebook(nb, params.get("lang", "en"), tmp / ".sources")
+        log(f"[{len(entries) + 1}/{len(nbs)}] {nb.name}")
+        t0 = time.perf_counter()
+        executed = tmp / f"{stem}.ipynb"
+        try:
+            shared.execute(source, executed, params, nb_out, timeout=timeout, progress=progress, inputs=inputs)
+        except pm.PapermillExecutionError as exc:
+            kept = _keep_failed(executed)
+            raise SQMReportError(
+                f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
+                f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {what}"
+                + (f" (executed notebook kept at {kept})" if kept else "")) from None
+        except OSError as exc:
+            raise SQMReportError(f"notebook {nb.name} could not be written: {exc.strerror or exc}; no report "
+                                 f"was written for {what}") from None
+        except Exception as exc:  # kernel died, timeout, …
+            raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: "
+                                 f"{_one_line(str(exc))}; no report was written for {what}") from exc
+        seconds = time.perf_counter() - t0
+        timings[nb.name] = round(seconds, 2)
+        metrics_path = nb_out / "metrics.json"
+        if not metrics_path.exists():
+            raise SQMReportError(f"notebook {nb.name} ran but wrote no metrics.json to its out_dir")
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        title = metrics.get("title", stem)
+        lang = params.get("lang", "en")
+        title = labels.phrase(title, lang)
+        _render_html(executed, tmp / f"{stem}.html", title, lang)
+        entries.append({"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
+                        "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
+                        "seconds": seconds, "position": metrics.get("position", 100 + len(entries)),
+                        "stem": stem})
+    return entries, timings
+
+
+def _inputs_key(hashes: Mapping[str, str]) -> str:
+    """One checksum for every input file of a build: the key under which its notebooks share the data folder."""
+    return hashlib.sha256(json.dumps(sorted(hashes.items())).encode()).hexdigest()
+
+
+STUDY_PERIOD = "study"  # the report folder of a survey without dates
+
+
+def study_name(data_dir: str | Path, instrument) -> str:
+    """The folder a data set's reports go to: the instrument's name for a survey with its own instrument file,
+    else the data folder's name (the bundled sample: ``sample``), so that different data never share a folder."""
+    own = Path(instrument.path).resolve().parent != BUILTIN_DIR.resolve()
+    name = instrument.name if own else Path(data_dir).resolve().name
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "study"
+
+
+def build(quarter: str | None = None, data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
+          force: bool = False, notebooks: Iterable[str | Path] | None = None, instrument: str = "",
+          encoding: str = "", lang: str = "en", pdf: bool = True,
+          timeout: int = DEFAULT_TIMEOUT, progress: bool = True, kernel: str = "python3",
+          parameters: Mapping[str, Any] | None = None, log=print) -> Path:
+    """Build the quarterly report.
+
+    Parameters
+    ----------
+    quarter : str, optional
+        ``"YYYYQn"``; default the latest quarter in the data's survey. A survey without dates (a one-off study)
+        gets a study report: every respondent, no trends or period comparisons.
+    data_dir : path, optional
+        Folder with ``survey.*``, ``customers.*``, ``interactions.*``, ``standards.*``, ``management.*``
+        (and optionally ``instrument.yaml``); default the bundled ``data/sample``.
+    out_dir : path, optional
+        The folder for this data's reports: the report goes to ``<out_dir>/<quarter>`` (``<out_dir>/study`` for
+        a survey without dates). Default ``reports/<study>`` with ``<study>`` from :func:`study_name`, so that
+        reports of different data never share a folder.
+    force : bool
+        Replace an existing report for the quarter (only once the new one is complete).
+    notebooks : paths, optional
+        Report notebooks to run; default every ``notebooks/NN_*.ipynb``.
+    instrument : str
+        Instrument name or file passed to every notebook ("" = the data folder's own or SERVQUAL).
+    encoding : str
+        Text encoding of the survey CSV ("" = detected, or the instrument's ``encoding``).
+    lang : {"en", "zh"}
+        Language of the report: narrative, headings, tables, charts, the index page and the PDFs. A Chinese
+        report of a study goes to ``reports/<study>-zh`` by default, beside the English one.
+    pdf : bool
+        Also print ``summary.pdf`` and ``report.pdf`` (headless Chromium; without a browser the report is built
+        and the console says how to get one).
+    timeout : int
+        Seconds a single cell may run before the build fails.
+    progress : bool
+        Show a progress bar per notebook.
+    kernel : str
+        Jupyter kernel name.
+    parameters : mapping, optional
+        Extra parameters, passed to the notebooks that declare them.
+
+    Returns
+    -------
+    Path
+        The report folder (``<out_dir>/<quarter>``); its ``index.html`` links every notebook.
+
+    Raises
+    ------
+    SQMReportError
+        The quarter's report exists and ``force`` is False, or a notebook failed (named, with its cell).
+    SQMDataError
+        The data cannot be read.
+    """
+
+    if lang not in labels.LANGS:
+        raise SQMReportError(f"lang must be en or zh, got {lang!r}")
+    data_dir = resolve(data_dir, SAMPLE_DIR).resolve()
+    out_root = resolve(out_dir, REPORTS_DIR).resolve()
+    if not data_dir.is_dir():
+        raise SQMReportError(f"data folder not found: {data_dir}")
+    if out_root.exists() and not out_root.is_dir():
+        raise SQMReportError(f"the reports folder {out_root} is a file, not a folder; choose another --out")
+    inst = dataset_instrument(data_dir, instrument or None)
+    survey_path = find_table(data_dir, "survey")
+    if survey_path is None:
+        raise SQMReportError(f"no survey file (survey.csv, .xlsx, .parquet or .sav) in {data_dir}")
+    quarters = survey_quarters(survey_path, inst, encoding=encoding or None)
+    if quarter in (None, ""):
+        quarter = quarters[-1] if quarters else ""
+    elif not QUARTER_RE.match(str(quarter)):
+        raise SQMReportError(f"quarter must look like 2026Q3, got {quarter!r}")
+    elif not quarters:
+        raise SQMReportError(f"quarter {quarter} asked for, but the survey has no dates: it is a one-off study, "
+                             "whose report covers every respondent; leave out --quarter")
+    elif quarter not in quarters:
+        raise SQMReportError(f"no respondents in quarter {quarter} (the survey has {', '.join(quarters)})")
+    period = quarter or STUDY_PERIOD
+    study_root = out_root if out_dir not in (None, "") else \
+        out_root / (study_name(data_dir, inst) + ("" if lang == "en" else f"-{lang}"))
+    final = study_root / period
+    _check_replaceable(final, force)
+    nbs = [resolve(p) for p in notebooks] if notebooks is not None else report_notebooks()
+    if not nbs:
+        raise SQMReportError("no report notebooks found")
+    what = f"{quarter}" if quarter else "this study"
+    try:
+        study_root.mkdir(parents=True, exist_ok=True)
+        remove_stale_builds(study_root)
+        tmp = study_root / f".{period}.building-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+    except OSError as exc:
+        raise SQMReportError(f"cannot write to the reports folder {out_root}: {exc.strerror or exc}") from None
+    started = time.perf_counter()
+    inputs_before = _input_hashes(data_dir)
+    try:
+        with _RunnerLogsToFile():
+            entries, timings = _run_all(nbs, tmp, data_dir, study_root, quarter, instrument,
+                                        {**({"encoding": encoding} if encoding else {}), "lang": lang,
+                                         **dict(parameters or {})},
+                                        kernel, progress, timeout, log, what, _inputs_key(inputs_before))
+        inputs_after = _input_hashes(data_dir)
+        changed = sorted(k for k in inputs_before.keys() | inputs_after.keys()
+                         if inputs_before.get(k) != inputs_after.get(k))
+        if changed:
+            raise SQMReportError(f"input files changed while the report was built ({', '.join(changed)}): its "
+                                 f"notebooks may have read different data; no report was written for {what}. "
+                                 "Build again once the data folder is complete.")
+        provenance = {
+            "quarter": quarter,
+            "study": study_root.name,
+            "instrument": {"name": inst.name, "path": str(inst.path), "design": inst.design},
+            "parameters": {"data_dir": str(data_dir), "quarter": quarter, "instrument": instrument,
+                           "encoding": encoding, "lang": lang,
+                           "timeout": timeout, "kernel": kernel, **dict(parameters or {})},
+            "notebooks": [nb.name for nb in nbs],
+            "seconds_per_notebook": timings,
+            "seconds_total": round(time.perf_counter() - started, 2),
+            "built_at_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "packages": _package_versions(),
+            "platform": {"system": platform.system(), "machine": platform.machine(),
+                         "python_executable": sys.executable},
+            "git": _git_state(),
+            "inputs": inputs_before,
+        }
+        (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
+        entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
+        workbook = combine_tables(tmp, [e["stem"] for e in entries])
+        title = INDEX_TEXT[lang]["title"].format(q=quarter or inst.title)
+        pdfs, pdf_note = _write_pdfs(tmp, entries, title, lang) if pdf else ({}, {"unavailable": "not asked for"})
+        provenance["pdf"] = pdf_note
+        (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
+        if not pdfs and pdf:
+            log(f"PDF not written: {pdf_note['unavailable']}")
+        (tmp / "index.html").write_text(pages.finish_page(_index_html(quarter or inst.title, entries, provenance,
+                                                                      workbook, lang=lang, pdfs=pdfs), lang),
+                                        encoding="utf-8")
+        shutil.rmtree(tmp / ".sources", ignore_errors=True)
+        _swap_into_place(tmp, final, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final

@@ -1,0 +1,92 @@
+"""One kernel for every notebook of a build, each from a fresh start."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import SQMReportError
+from .logs import _quiet_kernel_manager
+from .notebook import DEFAULT_TIMEOUT
+
+# the kernel runs this before each notebook: a function of the package (a renamed one fails the build with its
+# name, and tests/test_report.py imports it)
+RESET = "__import__({module!r}, fromlist=['fresh_start']).fresh_start({cwd!r}, {inputs!r})"
+SESSION_MODULE = "sqmlib.runner.session"
+
+
+def _reset_kernel(km, cwd: Path, inputs: str | None = None, timeout: float = 60) -> None:
+    """Give the next notebook a fresh start in a shared kernel: every variable gone, figures closed, matplotlib's
+    settings as before the first notebook (a lesson switching to a Chinese font does not leak into the next),
+    the notebook's output folder as working directory and execution counts from 1. The imported modules stay
+    loaded, which is what saves the time, and the data folder is read once per build (``inputs``: its input
+    checksums, see :func:`sqmlib.runner.session.fresh_start`)."""
+    from jupyter_client import BlockingKernelClient
+
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        msg_id = kc.execute(RESET.format(module=SESSION_MODULE, cwd=str(cwd), inputs=inputs), store_history=False)
+        while True:  # the reply on the shell channel (iopub may have been joined too late to see anything)
+            reply = kc.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            raise SQMReportError(f"the report's kernel could not be reset: {reply['content'].get('evalue', '')}")
+    finally:
+        kc.stop_channels()
+
+
+class SharedKernel:
+    """Run notebooks with papermill one after the other in one kernel, each from a fresh start
+    (:func:`_reset_kernel`): starting a kernel and importing the scientific stack once instead of once per
+    notebook. Use as a context manager; the kernel is shut down on leaving it, also on errors and interrupts."""
+
+    def __init__(self, kernel: str = "python3"):
+        self.km = _quiet_kernel_manager()(kernel_name=kernel)
+
+    def __enter__(self) -> "SharedKernel":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        from jupyter_client.utils import run_sync
+
+        if self.km.has_kernel:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # already gone (killed, interrupted): nothing left to stop
+                pass
+        return False
+
+    def execute(self, notebook: Path, target: Path, parameters: Mapping[str, Any], cwd: Path, *,
+                timeout: int = DEFAULT_TIMEOUT, progress: bool = False, inputs: str | None = None) -> None:
+        """papermill's ``execute_notebook`` of ``notebook`` into ``target`` in the shared kernel."""
+        import papermill as pm
+        from jupyter_client.utils import run_sync
+
+        if not self.km.has_kernel:
+            run_sync(self.km.start_kernel)(cwd=str(cwd))
+        _reset_kernel(self.km, cwd, inputs)
+        try:
+            pm.execute_notebook(str(notebook), str(target), parameters=dict(parameters),
+                                kernel_name=self.km.kernel_name, progress_bar=progress, execution_timeout=timeout,
+                                cwd=str(cwd), log_output=False, km=self.km)
+        finally:
+            _stable_cell_ids(target)
+
+
+def _stable_cell_ids(path: Path) -> None:
+    """papermill gives the cell it injects a random id: a fixed one instead, so that two runs of the same
+    notebook on the same data give the same file (and the same rendered page)."""
+    import nbformat
+
+    if not path.exists():
+        return
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []) and cell.get("id") != "injected-parameters":
+            cell["id"] = "injected-parameters"
+            changed = True
+    if changed:
+        nbformat.write(nb, path)

@@ -1,0 +1,235 @@
+"""The report's pages as a reader gets them: fonts for Chinese text, print layout and PDF.
+
+- :func:`finish_page` adds to a rendered page (nbconvert HTML) the print CSS (A4 landscape, wide tables wrapped
+  to the page width, charts kept whole) and, when the page holds Chinese, Japanese or Korean text, a font for it:
+  the Noto Sans CJK SC font the ``mplfonts`` dependency ships, cut down to the characters of the page and
+  embedded (a page of 600 characters carries ~120 KB), so that the page reads the same on a machine without CJK
+  fonts and in its PDF.
+- :func:`write_pdfs` prints pages to PDF with headless Chromium through Playwright (the system ``chromium``,
+  else Playwright's own browser): the report title at the top and "page n of N" at the bottom of every page,
+  and measures the widest table against the page width.
+
+Why Chromium and not WeasyPrint: the PDF is then what the browser shows (the same engine renders the pages and
+the screenshots of the tests), and the Playwright package installs from PyPI without system libraries (WeasyPrint
+needs Pango); where no Chromium is present the report is still built and says how to get the PDFs.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import re
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from ..render.fonts import CJK_FAMILIES, bundled_cjk_font
+
+EMBEDDED_FAMILY = "SQM CJK"
+# the embedded CJK font (present only on pages with CJK text, and holding only CJK characters, digits and a
+# little punctuation) comes first: asked for a CJK family the machine lacks, fontconfig may answer with a Latin
+# font, which Chromium then uses for the CJK text as empty boxes
+FONT_STACK = (f"'{EMBEDDED_FAMILY}', system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+              + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + ", sans-serif")
+
+PRINT_CSS = """
+@media print {
+  @page { size: A4 landscape; margin: 16mm 10mm 14mm 10mm; }
+  body { font-size: 10pt; }
+  .jp-Notebook, .jp-Cell, .jp-OutputArea, .jp-OutputArea-output, .jp-RenderedHTMLCommon {
+    overflow: visible !important; max-width: 100% !important; }
+  table { font-size: 7pt !important; max-width: 100% !important; table-layout: auto !important; }
+  td, th { overflow-wrap: anywhere; word-break: break-word; padding: 1px 3px !important; }
+  img { max-width: 100% !important; max-height: 170mm; object-fit: contain; break-inside: avoid; }
+  h1, h2, h3, h4 { break-after: avoid; }
+  tr { break-inside: avoid; }
+  .sqm-page-break { break-before: page; }
+}
+"""
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+@lru_cache(maxsize=1)
+def _font_path() -> Path | None:
+    return bundled_cjk_font()
+
+
+def cjk_font_face(text: str) -> str:
+    """``@font-face`` for the embedded CJK font holding the characters of ``text`` (empty without any, or
+    without the font or fontTools)."""
+    chars = sorted({c for c in text if _CJK.match(c)})
+    path = _font_path()
+    if path is None or not chars:
+        return ""
+    try:
+        import io
+
+        from fontTools import subset
+        from fontTools.ttLib import TTFont
+    except ImportError:  # pragma: no cover - fontTools comes with matplotlib
+        return ""
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = TTFont(str(path), lazy=True)
+    sub = subset.Subsetter(options)
+    sub.populate(unicodes=[ord(c) for c in chars])
+    sub.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"@font-face {{ font-family: '{EMBEDDED_FAMILY}'; "
+            f"src: url(data:font/otf;base64,{data}) format('opentype'); }}")
+
+
+def font_css(text: str) -> str:
+    """CSS giving the page :data:`FONT_STACK`, with the embedded CJK font for the characters of ``text``."""
+    face = cjk_font_face(text)
+    return (face + "\n:root { --jp-content-font-family: " + FONT_STACK + "; --jp-ui-font-family: " + FONT_STACK
+            + "; }\nbody { font-family: " + FONT_STACK + "; }\n")
+
+
+def _visible_text(markup: str) -> str:
+    """The text of markup a reader sees (no scripts, styles or embedded data), unescaped: what the font needs."""
+    return html.unescape(re.sub(r"<(script|style)\b.*?</\1>|data:[^\"')]+", "", markup, flags=re.S))
+
+
+PAGE_STYLE_ID = "sqm-page"  # the style finish_page adds (combine_pages replaces it by one for every page)
+
+
+def _page_style(text: str) -> str:
+    return f"<style id='{PAGE_STYLE_ID}'>" + font_css(text) + PRINT_CSS + "</style>"
+
+
+def finish_page(page: str, lang: str = "en") -> str:
+    """A rendered page with the print CSS, the CJK font where needed, and its ``lang`` attribute."""
+    page = page.replace("</head>", _page_style(_visible_text(page)) + "\n</head>", 1)
+    if lang == "zh":
+        page = re.sub(r"<html([^>]*)\blang=\"[^\"]*\"", r'<html\1lang="zh-CN"', page, count=1)
+    return page
+
+
+def combine_pages(pages: Sequence[str], title: str, lang: str = "en") -> str:
+    """One document of several rendered pages (for the whole report's PDF): the first page's head, every
+    page's body, each starting on a new sheet."""
+    heads = re.search(r"<head>(.*?)</head>", pages[0], flags=re.S)
+    bodies = [re.search(r"<body[^>]*>(.*)</body>", p, flags=re.S) for p in pages]
+    parts = [f"<div class='sqm-page-break'>{b.group(1)}</div>" if k else b.group(1)
+             for k, b in enumerate(bodies) if b is not None]
+    head = heads.group(1) if heads else ""
+    head = re.sub(rf"<style id='{PAGE_STYLE_ID}'>.*?</style>", "", head, flags=re.S)  # the first page's own font
+    head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, flags=re.S)
+    head += _page_style(_visible_text("".join(parts)) + title)
+    return (f"<!DOCTYPE html><html lang=\"{'zh-CN' if lang == 'zh' else 'en'}\"><head>{head}</head>"
+            f"<body class='jp-Notebook'>{''.join(parts)}</body></html>")
+
+
+def browser_path() -> str | None:
+    """The Chromium to print with: the system's (``chromium``, ``chromium-browser``, ``google-chrome``), else
+    None (Playwright's own browser, when installed, is used then)."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+class PDFUnavailable(RuntimeError):
+    """No browser to print with: the message says how to get one."""
+
+
+HOW_TO_GET_PDF = ("install Chromium (Debian/Ubuntu: apt-get install chromium) or run "
+                  "`.venv/bin/python -m playwright install chromium`, then build the report again")
+
+WIDEST_TABLE_JS = """() => {
+  const width = document.body.getBoundingClientRect().width;
+  let widest = 0;
+  for (const t of document.querySelectorAll('table')) widest = Math.max(widest, t.getBoundingClientRect().width);
+  return [widest, width];
+}"""
+
+
+def _header(title: str) -> tuple[str, str]:
+    """Header (the title) and footer (page n / N) templates. Chromium draws them without the page's web fonts:
+    Chinese titles come from the bundled font made a system font (:func:`_fontconfig_env`)."""
+    style = f"<style>.t {{ font-family: {FONT_STACK}; }}</style>"
+    head = (f"{style}<div class='t' style='font-size:8px;width:100%;padding:0 10mm;color:#555;"
+            f"display:flex;justify-content:space-between'><span>{html.escape(title)}</span></div>")
+    foot = (f"{style}<div class='t' style='font-size:8px;width:100%;text-align:center;color:#555'>"
+            "<span class='pageNumber'></span> / <span class='totalPages'></span></div>")
+    return head, foot
+
+
+def _fontconfig_env() -> dict:
+    """Environment for the browser in which the bundled Noto Sans CJK SC is a system font too (a fontconfig
+    file that includes the system's configuration and adds the font's folder): the PDFs' header and footer, which
+    Chromium draws without the page's web fonts, then show Chinese titles instead of boxes."""
+    import os
+    import tempfile
+
+    env = dict(os.environ)
+    font = _font_path()
+    if font is None:
+        return env
+    folder = Path(tempfile.gettempdir()) / f"sqm-fonts-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    try:
+        (folder / "fonts").mkdir(parents=True, exist_ok=True)
+        link = folder / "fonts" / font.name
+        if not link.exists():
+            link.symlink_to(font)
+        conf = folder / "fonts.conf"
+        system = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
+        text = ('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+                f'  <include ignore_missing="yes">{html.escape(system)}</include>\n'
+                f'  <dir>{html.escape(str(folder / "fonts"))}</dir>\n'
+                f'  <cachedir>{html.escape(str(folder / "cache"))}</cachedir>\n</fontconfig>\n')
+        if not conf.exists() or conf.read_text(encoding="utf-8") != text:
+            conf.write_text(text, encoding="utf-8")
+    except OSError:  # no place for the file: the header may show boxes, the pages do not
+        return env
+    env["FONTCONFIG_FILE"] = str(conf)
+    return env
+
+
+def write_pdfs(jobs: Mapping[Path, tuple[Path, str]], timeout_ms: int = 120_000) -> dict[str, float]:
+    """Print each HTML file to its PDF: ``{pdf_path: (html_path, title)}``. Returns, per PDF file name, the
+    widest table's width as a share of the page's text width (≤ 1: every table fits).
+
+    Raises :class:`PDFUnavailable` when there is no Chromium (or Playwright) to print with."""
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise PDFUnavailable("the playwright package is not installed: " + HOW_TO_GET_PDF) from None
+    widest: dict[str, float] = {}
+    try:
+        with sync_playwright() as pw:
+            exe = browser_path()
+            try:
+                env = _fontconfig_env()
+                browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"], env=env) if exe else \
+                    pw.chromium.launch(env=env)
+            except PlaywrightError as exc:
+                raise PDFUnavailable(f"no browser to print with ({str(exc).splitlines()[0][:120]}): "
+                                     + HOW_TO_GET_PDF) from None
+            try:
+                page = browser.new_page(viewport={"width": 1123, "height": 794})
+                for pdf, (src, title) in jobs.items():
+                    page.goto(Path(src).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+                    page.emulate_media(media="print")
+                    w, body = page.evaluate(WIDEST_TABLE_JS)
+                    widest[Path(pdf).name] = round(w / body, 4) if body else 0.0
+                    head, foot = _header(title)
+                    page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True,
+                             display_header_footer=True, header_template=head, footer_template=foot,
+                             margin={"top": "16mm", "bottom": "14mm", "left": "10mm", "right": "10mm"},
+                             prefer_css_page_size=True)
+            finally:
+                browser.close()
+    except PDFUnavailable:
+        raise
+    except PlaywrightError as exc:
+        raise PDFUnavailable(f"printing failed ({str(exc).splitlines()[0][:160]}): " + HOW_TO_GET_PDF) from None
+    return widest

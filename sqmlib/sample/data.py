@@ -1,0 +1,74 @@
+"""The sample data in memory, and written to a folder as a user's data folder would be."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .design import PLAN_ZH, REGION_ZH, SURVEY_CHANNEL_ZH, TICKET_CHANNEL_ZH, SynthConfig
+
+
+@dataclass
+class SampleData:
+    """What :func:`generate` returns: the tables and their ground truth."""
+
+    survey: pd.DataFrame
+    customers: pd.DataFrame
+    interactions: pd.DataFrame
+    management: pd.DataFrame
+    standards: pd.DataFrame
+    truth: dict
+    truth_item_means: pd.DataFrame
+    truth_customers: pd.DataFrame
+    config: SynthConfig = field(default_factory=SynthConfig)
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write every table as CSV plus ``truth.json`` and ``truth_item_means.csv`` into ``out_dir``."""
+        return save(self, out_dir)
+
+
+def localise(data: SampleData) -> SampleData:
+    """Chinese region, channel and plan names in every table and in the ground truth (ticket texts are
+    generated in Chinese already; item wording comes from the instrument's Chinese texts)."""
+    region = lambda df: df.assign(region=df["region"].map(REGION_ZH))  # noqa: E731
+    survey = region(data.survey).assign(channel=data.survey["channel"].map(SURVEY_CHANNEL_ZH))
+    customers = region(data.customers).assign(plan=data.customers["plan"].map(PLAN_ZH))
+    interactions = region(data.interactions).assign(channel=data.interactions["channel"].map(TICKET_CHANNEL_ZH))
+    truth = json.loads(json.dumps(data.truth))
+    truth["deterioration"]["region"] = REGION_ZH[truth["deterioration"]["region"]]
+    truth["config"]["deteriorated_region"] = REGION_ZH[truth["config"]["deteriorated_region"]]
+    truth["segment_names"] = {"region": REGION_ZH, "channel": SURVEY_CHANNEL_ZH, "plan": PLAN_ZH,
+                              "ticket_channel": TICKET_CHANNEL_ZH}
+    return SampleData(survey, customers, interactions, region(data.management), data.standards, truth,
+                      region(data.truth_item_means), data.truth_customers, data.config)
+
+
+def _fmt_dt(s: pd.Series, with_time: bool) -> pd.Series:
+    fmt = "%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d"
+    return s.dt.strftime(fmt).where(s.notna(), "")
+
+
+def save(data: SampleData, out_dir: str | Path) -> Path:
+    """Write the sample data to ``out_dir`` in a byte-stable form (fixed formats, ``\\n`` line ends)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    survey = data.survey.copy()
+    survey["survey_date"] = _fmt_dt(pd.to_datetime(survey["survey_date"]), False)
+    customers = data.customers.copy()
+    customers["signup_date"] = _fmt_dt(customers["signup_date"], False)
+    customers["churn_date"] = _fmt_dt(pd.to_datetime(customers["churn_date"]), False)
+    customers["churned"] = customers["churned"].map({True: "yes", False: "no"})
+    inter = data.interactions.copy()
+    for c in ("opened_at", "first_response_at", "closed_at"):
+        inter[c] = _fmt_dt(inter[c], True)
+    for c in ("first_contact_resolved", "error"):
+        inter[c] = inter[c].map({True: "yes", False: "no"})
+    tables = {"survey": survey, "customers": customers, "interactions": inter,
+              "management": data.management, "standards": data.standards,
+              "truth_item_means": data.truth_item_means, "truth_customers": data.truth_customers}
+    for name, df in tables.items():
+        df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
+    (out / "truth.json").write_text(json.dumps(data.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return out

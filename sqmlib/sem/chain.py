@@ -1,0 +1,289 @@
+"""The service-profit chain on a data folder: the pipeline of notebook 07."""
+from __future__ import annotations
+
+from ..psychometrics.pls import PLSResult, pls
+from ..psychometrics.pls_index import index_intervals, ipma, rescaled_scores, score_rows
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from ..render import plots
+from ..drivers import churn_followed
+from ..errors import SQMArgumentError
+from ..results import Unavailable, Result, bullets, figure, headline, table, text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the service-profit chain on a data folder: the pipeline of notebook 07
+# ---------------------------------------------------------------------------------------------------------
+def chain_spec(instrument, columns: Sequence[str]) -> tuple[dict, list, dict, str]:
+    """(constructs, paths, item scales, target) of the service-profit chain for a survey.
+
+    From the instrument's ``model:`` section (``constructs: {name: [columns]}``, ``paths: [[from, to], …]``,
+    ``target: name``) or, by default, SERVQUAL's: each dimension's perception items → Satisfaction
+    (``overall_sat``) → Loyalty (``nps``), with the dimensions also reaching Loyalty only through Satisfaction.
+    Constructs whose columns are absent are left out with the paths touching them.
+    """
+    inst = instrument
+    cols = set(columns)
+    if inst.model:
+        cons = {str(k): [str(v)] if isinstance(v, str) else [str(x) for x in v]
+                for k, v in dict(inst.model.get("constructs", {})).items()}
+        paths = [(str(a), str(b)) for a, b in inst.model.get("paths", [])]
+        target = str(inst.model.get("target", paths[-1][1] if paths else ""))
+    else:
+        cons = {d: [inst.item_column("P", i) for i in items] for d, items in inst.dimensions.items()}
+        cons["Satisfaction"] = ["overall_sat"]
+        cons["Loyalty"] = ["nps"]
+        paths = [(d, "Satisfaction") for d in inst.dimensions] + [("Satisfaction", "Loyalty")]
+        target = "Loyalty"
+    cons = {k: [c for c in v if c in cols] for k, v in cons.items()}
+    cons = {k: v for k, v in cons.items() if v}
+    paths = [(a, b) for a, b in paths if a in cons and b in cons]
+    if target not in cons:
+        target = paths[-1][1] if paths else ""
+    scales = {}
+    for c in (c for v in cons.values() for c in v):
+        spec = inst.columns.get(c)
+        if spec is not None and getattr(spec, "min", None) is not None and getattr(spec, "max", None) is not None:
+            scales[c] = (float(spec.min), float(spec.max))
+        else:
+            block = inst.block_of(c)
+            lo, hi = inst.block_scale(block) if block else inst.scale
+            scales[c] = (float(lo), float(hi))
+    return cons, paths, scales, target
+
+
+@dataclass(frozen=True)
+class ChainMetrics:
+    """Key figures of :func:`run_chain` (``metrics.json`` of the service-profit chain notebook)."""
+
+    respondents: int
+    target: str
+    paths: dict  # "from → to" -> coefficient
+    r2: dict
+    index: dict  # construct -> 0–100
+    index_ci: dict
+    ipma: dict  # construct -> {"importance", "performance"}
+    lever: str | None
+    churn_link: dict | None  # odds ratio per 10 index points, interval, p, respondents
+    retained_value: dict  # dimension -> expected retained value of +5 index points
+    findings: list
+
+
+def lever(cmap: pd.DataFrame, candidates: Sequence[str]) -> str | None:
+    """The construct to raise: the most important among those performing below the candidates' mean (else the
+    most important)."""
+    t = cmap.loc[[c for c in candidates if c in cmap.index]]
+    if t.empty:
+        return None
+    low = t[t["performance"] < t["performance"].mean()]
+    return str((low if len(low) else t)["importance"].idxmax())
+
+
+@dataclass(frozen=True)
+class ChainResult(Result):
+    """The service-profit chain: the PLS model, the satisfaction index (overall, per segment and per quarter),
+    the importance–performance map of the target, the link from loyalty to churn and what it is worth."""
+
+    title = "The service-profit chain"
+    notebook = "07_service_profit_chain"
+
+    quarter: str
+    model: PLSResult
+    target: str
+    drivers: tuple
+    scales: Mapping
+    index: pd.DataFrame
+    by_segment: pd.DataFrame | None
+    segment: str
+    by_quarter: pd.DataFrame | None
+    ipma_constructs: pd.DataFrame
+    ipma_items: pd.DataFrame
+    link: Mapping | None
+    retained: pd.DataFrame | None
+    link_note: str
+
+    def metrics(self) -> ChainMetrics:
+        m = self.model
+        cmap = self.ipma_constructs
+        return ChainMetrics(
+            respondents=m.n, target=self.target,
+            paths={f"{r._1} → {r.to}": r.coef for r in m.paths.itertuples()}, r2=m.r2["r2"].to_dict(),
+            index=self.index["index"].to_dict(),
+            index_ci={k: [r.ci_low, r.ci_high] for k, r in self.index.iterrows()},
+            ipma={k: {"importance": r.importance, "performance": r.performance} for k, r in cmap.iterrows()},
+            lever=lever(cmap, self.drivers), churn_link=dict(self.link) if self.link else None,
+            retained_value={} if self.retained is None else self.retained["retained_value"].to_dict(),
+            findings=self.findings())
+
+    def findings(self) -> list[str]:
+        idx, top = self.index["index"], lever(self.ipma_constructs, self.drivers)
+        out = [f"{self.target} index {idx[self.target]:.1f} of 100 "
+               f"[{self.index.loc[self.target, 'ci_low']:.1f}, {self.index.loc[self.target, 'ci_high']:.1f}]"
+               + (f"; satisfaction {idx['Satisfaction']:.1f}" if "Satisfaction" in idx and self.target != "Satisfaction"
+                  else "") + "."]
+        if top:
+            r = self.ipma_constructs.loc[top]
+            out.append(f"The lever to pull: **{top}** — one index point more moves {self.target} by "
+                       f"{r['importance']:.2f} points, and it performs at {r['performance']:.1f}, below the dimensions' "
+                       "average.")
+        r2 = self.model.r2["r2"]
+        out.append("The model explains " + ", ".join(f"R² = {v:.2f} of {k}" for k, v in r2.items()) + ".")
+        if self.link:
+            out.append(f"Each 10 points of {self.target} index change the odds of leaving within the horizon by a "
+                       f"factor {self.link['odds_ratio_per_10']:.2f} [{self.link['ci_low']:.2f}, "
+                       f"{self.link['ci_high']:.2f}].")
+            if self.retained is not None and top in self.retained.index:
+                out.append(f"Raising {top} by 5 index points is worth an expected "
+                           f"{self.retained.loc[top, 'retained_value']:,.0f} in retained customer value.")
+        else:
+            out.append(self.link_note)
+        return out
+
+    def headline(self) -> list[dict]:
+        m = self.metrics()
+        out = [headline(f"{self.target} index", m.index[self.target], "{:.1f}")]
+        if m.lever:
+            out.append(headline("Lever", m.lever, "{}"))
+        if m.lever and m.retained_value.get(m.lever) is not None:
+            out.append(headline(f"Value of +5 {m.lever}", m.retained_value[m.lever], "{:,.0f}"))
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        out = {"paths": self.model.paths, "r2": self.model.r2, "loadings": self.model.loadings,
+               "reliability": self.model.reliability, "htmt": self.model.htmt, "index": self.index,
+               "ipma": self.ipma_constructs, "ipma items": self.ipma_items}
+        for name, t in (("index by segment", self.by_segment), ("index by quarter", self.by_quarter),
+                        ("retained value", self.retained)):
+            if t is not None:
+                out[name] = t
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        return self.index
+
+    def sections(self) -> dict:
+        m = self.model
+        model = [text(f"**{m.n:,} respondents** ({self.quarter or 'every respondent: the survey has no dates'}), {m.missing}; "
+                      f"{len(m.spec.constructs)} constructs, {int(m.spec.paths.sum())} paths, "
+                      + ("converged" if m.converged else "**did not converge**") + f" (iterations: {m.iterations})."),
+                 table(m.paths, lambda s: s.format(precision=3).hide(axis="index")),
+                 table(m.r2, lambda s: s.format(precision=3))]
+        quality = [table(m.reliability, lambda s: s.format(precision=3)),
+                   text("**HTMT** (should stay below .85)"), table(m.htmt, lambda s: s.format(precision=3, na_rep=""))]
+        index = [figure(lambda: plots.index_chart(self.index), "index"),
+                 table(self.index, lambda s: s.format(precision=1))]
+        if self.by_segment is not None:
+            index += [text(f"**Index by {self.segment}** (95 % intervals)"),
+                      table(self.by_segment["index"].unstack()[list(m.spec.constructs)], lambda s: s.format(precision=1)),
+                      table(self.by_segment, lambda s: s.format(precision=1))]
+        if self.by_quarter is not None:
+            index += [text("**Index by quarter** (95 % intervals)"),
+                      table(self.by_quarter["index"].unstack()[list(m.spec.constructs)], lambda s: s.format(precision=1)),
+                      table(self.by_quarter, lambda s: s.format(precision=1))]
+        ipma_blocks = [figure(lambda: plots.ipma_chart(self.ipma_constructs, self.target), "ipma"),
+                       table(self.ipma_constructs, lambda s: s.format(precision=2)),
+                       text("**Items**"), table(self.ipma_items, lambda s: s.format(precision=3))]
+        money = [text(bullets(self.findings()[-2:] if self.link else [self.link_note]))]
+        if self.retained is not None:
+            money.append(table(self.retained, lambda s: s.format({"retained_value": "{:,.0f}",
+                                                                 "churn_change": "{:+.4f}",
+                                                                 "target_change": "{:+.2f}"})))
+        return {"model": model, "quality": quality, "index": index, "ipma": ipma_blocks, "money": money,
+                "findings": [text(bullets(self.findings()))]}
+
+
+def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_days: int = 180,
+              clv: float = 200.0, n_boot: int = 200, drop_careless: bool = True, seed: int = 0) -> ChainResult:
+    """The service-profit chain as one PLS path model: the pipeline of notebook ``07_service_profit_chain``.
+
+    Parameters
+    ----------
+    folder : DataFolder
+        From :func:`sqmlib.io.load_folder`; needs the survey (the customers table adds the churn link).
+    quarter : str
+        Quarter whose respondents estimate the model ("" = the latest; a survey without quarters: all).
+    segment : str
+        Segment column for the index per segment ("" = none).
+    horizon_days : int
+        The churn link: leaving within this many days of answering.
+    clv : float
+        Value of a retained customer, for the money the levers are worth.
+    n_boot : int
+        Bootstrap resamples for the index intervals.
+    drop_careless : bool
+    seed : int
+
+    Returns
+    -------
+    ChainResult
+
+    Examples
+    --------
+    >>> from sqmlib import io, sem
+    >>> c = sem.run_chain(io.load_folder())
+    >>> c.index, c.ipma_constructs, c.findings()
+    """
+    if horizon_days <= 0 or clv <= 0 or n_boot < 2:
+        raise SQMArgumentError("horizon_days and clv must be positive and n_boot at least 2")
+    folder.require("survey", purpose="the service-profit chain")
+    data = folder.without_careless() if drop_careless else folder
+    q = data.quarter(quarter)
+    survey = data.survey_of(q)
+    cons, edges, scales, target = chain_spec(folder.instrument, survey.columns)
+    if not edges:
+        return Unavailable(reason="the survey has no outcome the chain can lead to: an overall satisfaction "
+                                  "question (overall_sat), a loyalty question (nps) or a model: section in the "
+                                  "instrument naming them.", notebook=ChainResult.notebook, title=ChainResult.title,
+                           first="findings", quarter=q)
+    segment = folder.segment_column(segment)
+    model = pls(survey, cons, edges)
+    drivers = tuple(c for c in model.spec.constructs if c not in ("Satisfaction", "Loyalty", target))
+    index = index_intervals(model, scales, n_boot=n_boot, seed=seed)
+    def per_group(groups, name):
+        parts = [index_intervals(pls(sub, cons, edges), scales, n_boot=n_boot, seed=seed).reset_index()
+                 .assign(**{name: str(key)}) for key, sub in groups if len(sub) >= 30]
+        if not parts:
+            return None
+        return pd.concat(parts).set_index([name, "construct"])
+
+    by_segment = per_group(survey.groupby(segment), segment) if segment and segment in survey.columns else None
+    by_quarter = None
+    if len(data.quarters) > 1:
+        by_quarter = per_group(((qq, data.survey_of(qq)) for qq in data.quarters if qq <= q or not q), "quarter")
+    cmap = ipma(model, target, scales)
+    items = ipma(model, target, scales, level="item")
+    link = retained = None
+    note = "No customers table in the data folder: the link from loyalty to churn is skipped."
+    if folder.has("customers") and "customer_id" in data.survey.columns:
+        followed, _ = churn_followed(data.survey, folder.customers, horizon_days)
+        sc = score_rows(model, followed, scales)[target]
+        y = followed["churned"].to_numpy()
+        if 0 < y.sum() < len(y) and len(y) >= 50:
+            X = sm.add_constant(sc.to_numpy() / 10)
+            fit = sm.Logit(y, X).fit(disp=0)
+            b, se = fit.params[1], fit.bse[1]
+            link = {"odds_ratio_per_10": float(np.exp(b)), "ci_low": float(np.exp(b - 1.959963984540054 * se)),
+                    "ci_high": float(np.exp(b + 1.959963984540054 * se)), "p_value": float(fit.pvalues[1]),
+                    "respondents": int(len(y)), "horizon_days": int(horizon_days)}
+            active = int(folder.customers["churn_date"].isna().sum())
+            now = rescaled_scores(model, scales)[target].to_numpy() / 10
+            p0 = 1 / (1 + np.exp(-(fit.params[0] + b * now)))
+            rows = []
+            for d in drivers:
+                if d not in cmap.index:
+                    continue
+                dt = 5 * float(cmap.loc[d, "importance"])  # index points of the target
+                p1 = 1 / (1 + np.exp(-(fit.params[0] + b * (now + dt / 10))))
+                change = float((p1 - p0).mean())
+                rows.append({"construct": d, "target_change": dt, "churn_change": change,
+                             "retained_value": -change * active * clv})
+            retained = pd.DataFrame(rows).set_index("construct")
+        else:
+            note = "Too few followed respondents (or no churn among them) to link loyalty to churn."
+    return ChainResult(quarter=q, model=model, target=target, drivers=drivers, scales=scales, index=index,
+                       by_segment=by_segment, segment=segment if by_segment is not None else "",
+                       by_quarter=by_quarter, ipma_constructs=cmap, ipma_items=items, link=link, retained=retained,
+                       link_note=note)
