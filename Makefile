@@ -29,9 +29,12 @@ report: $(STAMP)
 # the whole suite on both cores (each test file on one worker, so module fixtures are built once), with the
 # ten slowest tests listed at the end. One thread per worker for OpenMP/BLAS: two workers already fill the two
 # cores, and scikit-learn's OpenMP threads spinning against the other worker made some tests 10-30x slower.
+# Two tiers: `make test` runs everything but the long tier (tests marked `long`: Spark, every survey shape
+# through the command line, the explorer under load); with CI=true (.ci/run) or TIER=all it runs both.
 TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+TIER ?= $(if $(filter true,$(CI)),all,fast)
 test: $(STAMP)
-	$(TEST_THREADS) $(BIN)/python -m pytest -n 2 --dist loadfile --durations=10 $(PYTEST_ARGS)
+	$(TEST_THREADS) $(BIN)/python -m pytest -n 2 --dist loadfile --durations=10 $(if $(filter all,$(TIER)),,-m "not long") $(PYTEST_ARGS)
 
 # the explorers as a local web app on http://127.0.0.1:$(PORT)/?token=… (bundled data, or DATA=folder)
 PORT ?= 8866

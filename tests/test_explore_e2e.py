@@ -107,6 +107,7 @@ def test_remote_bind_needs_allow_remote(small_dir):
     assert r.returncode == 1 and "data folder not found" in r.stderr
 
 
+@pytest.mark.long
 def test_eight_concurrent_sessions(small_dir, tmp_path):
     """The load targets, on the small data (benchmarks/bench_serve.py measures the bundled sample)."""
     rows = bench_serve.run(str(small_dir), sessions=(1, 8), changes=2, log_dir=tmp_path)

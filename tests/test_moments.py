@@ -223,6 +223,7 @@ def java_ok() -> bool:
     return shutil.which("java") is not None
 
 
+@pytest.mark.long
 @pytest.mark.skipif(not java_ok(), reason="Spark needs pyspark and Java")
 def test_spark_equals_pandas(parquet, inst):
     from pyspark.sql import SparkSession

@@ -233,6 +233,7 @@ def test_committed_examples_load_as_generated(tmp_path):
         pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @pytest.mark.skipif(not KIOSK_CSV.exists(), reason="../shared/data is absent")
 def test_kiosk_study_report_with_make(tmp_path):

@@ -137,6 +137,7 @@ def test_duckdb_engine_report_equals_pandas(pandas_metrics, small_dir, tmp_path)
     assert "computed by <strong>duckdb</strong>" in (path / "02_gap_analysis.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.long
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 def test_spark_engine_gap_notebook(pandas_metrics, small_dir, tmp_path):
     pytest.importorskip("pyspark")

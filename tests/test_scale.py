@@ -46,6 +46,7 @@ def test_chunked_scores_equal_in_memory(features, tmp_path):
         scale.score_duckdb(res, path, out=out)
 
 
+@pytest.mark.long
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 def test_spark_scores_equal_in_memory(features):
     pytest.importorskip("pyspark")

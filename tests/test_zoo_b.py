@@ -8,6 +8,7 @@ SHAPES = ["spss_labels", "qualtrics", "surveymonkey", "googleforms", "wjx"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", SHAPES)
+# one shape per file builds through the command line in every run; the others in the long tier (CI)
+@pytest.mark.parametrize("shape", [s if s == 'wjx' else pytest.param(s, marks=pytest.mark.long) for s in SHAPES])
 def test_shape_report(shape, tmp_path):
     check_report(shape, tmp_path)
