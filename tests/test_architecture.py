@@ -279,3 +279,14 @@ def test_readme_and_notebook_imports_work():
                     if not hasattr(module, attr):
                         missing.append(f"{nb.name}: {mod}.{attr}")
     assert missing == []
+
+
+def test_no_blanket_warning_filters():
+    """Warnings are silenced only by name (a category or a message), locally: never all of them, so that the
+    project's own SQMWarnings reach the notebooks."""
+    import re
+
+    blanket = re.compile(r"""(simplefilter|filterwarnings)\(\s*["']ignore["']\s*\)""")
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in FILES
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if blanket.search(line)]
+    assert found == []

@@ -287,8 +287,9 @@ def relative_importance(data: pd.DataFrame, outcome: str, drivers: Sequence[str]
         boots = []
         for _ in range(n_boot):
             i = rng.integers(0, n, n)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings():  # a resample's near-collinearity is part of the interval
+                warnings.filterwarnings("ignore", "the drivers are nearly collinear", SQMWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
                 boots.append(compute(X[i], w[i])[0])
         arr = np.stack([b.to_numpy() for b in boots])  # boot × driver × method
         g = 1 - confidence

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 import numpy as np
 import pandas as pd
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning
+
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..periods import followed_up
 
@@ -119,8 +121,9 @@ def _pseudo_r2_subsets(y: np.ndarray, X: np.ndarray, kind: str) -> np.ndarray:
 
     p = X.shape[1]
     out = np.zeros(2 ** p)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings():  # 2^p refits: a subset that does not converge or separates is expected
+        for category in (ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning, RuntimeWarning):
+            warnings.simplefilter("ignore", category)
         if kind == "logit":
             ll0 = sm.Logit(y, np.ones((len(y), 1))).fit(disp=0).llf
         else:
@@ -271,8 +274,8 @@ def importance_by_segment(data: pd.DataFrame, outcome: str, drivers: Sequence[st
     seg_shares, boots = {}, {}
     r2 = {}
     for s, sub in data.groupby(by, sort=True):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings():  # said once for the whole sample, not again per segment
+            warnings.filterwarnings("ignore", r"\d+ of \d+ rows have a missing outcome, driver or weight", SQMWarning)
             imp = relative_importance(sub, outcome, drivers, methods=("lmg",), groups=groups)
         seg_shares[s] = shares(imp)
         r2[s] = imp.r2

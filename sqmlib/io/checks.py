@@ -119,8 +119,9 @@ def _dates(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
     out = pd.to_datetime(txt, errors="coerce", format="ISO8601")
     retry = out.isna().to_numpy() & ~blank
     if retry.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings():  # pandas/dateutil guessing formats: the unreadable ones are reported below
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
             out[retry] = pd.to_datetime(txt[retry], errors="coerce", format="mixed")
     bad = out.isna().to_numpy() & ~blank
     if bad.any():

@@ -6,7 +6,7 @@ import warnings
 from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
-from ..errors import Problem, SQMArgumentError, SQMDataError
+from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..psychometrics.factors import (THRESHOLDS, BartlettResult, CFAResult, EFAResult, KMOResult, MLFit,  # noqa: F401
                       bartlett_sphericity, cfa, check_items, check_variances, complete_cov, cov2cor,
                       covariance, efa, htmt, kmo, ml_cov, ml_fit, no_answers, pairwise_cov,
@@ -48,8 +48,9 @@ def omega_bootstrap_ci(items: pd.DataFrame, n_boot: int = 200, confidence: float
     rng = np.random.default_rng(seed)
     p = Xc.shape[1]
     vals = np.empty(n_boot)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings():  # a resample's Heywood case or overflow is part of the interval
+        warnings.filterwarnings("ignore", "a residual variance reached its lower bound", SQMWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
         for b in range(n_boot):
             Xb = Xc[rng.integers(0, len(Xc), len(Xc))]
             S = complete_cov(Xb) * (len(Xb) - 1) / len(Xb)
@@ -100,7 +101,7 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
             S = lw.cov() * (lw.n - 1) / lw.n
             check_variances(S, list(lw.columns))
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a Heywood case in one dimension is noted, not fatal
+                warnings.filterwarnings("ignore", "a residual variance reached its lower bound", SQMWarning)  # noted, not fatal
                 w = omega_from_fit(ml_fit(S, np.ones((a.k, 1), bool)))
             return a, w, (np.nan, np.nan), []  # no interval without the bootstrap (n_boot)
 
@@ -114,7 +115,7 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
             if x.shape[1] < 3:
                 return a, np.nan, (np.nan, np.nan), ["ω needs at least three items"]
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a Heywood case in one dimension is noted, not fatal
+                warnings.filterwarnings("ignore", "a residual variance reached its lower bound", SQMWarning)  # noted, not fatal
                 w = omega(x).omega_total
             if n_boot > 0:
                 return a, w, omega_bootstrap_ci(x, n_boot, confidence, seed), []
