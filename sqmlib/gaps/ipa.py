@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from ..errors import Problem, SQMArgumentError, SQMDataError
 from ..instruments import load as load_instrument
-from ..kpi.tickets import standard_attainment  # noqa: F401  (gap 3: re-exported where the gaps model lives)
 
 
 # ---------------------------------------------------------------------------------------------------------

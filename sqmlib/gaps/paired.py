@@ -5,7 +5,6 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
-from ..kpi.tickets import standard_attainment  # noqa: F401  (gap 3: re-exported where the gaps model lives)
 
 
 MOMENTS_NOTE = ("computed from moments: the Wilcoxon test needs the rows and is not given (wilcoxon_p is "

@@ -16,7 +16,7 @@ from ..io import DataFolder
 from ..moments import survey_moments
 from ..periods import quarter_bounds
 from ..results import Block, Result, figure, headline, table, text
-from ..kpi.tickets import standard_attainment  # noqa: F401  (gap 3: re-exported where the gaps model lives)
+from ..kpi.tickets import standard_attainment
 
 
 # ---------------------------------------------------------------------------------------------------------

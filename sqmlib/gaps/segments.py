@@ -11,7 +11,6 @@ from scipy import stats
 from ..errors import Problem, SQMDataError, SQMWarning
 from ..instruments import Instrument
 from ..instruments import load as load_instrument
-from ..kpi.tickets import standard_attainment  # noqa: F401  (gap 3: re-exported where the gaps model lives)
 
 
 # ---------------------------------------------------------------------------------------------------------

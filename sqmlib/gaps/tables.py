@@ -11,7 +11,6 @@ from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..instruments import Instrument
 from ..instruments import load as load_instrument
 from ..moments import Moments, is_moments
-from ..kpi.tickets import standard_attainment  # noqa: F401  (gap 3: re-exported where the gaps model lives)
 
 
 # ---------------------------------------------------------------------------------------------------------

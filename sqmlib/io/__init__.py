@@ -1,6 +1,15 @@
-"""Loading: raw tables read safely, the instrument applied, every problem reported at once; a data folder read once.
+"""Loading and validating input files.
 
-``from sqmlib import io`` gives the whole loading API (``io.load_folder``, ``io.load_survey``, ``io.read_table``, …)."""
+``load_survey``, ``load_customers``, ``load_interactions``, ``load_standards`` and ``load_management`` read
+CSV (UTF-8, UTF-8 with BOM, GB18030/GBK and CP949 detected, or ``encoding=``), Excel, Parquet, SPSS ``.sav``
+and Qualtrics CSV exports (two extra header rows). Every problem in a file is collected and raised together
+as one :class:`~sqmlib.errors.SQMDataError` naming the file, the column, the offending values and the first
+row numbers (as a spreadsheet shows them: the header is row 1). Declared missing codes become NaN. Input
+files are only ever opened for reading.
+
+Its modules, lowest first: sources, encodings, readers, checks, careless, survey, tables, folder; the package
+re-exports their names.
+"""
 from __future__ import annotations
 
 from .sources import *  # noqa: F401,F403

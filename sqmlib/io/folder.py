@@ -325,20 +325,19 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
     sources: dict[str, Mapping] = {}
     for name, file in files.items():
         key = (name, str(Path(file).resolve()), str(inst.path), inst.name, encoding, errors)
-        if key in _SHARED["tables"]:  # read earlier in this report build: a copy, so no notebook changes another's
-            df = _SHARED["tables"][key].copy(deep=True)
-            sources[name] = dict(df.attrs.get("sqm", {}))
-            loaded[name] = df
-            continue
-        if name == "survey":
-            df = load_survey(file, inst, encoding=encoding, errors=errors)
-        elif name == "management":
-            df = load_management(file, inst)
+        shared = _SHARED["tables"].get(key)
+        if shared is not None:  # read earlier in this report build: a copy, so no notebook changes another's
+            df = shared.copy(deep=True)
         else:
-            df = {"customers": load_customers, "interactions": load_interactions,
-                  "standards": load_standards}[name](file)
+            if name == "survey":
+                df = load_survey(file, inst, encoding=encoding, errors=errors)
+            elif name == "management":
+                df = load_management(file, inst)
+            else:
+                df = {"customers": load_customers, "interactions": load_interactions,
+                      "standards": load_standards}[name](file)
+            if _SHARED["key"] is not None:
+                _SHARED["tables"][key] = df.copy(deep=True)
         sources[name] = dict(df.attrs.get("sqm", {}))
         loaded[name] = df
-        if _SHARED["key"] is not None:
-            _SHARED["tables"][key] = df.copy(deep=True)
     return DataFolder(data_path, inst, files=files, sources=sources, **loaded)

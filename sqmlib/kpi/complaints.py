@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, SQMDataError
-from .tickets import active_customers, repeat_flags, standard_attainment, ticket_kpis  # noqa: F401  (re-exported)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import pandas as pd
 from ..errors import SQMArgumentError
 from ..periods import period_of
 from .survey import nps_ci
-from .tickets import active_customers, repeat_flags, standard_attainment, ticket_kpis  # noqa: F401  (re-exported)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from .complaints import (
 )
 from .control import NPSAlerts, imr_chart, nps_alerts, p_chart
 from .survey import nps_ci, survey_kpis
-from .tickets import active_customers, repeat_flags, standard_attainment, ticket_kpis  # noqa: F401  (re-exported)
+from .tickets import active_customers, standard_attainment, ticket_kpis
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from ..errors import Problem, raise_problems
 from ..instruments import load as load_instrument
 from ..moments import is_moments, top_box_of
 from ..periods import period_of
-from .tickets import active_customers, repeat_flags, standard_attainment, ticket_kpis  # noqa: F401  (re-exported)
 
 
 # ---------------------------------------------------------------------------------------------------------

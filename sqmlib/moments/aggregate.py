@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, SQMArgumentError, SQMDataError
-from .engines import ENGINES, Dialect, Table, check_engine, open_table  # noqa: F401 (ENGINES: public here too)
+from .engines import Dialect, Table, open_table
 from .spec import Derived, Moments, MomentSpec, SetMoments
 
 

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, SQMArgumentError, SQMDataError
-from .engines import ENGINES, Dialect, Table, check_engine, open_table  # noqa: F401 (ENGINES: public here too)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from ..instruments import Instrument
 from ..instruments import load as load_instrument
 from ..periods import period_of
 from .aggregate import _aggregate, _lit, _nn, from_pandas
-from .engines import ENGINES, Dialect, Table, check_engine, open_table  # noqa: F401 (ENGINES: public here too)
+from .engines import Dialect, check_engine, open_table
 from .spec import ColumnSet, Derived, Moments, MomentSpec
 
 

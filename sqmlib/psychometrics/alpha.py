@@ -11,31 +11,19 @@ from scipy import stats
 
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning, raise_problems
 from ..moments import Moments, is_moments
-from .factors import (  # noqa: F401
-    THRESHOLDS,
-    BartlettResult,
-    CFAResult,
-    EFAResult,
-    KMOResult,
+from .factors import (
     MLFit,
-    bartlett_sphericity,
     cfa,
     check_items,
     check_variances,
-    complete_cov,
     cov2cor,
     covariance,
-    efa,
-    htmt,
-    kmo,
     ml_cov,
     ml_fit,
     no_answers,
     pairwise_cov,
-    parallel_analysis,
     polychoric,
     reverse_index,
-    rmsea_ci,
     smc,
 )
 

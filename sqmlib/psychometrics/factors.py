@@ -1,4 +1,15 @@
-"""Confirmatory factor analysis (ML, FIML, WLSMV), HTMT and fit measures."""
+"""Factor models and the covariance matrices they start from.
+
+Item checks and covariance matrices (complete cases, pairwise, ML with divisor N), KMO and Bartlett's test,
+the maximum-likelihood factor model behind ω and the CFA, confirmatory factor analysis with the fit measures
+lavaan reports by default (χ², CFI, TLI, RMSEA with its 90 % interval, SRMR) plus composite reliability, AVE,
+the Fornell–Larcker table and HTMT, and exploratory factor analysis with parallel analysis.
+
+Definitions follow R's psych (``KMO``, ``cortest.bartlett``, ``fa.parallel``) and lavaan (ML estimation with
+the sample covariance divided by N, χ² = N·F_ML); the tests check them against closed forms and the published
+lavaan results for the Holzinger–Swineford (1939) model. :mod:`sqmlib.reliability` re-exports the functions
+researchers look for there (``cfa``, ``efa``, ``kmo``, ``bartlett_sphericity``, ``htmt``).
+"""
 from __future__ import annotations
 
 import warnings

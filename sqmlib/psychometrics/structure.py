@@ -11,8 +11,6 @@ from scipy import linalg, optimize, stats
 
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from . import ordinal
-from .latent import rmsea_ci  # noqa: F401  (re-exported)
-from .ordinal import bvn_cdf, bvn_pdf, thresholds  # noqa: F401  (re-exported)
 
 THRESHOLDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "htmt": 0.85, "cfi": 0.95, "tli": 0.95,
               "rmsea": 0.06, "srmr": 0.08}

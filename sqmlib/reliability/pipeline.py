@@ -10,10 +10,7 @@ from ..render import plots
 from ..audit import careless, segment_filter, select_segment
 from ..moments.engines import check_engine
 from ..errors import SQMArgumentError, SQMDataError
-from ..psychometrics.factors import (THRESHOLDS, BartlettResult, CFAResult, EFAResult, KMOResult, MLFit,  # noqa: F401
-                      bartlett_sphericity, cfa, check_items, check_variances, complete_cov, cov2cor,
-                      covariance, efa, htmt, kmo, ml_cov, ml_fit, no_answers, pairwise_cov,
-                      parallel_analysis, polychoric, reverse_index, rmsea_ci, smc)
+from ..psychometrics.factors import (CFAResult, EFAResult, cfa, efa)
 from ..psychometrics.invariance import InvarianceResult, invariance
 from ..io import DataFolder
 from ..moments import survey_moments

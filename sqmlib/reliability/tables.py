@@ -7,10 +7,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
-from ..psychometrics.factors import (THRESHOLDS, BartlettResult, CFAResult, EFAResult, KMOResult, MLFit,  # noqa: F401
-                      bartlett_sphericity, cfa, check_items, check_variances, complete_cov, cov2cor,
-                      covariance, efa, htmt, kmo, ml_cov, ml_fit, no_answers, pairwise_cov,
-                      parallel_analysis, polychoric, reverse_index, rmsea_ci, smc)
+from ..psychometrics.factors import (THRESHOLDS, CFAResult, cfa, check_items, check_variances, complete_cov, ml_fit)
 from ..instruments import load as load_instrument
 from ..moments import is_moments
 

@@ -1,4 +1,21 @@
-"""Labels for identifiers, codes, items and chart texts in the chosen language."""
+"""What a reader sees instead of identifiers, in English and Simplified Chinese: one catalogue.
+
+Every column, statistic, metric, KPI and category code the report shows has a label here (``share_below`` →
+"customers below their expectation" / "低于期望的顾客比例"); the instrument adds its own wording for items,
+dimensions and segment values (:func:`register_instrument`). The display layer (:mod:`sqmlib.show`) passes
+every table, chart and text block through this module in the language chosen with :func:`use` (the
+notebooks' ``lang`` parameter, ``sqm report --lang``); result objects, ``tables()`` and ``metrics.json`` keep
+identifiers, so code that reads them does not change with the language.
+
+- :func:`label` — an identifier's label, including composed names (``gap_South``, ``alpha_ci_low``,
+  ``complaints_billing_365d``, ``region_South``, ``first_response_hours/critical``).
+- :func:`frame` — a table with labelled headers, index and category codes.
+- :func:`text` — narrative (Markdown): identifiers replaced by labels; in Chinese, sentence by sentence through
+  the patterns in :mod:`sqmlib.labels_zh`.
+- :func:`figure` — every text of a matplotlib figure (titles, axes, ticks, legends).
+
+The Chinese statistics vocabulary is the one of the training lessons (:mod:`sqmlib.training.i18n`).
+"""
 from __future__ import annotations
 
 import re
@@ -53,9 +70,7 @@ def register_instrument(instrument) -> None:
     texts and its items' wording (category columns' value labels are not: the survey's answers carry them from
     loading on, and a code such as "1" must not turn every "1" on a page into a label), so that a Chinese page shows the Chinese wording where
     the analysis wrote the English one."""
-    for lang in LANGS:
-        _INSTRUMENT[lang] = {}
-    _ITEM_TEXT.clear()
+    forget_instrument()
     for lang in LANGS:
         words = _INSTRUMENT[lang]
         for dim, texts in (getattr(instrument, "dimension_text", {}) or {}).items():

@@ -1,6 +1,16 @@
-"""The runner: report notebooks built with papermill in one kernel, their pages, the index, PDFs and provenance.
+"""The quarterly report: run every report notebook with papermill and link the results.
 
-Its documented path is ``sqmlib.report``; notebooks call :func:`save` (``report.save(result, out_dir)``)."""
+:func:`build` executes each ``notebooks/NN_*.ipynb`` (kernel ``python3``, with an execution timeout) into a
+temporary folder beside the target, renders each executed notebook to HTML without code cells, writes
+``index.html`` with each notebook's headline figures (read from the ``metrics.json`` it wrote) and
+``provenance.json``, and only then renames the folder to ``<out_dir>/<quarter>``. An existing quarter is
+never replaced unless ``force=True``; a failing notebook raises :class:`SQMReportError` naming the notebook
+and the cell, and leaves nothing behind.
+
+Notebooks call :func:`write_metrics` to record their key figures.
+
+Its modules, lowest first: notebook, index, logs, folders, kernel, build; the package re-exports their names.
+"""
 from __future__ import annotations
 
 from .notebook import *  # noqa: F401,F403

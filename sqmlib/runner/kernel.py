@@ -9,7 +9,7 @@ from .logs import _quiet_kernel_manager
 from .notebook import DEFAULT_TIMEOUT
 
 # the kernel runs this before each notebook: a function of the package (a renamed one fails the build with its
-# name, and tests/test_report.py imports it)
+# name, and tests/test_architecture.py imports it)
 RESET = "__import__({module!r}, fromlist=['fresh_start']).fresh_start({cwd!r}, {inputs!r})"
 SESSION_MODULE = "sqmlib.runner.session"
 
