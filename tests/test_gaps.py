@@ -59,6 +59,16 @@ def test_holm_and_bh():
     np.testing.assert_allclose(bh[:4], [0.04, 0.0533333333, 0.0533333333, 0.2])
 
 
+def test_holm_equals_statsmodels_exactly():
+    """The Holm adjustment is statsmodels' to the last bit: random p-values, ties, values adjusted past 1."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(3)
+    for p in (rng.uniform(size=50), rng.uniform(size=7) ** 4, np.array([0.2, 0.01, 0.2, 0.01, 0.5, 0.9, 0.9]),
+              np.array([0.3])):
+        assert np.array_equal(gaps_paired.holm(p), multipletests(p, method="holm")[1])
+
+
 def test_true_gaps_inside_intervals(sample):
     """The generator's exact gaps lie inside the 95 % intervals (2025Q4, all regions alike)."""
     truth = json.loads((SAMPLE / "truth.json").read_text())

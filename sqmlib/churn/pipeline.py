@@ -283,7 +283,7 @@ def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int =
     cox = cox_model(cox_data)
     all_km = km_curves(customers)["all"]
     tenure_now = (until - customers.loc[customers["churn_date"].isna(), "signup_date"]).dt.days
-    cond = np.array([conditional_survival(all_km, t, horizon_days) for t in tenure_now])
+    cond = conditional_survival(all_km, tenure_now.to_numpy(), horizon_days)
     risk = score_today(folder, fitted, clv=clv)
     risk["contact"] = risk["probability"] >= curve.best_threshold
     return ChurnAnalysis(quarter=quarter, fitted=fitted, previous=previous, holdout_auc=holdout,

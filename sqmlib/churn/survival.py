@@ -5,6 +5,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SQMWarning
@@ -45,10 +46,16 @@ def cox_model(data: pd.DataFrame, duration_col: str = "duration_days", event_col
     return CoxPHFitter(penalizer=penalizer).fit(num.fillna(num.median()), duration_col, event_col)
 
 
-def conditional_survival(km, tenure_days: float, horizon_days: float) -> float:
-    """P(still a customer after another ``horizon_days`` | a customer for ``tenure_days`` already) = S(t + h)/S(t)."""
-    s = km.survival_function_at_times([tenure_days, tenure_days + horizon_days]).to_numpy()
-    return float(s[1] / s[0]) if s[0] > 0 else float("nan")
+def conditional_survival(km, tenure_days, horizon_days: float):
+    """P(still a customer after another ``horizon_days`` | a customer for ``tenure_days`` already) = S(t + h)/S(t),
+    NaN where S(t) = 0. ``tenure_days`` is a number (a float back) or an array (an array back, the curve read
+    once for all of them)."""
+    t = np.atleast_1d(np.asarray(tenure_days, dtype=float))
+    s = km.survival_function_at_times(np.concatenate([t, t + horizon_days])).to_numpy()
+    before, after = s[:len(t)], s[len(t):]
+    out = np.full(len(t), np.nan)
+    np.divide(after, before, out=out, where=before > 0)
+    return float(out[0]) if np.ndim(tenure_days) == 0 else out
 
 
 # ---------------------------------------------------------------------------------------------------------
