@@ -156,3 +156,20 @@ def test_workbook_headers_in_the_language_and_the_key_sheet(tmp_path):
     assert ws["B2"].value == "01" and ws["C2"].number_format == "0.0%" and ws["D2"].number_format == "#,##0"
     key = [[c.value for c in row] for row in wb["columns"].iter_rows(min_row=2)]
     assert [ws.title, "低于期望的顾客比例", "share_below"] in key
+
+
+def test_embedded_font_carries_no_build_time():
+    """The CJK font cut down for a page keeps the bundled font's timestamps: two builds of the same Chinese page
+    are identical (fontTools would otherwise stamp the time of the build into the font)."""
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from sqmlib.runner import pages
+
+    css = pages.cjk_font_face("服务质量摘要")
+    data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", css).group(1))
+    original = TTFont(str(pages._font_path()), lazy=True)
+    assert TTFont(io.BytesIO(data))["head"].modified == original["head"].modified

@@ -73,7 +73,7 @@ def cjk_font_face(text: str) -> str:
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
-    font = TTFont(str(path), lazy=True)
+    font = TTFont(str(path), lazy=True, recalcTimestamp=False)  # no build time in the font: pages stay identical
     sub = subset.Subsetter(options)
     sub.populate(unicodes=[ord(c) for c in chars])
     sub.subset(font)
