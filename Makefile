@@ -14,7 +14,7 @@ ENCODING ?=
 FORCE ?=
 PYTEST_ARGS ?=
 
-.PHONY: report test lab explore training synth bench clean-venv
+.PHONY: report test lab explore training synth bench messages clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sem.py
 	$(BIN)/python benchmarks/bench_psychometrics.py
 	$(BIN)/python benchmarks/bench_report.py
+
+# the message catalogues brought up to the code: new messages added untranslated to sqmlib/locale/<lang>/LC_MESSAGES/sqm.po,
+# changed ones marked fuzzy, unused ones dropped; then each compiled to sqm.mo (tests/test_messages.py checks both)
+messages: $(STAMP)
+	$(BIN)/python -c "from sqmlib.render.messages import update_catalogues; update_catalogues()"
 
 clean-venv:
 	rm -rf $(VENV)

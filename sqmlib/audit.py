@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .render import plots
+from .render.messages import bullets, msg, term
 from .errors import SQMArgumentError
 from .instruments import Instrument
 from .instruments import load as load_instrument
-from .results import Block, Result, bullets, figure, headline, metrics_dict, table, text
+from .results import Block, Result, figure, headline, metrics_dict, table, text
 from .io.careless import careless, flag_straightliners, flag_too_fast, too_fast_threshold  # noqa: F401,F811  (the audit's own API)
 
 
@@ -212,33 +213,47 @@ class AuditResult(Result):
         return self.flags["in_quarter"].to_numpy()
 
     def findings(self) -> list[str]:
-        """Plain-language conclusions."""
+        """Plain-language conclusions, in the language chosen with :func:`sqmlib.labels.use`."""
         comp = self.completeness
         out = []
-        scope = f"in {self.quarter}" if self.quarter else "in the file"
-        out.append(f"{self.n_file:,} responses were loaded from {Path(str(self.source.get('source', ''))).name}; "
-                   f"{self.n_quarter:,} of them are {scope}.")
+        source = Path(str(self.source.get("source", ""))).name
+        if self.quarter:
+            out.append(msg("audit.loaded_quarter", "{n:,} responses were loaded from {file}; {m:,} of them are in "
+                           "{quarter}.", n=self.n_file, file=source, m=self.n_quarter, quarter=term(self.quarter)))
+        else:
+            out.append(msg("audit.loaded_file", "{n:,} responses were loaded from {file}; {m:,} of them are in the "
+                           "file.", n=self.n_file, file=source, m=self.n_quarter))
         if len(comp):
             low = comp[comp["share_answered"] < 0.95]
             share = comp["answered"].sum() / comp["n"].sum()
-            out.append(f"{share:.1%} of all item answers are usable; "
-                       + (f"{len(low)} item column(s) have fewer than 95 % usable answers, lowest "
-                          f"{low.sort_values('share_answered').iloc[0]['column']} at "
-                          f"{low['share_answered'].min():.1%}." if len(low) else
-                          "every item column has at least 95 % usable answers."))
+            if len(low):
+                out.append(msg("audit.usable_low", "{share:.1%} of all item answers are usable; {k} item column(s) "
+                               "have fewer than 95 % usable answers, lowest {column} at {lowest:.1%}.", share=share,
+                               k=len(low), column=low.sort_values("share_answered").iloc[0]["column"],
+                               lowest=low["share_answered"].min()))
+            else:
+                out.append(msg("audit.usable_all", "{share:.1%} of all item answers are usable; every item column "
+                               "has at least 95 % usable answers.", share=share))
         sel = self.flags.loc[self._in_quarter()]
         n = max(len(sel), 1)
         sl, tf = int(sel["straightliner"].sum()), int(sel["too_fast"].sum())
         both = int((sel["straightliner"] & sel["too_fast"]).sum())
-        out.append(f"{sl:,} respondents ({sl / n:.1%}) gave the same answer to every perception item and "
-                   f"{tf:,} ({tf / n:.1%}) finished too fast"
-                   + (f" (under {self.too_fast_limit:.0f} s)" if self.too_fast_limit else " (no durations recorded)")
-                   + f"; {both:,} did both. Consider leaving them out of the analyses that follow.")
-        if len(self.problems):
-            out.append(f"{len(self.problems)} kind(s) of invalid values were found and set to missing: "
-                       "see the problems table.")
+        parts = dict(sl=sl, sl_share=sl / n, tf=tf, tf_share=tf / n, both=both)
+        if self.too_fast_limit:
+            out.append(msg("audit.careless", "{sl:,} respondents ({sl_share:.1%}) gave the same answer to every "
+                           "perception item and {tf:,} ({tf_share:.1%}) finished too fast (under {limit:.0f} s); "
+                           "{both:,} did both. Consider leaving them out of the analyses that follow.",
+                           limit=self.too_fast_limit, **parts))
         else:
-            out.append("No value was outside its scale or unreadable.")
+            out.append(msg("audit.careless_no_durations", "{sl:,} respondents ({sl_share:.1%}) gave the same answer "
+                           "to every perception item and {tf:,} ({tf_share:.1%}) finished too fast (no durations "
+                           "recorded); {both:,} did both. Consider leaving them out of the analyses that follow.",
+                           **parts))
+        if len(self.problems):
+            out.append(msg("audit.problems", "{k} kind(s) of invalid values were found and set to missing: see the "
+                           "problems table.", k=len(self.problems)))
+        else:
+            out.append(msg("audit.no_problems", "No value was outside its scale or unreadable."))
         return out
 
     def metrics(self) -> AuditMetrics:
@@ -279,7 +294,7 @@ class AuditResult(Result):
             completeness.append(table(self.missing_codes))
         responses = []
         for name, t in self.responses.items():
-            responses += [text(f"**By {name}**"), table(t)]
+            responses += [text(msg("audit.by_segment", "**By {segment}**", segment=term(name))), table(t)]
             if t.shape[1] > 1:
                 responses.append(figure(lambda t=t, name=name: plots.count_heatmap(t, title=f"Respondents by {name}"),
                                         f"respondents by {name}"))
@@ -290,7 +305,8 @@ class AuditResult(Result):
                                    "durations"))
         outcomes = [table(self.outcomes)]
         outcomes.append(table(self.problems) if len(self.problems) else
-                        text("No invalid values: every answer is on its scale or a declared missing code."))
+                        text(msg("audit.no_invalid_values", "No invalid values: every answer is on its scale or a "
+                                 "declared missing code.")))
         return {"findings": [text(bullets(self.findings()))],
                 "loaded": [table(self.summary()), table(self.item_table)],
                 "completeness": completeness, "responses": responses, "careless": careless, "outcomes": outcomes,

@@ -90,8 +90,8 @@ def test_english_text_has_labels_not_identifiers():
 
 
 @pytest.mark.parametrize("en, zh", [
-    ("- 8,000 responses were loaded from survey.csv; 2,000 of them are in 2026Q3.",
-     "- 从 survey.csv 读入 8,000 份问卷，其中 2,000 份属于 2026Q3。"),
+    ("- **1,900 respondents** analysed (2026Q3); 38 careless respondents left out.",
+     "- **1,900 名受访者**参与分析（2026Q3）；排除 38 名粗心作答者。"),
     ("The strongest driver of overall_sat is **reliability** (30 % of the explained variance), then responsiveness "
      "(24 %) and empathy (17 %).",
      "总体满意度最强的驱动因素是 **可靠性**（占解释方差的 30 %），其次是响应性（24 %）和移情性（17 %）。"),

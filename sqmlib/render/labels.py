@@ -26,7 +26,7 @@ import pandas as pd
 from . import labels_zh as zh
 from .catalogue import *  # noqa: F401,F403
 from .catalogue import _CATALOGUE, _CODES
-from .language import LANGS, current, language, use  # noqa: F401  (labels.use, labels.current: the documented API)
+from .language import LANGS, Said, current, language, use  # noqa: F401  (labels.use, labels.current: the documented API)
 
 
 def _parse(block: str) -> dict[str, tuple[str, str]]:
@@ -241,8 +241,15 @@ def text(markdown: str, lang: str | None = None) -> str:
     through :mod:`sqmlib.labels_zh` (a sentence without a pattern stays as it is)."""
     lang = lang or current()
     if lang == "zh":
-        return translate_markdown(markdown)
+        return markdown if isinstance(markdown, Said) else translate_markdown(markdown)
     return identifiers_to_labels(markdown, lang)
+
+
+def word(name, lang: str | None = None) -> str:
+    """A name inside a sentence in ``lang``: its label, phrase or item wording in Chinese; as it is in English
+    (where the display layer labels identifiers in the finished text)."""
+    lang = lang or current()
+    return _part("term", str(name)) if lang == "zh" else str(name)
 
 
 def figure(fig, lang: str | None = None):

@@ -199,10 +199,6 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
 # ---------------------------------------------------------------------------------------------------------
 N = r"[-−+]?[\d,]*\.?\d+"
 _S = [
-    (rf"(?P<n>{N}) responses were loaded from (?P<f>\S+); (?P<m>{N}) of them are in the file\.",
-     "从 {f} 读入 {n} 份问卷，全部纳入分析。"),
-    (rf"(?P<n>{N}) responses were loaded from (?P<f>\S+); (?P<m>{N}) of them are in (?P<term>.+?)\.",
-     "从 {f} 读入 {n} 份问卷，其中 {m} 份属于 {term}。"),
     (r"; instrument (?P<term>.+?): (?P<k>[\d,]+) items in (?P<d>[\d,]+) dimension\(s\), answered on (?P<lo>[\d.]+)–(?P<hi>[\d.]+), (?P<blocks>.+)\.",
      "；量表 {term}：{k} 个题项，{d} 个维度，量表 {lo}–{hi}，题块：{blocks}。"),
     (r"This survey has no adequate ?/ ?desired \(three-column\) answers\.", "此调查没有最低可接受/期望水平（三栏格式）的答案。"),
@@ -240,24 +236,10 @@ _S = [
     (r"Importance is the respondents' stated importance \(the survey has no outcome question\)\.", "重要性采用受访者自述的重要性（调查没有结果变量题目）。"),
     (r"The survey has no outcome question and no stated importance: importance is each item's correlation with the respondent's mean perception over all items \(implicit importance; it favours items that are typical of the whole\)\.",
      "调查既没有结果变量题目，也没有自述重要性：重要性取每个题项与受访者全部题项平均感知的相关（隐含重要性；偏向能代表整体的题项）。"),
-    # audit
-    (rf"(?P<n>{N}) responses were loaded from (?P<f>.+?); (?P<m>{N}) of them are in (?P<q>\S+)\.",
-     "从 {f} 读入 {n} 份问卷，其中 {m} 份属于 {q}。"),
-    (rf"(?P<n>{N}) responses were loaded from (?P<f>.+?)\.", "从 {f} 读入 {n} 份问卷。"),
-    (rf"(?P<p>{N}%) of all item answers are usable; every item column has at least 95 % usable answers\.",
-     "全部题项答案中 {p} 可用；每个题项列至少有 95% 的可用答案。"),
-    (rf"(?P<p>{N}%) of all item answers are usable; (?P<n>{N}) item column\(s\) have fewer than 95 % usable answers, lowest (?P<c>\S+) at (?P<p2>{N}%)\.",
-     "全部题项答案中 {p} 可用；{n} 个题项列的可用答案少于 95%，最低的是 {c}（{p2}）。"),
+    # reliability: items that weaken their scale
     (rf"α of (?P<term>.+?) would rise from (?P<a>{N}) to (?P<b>{N}) without it", "删去该题后{term}的 α 会从 {a} 升至 {b}"),
     (rf"(?P<n>{N}) item\(s\) weaken their scale: (?P<rest>.+)\.", "{n} 个题项削弱了所属量表：{rest}。"),
     (rf"it correlates only (?P<r>{N}) with the rest of (?P<term>.+)", "与{term}其余题项的相关仅为 {r}"),
-    (rf"(?P<n>{N}) respondents \((?P<p>{N}%)\) gave the same answer to every perception item and (?P<m>{N}) \((?P<p2>{N}%)\) finished too fast \(under (?P<s>{N}) s\); (?P<k>{N}) did both\.",
-     "{n} 名受访者（{p}）对所有感知题给出同一答案，{m} 名（{p2}）作答过快（少于 {s} 秒）；{k} 名两者兼有。"),
-    (r"Consider leaving them out of the analyses that follow\.", "后续分析可考虑排除他们。"),
-    (r"No value was outside its scale or unreadable\.", "没有超出量表范围或无法读取的值。"),
-    (r"No invalid values: every answer is on its scale or a declared missing code\.",
-     "没有无效值：每个答案都在量表范围内，或是已声明的缺失值代码。"),
-    (r"\*\*By (?P<term>.+)\*\*", "**按{term}**"),
     # reliability
     (rf"\*\*(?P<n>{N}) respondents\*\* analysed \((?P<q>[^)]+)\); (?P<m>{N}) careless respondents left out\.",
      "**{n} 名受访者**参与分析（{q}）；排除 {m} 名粗心作答者。"),

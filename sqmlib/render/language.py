@@ -34,3 +34,7 @@ def language(lang: str):
         yield lang
     finally:
         _STATE["lang"] = before
+
+
+class Said(str):
+    """Text already in the reader's language (made by :func:`sqmlib.render.messages.msg`): shown as it is."""
