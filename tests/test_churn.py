@@ -234,3 +234,20 @@ def test_telco_guard_catches_satisfaction_score():
     m["churned"] = (m["Churn"] == "Yes").astype(int)
     with pytest.raises(churn.LeakageError, match="Satisfaction Score"):
         churn.leakage_check(m.drop(columns=["customerID", "Customer ID", "Churn"]), "churned")
+
+
+@pytest.mark.parametrize("n, decimals", [(300, None), (257, 1), (41, 1), (1200, 2)])
+def test_bootstrap_metrics_at_once_equal_one_by_one(n, decimals):
+    """Every resample's metrics computed at once equal sklearn's and numpy's computed one resample at a time,
+    tied scores included (to rounding)."""
+    from sqmlib.churn import profit
+
+    rng = np.random.default_rng(n)
+    y = (rng.uniform(size=n) < 0.2).astype(float)
+    p = np.clip(0.15 + 0.3 * y * rng.uniform(size=n) + 0.2 * rng.uniform(size=n), 0, 1)
+    p = p if decimals is None else np.round(p, decimals)
+    idx = np.stack([rng.integers(0, n, n) for _ in range(40)])
+    idx = idx[[y[i].min() != y[i].max() for i in idx]]
+    one_by_one = pd.DataFrame([profit._metric_values(y[i], p[i]) for i in idx])
+    pd.testing.assert_frame_equal(profit._metric_rows(y[idx], p[idx]), one_by_one, check_exact=False,
+                                  rtol=1e-12, atol=1e-12)

@@ -163,12 +163,15 @@ def permutation_importance_grouped(result: ChurnResult, *, groups: Mapping[str, 
     units = {c: [c] for c in X.columns} if groups is None else {g: list(cols) for g, cols in groups.items()}
     rows = []
     for name, cols in units.items():
-        drops = []
+        shuffled = []
         for _ in range(n_repeats):
             Xp = X.copy()
             perm = rng.permutation(len(X))
             Xp[cols] = X[cols].to_numpy()[perm]
-            drops.append(base - roc_auc_score(y, result.pipeline.predict_proba(Xp)[:, 1]))
+            shuffled.append(Xp)
+        # the repeats scored in one call (rows are scored independently: the same probabilities)
+        proba = result.pipeline.predict_proba(pd.concat(shuffled, ignore_index=True))[:, 1].reshape(n_repeats, -1)
+        drops = [base - roc_auc_score(y, row) for row in proba]
         rows.append({"feature": name, "auc_drop": float(np.mean(drops)), "sd": float(np.std(drops, ddof=1))})
     return pd.DataFrame(rows).sort_values("auc_drop", ascending=False).reset_index(drop=True)
 
