@@ -61,6 +61,7 @@ def msg(key: str, english: str, /, *, lang: str | None = None, **parts) -> Said:
 
 def bullets(lines) -> str:
     """Markdown bullet list; still :class:`Said` when every line is."""
+    lines = list(lines)
     out = "\n".join(f"- {line}" for line in lines)
     return Said(out) if lines and all(isinstance(line, Said) for line in lines) else out
 
