@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import SQMArgumentError
 from ..render import plots
+from ..render.messages import msg, terms
 from ..render.outputs import write_csv, write_excel
 from ..results import Block, Result, figure, headline, metrics_dict, table, text
 from .model import (
@@ -97,11 +98,13 @@ class ChurnAnalysis(Result):
 
     def findings(self) -> list[str]:
         if self.skipped:
-            return ["No customers table in the data folder: churn prediction is skipped."]
+            return [msg("churn.skipped", "No customers table in the data folder: churn prediction is skipped.")]
         m = self.metrics()
-        return [f"5-fold cross-validated ROC-AUC {m.cv_auc:.3f}; on the next snapshot {m.holdout_auc:.3f}.",
-                f"Contacting the {m.to_contact:,} customers above the profit-maximising threshold puts an expected "
-                f"{m.expected_loss_to_contact:,.0f} of customer value at stake."]
+        return [msg("churn.finding_auc", "5-fold cross-validated ROC-AUC {auc:.3f}; on the next snapshot "
+                    "{holdout:.3f}.", auc=m.cv_auc, holdout=m.holdout_auc),
+                msg("churn.finding_contact", "Contacting the {n:,} customers above the profit-maximising threshold "
+                    "puts an expected {loss:,.0f} of customer value at stake.", n=m.to_contact,
+                    loss=m.expected_loss_to_contact)]
 
     def _quality(self) -> pd.DataFrame:
         return self.importance[self.importance["feature"].str.startswith("quality:")]
@@ -155,21 +158,22 @@ class ChurnAnalysis(Result):
 
     def sections(self) -> dict[str, list[Block]]:
         if self.skipped:
-            msg = text("**No customers table in the data folder: churn prediction is skipped.** Add `customers.csv` "
-                       "(see data/README.md) to predict churn.")
-            return {k: [msg] if k == "sample" else [] for k in ("sample", "quality", "profit", "why", "time", "risk")}
+            skipped = text(msg("churn.skipped_add", "**No customers table in the data folder: churn prediction is "
+                               "skipped.** Add `customers.csv` (see data/README.md) to predict churn."))
+            return {k: [skipped] if k == "sample" else [] for k in ("sample", "quality", "profit", "why", "time", "risk")}
         f, r, c, e = self.fitted, self.model, self.curve, dict(self.economics)
         train = f.features
         y, p = r.y.to_numpy(), r.oof.to_numpy()
         sample = [text(f"*Note: {n}*") for n in f.notes]
-        sample.append(text(f"Snapshot **{f.snapshot.date()}**: {len(train):,} active customers, "
-                           f"{train['churned'].mean():.1%} left within {f.horizon_days} days. "
-                           f"{train.shape[1] - 2} features."))
+        sample.append(text(msg("churn.snapshot", "Snapshot **{date}**: {n:,} active customers, {left:.1%} left "
+                               "within {days} days. {k} features.", date=f.snapshot.date(), n=len(train),
+                               left=train["churned"].mean(), days=f.horizon_days, k=train.shape[1] - 2)))
         gains = r.gains()
         quality = [table(self.evaluation, lambda s: s.format(precision=3)),
-                   text(f"5-fold cross-validated ROC-AUC **{r.cv_auc:.3f}** (sd {r.cv_auc_sd:.3f} over folds); "
-                        f"trained on the snapshot of {self.previous.date()} and tested on {f.snapshot.date()}: "
-                        f"**{self.holdout_auc:.3f}**."),
+                   text(msg("churn.auc", "5-fold cross-validated ROC-AUC **{auc:.3f}** (sd {sd:.3f} over folds); "
+                            "trained on the snapshot of {trained} and tested on {tested}: **{holdout:.3f}**.",
+                            auc=r.cv_auc, sd=r.cv_auc_sd, trained=self.previous.date(), tested=f.snapshot.date(),
+                            holdout=self.holdout_auc)),
                    figure(lambda: plots.roc_pr_curves(y, p), "roc and precision-recall"),
                    figure(lambda: plots.calibration_plot(calibration_table(y, p)), "calibration"),
                    figure(lambda: plots.gains_chart(gains), "gains"),
@@ -180,33 +184,37 @@ class ChurnAnalysis(Result):
         }, index=["model, best threshold", "contact everyone", "perfect model", "contact nobody"])
         profit = [figure(lambda: plots.profit_plot(c), "profit curve"),
                   table(compare, lambda s: s.format({"profit": "{:,.0f}"})),
-                  text(f"Best threshold: contact customers with a churn probability of at least "
-                       f"**{c.best_threshold:.3f}** ({c.best_fraction:.0%} of customers). Expected maximum "
-                       f"profit per customer over uncertain acceptance (EMPC, acceptance ~ Beta(6, 14)): "
-                       f"**{self.empc_value[0]:.2f}**, targeting {self.empc_value[1]:.0%}; at a fixed acceptance of "
-                       f"{e['accept_rate']:.0%} (MPC): {self.mpc_value[0]:.2f}.")]
+                  text(msg("churn.best_threshold", "Best threshold: contact customers with a churn probability of "
+                           "at least **{threshold:.3f}** ({share:.0%} of customers). Expected maximum profit per "
+                           "customer over uncertain acceptance (EMPC, acceptance ~ Beta(6, 14)): **{empc:.2f}**, "
+                           "targeting {target:.0%}; at a fixed acceptance of {accept:.0%} (MPC): {mpc:.2f}.",
+                           threshold=c.best_threshold, share=c.best_fraction, empc=self.empc_value[0],
+                           target=self.empc_value[1], accept=e["accept_rate"], mpc=self.mpc_value[0]))]
         why = [figure(lambda: plots.permutation_bars(self.importance), "what the model relies on"),
                table(self.importance, lambda s: s.format(precision=4).hide(axis="index"))]
         if self.odds is not None:
-            why += [text("**Odds ratios** (numeric features per standard deviation; 95 % intervals)"),
+            why += [text(msg("churn.odds_ratios", "**Odds ratios** (numeric features per standard deviation; "
+                             "95 % intervals)")),
                     table(self.odds.table, lambda s: s.format(precision=3))]
             if self.odds.left_out:
-                why.append(text(f"Left out of the odds-ratio model (too rare to estimate): "
-                                f"{', '.join(self.odds.left_out)}"))
+                why.append(text(msg("churn.odds_left_out", "Left out of the odds-ratio model (too rare to "
+                                    "estimate): {features}", features=terms(self.odds.left_out))))
         cond = self.conditional
         time = [figure(lambda: plots.km_plot(self.km, title="Customers still with us by tenure and plan "
                                                              "(Kaplan–Meier)"), "kaplan-meier"),
-                text("**Cox model from the snapshot** (hazard ratios per unit of each feature)"),
+                text(msg("churn.cox", "**Cox model from the snapshot** (hazard ratios per unit of each feature)")),
                 table(self.cox.summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]]
                       .sort_values("p").head(12), lambda s: s.format(precision=3)),
-                text(f"For customers active now, the chance of still being a customer {f.horizon_days} days later, "
-                     f"given their tenure so far: median **{np.nanmedian(cond):.1%}** (10th percentile "
-                     f"{np.nanpercentile(cond, 10):.1%}).")]
+                text(msg("churn.still_customers", "For customers active now, the chance of still being a customer "
+                         "{days} days later, given their tenure so far: median **{median:.1%}** (10th percentile "
+                         "{p10:.1%}).", days=f.horizon_days, median=np.nanmedian(cond),
+                         p10=np.nanpercentile(cond, 10)))]
         risk = self.risk
         contact = risk[risk["contact"]]
-        risk_blocks = [text(f"{len(risk):,} customers active on {self.scored_on.date()} scored; "
-                            f"**{len(contact):,}** above the profit-maximising threshold; expected loss among them "
-                            f"{contact['expected_loss'].sum():,.0f}. Full list: risk_list.csv / .xlsx."),
+        risk_blocks = [text(msg("churn.scored", "{n:,} customers active on {date} scored; **{k:,}** above the "
+                                "profit-maximising threshold; expected loss among them {loss:,.0f}. Full list: "
+                                "risk_list.csv / .xlsx.", n=len(risk), date=self.scored_on.date(), k=len(contact),
+                                loss=contact["expected_loss"].sum())),
                        table(risk.head(15), lambda s: s.format({"probability": "{:.3f}", "expected_loss": "{:,.1f}"})
                              .hide(axis="index"))]
         return {"sample": sample, "quality": quality, "profit": profit, "why": why, "time": time, "risk": risk_blocks}

@@ -35,6 +35,14 @@ def term(name) -> Term:
     return Term(name)
 
 
+class Terms(tuple):
+    """Names listed inside a message, each shown as :class:`Term`, joined by the language's list separator."""
+
+
+def terms(names) -> Terms:
+    return Terms(str(n) for n in names)
+
+
 @lru_cache(maxsize=None)
 def _catalogue(lang: str) -> gettext.NullTranslations:
     if lang == "en":
@@ -55,8 +63,15 @@ def msg(key: str, english: str, /, *, lang: str | None = None, **parts) -> Said:
     """
     lang = lang or current()
     template = _catalogue(lang).pgettext(key, english)
-    values = {k: labels.word(v, lang) if isinstance(v, Term) else v for k, v in parts.items()}
-    return Said(template.format(**values))
+    return Said(template.format(**{k: _part(v, lang) for k, v in parts.items()}))
+
+
+def _part(value, lang: str):
+    if isinstance(value, Term):
+        return labels.word(value, lang)
+    if isinstance(value, Terms):
+        return msg("list.separator", ", ", lang=lang).join(labels.word(v, lang) for v in value)
+    return value
 
 
 def bullets(lines) -> str:
