@@ -50,8 +50,7 @@ class CategoryClassifier:
         return [(str(a), str(b), int(v)) for (a, b), v in s.items()]
 
     def fit(self, text: pd.Series, category: pd.Series, seed: int = 0) -> "CategoryClassifier":
-        from sklearn.base import clone
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
         from sklearn.pipeline import make_pipeline
@@ -62,22 +61,28 @@ class CategoryClassifier:
         sample = "".join(text[known].astype(str).head(500))
         cjk = sum("\u3400" <= ch <= "\u9fff" for ch in sample) / max(len(sample), 1)
         # Chinese is written without spaces: character 1–3-grams stand in for words
-        vec = (TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=1) if cjk > 0.3
-               else TfidfVectorizer(ngram_range=(1, 2), min_df=1))
-        pipe = make_pipeline(vec, LogisticRegression(max_iter=2000))
+        words = dict(analyzer="char", ngram_range=(1, 3), min_df=1) if cjk > 0.3 else dict(ngram_range=(1, 2), min_df=1)
         cv = StratifiedKFold(5, shuffle=True, random_state=seed)
         x, y = text[known].to_numpy(), category[known].astype(str).to_numpy()
+        # the texts are cut into terms once: a fold's TF-IDF is its training rows' terms (the vocabulary a
+        # TfidfVectorizer fitted on them would keep, in the same sorted order) weighted by their document
+        # frequency there, so each fold's model sees exactly the matrix a pipeline refitted per fold would
+        counts = CountVectorizer(**words).fit_transform(x).tocsr()
         pred = np.empty(len(y), dtype=object)
         scores = []
         for train, test in cv.split(x, y):  # as cross_val_score, keeping the predictions for the confusion table
-            pred[test] = clone(pipe).fit(x[train], y[train]).predict(x[test])
+            kept = np.flatnonzero(counts[train].getnnz(axis=0))
+            tfidf = TfidfTransformer()
+            model = LogisticRegression(max_iter=2000).fit(tfidf.fit_transform(counts[train][:, kept]), y[train])
+            pred[test] = model.predict(tfidf.transform(counts[test][:, kept]))
             scores.append(float(np.mean(pred[test] == y[test])))
         self.accuracy, self.accuracy_sd = float(np.mean(scores)), float(np.std(scores, ddof=1))
         labels = sorted(set(y))
         c = pd.crosstab(pd.Categorical(y, labels), pd.Categorical(pred.astype(str), labels), dropna=False)
         self.confusion = pd.DataFrame(c.to_numpy(), index=pd.Index(labels, name="true", dtype=object),
                                       columns=pd.Index(labels, name="predicted", dtype=object))
-        self.model = pipe.fit(text[known], category[known])
+        self.model = make_pipeline(TfidfVectorizer(**words), LogisticRegression(max_iter=2000)).fit(
+            text[known], category[known])
         return self
 
     def fill(self, text: pd.Series, category: pd.Series) -> pd.DataFrame:

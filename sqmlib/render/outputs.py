@@ -70,12 +70,8 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return sheet
 
 
-def _no_formulas(ws) -> None:
-    """Store every cell openpyxl took for a formula (text starting with "=") as the text it is."""
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
+# XlsxWriter writes every text as text: no formula, hyperlink or number is made of a string
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
 SHARE_WORDS = ("share", "rate", "fcr", "_pct", "percent")  # column names whose fractions read as percentages
@@ -95,30 +91,58 @@ def number_format(column: str, values) -> str | None:
     return "0.000"
 
 
-def dress_sheet(ws, header_rows: int = 1, names: list | None = None, formats: bool = True) -> None:
-    """Make a written table read well in Excel: the header row(s) frozen, an autofilter over the table, each
-    column as wide as its longest entry (within 8–60 characters), and number formats by column, chosen from
-    ``names`` (the columns' identifiers, when the headers show labels) or the header text."""
-    if ws.max_row < 1 or ws.max_column < 1:
-        return
-    from openpyxl.utils import get_column_letter
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
-    ws.freeze_panes = ws.cell(row=header_rows + 1, column=1)
-    ws.auto_filter.ref = ws.dimensions
-    for j, col in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
-        header = " ".join(str(c.value) for c in col[:header_rows] if c.value is not None)
-        body = col[header_rows:]
-        width = max([len(header) * (2 if any(ord(ch) > 0x2e80 for ch in header) else 1)]
-                    + [len(str(c.value)) for c in body[:2000] if c.value is not None] + [0])
-        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
-        if not formats:
-            continue
-        name = str(names[j - 1]) if names is not None and j - 1 < len(names) else header
-        fmt = number_format(name, [c.value for c in body[:2000]])
-        if fmt:
-            for c in body:
-                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
-                    c.number_format = fmt
+
+def _blank(value) -> bool:
+    """A cell written empty: None, NaN, NA, NaT or ""."""
+    if isinstance(value, str):
+        return value == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array in a cell
+        return False
+
+
+def column_width(header: str, values) -> float:
+    """A column as wide as its longest entry (the header's CJK characters counted twice), within 8–60."""
+    width = max([len(header) * (2 if any(ord(ch) > 0x2e80 for ch in header) else 1)]
+                + [len(str(v)) for v in values if not _blank(v)] + [0])
+    return min(max(width + 2, 8), 60)
+
+
+def dress_sheet(ws, book, columns, header_rows: int = 1, n_rows: int = 0, formats: bool = True,
+                cache: dict | None = None) -> None:
+    """Make a table written with XlsxWriter read well in Excel: the header row(s) frozen, an autofilter over the
+    table, each column as wide as its longest entry (:func:`column_width`) and, with ``formats``, a number
+    format by column chosen from its name (:func:`number_format`) and kept by every cell written without a
+    format of its own. ``columns``: (name, header text, values) per column in sheet order; ``n_rows``: the body
+    rows below the header."""
+    if not columns:
+        return
+    cache = {} if cache is None else cache
+    ws.freeze_panes(header_rows, 0)
+    ws.autofilter(0, 0, max(header_rows + n_rows - 1, 0), len(columns) - 1)
+    for j, (name, header, values) in enumerate(columns):
+        head = values[:2000]
+        fmt = number_format(name, head) if formats else None
+        if fmt and fmt not in cache:
+            cache[fmt] = book.add_format({"num_format": fmt})
+        ws.set_column(j, j, column_width(header, head), cache[fmt] if fmt else None)
+
+
+def _columns(shown: pd.DataFrame, df: pd.DataFrame, index: bool) -> list[tuple[str, str, list]]:
+    """(identifier, header text, values as written) of each sheet column of a table: index levels first."""
+    out = []
+    if index:
+        for level, (name, ident) in enumerate(zip(shown.index.names, df.index.names)):
+            values = shown.index.get_level_values(level)
+            out.append((str(ident or ""), "" if name is None else str(name), values.tolist()))
+    for k, ((label, col), ident) in enumerate(zip(shown.items(), _identifiers(df, False))):
+        parts = label if isinstance(label, tuple) else (label,)
+        out.append((str(ident), " ".join(str(x) for x in parts if x is not None), col.tolist()))
+    return out
 
 
 def _identifiers(df: pd.DataFrame, index: bool) -> list:
@@ -139,23 +163,23 @@ def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: 
     path = Path(path)
     used: set[str] = set()
     key: list[dict] = []
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS}) as xl:
+        cache: dict = {}
         for name, df in frames.items():
             sheet = _sheet_name(labels.phrase(str(name)) if labelled else name, used)
             shown = labels.frame(df) if labelled else df
             shown.to_excel(xl, sheet_name=sheet, index=index)
-            _no_formulas(xl.sheets[sheet])
-            dress_sheet(xl.sheets[sheet], header_rows=df.columns.nlevels + (1 if index and df.columns.nlevels > 1 else 0),
-                        names=_identifiers(df, index))
+            header_rows = df.columns.nlevels + (1 if index and df.columns.nlevels > 1 else 0)
+            dress_sheet(xl.sheets[sheet], xl.book, _columns(shown, df, index), header_rows, len(df), cache=cache)
             if labelled:
                 key.extend({"sheet": sheet, "column": str(lab), "identifier": str(ident)}
                            for lab, ident in zip(_identifiers(shown, index), _identifiers(df, index))
                            if str(lab) != str(ident))
         if key:  # the identifiers behind the labels, for code that reads the workbook
             sheet = _sheet_name(COLUMNS_SHEET, used)
-            pd.DataFrame(key).to_excel(xl, sheet_name=sheet, index=False)
-            _no_formulas(xl.sheets[sheet])
-            dress_sheet(xl.sheets[sheet], formats=False)
+            frame = pd.DataFrame(key)
+            frame.to_excel(xl, sheet_name=sheet, index=False)
+            dress_sheet(xl.sheets[sheet], xl.book, _columns(frame, frame, False), 1, len(frame), formats=False)
     return path
 
 
@@ -163,30 +187,53 @@ def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None
     """Sheets of several workbooks in one (sheet names prefixed as the mapping says), cell by cell, so that
     every value keeps its type and number format: text stays text (``000123``, ``01``, long ids), numbers stay
     numbers."""
-    from openpyxl import Workbook, load_workbook
+    import xlsxwriter
+    from openpyxl import load_workbook
 
-    out = Workbook()
-    out.remove(out.active)
-    used: set[str] = set()
-    for prefix, src in sources.items():
-        if not Path(src).exists():
-            continue
-        wb = load_workbook(src, read_only=True)
-        for ws in wb.worksheets:
-            target = out.create_sheet(_sheet_name(f"{prefix} {ws.title}", used))
-            for i, row in enumerate(ws.iter_rows(), start=1):
-                for j, cell in enumerate(row, start=1):
-                    if cell.value is None:
-                        continue
-                    t = target.cell(row=i, column=j, value=cell.value)
-                    if cell.number_format and cell.number_format != "General":
-                        t.number_format = cell.number_format
-            _no_formulas(target)
-            dress_sheet(target, formats=False)
-        wb.close()
-    if not out.worksheets:
+    sources = {prefix: Path(src) for prefix, src in sources.items() if Path(src).exists()}
+    if not sources:
         return None
-    out.save(path)
+    book = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
+    formats: dict = {}
+
+    def fmt(number_format):
+        if not number_format or number_format == "General":
+            return None
+        if number_format not in formats:
+            formats[number_format] = book.add_format({"num_format": number_format})
+        return formats[number_format]
+
+    used: set[str] = set()
+    try:
+        for prefix, src in sources.items():
+            wb = load_workbook(src, read_only=True)
+            for ws in wb.worksheets:
+                target = book.add_worksheet(_sheet_name(f"{prefix} {ws.title}", used))
+                grid: list[list] = []
+                for i, row in enumerate(ws.iter_rows()):
+                    values = []
+                    for j, cell in enumerate(row):
+                        value = getattr(cell, "value", None)
+                        values.append(value)
+                        if value is None:
+                            continue
+                        style = fmt(getattr(cell, "number_format", None))
+                        if isinstance(value, str):
+                            target.write_string(i, j, value, style)
+                        elif isinstance(value, bool):
+                            target.write_boolean(i, j, value, style)
+                        elif _number(value):
+                            target.write_number(i, j, value, style)
+                        else:  # dates and times
+                            target.write_datetime(i, j, value, style or fmt("yyyy-mm-dd hh:mm:ss"))
+                    grid.append(values)
+                width = max((len(r) for r in grid), default=0)
+                columns = [("", str(grid[0][j]) if j < len(grid[0]) and grid[0][j] is not None else "",
+                            [r[j] if j < len(r) else None for r in grid[1:2001]]) for j in range(width)]
+                dress_sheet(target, book, columns, 1, len(grid) - 1, formats=False)
+            wb.close()
+    finally:
+        book.close()
     return Path(path)
 
 
