@@ -47,8 +47,13 @@ def unstandardized_weights(model: PLSResult) -> pd.DataFrame:
 def _rescaled_items(model: PLSResult, frame: pd.DataFrame, scale) -> pd.DataFrame:
     """The model's items of ``frame`` on 0–100 (each from its scale), missing answers taking the model's means."""
     lo, hi = _scales(model, scale)
-    items = frame[list(model.spec.indicators)].apply(pd.to_numeric, errors="coerce").fillna(model.means)
-    return (items - lo) / (hi - lo) * 100
+    cols = list(model.spec.indicators)
+    items = frame[cols]
+    if not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in items.dtypes):
+        items = items.apply(pd.to_numeric, errors="coerce")
+    x = items.to_numpy(dtype=float, na_value=np.nan)
+    x = np.where(np.isnan(x), model.means.reindex(cols).to_numpy(dtype=float), x)
+    return pd.DataFrame((x - lo) / (hi - lo) * 100, index=frame.index, columns=cols)
 
 
 def score_rows(model: PLSResult, frame: pd.DataFrame, scale) -> pd.DataFrame:
