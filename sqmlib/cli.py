@@ -22,7 +22,7 @@ def _report(args) -> int:
 
     path = build(quarter=args.quarter, data_dir=args.data, out_dir=args.out, force=args.force,
                  instrument=args.instrument or "", encoding=args.encoding or "", lang=args.lang,
-                 pdf=not args.no_pdf, timeout=args.timeout, progress=not args.no_progress,
+                 pdf=not args.no_pdf, timeout=args.timeout, jobs=args.jobs, progress=not args.no_progress,
                  parameters={"engine": args.engine} if args.engine != "pandas" else None)
     print(f"Report written: {path / 'index.html'}")
     for name in ("summary.pdf", "report.pdf"):
@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--force", action="store_true", help="replace an existing report for the quarter")
     r.add_argument("--engine", choices=["pandas", "duckdb", "spark"], default="pandas",
                    help="where survey statistics are computed (default pandas; duckdb or spark aggregate moments)")
+    r.add_argument("--jobs", type=int, default=None, help="kernels running notebooks side by side (default: one "
+                   "per core, at most two)")
     r.add_argument("--timeout", type=int, default=1200, help="seconds a notebook cell may run (default 1200)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.set_defaults(func=_report)

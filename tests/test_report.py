@@ -11,6 +11,7 @@ import pytest
 
 from sqmlib import SQMDataError, SQMReportError, cli, report
 from sqmlib.paths import NOTEBOOK_DIR
+from sqmlib.runner.kernel import THREAD_VARIABLES
 
 
 pytestmark = pytest.mark.slow
@@ -98,10 +99,15 @@ def test_existing_report_is_not_replaced(built, small_dir):
     assert (path / "index.html").stat().st_mtime_ns == stamp
 
 
-def test_cli_build_is_deterministic_and_force_replaces(built, small_dir, tmp_path, capsys):
-    """`sqm report` builds the same figures as the first build; a second build stops; --force replaces."""
+def test_cli_build_is_deterministic_and_force_replaces(built, small_dir, tmp_path, capsys, monkeypatch):
+    """`sqm report` builds the same figures and pages as the first build, also with its notebooks in one kernel
+    (`--jobs 1`) instead of two side by side (one BLAS thread each, as the kernels side by side get on two
+    cores); a second build stops; --force replaces."""
     path, _, _ = built
-    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress", "--no-pdf"]) == 0
+    for name in THREAD_VARIABLES:
+        monkeypatch.setenv(name, "1")
+    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress", "--no-pdf",
+                     "--jobs", "1"]) == 0
     assert "index.html" in capsys.readouterr().out
     other = tmp_path / "2026Q3"
     for nb in report.report_notebooks():  # every notebook's figures and pages are identical across builds

@@ -1,6 +1,8 @@
 """Building a report: every notebook through papermill, then the index, provenance and PDFs."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -8,7 +10,9 @@ import platform
 import re
 import shutil
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -55,69 +59,120 @@ def localized_notebook(nb: Path, lang: str, folder: Path) -> Path:
         text = cell.get("metadata", {}).get("sqm", {}).get(lang)
         if cell.cell_type == "markdown" and text:
             cell.source = text
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     target = folder / nb.name
     nbformat.write(book, target)
     return target
 
 
 def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kernel, progress, timeout, log,
-             what="", inputs=None):
-    """Run every notebook into ``tmp``, one after the other in one kernel (each from a fresh start): their index
-    entries and seconds."""
-    with SharedKernel(kernel) as shared:
-        return _run_each(shared, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout,
-                         log, what, inputs)
-
-
-def _run_each(shared, nbs, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout, log,
-              what, inputs=None):
+             what="", inputs=None, jobs=1):
+    """Run every notebook into ``tmp`` (each from a fresh start): their index entries (in ``nbs`` order) and
+    seconds. With ``jobs`` > 1, that many kernels side by side, each taking the next notebook when it is free
+    (every notebook starts from a fresh start, so its figures and pages do not depend on the kernel that ran
+    it), and a notebook that reads the others' results (one declaring ``reports_dir``: the summary) runs once
+    they are all done. Each kernel reads the data folder once."""
     import papermill as pm
 
-    entries, timings = [], {}
-    for nb in nbs:
-        stem = nb.stem
-        nb_out = tmp / stem
-        nb_out.mkdir()
-        offered = {"data_dir": str(data_dir), "quarter": quarter, "out_dir": str(nb_out),
-                   "reports_dir": str(out_root), "instrument": instrument,
-                   "interactive": False,  # a rendered report has no kernel: explorers show their default view
-                   **(parameters or {})}
-        declared = pm.inspect_notebook(str(nb))
-        params = {k: v for k, v in offered.items() if k in declared}
-        source = localized_notebook(nb, params.get("lang", "en"), tmp / ".sources")
-        log(f"[{len(entries) + 1}/{len(nbs)}] {nb.name}")
-        t0 = time.perf_counter()
-        executed = tmp / f"{stem}.ipynb"
-        try:
-            shared.execute(source, executed, params, nb_out, timeout=timeout, progress=progress, inputs=inputs)
-        except pm.PapermillExecutionError as exc:
-            kept = _keep_failed(executed)
-            raise SQMReportError(
-                f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
-                f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {what}"
-                + (f" (executed notebook kept at {kept})" if kept else "")) from None
-        except OSError as exc:
-            raise SQMReportError(f"notebook {nb.name} could not be written: {exc.strerror or exc}; no report "
-                                 f"was written for {what}") from None
-        except Exception as exc:  # kernel died, timeout, …
-            raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: "
-                                 f"{_one_line(str(exc))}; no report was written for {what}") from exc
-        seconds = time.perf_counter() - t0
-        timings[nb.name] = round(seconds, 2)
-        metrics_path = nb_out / "metrics.json"
-        if not metrics_path.exists():
-            raise SQMReportError(f"notebook {nb.name} ran but wrote no metrics.json to its out_dir")
-        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-        title = metrics.get("title", stem)
-        lang = params.get("lang", "en")
-        title = labels.phrase(title, lang)
-        _render_html(executed, tmp / f"{stem}.html", title, lang)
-        entries.append({"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
-                        "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
-                        "seconds": seconds, "position": metrics.get("position", 100 + len(entries)),
-                        "stem": stem})
-    return entries, timings
+    declared = {nb: pm.inspect_notebook(str(nb)) for nb in nbs}
+    first = [nb for nb in nbs if "reports_dir" not in declared[nb]]
+    jobs = max(1, min(int(jobs), len(first)))
+    run = functools.partial(_run_one, tmp=tmp, data_dir=data_dir, out_root=out_root, quarter=quarter,
+                            instrument=instrument, parameters=parameters, progress=progress and jobs == 1,
+                            timeout=timeout, log=log, what=what, inputs=inputs, total=len(nbs), declared=declared)
+    done: dict = {}
+    if jobs == 1:
+        with SharedKernel(kernel) as shared:
+            for k, nb in enumerate(nbs):
+                done[nb] = run(shared, nb, k)
+    else:
+        with contextlib.ExitStack() as stack:
+            threads = max(1, _cores() // jobs)
+            kernels = [stack.enter_context(SharedKernel(kernel, threads)) for _ in range(jobs)]
+            queue, lock = list(first), threading.Lock()
+
+            def work(j):
+                while not stop.is_set():
+                    with lock:
+                        if not queue:
+                            return
+                        nb = queue.pop(0)
+                    done[nb] = run(kernels[j], nb, nbs.index(nb))
+
+            stop = threading.Event()
+            with ThreadPoolExecutor(jobs, thread_name_prefix="sqm-kernel") as pool:
+                futures = [pool.submit(work, j) for j in range(jobs)]
+                try:
+                    for f in as_completed(futures):
+                        f.result()  # the first failure stops the build
+                except BaseException:
+                    stop.set()
+                    for shared in kernels:  # a notebook still running in the other kernel ends with its kernel
+                        shared.shutdown()
+                    raise
+            for nb in nbs:
+                if nb not in done:
+                    done[nb] = run(kernels[-1], nb, nbs.index(nb))
+    return [done[nb][0] for nb in nbs], {nb.name: done[nb][1] for nb in nbs}
+
+
+def _run_one(shared, nb, k, *, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout, log,
+             what, inputs, total, declared):
+    """Run the notebook ``nb`` (the ``k``-th of the build) in the kernel ``shared``: its index entry and seconds."""
+    import papermill as pm
+
+    stem = nb.stem
+    nb_out = tmp / stem
+    nb_out.mkdir()
+    offered = {"data_dir": str(data_dir), "quarter": quarter, "out_dir": str(nb_out),
+               "reports_dir": str(out_root), "instrument": instrument,
+               "interactive": False,  # a rendered report has no kernel: explorers show their default view
+               **(parameters or {})}
+    params = {key: v for key, v in offered.items() if key in declared[nb]}
+    lang = params.get("lang", "en")
+    source = localized_notebook(nb, lang, tmp / ".sources")
+    log(f"[{k + 1}/{total}] {nb.name}")
+    t0 = time.perf_counter()
+    executed = tmp / f"{stem}.ipynb"
+    try:
+        shared.execute(source, executed, params, nb_out, timeout=timeout, progress=progress, inputs=inputs)
+    except pm.PapermillExecutionError as exc:
+        kept = _keep_failed(executed)
+        raise SQMReportError(
+            f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
+            f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {what}"
+            + (f" (executed notebook kept at {kept})" if kept else "")) from None
+    except OSError as exc:
+        raise SQMReportError(f"notebook {nb.name} could not be written: {exc.strerror or exc}; no report "
+                             f"was written for {what}") from None
+    except Exception as exc:  # kernel died, timeout, …
+        raise SQMReportError(f"notebook {nb.name} could not be run: {type(exc).__name__}: "
+                             f"{_one_line(str(exc))}; no report was written for {what}") from exc
+    seconds = time.perf_counter() - t0
+    metrics_path = nb_out / "metrics.json"
+    if not metrics_path.exists():
+        raise SQMReportError(f"notebook {nb.name} ran but wrote no metrics.json to its out_dir")
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    title = labels.phrase(metrics.get("title", stem), lang)
+    _render_html(executed, tmp / f"{stem}.html", title, lang)
+    entry = {"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
+             "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
+             "seconds": seconds, "position": metrics.get("position", 100 + k), "stem": stem}
+    return entry, round(seconds, 2)
+
+
+def default_jobs() -> int:
+    """Kernels a build runs side by side by default: one per core this process may use, at most two (the report's
+    notebooks split into two about equal halves; a third kernel would mostly wait)."""
+    return max(1, min(2, _cores()))
+
+
+def _cores() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _inputs_key(hashes: Mapping[str, str]) -> str:
@@ -140,7 +195,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
           force: bool = False, notebooks: Iterable[str | Path] | None = None, instrument: str = "",
           encoding: str = "", lang: str = "en", pdf: bool = True,
           timeout: int = DEFAULT_TIMEOUT, progress: bool = True, kernel: str = "python3",
-          parameters: Mapping[str, Any] | None = None, log=print) -> Path:
+          parameters: Mapping[str, Any] | None = None, log=print, jobs: int | None = None) -> Path:
     """Build the quarterly report.
 
     Parameters
@@ -177,6 +232,9 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         Jupyter kernel name.
     parameters : mapping, optional
         Extra parameters, passed to the notebooks that declare them.
+    jobs : int, optional
+        Kernels running notebooks side by side (default: :func:`default_jobs`, one per core up to two). The
+        report is the same whatever the number.
 
     Returns
     -------
@@ -238,7 +296,8 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
             entries, timings = _run_all(nbs, tmp, data_dir, study_root, quarter, instrument,
                                         {**({"encoding": encoding} if encoding else {}), "lang": lang,
                                          **dict(parameters or {})},
-                                        kernel, progress, timeout, log, what, _inputs_key(inputs_before))
+                                        kernel, progress, timeout, log, what, _inputs_key(inputs_before),
+                                        default_jobs() if jobs is None else jobs)
         inputs_after = _input_hashes(data_dir)
         changed = sorted(k for k in inputs_before.keys() | inputs_after.keys()
                          if inputs_before.get(k) != inputs_after.get(k))

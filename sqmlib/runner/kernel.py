@@ -1,6 +1,7 @@
 """One kernel for every notebook of a build, each from a fresh start."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -12,6 +13,7 @@ from .notebook import DEFAULT_TIMEOUT
 # name, and tests/test_architecture.py imports it)
 RESET = "__import__({module!r}, fromlist=['fresh_start']).fresh_start({cwd!r}, {inputs!r})"
 SESSION_MODULE = "sqmlib.runner.session"
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _reset_kernel(km, cwd: Path, inputs: str | None = None, timeout: float = 60) -> None:
@@ -42,13 +44,27 @@ class SharedKernel:
     (:func:`_reset_kernel`): starting a kernel and importing the scientific stack once instead of once per
     notebook. Use as a context manager; the kernel is shut down on leaving it, also on errors and interrupts."""
 
-    def __init__(self, kernel: str = "python3"):
+    def __init__(self, kernel: str = "python3", threads: int | None = None):
         self.km = _quiet_kernel_manager()(kernel_name=kernel)
+        self.threads = threads
+
+    def _env(self) -> dict | None:
+        """The kernel's environment: with ``threads``, that many BLAS/OpenMP threads (kernels side by side each
+        get their share of the cores: threads spinning against another kernel's make both many times slower)."""
+        if self.threads is None:
+            return None
+        n = str(max(1, self.threads))
+        return {**os.environ, **{k: n for k in THREAD_VARIABLES}}
 
     def __enter__(self) -> "SharedKernel":
         return self
 
     def __exit__(self, *exc) -> bool:
+        self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        """Stop the kernel now (a notebook running in it fails); nothing happens when it is not running."""
         from jupyter_client.utils import run_sync
 
         if self.km.has_kernel:
@@ -56,7 +72,6 @@ class SharedKernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
             except Exception:  # already gone (killed, interrupted): nothing left to stop
                 pass
-        return False
 
     def execute(self, notebook: Path, target: Path, parameters: Mapping[str, Any], cwd: Path, *,
                 timeout: int = DEFAULT_TIMEOUT, progress: bool = False, inputs: str | None = None) -> None:
@@ -65,12 +80,14 @@ class SharedKernel:
         from jupyter_client.utils import run_sync
 
         if not self.km.has_kernel:
-            run_sync(self.km.start_kernel)(cwd=str(cwd))
+            env = self._env()
+            run_sync(self.km.start_kernel)(cwd=str(cwd), **({"env": env} if env is not None else {}))
         _reset_kernel(self.km, cwd, inputs)
         try:
             pm.execute_notebook(str(notebook), str(target), parameters=dict(parameters),
                                 kernel_name=self.km.kernel_name, progress_bar=progress, execution_timeout=timeout,
-                                cwd=str(cwd), log_output=False, km=self.km)
+                                log_output=False, km=self.km)  # no cwd: papermill would chdir this process,
+            # which kernels side by side share (the kernel's own working directory is set by the fresh start)
         finally:
             _stable_cell_ids(target)
 
