@@ -1,6 +1,8 @@
 """Shared checks for the survey-shape tests (tests/test_zoo_*.py): each shape is written by
-:mod:`sqmlib.exports`, built into a whole report by ``sqm report``, and a few headline numbers of the report are
-compared with the same numbers computed here from the answers with pandas and numpy alone."""
+:mod:`sqmlib.exports` and a few headline numbers are compared with the same numbers computed here from the
+answers with pandas and numpy alone: from the notebooks' pipelines run in this process (:func:`check_pipelines`,
+every shape in every run) and from a whole report built by ``sqm report`` (:func:`check_report`, with the
+pages' checks; one shape in every run, all in the long tier)."""
 from __future__ import annotations
 
 import json
@@ -117,27 +119,21 @@ def dimension_means(df: pd.DataFrame, block: str, dims: dict[str, list[str]], mi
     return pd.DataFrame(out)
 
 
-def check_report(shape_name: str, tmp: Path) -> None:
-    """Build the shape's report and compare its headline numbers with independent computations."""
-    shape = exports.SHAPES[shape_name]
-    data, report, proc = build(shape_name, tmp)
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr and (report / "index.html").exists()
-    df = answers(shape, data)
-    audit = metrics(report, "00_data_audit")
+def check_figures(shape: exports.Shape, df: pd.DataFrame, metrics_of, gap_table: pd.DataFrame, quarter) -> None:
+    """A shape's headline figures against independent computations from the answers ``df``: α per perception
+    dimension, the overall gap (or SERVPERF's none), answers per item in the gap table and CSAT.
+    ``metrics_of(stem)`` gives a notebook's metrics."""
+    audit = metrics_of("00_data_audit")
     assert audit["straightliners"] == 0 and audit["too_fast"] == 0  # so no analysis leaves anyone out
-    quarter = sorted(df["quarter"].unique())[-1] if "quarter" in df else None
-    assert report.name == (quarter or "study")
     cur = df[df["quarter"] == quarter] if quarter else df
     dims = exports._items(shape)
-    lo, hi = shape.scale
     # α per perception dimension, reverse-keyed items reflected
-    rel = metrics(report, "01_survey_reliability")
+    rel = metrics_of("01_survey_reliability")
     for d, items in dims.items():
         expected = alpha(cur[[f"P{i}" for i in items]])
         assert abs(rel["alpha"][f"P:{d}"] - expected) < 1e-9, (d, rel["alpha"][f"P:{d}"], expected)
     # the overall gap (mean of dimension means, P − E) or, without expectations, nothing to compare
-    gap = metrics(report, "02_gap_analysis")
+    gap = metrics_of("02_gap_analysis")
     if "E" in shape.blocks:
         p, e = dimension_means(cur, "P", dims), dimension_means(cur, "E", dims)
         overall = (p.mean(axis=1, skipna=False) - e.mean(axis=1, skipna=False)).dropna()
@@ -146,17 +142,59 @@ def check_report(shape_name: str, tmp: Path) -> None:
     else:
         assert gap["mode"] == "servperf" and gap["overall_gap"] is None
     # answers per item in the gap table (pairs of E and P, or P alone)
-    table = pd.read_excel(report / "02_gap_analysis" / "tables.xlsx", sheet_name="gaps", dtype={"name": str})
-    items = table[table["level"] == "item"].set_index("name")["n"]
+    items = gap_table[gap_table["level"] == "item"].set_index("name")["n"]
     for i in [i for its in dims.values() for i in its]:
         both = cur[f"P{i}"].notna() & (cur[f"E{i}"].notna() if "E" in shape.blocks else True)
         assert int(items[i]) == int(both.sum()), i
     # CSAT: the top two boxes of the satisfaction question on its own scale
     if shape.overall_sat is not None:
-        kpis = metrics(report, "05_kpi_monitoring")["kpis"]
+        kpis = metrics_of("05_kpi_monitoring")["kpis"]
         sat = cur["overall_sat"].dropna()
         top = shape.overall_sat[1] - 1
         assert abs(kpis["CSAT (top-2-box)"]["current"] - (sat >= top).mean()) < 1e-12
+
+
+def check_pipelines(shape_name: str, tmp: Path) -> None:
+    """The shape's folder through the notebooks' pipelines in this process (the notebooks' defaults, the latest
+    quarter): the same figures as :func:`check_report` checks in the built report."""
+    from sqmlib import audit, gaps, io, kpi, reliability
+    from sqmlib.results import metrics_dict
+    from sqmlib.runner.notebook import _jsonable
+
+    shape = exports.SHAPES[shape_name]
+    data = exports.write_shape(shape_name, tmp / "data" / shape_name)
+    folder = io.load_folder(data)
+    df = answers(shape, data)
+    quarter = sorted(df["quarter"].unique())[-1] if "quarter" in df else None
+    runs = {"00_data_audit": lambda: audit.run_audit(folder),
+            "01_survey_reliability": lambda: reliability.run_reliability(folder),
+            "02_gap_analysis": lambda: gaps.run_gaps(folder),
+            "05_kpi_monitoring": lambda: kpi.run_kpis(folder)}
+    results = {}
+
+    def metrics_of(stem):
+        if stem not in results:
+            results[stem] = runs[stem]()
+        return _jsonable(metrics_dict(results[stem].metrics()))
+
+    metrics_of("02_gap_analysis")
+    gap_table = results["02_gap_analysis"].tables()["gaps"]
+    assert (results["02_gap_analysis"].quarter or None) == quarter
+    check_figures(shape, df, metrics_of, gap_table, quarter)
+
+
+def check_report(shape_name: str, tmp: Path) -> None:
+    """Build the shape's report and compare its headline numbers with independent computations."""
+    shape = exports.SHAPES[shape_name]
+    data, report, proc = build(shape_name, tmp)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and (report / "index.html").exists()
+    df = answers(shape, data)
+    quarter = sorted(df["quarter"].unique())[-1] if "quarter" in df else None
+    assert report.name == (quarter or "study")
+    table = pd.read_excel(report / "02_gap_analysis" / "tables.xlsx", sheet_name="gaps", dtype={"name": str})
+    check_figures(shape, df, lambda stem: metrics(report, stem), table, quarter)
+    dims = exports._items(shape)
     # every page of the report has the study's own numbers of items and dimensions, no Python traceback
     pages = {p.name: p.read_text(encoding="utf-8") for p in report.glob("*.html")}
     for name, page in pages.items():
