@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from .errors import SQMError
+from .hosts import check_bind_host
 from .paths import SAMPLE_DIR, resolve
 
 
@@ -32,11 +33,12 @@ def _report(args) -> int:
 
 
 def _explore(args) -> int:
-    from .explore.serve import serve
-
     data = resolve(args.data, SAMPLE_DIR).resolve()
     if not data.is_dir():
         raise SQMError(f"data folder not found: {data}")
+    check_bind_host(args.host, args.allow_remote)  # both before the explorers' libraries are imported (seconds)
+    from .explore.serve import serve
+
     serve(data, host=args.host, port=args.port, token=args.token or None, allow_remote=args.allow_remote,
           say=lambda msg: print(msg, flush=True))
     return 0

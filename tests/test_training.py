@@ -281,38 +281,51 @@ def test_committed_outputs_pass_nbval():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
+    """Every lesson rendered in Chinese, trainee and instructor versions (English renderings in the long tier:
+    the committed English notebooks are executed by nbval in every run)."""
     out = tmp_path_factory.mktemp("training")
-    done = training.render(out, log=lambda *a: None)
+    done = training.render(out, langs=["zh"], log=lambda *a: None)
     return out, done
 
 
+def _check_rendered(out, lang):
+    for version in ("trainee", "instructor"):
+        for stem, name in LESSONS.items():
+            path = out / lang / version / f"{stem}.ipynb"
+            nb = nbformat.read(path, as_version=4)
+            outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+            assert not [o for o in outputs if o.output_type == "error"], path
+            stderr = "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
+            assert "missing from font" not in stderr, path
+            md = "\n".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
+            n_ex = len(training.Lesson(name).spec["exercises"])
+            if version == "instructor":
+                assert md.count("✅") == n_ex + 5, path  # every exercise and every quiz question right
+                assert "💡" in md and ("Answer key" in md or "答案" in md)
+            else:
+                assert md.count("✏️") >= n_ex and "💡" not in md
+            if lang == "zh":
+                assert len(re.findall(r"[\u4e00-\u9fff]", md)) > 500, path
+                assert "No answer yet" not in md and "Right." not in md
+            html = path.with_suffix(".html").read_text(encoding="utf-8")
+            assert "<img" in html
+            metrics = json.loads((out / lang / version / stem / "metrics.json").read_text())["metrics"]
+            assert metrics["lang"] == lang and metrics["solutions"] == (version == "instructor")
+
+
 @pytest.mark.slow
-def test_rendered_in_both_languages_and_versions(rendered):
+def test_rendered_in_chinese_in_both_versions(rendered):
     out, done = rendered
-    assert len(done) == 16
-    for lang in ("en", "zh"):
-        for version in ("trainee", "instructor"):
-            for stem, name in LESSONS.items():
-                path = out / lang / version / f"{stem}.ipynb"
-                nb = nbformat.read(path, as_version=4)
-                outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-                assert not [o for o in outputs if o.output_type == "error"], path
-                stderr = "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
-                assert "missing from font" not in stderr, path
-                md = "\n".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
-                n_ex = len(training.Lesson(name).spec["exercises"])
-                if version == "instructor":
-                    assert md.count("✅") == n_ex + 5, path  # every exercise and every quiz question right
-                    assert "💡" in md and ("Answer key" in md or "答案" in md)
-                else:
-                    assert md.count("✏️") >= n_ex and "💡" not in md
-                if lang == "zh":
-                    assert len(re.findall(r"[\u4e00-\u9fff]", md)) > 500, path
-                    assert "No answer yet" not in md and "Right." not in md
-                html = path.with_suffix(".html").read_text(encoding="utf-8")
-                assert "<img" in html
-                metrics = json.loads((out / lang / version / stem / "metrics.json").read_text())["metrics"]
-                assert metrics["lang"] == lang and metrics["solutions"] == (version == "instructor")
+    assert len(done) == 2 * len(LESSONS)
+    _check_rendered(out, "zh")
+
+
+@pytest.mark.slow
+@pytest.mark.long
+def test_rendered_in_english_in_both_versions(tmp_path):
+    done = training.render(tmp_path, langs=["en"], log=lambda *a: None)
+    assert len(done) == 2 * len(LESSONS)
+    _check_rendered(tmp_path, "en")
 
 
 @pytest.mark.slow
@@ -320,17 +333,17 @@ def test_render_never_overwrites_unless_forced(rendered, capsys):
     from sqmlib import cli
 
     out, _ = rendered
-    before = (out / "en" / "trainee" / "01_servqual_gaps.ipynb").read_bytes()
+    before = (out / "zh" / "trainee" / "01_servqual_gaps.ipynb").read_bytes()
     with pytest.raises(training.SQMTrainingError, match="left as it is"):
-        training.render(out, langs=["en"], versions=[False], log=lambda *a: None)
-    assert (out / "en" / "trainee" / "01_servqual_gaps.ipynb").read_bytes() == before
-    assert cli.main(["training", "--out", str(out), "--lang", "en", "--version", "trainee"]) == 1
+        training.render(out, langs=["zh"], versions=[False], log=lambda *a: None)
+    assert (out / "zh" / "trainee" / "01_servqual_gaps.ipynb").read_bytes() == before
+    assert cli.main(["training", "--out", str(out), "--lang", "zh", "--version", "trainee"]) == 1
     assert "--force" in capsys.readouterr().err
     one = [TRAINING_DIR / "01_servqual_gaps.ipynb"]
-    done = training.render(out, notebooks=one, langs=["en"], versions=[False], force=True, log=lambda *a: None)
-    assert done == [out / "en" / "trainee" / "01_servqual_gaps.ipynb"] and done[0].exists()
-    assert not (out / "en" / "trainee" / "02_restaurant_case.ipynb").exists()  # replaced as a whole
-    assert not list((out / "en").glob(".*"))  # no temporary folder left
+    done = training.render(out, notebooks=one, langs=["zh"], versions=[False], force=True, log=lambda *a: None)
+    assert done == [out / "zh" / "trainee" / "01_servqual_gaps.ipynb"] and done[0].exists()
+    assert not (out / "zh" / "trainee" / "02_restaurant_case.ipynb").exists()  # replaced as a whole
+    assert not list((out / "zh").glob(".*"))  # no temporary folder left
 
 
 def test_chinese_lessons_use_the_chinese_sample():

@@ -30,20 +30,9 @@ from typing import Any, Callable, Mapping
 
 from .. import explore
 from ..errors import SQMArgumentError, SQMError
+from ..hosts import check_bind_host, local_host
 from ..paths import PROJECT_ROOT, SAMPLE_DIR, resolve
-
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 COOKIE = "sqm_explore"
-
-
-def local_host(host_header: str) -> bool:
-    """Whether a ``Host`` header names this machine (with or without a port)."""
-    h = (host_header or "").strip().lower()
-    if h.startswith("["):  # [::1]:8866
-        h = h[: h.find("]") + 1] if "]" in h else h
-    elif h.count(":") == 1:
-        h = h.split(":", 1)[0]
-    return h in LOCAL_HOSTS
 
 
 def _encode_selection(sel: Mapping[str, Any]) -> dict:
@@ -323,9 +312,7 @@ def serve(data_dir=None, *, host: str = "127.0.0.1", port: int = 8866, token: st
     import tornado.ioloop
 
 
-    if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
-        raise SQMError(f"serving on {host} would expose the data beyond this machine; add --allow-remote if "
-                       "that is intended")
+    check_bind_host(host, allow_remote)
     data = resolve(data_dir, SAMPLE_DIR).resolve()
     sockets = bind(host, port)  # before the data is read: a port in use fails at once
     token = token or secrets.token_urlsafe(18)

@@ -1,0 +1,25 @@
+"""Which hosts are this machine: where the explorer may listen without ``allow_remote`` and which ``Host``
+headers it answers (a light module, so that ``sqm explore`` refuses a bad host before loading anything)."""
+from __future__ import annotations
+
+from .errors import SQMError
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def local_host(host_header: str) -> bool:
+    """Whether a ``Host`` header names this machine (with or without a port)."""
+    h = (host_header or "").strip().lower()
+    if h.startswith("["):  # [::1]:8866
+        h = h[: h.find("]") + 1] if "]" in h else h
+    elif h.count(":") == 1:
+        h = h.split(":", 1)[0]
+    return h in LOCAL_HOSTS
+
+
+def check_bind_host(host: str, allow_remote: bool) -> None:
+    """Stop with a clear error when listening on ``host`` would expose the data beyond this machine and
+    ``allow_remote`` was not given."""
+    if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
+        raise SQMError(f"serving on {host} would expose the data beyond this machine; add --allow-remote if "
+                       "that is intended")
