@@ -1,5 +1,7 @@
 """The message catalogues (sqmlib.render.messages): every message the code uses has its Chinese, with the same
 placeholders, and the compiled catalogue is the one of the .po file."""
+import numpy as np
+import pandas as pd
 import pytest
 
 from sqmlib.render import messages
@@ -83,3 +85,64 @@ def test_the_audit_speaks_chinese_from_its_messages(small_dir):
     with labels.language("zh"):
         line = no_durations.findings()[2]
     assert "调查未记录作答时长" in line and labels.english_words(line) == []
+
+
+def test_reliability_speaks_chinese_from_its_messages(small_dir):
+    """The reliability notebook's words come from the catalogue, in the language chosen when it runs: in Chinese
+    no English is left (its sentences that had no Chinese pattern before have it now: ML for many answer points,
+    no missing answers, an extraction that did not converge), numbers keep their formats, and the English is as
+    before."""
+    from sqmlib import io, labels, reliability, show
+    from sqmlib.render.outputs import markdown_html
+
+    folder = io.load_folder(small_dir, tables=["survey"])
+    show.use_instrument(folder.instrument)
+    english = reliability.run_reliability(folder, quarter="2026Q3")
+    with labels.language("zh"):
+        chinese = reliability.run_reliability(folder, quarter="2026Q3")
+        shown = [labels.text(f) for f in chinese.findings()]
+        head = markdown_html(labels.text(chinese.sections()["sample"][0].content))
+    labels.forget_instrument()
+    assert shown == chinese.findings()  # shown as it is, not translated again
+    assert english.findings()[0] == ("Every dimension's perception scale is reliable enough (α ≥ .70); tangibles, "
+                                     "reliability, responsiveness, assurance, empathy reach .80 or more.")
+    assert chinese.findings()[0] == "每个维度的感知量表信度都足够（α ≥ .70）；有形性、可靠性、响应性、保证性、移情性达到 .80 或以上。"
+    assert head == "<p><strong>188 名受访者</strong>参与分析（2026Q3）；排除 12 名粗心作答者。</p>\n"
+    fit = next(f for f in chinese.findings() if "维度模型" in f)
+    assert f"CFI {chinese.fit.fit['cfi']:.3f}, TLI {chinese.fit.fit['tli']:.3f}" in fit
+    allowed = ["ML", "FIML", "WLSMV", "HTMT", "Fornell–Larcker"]
+    assert [f for f in chinese.findings() if labels.english_words(f, allowed)] == []
+    rng = np.random.default_rng(3)  # nine answer points, none missing: the two clauses with new Chinese
+    f = rng.normal(size=(300, 2))
+    items = pd.DataFrame(np.clip(np.round(5 + 1.5 * f[:, [0, 0, 0, 1, 1, 1]] + rng.normal(size=(300, 6))), 1, 9),
+                         columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+    with labels.language("zh"):
+        advice = reliability.estimator_comparison(items, {"a": ["a1", "a2", "a3"], "b": ["b1", "b2", "b3"]})[2]
+    assert advice.startswith("答案有 9 个分值") and "没有缺失的答案" in advice
+    assert labels.english_words(advice, ["ML"]) == []
+
+
+def test_drivers_speak_chinese_from_their_messages(small_dir):
+    """The driver notebook's findings come from the catalogue in the reader's language: names as labels, shares
+    with their format, and its sentences that stayed English on Chinese pages before (basic factors, several
+    drivers to fix first, the suppressor note) in Chinese now; the English is as before."""
+    from sqmlib import drivers, io, labels, show
+
+    folder = io.load_folder(small_dir, tables=["survey"])
+    show.use_instrument(folder.instrument)
+    result = drivers.run_drivers(folder, quarter="2026Q3", n_boot=20)
+    english = result.findings()
+    with labels.language("zh"):
+        chinese = result.findings()
+        suppressor = [b.content for b in result.sections()["model"] if b.kind == "text"]
+    labels.forget_instrument()
+    share = result.shares().sort_values(ascending=False)
+    assert english[0] == (f"The strongest driver of overall_sat is **{share.index[0]}** ({share.iloc[0]:.0f} % of the "
+                          f"explained variance), then {share.index[1]} ({share.iloc[1]:.0f} %) and {share.index[2]} "
+                          f"({share.iloc[2]:.0f} %).")
+    zh_name = {d: labels.word(d, "zh") for d in share.index}
+    assert chinese[0] == (f"总体满意度最强的驱动因素是 **{zh_name[share.index[0]]}**（占解释方差的 {share.iloc[0]:.0f} %），"
+                          f"其次是{zh_name[share.index[1]]}（{share.iloc[1]:.0f} %）和{zh_name[share.index[2]]}"
+                          f"（{share.iloc[2]:.0f} %）。")
+    assert [f for f in chinese + suppressor if labels.english_words(f, ["R²"])] == []
+    assert any(f.startswith("基本型因素") for f in chinese) and any("抑制模式" in t for t in suppressor)

@@ -15,6 +15,7 @@ from ..gaps import dimension_scores, ipa
 from ..instruments import load as load_instrument
 from ..io import DataFolder
 from ..moments import survey_moments
+from ..render.messages import msg, term, terms
 from ..results import Unavailable, Block, Result, bullets, figure, headline, table, text
 
 
@@ -120,22 +121,34 @@ class DriverResult(Result):
         share = self.shares()
         ranked = share.sort_values(ascending=False)
         fix = self.matrix.concentrate_here()
-        basis = "explained variance" if self.kind == "ols" else "pseudo-R²"
-        lines = [f"The strongest driver of {self.outcome} is **{ranked.index[0]}** ({ranked.iloc[0]:.0f} % of the "
-                 f"{basis}), then {ranked.index[1]} ({ranked.iloc[1]:.0f} %) and {ranked.index[2]} "
-                 f"({ranked.iloc[2]:.0f} %)." if len(ranked) >= 3 else f"The strongest driver is {ranked.index[0]}."]
-        lines.append(f"The drivers explain R² = {self.importance.r2:.2f} of {self.outcome}." if self.kind == "ols" else
-                     f"The model explains McFadden pseudo-R² = {self.model.fit['pseudo_r2']:.3f} of churn.")
+        top = dict(outcome=term(self.outcome), **{f"d{k}": term(d) for k, d in enumerate(ranked.index[:3], 1)},
+                   **{f"p{k}": float(v) for k, v in enumerate(ranked.iloc[:3], 1)})
+        if len(ranked) < 3:
+            lines = [msg("drivers.strongest_one", "The strongest driver is {d1}.", d1=top["d1"])]
+        elif self.kind == "ols":
+            lines = [msg("drivers.strongest", "The strongest driver of {outcome} is **{d1}** ({p1:.0f} % of the "
+                         "explained variance), then {d2} ({p2:.0f} %) and {d3} ({p3:.0f} %).", **top)]
+        else:
+            lines = [msg("drivers.strongest_pseudo", "The strongest driver of {outcome} is **{d1}** ({p1:.0f} % of the "
+                         "pseudo-R²), then {d2} ({p2:.0f} %) and {d3} ({p3:.0f} %).", **top)]
+        lines.append(msg("drivers.r2", "The drivers explain R² = {r2:.2f} of {outcome}.", r2=self.importance.r2,
+                         outcome=term(self.outcome)) if self.kind == "ols" else
+                     msg("drivers.pseudo_r2", "The model explains McFadden pseudo-R² = {r2:.3f} of churn.",
+                         r2=self.model.fit["pseudo_r2"]))
         if fix:
-            lines.append("Fix first (important and performing below average): " + ", ".join(
-                f"{f} ({share[f]:.0f} %)" for f in fix) + ".")
+            items = msg("list.separator", ", ").join(
+                msg("drivers.share", "{driver} ({share:.0f} %)", driver=term(f), share=share[f]) for f in fix)
+            lines.append(msg("drivers.fix_first", "Fix first (important and performing below average): {drivers}.",
+                             drivers=items))
         if self.kano is not None:
             basic = self.kano.index[self.kano["kano"] == "basic"].tolist()
             excite = self.kano.index[self.kano["kano"] == "excitement"].tolist()
             if basic:
-                lines.append(f"Basic factors (hurt when poor, little reward when good): {', '.join(basic)}.")
+                lines.append(msg("drivers.basic", "Basic factors (hurt when poor, little reward when good): "
+                                 "{drivers}.", drivers=terms(basic)))
             if excite:
-                lines.append(f"Excitement factors (delight when good): {', '.join(excite)}.")
+                lines.append(msg("drivers.excitement", "Excitement factors (delight when good): {drivers}.",
+                                 drivers=terms(excite)))
         return lines
 
     def metrics(self) -> DriverMetrics:
@@ -172,9 +185,12 @@ class DriverResult(Result):
 
     def sections(self) -> dict[str, list[Block]]:
         sample = [text(self.followed_note)] if self.followed_note else []
-        sample.append(text(f"**{len(self.frame):,} respondents** with every driver and the outcome "
-                           f"({self.quarter or 'every respondent: the survey has no dates'}); outcome **{self.outcome}**, {len(self.drivers)} "
-                           f"drivers ({self.level} level), model: {self.kind}."))
+        scope = (term(self.quarter) if self.quarter else
+                 msg("drivers.scope_undated", "every respondent: the survey has no dates"))
+        sample.append(text(msg("drivers.sample", "**{n:,} respondents** with every driver and the outcome ({scope}); "
+                               "outcome **{outcome}**, {k} drivers ({level} level), model: {kind}.",
+                               n=len(self.frame), scope=scope, outcome=term(self.outcome), k=len(self.drivers),
+                               level=term(self.level), kind=term(self.kind))))
         ranked = [text(self.importance_note)] if self.importance_note else []
         ranked += [figure(lambda: plots.importance_bars(self.importance, labels=dict(self.labels)
                                                         if self.level == "item" else None), "importance"),
@@ -186,10 +202,11 @@ class DriverResult(Result):
         coef = self.model.coefficients
         sup = coef.index[coef["suppressor"]].tolist()
         if sup:
-            model.append(text(f"Suppressor pattern (coefficient sign differs from the correlation): {', '.join(sup)} "
-                              "— read their coefficients with care; their importance share is unaffected."))
+            model.append(text(msg("drivers.suppressor", "Suppressor pattern (coefficient sign differs from the "
+                                  "correlation): {drivers} — read their coefficients with care; their importance "
+                                  "share is unaffected.", drivers=terms(sup))))
         if self.dominance is not None:
-            model += [text("**Dominance between drivers** (row over column)"), table(self.dominance.complete),
+            model += [text(msg("drivers.dominance", "**Dominance between drivers** (row over column)")), table(self.dominance.complete),
                       table(self.dominance.conditional, lambda s: s.format(precision=4))]
         m = self.matrix
         matrix = [figure(lambda: plots.ipa_plot(m, title="Driver matrix (importance: share of R²; performance: "
@@ -204,10 +221,11 @@ class DriverResult(Result):
             seg_table, diffs = self.by_segment
             diff = diffs[diffs["differs"]]
             seg = [table(seg_table, lambda s: s.format(precision=2)),
-                   text(f"**{len(diff)}** driver share difference(s) between {self.segment} segments exclude 0:"),
+                   text(msg("drivers.segment_differences", "**{n}** driver share difference(s) between {segment} "
+                            "segments exclude 0:", n=len(diff), segment=term(self.segment))),
                    table(diff, lambda s: s.format(precision=2).hide(axis="index"))]
         else:
-            seg = [text("No segment comparison.")]
+            seg = [text(msg("drivers.no_segments", "No segment comparison."))]
         return {"sample": sample, "ranked": ranked, "model": model, "matrix": matrix, "kano": kano,
                 "segments": seg, "fix first": [text(bullets(self.findings()))]}
 
@@ -270,8 +288,10 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
         # the horizon must be over for everyone: the latest quarter that can be followed up in full
         until = follow_up_end(folder.survey, folder.customers)
         quarter = quarter or latest
-        followed_note = (f"Churn within {horizon_days} days of answering, data observed until {until.date()}: "
-                         f"analysing {quarter or 'every respondent with a complete horizon'}.")
+        followed_note = msg("drivers.followed", "Churn within {days} days of answering, data observed until {until}: "
+                            "analysing {scope}.", days=horizon_days, until=str(until.date()),
+                            scope=term(quarter) if quarter else msg("drivers.scope_horizon", "every respondent "
+                                                                    "with a complete horizon"))
     elif outcome not in survey_all.columns:
         present = [c for c in inst.outcomes if c in survey_all.columns and inst.columns[c].type == "rating"
                    and survey_all[c].notna().any()]
@@ -302,27 +322,29 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
                              outcome=outcome)
         imp = relative_importance(mom.where(quarter=q) if q else mom, outcome, [f"P_dim_{d}" for d in names])
         imp = replace(imp, table=imp.table.rename(index=lambda v: v[6:]))
-        note = f"Relative importance computed by **{engine}** from moments of {imp.n:,} complete rows."
+        note = msg("drivers.engine", "Relative importance computed by **{engine}** from moments of {rows:,} complete "
+                   "rows.", engine=engine, rows=imp.n)
     elif kind == "ols":
         imp = relative_importance(frame, outcome, names, n_boot=n_boot, seed=seed)
     elif model.dominance is not None:
         # a binary outcome: the Shapley split of the logistic model's McFadden pseudo-R²
         imp = Importance(model.dominance.rename("lmg").to_frame(), float(model.fit["pseudo_r2"]), len(frame), outcome)
-        note = ("Shares of McFadden's pseudo-R² of the logistic model; no bootstrap intervals here, since each "
-                "resample would refit every subset of drivers.")
+        note = msg("drivers.pseudo_r2_shares", "Shares of McFadden's pseudo-R² of the logistic model; no bootstrap "
+                   "intervals here, since each resample would refit every subset of drivers.")
     else:
         imp = relative_importance(frame, outcome, names, methods=("lmg", "first"), n_boot=n_boot, seed=seed)
-        note = ("Too many drivers for dominance on the logistic model: shares of R² of the linear probability "
-                "model instead.")
+        note = msg("drivers.linear_probability", "Too many drivers for dominance on the logistic model: shares of R² "
+                   "of the linear probability model instead.")
     share = shares(imp)
     dom = dominance_analysis(frame, outcome, names) if len(names) <= 12 and kind == "ols" else None
     matrix = ipa(survey.loc[frame.index], inst, level=level, importance="shapley", shapley=share)
-    kano, kano_note = None, "Penalty–reward analysis is for satisfaction-type outcomes."
+    kano, kano_note = None, msg("drivers.kano_outcome", "Penalty–reward analysis is for satisfaction-type outcomes.")
     if kind == "ols":
         try:
             kano = penalty_reward(frame, outcome, names)
         except (SQMDataError, ValueError, np.linalg.LinAlgError) as exc:  # e.g. a driver with nobody in its low cell
-            kano_note = f"Penalty–reward analysis not possible here: {exc}"
+            kano_note = msg("drivers.kano_impossible", "Penalty–reward analysis not possible here: {reason}",
+                            reason=exc)
     by_seg = None
     if segment and segment in survey and kind == "ols":
         seg_frame = frame.assign(**{segment: survey.loc[frame.index, segment]})

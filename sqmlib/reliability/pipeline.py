@@ -14,6 +14,7 @@ from ..psychometrics.factors import (CFAResult, EFAResult, cfa, efa)
 from ..psychometrics.invariance import InvarianceResult, invariance
 from ..io import DataFolder
 from ..moments import survey_moments
+from ..render.messages import msg, term
 from ..results import Block, Result, bullets, figure, headline, table, text
 
 
@@ -111,20 +112,23 @@ class ReliabilityResult(Result):
 
     def sections(self) -> dict[str, list[Block]]:
         light = lambda v: plots.traffic_light(v, 0.80, 0.70)  # noqa: E731
-        scope = f"{self.quarter or 'every respondent: the survey has no dates'}{', ' + self.segment if self.segment else ''}"
-        head = [text(f"**{self.respondents:,} respondents** analysed ({scope}); {self.careless_dropped:,} careless "
-                     "respondents left out.")]
+        scope = (term(self.quarter) if self.quarter else
+                 msg("reliability.scope_undated", "every respondent: the survey has no dates"))
+        if self.segment:
+            scope = msg("reliability.scope_segment", "{scope}, {segment}", scope=scope, segment=term(self.segment))
+        head = [text(msg("reliability.sample", "**{n:,} respondents** analysed ({scope}); {careless:,} careless "
+                         "respondents left out.", n=self.respondents, scope=scope, careless=self.careless_dropped))]
         rel = [table(self.table, lambda s: s.format(precision=3, na_rep="–")
                      .map(light, subset=["alpha", "omega", "difference_reliability"]).hide(axis="index"))]
         if self.moments_rows is not None:
-            rel.append(text(f"α, ω and the gap reliability computed by **{self.engine}** from moments of "
-                            f"{self.moments_rows:,} rows."))
+            rel.append(text(msg("reliability.engine", "α, ω and the gap reliability computed by **{engine}** from "
+                                "moments of {rows:,} rows.", engine=self.engine, rows=self.moments_rows)))
         diag = self.diagnostics
         flagged = diag[diag["flag"]]
-        items = ([text("**Items that weaken their scale**"),
+        items = ([text(msg("reliability.weak_items_heading", "**Items that weaken their scale**")),
                   table(flagged[["dimension", "item", "text", "r_drop", "alpha_if_deleted", "dimension_alpha",
                                  "reason"]], lambda s: s.format(precision=3).hide(axis="index"))]
-                 if len(flagged) else [text("No item weakens its scale.")])
+                 if len(flagged) else [text(msg("reliability.no_weak_items_short", "No item weakens its scale."))])
         items.append(table(diag.drop(columns=["reason"]), lambda s: s.format(precision=3).hide(axis="index")))
         fit, ordered = self.fit, [i for v in self.dimensions.values() for i in v]
         return {
@@ -136,26 +140,30 @@ class ReliabilityResult(Result):
                 "inter-item correlations")],
             "dimensionality": [
                 figure(lambda: plots.scree(self.efa.parallel), "scree plot"),
-                text(f"Parallel analysis retains **{self.efa.suggested_n_factors}** factor(s); the instrument has "
-                     f"{len(self.dimensions)} dimensions."
-                     + ("" if self.efa.converged else " The maximum-likelihood extraction did not converge on these "
-                        "answers (too few respondents for the number of factors?): read the loadings with care.")),
+                text(msg("reliability.parallel", "Parallel analysis retains **{n}** factor(s); the instrument has {k} "
+                         "dimensions.", n=self.efa.suggested_n_factors, k=len(self.dimensions))
+                     if self.efa.converged else
+                     msg("reliability.parallel_unconverged", "Parallel analysis retains **{n}** factor(s); the "
+                         "instrument has {k} dimensions. The maximum-likelihood extraction did not converge on these "
+                         "answers (too few respondents for the number of factors?): read the loadings with care.",
+                         n=self.efa.suggested_n_factors, k=len(self.dimensions))),
                 table(self.efa.loadings, lambda s: s.format(precision=2).background_gradient(
                     cmap="Blues", vmin=0, vmax=1))],
             "cfa": [
                 table(fit.summary(), lambda s: s.format(precision=3, na_rep="")),
                 table(fit.loadings.pivot(index="item", columns="factor", values="std_all").loc[ordered],
                       lambda s: s.format(precision=3, na_rep="").background_gradient(cmap="Blues", vmin=0, vmax=1)),
-                text("**Factor correlations**"),
+                text(msg("reliability.factor_correlations", "**Factor correlations**")),
                 table(fit.factor_corr, lambda s: s.format(precision=3))],
             "validity": [
                 table(fit.validity, lambda s: s.format(precision=3)
                       .map(lambda v: plots.traffic_light(v, 0.80, 0.70), subset=["cr"])
                       .map(lambda v: plots.traffic_light(v, 0.60, 0.50), subset=["ave"])),
-                text("**Fornell–Larcker** (√AVE on the diagonal should exceed the correlations beside it)"),
+                text(msg("reliability.fornell_larcker", "**Fornell–Larcker** (√AVE on the diagonal should exceed the "
+                         "correlations beside it)")),
                 table(fit.fornell_larcker, lambda s: s.format(precision=3)),
-                text("**HTMT** (absolute item correlations, arithmetic means, as semTools' default; should stay "
-                     "below .85)"),
+                text(msg("reliability.htmt", "**HTMT** (absolute item correlations, arithmetic means, as semTools' "
+                         "default; should stay below .85)")),
                 table(fit.htmt, lambda s: s.format(precision=3).map(
                     lambda v: plots.traffic_light(v, 0.85, 0.90, higher_is_better=False) if v < 0.999 else ""))],
             "estimators": ([table(self.estimators, lambda s: s.format(
@@ -238,7 +246,7 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
     fit = cfa(x, dims)
     est_table, _, advice = estimator_comparison(x, dims, ordinal=block != "gap", ml=fit)
     found = conclusions(rel, diag, fit, block="P" if block == "gap" else block)
-    found.append("Estimators: " + advice)
+    found.append(msg("reliability.estimators", "Estimators: {advice}", advice=advice))
     by = invariance_column(survey, inst, invariance_by)
     inv, inv_note = None, ""
     if by and by in survey:
@@ -246,10 +254,14 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
             inv = invariance(x.assign(**{by: survey[by].to_numpy()}), dims, by)
             found.append(inv.statement().replace("**", ""))
         except SQMDataError as e:
-            inv_note = f"Measurement invariance across {by} not tested: {e}"
+            inv_note = msg("reliability.invariance_untested", "Measurement invariance across {by} not tested: "
+                           "{reason}", by=term(by), reason=e)
+    elif by:
+        inv_note = msg("reliability.invariance_no_column", "Measurement invariance not tested: no segment column "
+                       "'{by}' in the survey.", by=by)
     else:
-        inv_note = ("Measurement invariance not tested: no segment column"
-                    + (f" {by!r} in the survey." if by else " chosen."))
+        inv_note = msg("reliability.invariance_no_segment", "Measurement invariance not tested: no segment column "
+                       "chosen.")
     return ReliabilityResult(quarter=q, segment=segment, block=block, engine=engine, respondents=len(survey),
                              careless_dropped=n_before - len(survey), moments_rows=moments_rows, table=rel,
                              diagnostics=diag, correlations=x.corr(), dimensions=dims, efa=efa_result, fit=fit,

@@ -10,6 +10,8 @@ from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..psychometrics.factors import (THRESHOLDS, CFAResult, cfa, check_items, check_variances, complete_cov, ml_fit)
 from ..instruments import load as load_instrument
 from ..moments import is_moments
+from ..render import labels
+from ..render.messages import msg, term, terms
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -161,12 +163,15 @@ def item_diagnostics(survey: pd.DataFrame, instrument, block: str = "P", *, miss
         for item, st in a.item_stats.iterrows():
             reasons = []
             if st["alpha_if_deleted"] > a.alpha + 1e-12:
-                reasons.append(f"α of {d} would rise from {a.alpha:.3f} to {st['alpha_if_deleted']:.3f} without it")
+                reasons.append(msg("reliability.alpha_would_rise", "α of {dimension} would rise from {a:.3f} to "
+                                   "{b:.3f} without it", dimension=term(d), a=a.alpha, b=st["alpha_if_deleted"]))
             if st["r_drop"] < 0.30:
-                reasons.append(f"it correlates only {st['r_drop']:.2f} with the rest of {d}")
+                reasons.append(msg("reliability.low_r_drop", "it correlates only {r:.2f} with the rest of {dimension}",
+                                   r=st["r_drop"], dimension=term(d)))
             rows.append({"dimension": d, "item": item, "text": inst.text(item, lang), "mean": st["mean"],
                          "sd": st["sd"], "r_drop": st["r_drop"], "alpha_if_deleted": st["alpha_if_deleted"],
-                         "dimension_alpha": a.alpha, "flag": bool(reasons), "reason": "; ".join(reasons)})
+                         "dimension_alpha": a.alpha, "flag": bool(reasons),
+                         "reason": msg("list.clauses", "; ").join(reasons)})
     return pd.DataFrame(rows)
 
 
@@ -177,51 +182,73 @@ def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fi
     t = table[table["block"] == block]
     good = t[t["alpha"] >= 0.80]["dimension"].tolist()
     weak = t[t["alpha"] < THRESHOLDS["alpha"]]["dimension"].tolist()
-    label = {"P": "perception", "E": "expectation", "gap": "gap"}.get(block, block)
-    if len(weak) == 0:
-        out.append(f"Every dimension's {label} scale is reliable enough (α ≥ .70)"
-                   + (f"; {', '.join(good)} reach .80 or more." if good else "."))
+    label = term({"P": "perception", "E": "expectation", "gap": "gap"}.get(block, block))
+    if len(weak) == 0 and good:
+        out.append(msg("reliability.all_reliable_good", "Every dimension's {block} scale is reliable enough "
+                       "(α ≥ .70); {good} reach .80 or more.", block=label, good=terms(good)))
+    elif len(weak) == 0:
+        out.append(msg("reliability.all_reliable", "Every dimension's {block} scale is reliable enough (α ≥ .70).",
+                       block=label))
     else:
-        out.append(f"The {label} scales of {', '.join(weak)} fall below α = .70: treat their scores with care.")
+        out.append(msg("reliability.weak_scales", "The {block} scales of {weak} fall below α = .70: treat their "
+                       "scores with care.", block=label, weak=terms(weak)))
     gaps = table[(table["block"] == "gap") & table["difference_reliability"].notna()].set_index("dimension")
     if len(gaps):
         parts = table[table["block"].isin(["P", "E"])].groupby("dimension")["alpha"].min()
         lower = gaps.index[gaps["difference_reliability"] < parts.reindex(gaps.index) - 0.05].tolist()
         worst = gaps["difference_reliability"].idxmin()
+        value = float(gaps.loc[worst, "difference_reliability"])
         if lower:
-            out.append(f"Gap scores (P − E) are clearly less reliable than their parts for {', '.join(lower)}, "
-                       f"as difference scores of correlated measures are (lowest: {worst} at "
-                       f"{gaps.loc[worst, 'difference_reliability']:.2f}). Report gaps at dimension level and read "
-                       f"item gaps as indications only.")
+            out.append(msg("reliability.gaps_less_reliable", "Gap scores (P − E) are clearly less reliable than "
+                           "their parts for {dims}, as difference scores of correlated measures are (lowest: "
+                           "{worst} at {value:.2f}). Report gaps at dimension level and read item gaps as "
+                           "indications only.", dims=terms(lower), worst=term(worst), value=value))
         else:
-            out.append(f"Gap scores (P − E) are about as reliable as their parts here (lowest: {worst} at "
-                       f"{gaps.loc[worst, 'difference_reliability']:.2f}), because expectations and perceptions "
-                       f"correlate weakly; with correlated E and P the gap would lose reliability.")
+            out.append(msg("reliability.gaps_as_reliable", "Gap scores (P − E) are about as reliable as their parts "
+                           "here (lowest: {worst} at {value:.2f}), because expectations and perceptions correlate "
+                           "weakly; with correlated E and P the gap would lose reliability.", worst=term(worst),
+                           value=value))
     if diagnostics is not None and diagnostics["flag"].any():
         f = diagnostics[diagnostics["flag"]]
-        out.append(f"{len(f)} item(s) weaken their scale: " + "; ".join(
-            f"{r.item} ({r.dimension}): {r.reason}" for r in f.itertuples()) + ".")
+        items = msg("list.clauses", "; ").join(
+            msg("reliability.weak_item", "{item} ({dimension}): {reason}", item=r.item, dimension=term(r.dimension),
+                reason=r.reason) for r in f.itertuples())
+        out.append(msg("reliability.weak_items", "{n} item(s) weaken their scale: {items}.", n=len(f), items=items))
     elif diagnostics is not None:
-        out.append("No item weakens its scale: each correlates well with the rest of its dimension.")
+        out.append(msg("reliability.no_weak_items", "No item weakens its scale: each correlates well with the rest of "
+                       "its dimension."))
     if fit is not None:
         s = fit.summary()
         met = s["met"].dropna()
-        verdict = "fits well" if met.all() else ("fits acceptably" if met.sum() >= 3 else "does not fit well")
-        out.append(f"The {len(fit.model)}-dimension model {verdict}: CFI {fit.fit['cfi']:.3f}, TLI {fit.fit['tli']:.3f}, "
-                   f"RMSEA {fit.fit['rmsea']:.3f} [{fit.fit['rmsea_ci_low']:.3f}, {fit.fit['rmsea_ci_high']:.3f}], "
-                   f"SRMR {fit.fit['srmr']:.3f}.")
-        out += [f"Improper solution: {note}; read the loadings and validity below with care." for note in fit.improper]
+        figures = dict(k=len(fit.model), cfi=fit.fit["cfi"], tli=fit.fit["tli"], rmsea=fit.fit["rmsea"],
+                       low=fit.fit["rmsea_ci_low"], high=fit.fit["rmsea_ci_high"], srmr=fit.fit["srmr"])
+        if met.all():
+            out.append(msg("reliability.fits_well", "The {k}-dimension model fits well: CFI {cfi:.3f}, TLI {tli:.3f}, "
+                           "RMSEA {rmsea:.3f} [{low:.3f}, {high:.3f}], SRMR {srmr:.3f}.", **figures))
+        elif met.sum() >= 3:
+            out.append(msg("reliability.fits_acceptably", "The {k}-dimension model fits acceptably: CFI {cfi:.3f}, "
+                           "TLI {tli:.3f}, RMSEA {rmsea:.3f} [{low:.3f}, {high:.3f}], SRMR {srmr:.3f}.", **figures))
+        else:
+            out.append(msg("reliability.fits_badly", "The {k}-dimension model does not fit well: CFI {cfi:.3f}, "
+                           "TLI {tli:.3f}, RMSEA {rmsea:.3f} [{low:.3f}, {high:.3f}], SRMR {srmr:.3f}.", **figures))
+        out += [msg("reliability.improper", "Improper solution: {note}; read the loadings and validity below with "
+                    "care.", note=note) for note in fit.improper]
         low_ave = fit.validity[fit.validity["ave"] < THRESHOLDS["ave"]].index.tolist()
         if low_ave:
-            out.append(f"Convergent validity is weak for {', '.join(low_ave)} (AVE < .50).")
+            out.append(msg("reliability.low_ave", "Convergent validity is weak for {dims} (AVE < .50).",
+                           dims=terms(low_ave)))
         fl_bad = fit.validity[~fit.validity["fornell_larcker_ok"]].index.tolist()
         h = fit.htmt.where(np.triu(np.ones(fit.htmt.shape, bool), 1))
         pairs = [(a, b) for a in h.index for b in h.columns if pd.notna(h.loc[a, b]) and h.loc[a, b] >= THRESHOLDS["htmt"]]
         if fl_bad or pairs:
-            out.append("Discriminant validity is in doubt for " + ", ".join(
-                fl_bad + [f"{a}/{b} (HTMT {h.loc[a, b]:.2f})" for a, b in pairs]) + ".")
+            doubt = [labels.word(d) for d in fl_bad] + [
+                msg("reliability.htmt_pair", "{a}/{b} (HTMT {htmt:.2f})", a=term(a), b=term(b), htmt=h.loc[a, b])
+                for a, b in pairs]
+            out.append(msg("reliability.discriminant_doubt", "Discriminant validity is in doubt for {dims}.",
+                           dims=msg("list.separator", ", ").join(doubt)))
         else:
-            out.append("The dimensions are distinct: every HTMT is below .85 and the Fornell–Larcker criterion holds.")
+            out.append(msg("reliability.distinct", "The dimensions are distinct: every HTMT is below .85 and the "
+                           "Fornell–Larcker criterion holds."))
     return out
 
 
@@ -260,23 +287,29 @@ def estimator_comparison(items: pd.DataFrame, model: Mapping[str, Sequence[str]]
                      "mean_loading": float(f.loadings["std_all"].mean())})
     table = pd.DataFrame(rows)
     top = float(np.nanmean(X == np.nanmax(X)))
-    parts = []
     if ordered:
-        parts.append(f"The answers are {categories} ordered categories ({top:.0%} at the top of the scale): WLSMV "
-                     "models them as such and is the one to trust for fit and loadings; ML treats the points as "
-                     "equally spaced numbers, which bends χ² and the loadings when answers pile up at one end")
+        scale = msg("reliability.advice_ordered", "The answers are {k} ordered categories ({top:.0%} at the top of the "
+                    "scale): WLSMV models them as such and is the one to trust for fit and loadings; ML treats the "
+                    "points as equally spaced numbers, which bends χ² and the loadings when answers pile up at one "
+                    "end", k=categories, top=top)
     else:
-        parts.append(f"With {categories} answer points the ratings behave nearly as continuous numbers, so ML is "
-                     "appropriate")
+        scale = msg("reliability.advice_continuous", "With {k} answer points the ratings behave nearly as continuous "
+                    "numbers, so ML is appropriate", k=categories)
     if missing_share > 0:
         n_cc = int(fits["ML"].fit["n"])
-        parts.append(f"{missing_share:.1%} of the answers are missing: complete cases keep {n_cc:,} of {n_all:,} "
-                     f"respondents, full-information ML uses all {n_all:,}"
-                     + (" — where WLSMV and FIML disagree, missing answers are not random and FIML is the safer "
-                        "read of the loadings" if ordered else " and is the one to trust"))
+        if ordered:
+            missing = msg("reliability.advice_missing_ordered", "{share:.1%} of the answers are missing: complete "
+                          "cases keep {kept:,} of {n:,} respondents, full-information ML uses all {n:,} — where "
+                          "WLSMV and FIML disagree, missing answers are not random and FIML is the safer read of the "
+                          "loadings", share=missing_share, kept=n_cc, n=n_all)
+        else:
+            missing = msg("reliability.advice_missing", "{share:.1%} of the answers are missing: complete cases keep "
+                          "{kept:,} of {n:,} respondents, full-information ML uses all {n:,} and is the one to trust",
+                          share=missing_share, kept=n_cc, n=n_all)
     else:
-        parts.append("no answer is missing, so full-information ML equals ML on complete cases")
-    return table, fits, "; ".join(parts) + "."
+        missing = msg("reliability.advice_complete", "no answer is missing, so full-information ML equals ML on "
+                      "complete cases")
+    return table, fits, msg("reliability.advice", "{scale}; {missing}.", scale=scale, missing=missing)
 
 
 def invariance_column(survey: pd.DataFrame, instrument, requested: str) -> str:
