@@ -146,3 +146,22 @@ def test_drivers_speak_chinese_from_their_messages(small_dir):
                           f"（{share.iloc[2]:.0f} %）。")
     assert [f for f in chinese + suppressor if labels.english_words(f, ["R²"])] == []
     assert any(f.startswith("基本型因素") for f in chinese) and any("抑制模式" in t for t in suppressor)
+
+
+def test_kpis_speak_chinese_from_their_messages(small_dir):
+    """The KPI notebook's findings and notes come from the catalogue: its findings, English only before, read in
+    Chinese (the alert with the unit's label, the top complaint cause); the absent tables are named in Chinese."""
+    from sqmlib import io, kpi, labels
+
+    folder = io.load_folder(small_dir)
+    result = kpi.run_kpis(folder, quarter="2026Q3")
+    english = result.findings()
+    with labels.language("zh"):
+        chinese = result.findings()
+        survey_only = kpi.run_kpis(io.load_folder(small_dir, tables=["survey"]), quarter="2026Q3")
+        note = survey_only.sections()["sample"][0].content
+    cause = result.causes.index[0]
+    assert english[-1] == f"Top complaint cause: {cause} ({result.causes['share'].iloc[0]:.0%})."
+    assert chinese[-1] == f"首要投诉原因：{labels.word(cause, 'zh')}（{result.causes['share'].iloc[0]:.0%}）。"
+    assert [f for f in chinese if labels.english_words(f, ["NPS"])] == []
+    assert note.startswith("**数据文件夹中没有顾客、工单、服务标准表**")

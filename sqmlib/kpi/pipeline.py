@@ -14,6 +14,7 @@ from ..moments import survey_moments, top_box_of
 from ..moments.engines import check_engine
 from ..periods import period_of, previous_quarter, quarter_bounds
 from ..render import plots
+from ..render.messages import msg, term
 from ..results import Block, Result, figure, headline, table, text
 from . import tickets as tickets_mod
 from .complaints import (
@@ -130,6 +131,18 @@ def median_response_by_period(tickets: pd.DataFrame, freq: str = "M") -> pd.Seri
     return hours.groupby(period_of(comp["opened_at"], freq)).median()
 
 
+def table_name(name: str) -> str:
+    """A data folder's table named for a reader."""
+    return {"customers": msg("tables.customers", "customers"), "interactions": msg("tables.interactions", "interactions"),
+            "standards": msg("tables.standards", "standards"), "management": msg("tables.management", "management"),
+            "survey": msg("tables.survey", "survey")}.get(name, name)
+
+
+def no_alert() -> str:
+    """The sentence for a quarter without NPS alerts (a finding and a line of the monitoring section)."""
+    return msg("kpi.no_alert", "No unit triggered the NPS alert rule.")
+
+
 @dataclass(frozen=True)
 class KPIMetrics:
     """Key figures of :func:`run_kpis` (``metrics.json`` of the KPI notebook)."""
@@ -191,12 +204,15 @@ class KPIResult(Result):
     def findings(self) -> list[str]:
         out = []
         for a in self.monitor.alerts.itertuples():
-            out.append(f"Alert: {a.unit} ({a.unit_type}): NPS {a.nps:+.0f} against a benchmark of {a.benchmark:+.0f} "
-                       f"from {a.first_period} to {a.last_period} ({a.periods} periods).")
+            out.append(msg("kpi.alert", "Alert: {unit} ({unit_type}): NPS {nps:+.0f} against a benchmark of "
+                           "{benchmark:+.0f} from {first} to {last} ({periods} periods).", unit=term(a.unit),
+                           unit_type=term(a.unit_type), nps=a.nps, benchmark=a.benchmark, first=term(a.first_period),
+                           last=term(a.last_period), periods=a.periods))
         if not len(self.monitor.alerts):
-            out.append("No unit triggered the NPS alert rule.")
+            out.append(no_alert())
         if self.causes is not None:
-            out.append(f"Top complaint cause: {self.causes.index[0]} ({self.causes['share'].iloc[0]:.0%}).")
+            out.append(msg("kpi.top_cause", "Top complaint cause: {cause} ({share:.0%}).", cause=term(self.causes.index[0]),
+                           share=self.causes["share"].iloc[0]))
         return out
 
     def metrics(self) -> KPIMetrics:
@@ -239,42 +255,49 @@ class KPIResult(Result):
         return out
 
     def sections(self) -> dict[str, list[Block]]:
-        skipped = text("Skipped: needs the interactions, customers and standards tables.")
-        sample = ([text(f"**No {', '.join(self.absent)} table in the data folder**: only the survey KPIs and the NPS "
-                        "alerts are shown; ticket, standard and maturity sections are skipped.")] if self.absent else [])
+        skipped = text(msg("kpi.skipped", "Skipped: needs the interactions, customers and standards tables."))
+        sample = ([text(msg("kpi.absent", "**No {tables} table in the data folder**: only the survey KPIs and the NPS "
+                            "alerts are shown; ticket, standard and maturity sections are skipped.",
+                            tables=msg("list.separator", ", ").join(table_name(t) for t in self.absent)))]
+                  if self.absent else [])
         fmt = {"current": "{:.3f}", "previous": "{:.3f}", "change": "{:+.3f}", "p_value": "{:.3g}"}
         if not self.quarter:  # a one-off study
             levels = self.comparison[["kpi", "current", "unit"]]
-            by_unit = ([text(f"**KPIs per {self.unit}**"), table(self.per_unit, lambda s: s.format(precision=3))]
+            by_unit = ([text(msg("kpi.per_unit_undated", "**KPIs per {unit}**", unit=term(self.unit))), table(self.per_unit, lambda s: s.format(precision=3))]
                        if self.unit else [])
             glance = [table(levels, lambda s: s.format({"current": "{:.3f}"}, na_rep="–").hide(axis="index")),
-                      text("The survey has no dates: the KPIs cover every respondent, with no period to compare "
-                           "with."), *by_unit]
-            none = text("Monitoring over time needs survey dates; this survey has none.")
+                      text(msg("kpi.undated", "The survey has no dates: the KPIs cover every respondent, with no "
+                               "period to compare with.")), *by_unit]
+            none = text(msg("kpi.no_monitoring_undated", "Monitoring over time needs survey dates; this survey has "
+                            "none."))
             return {"sample": sample, "glance": glance, "monitor": [none],
                     "complaints": [skipped], "maturity": [skipped]}
         glance = [table(self.comparison, lambda s: s.format(fmt, na_rep="–").map(
                       lambda v: "background-color: #c6efce" if v is True else (
                           "background-color: #ffc7ce" if v is False else ""), subset=["better"]).hide(axis="index")),
-                  text(f"Compared with {previous_quarter(self.quarter)}; `significant` at the 5 % level."),
-                  text(f"**KPIs per {self.unit}, {self.quarter}**"),
+                  text(msg("kpi.compared", "Compared with {previous}; `significant` at the 5 % level.",
+                           previous=term(previous_quarter(self.quarter)))),
+                  text(msg("kpi.per_unit", "**KPIs per {unit}, {quarter}**", unit=term(self.unit),
+                           quarter=term(self.quarter))),
                   table(self.per_unit, lambda s: s.format(precision=3).background_gradient(
                       subset=[c for c in ("nps", "csat") if c in self.per_unit.columns][:1], cmap="RdYlGn"))]
         table_, alerts = self.monitor
         if not len(table_):
-            monitor = [text("No NPS monitoring: the survey has no NPS question"
-                            + (" or no segment column." if "nps" in self.per_unit.columns else "."))]
+            monitor = [text(msg("kpi.no_nps_segment", "No NPS monitoring: the survey has no NPS question or no "
+                                "segment column.") if "nps" in self.per_unit.columns else
+                            msg("kpi.no_nps", "No NPS monitoring: the survey has no NPS question."))]
         else:
             monitor = [figure(lambda: plots.nps_monitor(table_, self.unit, alerts, title=f"NPS per "
                               f"{'month' if self.freq == 'M' else 'quarter'} and {self.unit}"), "nps monitor")]
         if not len(table_):
             pass
         elif len(alerts):
-            monitor += [text(f"**{len(alerts)} alert(s)**: NPS more than {self.alert_drop:.0%} below the unit's "
-                             f"benchmark for {self.alert_periods} or more consecutive periods"),
+            monitor += [text(msg("kpi.alerts", "**{n} alert(s)**: NPS more than {drop:.0%} below the unit's benchmark "
+                                 "for {k} or more consecutive periods", n=len(alerts), drop=self.alert_drop,
+                                 k=self.alert_periods)),
                         table(alerts, lambda s: s.format(precision=1).hide(axis="index"))]
         else:
-            monitor.append(text("No unit triggered the NPS alert rule."))
+            monitor.append(text(no_alert()))
         if self.charts:
             broken = self.breaks
             monitor += [figure(lambda: plots.control_chart(self.charts["first-contact resolution"],
@@ -283,28 +306,33 @@ class KPIResult(Result):
                         figure(lambda: plots.control_chart(self.charts["median response"], "Median first response "
                                                            "to complaints (individuals chart)", "hours"),
                                "median response"),
-                        text(f"{len(broken)} point(s) break a Western Electric rule:"),
+                        text(msg("kpi.rule_breaks", "{n} point(s) break a Western Electric rule:", n=len(broken))),
                         table(broken[["chart", "label", "value", "centre", "rule1", "rule2", "rule3", "rule4"]],
                               lambda s: s.format(precision=3).hide(axis="index"))]
         if self.has_tickets:
             pc, pdep = self.causes, self.departments
             complaints = [
-                text(f"{self.predicted} complaint(s) without a category were classified from their text "
-                     f"(cross-validated accuracy on labelled tickets {self.classifier.accuracy:.1%}). Most often "
-                     "confused (true → predicted): " + "; ".join(f"{a} → {b} ({n})" for a, b, n in
-                                                                  self.classifier.most_confused()) + "."),
+                text(msg("kpi.classified", "{n} complaint(s) without a category were classified from their text "
+                         "(cross-validated accuracy on labelled tickets {accuracy:.1%}). Most often confused (true → "
+                         "predicted): {pairs}.", n=self.predicted, accuracy=self.classifier.accuracy,
+                         pairs=msg("list.clauses", "; ").join(
+                             msg("kpi.confused_pair", "{true} → {predicted} ({n})", true=term(a), predicted=term(b), n=n)
+                             for a, b, n in self.classifier.most_confused()))),
                 table(self.classifier.confusion, lambda s: s.background_gradient(cmap="Blues", axis=None)),
                 figure(lambda: plots.pareto_chart(pc, f"Complaint causes, {self.quarter}"), "complaint causes"),
                 table(pc, lambda s: s.format({"share": "{:.1%}", "cumulative_share": "{:.1%}"})),
                 figure(lambda: plots.pareto_chart(pdep, f"Complaints by department, {self.quarter}"), "departments"),
-                text("**Severity mix per unit**"), table(self.severity_mix, lambda s: s.format("{:.1%}")),
-                text("**Complaints per quarter and unit**"), table(self.complaints_per_quarter)]
+                text(msg("kpi.severity_mix", "**Severity mix per unit**")),
+                table(self.severity_mix, lambda s: s.format("{:.1%}")),
+                text(msg("kpi.complaints_per_quarter", "**Complaints per quarter and unit**")),
+                table(self.complaints_per_quarter)]
             lv = self.maturity_levels
             maturity = [
                 table(lv.levels, lambda s: s.background_gradient(subset=["level"], cmap="RdYlGn", vmin=0, vmax=3)),
-                text("Level 1 basic standards (are the rules followed?), level 2 process optimisation (first-contact "
-                     "resolution, speed, improving), level 3 value co-creation (NPS, satisfaction, retention). A unit "
-                     "reaches a level when it meets every criterion of that level and the ones below."),
+                text(msg("kpi.maturity_levels", "Level 1 basic standards (are the rules followed?), level 2 process "
+                         "optimisation (first-contact resolution, speed, improving), level 3 value co-creation (NPS, "
+                         "satisfaction, retention). A unit reaches a level when it meets every criterion of that level "
+                         "and the ones below.")),
                 table(lv.evidence.pivot(index=["level", "criterion", "rule"], columns="unit", values="value"),
                       lambda s: s.format(precision=3))]
         else:
