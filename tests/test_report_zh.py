@@ -55,7 +55,7 @@ def test_pdfs_fit_the_page(zh_report):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine")
-@pytest.mark.parametrize("page", ["06_quarterly_summary", "02_gap_analysis"])
+@pytest.mark.parametrize("page", ["06_quarterly_summary", "02_gap_analysis", "05_kpi_monitoring"])
 def test_screenshots_show_chinese_without_boxes(zh_report, page):
     path, _ = zh_report
     seen = screenshot(path / f"{page}.html", SCREENSHOTS / f"zh-{page}.png")
