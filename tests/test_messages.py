@@ -165,3 +165,20 @@ def test_kpis_speak_chinese_from_their_messages(small_dir):
     assert chinese[-1] == f"首要投诉原因：{labels.word(cause, 'zh')}（{result.causes['share'].iloc[0]:.0%}）。"
     assert [f for f in chinese if labels.english_words(f, ["NPS"])] == []
     assert note.startswith("**数据文件夹中没有顾客、工单、服务标准表**")
+
+
+def test_chain_speaks_chinese_from_its_messages(small_dir):
+    """The service-profit chain's findings and model line come from the catalogue in the reader's language."""
+    from sqmlib import io, labels, sem, show
+
+    folder = io.load_folder(small_dir)
+    show.use_instrument(folder.instrument)
+    with labels.language("zh"):
+        result = sem.run_chain(folder, n_boot=20)
+        chinese = result.findings()
+        model_line = result.sections()["model"][0].content
+    labels.forget_instrument()
+    r2 = result.model.r2["r2"]
+    assert chinese[2] == "模型解释了" + "、".join(f"{labels.word(k, 'zh')}的 R² = {v:.2f}" for k, v in r2.items()) + "。"
+    assert model_line.startswith(f"**{result.model.n:,} 名受访者**") and "均值替换缺失" in model_line
+    assert [f for f in chinese + [model_line] if labels.english_words(f, ["R²"])] == []

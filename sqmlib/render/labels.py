@@ -397,19 +397,8 @@ def _part(name: str, value: str) -> str:
         return _items(value)
     if name == "q" and re.search(r"[A-Za-z]{3}", value):  # "every respondent: the survey has no dates"
         return translate_phrase(value)
-    if name == "tables":
-        names = {"customers": "顾客", "interactions": "工单", "standards": "服务标准", "management": "管理层调查",
-                 "survey": "调查"}
-        return "、".join(names.get(t, t) for t in value.split(", "))
     if name == "ids":
         return value.replace(", ", "、")
-    if name == "pairs":
-        return "；".join(re.sub(r"([\w ]+?) → ([\w ]+?) \((\d+)\)",
-                               lambda m: f"{_part('term', m.group(1))} → {_part('term', m.group(2))}（{m.group(3)}）",
-                               part) for part in value.split("; "))
-    if name == "r2":
-        return "、".join(re.sub(r"R² = ([\d.]+) of (.+)", lambda m: f"{_part('term', m.group(2))}的 R² = {m.group(1)}",
-                               part) for part in value.split(", "))
     if name in ("s", "rest"):
         return translate_sentence(value)
     return value

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from ..render import plots
+from ..render.messages import msg, term
 from ..drivers import churn_followed
 from ..errors import SQMArgumentError
 from ..results import Unavailable, Result, bullets, figure, headline, table, text
@@ -120,24 +121,29 @@ class ChainResult(Result):
 
     def findings(self) -> list[str]:
         idx, top = self.index["index"], lever(self.ipma_constructs, self.drivers)
-        out = [f"{self.target} index {idx[self.target]:.1f} of 100 "
-               f"[{self.index.loc[self.target, 'ci_low']:.1f}, {self.index.loc[self.target, 'ci_high']:.1f}]"
-               + (f"; satisfaction {idx['Satisfaction']:.1f}" if "Satisfaction" in idx and self.target != "Satisfaction"
-                  else "") + "."]
+        figures = dict(target=term(self.target), index=idx[self.target], low=self.index.loc[self.target, "ci_low"],
+                       high=self.index.loc[self.target, "ci_high"])
+        out = [msg("chain.index_satisfaction", "{target} index {index:.1f} of 100 [{low:.1f}, {high:.1f}]; "
+                   "satisfaction {satisfaction:.1f}.", satisfaction=idx["Satisfaction"], **figures)
+               if "Satisfaction" in idx and self.target != "Satisfaction" else
+               msg("chain.index", "{target} index {index:.1f} of 100 [{low:.1f}, {high:.1f}].", **figures)]
         if top:
             r = self.ipma_constructs.loc[top]
-            out.append(f"The lever to pull: **{top}** — one index point more moves {self.target} by "
-                       f"{r['importance']:.2f} points, and it performs at {r['performance']:.1f}, below the dimensions' "
-                       "average.")
+            out.append(msg("chain.lever", "The lever to pull: **{lever}** — one index point more moves {target} by "
+                           "{importance:.2f} points, and it performs at {performance:.1f}, below the dimensions' "
+                           "average.", lever=term(top), target=term(self.target), importance=r["importance"],
+                           performance=r["performance"]))
         r2 = self.model.r2["r2"]
-        out.append("The model explains " + ", ".join(f"R² = {v:.2f} of {k}" for k, v in r2.items()) + ".")
+        out.append(msg("chain.r2", "The model explains {r2}.", r2=msg("list.separator", ", ").join(
+            msg("chain.r2_of", "R² = {r2:.2f} of {construct}", r2=v, construct=term(k)) for k, v in r2.items())))
         if self.link:
-            out.append(f"Each 10 points of {self.target} index change the odds of leaving within the horizon by a "
-                       f"factor {self.link['odds_ratio_per_10']:.2f} [{self.link['ci_low']:.2f}, "
-                       f"{self.link['ci_high']:.2f}].")
+            out.append(msg("chain.churn_link", "Each 10 points of {target} index change the odds of leaving within the "
+                           "horizon by a factor {odds:.2f} [{low:.2f}, {high:.2f}].", target=term(self.target),
+                           odds=self.link["odds_ratio_per_10"], low=self.link["ci_low"], high=self.link["ci_high"]))
             if self.retained is not None and top in self.retained.index:
-                out.append(f"Raising {top} by 5 index points is worth an expected "
-                           f"{self.retained.loc[top, 'retained_value']:,.0f} in retained customer value.")
+                out.append(msg("chain.retained", "Raising {lever} by 5 index points is worth an expected {value:,.0f} "
+                               "in retained customer value.", lever=term(top),
+                               value=self.retained.loc[top, "retained_value"]))
         else:
             out.append(self.link_note)
         return out
@@ -164,28 +170,43 @@ class ChainResult(Result):
     def summary(self) -> pd.DataFrame:
         return self.index
 
+    def _model_line(self) -> str:
+        m = self.model
+        figures = dict(n=m.n, scope=term(self.quarter) if self.quarter else
+                       msg("chain.scope_undated", "every respondent: the survey has no dates"),
+                       constructs=len(m.spec.constructs), paths=int(m.spec.paths.sum()), iterations=m.iterations)
+        if m.missing == "mean replacement" and m.converged:
+            return msg("chain.model", "**{n:,} respondents** ({scope}), mean replacement; {constructs} constructs, "
+                       "{paths} paths, converged (iterations: {iterations}).", **figures)
+        if m.missing == "mean replacement":
+            return msg("chain.model_unconverged", "**{n:,} respondents** ({scope}), mean replacement; {constructs} "
+                       "constructs, {paths} paths, **did not converge** (iterations: {iterations}).", **figures)
+        if m.converged:
+            return msg("chain.model_listwise", "**{n:,} respondents** ({scope}), listwise deletion; {constructs} "
+                       "constructs, {paths} paths, converged (iterations: {iterations}).", **figures)
+        return msg("chain.model_listwise_unconverged", "**{n:,} respondents** ({scope}), listwise deletion; "
+                   "{constructs} constructs, {paths} paths, **did not converge** (iterations: {iterations}).", **figures)
+
     def sections(self) -> dict:
         m = self.model
-        model = [text(f"**{m.n:,} respondents** ({self.quarter or 'every respondent: the survey has no dates'}), {m.missing}; "
-                      f"{len(m.spec.constructs)} constructs, {int(m.spec.paths.sum())} paths, "
-                      + ("converged" if m.converged else "**did not converge**") + f" (iterations: {m.iterations})."),
+        model = [text(self._model_line()),
                  table(m.paths, lambda s: s.format(precision=3).hide(axis="index")),
                  table(m.r2, lambda s: s.format(precision=3))]
         quality = [table(m.reliability, lambda s: s.format(precision=3)),
-                   text("**HTMT** (should stay below .85)"), table(m.htmt, lambda s: s.format(precision=3, na_rep=""))]
+                   text(msg("chain.htmt", "**HTMT** (should stay below .85)")), table(m.htmt, lambda s: s.format(precision=3, na_rep=""))]
         index = [figure(lambda: plots.index_chart(self.index), "index"),
                  table(self.index, lambda s: s.format(precision=1))]
         if self.by_segment is not None:
-            index += [text(f"**Index by {self.segment}** (95 % intervals)"),
+            index += [text(msg("chain.by_segment", "**Index by {segment}** (95 % intervals)", segment=term(self.segment))),
                       table(self.by_segment["index"].unstack()[list(m.spec.constructs)], lambda s: s.format(precision=1)),
                       table(self.by_segment, lambda s: s.format(precision=1))]
         if self.by_quarter is not None:
-            index += [text("**Index by quarter** (95 % intervals)"),
+            index += [text(msg("chain.by_quarter", "**Index by quarter** (95 % intervals)")),
                       table(self.by_quarter["index"].unstack()[list(m.spec.constructs)], lambda s: s.format(precision=1)),
                       table(self.by_quarter, lambda s: s.format(precision=1))]
         ipma_blocks = [figure(lambda: plots.ipma_chart(self.ipma_constructs, self.target), "ipma"),
                        table(self.ipma_constructs, lambda s: s.format(precision=2)),
-                       text("**Items**"), table(self.ipma_items, lambda s: s.format(precision=3))]
+                       text(msg("chain.items", "**Items**")), table(self.ipma_items, lambda s: s.format(precision=3))]
         money = [text(bullets(self.findings()[-2:] if self.link else [self.link_note]))]
         if self.retained is not None:
             money.append(table(self.retained, lambda s: s.format({"retained_value": "{:,.0f}",
@@ -256,7 +277,7 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
     cmap = ipma(model, target, scales)
     items = ipma(model, target, scales, level="item")
     link = retained = None
-    note = "No customers table in the data folder: the link from loyalty to churn is skipped."
+    note = msg("chain.no_customers", "No customers table in the data folder: the link from loyalty to churn is skipped.")
     if folder.has("customers") and "customer_id" in data.survey.columns:
         followed, _ = churn_followed(data.survey, folder.customers, horizon_days)
         sc = score_rows(model, followed, scales)[target]
