@@ -182,3 +182,28 @@ def test_chain_speaks_chinese_from_its_messages(small_dir):
     assert chinese[2] == "模型解释了" + "、".join(f"{labels.word(k, 'zh')}的 R² = {v:.2f}" for k, v in r2.items()) + "。"
     assert model_line.startswith(f"**{result.model.n:,} 名受访者**") and "均值替换缺失" in model_line
     assert [f for f in chinese + [model_line] if labels.english_words(f, ["R²"])] == []
+
+
+def test_gaps_speak_chinese_from_their_messages(small_dir):
+    """The gap notebook's findings and notes come from the catalogue in the language of the moment they are asked
+    for: an item with its number and its Chinese wording, figures in their formats, no English left; the English
+    is as before."""
+    from sqmlib import gaps, io, labels, show
+
+    folder = io.load_folder(small_dir, tables=["survey"])
+    show.use_instrument(folder.instrument)
+    english = gaps.run_gaps(folder, quarter="2026Q3")
+    with labels.language("zh"):
+        chinese = gaps.run_gaps(folder, quarter="2026Q3")
+        found = chinese.findings()
+        fix = chinese.fix_first()
+        segments = [b.content for b in chinese.sections()["segments"] if b.kind == "text"]
+    labels.forget_instrument()
+    r = english.table[(english.table["level"] == "item") & (english.table["gap"] < 0) & (english.table["p_adj"] < 0.05)]
+    r = r.sort_values("gap").iloc[0]
+    wording = folder.instrument.text(r["name"], "zh")
+    assert english.findings()[0].startswith(f"{r['name']} ({folder.instrument.text(r['name'], 'en')}): perceptions fall "
+                                            f"{abs(r['gap']):.2f} points short of expectations")
+    assert found[0] == (f"{r['name']}（{wording}）：感知比期望低 {abs(r['gap']):.2f} 分 [{r['ci_low']:.2f}, "
+                                     f"{r['ci_high']:.2f}]；{r['share_below']:.0%} 的顾客给出的评分低于其期望。")
+    assert [line for line in found + fix + segments if labels.english_words(line)] == []

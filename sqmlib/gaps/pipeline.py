@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from .ipa import IPAResult, ipa, zone_of_tolerance
 from .paired import CROSSHAIRS, MOMENTS_NOTE
-from .segments import SegmentDifferences, gap1, gap_trend, gaps_model_summary, largest_gaps, segment_differences
+from .segments import SegmentDifferences, gap1, gap_trend, gaps_model_summary, item_label, largest_gaps, segment_differences
 from .tables import servperf_table, servqual_gaps
 from dataclasses import dataclass
 import pandas as pd
-from ..render import plots
+from ..render import labels, plots
+from ..render.messages import msg, term
 from ..moments.engines import check_engine
 from ..errors import SQMArgumentError
 from ..instruments import Instrument
@@ -80,8 +81,9 @@ class GapResult(Result):
             inst = self.instrument
             lo, hi = inst.block_scale("P")
             items = self.table[self.table["level"] == "item"].sort_values("mean_p").head(3)
-            return [f"{r.name} ({inst.text(r.name)}): mean perception {r.mean_p:.2f} on {lo:g}–{hi:g} "
-                    f"[{r.ci_low:.2f}, {r.ci_high:.2f}]." for r in items.itertuples()]
+            return [msg("gaps.lowest_item", "{item}: mean perception {mean:.2f} on {lo:g}–{hi:g} [{low:.2f}, "
+                        "{high:.2f}].", item=item_label(inst, r.name), mean=r.mean_p, lo=lo, hi=hi, low=r.ci_low,
+                        high=r.ci_high) for r in items.itertuples()]
         return largest_gaps(self.table, 3, "item", instrument=self.instrument)
 
     def fix_first(self) -> list[str]:
@@ -89,22 +91,31 @@ class GapResult(Result):
         inst, crosshair = self.instrument, self.ipa_result.rule
         conc = self.ipa_result.concentrate_here()
         lines = self.largest()
-        out = ["**Lowest-rated items**" if self.servperf else "**Largest significant gaps**"] + [
-            f"- {line}" for line in lines or ["none significant"]]
-        out += ["", f"**Concentrate here** (high importance, low performance; crosshair: {crosshair}): "
-                + (", ".join(f"{c} ({inst.text(c)})" if self.ipa_level == "item" else c for c in conc) or "none")]
-        what = "mean perception" if self.servperf else "gap"
+        out = [msg("gaps.lowest_heading", "**Lowest-rated items**") if self.servperf else
+               msg("gaps.largest_heading", "**Largest significant gaps**")] + [
+            f"- {line}" for line in lines or [msg("gaps.none_significant", "none significant")]]
+        names = msg("list.separator", ", ").join(item_label(inst, c) if self.ipa_level == "item" else term(c)
+                                                 for c in conc)
+        out += ["", msg("gaps.concentrate", "**Concentrate here** (high importance, low performance; crosshair: "
+                        "{crosshair}): {names}", crosshair=term(crosshair),
+                        names=names or msg("gaps.none", "none"))]
         if self.segment_table is not None:
             col = "mean_p" if self.servperf else "gap"
             worst = self.segment_table[self.segment_table["level"] == "dimension"].sort_values(col).iloc[0]
-            out.append(f"\nThe {'lowest dimension perception' if self.servperf else 'largest dimension shortfall'} "
-                       f"among {self.segment} segments: {worst['name']} in {worst[self.segment]} "
-                       f"({worst[col]:.2f}).")
+            parts = dict(segment=term(self.segment), dimension=term(worst["name"]), group=term(worst[self.segment]),
+                         value=worst[col])
+            out.append("\n" + (msg("gaps.segment_lowest", "The lowest dimension perception among {segment} segments: "
+                                    "{dimension} in {group} ({value:.2f}).", **parts) if self.servperf else
+                               msg("gaps.segment_largest", "The largest dimension shortfall among {segment} segments: "
+                                   "{dimension} in {group} ({value:.2f}).", **parts)))
         if self.trend is not None:
             ch = self.trend[(self.trend["quarter"] == self.quarter) & (self.trend["change_p"] < 0.05)]
             for r in ch.itertuples():
-                out.append(f"\n{r.name}: the {what} changed by {r.change:+.2f} since last quarter "
-                           f"[{r.change_ci_low:+.2f}, {r.change_ci_high:+.2f}].")
+                parts = dict(name=term(r.name), change=r.change, low=r.change_ci_low, high=r.change_ci_high)
+                out.append("\n" + (msg("gaps.perception_changed", "{name}: the mean perception changed by {change:+.2f} "
+                                        "since last quarter [{low:+.2f}, {high:+.2f}].", **parts) if self.servperf else
+                                    msg("gaps.gap_changed", "{name}: the gap changed by {change:+.2f} since last quarter "
+                                        "[{low:+.2f}, {high:+.2f}].", **parts)))
         return out
 
     def findings(self) -> list[str]:
@@ -164,11 +175,16 @@ class GapResult(Result):
         fmt3 = lambda s: s.format(precision=3).hide(axis="index")  # noqa: E731
         k, nd = len(inst.items), len(inst.dimensions)
         lo, hi = inst.block_scale("P")
-        scope = self.quarter or "every respondent: the survey has no dates"
-        sample = [text(f"**{self.respondents:,} respondents** ({scope}); instrument {inst.title}: {k} items in "
-                       f"{nd} dimension(s), answered on {lo:g}–{hi:g}"
-                       + (" — perceptions only (SERVPERF): mean perceptions instead of gaps." if self.servperf
-                          else f", {' and '.join(inst.blocks[b].label for b in inst.blocks)}."))]
+        parts = dict(n=self.respondents, title=term(inst.title), k=k, d=nd, lo=lo, hi=hi,
+                     scope=term(self.quarter) if self.quarter else
+                     msg("gaps.scope_undated", "every respondent: the survey has no dates"))
+        sample = [text(msg("gaps.sample_servperf", "**{n:,} respondents** ({scope}); instrument {title}: {k} items in "
+                           "{d} dimension(s), answered on {lo:g}–{hi:g} — perceptions only (SERVPERF): mean "
+                           "perceptions instead of gaps.", **parts) if self.servperf else
+                       msg("gaps.sample", "**{n:,} respondents** ({scope}); instrument {title}: {k} items in {d} "
+                           "dimension(s), answered on {lo:g}–{hi:g}, {blocks}.",
+                           blocks=msg("list.and", " and ").join(labels.word(inst.blocks[b].label) for b in inst.blocks),
+                           **parts))]
         dims = []
         if self.notes:
             dims.append(text(f"Gaps computed by **{self.engine}** from moments; " + "; ".join(self.notes) + "."))
@@ -185,25 +201,28 @@ class GapResult(Result):
         if self.zone is not None:
             counts = self.zone["position"].value_counts()
             zone = [figure(lambda: plots.zone_chart(self.zone), "zone of tolerance"), table(self.zone, fmt3),
-                    text(f"Mean perception lies below the zone for **{counts.get('below', 0)}** item(s), within it "
-                         f"for {counts.get('within', 0)} and above it for {counts.get('above', 0)}.")]
+                    text(msg("gaps.zone", "Mean perception lies below the zone for **{below}** item(s), within it for "
+                             "{within} and above it for {above}.", below=counts.get("below", 0),
+                             within=counts.get("within", 0), above=counts.get("above", 0)))]
         else:
-            zone = [text("This survey has no adequate/desired (three-column) answers.")]
+            zone = [text(msg("gaps.no_zone", "This survey has no adequate/desired (three-column) answers."))]
         res = self.ipa_result
         ipa_blocks = ([text(self.ipa_note)] if self.ipa_note else []) + [
                       figure(lambda: plots.ipa_plot(res), "importance-performance"),
                       table(res.table, lambda s: s.format(precision=3))]
-        ipa_blocks += ([text("**Attributes that change quadrant under another crosshair rule**"), table(res.changes)]
+        ipa_blocks += ([text(msg("gaps.quadrant_changes", "**Attributes that change quadrant under another crosshair "
+                                 "rule**")), table(res.changes)]
                        if len(res.changes) else
-                       [text("No attribute changes quadrant under the other crosshair rules.")])
+                       [text(msg("gaps.no_quadrant_changes", "No attribute changes quadrant under the other crosshair "
+                                 "rules."))])
         model = [] if self.servperf else [table(gaps_model_summary(t, self.gap1_table, self.attainment),
                                                 lambda s: s.format(precision=3, na_rep="–").hide(axis="index"))]
         if self.gap1_table is not None:
-            model += [text("**Gap 1: managers' estimate of expectations − customers' expectations** (negative: "
-                           "management underestimates what customers expect)"),
+            model += [text(msg("gaps.gap1", "**Gap 1: managers' estimate of expectations − customers' expectations** "
+                               "(negative: management underestimates what customers expect)")),
                       table(self.gap1_table.sort_values("gap1"), fmt3)]
         if self.attainment is not None:
-            model += [text("**Gap 3: share of cases meeting each service standard**"),
+            model += [text(msg("gaps.gap3", "**Gap 3: share of cases meeting each service standard**")),
                       table(self.attainment.pivot_table(index=["kpi", "severity"], columns="unit",
                                                         values=["share_meeting", "value"]),
                             lambda s: s.format(precision=3, na_rep="–"))]
@@ -211,19 +230,23 @@ class GapResult(Result):
             omnibus, pairwise = self.segment_tests
             sig = pairwise[pairwise["p_adj"] < 0.05]
             seg = [text(self.segment_invariance.statement()) if self.segment_invariance is not None else
-                   text(f"Measurement invariance across {self.segment} could not be tested (too few respondents per "
-                        "group or single-item dimensions): read the comparisons with care."),
+                   text(msg("gaps.invariance_untested", "Measurement invariance across {segment} could not be tested "
+                            "(too few respondents per group or single-item dimensions): read the comparisons with care.",
+                            segment=term(self.segment))),
                    figure(lambda: plots.segment_heatmap(
                        self.segment_table, self.segment,
                        f"Mean perception per dimension by {self.segment}" if self.servperf else None,
                        centre=None if not self.servperf else sum(inst.block_scale("P")) / 2,
                        value="mean_p" if self.servperf else "gap"), "segments"),
                    table(omnibus, fmt3),
-                   text(f"**{len(sig)}** pairwise difference(s) significant after adjustment:"), table(sig, fmt3)]
+                   text(msg("gaps.pairwise", "**{n}** pairwise difference(s) significant after adjustment:",
+                            n=len(sig))), table(sig, fmt3)]
         elif self.segment:
-            seg = [text(f"No segment comparison: {self.segment} has a single value in these answers.")]
+            seg = [text(msg("gaps.single_segment", "No segment comparison: {segment} has a single value in these "
+                            "answers.", segment=term(self.segment)))]
         else:
-            seg = [text("No segment comparison: the instrument declares no segment column that the survey has.")]
+            seg = [text(msg("gaps.no_segment", "No segment comparison: the instrument declares no segment column that "
+                            "the survey has."))]
         if self.trend is not None:
             trend = ([text(self.quarter_invariance.statement("gaps of different quarters"))]
                      if self.quarter_invariance is not None else []) + [
@@ -232,9 +255,9 @@ class GapResult(Result):
                                        if self.servperf else ())), "trend"),
                      table(self.trend[self.trend["quarter"] == self.quarter], fmt3)]
         elif not self.quarter:
-            trend = [text("The survey has no dates: no trend.")]
+            trend = [text(msg("gaps.no_trend_undated", "The survey has no dates: no trend."))]
         else:
-            trend = [text("Only one quarter of data: no trend.")]
+            trend = [text(msg("gaps.no_trend_one_quarter", "Only one quarter of data: no trend."))]
         return {"sample": sample, "dimensions": dims, "items": item_blocks, "zone": zone, "ipa": ipa_blocks,
                 "gaps model": model, "segments": seg, "trend": trend, "fix first": [text("\n".join(self.fix_first()))]}
 

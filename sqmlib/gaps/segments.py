@@ -11,6 +11,8 @@ from scipy import stats
 from ..errors import Problem, SQMDataError, SQMWarning
 from ..instruments import Instrument
 from ..instruments import load as load_instrument
+from ..render import labels
+from ..render.messages import msg, term
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -193,15 +195,21 @@ def gaps_model_summary(gap_table: pd.DataFrame, gap1_table: pd.DataFrame | None 
     return pd.DataFrame(rows)
 
 
-def largest_gaps(gap_table: pd.DataFrame, k: int = 3, level: str = "item", lang: str = "en",
-                 instrument=None) -> list[str]:
-    """Plain-language lines for the ``k`` largest shortfalls that are significant after adjustment."""
+def largest_gaps(gap_table: pd.DataFrame, k: int = 3, level: str = "item", instrument=None) -> list[str]:
+    """Plain-language lines for the ``k`` largest shortfalls that are significant after adjustment, in the
+    reader's language (:func:`sqmlib.labels.use`)."""
     t = gap_table[(gap_table["level"] == level) & (gap_table["gap"] < 0)]
     t = t[t["p_adj"] < 0.05].sort_values("gap").head(k)
     inst = load_instrument(instrument) if instrument is not None else None
     out = []
     for r in t.itertuples():
-        label = f"{r.name} ({inst.text(r.name, lang)})" if inst is not None and level == "item" else str(r.name)
-        out.append(f"{label}: perceptions fall {abs(r.gap):.2f} points short of expectations "
-                   f"[{r.ci_low:.2f}, {r.ci_high:.2f}]; {r.share_below:.0%} of customers rate it below what they expect.")
+        label = item_label(inst, r.name) if inst is not None and level == "item" else term(r.name)
+        out.append(msg("gaps.shortfall", "{item}: perceptions fall {gap:.2f} points short of expectations [{low:.2f}, "
+                       "{high:.2f}]; {share:.0%} of customers rate it below what they expect.", item=label,
+                       gap=abs(r.gap), low=r.ci_low, high=r.ci_high, share=r.share_below))
     return out
+
+
+def item_label(inst, item) -> str:
+    """An item named for a reader: its number and its wording in the reader's language."""
+    return msg("gaps.item", "{item} ({wording})", item=item, wording=labels.item_wording(inst.text(item, "en")))

@@ -362,17 +362,9 @@ _EXTRA_WORDS = {"equal loadings, intercepts and residuals": "载荷、截距和�
                 "same structure": "结构相同", "dimension": "维度", "item": "题项"}
 
 
-def _items(value: str) -> str:
-    """``08 (delivers its services …), 06 (shows …)`` with each item's wording in Chinese."""
-    def one(m):
-        return f"{m.group(1)}（{item_wording(m.group(2), 'zh')}）"
-    out = re.sub(r"(\d{2}) \(([^()]+)\)", one, value)
-    return out.replace("), ", "）、").replace("）, ", "）、")
-
-
 def _part(name: str, value: str) -> str:
     """A captured part of a sentence in Chinese, by the group's name: ``list`` a comma list of names,
-    ``term``/``t2``… one name, ``item`` an item's wording, ``items`` items with their wording, ``s`` a sentence,
+    ``term``/``t2``… one name, ``s`` a sentence,
     ``rest`` any text; anything else (numbers, dates, file names) as it is."""
     if value is None:
         return ""
@@ -389,12 +381,8 @@ def _part(name: str, value: str) -> str:
         if out == v:  # an item's wording
             out = item_wording(v, "zh")
         return out
-    if name == "item":
-        return item_wording(value, "zh")
     if name == "kano":
         return {"excitement": "兴奋型", "performance": "期望型", "basic": "基本型"}.get(value, value)
-    if name == "items":
-        return _items(value)
     if name == "q" and re.search(r"[A-Za-z]{3}", value):  # "every respondent: the survey has no dates"
         return translate_phrase(value)
     if name == "ids":
