@@ -81,7 +81,7 @@ def number_format(column: str, values) -> str | None:
     """The Excel number format of a column of numbers (the cell keeps its full precision): counts with thousands
     separators, shares as percentages with one decimal, p-values and other decimals with three."""
     name = str(column).lower()
-    vals = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    vals = [v for v in values if _number(v)]
     if not vals:
         return None
     if all(float(v).is_integer() for v in vals if v == v) and not any(w in name for w in SHARE_WORDS):
@@ -112,6 +112,15 @@ def column_width(header: str, values) -> float:
     return min(max(width + 2, 8), 60)
 
 
+def _format(book, cache: dict, number_format: str | None):
+    """The workbook's cell format for a number format (one per format string, made once); None for none."""
+    if not number_format or number_format == "General":
+        return None
+    if number_format not in cache:
+        cache[number_format] = book.add_format({"num_format": number_format})
+    return cache[number_format]
+
+
 def dress_sheet(ws, book, columns, header_rows: int = 1, n_rows: int = 0, formats: bool = True,
                 cache: dict | None = None) -> None:
     """Make a table written with XlsxWriter read well in Excel: the header row(s) frozen, an autofilter over the
@@ -126,10 +135,8 @@ def dress_sheet(ws, book, columns, header_rows: int = 1, n_rows: int = 0, format
     ws.autofilter(0, 0, max(header_rows + n_rows - 1, 0), len(columns) - 1)
     for j, (name, header, values) in enumerate(columns):
         head = values[:2000]
-        fmt = number_format(name, head) if formats else None
-        if fmt and fmt not in cache:
-            cache[fmt] = book.add_format({"num_format": fmt})
-        ws.set_column(j, j, column_width(header, head), cache[fmt] if fmt else None)
+        ws.set_column(j, j, column_width(header, head),
+                      _format(book, cache, number_format(name, head) if formats else None))
 
 
 def _columns(shown: pd.DataFrame, df: pd.DataFrame, index: bool) -> list[tuple[str, str, list]]:
@@ -139,7 +146,7 @@ def _columns(shown: pd.DataFrame, df: pd.DataFrame, index: bool) -> list[tuple[s
         for level, (name, ident) in enumerate(zip(shown.index.names, df.index.names)):
             values = shown.index.get_level_values(level)
             out.append((str(ident or ""), "" if name is None else str(name), values.tolist()))
-    for k, ((label, col), ident) in enumerate(zip(shown.items(), _identifiers(df, False))):
+    for (label, col), ident in zip(shown.items(), _identifiers(df, False)):
         parts = label if isinstance(label, tuple) else (label,)
         out.append((str(ident), " ".join(str(x) for x in parts if x is not None), col.tolist()))
     return out
@@ -195,29 +202,23 @@ def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None
         return None
     book = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     formats: dict = {}
-
-    def fmt(number_format):
-        if not number_format or number_format == "General":
-            return None
-        if number_format not in formats:
-            formats[number_format] = book.add_format({"num_format": number_format})
-        return formats[number_format]
-
     used: set[str] = set()
     try:
         for prefix, src in sources.items():
             wb = load_workbook(src, read_only=True)
             for ws in wb.worksheets:
                 target = book.add_worksheet(_sheet_name(f"{prefix} {ws.title}", used))
-                grid: list[list] = []
+                grid: list[list] = []  # the header and the first 2,000 rows, for the column widths
+                n_rows = width = 0
                 for i, row in enumerate(ws.iter_rows()):
+                    n_rows, width = i + 1, max(width, len(row))
                     values = []
                     for j, cell in enumerate(row):
                         value = getattr(cell, "value", None)
                         values.append(value)
                         if value is None:
                             continue
-                        style = fmt(getattr(cell, "number_format", None))
+                        style = _format(book, formats, getattr(cell, "number_format", None))
                         if isinstance(value, str):
                             target.write_string(i, j, value, style)
                         elif isinstance(value, bool):
@@ -225,12 +226,12 @@ def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None
                         elif _number(value):
                             target.write_number(i, j, value, style)
                         else:  # dates and times
-                            target.write_datetime(i, j, value, style or fmt("yyyy-mm-dd hh:mm:ss"))
-                    grid.append(values)
-                width = max((len(r) for r in grid), default=0)
+                            target.write_datetime(i, j, value, style or _format(book, formats, "yyyy-mm-dd hh:mm:ss"))
+                    if i <= 2000:
+                        grid.append(values)
                 columns = [("", str(grid[0][j]) if j < len(grid[0]) and grid[0][j] is not None else "",
                             [r[j] if j < len(r) else None for r in grid[1:2001]]) for j in range(width)]
-                dress_sheet(target, book, columns, 1, len(grid) - 1, formats=False)
+                dress_sheet(target, book, columns, 1, n_rows - 1, formats=False)
             wb.close()
     finally:
         book.close()
