@@ -15,7 +15,7 @@ from ..gaps import dimension_scores, ipa
 from ..instruments import load as load_instrument
 from ..io import DataFolder
 from ..moments import survey_moments
-from ..render.messages import msg, term, terms
+from ..render.messages import listed, msg, period, term, terms
 from ..results import Unavailable, Block, Result, bullets, figure, headline, table, text
 
 
@@ -136,7 +136,7 @@ class DriverResult(Result):
                      msg("drivers.pseudo_r2", "The model explains McFadden pseudo-R² = {r2:.3f} of churn.",
                          r2=self.model.fit["pseudo_r2"]))
         if fix:
-            items = msg("list.separator", ", ").join(
+            items = listed(
                 msg("drivers.share", "{driver} ({share:.0f} %)", driver=term(f), share=share[f]) for f in fix)
             lines.append(msg("drivers.fix_first", "Fix first (important and performing below average): {drivers}.",
                              drivers=items))
@@ -185,8 +185,7 @@ class DriverResult(Result):
 
     def sections(self) -> dict[str, list[Block]]:
         sample = [text(self.followed_note)] if self.followed_note else []
-        scope = (term(self.quarter) if self.quarter else
-                 msg("drivers.scope_undated", "every respondent: the survey has no dates"))
+        scope = period(self.quarter)
         sample.append(text(msg("drivers.sample", "**{n:,} respondents** with every driver and the outcome ({scope}); "
                                "outcome **{outcome}**, {k} drivers ({level} level), model: {kind}.",
                                n=len(self.frame), scope=scope, outcome=term(self.outcome), k=len(self.drivers),

@@ -8,7 +8,7 @@ from .tables import servperf_table, servqual_gaps
 from dataclasses import dataclass
 import pandas as pd
 from ..render import labels, plots
-from ..render.messages import msg, term
+from ..render.messages import listed, msg, period, term
 from ..moments.engines import check_engine
 from ..errors import SQMArgumentError
 from ..instruments import Instrument
@@ -94,7 +94,7 @@ class GapResult(Result):
         out = [msg("gaps.lowest_heading", "**Lowest-rated items**") if self.servperf else
                msg("gaps.largest_heading", "**Largest significant gaps**")] + [
             f"- {line}" for line in lines or [msg("gaps.none_significant", "none significant")]]
-        names = msg("list.separator", ", ").join(item_label(inst, c) if self.ipa_level == "item" else term(c)
+        names = listed(item_label(inst, c) if self.ipa_level == "item" else term(c)
                                                  for c in conc)
         out += ["", msg("gaps.concentrate", "**Concentrate here** (high importance, low performance; crosshair: "
                         "{crosshair}): {names}", crosshair=term(crosshair),
@@ -175,9 +175,7 @@ class GapResult(Result):
         fmt3 = lambda s: s.format(precision=3).hide(axis="index")  # noqa: E731
         k, nd = len(inst.items), len(inst.dimensions)
         lo, hi = inst.block_scale("P")
-        parts = dict(n=self.respondents, title=term(inst.title), k=k, d=nd, lo=lo, hi=hi,
-                     scope=term(self.quarter) if self.quarter else
-                     msg("gaps.scope_undated", "every respondent: the survey has no dates"))
+        parts = dict(n=self.respondents, title=term(inst.title), k=k, d=nd, lo=lo, hi=hi, scope=period(self.quarter))
         sample = [text(msg("gaps.sample_servperf", "**{n:,} respondents** ({scope}); instrument {title}: {k} items in "
                            "{d} dimension(s), answered on {lo:g}–{hi:g} — perceptions only (SERVPERF): mean "
                            "perceptions instead of gaps.", **parts) if self.servperf else

@@ -14,7 +14,7 @@ from ..moments import survey_moments, top_box_of
 from ..moments.engines import check_engine
 from ..periods import period_of, previous_quarter, quarter_bounds
 from ..render import plots
-from ..render.messages import msg, term
+from ..render.messages import clauses, listed, msg, term
 from ..results import Block, Result, figure, headline, table, text
 from . import tickets as tickets_mod
 from .complaints import (
@@ -258,7 +258,7 @@ class KPIResult(Result):
         skipped = text(msg("kpi.skipped", "Skipped: needs the interactions, customers and standards tables."))
         sample = ([text(msg("kpi.absent", "**No {tables} table in the data folder**: only the survey KPIs and the NPS "
                             "alerts are shown; ticket, standard and maturity sections are skipped.",
-                            tables=msg("list.separator", ", ").join(table_name(t) for t in self.absent)))]
+                            tables=listed(table_name(t) for t in self.absent)))]
                   if self.absent else [])
         fmt = {"current": "{:.3f}", "previous": "{:.3f}", "change": "{:+.3f}", "p_value": "{:.3g}"}
         if not self.quarter:  # a one-off study
@@ -311,13 +311,12 @@ class KPIResult(Result):
                               lambda s: s.format(precision=3).hide(axis="index"))]
         if self.has_tickets:
             pc, pdep = self.causes, self.departments
+            confused = clauses(msg("kpi.confused_pair", "{true} → {predicted} ({n})", true=term(a), predicted=term(b),
+                                   n=n) for a, b, n in self.classifier.most_confused())
             complaints = [
                 text(msg("kpi.classified", "{n} complaint(s) without a category were classified from their text "
                          "(cross-validated accuracy on labelled tickets {accuracy:.1%}). Most often confused (true → "
-                         "predicted): {pairs}.", n=self.predicted, accuracy=self.classifier.accuracy,
-                         pairs=msg("list.clauses", "; ").join(
-                             msg("kpi.confused_pair", "{true} → {predicted} ({n})", true=term(a), predicted=term(b), n=n)
-                             for a, b, n in self.classifier.most_confused()))),
+                         "predicted): {pairs}.", n=self.predicted, accuracy=self.classifier.accuracy, pairs=confused)),
                 table(self.classifier.confusion, lambda s: s.background_gradient(cmap="Blues", axis=None)),
                 figure(lambda: plots.pareto_chart(pc, f"Complaint causes, {self.quarter}"), "complaint causes"),
                 table(pc, lambda s: s.format({"share": "{:.1%}", "cumulative_share": "{:.1%}"})),

@@ -14,7 +14,7 @@ from ..psychometrics.factors import (CFAResult, EFAResult, cfa, efa)
 from ..psychometrics.invariance import InvarianceResult, invariance
 from ..io import DataFolder
 from ..moments import survey_moments
-from ..render.messages import msg, term
+from ..render.messages import msg, period, term
 from ..results import Block, Result, bullets, figure, headline, table, text
 
 
@@ -112,8 +112,7 @@ class ReliabilityResult(Result):
 
     def sections(self) -> dict[str, list[Block]]:
         light = lambda v: plots.traffic_light(v, 0.80, 0.70)  # noqa: E731
-        scope = (term(self.quarter) if self.quarter else
-                 msg("reliability.scope_undated", "every respondent: the survey has no dates"))
+        scope = period(self.quarter)
         if self.segment:
             scope = msg("reliability.scope_segment", "{scope}, {segment}", scope=scope, segment=term(self.segment))
         head = [text(msg("reliability.sample", "**{n:,} respondents** analysed ({scope}); {careless:,} careless "

@@ -11,7 +11,7 @@ from ..psychometrics.factors import (THRESHOLDS, CFAResult, cfa, check_items, ch
 from ..instruments import load as load_instrument
 from ..moments import is_moments
 from ..render import labels
-from ..render.messages import msg, term, terms
+from ..render.messages import clauses, listed, msg, term, terms
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def item_diagnostics(survey: pd.DataFrame, instrument, block: str = "P", *, miss
             rows.append({"dimension": d, "item": item, "text": inst.text(item, lang), "mean": st["mean"],
                          "sd": st["sd"], "r_drop": st["r_drop"], "alpha_if_deleted": st["alpha_if_deleted"],
                          "dimension_alpha": a.alpha, "flag": bool(reasons),
-                         "reason": msg("list.clauses", "; ").join(reasons)})
+                         "reason": clauses(reasons)})
     return pd.DataFrame(rows)
 
 
@@ -210,7 +210,7 @@ def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fi
                            value=value))
     if diagnostics is not None and diagnostics["flag"].any():
         f = diagnostics[diagnostics["flag"]]
-        items = msg("list.clauses", "; ").join(
+        items = clauses(
             msg("reliability.weak_item", "{item} ({dimension}): {reason}", item=r.item, dimension=term(r.dimension),
                 reason=r.reason) for r in f.itertuples())
         out.append(msg("reliability.weak_items", "{n} item(s) weaken their scale: {items}.", n=len(f), items=items))
@@ -245,7 +245,7 @@ def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fi
                 msg("reliability.htmt_pair", "{a}/{b} (HTMT {htmt:.2f})", a=term(a), b=term(b), htmt=h.loc[a, b])
                 for a, b in pairs]
             out.append(msg("reliability.discriminant_doubt", "Discriminant validity is in doubt for {dims}.",
-                           dims=msg("list.separator", ", ").join(doubt)))
+                           dims=listed(doubt)))
         else:
             out.append(msg("reliability.distinct", "The dimensions are distinct: every HTMT is below .85 and the "
                            "Fornell–Larcker criterion holds."))

@@ -70,8 +70,24 @@ def _part(value, lang: str):
     if isinstance(value, Term):
         return labels.word(value, lang)
     if isinstance(value, Terms):
-        return msg("list.separator", ", ", lang=lang).join(labels.word(v, lang) for v in value)
+        return listed((labels.word(v, lang) for v in value), lang)
     return value
+
+
+def listed(parts, lang: str | None = None) -> str:
+    """Parts of a sentence listed with the language's separator ("a, b" / "a、b")."""
+    return msg("list.separator", ", ", lang=lang).join(parts)
+
+
+def clauses(parts, lang: str | None = None) -> str:
+    """Clauses of a sentence one after the other ("a; b" / "a；b")."""
+    return msg("list.clauses", "; ", lang=lang).join(parts)
+
+
+def period(quarter: str):
+    """What an analysis covers, named inside a sentence: its quarter, or every respondent of a survey without
+    dates."""
+    return term(quarter) if quarter else msg("scope.undated", "every respondent: the survey has no dates")
 
 
 def bullets(lines) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from ..render import plots
-from ..render.messages import msg, term
+from ..render.messages import listed, msg, period, term
 from ..drivers import churn_followed
 from ..errors import SQMArgumentError
 from ..results import Unavailable, Result, bullets, figure, headline, table, text
@@ -134,8 +134,9 @@ class ChainResult(Result):
                            "average.", lever=term(top), target=term(self.target), importance=r["importance"],
                            performance=r["performance"]))
         r2 = self.model.r2["r2"]
-        out.append(msg("chain.r2", "The model explains {r2}.", r2=msg("list.separator", ", ").join(
-            msg("chain.r2_of", "R² = {r2:.2f} of {construct}", r2=v, construct=term(k)) for k, v in r2.items())))
+        explained = listed(msg("chain.r2_of", "R² = {r2:.2f} of {construct}", r2=v, construct=term(k))
+                           for k, v in r2.items())
+        out.append(msg("chain.r2", "The model explains {r2}.", r2=explained))
         if self.link:
             out.append(msg("chain.churn_link", "Each 10 points of {target} index change the odds of leaving within the "
                            "horizon by a factor {odds:.2f} [{low:.2f}, {high:.2f}].", target=term(self.target),
@@ -172,8 +173,7 @@ class ChainResult(Result):
 
     def _model_line(self) -> str:
         m = self.model
-        figures = dict(n=m.n, scope=term(self.quarter) if self.quarter else
-                       msg("chain.scope_undated", "every respondent: the survey has no dates"),
+        figures = dict(n=m.n, scope=period(self.quarter),
                        constructs=len(m.spec.constructs), paths=int(m.spec.paths.sum()), iterations=m.iterations)
         if m.missing == "mean replacement" and m.converged:
             return msg("chain.model", "**{n:,} respondents** ({scope}), mean replacement; {constructs} constructs, "
