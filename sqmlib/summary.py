@@ -23,13 +23,15 @@ from .churn import ChurnMetrics
 from .drivers import DriverMetrics
 from .errors import SQMArgumentError, SQMReportError
 from .gaps import GapMetrics, gap_trend, servqual_gaps
-from .render import plots
 from .kpi import KPIMetrics, quarter_comparison, survey_kpis
 from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter
 from .reliability import ReliabilityMetrics
+from .render import labels, plots
+from .render.language import Said
+from .render.messages import listed, msg, term, terms
+from .results import Block, Result, figure, headline, table, text
 from .sem import ChainMetrics
-from .results import Block, Result, bullets, figure, headline, table, text
 
 NOTEBOOK = "06_quarterly_summary"
 METRICS = {
@@ -41,8 +43,17 @@ METRICS = {
     "05_kpi_monitoring": KPIMetrics,
     "07_service_profit_chain": ChainMetrics,
 }
-MATURITY_MEANING = {0: "basic standards not yet met", 1: "basic standards met", 2: "processes optimised",
-                    3: "creating value with customers"}
+
+
+def maturity_meaning(level: int) -> str:
+    """What a maturity level means, in the reader's language."""
+    return {0: msg("maturity.0", "basic standards not yet met"), 1: msg("maturity.1", "basic standards met"),
+            2: msg("maturity.2", "processes optimised"), 3: msg("maturity.3", "creating value with customers")}[level]
+
+
+def _said(lines) -> Said:
+    """Lines of Markdown made of messages (and of findings already written in the reader's language)."""
+    return Said("\n".join(lines))
 
 
 def parse_metrics(stem: str, doc: Mapping[str, Any]):
@@ -108,18 +119,22 @@ def _tile_html(r: Mapping, prev: str) -> str:
     cur = fmt.format(r["current"]) if np.isfinite(r["current"]) else "–"
     if np.isfinite(r["change"]):
         if r["unit"] == "share":
-            ch = f"{100 * r['change']:+.1f} pts"
+            ch = msg("summary.points", "{change:+.1f} pts", change=100 * r["change"])
         elif r["kpi"] == "NPS":
             ch = f"{r['change']:+.1f}"
         else:
             ch = f"{r['change']:+.2f}"
         colour = "#1e7b34" if r["better"] else "#b3261e"
-        sig = "significant" if r["significant"] else "within noise"
-        sub = f"<span style='color:{colour}'>{ch}</span> vs {html.escape(prev)} ({sig})"
+        verdict = (msg("summary.tile_significant", "significant") if r["significant"] else
+                   msg("summary.tile_noise", "within noise"))
+        change = f"<span style='color:{colour}'>{html.escape(ch)}</span>"
+        sub = msg("summary.tile_change", "{change} vs {quarter} ({verdict})", change=change,
+                  quarter=html.escape(prev), verdict=verdict)
     else:
-        sub = "no previous quarter" if prev else "all respondents"
+        sub = (msg("summary.tile_no_previous", "no previous quarter") if prev else
+               msg("summary.tile_everyone", "all respondents"))
     return (f"<div style='display:inline-block;background:#f3f6fa;border-radius:6px;padding:8px 14px;margin:4px;"
-            f"min-width:170px'><div style='font-size:12px;color:#555'>{html.escape(r['kpi'])}</div>"
+            f"min-width:170px'><div style='font-size:12px;color:#555'>{html.escape(labels.phrase(r['kpi']))}</div>"
             f"<div style='font-size:24px;font-weight:600'>{cur}</div><div style='font-size:11px'>{sub}</div></div>")
 
 
@@ -147,7 +162,7 @@ class SummaryResult(Result):
     @property
     def period(self) -> str:
         """How the text names the period: "this quarter", or "this study" for a survey without dates."""
-        return "this quarter" if self.quarter else "this study"
+        return msg("summary.this_quarter", "this quarter") if self.quarter else msg("summary.this_study", "this study")
 
     @property
     def missing(self) -> list[str]:
@@ -158,34 +173,53 @@ class SummaryResult(Result):
         lines = []
         g, d, r = (self.current.get(k) for k in ("02_gap_analysis", "03_driver_regression", "01_survey_reliability"))
         if g and g.mode == "servperf":
-            lines.append("**Lowest-rated items** (perceptions only; the survey asks no expectations):")
-            lines += [f"- {f}" for f in g.findings[:3]] or ["- none"]
+            lines.append(msg("summary.lowest_items", "**Lowest-rated items** (perceptions only; the survey asks no "
+                             "expectations):"))
+            lines += [f"- {f}" for f in g.findings[:3]] or ["- " + msg("summary.none", "none")]
         elif g:
-            lines.append("**Largest gaps** (perception below expectation):")
-            lines += [f"- {f}" for f in g.findings[:3]] or ["- none significant"]
+            lines.append(msg("summary.largest_gaps", "**Largest gaps** (perception below expectation):"))
+            lines += [f"- {f}" for f in g.findings[:3]] or ["- " + msg("summary.none_significant", "none significant")]
         if d:
-            top = d.top_drivers[:3]
-            lines.append(f"\n**Top drivers of {d.outcome}**: " + ", ".join(f"{t} ({d.lmg_share[t]:.0f} %)" for t in top)
-                         + ".")
+            shares = [msg("summary.driver_share", "{name} ({share:.0f} %)", name=term(t), share=d.lmg_share[t])
+                      for t in d.top_drivers[:3]]
+            lines.append("\n" + msg("summary.top_drivers", "**Top drivers of {outcome}**: {drivers}.",
+                                     outcome=term(d.outcome), drivers=listed(shares)))
             if d.fix_first:
-                lines.append(f"Fix first (important and below average): {', '.join(d.fix_first)}.")
+                lines.append(msg("summary.fix_first", "Fix first (important and below average): {names}.",
+                                 names=terms(d.fix_first)))
         ch = self.current.get("07_service_profit_chain")
         if ch:
-            idx = ch.index
-            line = (f"\n**Service-profit chain**: {ch.target} index {idx[ch.target]:.1f} of 100"
-                    + (f", satisfaction {idx['Satisfaction']:.1f}" if "Satisfaction" in idx and ch.target != "Satisfaction"
-                       else "") + ".")
-            if ch.lever:
-                line += (f" The lever: **{ch.lever}** (one index point moves {ch.target} by "
-                         f"{ch.ipma[ch.lever]['importance']:.2f}; it performs at {ch.ipma[ch.lever]['performance']:.1f})"
-                         + (f", worth an expected {ch.retained_value[ch.lever]:,.0f} in retained customer value for "
-                            "+5 points" if ch.retained_value.get(ch.lever) is not None else "") + ".")
-            lines.append(line)
+            lines.append("\n" + self._chain_line(ch))
         if r:
             low = [k.split(":")[1] for k, v in r.alpha.items() if k.startswith("P:") and v < 0.7]
-            lines.append("\nThe survey scales are reliable (every perception α ≥ .70)." if not low else
-                         f"\nRead with care: the perception scales of {', '.join(low)} have α below .70.")
+            lines.append("\n" + (msg("summary.reliable", "The survey scales are reliable (every perception α ≥ .70).")
+                                  if not low else
+                                  msg("summary.unreliable", "Read with care: the perception scales of {names} have α "
+                                      "below .70.", names=terms(low))))
         return lines
+
+    @staticmethod
+    def _chain_line(ch: ChainMetrics) -> str:
+        idx = ch.index
+        parts = dict(target=term(ch.target), index=idx[ch.target])
+        if "Satisfaction" in idx and ch.target != "Satisfaction":
+            line = msg("summary.chain_satisfaction", "**Service-profit chain**: {target} index {index:.1f} of 100, "
+                       "satisfaction {satisfaction:.1f}.", satisfaction=idx["Satisfaction"], **parts)
+        else:
+            line = msg("summary.chain", "**Service-profit chain**: {target} index {index:.1f} of 100.", **parts)
+        if not ch.lever:
+            return line
+        parts = dict(lever=term(ch.lever), target=term(ch.target), importance=ch.ipma[ch.lever]["importance"],
+                     performance=ch.ipma[ch.lever]["performance"])
+        value = ch.retained_value.get(ch.lever)
+        if value is not None:
+            lever = msg("summary.chain_lever_value", "The lever: **{lever}** (one index point moves {target} by "
+                        "{importance:.2f}; it performs at {performance:.1f}), worth an expected {value:,.0f} in "
+                        "retained customer value for +5 points.", value=value, **parts)
+        else:
+            lever = msg("summary.chain_lever", "The lever: **{lever}** (one index point moves {target} by "
+                        "{importance:.2f}; it performs at {performance:.1f}).", **parts)
+        return msg("summary.sentences", "{first} {second}", first=line, second=lever)
 
     def _churn(self) -> ChurnMetrics | None:
         c = self.current.get("04_churn_prediction")
@@ -194,23 +228,29 @@ class SummaryResult(Result):
     def at_risk(self) -> str:
         c = self._churn()
         if c is None:
-            return "Churn results are not available."
-        return (f"The churn model (cross-validated ROC-AUC {c.cv_auc:.2f}) scores every active customer. Contacting "
-                f"the **{c.to_contact:,}** customers above the profit-maximising threshold puts an expected "
-                f"**{c.expected_loss_to_contact:,.0f}** of customer value at stake among them; across all active "
-                f"customers the expected loss is {c.expected_loss_all:,.0f}. The list is in "
-                "04_churn_prediction/risk_list.xlsx."
-                + (f" The service-quality dimension churn depends on most: **{c.top_quality_driver}**."
-                   if c.top_quality_driver else ""))
+            return msg("summary.no_churn", "Churn results are not available.")
+        out = msg("summary.at_risk", "The churn model (cross-validated ROC-AUC {auc:.2f}) scores every active "
+                  "customer. Contacting the **{n:,}** customers above the profit-maximising threshold puts an "
+                  "expected **{at_stake:,.0f}** of customer value at stake among them; across all active customers "
+                  "the expected loss is {loss:,.0f}. The list is in {file}.", auc=c.cv_auc, n=c.to_contact,
+                  at_stake=c.expected_loss_to_contact, loss=c.expected_loss_all,
+                  file="04_churn_prediction/risk_list.xlsx")
+        if not c.top_quality_driver:
+            return out
+        driver = msg("summary.churn_driver", "The service-quality dimension churn depends on most: **{name}**.",
+                     name=term(c.top_quality_driver))
+        return msg("summary.sentences", "{first} {second}", first=out, second=driver)
 
     def alert_lines(self) -> list[str]:
         k = self.current.get("05_kpi_monitoring")
         if not k:
             return []
         if not k.alerts:
-            return [f"No NPS alert {self.period}."] if self.quarter else []
-        return [f"- **Alert: {a['unit']}** ({a['unit_type']}): NPS {a['nps']:+.0f} against a benchmark of "
-                f"{a['benchmark']:+.0f} from {a['first_period']} to {a['last_period']} ({a['periods']} periods)."
+            return [msg("summary.no_alert", "No NPS alert {period}.", period=self.period)] if self.quarter else []
+        return ["- " + msg("summary.alert", "**Alert: {unit}** ({unit_type}): NPS {nps:+.0f} against a benchmark of "
+                           "{benchmark:+.0f} from {first} to {last} ({periods} periods).", unit=term(a["unit"]),
+                           unit_type=term(a["unit_type"]), nps=a["nps"], benchmark=a["benchmark"],
+                           first=a["first_period"], last=a["last_period"], periods=a["periods"])
                 for a in k.alerts]
 
     def maturity_table(self) -> pd.DataFrame | None:
@@ -218,7 +258,7 @@ class SummaryResult(Result):
         if not k or not k.maturity:
             return None
         levels = pd.Series(k.maturity, name="maturity level").to_frame()
-        levels["meaning"] = levels["maturity level"].map(MATURITY_MEANING)
+        levels["meaning"] = levels["maturity level"].map(maturity_meaning)
         return levels
 
     def top_causes(self) -> str:
@@ -226,8 +266,9 @@ class SummaryResult(Result):
         if not k or not k.pareto_categories_top3:
             return ""
         # metrics.json stores dicts with sorted keys: order by share again
-        top3 = ", ".join(f"{c} ({v:.0%})" for c, v in sorted(k.pareto_categories_top3.items(), key=lambda kv: -kv[1]))
-        return f"Top complaint causes: {top3}."
+        top3 = [msg("summary.cause_share", "{cause} ({share:.0%})", cause=term(c), share=v)
+                for c, v in sorted(k.pareto_categories_top3.items(), key=lambda kv: -kv[1])]
+        return msg("summary.top_causes", "Top complaint causes: {causes}.", causes=listed(top3))
 
     def since_previous(self) -> list[str]:
         """What changed since the previous quarter's report (empty without one)."""
@@ -236,21 +277,25 @@ class SummaryResult(Result):
         d, g, k = cur.get("03_driver_regression"), cur.get("02_gap_analysis"), cur.get("05_kpi_monitoring")
         if before.get("03_driver_regression") and d:
             old_top, new_top = before["03_driver_regression"].top_drivers, d.top_drivers
-            changes.append(f"Top driver: {old_top[0]} in {prev}, {new_top[0]} now." if old_top[0] != new_top[0]
-                           else f"The top driver is still {new_top[0]}.")
+            changes.append(msg("summary.top_driver_changed", "Top driver: {before} in {quarter}, {now} now.",
+                               before=term(old_top[0]), quarter=prev, now=term(new_top[0]))
+                           if old_top[0] != new_top[0] else
+                           msg("summary.top_driver_same", "The top driver is still {name}.", name=term(new_top[0])))
         if before.get("02_gap_analysis") and g:
             old_g, new_g = before["02_gap_analysis"].dimension_gap, g.dimension_gap
             moved = {k_: new_g[k_] - old_g[k_] for k_ in new_g if k_ in old_g}
             if moved:
                 worst = min(moved, key=moved.get)
-                changes.append(f"The dimension gap that worsened most since {prev}: {worst} ({moved[worst]:+.2f}).")
+                changes.append(msg("summary.gap_worsened", "The dimension gap that worsened most since {quarter}: "
+                                   "{name} ({change:+.2f}).", quarter=prev, name=term(worst), change=moved[worst]))
         if before.get("05_kpi_monitoring") and k:
             old_a = {a["unit"] for a in before["05_kpi_monitoring"].alerts}
             new_a = {a["unit"] for a in k.alerts}
             if new_a - old_a:
-                changes.append(f"New alerts: {', '.join(sorted(new_a - old_a))}.")
+                changes.append(msg("summary.new_alerts", "New alerts: {units}.", units=terms(sorted(new_a - old_a))))
             if old_a - new_a:
-                changes.append(f"Alerts cleared: {', '.join(sorted(old_a - new_a))}.")
+                changes.append(msg("summary.alerts_cleared", "Alerts cleared: {units}.",
+                                   units=terms(sorted(old_a - new_a))))
         return changes
 
     def todo(self) -> list[str]:
@@ -262,26 +307,31 @@ class SummaryResult(Result):
         if k and k.alerts:
             for a in k.alerts:
                 lvl = k.maturity.get(a["unit"])
-                todo.append(f"Investigate **{a['unit']}** now: its NPS has been far below its benchmark for "
-                            f"{a['periods']} periods"
-                            + (f" and it does not meet the basic service standards (maturity level {lvl})."
-                               if lvl == 0 else "."))
+                parts = dict(unit=term(a["unit"]), periods=a["periods"])
+                todo.append(msg("summary.investigate_basic", "Investigate **{unit}** now: its NPS has been far below "
+                                "its benchmark for {periods} periods and it does not meet the basic service standards "
+                                "(maturity level {level}).", level=lvl, **parts) if lvl == 0 else
+                            msg("summary.investigate", "Investigate **{unit}** now: its NPS has been far below its "
+                                "benchmark for {periods} periods.", **parts))
         if d and d.fix_first:
-            todo.append(f"Improve **{d.fix_first[0]}**: it moves {d.outcome} most among the dimensions performing "
-                        "below average.")
+            todo.append(msg("summary.improve", "Improve **{name}**: it moves {outcome} most among the dimensions "
+                            "performing below average.", name=term(d.fix_first[0]), outcome=term(d.outcome)))
         if g and g.concentrate_here:
-            todo.append(f"Concentrate on items {', '.join(g.concentrate_here[:4])} (important, performing below "
-                        "average).")
+            todo.append(msg("summary.concentrate", "Concentrate on items {items} (important, performing below "
+                            "average).", items=listed(g.concentrate_here[:4])))
         if c and c.to_contact:
-            todo.append(f"Contact the {c.to_contact:,} highest-risk customers with a retention offer.")
+            todo.append(msg("summary.contact", "Contact the {n:,} highest-risk customers with a retention offer.",
+                            n=c.to_contact))
         t = self.tiles
         worse = t[(t["significant"]) & (t["better"] == False)]  # noqa: E712
         if len(worse):
-            todo.append(f"Significant deteriorations {self.period}: " + ", ".join(worse["kpi"]) + ".")
+            names = listed(labels.phrase(k_) for k_ in worse["kpi"])
+            todo.append(msg("summary.deteriorations", "Significant deteriorations {period}: {kpis}.",
+                            period=self.period, kpis=names))
         return todo
 
     def findings(self) -> list[str]:
-        return self.todo() or [f"Nothing urgent {self.period}."]
+        return self.todo() or [msg("summary.nothing_urgent", "Nothing urgent {period}.", period=self.period)]
 
     def metrics(self) -> SummaryMetrics:
         return SummaryMetrics(
@@ -327,15 +377,17 @@ class SummaryResult(Result):
         return "".join(_tile_html(r, self.previous_quarter) for r in self.tiles.to_dict("records"))
 
     def sections(self) -> dict[str, list[Block]]:
-        head = [text(f"# Service quality, {self.quarter}: the summary" if self.quarter else
-                     f"# {self.study or 'Service-quality study'}: the summary")]
+        study = self.study or msg("summary.study", "Service-quality study")
+        head = [text("# " + (msg("summary.title", "Service quality, {quarter}: the summary", quarter=self.quarter)
+                             if self.quarter else msg("summary.title_study", "{study}: the summary", study=study)))]
         if not self.quarter:
-            head.append(text("*A one-off study (the survey has no dates): every respondent, no trends or period "
-                             "comparisons.*"))
+            head.append(text("*" + msg("summary.one_off", "A one-off study (the survey has no dates): every "
+                                       "respondent, no trends or period comparisons.") + "*"))
         if self.missing:
-            head.append(text(f"*Not available for {self.period} (run them first): {', '.join(self.missing)}.*"))
+            head.append(text("*" + msg("summary.missing", "Not available for {period} (run them first): {names}.",
+                                       period=self.period, names=listed(self.missing)) + "*"))
         lines = self.shortfalls()
-        alerts = [text("\n".join(self.alert_lines()))] if self.alert_lines() else []
+        alerts = [text(_said(self.alert_lines()))] if self.alert_lines() else []
         mat = self.maturity_table()
         if mat is not None:
             alerts.append(table(mat, lambda s: s.background_gradient(subset=["maturity level"], cmap="RdYlGn",
@@ -344,21 +396,25 @@ class SummaryResult(Result):
             alerts.append(text(self.top_causes()))
         changes = self.since_previous()
         todo = self.todo()
+        no_alerts = (msg("summary.no_alerts_undated", "No alerts or maturity levels: they need survey dates "
+                         "(alerts) and the interactions, customers and standards tables (maturity).")
+                     if not self.quarter else
+                     msg("summary.no_alerts", "No alerts or maturity levels are available."))
+        no_changes = (msg("summary.no_previous_report", "No report for {quarter} was found: the comparison above is "
+                          "computed from the data.", quarter=self.previous_quarter)
+                      if self.quarter else
+                      msg("summary.no_earlier_report", "A one-off study: there is no earlier report to compare with."))
         return {
             "title": head,
             "tiles": [Block("html", self.tiles_html())],
-            "charts": self.charts() or [text("No charts: they need quarters, gaps or KPIs per unit.")],
-            "shortfalls": [text("\n".join(lines) if lines else "Gap and driver results are not available.")],
+            "charts": self.charts() or [text(msg("summary.no_charts", "No charts: they need quarters, gaps or KPIs "
+                                                 "per unit."))],
+            "shortfalls": [text(_said(lines) if lines else
+                                msg("summary.no_shortfalls", "Gap and driver results are not available."))],
             "risk": [text(self.at_risk())],
-            "alerts": alerts or [text("No alerts or maturity levels: they need survey dates (alerts) and the "
-                                      "interactions, customers and standards tables (maturity)."
-                                      if not self.quarter else "No alerts or maturity levels are available.")],
-            "since": [text(bullets(changes) if changes else
-                           f"No report for {self.previous_quarter} was found: the comparison above is computed from "
-                           "the data." if self.quarter else "A one-off study: there is no earlier report to compare "
-                           "with.")],
-            "todo": [text("\n".join(f"{i}. {t}" for i, t in enumerate(todo, 1)) if todo else
-                          f"Nothing urgent {self.period}.")],
+            "alerts": alerts or [text(no_alerts)],
+            "since": [text(_said(f"- {c}" for c in changes) if changes else no_changes)],
+            "todo": [text(_said(f"{i}. {t}" for i, t in enumerate(todo, 1)) if todo else self.findings()[0])],
         }
 
 

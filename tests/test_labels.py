@@ -89,14 +89,6 @@ def test_english_text_has_labels_not_identifiers():
                                        "List: 04_churn_prediction/risk_list.xlsx.")
 
 
-@pytest.mark.parametrize("en, zh", [
-    ("Top complaint causes: waiting_time (24%), staff_attitude (19%), billing (18%).",
-     "主要投诉原因：等候时间（24%）、员工态度（19%）、账单（18%）。"),
-])
-def test_chinese_sentences(en, zh):
-    assert labels.text(en, "zh") == zh
-
-
 def test_unknown_sentence_stays_and_is_found():
     line = "Something no pattern knows about."
     assert labels.text(line, "zh") == line

@@ -217,3 +217,41 @@ def test_gaps_speak_chinese_from_their_messages(small_dir):
     assert found[0] == (f"{r['name']}（{wording}）：感知比期望低 {abs(r['gap']):.2f} 分 [{r['ci_low']:.2f}, "
                                      f"{r['ci_high']:.2f}]；{r['share_below']:.0%} 的顾客给出的评分低于其期望。")
     assert [line for line in found + fix + segments if labels.english_words(line)] == []
+
+
+def test_the_summary_speaks_chinese_from_its_messages(small_dir):
+    """The quarterly summary's sentences come from the catalogue: the English as before, the Chinese with each
+    name labelled (units, dimensions, complaint causes), shares in their formats and no English left."""
+    from sqmlib import io, labels, summary
+    from sqmlib.drivers import DriverMetrics
+    from sqmlib.kpi import KPIMetrics
+
+    alert = {"unit": "South", "unit_type": "region", "nps": -12.0, "benchmark": 30.0, "first_period": "2026-07",
+             "last_period": "2026-09", "periods": 3}
+    k = KPIMetrics(kpis={}, per_unit={}, alerts=[alert], western_electric_breaks=0,
+                   pareto_categories_top3={"billing": 0.18, "waiting_time": 0.24, "staff_attitude": 0.19},
+                   pareto_departments_top3={}, classifier_accuracy=None, maturity={"South": 0}, unit="region")
+    d = DriverMetrics(outcome="overall_sat", level="dimension", respondents=200, r2=0.5, importance_basis="outcome",
+                      lmg_share={"reliability": 30.4, "empathy": 24.0}, lmg_ci={}, top_drivers=["reliability", "empathy"],
+                      fix_first=["empathy"], kano={}, model_fit={}, findings=[])
+    folder = io.load_folder(small_dir)
+    result = summary.run_summary(folder, quarter="2026Q3",
+                                 current={"05_kpi_monitoring": k, "03_driver_regression": d},
+                                 previous={"05_kpi_monitoring": KPIMetrics(**{**k.__dict__, "alerts": []})})
+    assert result.top_causes() == "Top complaint causes: waiting_time (24%), staff_attitude (19%), billing (18%)."
+    assert result.todo()[:2] == [
+        "Investigate **South** now: its NPS has been far below its benchmark for 3 periods and it does not meet "
+        "the basic service standards (maturity level 0).",
+        "Improve **empathy**: it moves overall_sat most among the dimensions performing below average."]
+    with labels.language("zh"):
+        assert result.top_causes() == "主要投诉原因：等候时间（24%）、员工态度（19%）、账单（18%）。"
+        todo, since = result.todo(), result.since_previous()
+        shortfalls, alerts = result.shortfalls(), result.alert_lines()
+        tiles = result.tiles_html()
+    assert todo[:2] == ["立即调查 **南区**：其 NPS 已连续 3 期远低于基准，且未达到基本服务标准（成熟度 0 级）。",
+                        "改进 **移情性**：在表现低于平均的维度中，它对总体满意度的影响最大。"]
+    assert since == ["新增预警：南区。"]
+    assert "**总体满意度的首要驱动因素**：可靠性（30%）、移情性（24%）。" in shortfalls[0]
+    assert alerts == ["- **预警：南区**（区域）：2026-07 至 2026-09 NPS 为 -12，基准为 +30（3 期）。"]
+    words = [w for line in todo + since + shortfalls + alerts for w in labels.english_words(line, ["NPS"])]
+    assert words == [] and "较 2026Q2（" in tiles
