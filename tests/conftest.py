@@ -1,8 +1,14 @@
+import fcntl
+import hashlib
+import os
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 
-from sqmlib import synth
+from sqmlib import report, synth
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -29,3 +35,67 @@ def small_dir(tmp_path_factory, small_data):
 def needs_shared(path: Path):
     return pytest.mark.skipif(not path.exists(), reason=f"{path} is absent (public datasets live in ../shared)")
 
+
+
+# markup a data file may hold: item wording, a region name and a complaint category of the shared report's data
+SCRIPT = "<script>window.__pwned=1</script>"
+IMG = '<img src=x onerror="window.__pwned=2">'
+CATEGORY = "<script>window.__pwned=3</script>"
+
+
+def shared(tmp_path_factory, name: str, make) -> Path:
+    """A folder made once per test run and shared by the test workers: the first worker that asks makes it
+    (``make(folder)``) under a lock while the others wait for it. Nothing may change it afterwards."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    target = root / name
+    with open(root / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / f".{name}.done").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            make(target)
+            (root / f".{name}.done").write_text("")
+    return target
+
+
+def sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def markup_dir(tmp_path_factory, small_data):
+    """The small dataset with markup in an item's wording, a region name (South) and a complaint category
+    (billing), as an untrusted file may hold it: the data of the shared report."""
+    def make(d: Path):
+        small_data.save(d)
+        inst = yaml.safe_load((ROOT / "sqmlib" / "instruments" / "servqual.yaml").read_text(encoding="utf-8"))
+        inst["items"]["05"]["en"] = f"does what it promised {SCRIPT}"
+        (d / "instrument.yaml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
+        for name in ("survey.csv", "customers.csv", "interactions.csv"):
+            t = pd.read_csv(d / name, dtype=str, keep_default_na=False)
+            t["region"] = t["region"].replace("South", IMG)
+            if name == "interactions.csv":
+                t["category"] = t["category"].replace("billing", CATEGORY)
+            t.to_csv(d / name, index=False)
+    return shared(tmp_path_factory, "markup_data", make)
+
+
+SUMMARY_READS = ("02_gap_analysis", "03_driver_regression", "05_kpi_monitoring", "06_quarterly_summary")
+
+
+@pytest.fixture(scope="session")
+def small_report(tmp_path_factory, markup_dir):
+    """The report of :func:`markup_dir` for 2026Q3 (no PDF), built after a 2026Q2 report of the notebooks the
+    summary reads from the previous quarter; built once per test run and read by the report, hardening and
+    report-data tests: (the quarter's folder, the reports folder, the input files' checksums before the build)."""
+    before = {p.name: sha(p) for p in markup_dir.iterdir()}
+
+    def make(out: Path):
+        report.build("2026Q2", data_dir=markup_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
+                     notebooks=[nb for nb in report.report_notebooks() if nb.stem in SUMMARY_READS])
+        report.build(data_dir=markup_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None)
+
+    out = shared(tmp_path_factory, "small_report", make)
+    assert {p.name: sha(p) for p in markup_dir.iterdir()} == before, "inputs must not change"
+    return out / "2026Q3", out, before

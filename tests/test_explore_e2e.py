@@ -116,19 +116,6 @@ def test_eight_concurrent_sessions(small_dir, tmp_path):
     assert eight["slowest_usable_s"] <= 10 and eight["peak_rss_mb"] <= 1536, rows
 
 
-def test_sigterm_stops_the_server(small_dir, tmp_path):
-    port = bench_serve.free_port()
-    proc, url = bench_serve.start(str(small_dir), port, tmp_path / "serve.log")
-    assert _status(url) == 302
-    os.kill(proc.pid, signal.SIGTERM)  # sent to sqm alone, as systemd or timeout would
-    assert proc.wait(timeout=30) == 0
-    with socket.socket() as s:
-        s.settimeout(1)
-        assert s.connect_ex(("127.0.0.1", port)) != 0, "the port still answers after SIGTERM"
-    children = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    assert children == [], "processes of the explorer outlived it"
-
-
 @pytest.fixture(scope="module")
 def page(server):
     if _no_browser():
@@ -184,3 +171,17 @@ def test_churn_clv_changes_profit(page):
     assert page.locator("#panel-churn .charts img").first.screenshot() != chart_before
     page.click("#panel-churn .best")
     _status_contains(page, "#panel-churn .status", "customers to contact now")
+
+
+def test_sigterm_stops_the_server(server):
+    """Last in this file: it stops the server the other tests used."""
+    url, proc, _ = server
+    port = int(urllib.parse.urlsplit(url).port)
+    assert _status(url) == 302
+    os.kill(proc.pid, signal.SIGTERM)  # sent to sqm alone, as systemd or timeout would
+    assert proc.wait(timeout=30) == 0
+    with socket.socket() as s:
+        s.settimeout(1)
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the port still answers after SIGTERM"
+    children = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert children == [], "processes of the explorer outlived it"

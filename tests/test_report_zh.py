@@ -1,13 +1,15 @@
-"""A report people read, in Chinese: the bundled sample in its Chinese edition (the same respondents and
-numbers, with Chinese region, channel and plan names and ticket texts; item wording from the instrument's
-Chinese text), built with ``--lang zh`` by the real runner; every page read back as text and in headless
+"""A report people read, in Chinese: the small sample of the report tests in its Chinese edition (the same
+respondents and numbers, with Chinese region, channel and plan names and ticket texts; item wording from the
+instrument's Chinese text), built with ``--lang zh`` by the real runner; every page read back as text and in headless
 Chromium (screenshots under reports/test-output/screenshots), the PDFs and the workbook."""
+import dataclasses
 import json
 
 import pytest
 
 from sqmlib import cli, labels, report, synth
 
+from conftest import SMALL
 from pages import CHROMIUM, SCREENSHOTS, page_problems, screenshot, workbook_identifiers
 
 pytestmark = pytest.mark.slow
@@ -15,7 +17,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def zh_report(tmp_path_factory):
-    data = synth.sample_folder("zh")
+    data = tmp_path_factory.mktemp("zh_data")  # the small sample of the other report tests, in its Chinese edition
+    synth.generate(dataclasses.replace(SMALL, language="zh")).save(data)
     out = tmp_path_factory.mktemp("zh_reports")
     assert cli.main(["report", "--data", str(data), "--out", str(out), "--lang", "zh", "--no-progress"]) == 0
     return out / "2026Q3", data

@@ -161,7 +161,8 @@ def invariance(data: pd.DataFrame, model: Mapping[str, Sequence[str]], group: st
     counts = counts[counts >= least]
     if len(counts) < 2:
         raise_problems("data", [Problem("too_few_groups", f"{group!r} has {len(counts)} group(s) with at least "
-                                        f"{least} respondents; invariance needs two or more")])
+                                        f"{least} respondents; invariance needs two or more", column=group,
+                                        values=(len(counts), least))])
     inside = np.isin(g_values, counts.index.to_numpy())
     X, g_values = X[inside], g_values[inside]
     codes = pd.Categorical(g_values, categories=counts.index).codes
@@ -169,7 +170,8 @@ def invariance(data: pd.DataFrame, model: Mapping[str, Sequence[str]], group: st
         sd = np.nanstd(X[codes == k], axis=0)
         flat = [items[i] for i in np.flatnonzero(~(sd > 0))]
         if flat:
-            problems.append(Problem("constant", f"no variance within group {name}: {', '.join(flat)}"))
+            problems.append(Problem("constant", f"no variance within group {name}: {', '.join(flat)}", column=group,
+                                    values=(name, *flat)))
     raise_problems("data", problems)
     pattern = latent.pattern_from_model(model, items)
     rows, first = [], None

@@ -14,7 +14,7 @@ from ..psychometrics.factors import (CFAResult, EFAResult, cfa, efa)
 from ..psychometrics.invariance import InvarianceResult, invariance
 from ..io import DataFolder
 from ..moments import survey_moments
-from ..render.messages import msg, period, term
+from ..render.messages import clauses, listed, msg, period, term
 from ..results import Block, Result, bullets, figure, headline, table, text
 
 
@@ -177,6 +177,19 @@ class ReliabilityResult(Result):
         }
 
 
+def _untested_reason(problem) -> str:
+    """Why invariance could not be tested, in the reader's language (a problem the invariance test raised)."""
+    if problem.kind == "too_few_groups":
+        groups, least = problem.values
+        return msg("reliability.invariance_few_groups", "{groups} group(s) with at least {least} respondents; "
+                   "invariance needs two or more.", groups=groups, least=least)
+    if problem.kind == "constant":
+        group, *items = problem.values
+        return msg("reliability.invariance_constant", "no variance within the group {group} for {items}.",
+                   group=term(group), items=listed(items))
+    return problem.message
+
+
 def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", segment: str = "",
                     drop_careless: bool = True, n_boot: int = 0, engine: str = "pandas",
                     seed: int = 0, invariance_by: str = "auto") -> ReliabilityResult:
@@ -253,8 +266,9 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
             inv = invariance(x.assign(**{by: survey[by].to_numpy()}), dims, by)
             found.append(inv.statement().replace("**", ""))
         except SQMDataError as e:
+            reasons = [_untested_reason(problem) for problem in e.problems]
             inv_note = msg("reliability.invariance_untested", "Measurement invariance across {by} not tested: "
-                           "{reason}", by=term(by), reason=e)
+                           "{reason}", by=term(by), reason=clauses(reasons))
     elif by:
         inv_note = msg("reliability.invariance_no_column", "Measurement invariance not tested: no segment column "
                        "'{by}' in the survey.", by=by)

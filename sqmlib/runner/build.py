@@ -12,7 +12,7 @@ import shutil
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -97,14 +97,18 @@ def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kern
                         if not queue:
                             return
                         nb = queue.pop(0)
+                    if stop.is_set():
+                        return
                     done[nb] = run(kernels[j], nb, nbs.index(nb))
 
             stop = threading.Event()
             with ThreadPoolExecutor(jobs, thread_name_prefix="sqm-kernel") as pool:
-                futures = [pool.submit(work, j) for j in range(jobs)]
+                pending = {pool.submit(work, j) for j in range(jobs)}
                 try:
-                    for f in as_completed(futures):
-                        f.result()  # the first failure stops the build
+                    while pending:  # in short waits: a signal (often taken by another thread) stops the build now
+                        finished, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+                        for f in finished:
+                            f.result()  # the first failure stops the build
                 except BaseException:
                     stop.set()
                     for shared in kernels:  # a notebook still running in the other kernel ends with its kernel

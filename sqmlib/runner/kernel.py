@@ -16,12 +16,15 @@ SESSION_MODULE = "sqmlib.runner.session"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _reset_kernel(km, cwd: Path, inputs: str | None = None, timeout: float = 60) -> None:
+def _reset_kernel(km, cwd: Path, inputs: str | None = None, timeout: float = 60, stopped=lambda: False) -> None:
     """Give the next notebook a fresh start in a shared kernel: every variable gone, figures closed, matplotlib's
     settings as before the first notebook (a lesson switching to a Chinese font does not leak into the next),
     the notebook's output folder as working directory and execution counts from 1. The imported modules stay
     loaded, which is what saves the time, and the data folder is read once per build (``inputs``: its input
     checksums, see :func:`sqmlib.runner.session.fresh_start`)."""
+    import queue
+    import time
+
     from jupyter_client import BlockingKernelClient
 
     kc = BlockingKernelClient()
@@ -29,8 +32,14 @@ def _reset_kernel(km, cwd: Path, inputs: str | None = None, timeout: float = 60)
     kc.start_channels()
     try:
         msg_id = kc.execute(RESET.format(module=SESSION_MODULE, cwd=str(cwd), inputs=inputs), store_history=False)
+        deadline = time.monotonic() + timeout
         while True:  # the reply on the shell channel (iopub may have been joined too late to see anything)
-            reply = kc.get_shell_msg(timeout=timeout)
+            try:
+                reply = kc.get_shell_msg(timeout=0.5)
+            except queue.Empty:  # a kernel shut down meanwhile (the build was stopped) never answers
+                if stopped() or not km.has_kernel or time.monotonic() > deadline:
+                    raise SQMReportError("the report's kernel did not answer its reset") from None
+                continue
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
         if reply["content"].get("status") != "ok":
@@ -47,6 +56,7 @@ class SharedKernel:
     def __init__(self, kernel: str = "python3", threads: int | None = None):
         self.km = _quiet_kernel_manager()(kernel_name=kernel)
         self.threads = threads
+        self.closed = False  # shut down: no notebook starts in it again
 
     def _env(self) -> dict | None:
         """The kernel's environment: with ``threads``, that many BLAS/OpenMP threads (kernels side by side each
@@ -64,8 +74,11 @@ class SharedKernel:
         return False
 
     def shutdown(self) -> None:
-        """Stop the kernel now (a notebook running in it fails); nothing happens when it is not running."""
+        """Stop the kernel now (a notebook running in it fails; none starts in it afterwards); nothing happens
+        when it is not running."""
         from jupyter_client.utils import run_sync
+
+        self.closed = True
 
         if self.km.has_kernel:
             try:
@@ -79,10 +92,15 @@ class SharedKernel:
         import papermill as pm
         from jupyter_client.utils import run_sync
 
+        if self.closed:
+            raise SQMReportError("the report's kernel was shut down: the build was stopped")
         if not self.km.has_kernel:
             env = self._env()
             run_sync(self.km.start_kernel)(cwd=str(cwd), **({"env": env} if env is not None else {}))
-        _reset_kernel(self.km, cwd, inputs)
+        if self.closed:  # shut down while it was starting
+            self.shutdown()
+            raise SQMReportError("the report's kernel was shut down: the build was stopped")
+        _reset_kernel(self.km, cwd, inputs, stopped=lambda: self.closed)
         try:
             pm.execute_notebook(str(notebook), str(target), parameters=dict(parameters),
                                 kernel_name=self.km.kernel_name, progress_bar=progress, execution_timeout=timeout,
