@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMError
 from ..instruments import load as load_instrument
 from ..render import labels, plots
+from ..render.messages import listed, msg
 from ..render.outputs import markdown_html
 from ..render.show import figure as show_figure
 from ..render.show import styled
@@ -262,15 +263,10 @@ class _Explorer:
             display(self.widget(warm=warm))
             return
         v = self.view(**selection)
-        zh = labels.current() == "zh"
-        chosen = ("，" if zh else ", ").join(f"{labels.label(k)} = {labels.code(val)}" for k, val in v.selection.items())
+        chosen = listed(f"{labels.label(k)} = {labels.code(val)}" for k, val in v.selection.items())
         title, note = labels.phrase(self.title), labels.text(v.note)
-        if zh:
-            line = (f"**{title}** — 默认视图（{chosen}）。{note}。在 JupyterLab 中打开笔记本，或运行 "
-                    "`make explore`，即可更改选择。")
-        else:
-            line = (f"**{title}** — default view ({chosen}). {note}. Open the notebook in JupyterLab or run "
-                    "`make explore` to change the selection.")
+        line = msg("explore.default_view", "**{title}** — default view ({chosen}). {note}. Open the notebook in "
+                   "JupyterLab or run `make explore` to change the selection.", title=title, chosen=chosen, note=note)
         display(HTML(markdown_html(line)))
         for fig in v.figures():
             show_figure(fig)

@@ -8,6 +8,7 @@ import pandas as pd
 from .. import churn, io, sem
 from ..errors import Problem, SQMArgumentError, SQMDataError
 from ..render import labels, plots
+from ..render.messages import msg, term
 from .base import (
     ALL,
     NONE,
@@ -63,8 +64,10 @@ class ChainExplorer(_SurveyBased):
         table = cmap.join(index.rename(columns={"index": "index_0_100"}), how="outer").rename_axis("construct")
         table = table.reset_index()
         lever = sem.lever(cmap, [c for c in cmap.index if c not in ("Satisfaction", "Loyalty", sel["target"])])
-        note = (f"{m.n:,} respondents; {sel['target']} index {index.loc[sel['target'], 'index']:.1f}"
-                + (f"; lever: {lever}" if lever else ""))
+        parts = {"n": m.n, "target": term(sel["target"]), "index": index.loc[sel["target"], "index"]}
+        note = (msg("explore.chain_note_lever", "{n:,} respondents; {target} index {index:.1f}; lever: {lever}",
+                    lever=term(lever), **parts) if lever else
+                msg("explore.chain_note", "{n:,} respondents; {target} index {index:.1f}", **parts))
         key = (q, seg, str(val), sel["target"])
         return View(sel, table, charts=((("ipma", *key), lambda: plots.ipma_chart(cmap, sel["target"])),
                                         (("index", *key), lambda: plots.index_chart(index))), note=note)
@@ -187,8 +190,8 @@ class ChurnExplorer(_Explorer):
             ax.legend(fontsize=8)
             return fig
 
-        note = (f"{len(self.y):,} customers evaluated out of fold; {len(contacts):,} of {len(self.scored):,} "
-                f"customers to contact now (probability ≥ {t:.2f})")
+        note = msg("explore.churn_note", "{n:,} customers evaluated out of fold; {k:,} of {m:,} customers to contact "
+                   "now (probability ≥ {t:.2f})", n=len(self.y), k=len(contacts), m=len(self.scored), t=t)
         return View(sel, table, extra={"summary": summary, "contact list": contacts[cols]},
                     charts=((("profit", t, clv, cost), draw),), note=note)
 

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import drivers, gaps
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..render import plots
+from ..render.messages import msg, term
 from .base import ALL, NONE, View, _dropdowns, _segment_values, _subset, _SurveyBased
 
 
@@ -102,7 +103,8 @@ class SurveyExplorer(_SurveyBased):
             charts.append((("ipa", *subset), lambda: plots.ipa_plot(
                 shown, title="Importance–performance (crosshair over all items)")))
         where = q + (f", {seg} = {val}" if seg != NONE else "")
-        return View(sel, table, charts=tuple(charts), note=f"{st['n']:,} respondents ({where})")
+        return View(sel, table, charts=tuple(charts),
+                    note=msg("explore.survey_note", "{n:,} respondents ({where})", n=st["n"], where=where))
 
     def _likely(self) -> list:
         q = self.default_quarter
@@ -215,9 +217,13 @@ class DriverExplorer(_SurveyBased):
         if sel["level"] == "item":
             table.insert(1, "text", [self.inst.text(i) for i in table["driver"]])
         labels = {i: self.inst.text(i) for i in self.inst.items} if sel["level"] == "item" else None
-        model = "linear probability model" if sel["outcome"] == "churned" else "linear regression"
-        note = (f"{imp.n:,} respondents, {sel['outcome']} ({model}), R² = {imp.r2:.3f}"
-                + ("" if sel["level"] == "dimension" else "; no intervals at item level"))
+        model = (msg("explore.linear_probability", "linear probability model") if sel["outcome"] == "churned" else
+                 msg("explore.linear_regression", "linear regression"))
+        parts = {"n": imp.n, "outcome": term(sel["outcome"]), "model": model, "r2": imp.r2}
+        note = (msg("explore.driver_note", "{n:,} respondents, {outcome} ({model}), R² = {r2:.3f}", **parts)
+                if sel["level"] == "dimension" else
+                msg("explore.driver_note_items", "{n:,} respondents, {outcome} ({model}), R² = {r2:.3f}; no intervals "
+                    "at item level", **parts))
         key = (quarter, sel["outcome"], sel["level"], segment, value)
         return View(sel, table, charts=(
             (("importance", *key), lambda: plots.importance_bars(imp, labels=labels,

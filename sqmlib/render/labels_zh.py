@@ -216,21 +216,12 @@ _S = [
      "跨{term}的测量不变性：期望为{t1}，感知为{t2}。题项在各组中作用相同，因此维度均值和差距可以比较。"),
     (r"Measurement invariance across (?P<term>\w+): expectations (?P<t1>\w+), perceptions (?P<t2>\w+)\. The items work alike in every group, so gaps of different quarters can be compared\.",
      "跨{term}的测量不变性：期望为{t1}，感知为{t2}。题项在各组中作用相同，因此不同季度的差距可以比较。"),
-    # churn
-    (rf"(?P<n>{N}) customers evaluated out of fold; (?P<k>{N}) of (?P<m>{N}) customers to contact now \(probability ≥ (?P<t>{N})\)",
-     "{n} 名顾客用于交叉验证外样本评估；当前应联系 {m} 名顾客中的 {k} 名（概率 ≥ {t}）"),
     # explorers and index
     (rf"the gap score is less reliable \((?P<a>{N})\) than its parts \(P (?P<b>{N}), E (?P<c>{N})\)",
      "差距分数的信度（{a}）低于其组成部分（P {b}，E {c}）"),
     (r"\*\*Not available for this data:\*\* (?P<rest>.+)", "**此数据无法进行该分析：**{rest}"),
     (r"Service quality, (?P<q>\S+): the summary", "服务质量 {q}：摘要"),
     (r"(?P<t>.+): the summary", "{t}：摘要"),
-    (r"(?P<n>[\d,]+) respondents \((?P<q>[^)]+)\)", "{n} 名受访者（{q}）"),
-    (r"(?P<n>[\d,]+) respondents, (?P<term>\w+) \((?P<t2>[^)]+)\), R² = (?P<r>[\d.]+); no intervals at item level",
-     "{n} 名受访者，{term}（{t2}），R² = {r}；题项层面没有区间"),
-    (r"(?P<n>[\d,]+) respondents, (?P<term>\w+) \((?P<t2>[^)]+)\), R² = (?P<r>[\d.]+)", "{n} 名受访者，{term}（{t2}），R² = {r}"),
-    (r"(?P<n>[\d,]+) respondents; (?P<term>\w+) index (?P<a>[\d.]+); lever: (?P<t2>.+)", "{n} 名受访者；{term}指数 {a}；杠杆：{t2}"),
-    (r"(?P<n>[\d,]+) respondents; (?P<term>\w+) index (?P<a>[\d.]+)", "{n} 名受访者；{term}指数 {a}"),
     (r"\*\*(?P<term>[^*]+)\*\*", "**{term}**"),
     (r"(?P<id>\d{2}) \((?P<term>[^()]+)\): (?P<s>.+)", "{id}（{term}）：{s}"),
 ]

@@ -16,6 +16,7 @@ from IPython.display import HTML, display
 from ..errors import SQMArgumentError
 from ..results import Block
 from . import formats, labels
+from .messages import clauses, msg
 from .outputs import escape_frame, markdown_html
 
 _SEEN: dict[str, int] = {}
@@ -120,16 +121,14 @@ def alt_text(fig, name: str = "") -> str:
         title = ax.get_title() or ax.get_title("left")
         if title and title not in parts:
             parts.append(title)
-    zh = labels.current() == "zh"
-    against = "{y}（纵轴）与{x}（横轴）" if zh else "{y} against {x}"
-    axes = [against.format(y=ax.get_ylabel(), x=ax.get_xlabel()) if ax.get_xlabel() and ax.get_ylabel()
-            else (ax.get_xlabel() or ax.get_ylabel()) for ax in fig.axes[:1]]
-    text = "; ".join(parts) or name.replace("_", " ") or "chart"
+    axes = [msg("chart.against", "{y} against {x}", y=ax.get_ylabel(), x=ax.get_xlabel())
+            if ax.get_xlabel() and ax.get_ylabel() else (ax.get_xlabel() or ax.get_ylabel()) for ax in fig.axes[:1]]
+    unnamed = name.replace("_", " ") if labels.current() == "en" else ""  # a figure's name is English
+    text = clauses(parts) or unnamed or msg("chart.unnamed", "chart")
     detail = next((a for a in axes if a), "")
-    if zh:
-        text = "；".join(parts) or "图表"
-        return f"图表：{text}" + (f"（{detail}）" if detail else "")
-    return f"Chart: {text}" + (f" ({detail})" if detail else "")
+    if detail:
+        return msg("chart.alt_detail", "Chart: {what} ({detail})", what=text, detail=detail)
+    return msg("chart.alt", "Chart: {what}", what=text)
 
 
 def figure_html(fig, name: str = "") -> str:

@@ -32,7 +32,7 @@ from .folders import (
     remove_stale_builds,
 )
 from .index import (
-    INDEX_TEXT,
+    index_title,
     _git_state,
     _index_html,
     _package_versions,
@@ -330,7 +330,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                                              encoding="utf-8")
         entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
         workbook = combine_tables(tmp, [e["stem"] for e in entries])
-        title = INDEX_TEXT[lang]["title"].format(q=quarter or inst.title)
+        title = index_title(quarter or inst.title, lang)
         pdfs, pdf_note = _write_pdfs(tmp, entries, title, lang) if pdf else ({}, {"unavailable": "not asked for"})
         provenance["pdf"] = pdf_note
         (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",

@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from ..paths import NOTEBOOK_DIR, PROJECT_ROOT
 from ..render import labels
+from ..render.messages import msg
 from ..render.outputs import copy_workbooks
 from . import pages
 from .notebook import PROVENANCE_PACKAGES
@@ -70,13 +71,14 @@ def combine_tables(folder: Path, stems: Sequence[str], filename: str = "report_t
     return filename if done is not None else None
 
 
-INDEX_TEXT = {
-    "en": {"title": "Service-quality report — {q}", "data": "Data", "commit": "commit", "notebook": "executed notebook",
-           "workbook": "every table in one Excel workbook", "pdf_summary": "summary as PDF",
-           "pdf_report": "whole report as PDF"},
-    "zh": {"title": "服务质量报告 — {q}", "data": "数据", "commit": "版本", "notebook": "已运行的笔记本",
-           "workbook": "全部表格（一个 Excel 工作簿）", "pdf_summary": "摘要 PDF", "pdf_report": "完整报告 PDF"},
-}
+def index_title(quarter: str, lang: str) -> str:
+    """The report's title (its index page, its PDFs) in ``lang``."""
+    return msg("index.title", "Service-quality report — {quarter}", lang=lang, quarter=quarter)
+
+
+def _pdf_link(key: str, lang: str) -> str:
+    return (msg("index.pdf_summary", "summary as PDF", lang=lang) if key == "summary" else
+            msg("index.pdf_report", "whole report as PDF", lang=lang))
 
 
 PDF_NAMES = {"summary": "summary.pdf", "report": "report.pdf"}
@@ -108,7 +110,7 @@ def _write_pdfs(folder: Path, entries: list[dict], title: str, lang: str) -> tup
 def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: str | None = None, *,
                 lang: str = "en", pdfs: Mapping[str, str] | None = None) -> str:
     esc = html.escape
-    T = INDEX_TEXT[lang]
+    executed = msg("index.notebook", "executed notebook", lang=lang)
     rows = []
     for e in entries:
         figures = "".join(
@@ -117,16 +119,19 @@ def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: s
             for h in e["headline"])
         rows.append(f"<section><h2><a href='{esc(e['html'])}'>{esc(labels.phrase(e['title'], lang))}</a></h2>"
                     f"<div class='figs'>{figures}</div>"
-                    f"<p class='meta'><a href='{esc(e['notebook'])}'>{T['notebook']}</a> · "
+                    f"<p class='meta'><a href='{esc(e['notebook'])}'>{executed}</a> · "
                     f"<a href='{esc(e['metrics'])}'>metrics.json</a> · {e['seconds']:.1f} s</p></section>")
     data_dir = esc(provenance["parameters"]["data_dir"])
     commit = provenance["git"].get("commit") or "unknown"
     links = ['<a href="provenance.json">provenance.json</a>']
     if workbook:
-        links.append(f'<a href="{esc(workbook)}">{T["workbook"]}</a>')
+        every_table = msg("index.workbook", "every table in one Excel workbook", lang=lang)
+        links.append(f'<a href="{esc(workbook)}">{every_table}</a>')
     for key, name in (pdfs or {}).items():
-        links.append(f'<a href="{esc(name)}">{T["pdf_" + key]}</a>')
-    title = T["title"].format(q=esc(quarter))
+        links.append(f'<a href="{esc(name)}">{_pdf_link(key, lang)}</a>')
+    title = index_title(esc(quarter), lang)
+    data = msg("index.data", "Data: {folder}", lang=lang, folder=data_dir)
+    version = msg("index.commit", "commit {commit}", lang=lang, commit=esc(commit[:12]))
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -140,7 +145,7 @@ h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 .meta {{ font-size: .8rem; color: #666; }}
 </style></head><body>
 <h1>{title}</h1>
-<p class="meta">{T['data']}{'：' if lang == 'zh' else ': '}{data_dir} · {T['commit']} {esc(commit[:12])} · {' · '.join(links)}</p>
+<p class="meta">{data} · {version} · {' · '.join(links)}</p>
 {''.join(rows)}
 </body></html>
 """
