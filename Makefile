@@ -31,7 +31,9 @@ report: $(STAMP)
 # cores, and scikit-learn's OpenMP threads spinning against the other worker made some tests 10-30x slower.
 # Two tiers: `make test` runs everything but the long tier (tests marked `long`: Spark, every survey shape
 # through the command line, the explorer under load); with CI=true (.ci/run) or TIER=all it runs both.
-TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# Report builds in tests run their notebooks in one kernel (SQM_JOBS=1): the two workers already fill the cores,
+# and a second kernel would only add its start-up (the shared test report is built with two, on purpose).
+TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 SQM_JOBS=1
 TIER ?= $(if $(filter true,$(CI)),all,fast)
 test: $(STAMP)
 	$(TEST_THREADS) $(BIN)/python -m pytest -n 2 --dist loadfile --durations=10 $(if $(filter all,$(TIER)),,-m "not long") $(PYTEST_ARGS)

@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from .errors import SQMError
-from .hosts import check_bind_host
+from .hosts import bind, check_bind_host
 from .paths import SAMPLE_DIR, resolve
 
 
@@ -36,11 +36,12 @@ def _explore(args) -> int:
     data = resolve(args.data, SAMPLE_DIR).resolve()
     if not data.is_dir():
         raise SQMError(f"data folder not found: {data}")
-    check_bind_host(args.host, args.allow_remote)  # both before the explorers' libraries are imported (seconds)
+    check_bind_host(args.host, args.allow_remote)  # all three before the explorers' libraries are imported (seconds)
+    sockets = bind(args.host, args.port)
     from .explore.serve import serve
 
     serve(data, host=args.host, port=args.port, token=args.token or None, allow_remote=args.allow_remote,
-          say=lambda msg: print(msg, flush=True))
+          say=lambda msg: print(msg, flush=True), sockets=sockets)
     return 0
 
 
@@ -100,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--force", action="store_true", help="replace an existing report for the quarter")
     r.add_argument("--engine", choices=["pandas", "duckdb", "spark"], default="pandas",
                    help="where survey statistics are computed (default pandas; duckdb or spark aggregate moments)")
-    r.add_argument("--jobs", type=int, default=None, help="kernels running notebooks side by side (default: one "
-                   "per core, at most two)")
+    r.add_argument("--jobs", type=int, default=None, help="kernels running notebooks side by side (default: "
+                   "$SQM_JOBS, else one per core, at most two)")
     r.add_argument("--timeout", type=int, default=1200, help="seconds a notebook cell may run (default 1200)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.set_defaults(func=_report)

@@ -1,5 +1,6 @@
 """Which hosts are this machine: where the explorer may listen without ``allow_remote`` and which ``Host``
-headers it answers (a light module, so that ``sqm explore`` refuses a bad host before loading anything)."""
+headers it answers, and the listening sockets (a light module, so that ``sqm explore`` refuses a bad host or a
+port in use before loading anything)."""
 from __future__ import annotations
 
 from .errors import SQMError
@@ -23,3 +24,17 @@ def check_bind_host(host: str, allow_remote: bool) -> None:
     if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
         raise SQMError(f"serving on {host} would expose the data beyond this machine; add --allow-remote if "
                        "that is intended")
+
+
+def bind(host: str, port: int):
+    """Listening sockets for ``host:port``; a port in use is a clear error, never a silent move elsewhere."""
+    import socket
+
+    from tornado.netutil import bind_sockets
+
+    try:
+        return bind_sockets(port, address=host, family=socket.AF_UNSPEC)
+    except OSError as exc:
+        raise SQMError(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+                       + (" (the port is in use: choose another with --port)" if exc.errno in (98, 48) else "")) \
+            from None

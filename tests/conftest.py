@@ -86,7 +86,7 @@ SUMMARY_READS = ("02_gap_analysis", "03_driver_regression", "05_kpi_monitoring",
 
 @pytest.fixture(scope="session")
 def small_report(tmp_path_factory, markup_dir):
-    """The report of :func:`markup_dir` for 2026Q3 (no PDF), built after a 2026Q2 report of the notebooks the
+    """The report of :func:`markup_dir` for 2026Q3 (with its PDFs), built after a 2026Q2 report of the notebooks the
     summary reads from the previous quarter; built once per test run and read by the report, hardening and
     report-data tests: (the quarter's folder, the reports folder, the input files' checksums before the build)."""
     before = {p.name: sha(p) for p in markup_dir.iterdir()}
@@ -94,7 +94,8 @@ def small_report(tmp_path_factory, markup_dir):
     def make(out: Path):
         report.build("2026Q2", data_dir=markup_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
                      notebooks=[nb for nb in report.report_notebooks() if nb.stem in SUMMARY_READS])
-        report.build(data_dir=markup_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None)
+        # two kernels side by side whatever SQM_JOBS says: test_report compares it with a build in one kernel
+        report.build(data_dir=markup_dir, out_dir=out, progress=False, log=lambda *a: None, jobs=2)
 
     out = shared(tmp_path_factory, "small_report", make)
     assert {p.name: sha(p) for p in markup_dir.iterdir()} == before, "inputs must not change"

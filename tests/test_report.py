@@ -13,6 +13,7 @@ from sqmlib.paths import NOTEBOOK_DIR
 from sqmlib.runner.kernel import THREAD_VARIABLES
 
 from conftest import IMG
+from pages import CHROMIUM
 
 
 pytestmark = pytest.mark.slow
@@ -263,3 +264,18 @@ def test_summary_first_and_workbook(built):
     assert "NPS" in m["metrics"]["headlines"]
     k = json.loads((path / "05_kpi_monitoring" / "metrics.json").read_text())
     assert set(k["metrics"]["maturity"]) == {"East", "North", IMG, "West"}  # South, as markup
+
+
+def test_pdfs_fit_the_page(built):
+    """The summary and the whole report as PDFs, linked from the index; the widest table fits the page."""
+    path = built[0]
+    prov = json.loads((path / "provenance.json").read_text())
+    if CHROMIUM is None:
+        assert "unavailable" in prov["pdf"]
+        return
+    widest = prov["pdf"]["widest_table_share_of_page"]
+    assert set(widest) == {"summary.pdf", "report.pdf"} and max(widest.values()) <= 1.0
+    index = (path / "index.html").read_text(encoding="utf-8")
+    assert 'href="summary.pdf"' in index and 'href="report.pdf"' in index
+    for name in ("summary.pdf", "report.pdf"):
+        assert (path / name).read_bytes()[:5] == b"%PDF-"

@@ -193,7 +193,8 @@ def odds_ratios(result: ChurnResult, confidence: float = 0.95) -> OddsRatios:
     """Odds ratios with ``confidence`` intervals from an unpenalised logistic model on the prepared features
     (numeric features standardised: the odds ratio is per standard deviation). Binary features too rare to
     estimate and features collinear with others are left out and named in ``left_out``."""
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.tools.tools import add_constant
 
     if result.model != "logit":
         raise SQMArgumentError("odds ratios need model='logit'")
@@ -213,7 +214,7 @@ def odds_ratios(result: ChurnResult, confidence: float = 0.95) -> OddsRatios:
     _, R, piv = qr(Z[:, keep] - Z[:, keep].mean(axis=0), mode="economic", pivoting=True)
     rank = int((np.abs(np.diag(R)) > 1e-8 * abs(R[0, 0])).sum())
     keep = np.sort(keep[piv[:rank]])
-    fit = sm.Logit(result.y.to_numpy(), sm.add_constant(Z[:, keep])).fit(disp=0, maxiter=500, method="bfgs")
+    fit = Logit(result.y.to_numpy(), add_constant(Z[:, keep])).fit(disp=0, maxiter=500, method="bfgs")
     params, bse = fit.params[1:], fit.bse[1:]
     z = stats.norm.ppf(0.5 + confidence / 2)
     out = pd.DataFrame({"coef": params, "odds_ratio": np.exp(params), "ci_low": np.exp(params - z * bse),

@@ -116,7 +116,8 @@ def vif(X: np.ndarray) -> np.ndarray:
 
 
 def _pseudo_r2_subsets(y: np.ndarray, X: np.ndarray, kind: str) -> np.ndarray:
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.tools.tools import add_constant
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
     p = X.shape[1]
@@ -125,13 +126,13 @@ def _pseudo_r2_subsets(y: np.ndarray, X: np.ndarray, kind: str) -> np.ndarray:
         for category in (ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning, RuntimeWarning):
             warnings.simplefilter("ignore", category)
         if kind == "logit":
-            ll0 = sm.Logit(y, np.ones((len(y), 1))).fit(disp=0).llf
+            ll0 = Logit(y, np.ones((len(y), 1))).fit(disp=0).llf
         else:
             ll0 = None
         for s in range(1, 2 ** p):
             cols = [j for j in range(p) if s >> j & 1]
             if kind == "logit":
-                res = sm.Logit(y, sm.add_constant(X[:, cols])).fit(disp=0, maxiter=200)
+                res = Logit(y, add_constant(X[:, cols])).fit(disp=0, maxiter=200)
                 out[s] = 1 - res.llf / ll0
             else:
                 res = OrderedModel(y, X[:, cols], distr="logit").fit(method="bfgs", disp=0, maxiter=500)
@@ -151,7 +152,9 @@ def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, ki
     McFadden's pseudo-R², refitting every subset, so it is computed only up to ``max_dominance_drivers``
     (a warning says when it is skipped).
     """
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     X_all, _, n = _prepare(data, outcome, drivers)
     X, y = X_all[:, :-1], X_all[:, -1]
@@ -164,7 +167,7 @@ def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, ki
     dom = None
     if kind == "ols":
         with np.errstate(divide="ignore", invalid="ignore"):  # a point of leverage 1 has no HC3 weight: NaN SEs
-            model = sm.OLS(y, sm.add_constant(X)).fit(cov_type="HC3", use_t=True)  # t, n − k − 1 df
+            model = OLS(y, add_constant(X)).fit(cov_type="HC3", use_t=True)  # t, n − k − 1 df
         coef, se, stat, pv = model.params[1:], model.bse[1:], model.tvalues[1:], model.pvalues[1:]
         std = coef * sd / y.std(ddof=1)
         fit = pd.Series({"n": n, "r2": model.rsquared, "adj_r2": model.rsquared_adj, "condition_number": cond})
@@ -176,7 +179,7 @@ def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, ki
             vals = set(np.unique(y))
             if not vals <= {0.0, 1.0}:
                 raise SQMDataError("data", [Problem("bad_value", f"a logit outcome must be 0/1, got {sorted(vals)[:6]}")])
-            model = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
+            model = Logit(y, add_constant(X)).fit(disp=0)
             coef, se, stat, pv = model.params[1:], model.bse[1:], model.tvalues[1:], model.pvalues[1:]
         else:
             from statsmodels.miscmodels.ordinal_model import OrderedModel
@@ -220,7 +223,8 @@ def penalty_reward(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, 
     *excitement* factors, IA < −``threshold`` *basic* factors, the rest *performance* factors.
     Cell counts show how many respondents are low, middle and high on each driver.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     X_all, _, n = _prepare(data, outcome, drivers)
     X, y = X_all[:, :-1], X_all[:, -1]
@@ -233,7 +237,7 @@ def penalty_reward(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, 
         raise SQMDataError("data", [Problem("empty_cell", f"drivers with no respondents in a low, middle or high "
                                                           f"cell (cut-offs ≤ {low}, ≥ {high}): {empty}")])
     with np.errstate(divide="ignore", invalid="ignore"):  # a point of leverage 1 has no HC3 weight: NaN SEs
-        model = sm.OLS(y, sm.add_constant(np.column_stack([lo_d, hi_d]))).fit(cov_type="HC3", use_t=True)
+        model = OLS(y, add_constant(np.column_stack([lo_d, hi_d]))).fit(cov_type="HC3", use_t=True)
     p = len(names)
     penalty, reward = model.params[1:p + 1], model.params[p + 1:]
     ris = np.abs(penalty) + np.abs(reward)

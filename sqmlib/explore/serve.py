@@ -22,7 +22,6 @@ import base64
 import html
 import secrets
 import signal
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +29,7 @@ from typing import Any, Callable, Mapping
 
 from .. import explore
 from ..errors import SQMArgumentError, SQMError
-from ..hosts import check_bind_host, local_host
+from ..hosts import bind, check_bind_host, local_host  # noqa: F401  (serve.bind: its documented place)
 from ..paths import PROJECT_ROOT, SAMPLE_DIR, resolve
 COOKIE = "sqm_explore"
 
@@ -278,21 +277,9 @@ def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = F
     ], xsrf_cookies=False, compress_response=True)
 
 
-def bind(host: str, port: int):
-    """Listening sockets for ``host:port``; a port in use is a clear error, never a silent move elsewhere."""
-    from tornado.netutil import bind_sockets
-
-    try:
-        return bind_sockets(port, address=host, family=socket.AF_UNSPEC)
-    except OSError as exc:
-        raise SQMError(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-                       + (" (the port is in use: choose another with --port)" if exc.errno in (98, 48) else "")) \
-            from None
-
-
 def serve(data_dir=None, *, host: str = "127.0.0.1", port: int = 8866, token: str | None = None,
           allow_remote: bool = False, quarter: str = "", instrument: str = "", max_pending: int = 16,
-          say: Callable[[str], None] = print) -> None:
+          say: Callable[[str], None] = print, sockets=None) -> None:
     """Serve the explorers of a data folder until interrupted (Ctrl+C or SIGTERM).
 
     Parameters
@@ -307,6 +294,8 @@ def serve(data_dir=None, *, host: str = "127.0.0.1", port: int = 8866, token: st
         Accept requests for other host names and bind beyond loopback.
     max_pending : int
         Views computed or waiting at once before requests get 503.
+    sockets : list of socket, optional
+        Sockets already listening on ``host:port`` (:func:`sqmlib.hosts.bind`; default: bound here).
     """
     import tornado.httpserver
     import tornado.ioloop
@@ -314,7 +303,7 @@ def serve(data_dir=None, *, host: str = "127.0.0.1", port: int = 8866, token: st
 
     check_bind_host(host, allow_remote)
     data = resolve(data_dir, SAMPLE_DIR).resolve()
-    sockets = bind(host, port)  # before the data is read: a port in use fails at once
+    sockets = sockets or bind(host, port)  # before the data is read: a port in use fails at once
     token = token or secrets.token_urlsafe(18)
     say(f"Reading {data} and fitting the churn model …")
     app = App(explore.explorers(data, quarter=quarter, instrument=instrument))

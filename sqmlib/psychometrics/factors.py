@@ -19,7 +19,6 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.multivariate.factor import Factor
 
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from . import latent, ordinal
@@ -387,6 +386,7 @@ def efa(items: pd.DataFrame, n_factors: int | None = None, rotation: str = "obli
     suggested = max(1, int(pa["retain"].sum()))
     m = suggested if n_factors is None else int(n_factors)
     # statsmodels draws the EM starting values at random: its generator is seeded here, so a seed pins the result
+    from statsmodels.multivariate.factor import Factor  # imported when first used: it is slow to import
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     with warnings.catch_warnings(record=True) as caught:

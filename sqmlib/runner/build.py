@@ -166,8 +166,15 @@ def _run_one(shared, nb, k, *, tmp, data_dir, out_root, quarter, instrument, par
 
 
 def default_jobs() -> int:
-    """Kernels a build runs side by side by default: one per core this process may use, at most two (the report's
-    notebooks split into two about equal halves; a third kernel would mostly wait)."""
+    """Kernels a build runs side by side by default: the environment variable ``SQM_JOBS`` when set (a machine
+    already busy with other work, such as a test run on every core, is faster with one), else one per core this
+    process may use, at most two (the report's notebooks split into two about equal halves; a third kernel would
+    mostly wait)."""
+    chosen = os.environ.get("SQM_JOBS", "").strip()
+    if chosen:
+        if not chosen.isdigit() or int(chosen) < 1:
+            raise SQMReportError(f"SQM_JOBS must be a whole number of kernels, 1 or more; got {chosen!r}")
+        return int(chosen)
     return max(1, min(2, _cores()))
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import Logit
+from statsmodels.tools.tools import add_constant
 from ..render import plots
 from ..render.messages import listed, msg, period, term
 from ..drivers import churn_followed
@@ -283,8 +284,8 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
         sc = score_rows(model, followed, scales)[target]
         y = followed["churned"].to_numpy()
         if 0 < y.sum() < len(y) and len(y) >= 50:
-            X = sm.add_constant(sc.to_numpy() / 10)
-            fit = sm.Logit(y, X).fit(disp=0)
+            X = add_constant(sc.to_numpy() / 10)
+            fit = Logit(y, X).fit(disp=0)
             b, se = fit.params[1], fit.bse[1]
             link = {"odds_ratio_per_10": float(np.exp(b)), "ci_low": float(np.exp(b - 1.959963984540054 * se)),
                     "ci_high": float(np.exp(b + 1.959963984540054 * se)), "p_value": float(fit.pvalues[1]),
