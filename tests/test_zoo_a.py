@@ -14,8 +14,10 @@ def test_shape_figures(shape, tmp_path):
 
 
 @pytest.mark.slow
-# every shape builds through the command line in the long tier (CI); one shape in every run
-@pytest.mark.parametrize("shape", [s if s == 'servqual7_reverse' else pytest.param(s, marks=pytest.mark.long) for s in SHAPES])
+# every shape builds through the command line in the long tier (CI); in every run, the shapes go through the
+# pipelines above and the small sample through the command line (tests/test_report.py)
+@pytest.mark.long
+@pytest.mark.parametrize("shape", SHAPES)
 def test_shape_report(shape, tmp_path):
     """The shape's whole report built by `sqm report`: the same figures, and pages that read well."""
     check_report(shape, tmp_path)
