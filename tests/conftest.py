@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sqmlib import report, synth
+from sqmlib import cli, report, synth
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -81,21 +81,32 @@ def markup_dir(tmp_path_factory, small_data):
     return shared(tmp_path_factory, "markup_data", make)
 
 
-SUMMARY_READS = ("02_gap_analysis", "03_driver_regression", "05_kpi_monitoring", "06_quarterly_summary")
+def _previous_quarter(data: Path, folder: Path) -> None:
+    """What the summary reads of a 2026Q2 report (the gap, driver, KPI and summary notebooks' metrics.json),
+    written by their pipelines in this process as the notebooks write them."""
+    from sqmlib import drivers, gaps, io, kpi, summary
+
+    loaded = io.load_folder(data)
+    for result in (gaps.run_gaps(loaded, quarter="2026Q2"), drivers.run_drivers(loaded, quarter="2026Q2", n_boot=50),
+                   kpi.run_kpis(loaded, quarter="2026Q2")):
+        report.save(result, folder / result.notebook)
+    result = summary.run_summary(loaded, quarter="2026Q2", current=summary.read_report(folder))
+    report.save(result, folder / summary.NOTEBOOK, position=0)
 
 
 @pytest.fixture(scope="session")
 def small_report(tmp_path_factory, markup_dir):
-    """The report of :func:`markup_dir` for 2026Q3 (with its PDFs), built after a 2026Q2 report of the notebooks the
-    summary reads from the previous quarter; built once per test run and read by the report, hardening and
+    """The report of :func:`markup_dir` for 2026Q3 (with its PDFs) built by `sqm report`, after the figures of the
+    2026Q2 notebooks the summary reads from the previous quarter; built once per test run and read by the report, hardening and
     report-data tests: (the quarter's folder, the reports folder, the input files' checksums before the build)."""
     before = {p.name: sha(p) for p in markup_dir.iterdir()}
 
     def make(out: Path):
-        report.build("2026Q2", data_dir=markup_dir, out_dir=out, pdf=False, progress=False, log=lambda *a: None,
-                     notebooks=[nb for nb in report.report_notebooks() if nb.stem in SUMMARY_READS])
-        # two kernels side by side whatever SQM_JOBS says: test_report compares it with a build in one kernel
-        report.build(data_dir=markup_dir, out_dir=out, progress=False, log=lambda *a: None, jobs=2)
+        _previous_quarter(markup_dir, out / "2026Q2")
+        # through the command line, in two kernels side by side whatever SQM_JOBS says (test_report compares it
+        # with a build in one kernel)
+        assert cli.main(["report", "--data", str(markup_dir), "--out", str(out), "--jobs", "2",
+                         "--no-progress"]) == 0
 
     out = shared(tmp_path_factory, "small_report", make)
     assert {p.name: sha(p) for p in markup_dir.iterdir()} == before, "inputs must not change"
