@@ -136,9 +136,10 @@ class Unavailable(Result):
     first: str = "sample"
     quarter: str = ""
     unavailable: bool = True
+    line: str = ""  # the line shown, in the reader's language (default: "**Not available for this data:** reason")
 
     def sections(self) -> Mapping[str, list[Block]]:
-        return _OneLine({self.first: [text(f"**Not available for this data:** {self.reason}")]})
+        return _OneLine({self.first: [text(self.line or f"**Not available for this data:** {self.reason}")]})
 
     def findings(self) -> list[str]:
         return [self.reason]

@@ -29,7 +29,7 @@ from .periods import previous_quarter
 from .reliability import ReliabilityMetrics
 from .render import labels, plots
 from .render.language import Said
-from .render.messages import listed, msg, term, terms
+from .render.messages import listed, msg, sentences, term, terms
 from .results import Block, Result, figure, headline, table, text
 from .sem import ChainMetrics
 
@@ -219,7 +219,7 @@ class SummaryResult(Result):
         else:
             lever = msg("summary.chain_lever", "The lever: **{lever}** (one index point moves {target} by "
                         "{importance:.2f}; it performs at {performance:.1f}).", **parts)
-        return msg("summary.sentences", "{first} {second}", first=line, second=lever)
+        return sentences([line, lever])
 
     def _churn(self) -> ChurnMetrics | None:
         c = self.current.get("04_churn_prediction")
@@ -239,7 +239,7 @@ class SummaryResult(Result):
             return out
         driver = msg("summary.churn_driver", "The service-quality dimension churn depends on most: **{name}**.",
                      name=term(c.top_quality_driver))
-        return msg("summary.sentences", "{first} {second}", first=out, second=driver)
+        return sentences([out, driver])
 
     def alert_lines(self) -> list[str]:
         k = self.current.get("05_kpi_monitoring")

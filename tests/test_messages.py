@@ -255,3 +255,26 @@ def test_the_summary_speaks_chinese_from_its_messages(small_dir):
     assert alerts == ["- **预警：南区**（区域）：2026-07 至 2026-09 NPS 为 -12，基准为 +30（3 期）。"]
     words = [w for line in todo + since + shortfalls + alerts for w in labels.english_words(line, ["NPS"])]
     assert words == [] and "较 2026Q2（" in tiles
+
+
+@pytest.mark.parametrize("level", ["configural", "metric", "scalar", "strict"])
+def test_invariance_statements_in_both_languages(level):
+    """What an invariance test found, as the pages say it: the English is the psychometrics layer's own
+    statement, the Chinese has no English left and names the group in the reader's language."""
+    import pandas as pd
+
+    from sqmlib import labels
+    from sqmlib.psychometrics.invariance import InvarianceResult, SurveyInvariance
+    from sqmlib.render import statements
+
+    one = InvarianceResult(table=pd.DataFrame(), level=level, group="region",
+                           groups=pd.Series({"North": 90, "South": 80}), group_chisq=pd.Series(dtype=float))
+    survey = SurveyInvariance(by="region", blocks={"E": one, "P": one}, level=level)
+    assert statements.invariance(one) == one.statement()
+    assert statements.survey_invariance(survey) == survey.statement()
+    assert statements.survey_invariance(survey, True) == survey.statement("gaps of different quarters")
+    with labels.language("zh"):
+        chinese = [statements.invariance(one), statements.survey_invariance(survey),
+                   statements.survey_invariance(survey, across_quarters=True)]
+    assert all("区域" in c for c in chinese)
+    assert [w for c in chinese for w in labels.english_words(c)] == []

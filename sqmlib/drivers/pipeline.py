@@ -15,7 +15,7 @@ from ..gaps import dimension_scores, ipa
 from ..instruments import load as load_instrument
 from ..io import DataFolder
 from ..moments import survey_moments
-from ..render.messages import listed, msg, period, term, terms
+from ..render.messages import listed, msg, period, term, terms, unavailable_line
 from ..results import Unavailable, Block, Result, bullets, figure, headline, table, text
 
 
@@ -298,10 +298,10 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
             raise SQMDataError("survey", [Problem("missing_column", f"no outcome column {outcome!r} (the survey's "
                                                   f"outcomes: {', '.join(present) or 'none'})")])
         if not present:
-            return Unavailable(notebook=DriverResult.notebook, title="Key driver analysis",
-                               reason=f"the survey has no outcome question ({outcome} or another rating the "
-                                      "instrument marks as an outcome) for the drivers to explain.",
-                               quarter=folder.latest_quarter)
+            reason = msg("drivers.no_outcome", "the survey has no outcome question ({outcome} or another rating the "
+                         "instrument marks as an outcome) for the drivers to explain.", outcome=term(outcome))
+            return Unavailable(notebook=DriverResult.notebook, title="Key driver analysis", reason=reason,
+                               line=unavailable_line(reason), quarter=folder.latest_quarter)
         outcome = present[0]
     segment = folder.segment_column(segment)
     sub = folder.with_survey(survey_all)

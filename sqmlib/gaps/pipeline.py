@@ -7,7 +7,7 @@ from .segments import SegmentDifferences, gap1, gap_trend, gaps_model_summary, i
 from .tables import servperf_table, servqual_gaps
 from dataclasses import dataclass
 import pandas as pd
-from ..render import labels, plots
+from ..render import labels, plots, statements
 from ..render.messages import listed, msg, period, term
 from ..moments.engines import check_engine
 from ..errors import SQMArgumentError
@@ -122,7 +122,7 @@ class GapResult(Result):
         out = self.largest()
         for inv in (self.segment_invariance, self.quarter_invariance):
             if inv is not None and not inv.means_comparable:
-                out.append(inv.statement().replace("**", ""))
+                out.append(statements.survey_invariance(inv).replace("**", ""))
         return out
 
     def metrics(self) -> GapMetrics:
@@ -227,7 +227,8 @@ class GapResult(Result):
         if self.segment_table is not None:
             omnibus, pairwise = self.segment_tests
             sig = pairwise[pairwise["p_adj"] < 0.05]
-            seg = [text(self.segment_invariance.statement()) if self.segment_invariance is not None else
+            inv = self.segment_invariance
+            seg = [text(statements.survey_invariance(inv)) if inv is not None else
                    text(msg("gaps.invariance_untested", "Measurement invariance across {segment} could not be tested "
                             "(too few respondents per group or single-item dimensions): read the comparisons with care.",
                             segment=term(self.segment))),
@@ -246,7 +247,7 @@ class GapResult(Result):
             seg = [text(msg("gaps.no_segment", "No segment comparison: the instrument declares no segment column that "
                             "the survey has."))]
         if self.trend is not None:
-            trend = ([text(self.quarter_invariance.statement("gaps of different quarters"))]
+            trend = ([text(statements.survey_invariance(self.quarter_invariance, across_quarters=True))]
                      if self.quarter_invariance is not None else []) + [
                      figure(lambda: plots.gap_trend_plot(
                          self.trend, *(("Mean perception per quarter, with 95 % intervals", "mean perception")
@@ -332,17 +333,18 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     if importance == "derived" and outcomes:
         criterion = outcomes[0]
         if criterion != "overall_sat":
-            ipa_note = f"Importance is derived from each item's correlation with {criterion} (the survey has no " \
-                       "overall satisfaction question)."
+            ipa_note = msg("gaps.importance_derived", "Importance is derived from each item's correlation with "
+                           "{criterion} (the survey has no overall satisfaction question).", criterion=term(criterion))
     elif importance == "derived" and stated_ok:
         imp_kind = "stated"
-        ipa_note = "Importance is the respondents' stated importance (the survey has no outcome question)."
+        ipa_note = msg("gaps.importance_stated", "Importance is the respondents' stated importance (the survey has "
+                       "no outcome question).")
     elif not stated_ok:  # no outcome, no stated importance: the item-total correlation as implicit importance
         imp_kind, criterion = "derived", "overall perception"
         ipa_survey = survey.assign(**{criterion: survey[inst.item_columns("P")].mean(axis=1)})
-        ipa_note = ("The survey has no outcome question and no stated importance: importance is each item's "
-                    "correlation with the respondent's mean perception over all items (implicit importance; it "
-                    "favours items that are typical of the whole).")
+        ipa_note = msg("gaps.importance_implicit", "The survey has no outcome question and no stated importance: "
+                       "importance is each item's correlation with the respondent's mean perception over all items "
+                       "(implicit importance; it favours items that are typical of the whole).")
     level = "item" if imp_kind == "derived" or "IMP" in inst.blocks else "dimension"
     ipa_result = ipa(ipa_survey, inst, level=level, importance=imp_kind, outcome=criterion, rule=crosshair)
     g1 = gap1(folder.management, survey, inst) if folder.has("management") and inst.has_expectations else None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Mapping
 import numpy as np
 import pandas as pd
-from ..render import plots
+from ..render import plots, statements
 from ..audit import careless, segment_filter, select_segment
 from ..moments.engines import check_engine
 from ..errors import SQMArgumentError, SQMDataError
@@ -169,7 +169,7 @@ class ReliabilityResult(Result):
                 {"chisq": "{:.1f}", "cfi": "{:.3f}", "tli": "{:.3f}", "rmsea": "{:.3f}", "srmr": "{:.3f}",
                  "mean_loading": "{:.3f}", "n": "{:,}"}).hide(axis="index")), text(self.estimator_advice)]
                            if self.estimators is not None else [text(self.estimator_advice)]),
-            "invariance": ([text(self.invariance.statement()),
+            "invariance": ([text(statements.invariance(self.invariance)),
                             table(self.invariance.table.drop(columns=["converged"]).reset_index(),
                                   lambda s: s.format(INVARIANCE_FORMAT, precision=3, na_rep="–").hide(axis="index"))]
                            if self.invariance is not None else [text(self.invariance_note)]),
@@ -264,7 +264,7 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
     if by and by in survey:
         try:
             inv = invariance(x.assign(**{by: survey[by].to_numpy()}), dims, by)
-            found.append(inv.statement().replace("**", ""))
+            found.append(statements.invariance(inv).replace("**", ""))
         except SQMDataError as e:
             reasons = [_untested_reason(problem) for problem in e.problems]
             inv_note = msg("reliability.invariance_untested", "Measurement invariance across {by} not tested: "

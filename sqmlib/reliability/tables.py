@@ -10,6 +10,7 @@ from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..psychometrics.factors import (THRESHOLDS, CFAResult, cfa, check_items, check_variances, complete_cov, ml_fit)
 from ..instruments import load as load_instrument
 from ..moments import is_moments
+from ..render.messages import msg
 from ..render import labels
 from ..render.messages import clauses, listed, msg, term, terms
 
@@ -141,9 +142,9 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
             gap_row = rows[-len(blocks) + list(blocks).index("gap")]
             gap_row["difference_reliability"] = rel
             if rel < min(res["P"].alpha, res["E"].alpha) - 0.05:
-                gap_row["note"] = "; ".join(filter(None, [gap_row["note"], (
-                    f"the gap score is less reliable ({rel:.2f}) than its parts "
-                    f"(P {res['P'].alpha:.2f}, E {res['E'].alpha:.2f})")]))
+                less = msg("reliability.gap_less_reliable", "the gap score is less reliable ({gap:.2f}) than its parts "
+                           "(P {p:.2f}, E {e:.2f})", gap=rel, p=res["P"].alpha, e=res["E"].alpha)
+                gap_row["note"] = "; ".join(filter(None, [gap_row["note"], less]))
     out = pd.DataFrame(rows)
     out["alpha_ok"] = out["alpha"] >= THRESHOLDS["alpha"]
     out["omega_ok"] = out["omega"] >= THRESHOLDS["omega"]

@@ -144,7 +144,6 @@ PHRASES: dict[str, str] = {**LESSON_PHRASES, **{
 
 # chart texts and labels with a part that varies
 PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
-    (r"Service quality, (?P<q>\S+): the summary", "服务质量 {q}：摘要"),
     (r"(?P<q>\S+)\n\(this quarter\)", "{q}\n（本季度）"),
     (r"(?P<p>\d+%) \(the churners\)", "{p}（流失顾客）"),
     (r"(?P<term>.+) \(alert\)", "{term}（预警）"),
@@ -199,29 +198,7 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
 # ---------------------------------------------------------------------------------------------------------
 N = r"[-−+]?[\d,]*\.?\d+"
 _S = [
-    (rf"(?P<term>\w+) index (?P<a>{N}) of 100 \[(?P<lo>{N}), (?P<hi>{N})\]\.", "{term}指数 {a}（满分 100）[{lo}, {hi}]。"),
-    (rf"(?P<term>\w+) index (?P<a>{N}) of 100 \[(?P<lo>{N}), (?P<hi>{N})\]; (?P<t2>\w+) (?P<b>{N})\.", "{term}指数 {a}（满分 100）[{lo}, {hi}]；{t2} {b}。"),
-    (r"the survey has no outcome question \((?P<term>\w+) or another rating the instrument marks as an outcome\) for the drivers to explain\.",
-     "调查没有结果变量题目（{term}或量表标为结果变量的其他评分题），无法进行驱动因素分析。"),
-    (r"the survey has no outcome the chain can lead to: an overall satisfaction question \(overall_sat\), a loyalty question \(nps\) or a model: section in the instrument naming them\.",
-     "调查没有服务利润链可以指向的结果变量：总体满意度题、忠诚度题（NPS），或量表中指明它们的模型部分。"),
-    (r"Importance is the respondents' stated importance \(the survey has no outcome question\)\.", "重要性采用受访者自述的重要性（调查没有结果变量题目）。"),
-    (r"The survey has no outcome question and no stated importance: importance is each item's correlation with the respondent's mean perception over all items \(implicit importance; it favours items that are typical of the whole\)\.",
-     "调查既没有结果变量题目，也没有自述重要性：重要性取每个题项与受访者全部题项平均感知的相关（隐含重要性；偏向能代表整体的题项）。"),
-    (r"Measurement invariance across (?P<n>\d+) (?P<term>\w+) groups: \*\*(?P<lvl>\w+)\*\* \((?P<what>[^)]+)\)\. Dimension means can be compared across the groups\.",
-     "{n} 个{term}组之间的测量不变性：**{lvl}**（{what}）。各组的维度均值可以比较。"),
-    (r"Measurement invariance across (?P<n>\d+) (?P<term>\w+) groups: (?P<lvl>\w+) \((?P<what>[^)]+)\)\. Dimension means can be compared across the groups\.",
-     "{n} 个{term}组之间的测量不变性：{lvl}（{what}）。各组的维度均值可以比较。"),
-    (r"Measurement invariance across (?P<term>\w+): expectations (?P<t1>\w+), perceptions (?P<t2>\w+)\. The items work alike in every group, so dimension means and gaps can be compared\.",
-     "跨{term}的测量不变性：期望为{t1}，感知为{t2}。题项在各组中作用相同，因此维度均值和差距可以比较。"),
-    (r"Measurement invariance across (?P<term>\w+): expectations (?P<t1>\w+), perceptions (?P<t2>\w+)\. The items work alike in every group, so gaps of different quarters can be compared\.",
-     "跨{term}的测量不变性：期望为{t1}，感知为{t2}。题项在各组中作用相同，因此不同季度的差距可以比较。"),
     # explorers and index
-    (rf"the gap score is less reliable \((?P<a>{N})\) than its parts \(P (?P<b>{N}), E (?P<c>{N})\)",
-     "差距分数的信度（{a}）低于其组成部分（P {b}，E {c}）"),
-    (r"\*\*Not available for this data:\*\* (?P<rest>.+)", "**此数据无法进行该分析：**{rest}"),
-    (r"Service quality, (?P<q>\S+): the summary", "服务质量 {q}：摘要"),
-    (r"(?P<t>.+): the summary", "{t}：摘要"),
     (r"\*\*(?P<term>[^*]+)\*\*", "**{term}**"),
     (r"(?P<id>\d{2}) \((?P<term>[^()]+)\): (?P<s>.+)", "{id}（{term}）：{s}"),
 ]

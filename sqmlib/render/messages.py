@@ -79,6 +79,20 @@ def listed(parts, lang: str | None = None) -> str:
     return msg("list.separator", ", ", lang=lang).join(parts)
 
 
+def sentences(parts, lang: str | None = None) -> str:
+    """Sentences one after the other ("A. B." / "甲。乙。")."""
+    parts = list(parts)
+    out = parts[0] if parts else ""
+    for part in parts[1:]:
+        out = msg("list.sentences", "{first} {then}", lang=lang, first=out, then=part)
+    return Said(out)
+
+
+def unavailable_line(reason: str) -> str:
+    """The one line an analysis the data cannot support shows (:class:`sqmlib.results.Unavailable`)."""
+    return msg("unavailable", "**Not available for this data:** {reason}", reason=reason)
+
+
 def clauses(parts, lang: str | None = None) -> str:
     """Clauses of a sentence one after the other ("a; b" / "a；b")."""
     return msg("list.clauses", "; ", lang=lang).join(parts)

@@ -10,7 +10,7 @@ import pandas as pd
 from statsmodels.discrete.discrete_model import Logit
 from statsmodels.tools.tools import add_constant
 from ..render import plots
-from ..render.messages import listed, msg, period, term
+from ..render.messages import listed, msg, period, term, unavailable_line
 from ..drivers import churn_followed
 from ..errors import SQMArgumentError
 from ..results import Unavailable, Result, bullets, figure, headline, table, text
@@ -256,10 +256,11 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
     survey = data.survey_of(q)
     cons, edges, scales, target = chain_spec(folder.instrument, survey.columns)
     if not edges:
-        return Unavailable(reason="the survey has no outcome the chain can lead to: an overall satisfaction "
-                                  "question (overall_sat), a loyalty question (nps) or a model: section in the "
-                                  "instrument naming them.", notebook=ChainResult.notebook, title=ChainResult.title,
-                           first="findings", quarter=q)
+        reason = msg("chain.no_outcome", "the survey has no outcome the chain can lead to: an overall satisfaction "
+                     "question (overall_sat), a loyalty question (nps) or a model: section in the instrument naming "
+                     "them.")
+        return Unavailable(reason=reason, line=unavailable_line(reason), notebook=ChainResult.notebook,
+                           title=ChainResult.title, first="findings", quarter=q)
     segment = folder.segment_column(segment)
     model = pls(survey, cons, edges)
     drivers = tuple(c for c in model.spec.constructs if c not in ("Satisfaction", "Loyalty", target))
