@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from sqmlib import cli, report, synth
+from sqmlib.runner.kernel import THREAD_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -103,10 +104,19 @@ def small_report(tmp_path_factory, markup_dir):
 
     def make(out: Path):
         _previous_quarter(markup_dir, out / "2026Q2")
-        # through the command line, in two kernels side by side whatever SQM_JOBS says (test_report compares it
-        # with a build in one kernel)
-        assert cli.main(["report", "--data", str(markup_dir), "--out", str(out), "--jobs", "2",
-                         "--no-progress"]) == 0
+        # through the command line, its notebooks in one kernel (SQM_JOBS=1 in make test; test_report compares
+        # it with a build in two kernels side by side)
+        before = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+        os.environ.update({k: "1" for k in THREAD_VARIABLES})  # one BLAS thread, as each of two kernels gets
+        try:
+            assert cli.main(["report", "--data", str(markup_dir), "--out", str(out), "--jobs", "1",
+                             "--no-progress"]) == 0
+        finally:
+            for k, v in before.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     out = shared(tmp_path_factory, "small_report", make)
     assert {p.name: sha(p) for p in markup_dir.iterdir()} == before, "inputs must not change"

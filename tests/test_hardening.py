@@ -274,13 +274,16 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
-def test_cli_errors_are_one_line(small_dir, tmp_path):
+def test_cli_errors_are_one_line(small_dir, tmp_path, capsys):
+    from sqmlib import cli
+
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
-    r = _sqm("report", "--data", str(small_dir), "--out", str(a_file), "--no-progress", timeout=120)
-    assert r.returncode == 1 and "is a file" in _one_line(r.stderr)
-    r = _sqm("report", "--data", str(small_dir), "--out", "/proc/sqm-reports", "--no-progress", timeout=120)
-    assert r.returncode == 1 and "cannot write to the reports folder" in _one_line(r.stderr)
+    assert cli.main(["report", "--data", str(small_dir), "--out", str(a_file), "--no-progress"]) == 1
+    assert "is a file" in _one_line(capsys.readouterr().err)
+    assert cli.main(["report", "--data", str(small_dir), "--out", "/proc/sqm-reports", "--no-progress"]) == 1
+    assert "cannot write to the reports folder" in _one_line(capsys.readouterr().err)
+    # a failure inside a notebook, through the command as a user runs it
     tiny = tmp_path / "tiny"
     tiny.mkdir()
     lines = (small_dir / "survey.csv").read_text(encoding="utf-8").splitlines()
