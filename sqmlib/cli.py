@@ -140,12 +140,18 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(func=_instrument)
     args = parser.parse_args(argv)
     previous = _terminate_cleanly()
+    interrupt = signal.getsignal(signal.SIGINT)
     try:
         return args.func(args)
     except SQMError as exc:  # our own errors: a clear message, no traceback
         print(f"sqm {args.command}: {exc}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, Terminated) as exc:
+        # stopped once is enough: a signal still pending (the notebook runner's event loop may have taken it
+        # first) must not turn the clean exit into a second interruption
+        if previous is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         # the notebook runner's pending tasks die with the kernel; asyncio would log their "exception was never
         # retrieved" with a traceback when they are collected, after our one line
         logging.getLogger("asyncio").disabled = True
@@ -164,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, interrupt)
 
 
 class Terminated(BaseException):
