@@ -251,23 +251,24 @@ class Lesson:
     def check(self, exercise_id: str, answer: Any) -> Feedback:
         """Right or wrong, with a hint on the method; the answer itself is never shown."""
         ex = self._exercise(exercise_id)
-        words = i18n.FEEDBACK[self.lang]
+        lang = self.lang
         if answer is None or (isinstance(answer, (list, tuple, set)) and not answer):
-            return Feedback(exercise_id, None, f"✏️ {words['empty']}")
+            return Feedback(exercise_id, None, f"✏️ {i18n.feedback('empty', lang)}")
         right, specific = self._is_right(ex, answer, self.expected(exercise_id))
         if right:
             note = self._pick(ex["well_done"]) if "well_done" in ex else ""
-            return Feedback(exercise_id, True, f"✅ **{words['right']}** {note}".rstrip())
+            return Feedback(exercise_id, True, f"✅ **{i18n.feedback('right', lang)}** {note}".rstrip())
         tries = self._tries[exercise_id] = self._tries.get(exercise_id, 0) + 1
         hints_for = {_norm_text(k): v for k, v in (ex.get("hints_for") or {}).items()}
         if specific is not None and _norm_text(specific) in hints_for:
             hint = self._pick(hints_for[_norm_text(specific)])
         elif specific in ("not_a_number", "too_few", "sign", "percent"):
-            hint = words[specific].format(n=ex.get("at_least", 1))
+            hint = i18n.feedback(specific, lang, n=ex.get("at_least", 1))
         else:
             hints = ex.get("hints") or [{"en": "Look again at the method above.", "zh": "请再看一遍上面的方法。"}]
             hint = self._pick(hints[min(tries, len(hints)) - 1])
-        return Feedback(exercise_id, False, f"❌ **{words['wrong']}** {words['hint']}: {hint}")
+        wrong, label = i18n.feedback("wrong", lang), i18n.feedback("hint", lang)
+        return Feedback(exercise_id, False, f"❌ **{wrong}** {label}: {hint}")
 
     def solution(self, exercise_id: str) -> Any:
         """Show the worked solution and return the answer (the instructor version calls this)."""
@@ -277,7 +278,7 @@ class Lesson:
         value = self.expected(exercise_id)
         shown = i18n.format_answer(value, self.lang)
         text = self._pick(ex.get("solution", {"en": "", "zh": ""}), answer=shown)
-        label = {"en": "Solution", "zh": "参考答案"}[self.lang]
+        label = i18n.feedback("solution", self.lang)
         display(Markdown(f"> **💡 {label}** — {text}"))
         return value
 
@@ -294,7 +295,7 @@ class Lesson:
         """Show the quiz questions with their options."""
         from IPython.display import Markdown, display
 
-        lines = [f"### {i18n.FEEDBACK[self.lang]['quiz']}"]
+        lines = [f"### {i18n.feedback('quiz', self.lang)}"]
         for i, q in enumerate(self.spec.get("quiz", []), 1):
             lines.append(f"**{i}. {self._pick(q['q'])}**")
             lines += [f"- ({k}) {self._pick(v)}" for k, v in q["options"].items()]
@@ -304,10 +305,10 @@ class Lesson:
     def check_quiz(self, answers: Mapping[int | str, str] | Sequence[str] | None) -> Feedback:
         """Score the quiz: ``answers`` maps question number (1, 2, …) to an option letter, or lists the letters
         in order. Wrong answers get the question's hint, not the right letter."""
-        words = i18n.FEEDBACK[self.lang]
+        lang = self.lang
         qs = self.spec.get("quiz", [])
         if not answers:
-            return Feedback("quiz", None, f"✏️ {words['quiz_empty']}")
+            return Feedback("quiz", None, f"✏️ {i18n.feedback('quiz_empty', lang)}")
         if isinstance(answers, (list, tuple)):
             answers = {i + 1: a for i, a in enumerate(answers)}
         answers = {int(k): v for k, v in answers.items()}
@@ -315,13 +316,13 @@ class Lesson:
         for i, q in enumerate(qs, 1):
             a = answers.get(i)
             if a is None:
-                lines.append(f"- {i}: {words['skipped']}")
+                lines.append(f"- {i}: {i18n.feedback('skipped', lang)}")
             elif str(a).strip().lower() == str(q["answer"]).lower():
                 right += 1
                 lines.append(f"- {i}: ✅")
             else:
                 lines.append(f"- {i}: ❌ {self._pick(q['hint'])}")
-        head = words["score"].format(right=right, n=len(qs))
+        head = i18n.feedback("score", lang, right=right, n=len(qs))
         return Feedback("quiz", right == len(qs), f"**{head}**\n\n" + "\n".join(lines))
 
     def quiz_key(self) -> dict[int, str]:
@@ -332,11 +333,10 @@ class Lesson:
         """The quiz's answer key with the reasons (instructor version only)."""
         from IPython.display import Markdown, display
 
-        words = i18n.FEEDBACK[self.lang]
         if not self.solutions:
-            display(Markdown(f"*{words['key_hidden']}*"))
+            display(Markdown(f"*{i18n.feedback('key_hidden', self.lang)}*"))
             return
-        lines = [f"### {words['key']}"]
+        lines = [f"### {i18n.feedback('key', self.lang)}"]
         for i, q in enumerate(self.spec.get("quiz", []), 1):
             lines.append(f"{i}. **({q['answer']})** {self._pick(q['options'][q['answer']])} — {self._pick(q['why'])}")
         display(Markdown("\n".join(lines)))

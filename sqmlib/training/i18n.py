@@ -14,23 +14,34 @@ import pandas as pd
 
 from ..instruments import load as load_instrument
 from ..render.labels_zh import LESSON_PHRASES
+from ..render.messages import msg
 
-FEEDBACK = {
-    "en": {"right": "Right.", "wrong": "Not yet.", "hint": "Hint", "empty": "No answer yet: replace `None` with your answer and run the cell again.",
-           "not_a_number": "the answer should be a number.", "too_few": "name at least {n} different measures.",
-           "sign": "check the sign: the gap is P − E, so a shortfall is negative.",
-           "percent": "give the share as a fraction (0.42), not as a percentage (42).",
-           "quiz": "Quiz", "quiz_empty": "No answers yet: fill in the letters, e.g. {1: \"b\", 2: \"a\"}.",
-           "skipped": "not answered", "score": "{right} of {n} right.", "key": "Answer key",
-           "key_hidden": "The answer key is in the instructor version (parameter solutions=True)."},
-    "zh": {"right": "正确。", "wrong": "还不对。", "hint": "提示", "empty": "尚未作答：请把 `None` 换成你的答案，然后重新运行本单元格。",
-           "not_a_number": "答案应当是一个数字。", "too_few": "请至少列出 {n} 项不同的措施。",
-           "sign": "注意正负号：差距 = P − E，服务不足时差距为负。",
-           "percent": "请用小数表示比例（0.42），不要用百分数（42）。",
-           "quiz": "小测验", "quiz_empty": "尚未作答：请填写选项字母，例如 {1: \"b\", 2: \"a\"}。",
-           "skipped": "未作答", "score": "答对 {right} / {n} 题。", "key": "答案",
-           "key_hidden": "答案见讲师版（参数 solutions=True）。"},
-}
+def feedback(key: str, lang: str, **parts) -> str:
+    """A word of the lessons' feedback in ``lang``, from the message catalogue (``n`` for ``too_few``, ``right``
+    and ``n`` for ``score``)."""
+    words = {
+        "right": lambda: msg("lesson.right", "Right.", lang=lang),
+        "wrong": lambda: msg("lesson.wrong", "Not yet.", lang=lang),
+        "hint": lambda: msg("lesson.hint", "Hint", lang=lang),
+        "empty": lambda: msg("lesson.empty", "No answer yet: replace `None` with your answer and run the cell again.",
+                             lang=lang),
+        "not_a_number": lambda: msg("lesson.not_a_number", "the answer should be a number.", lang=lang),
+        "too_few": lambda: msg("lesson.too_few", "name at least {n} different measures.", lang=lang, **parts),
+        "sign": lambda: msg("lesson.sign", "check the sign: the gap is P − E, so a shortfall is negative.", lang=lang),
+        "percent": lambda: msg("lesson.percent", "give the share as a fraction (0.42), not as a percentage (42).",
+                               lang=lang),
+        "quiz": lambda: msg("lesson.quiz", "Quiz", lang=lang),
+        "quiz_empty": lambda: msg("lesson.quiz_empty", 'No answers yet: fill in the letters, e.g. {{1: "b", 2: "a"}}.',
+                                  lang=lang),
+        "skipped": lambda: msg("lesson.skipped", "not answered", lang=lang),
+        "score": lambda: msg("lesson.score", "{right} of {n} right.", lang=lang, **parts),
+        "key": lambda: msg("lesson.key", "Answer key", lang=lang),
+        "key_hidden": lambda: msg("lesson.key_hidden", "The answer key is in the instructor version (parameter "
+                                  "solutions=True).", lang=lang),
+        "solution": lambda: msg("lesson.solution", "Solution", lang=lang),
+    }
+    return words[key]()
+
 
 # answers given in Chinese (or in other usual spellings) count as their canonical English value
 ANSWER_SYNONYMS = {
