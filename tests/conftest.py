@@ -106,18 +106,27 @@ def small_report(tmp_path_factory, markup_dir):
         _previous_quarter(markup_dir, out / "2026Q2")
         # through the command line, its notebooks in one kernel (SQM_JOBS=1 in make test; test_report compares
         # it with a build in two kernels side by side)
-        before = {k: os.environ.get(k) for k in THREAD_VARIABLES}
-        os.environ.update({k: "1" for k in THREAD_VARIABLES})  # one BLAS thread, as each of two kernels gets
-        try:
+        with pytest.MonkeyPatch.context() as env:
+            for name in THREAD_VARIABLES:  # one BLAS thread, as each of two kernels gets
+                env.setenv(name, "1")
             assert cli.main(["report", "--data", str(markup_dir), "--out", str(out), "--jobs", "1",
                              "--no-progress"]) == 0
-        finally:
-            for k, v in before.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
     out = shared(tmp_path_factory, "small_report", make)
     assert {p.name: sha(p) for p in markup_dir.iterdir()} == before, "inputs must not change"
     return out / "2026Q3", out, before
+
+
+def one_cell_notebook(folder: Path, parameters: str, code: str, name: str = "00_one_cell.ipynb") -> Path:
+    """A notebook with a papermill parameters cell (``parameters``) and one cell of ``code``, for the tests of
+    what the runner does around notebooks (folders, locks, replacing) rather than what a notebook computes."""
+    import nbformat
+
+    folder.mkdir(parents=True, exist_ok=True)
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / name
+    nbformat.write(nb, path)
+    return path

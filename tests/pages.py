@@ -203,3 +203,20 @@ def _missing_glyphs(tab) -> list[str]:
 
     walk(root)
     return bad
+
+
+def reads_well(path: Path, prefix: str, data_values=()) -> None:
+    """A report people read (English): no identifier in any header, text or alt text, no p-value shown as 0.000,
+    no warning, alt text on every chart (``data_values``: values of the data a page may show as they are);
+    labelled workbook headers; screenshots of the summary and the gap page (``SCREENSHOTS/<prefix>-<page>.png``)
+    are not blank and draw every character."""
+    problems = [p for page in sorted(path.glob("*.html")) for p in page_problems(page, "en", data_values)]
+    assert problems == [], problems[:20]
+    assert workbook_identifiers(path / "report_tables.xlsx") == []
+    summary_page = (path / "06_quarterly_summary.html").read_text(encoding="utf-8")
+    assert "Top drivers of overall satisfaction" in summary_page and "overall_sat" not in summary_page
+    if CHROMIUM is None:
+        return
+    for page in ("06_quarterly_summary", "02_gap_analysis"):
+        seen = screenshot(path / f"{page}.html", SCREENSHOTS / f"{prefix}-{page}.png")
+        assert seen["colours"] > 50 and seen["missing_glyphs"] == [], (page, seen["missing_glyphs"][:5])

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from sqmlib import labels, SQMReportError, churn, io, outputs, report
 
-from conftest import IMG, ROOT
+from conftest import IMG, ROOT, one_cell_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -104,18 +104,10 @@ def test_risk_list_neutralises_ids(small_data, tmp_path):
 
 # ---- 4 and 5. a report is never replaced by accident ---------------------------------------------------------
 def _one_cell_notebook(folder: Path) -> Path:
-    """A report notebook that only writes its metrics.json: what the runner does around the notebooks (folders,
-    locks, renames) is tested with it, not what the analyses compute."""
-    folder.mkdir(parents=True, exist_ok=True)
-    params = nbformat.v4.new_code_cell('data_dir: str = ""\nquarter: str = ""\nout_dir: str = ""')
-    params.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(
-        "from sqmlib import report\nreport.write_metrics(out_dir, notebook='00_one_cell', title='One cell', "
-        "quarter=quarter)")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = folder / "00_one_cell.ipynb"
-    nbformat.write(nb, path)
-    return path
+    """A report notebook that only writes its metrics.json."""
+    return one_cell_notebook(folder, 'data_dir: str = ""\nquarter: str = ""\nout_dir: str = ""',
+                             "from sqmlib import report\nreport.write_metrics(out_dir, notebook='00_one_cell', "
+                             "title='One cell', quarter=quarter)")
 
 
 def _build_cmd(data, out, *extra):

@@ -17,7 +17,7 @@ import numpy as np
 import papermill as pm
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, one_cell_notebook
 from sqmlib import drivers, gaps, kpi, plots, training
 from sqmlib.training import cases, exercises, i18n
 
@@ -349,14 +349,8 @@ def test_render_never_overwrites_unless_forced(rendered, capsys):
 
 def _one_cell_lesson(folder):
     """A lesson notebook with the lessons' parameters and one cell."""
-    folder.mkdir(exist_ok=True)
-    params = nbformat.v4.new_code_cell('lang: str = "en"\nsolutions: bool = False\nout_dir: str = ""')
-    params.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(lang, solutions)")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = folder / "00_one_cell.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return one_cell_notebook(folder, 'lang: str = "en"\nsolutions: bool = False\nout_dir: str = ""',
+                             "print(lang, solutions)")
 
 
 def test_chinese_lessons_use_the_chinese_sample():

@@ -10,7 +10,6 @@ from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..psychometrics.factors import (THRESHOLDS, CFAResult, cfa, check_items, check_variances, complete_cov, ml_fit)
 from ..instruments import load as load_instrument
 from ..moments import is_moments
-from ..render.messages import msg
 from ..render import labels
 from ..render.messages import clauses, listed, msg, term, terms
 

@@ -33,6 +33,7 @@ from ..errors import SQMError, SQMWarning
 from ..render.fonts import CJK_FAMILIES, cjk_font  # noqa: F401  (re-exported: training.cjk_font)
 from ..instruments import load as load_instrument  # noqa: F401  (for the lessons: training.load_instrument)
 from ..paths import NOTEBOOK_DIR
+from ..render.messages import msg
 from ..runner.kernel import SharedKernel
 from . import exercises, i18n
 
@@ -253,21 +254,24 @@ class Lesson:
         ex = self._exercise(exercise_id)
         lang = self.lang
         if answer is None or (isinstance(answer, (list, tuple, set)) and not answer):
-            return Feedback(exercise_id, None, f"✏️ {i18n.feedback('empty', lang)}")
+            empty = msg("lesson.empty", "No answer yet: replace `None` with your answer and run the cell again.",
+                        lang=lang)
+            return Feedback(exercise_id, None, f"✏️ {empty}")
         right, specific = self._is_right(ex, answer, self.expected(exercise_id))
         if right:
             note = self._pick(ex["well_done"]) if "well_done" in ex else ""
-            return Feedback(exercise_id, True, f"✅ **{i18n.feedback('right', lang)}** {note}".rstrip())
+            right = msg("lesson.right", "Right.", lang=lang)
+            return Feedback(exercise_id, True, f"✅ **{right}** {note}".rstrip())
         tries = self._tries[exercise_id] = self._tries.get(exercise_id, 0) + 1
         hints_for = {_norm_text(k): v for k, v in (ex.get("hints_for") or {}).items()}
         if specific is not None and _norm_text(specific) in hints_for:
             hint = self._pick(hints_for[_norm_text(specific)])
         elif specific in ("not_a_number", "too_few", "sign", "percent"):
-            hint = i18n.feedback(specific, lang, n=ex.get("at_least", 1))
+            hint = i18n.hint_for(specific, lang, n=ex.get("at_least", 1))
         else:
             hints = ex.get("hints") or [{"en": "Look again at the method above.", "zh": "请再看一遍上面的方法。"}]
             hint = self._pick(hints[min(tries, len(hints)) - 1])
-        wrong, label = i18n.feedback("wrong", lang), i18n.feedback("hint", lang)
+        wrong, label = msg("lesson.wrong", "Not yet.", lang=lang), msg("lesson.hint", "Hint", lang=lang)
         return Feedback(exercise_id, False, f"❌ **{wrong}** {label}: {hint}")
 
     def solution(self, exercise_id: str) -> Any:
@@ -278,7 +282,7 @@ class Lesson:
         value = self.expected(exercise_id)
         shown = i18n.format_answer(value, self.lang)
         text = self._pick(ex.get("solution", {"en": "", "zh": ""}), answer=shown)
-        label = i18n.feedback("solution", self.lang)
+        label = msg("lesson.solution", "Solution", lang=self.lang)
         display(Markdown(f"> **💡 {label}** — {text}"))
         return value
 
@@ -295,7 +299,7 @@ class Lesson:
         """Show the quiz questions with their options."""
         from IPython.display import Markdown, display
 
-        lines = [f"### {i18n.feedback('quiz', self.lang)}"]
+        lines = ["### " + msg("lesson.quiz", "Quiz", lang=self.lang)]
         for i, q in enumerate(self.spec.get("quiz", []), 1):
             lines.append(f"**{i}. {self._pick(q['q'])}**")
             lines += [f"- ({k}) {self._pick(v)}" for k, v in q["options"].items()]
@@ -308,7 +312,8 @@ class Lesson:
         lang = self.lang
         qs = self.spec.get("quiz", [])
         if not answers:
-            return Feedback("quiz", None, f"✏️ {i18n.feedback('quiz_empty', lang)}")
+            empty = msg("lesson.quiz_empty", 'No answers yet: fill in the letters, e.g. {{1: "b", 2: "a"}}.', lang=lang)
+            return Feedback("quiz", None, f"✏️ {empty}")
         if isinstance(answers, (list, tuple)):
             answers = {i + 1: a for i, a in enumerate(answers)}
         answers = {int(k): v for k, v in answers.items()}
@@ -316,13 +321,13 @@ class Lesson:
         for i, q in enumerate(qs, 1):
             a = answers.get(i)
             if a is None:
-                lines.append(f"- {i}: {i18n.feedback('skipped', lang)}")
+                lines.append(f"- {i}: " + msg("lesson.skipped", "not answered", lang=lang))
             elif str(a).strip().lower() == str(q["answer"]).lower():
                 right += 1
                 lines.append(f"- {i}: ✅")
             else:
                 lines.append(f"- {i}: ❌ {self._pick(q['hint'])}")
-        head = i18n.feedback("score", lang, right=right, n=len(qs))
+        head = msg("lesson.score", "{right} of {n} right.", lang=lang, right=right, n=len(qs))
         return Feedback("quiz", right == len(qs), f"**{head}**\n\n" + "\n".join(lines))
 
     def quiz_key(self) -> dict[int, str]:
@@ -334,9 +339,10 @@ class Lesson:
         from IPython.display import Markdown, display
 
         if not self.solutions:
-            display(Markdown(f"*{i18n.feedback('key_hidden', self.lang)}*"))
+            display(Markdown("*" + msg("lesson.key_hidden", "The answer key is in the instructor version (parameter "
+                                       "solutions=True).", lang=self.lang) + "*"))
             return
-        lines = [f"### {i18n.feedback('key', self.lang)}"]
+        lines = ["### " + msg("lesson.key", "Answer key", lang=self.lang)]
         for i, q in enumerate(self.spec.get("quiz", []), 1):
             lines.append(f"{i}. **({q['answer']})** {self._pick(q['options'][q['answer']])} — {self._pick(q['why'])}")
         display(Markdown("\n".join(lines)))

@@ -16,31 +16,15 @@ from ..instruments import load as load_instrument
 from ..render.labels_zh import LESSON_PHRASES
 from ..render.messages import msg
 
-def feedback(key: str, lang: str, **parts) -> str:
-    """A word of the lessons' feedback in ``lang``, from the message catalogue (``n`` for ``too_few``, ``right``
-    and ``n`` for ``score``)."""
-    words = {
-        "right": lambda: msg("lesson.right", "Right.", lang=lang),
-        "wrong": lambda: msg("lesson.wrong", "Not yet.", lang=lang),
-        "hint": lambda: msg("lesson.hint", "Hint", lang=lang),
-        "empty": lambda: msg("lesson.empty", "No answer yet: replace `None` with your answer and run the cell again.",
-                             lang=lang),
-        "not_a_number": lambda: msg("lesson.not_a_number", "the answer should be a number.", lang=lang),
-        "too_few": lambda: msg("lesson.too_few", "name at least {n} different measures.", lang=lang, **parts),
-        "sign": lambda: msg("lesson.sign", "check the sign: the gap is P − E, so a shortfall is negative.", lang=lang),
-        "percent": lambda: msg("lesson.percent", "give the share as a fraction (0.42), not as a percentage (42).",
-                               lang=lang),
-        "quiz": lambda: msg("lesson.quiz", "Quiz", lang=lang),
-        "quiz_empty": lambda: msg("lesson.quiz_empty", 'No answers yet: fill in the letters, e.g. {{1: "b", 2: "a"}}.',
-                                  lang=lang),
-        "skipped": lambda: msg("lesson.skipped", "not answered", lang=lang),
-        "score": lambda: msg("lesson.score", "{right} of {n} right.", lang=lang, **parts),
-        "key": lambda: msg("lesson.key", "Answer key", lang=lang),
-        "key_hidden": lambda: msg("lesson.key_hidden", "The answer key is in the instructor version (parameter "
-                                  "solutions=True).", lang=lang),
-        "solution": lambda: msg("lesson.solution", "Solution", lang=lang),
-    }
-    return words[key]()
+def hint_for(kind: str, lang: str, n: int = 1) -> str:
+    """A hint for a kind of wrong answer every exercise can get (``n``: the measures asked for)."""
+    if kind == "not_a_number":
+        return msg("lesson.not_a_number", "the answer should be a number.", lang=lang)
+    if kind == "too_few":
+        return msg("lesson.too_few", "name at least {n} different measures.", lang=lang, n=n)
+    if kind == "sign":
+        return msg("lesson.sign", "check the sign: the gap is P − E, so a shortfall is negative.", lang=lang)
+    return msg("lesson.percent", "give the share as a fraction (0.42), not as a percentage (42).", lang=lang)
 
 
 # answers given in Chinese (or in other usual spellings) count as their canonical English value
