@@ -19,6 +19,7 @@ import pytest
 
 from conftest import ROOT, one_cell_notebook
 from sqmlib import drivers, gaps, kpi, plots, training
+from sqmlib.render import labels
 from sqmlib.training import cases, exercises, i18n
 
 TRAINING_DIR = ROOT / "notebooks" / "training"
@@ -97,7 +98,7 @@ def test_hints_progress_with_tries():
 def test_choice_synonyms_and_specific_hints(case_lesson_zh):
     L = case_lesson_zh
     expected = L.expected("largest_gap_dimension")
-    zh = i18n.WORDS[expected]
+    zh = labels.code(expected, "zh")  # the answer in the report's vocabulary
     assert L.check("largest_gap_dimension", zh).correct and L.check("largest_gap_dimension", expected.upper()).correct
     msg = L.check("largest_gap_dimension", "有形性").message
     assert "有形性正是手册管得好的维度" in msg

@@ -321,10 +321,30 @@ members_at_start | members at the start | 期初会员数
 leavers | leavers | 流失人数
 rate_ci_low | rate: 95% CI lower | 比率 95%区间下限
 rate_ci_high | rate: 95% CI upper | 比率 95%区间上限
+example | example item | 示例题项
+share_of_r2 | share of R² (%) | R² 占比（%）
+churn_rate_group | churn rate in the group | 组内流失率
+share_of_respondents | share of respondents | 受访者比例
+code | code | 编号
+what | what | 内容
+x | x | 数值
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
 _CODES = """
+dish_not_as_described | dish not as described | 菜品与描述不符
+service | service | 服务
+product | product | 产品
+other | other | 其他
+staff | staff | 员工
+complaint | complaint | 投诉
+enquiry | enquiry | 咨询
+floor | floor | 前厅
+kitchen | kitchen | 厨房
+cashier | cashier | 收银
+housekeeping | housekeeping | 保洁
+city | city | 市区
+suburbs | suburbs | 郊区
 tangibles | tangibles | 有形性
 reliability | reliability | 可靠性
 responsiveness | responsiveness | 响应性

@@ -14,7 +14,7 @@ identifiers, so code that reads them does not change with the language.
   the patterns in :mod:`sqmlib.labels_zh`.
 - :func:`figure` — every text of a matplotlib figure (titles, axes, ticks, legends).
 
-The Chinese statistics vocabulary is the one of the training lessons (:mod:`sqmlib.training.i18n`).
+The training lessons speak this vocabulary too (:mod:`sqmlib.training.i18n` looks their words up here).
 """
 from __future__ import annotations
 
