@@ -207,6 +207,21 @@ def test_notebooks_follow_the_conventions():
         assert any("run_" in c.source for c in code), f"{path.name} calls no run_* pipeline"
 
 
+def test_kernels_import_what_the_notebooks_import_before_the_first_one():
+    """A build starts its kernels first and lets them import the notebooks' modules while it prepares the
+    notebooks (the pages stay byte-identical: test_build_is_deterministic_and_force_replaces)."""
+    from sqmlib.runner import session
+    from sqmlib.runner.build import _reads_reports, notebook_imports
+
+    books = [nbformat.read(p, as_version=4) for p in report.report_notebooks()]
+    modules = notebook_imports(books)
+    assert modules[0] == "matplotlib_inline.backend_inline" and "sqmlib:gaps" in modules and "sqmlib:summary" in modules
+    assert len(modules) == len(set(modules))
+    assert [_reads_reports(b) for b in books] == ["reports_dir" in pm.inspect_notebook(str(p))
+                                                  for p in report.report_notebooks()]
+    session.warm_up(["no_such_module_anywhere", "sqmlib:no_such_name", "sqmlib:gaps"])  # a failing import is the notebook's
+
+
 def test_summary_reads_the_previous_quarter(built):
     out = built[1]
     m = json.loads((out / "2026Q3" / "06_quarterly_summary" / "metrics.json").read_text())["metrics"]

@@ -267,7 +267,6 @@ def figure(fig, lang: str | None = None):
                 else identifiers_to_labels(s, "en")
     from matplotlib.category import StrCategoryFormatter
 
-    drawn = False
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             fmt = axis.get_major_formatter()
@@ -275,10 +274,7 @@ def figure(fig, lang: str | None = None):
                 fmt.seq = [tr(str(s)) for s in fmt.seq]
             elif isinstance(fmt, StrCategoryFormatter) or (
                     isinstance(axis.get_major_locator(), FixedLocator) and not isinstance(fmt, ScalarFormatter)):
-                if not drawn:  # tick labels exist once drawn
-                    fig.canvas.draw()
-                    drawn = True
-                ticks = axis.get_majorticklabels()
+                ticks = axis.get_majorticklabels()  # placed and formatted as a draw would, without drawing
                 if ticks:
                     style, rotation = ticks[0].get_fontproperties(), ticks[0].get_rotation()
                     ha = ticks[0].get_horizontalalignment()
@@ -299,7 +295,10 @@ def untranslated(fig, lang: str | None = None) -> list[str]:
         return []
     from matplotlib.text import Text
 
-    fig.canvas.draw()
+    for ax in fig.axes:  # tick labels and offsets as a draw would make them, without drawing
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.get_majorticklabels()
+            axis.get_minorticklabels()
     return sorted({t.get_text() for t in fig.findobj(Text)
                    if t.get_text().strip() and not t.get_text().startswith("$") and english_words(t.get_text())})
 

@@ -190,35 +190,42 @@ def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: 
     return path
 
 
-def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None:
-    """Sheets of several workbooks in one (sheet names prefixed as the mapping says), cell by cell, so that
-    every value keeps its type and number format: text stays text (``000123``, ``01``, long ids), numbers stay
-    numbers."""
-    import xlsxwriter
+def read_sheets(src: str | Path) -> list[tuple[str, list[list]]]:
+    """A workbook's sheets as (title, rows of (value, number format) cells; None for an empty cell), for
+    :func:`write_sheets`."""
     from openpyxl import load_workbook
 
-    sources = {prefix: Path(src) for prefix, src in sources.items() if Path(src).exists()}
-    if not sources:
+    wb = load_workbook(src, read_only=True)
+    try:
+        return [(ws.title, [[None if getattr(cell, "value", None) is None
+                             else (cell.value, getattr(cell, "number_format", None)) for cell in row]
+                            for row in ws.iter_rows()]) for ws in wb.worksheets]
+    finally:
+        wb.close()
+
+
+def write_sheets(parts: Mapping[str, list[tuple[str, list[list]]]], path: str | Path) -> Path | None:
+    """Sheets read by :func:`read_sheets` in one workbook (sheet names prefixed as the mapping says), cell by
+    cell, so that every value keeps its type and number format: text stays text (``000123``, ``01``, long
+    ids), numbers stay numbers. None (nothing written) when there are no sheets."""
+    import xlsxwriter
+
+    if not parts:
         return None
     book = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     formats: dict = {}
     used: set[str] = set()
     try:
-        for prefix, src in sources.items():
-            wb = load_workbook(src, read_only=True)
-            for ws in wb.worksheets:
-                target = book.add_worksheet(_sheet_name(f"{prefix} {ws.title}", used))
-                grid: list[list] = []  # the header and the first 2,000 rows, for the column widths
-                n_rows = width = 0
-                for i, row in enumerate(ws.iter_rows()):
-                    n_rows, width = i + 1, max(width, len(row))
-                    values = []
+        for prefix, sheets in parts.items():
+            for title, rows in sheets:
+                target = book.add_worksheet(_sheet_name(f"{prefix} {title}", used))
+                width = max((len(row) for row in rows), default=0)
+                for i, row in enumerate(rows):
                     for j, cell in enumerate(row):
-                        value = getattr(cell, "value", None)
-                        values.append(value)
-                        if value is None:
+                        if cell is None:
                             continue
-                        style = _format(book, formats, getattr(cell, "number_format", None))
+                        value, fmt = cell
+                        style = _format(book, formats, fmt)
                         if isinstance(value, str):
                             target.write_string(i, j, value, style)
                         elif isinstance(value, bool):
@@ -227,12 +234,10 @@ def copy_workbooks(sources: Mapping[str, Path], path: str | Path) -> Path | None
                             target.write_number(i, j, value, style)
                         else:  # dates and times
                             target.write_datetime(i, j, value, style or _format(book, formats, "yyyy-mm-dd hh:mm:ss"))
-                    if i <= 2000:
-                        grid.append(values)
+                grid = [[None if c is None else c[0] for c in row] for row in rows[:2001]]  # header + 2,000 rows
                 columns = [("", str(grid[0][j]) if j < len(grid[0]) and grid[0][j] is not None else "",
                             [r[j] if j < len(r) else None for r in grid[1:2001]]) for j in range(width)]
-                dress_sheet(target, book, columns, 1, n_rows - 1, formats=False)
-            wb.close()
+                dress_sheet(target, book, columns, 1, len(rows) - 1, formats=False)
     finally:
         book.close()
     return Path(path)

@@ -41,6 +41,7 @@ from .index import (
     combine_tables,
     report_notebooks,
 )
+from ..render.outputs import read_sheets
 from .kernel import SharedKernel
 from .logs import _one_line, _RunnerLogsToFile
 from .notebook import DEFAULT_TIMEOUT, _jsonable
@@ -72,23 +73,29 @@ def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kern
     (every notebook starts from a fresh start, so its figures and pages do not depend on the kernel that ran
     it), and a notebook that reads the others' results (one declaring ``reports_dir``: the summary) runs once
     they are all done. Each kernel reads the data folder once."""
-    import papermill as pm
-
-    declared = {nb: pm.inspect_notebook(str(nb)) for nb in nbs}
-    first = [nb for nb in nbs if "reports_dir" not in declared[nb]]
-    jobs = max(1, min(int(jobs), len(first)))
-    run = functools.partial(_run_one, tmp=tmp, data_dir=data_dir, out_root=out_root, quarter=quarter,
-                            instrument=instrument, parameters=parameters, progress=progress and jobs == 1,
-                            timeout=timeout, log=log, what=what, inputs=inputs, total=len(nbs), declared=declared)
+    books = {nb: _read_notebook(nb) for nb in nbs}
+    # the kernels start first and import what the notebooks import while papermill is loaded here
+    jobs = max(1, min(int(jobs), sum(not _reads_reports(books[nb]) for nb in nbs)))
     done: dict = {}
-    if jobs == 1:
-        with SharedKernel(kernel) as shared:
+    finishing = _Finishing()
+    with finishing, contextlib.ExitStack() as stack:
+        threads = max(1, _cores() // jobs) if jobs > 1 else None
+        kernels = [stack.enter_context(SharedKernel(kernel, threads)) for _ in range(jobs)]
+        modules = notebook_imports(books.values())
+        for shared in kernels:
+            shared.start(modules, cwd=tmp)
+        import papermill as pm
+
+        declared = {nb: pm.inspect_notebook(str(nb)) for nb in nbs}
+        first = [nb for nb in nbs if "reports_dir" not in declared[nb]]
+        run = functools.partial(_run_one, tmp=tmp, data_dir=data_dir, out_root=out_root, quarter=quarter,
+                                instrument=instrument, parameters=parameters, progress=progress and jobs == 1,
+                                timeout=timeout, log=log, what=what, inputs=inputs, total=len(nbs),
+                                declared=declared, finish=finishing.submit)
+        if jobs == 1:
             for k, nb in enumerate(nbs):
-                done[nb] = run(shared, nb, k)
-    else:
-        with contextlib.ExitStack() as stack:
-            threads = max(1, _cores() // jobs)
-            kernels = [stack.enter_context(SharedKernel(kernel, threads)) for _ in range(jobs)]
+                done[nb] = run(kernels[0], nb, k)
+        else:
             queue, lock = list(first), threading.Lock()
 
             def work(j):
@@ -117,12 +124,85 @@ def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kern
             for nb in nbs:
                 if nb not in done:
                     done[nb] = run(kernels[-1], nb, nbs.index(nb))
-    return [done[nb][0] for nb in nbs], {nb.name: done[nb][1] for nb in nbs}
+    return [done[nb][0] for nb in nbs], {nb.name: done[nb][1] for nb in nbs}, finishing.sheets
+
+
+class _Finishing:
+    """What the builder does with a notebook once it has run, in a thread of its own so that the notebook's
+    kernel can start the next one meanwhile: its HTML page, and its ``tables.xlsx`` read for the report's
+    workbook. Leaving the context waits for all of it; the first failure is raised there."""
+
+    def __init__(self):
+        self.sheets: dict[str, list] = {}
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sqm-pages")
+        self._jobs: list = []
+
+    def submit(self, stem: str, executed: Path, page: Path, title: str, lang: str) -> None:
+        self._jobs.append(self._pool.submit(self._finish, stem, executed, page, title, lang))
+
+    def _finish(self, stem, executed, page, title, lang) -> None:
+        _render_html(executed, page, title, lang)
+        tables = executed.parent / stem / "tables.xlsx"
+        if tables.exists():
+            self.sheets[stem] = read_sheets(tables)
+
+    def __enter__(self) -> "_Finishing":
+        return self
+
+    def __exit__(self, kind, *exc) -> bool:
+        if kind is not None:  # the build failed or was stopped: what is queued is not needed
+            for job in self._jobs:
+                job.cancel()
+        self._pool.shutdown(wait=True)
+        if kind is None:
+            for job in self._jobs:
+                job.result()
+        return False
+
+
+def _read_notebook(nb: Path):
+    import nbformat
+
+    return nbformat.read(nb, as_version=4)
+
+
+def _reads_reports(book) -> bool:
+    """Whether a notebook declares ``reports_dir`` (reads the other notebooks' results: runs after them)."""
+    return any(cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", [])
+               and re.search(r"(?m)^reports_dir\b", cell.source) for cell in book.cells)
+
+
+def notebook_imports(books) -> list[str]:
+    """What the notebooks import in their code cells, as :func:`sqmlib.runner.session.warm_up` takes it
+    (``package`` or ``package:name``; ``%matplotlib inline`` is its backend module), in first-seen order."""
+    import ast
+
+    found: dict[str, None] = {}
+    for book in books:
+        for cell in book.cells:
+            if cell.cell_type != "code":
+                continue
+            lines = []
+            for line in cell.source.splitlines():
+                if line.strip() == "%matplotlib inline":
+                    found["matplotlib_inline.backend_inline"] = None
+                lines.append("" if line.lstrip().startswith(("%", "!")) else line)
+            try:
+                tree = ast.parse("\n".join(lines))
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    found.update({a.name: None for a in node.names})
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    found.update({f"{node.module}:{a.name}": None for a in node.names})
+    return list(found)
 
 
 def _run_one(shared, nb, k, *, tmp, data_dir, out_root, quarter, instrument, parameters, progress, timeout, log,
-             what, inputs, total, declared):
-    """Run the notebook ``nb`` (the ``k``-th of the build) in the kernel ``shared``: its index entry and seconds."""
+             what, inputs, total, declared, finish):
+    """Run the notebook ``nb`` (the ``k``-th of the build) in the kernel ``shared``: its index entry and seconds
+    (its page and tables are left to ``finish``: see :class:`_Finishing`)."""
     import papermill as pm
 
     stem = nb.stem
@@ -158,7 +238,7 @@ def _run_one(shared, nb, k, *, tmp, data_dir, out_root, quarter, instrument, par
         raise SQMReportError(f"notebook {nb.name} ran but wrote no metrics.json to its out_dir")
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     title = labels.phrase(metrics.get("title", stem), lang)
-    _render_html(executed, tmp / f"{stem}.html", title, lang)
+    finish(stem, executed, tmp / f"{stem}.html", title, lang)
     entry = {"title": title, "html": f"{stem}.html", "notebook": f"{stem}.ipynb",
              "metrics": f"{stem}/metrics.json", "headline": metrics.get("headline", []),
              "seconds": seconds, "position": metrics.get("position", 100 + k), "stem": stem}
@@ -304,7 +384,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     inputs_before = _input_hashes(data_dir)
     try:
         with _RunnerLogsToFile():
-            entries, timings = _run_all(nbs, tmp, data_dir, study_root, quarter, instrument,
+            entries, timings, sheets = _run_all(nbs, tmp, data_dir, study_root, quarter, instrument,
                                         {**({"encoding": encoding} if encoding else {}), "lang": lang,
                                          **dict(parameters or {})},
                                         kernel, progress, timeout, log, what, _inputs_key(inputs_before),
@@ -336,7 +416,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
         entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
-        workbook = combine_tables(tmp, [e["stem"] for e in entries])
+        workbook = combine_tables(tmp, [e["stem"] for e in entries], sheets)
         title = index_title(quarter or inst.title, lang)
         pdfs, pdf_note = _write_pdfs(tmp, entries, title, lang) if pdf else ({}, {"unavailable": "not asked for"})
         provenance["pdf"] = pdf_note

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 from ..paths import NOTEBOOK_DIR, PROJECT_ROOT
 from ..render import labels
 from ..render.messages import msg
-from ..render.outputs import copy_workbooks
+from ..render.outputs import read_sheets, write_sheets
 from . import pages
 from .notebook import PROVENANCE_PACKAGES
 
@@ -63,11 +63,15 @@ def _render_html(executed: Path, target: Path, title: str, lang: str = "en") -> 
     target.write_text(pages.finish_page(body, lang), encoding="utf-8")
 
 
-def combine_tables(folder: Path, stems: Sequence[str], filename: str = "report_tables.xlsx") -> str | None:
+def combine_tables(folder: Path, stems: Sequence[str], sheets: Mapping[str, list] | None = None,
+                   filename: str = "report_tables.xlsx") -> str | None:
     """Every notebook's ``tables.xlsx`` in one workbook, one sheet a table, sheets prefixed by the notebook
-    number (``02 gaps``), copied cell by cell so that text stays text. Returns the file name, or None when no
-    notebook wrote tables."""
-    done = copy_workbooks({stem[:2]: folder / stem / "tables.xlsx" for stem in stems}, folder / filename)
+    number (``02 gaps``), copied cell by cell so that text stays text (``sheets``: those already read, by
+    notebook). Returns the file name, or None when no notebook wrote tables."""
+    sheets = sheets or {}
+    parts = {stem[:2]: sheets[stem] if stem in sheets else read_sheets(folder / stem / "tables.xlsx")
+             for stem in stems if stem in sheets or (folder / stem / "tables.xlsx").exists()}
+    done = write_sheets(parts, folder / filename)
     return filename if done is not None else None
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..errors import SQMReportError
 from .logs import _quiet_kernel_manager
@@ -12,6 +12,7 @@ from .notebook import DEFAULT_TIMEOUT
 # the kernel runs this before each notebook: a function of the package (a renamed one fails the build with its
 # name, and tests/test_architecture.py imports it)
 RESET = "__import__({module!r}, fromlist=['fresh_start']).fresh_start({cwd!r}, {inputs!r})"
+WARM_UP = "__import__({module!r}, fromlist=['warm_up']).warm_up({modules!r})"
 SESSION_MODULE = "sqmlib.runner.session"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -22,30 +23,41 @@ def _reset_kernel(km, cwd: Path, inputs: str | None = None, timeout: float = 60,
     the notebook's output folder as working directory and execution counts from 1. The imported modules stay
     loaded, which is what saves the time, and the data folder is read once per build (``inputs``: its input
     checksums, see :func:`sqmlib.runner.session.fresh_start`)."""
-    import queue
-    import time
+    kc = _client(km)
+    try:
+        msg_id = kc.execute(RESET.format(module=SESSION_MODULE, cwd=str(cwd), inputs=inputs), store_history=False)
+        reply = _reply(km, kc, msg_id, timeout, stopped, "its reset")
+        if reply["content"].get("status") != "ok":
+            raise SQMReportError(f"the report's kernel could not be reset: {reply['content'].get('evalue', '')}")
+    finally:
+        kc.stop_channels()
 
+
+def _client(km):
     from jupyter_client import BlockingKernelClient
 
     kc = BlockingKernelClient()
     kc.load_connection_info(km.get_connection_info())
     kc.start_channels()
-    try:
-        msg_id = kc.execute(RESET.format(module=SESSION_MODULE, cwd=str(cwd), inputs=inputs), store_history=False)
-        deadline = time.monotonic() + timeout
-        while True:  # the reply on the shell channel (iopub may have been joined too late to see anything)
-            try:
-                reply = kc.get_shell_msg(timeout=0.5)
-            except queue.Empty:  # a kernel shut down meanwhile (the build was stopped) never answers
-                if stopped() or not km.has_kernel or time.monotonic() > deadline:
-                    raise SQMReportError("the report's kernel did not answer its reset") from None
-                continue
-            if reply["parent_header"].get("msg_id") == msg_id:
-                break
-        if reply["content"].get("status") != "ok":
-            raise SQMReportError(f"the report's kernel could not be reset: {reply['content'].get('evalue', '')}")
-    finally:
-        kc.stop_channels()
+    return kc
+
+
+def _reply(km, kc, msg_id: str, timeout: float, stopped, what: str) -> dict:
+    """The kernel's reply to the request ``msg_id`` on the shell channel (iopub may have been joined too late to
+    see anything)."""
+    import queue
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            reply = kc.get_shell_msg(timeout=0.5)
+        except queue.Empty:  # a kernel shut down meanwhile (the build was stopped) never answers
+            if stopped() or not km.has_kernel or time.monotonic() > deadline:
+                raise SQMReportError(f"the report's kernel did not answer {what}") from None
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
 
 
 class SharedKernel:
@@ -57,6 +69,36 @@ class SharedKernel:
         self.km = _quiet_kernel_manager()(kernel_name=kernel)
         self.threads = threads
         self.closed = False  # shut down: no notebook starts in it again
+        self._warming = None  # (client, request) of the imports asked for by start(), not yet answered
+
+    def start(self, modules: Sequence[str] = (), cwd: Path | None = None) -> "SharedKernel":
+        """Start the kernel now (in ``cwd``: a folder of the build's, so that no module of the caller's working
+        directory is imported) and let it import ``modules`` (those the notebooks will import) while the caller
+        prepares the notebooks; the first notebook waits for them. Nothing changes for the notebooks: their
+        fresh start, namespace and figures are as without it."""
+        from jupyter_client.utils import run_sync
+
+        if self.closed or self.km.has_kernel:
+            return self
+        env = self._env()
+        run_sync(self.km.start_kernel)(**({"env": env} if env is not None else {}),
+                                       **({"cwd": str(cwd)} if cwd is not None else {}))
+        kc = _client(self.km)
+        self._warming = (kc, kc.execute(WARM_UP.format(module=SESSION_MODULE, modules=list(modules)),
+                                        store_history=False, silent=True))
+        return self
+
+    def _warmed(self, timeout: float = 600) -> None:
+        """Wait until the imports asked for by :meth:`start` are done (a failed import is the notebook's to
+        report, in its own cell)."""
+        if self._warming is None:
+            return
+        kc, msg_id = self._warming
+        self._warming = None
+        try:
+            _reply(self.km, kc, msg_id, timeout, lambda: self.closed, "its start")
+        finally:
+            kc.stop_channels()
 
     def _env(self) -> dict | None:
         """The kernel's environment: with ``threads``, that many BLAS/OpenMP threads (kernels side by side each
@@ -79,7 +121,9 @@ class SharedKernel:
         from jupyter_client.utils import run_sync
 
         self.closed = True
-
+        if self._warming is not None:
+            self._warming[0].stop_channels()
+            self._warming = None
         if self.km.has_kernel:
             try:
                 run_sync(self.km.shutdown_kernel)(now=True)
@@ -100,6 +144,7 @@ class SharedKernel:
         if self.closed:  # shut down while it was starting
             self.shutdown()
             raise SQMReportError("the report's kernel was shut down: the build was stopped")
+        self._warmed()
         _reset_kernel(self.km, cwd, inputs, stopped=lambda: self.closed)
         try:
             pm.execute_notebook(str(notebook), str(target), parameters=dict(parameters),

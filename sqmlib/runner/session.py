@@ -8,7 +8,9 @@ the build's data folder shared between notebooks while its input checksums stay 
 """
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -17,6 +19,29 @@ from .. import io
 from ..render import fonts, labels
 
 _RC: dict = {}  # matplotlib's settings before the first notebook of this kernel
+_NOTEBOOKS: list[str] = []  # the output folders of the notebooks started in this kernel
+
+
+def _remember_settings() -> None:
+    """matplotlib's settings as the kernel started, for every notebook's fresh start (taken once)."""
+    if not _RC:
+        _RC.update({k: v for k, v in matplotlib.rcParams.items() if k != "backend"})
+
+
+def warm_up(modules: Sequence[str]) -> None:
+    """Import ``modules`` (those the build's notebooks import: ``package`` or ``package:name`` for ``from
+    package import name``) in a kernel that has not run a notebook yet, while the builder prepares the
+    notebooks. matplotlib's settings are remembered first, as the first fresh start would; a module that cannot
+    be imported is left for its notebook to report."""
+    _remember_settings()
+    for entry in modules:
+        package, _, name = entry.partition(":")
+        try:
+            module = importlib.import_module(package)
+            if name:
+                getattr(module, name, None)
+        except Exception:  # the notebook's own import fails with the reason, in its cell
+            pass
 
 
 def fresh_start(cwd: str, inputs: str | None = None) -> None:
@@ -26,12 +51,13 @@ def fresh_start(cwd: str, inputs: str | None = None) -> None:
 
     get_ipython().reset(new_session=True)
     plt.close("all")
-    if not _RC:
-        _RC.update({k: v for k, v in matplotlib.rcParams.items() if k != "backend"})
+    if not _NOTEBOOKS:  # the first notebook of this kernel: matplotlib as the kernel started
+        _remember_settings()
     else:
         matplotlib.rcParams.update(_RC)
         fonts.add_cjk_fallback.cache_clear()
         fonts.add_cjk_fallback()
+    _NOTEBOOKS.append(cwd)
     labels.use("en")
     labels.forget_instrument()
     io.share_folders(inputs)
