@@ -141,6 +141,91 @@ def test_fiml_loglik_by_brute_force():
         assert (ll(up, mf.S[0]) - ll(down, mf.S[0])) / (2 * eps) == pytest.approx(0, abs=1e-3)
 
 
+def personality_survey(n=2800, seed=1):
+    """A 25-item, 6-point survey shaped like psych's bfi: five factors of five items, reverse-keyed items that
+    are often a factor's first (its marker), factors correlated with both signs, cross-loadings and a method
+    factor (the model misfits, CFI about .79), about 0.5 % of answers missing at random and 30 respondents who
+    answered only one to four items."""
+    rng = np.random.default_rng(seed)
+    facs = "ACENO"
+    rev = {"A": [0], "C": [3, 4], "E": [0, 1], "N": [], "O": [1, 4]}
+    C = np.array([[1, .3, .4, -.2, .2], [.3, 1, .3, -.25, .2], [.4, .3, 1, -.25, .3], [-.2, -.25, -.25, 1, -.1],
+                  [.2, .2, .3, -.1, 1]])
+    F, M = rng.multivariate_normal(np.zeros(5), C, n), rng.normal(size=(n, 5))
+    cols, X = [], []
+    for j, f in enumerate(facs):
+        for i in range(5):
+            lam = rng.uniform(0.4, 0.75) * (-1 if i in rev[f] else 1)
+            y = (lam * F[:, j] + rng.uniform(-0.35, 0.35) * F[:, (j + 1 + i) % 5] + 0.3 * M[:, i]
+                 + rng.normal(0, np.sqrt(1 - lam ** 2), n))
+            X.append(np.clip(np.round(4.2 + 1.3 * y), 1, 6))
+            cols.append(f"{f}{i + 1}")
+    d = pd.DataFrame(np.array(X).T, columns=cols)
+    d = d.mask(rng.random(d.shape) < 0.005)
+    for r in rng.choice(n, 30, replace=False):
+        keep = rng.choice(25, rng.integers(1, 5), replace=False)
+        d.iloc[r, [c for c in range(25) if c not in keep]] = np.nan
+    d["gender"] = rng.integers(1, 3, n)
+    return d, {f: [f"{f}{i}" for i in range(1, 6)] for f in facs}
+
+
+def test_fiml_on_a_large_survey_with_scattered_missing_answers():
+    """25 items × 2,800 respondents: the FIML fit returns finite statistics, its log-likelihoods equal the
+    row-wise likelihood computed with scipy, and the starting values are a proper model (positive-definite
+    factor covariances although summed loadings of both signs nearly cancel)."""
+    d, model = personality_survey()
+    items = [i for its in model.values() for i in its]
+    X = d[items].to_numpy(float)
+    pattern = latent.pattern_from_model(model, items)
+    blocks = latent.make_blocks(X)
+    spec = latent.measurement_spec(pattern, 1)
+    _, Phi, _, _, _, Sigma, _ = latent.implied(spec, latent.starting_values(spec, blocks, pattern))
+    assert np.linalg.eigvalsh(Phi[0])[0] > 0 and np.linalg.eigvalsh(Sigma[0])[0] > 0
+    r = cfa(d[items], model, missing="fiml")
+    f = r.fit
+    assert r.converged and np.isfinite(f[["chisq", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high"]].astype(float)).all()
+    assert f["df"] == 265 and f["n"] == 2800 and 0.7 < f["cfi"] < 0.85
+    mf = latent.fit_model(X, pattern)
+
+    def ll(mu, Sig):
+        total = 0.0
+        for row in X[~np.isnan(X).all(axis=1)]:
+            o = ~np.isnan(row)
+            total += stats.multivariate_normal(mu[o], Sig[np.ix_(o, o)]).logpdf(row[o])
+        return total
+
+    assert ll(mf.fit.mu[0], mf.fit.Sigma[0]) == pytest.approx(mf.measures["loglik"], abs=1e-6)
+    assert ll(mf.means[0], mf.S[0]) == pytest.approx(mf.measures["unrestricted_loglik"], abs=1e-6)
+    assert f["chisq"] == pytest.approx(2 * (mf.measures["unrestricted_loglik"] - mf.measures["loglik"]), rel=1e-12)
+    # invariance by gender on the complete cases (about 2,440 respondents, 25 items): every level fitted
+    t = invariance(d.dropna(subset=items), model, "gender").table
+    assert t["converged"].all() and np.isfinite(t["chisq"]).all() and list(t["df"]) == [530, 550, 570, 595]
+
+
+def test_no_endless_search_without_a_finite_chisq():
+    """A χ² that is not finite has no RMSEA interval and no fit measures: they are missing, at once."""
+    assert all(np.isnan(latent.rmsea_ci(np.inf, 10, 500)))
+    assert all(np.isnan(latent.rmsea_ci(np.nan, 10, 500)))
+    m = latent.fit_measures(np.inf, 10, 900.0, 15, 500, 1)
+    assert np.isnan([m["cfi"], m["tli"], m["rmsea"], m["rmsea_ci_low"], m["rmsea_ci_high"], m["p_value"]]).all()
+    lo, hi = latent.rmsea_ci(5e4, 10, 500)  # large: found by doubling, within its bound
+    assert np.isfinite(lo) and hi > lo
+    latent.rmsea_ci(1e12, 10, 500)  # beyond what the non-central χ² evaluates: returns (missing), no loop
+
+
+def test_wlsmv_orients_each_factor_by_its_first_item():
+    """As lavaan (whose marker is each factor's first item), a factor whose first item is reverse-keyed keeps
+    that item's loading positive and the others negative."""
+    d, model = personality_survey(n=1200, seed=2)
+    items = [i for its in model.values() for i in its]
+    r = cfa(d[items].dropna(), model, estimator="WLSMV")
+    lam = r.loadings.set_index("item")["std_all"]
+    for fct, its in model.items():
+        assert lam[its[0]] > 0, fct
+    assert (lam[["E3", "E4", "E5", "A2", "A3"]] < 0).all()  # E1/E2 and A1 are the reverse-keyed ones
+    assert lam["E2"] > 0
+
+
 def test_fiml_without_missing_answers_is_ml(hs):
     items = hs[[f"x{i}" for i in range(1, 10)]]
     ml, fiml = cfa(items, HS_MODEL), cfa(items, HS_MODEL, missing="fiml")

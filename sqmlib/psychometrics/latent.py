@@ -24,6 +24,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import linalg, optimize, stats
 
+from ..errors import Problem, SQMDataError
+
 LOG2PI = float(np.log(2 * np.pi))
 
 
@@ -362,6 +364,8 @@ def starting_values(spec: Spec, blocks: Blocks, pattern: np.ndarray) -> np.ndarr
                 r = S[np.ix_(ia, ib)].sum() / den if den != 0 else 0.0
                 lim = 0.9 * np.sqrt(Ph[a, a] * Ph[b, b])
                 Ph[a, b] = Ph[b, a] = float(np.clip(r, -lim, lim))
+        if m > 1 and np.linalg.eigvalsh(Ph)[0] <= 0:
+            Ph = _factor_covariances(S, Lm, Ph, pattern)
         th = np.maximum(np.diag(S) - np.diag(Lm @ Ph @ Lm.T), 0.1 * np.diag(S))
         for idx, val in ((spec.lam[g], Lm), (spec.phi[g], Ph), (spec.theta[g], th),
                          (spec.nu[g], mu0[g]), (spec.alpha[g], np.zeros(m))):
@@ -369,6 +373,26 @@ def starting_values(spec: Spec, blocks: Blocks, pattern: np.ndarray) -> np.ndarr
             np.add.at(sums, idx[free], val[free])
             np.add.at(counts, idx[free], 1)
     return sums / np.maximum(counts, 1)
+
+
+def _factor_covariances(S: np.ndarray, Lm: np.ndarray, Ph: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """Starting factor covariances that form a positive-definite matrix, for when those from summed loadings
+    do not (loadings of both signs, as with reverse-keyed items, can nearly cancel in a sum): each pair by least
+    squares, Λ_a'S_abΛ_b / (Λ_a'Λ_a · Λ_b'Λ_b), as correlations shrunk towards none until positive definite."""
+    m = len(Ph)
+    d = np.sqrt(np.diag(Ph))
+    R = np.eye(m)
+    for a in range(m):
+        for b in range(a):
+            ia, ib = np.flatnonzero(pattern[:, a]), np.flatnonzero(pattern[:, b])
+            la, lb = Lm[ia, a], Lm[ib, b]
+            cov = la @ S[np.ix_(ia, ib)] @ lb / ((la @ la) * (lb @ lb))
+            R[a, b] = R[b, a] = float(np.clip(cov / (d[a] * d[b]), -0.9, 0.9))
+    for shrink in np.linspace(1.0, 0.0, 11):
+        Rs = np.eye(m) + shrink * (R - np.eye(m))
+        if np.linalg.eigvalsh(Rs)[0] > 0.05:
+            break
+    return Rs * np.outer(d, d)
 
 
 def minimize(f, x0: np.ndarray) -> optimize.OptimizeResult:
@@ -440,21 +464,33 @@ def rmsea_ci(chisq: float, df: int, n: int, confidence: float = 0.90) -> tuple[f
         return (np.nan, np.nan)
     lo_p, hi_p = (1 + confidence) / 2, (1 - confidence) / 2
 
+    if not (np.isfinite(chisq) and n > 0):  # no likelihood ratio, no interval (and no endless search for one)
+        return (np.nan, np.nan)
+
     def ncp_for(prob):
         f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - prob if lam > 0 else stats.chi2.cdf(chisq, df) - prob
         if f(0) < 0:
             return 0.0
         hi = max(chisq, 1.0)
-        while f(hi) > 0:
+        for _ in range(64):  # the cdf falls below any prob long before 2⁶⁴·χ²
+            if f(hi) <= 0:
+                try:
+                    return optimize.brentq(f, 0, hi, xtol=1e-12)
+                except ValueError:  # the non-central χ² cannot be evaluated this far out
+                    return np.nan
             hi *= 2
-        return optimize.brentq(f, 0, hi, xtol=1e-12)
+        return np.nan
 
     lam_lo, lam_hi = ncp_for(lo_p), ncp_for(hi_p)
     return float(np.sqrt(lam_lo / (n * df))), float(np.sqrt(lam_hi / (n * df)))
 
 
 def fit_measures(chisq: float, df: int, base_chisq: float, base_df: int, n: int, n_groups: int) -> dict:
-    """CFI, TLI and RMSEA (with its 90 % interval) as lavaan computes them for ML with G groups."""
+    """CFI, TLI and RMSEA (with its 90 % interval) as lavaan computes them for ML with G groups (all missing
+    when a χ² is not finite)."""
+    if not (np.isfinite(chisq) and np.isfinite(base_chisq)):
+        return {"chisq": chisq, "df": df, "p_value": np.nan, "cfi": np.nan, "tli": np.nan, "rmsea": np.nan,
+                "rmsea_ci_low": np.nan, "rmsea_ci_high": np.nan, "baseline_chisq": base_chisq, "baseline_df": base_df}
     cfi_den = max(base_chisq - base_df, chisq - df, 0.0)
     cfi = 1.0 - max(chisq - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
     tli = ((base_chisq / base_df) - (chisq / df)) / ((base_chisq / base_df) - 1.0) if df > 0 else np.nan
@@ -484,6 +520,10 @@ def fit_model(X: np.ndarray, pattern: np.ndarray, group: np.ndarray | None = Non
     G, p = blocks.n_groups, blocks.p
     spec = measurement_spec(pattern, G, equal)
     fit = fit_spec(spec, blocks, starting_values(spec, blocks, pattern))
+    if not np.isfinite(fit.minus2ll):
+        raise SQMDataError("data", [Problem(
+            "no_fit", "the factor model has no likelihood at any point tried (its covariance matrix is never "
+            "positive definite there): look for items that copy each other or that very few respondents answered")])
     m2_sat, S_sat, mu_sat = saturated(blocks)
     m2_base = independence(blocks)
     chisq = max(fit.minus2ll - m2_sat, 0.0)

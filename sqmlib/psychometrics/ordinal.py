@@ -323,7 +323,9 @@ def wlsmv_fit(X: np.ndarray, names: Sequence[str], pattern: np.ndarray, *, max_c
     res = optimize.minimize(f, x0, jac=True, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": 10_000, "maxfun": 20_000, "ftol": 1e-16, "gtol": 1e-12})
     L, Phi = unpack(res.x)
-    flip = np.where(L.sum(axis=0) < 0, -1.0, 1.0)
+    # orientation as lavaan's: each factor's first item (its marker there) loads positively
+    markers = [int(np.flatnonzero(pattern[:, j])[0]) for j in range(m)]
+    flip = np.where(L[markers, np.arange(m)] < 0, -1.0, 1.0)
     L, Phi = L * flip, Phi * np.outer(flip, flip)
     x = res.x
     Sigma = L @ Phi @ L.T
