@@ -55,6 +55,32 @@ class Problem:
         return "".join(parts)
 
 
+MAX_COLUMNS_SHOWN = 6
+
+
+def summarise(problems: Sequence[Problem]) -> list[str]:
+    """One line per kind of problem: a problem found the same way in several columns ("answers that are not
+    numbers" in 20 item columns) is one line naming the columns, with the values and rows of the first, so that
+    every kind of problem reaches a console that shows only the first lines."""
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.kind, p.message, p.column is None), []).append(p)
+    lines = []
+    for same in groups.values():
+        if len(same) == 1 or same[0].column is None:
+            lines.extend(p.describe() for p in same)
+            continue
+        names = ", ".join(repr(p.column) for p in same[:MAX_COLUMNS_SHOWN])
+        more = " …" if len(same) > MAX_COLUMNS_SHOWN else ""
+        values = list(dict.fromkeys(v for p in same for v in p.values))
+        first = Problem(same[0].kind, same[0].message, None, tuple(values), same[0].rows, same[0].n_rows)
+        detail = first.describe()
+        if first.rows:
+            detail = detail.replace(" at row", f" ({same[0].column!r}: at row", 1) + ")"
+        lines.append(f"{len(same)} columns ({names}{more}): {detail}")
+    return lines
+
+
 class SQMError(Exception):
     """Base class of the project's errors."""
 
@@ -80,7 +106,7 @@ class SQMDataError(SQMError, ValueError):
     def _format(self) -> str:
         n = len(self.problems)
         head = f"{self.path}: {n} problem{'s' if n != 1 else ''} found"
-        return head + "".join(f"\n  - {p.describe()}" for p in self.problems)
+        return head + "".join(f"\n  - {line}" for line in summarise(self.problems))
 
     def to_frame(self):
         """The problems as a tidy DataFrame (one row a problem)."""

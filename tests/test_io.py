@@ -345,3 +345,86 @@ def test_kiosk_survey_loads():
     assert s.loc[0, "E09"] == raw.iloc[0, 17]  # item 9 stands before item 8 in the file
     assert s.loc[0, "recommend"] == raw.iloc[0, 161]
     assert set(s["sex"].dropna()) == {"남", "여"}
+
+
+# ---- texts in rating columns: missing codes and option texts (问卷星 "按选项文本", Qualtrics choice text) ---------------
+def _instrument_with(tmp_path, **changes):
+    """The SERVQUAL instrument with top-level keys replaced (``scale``, ``missing_codes`` …)."""
+    import yaml
+
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
+    doc.update(changes)
+    path = tmp_path / "instrument.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_text_missing_codes(survey_csv, tmp_path):
+    """"N/A" and "不适用" declared as missing codes (beside numeric ones) become missing and are counted under
+    their labels; means equal those computed from the raw file with the texts dropped."""
+    p, df = survey_csv
+    df.loc[[0, 3, 4], "P05"] = ["N/A", " n/a ", "不适用"]
+    df.loc[1, "P05"] = "9"
+    df.loc[2, "E10"] = "N/A"
+    inst = _instrument_with(tmp_path, missing_codes={8: "don't know", 9: "not applicable", "N/A": "not applicable",
+                                                     "不适用": "not applicable"})
+    s = io.load_survey(write(df, p), instrument=str(inst))
+    assert s["P05"].iloc[[0, 1, 3, 4]].isna().all() and s["E10"].iloc[2] != s["E10"].iloc[2]
+    assert s.attrs["sqm"]["missing_codes"]["P05"]["not applicable"] == 4
+    raw = pd.to_numeric(df["P05"].str.strip().replace({"N/A": None, "n/a": None, "不适用": None, "9": None, "8": None}))
+    assert s["P05"].mean() == pytest.approx(raw.mean(), abs=1e-12)
+    # a text code that is not declared: the problem says how to declare it
+    err = load_error(write(df, p))
+    assert {q.column for q in err.problems} == {"P05", "E10"}
+    assert "missing_codes" in str(err) and "'N/A'" in str(err)
+
+
+def test_answers_as_option_texts(survey_csv, tmp_path):
+    """A 问卷星 export "按选项文本": answers are the options' texts; the scale's labels map them to points and the
+    means equal those of the same answers given as numbers."""
+    p, df = survey_csv
+    words = {1: "非常不同意", 2: "不同意", 3: "有点不同意", 4: "一般", 5: "有点同意", 6: "同意", 7: "非常同意"}
+    items = [c for c in df.columns if c[:1] in "EP" and c[1:].isdigit()]
+    numbers = io.load_survey(write(df, p))
+    texts = df.copy()
+    for c in items:
+        texts[c] = df[c].map(lambda v: words.get(int(v), v) if v.isdigit() and 1 <= int(v) <= 7 else v)
+    inst = _instrument_with(tmp_path, scale={"min": 1, "max": 7, "labels": words})
+    s = io.load_survey(write(texts, tmp_path / "texts.csv"), instrument=str(inst))
+    pd.testing.assert_frame_equal(s[items], numbers[items])
+    # a text that is neither a label nor a declared missing code: named, with the way out
+    texts.loc[5, "P03"] = "满意"
+    err = load_error(write(texts, tmp_path / "texts.csv"), instrument=str(inst))
+    (prob,) = err.problems
+    assert prob.column == "P03" and prob.values == ("满意",) and "labels" in prob.message
+
+
+def test_problems_of_one_kind_in_many_columns_are_one_line(survey_csv):
+    """"N/A" typed in 20 columns and stray 0s in 12 others: two lines, each naming its columns, so both kinds
+    reach the console (and a report's one-line error)."""
+    p, df = survey_csv
+    items = [c for c in df.columns if c[:1] in "EP" and c[1:].isdigit()]
+    for c in items[:20]:
+        df.loc[1, c] = "N/A"
+    for c in items[20:32]:
+        df.loc[2, c] = "0"
+    err = load_error(write(df, p))
+    lines = str(err).splitlines()[1:]
+    assert len(lines) == 2 and lines[0].startswith("  - 20 columns (") and lines[1].startswith("  - 12 columns (")
+    assert "'N/A'" in lines[0] and "outside the scale 1–7" in lines[1]
+    assert len(err.problems) == 32  # every problem is still there for code that reads them
+
+
+def test_text_missing_code_of_one_column(survey_csv, tmp_path):
+    """A column's own text missing code (``nps: {missing_codes: {"N/A": …}}``) is accepted, not a crash."""
+    import yaml
+
+    p, df = survey_csv
+    df.loc[[2, 6], "nps"] = ["N/A", "n/a"]
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
+    doc["columns"]["nps"]["missing_codes"] = {"N/A": "no answer"}
+    inst = tmp_path / "instrument.yaml"
+    inst.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    s = io.load_survey(write(df, p), instrument=str(inst))
+    assert s["nps"].isna().sum() == 2 and s.attrs["sqm"]["missing_codes"]["nps"] == {"no answer": 2}
+    assert s["nps"].mean() == pytest.approx(pd.to_numeric(df["nps"].drop([2, 6])).mean(), abs=1e-12)

@@ -58,6 +58,18 @@ class Block:
         return self.source.replace("{id}", item).replace("{num}", num)
 
 
+def missing_code(code) -> float | str | None:
+    """A declared missing code as the loader matches it: a number as a float (``"98"`` and ``98`` alike), a
+    text trimmed and lower-cased (``" N/A"`` matches ``n/a``); None for an empty code."""
+    if isinstance(code, bool) or code is None:
+        return None
+    try:
+        return float(code)
+    except (TypeError, ValueError):
+        text = str(code).strip().casefold()
+        return text or None
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     """A non-item column of the survey file."""
@@ -98,7 +110,8 @@ class Instrument:
     scale_min, scale_max : int
         The rating scale of the item blocks.
     missing_codes : mapping of code -> label
-        Codes that mean "no answer of this kind" and become NaN on loading.
+        Codes that mean "no answer of this kind" and become NaN on loading: numbers (as floats: ``98``, ``-1``)
+        or texts (``N/A``, ``不适用``; kept trimmed and lower-cased, and matched so: :func:`missing_code`).
     blocks : mapping of block code -> Block
     dimensions : mapping of dimension -> tuple of item ids
     items : tuple of item ids, in questionnaire order
@@ -432,12 +445,11 @@ def _parse(raw, path: Path) -> Instrument:
 
     missing = {}
     for code, label in (raw.get("missing_codes") or {}).items():
-        try:
-            c = float(code)
-        except (TypeError, ValueError):
-            bad(f"missing code {code!r} is not a number")
+        c = missing_code(code)
+        if c is None:
+            bad(f"missing code {code!r} is neither a number nor a text")
             continue
-        if smin <= c <= smax:
+        if isinstance(c, float) and smin <= c <= smax:
             bad(f"missing code {code!r} ({label}) lies inside the scale {smin}–{smax}, so it would be ambiguous")
         missing[c] = str(label)
 
@@ -520,7 +532,8 @@ def _parse(raw, path: Path) -> Instrument:
             role=spec.get("role"),
             min=spec.get("min"),
             max=spec.get("max"),
-            missing_codes=MappingProxyType({float(k): str(v) for k, v in (spec.get("missing_codes") or {}).items()}),
+            missing_codes=MappingProxyType({missing_code(k): str(v) for k, v in (spec.get("missing_codes") or {}).items()
+                                            if missing_code(k) is not None}),
             labels=MappingProxyType({_code(k): str(v) for k, v in (spec.get("labels") or {}).items()}),
             top_boxes=int(top) if isinstance(top, int) else 2,
             text=MappingProxyType(_texts(spec.get("text"))),

@@ -72,8 +72,13 @@ def _fast_float(s: pd.Series) -> pd.Series | None:
         return None
 
 
-def _numeric(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
-    """Convert to float; non-empty cells that are not numbers are a problem and become NaN."""
+NOT_A_RATING = ("answers that are not numbers (a text that means no answer is declared under missing_codes in "
+                "the instrument, e.g. \"N/A\": not applicable; answers given as option texts under the scale's "
+                "labels)")
+
+
+def _numeric(s: pd.Series, col: str, chk: _Checker, what: str = "answers that are not numbers") -> pd.Series:
+    """Convert to float; non-empty cells that are not numbers are a problem (``what``) and become NaN."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype(float)
     fast = _fast_float(s) if pd.api.types.is_string_dtype(s) else None
@@ -83,23 +88,58 @@ def _numeric(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
     num = pd.to_numeric(s.where(~blank), errors="coerce").astype(float)
     bad = num.isna().to_numpy() & ~blank
     if bad.any():
-        chk.add("non_numeric", "answers that are not numbers", col, bad, s[bad].head(6).tolist())
+        chk.add("non_numeric", what, col, bad, s[bad].head(6).tolist())
     return num
 
 
-def _ratings(s: pd.Series, col: str, lo: float, hi: float, codes: Mapping[float, str], chk: _Checker,
-             code_counts: dict, whole: bool = True) -> pd.Series:
-    num = _numeric(s, col, chk)
+def _option_texts(s: pd.Series, col: str, labels: Mapping, chk: _Checker) -> pd.Series:
+    """Answers exported as option texts (问卷星's "按选项文本", Qualtrics' choice text) as their scale points,
+    through the declared labels (point → text; matched trimmed and case-blind). A text that is neither a
+    number nor a label is left for :func:`_numeric` to report."""
+    points = {}
+    for code, text in labels.items():
+        try:
+            points[str(text).strip().casefold()] = float(code)
+        except (TypeError, ValueError):
+            continue
+    if not points or pd.api.types.is_numeric_dtype(s):
+        return s
+    key = s.astype(str).str.strip().str.casefold().where(s.notna())
+    hit = key.isin(list(points)).to_numpy()
+    if not hit.any():
+        return s
+    return s.astype(object).where(~hit, key.map(points))
+
+
+def _ratings(s: pd.Series, col: str, lo: float, hi: float, codes: Mapping[float | str, str], chk: _Checker,
+             code_counts: dict, whole: bool = True, labels: Mapping | None = None) -> pd.Series:
+    if labels:
+        s = _option_texts(s, col, labels, chk)
+    texts = {k: v for k, v in codes.items() if isinstance(k, str)}
+    codes = {k: v for k, v in codes.items() if not isinstance(k, str)}
+    found: dict[str, int] = {}
+    if texts and not pd.api.types.is_numeric_dtype(s):  # "N/A", "不适用": missing of their kind, counted
+        key = s.astype(str).str.strip().str.casefold().where(s.notna())
+        hit = key.isin(list(texts)).to_numpy()
+        if hit.any():
+            for k, n in key[hit].value_counts().items():
+                found[texts[k]] = found.get(texts[k], 0) + int(n)
+            s = s.mask(hit)
+    num = _numeric(s, col, chk, NOT_A_RATING)
     v = num.to_numpy()
     if codes:
         is_code = np.isin(v, np.fromiter(codes, float))
         if is_code.any():
             counts = pd.Series(v[is_code]).value_counts()
-            code_counts[col] = {codes[float(k)]: int(n) for k, n in counts.items()}
+            for k, n in counts.items():
+                found[codes[float(k)]] = found.get(codes[float(k)], 0) + int(n)
             v = np.where(is_code, np.nan, v)
+    if found:
+        code_counts[col] = found
     out = ~np.isnan(v) & ((v < lo) | (v > hi))
     if out.any():
-        declared = f"; declared missing codes are {', '.join(str(_plain(k)) for k in codes)}" if codes else ""
+        shown = [str(_plain(k)) for k in codes] + [repr(k) for k in texts]
+        declared = f"; declared missing codes are {', '.join(shown)}" if shown else ""
         chk.add("out_of_range", f"values outside the scale {_plain(lo)}–{_plain(hi)} that are not declared "
                                 f"missing codes{declared}", col, out, v[out][:6])
         v = np.where(out, np.nan, v)
@@ -180,7 +220,7 @@ def _convert(df: pd.DataFrame, col: str, spec: ColumnSpec, chk: _Checker, code_c
     if spec.type == "rating":
         codes = dict(spec.missing_codes)
         codes.update({c: chk.missing_label(col, c) for c in chk.source.user_missing.get(col, ())})
-        return _ratings(s, col, spec.min, spec.max, codes, chk, code_counts)
+        return _ratings(s, col, spec.min, spec.max, codes, chk, code_counts, labels=spec.labels)
     if spec.type == "duration":
         return _durations(s, col, chk)
     if spec.type == "number":

@@ -38,7 +38,8 @@ def _check_sample(df: pd.DataFrame, other: Mapping, item_cols: list[str], inst: 
     for name, spec in other.items():
         _convert(head, name, spec, chk, {})
     for c in item_cols:
-        _ratings(head[c], c, *inst.block_scale(inst.block_of(c)), _item_codes(c, inst, chk), chk, {})
+        _ratings(head[c], c, *inst.block_scale(inst.block_of(c)), _item_codes(c, inst, chk), chk, {},
+                 labels=inst.scale_labels)
     bad = [p for p in chk.problems if p.n_rows >= MOSTLY_INVALID * len(head)]
     if bad:
         note = Problem("not_survey_data", f"stopped after checking the first {len(head):,} of {len(df):,} rows: "
@@ -181,7 +182,7 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
     reverse = set(inst.reverse_columns())
     for c in item_cols:
         lo, hi = inst.block_scale(inst.block_of(c))
-        out[c] = _ratings(df[c], c, lo, hi, _item_codes(c, inst, chk), chk, code_counts)
+        out[c] = _ratings(df[c], c, lo, hi, _item_codes(c, inst, chk), chk, code_counts, labels=inst.scale_labels)
         if c in reverse:  # scored so that a higher number is always the better answer
             out[c] = lo + hi - out[c]
             reflected.append(c)

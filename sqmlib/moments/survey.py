@@ -47,7 +47,7 @@ def survey_spec(instrument, *, min_share: float = 0.5, top_box: float | None = N
     blocks = [b for b in inst.blocks if b in ("E", "P", "A", "D") and present(inst.item_columns(b))]
     base = [c for b in blocks for c in inst.item_columns(b)]
     shift = {c: mid for c in base}
-    codes = {c: tuple(sorted(inst.missing_codes)) for c in base}
+    codes = {c: _numeric_codes(inst.missing_codes) for c in base}
     derived: list[Derived] = []
     sets: list[ColumnSet] = []
     pairs: list[tuple[str, str, str]] = []
@@ -108,7 +108,7 @@ def survey_spec(instrument, *, min_share: float = 0.5, top_box: float | None = N
         sets.append(ColumnSet("kpi", tuple(kpi), "pairwise"))
     for c in base:  # outcomes carry their own missing codes
         if c in inst.columns:
-            codes[c] = tuple(sorted(inst.columns[c].missing_codes))
+            codes[c] = _numeric_codes(inst.columns[c].missing_codes)
     reflect = {}
     if raw:
         for b in blocks:
@@ -128,11 +128,17 @@ def top_box_of(instrument, column: str, default: float = 6.0) -> float:
     return spec.top_box_threshold()
 
 
+def _numeric_codes(codes) -> tuple[float, ...]:
+    """The numeric missing codes (a text code such as "N/A" is the loader's: a file read here by an engine
+    holds numbers in its rating columns, and a text there is reported as not a number)."""
+    return tuple(sorted(k for k in codes if not isinstance(k, str)))
+
+
 def _careless_sql(inst: Instrument, limit: float | None, q) -> str:
     """SQL condition of :func:`sqmlib.io.careless.careless`: straight-lining the P block, or faster than ``limit``."""
     block = "P" if "P" in inst.blocks else next(iter(inst.blocks))
     cols = [q(c) for c in inst.item_columns(block)]
-    codes = tuple(sorted(inst.missing_codes))
+    codes = _numeric_codes(inst.missing_codes)
 
     def val(c):
         x = f"CAST({c} AS DOUBLE)"
@@ -156,7 +162,7 @@ def _check_values(run, relation: str, inst: Instrument, spec: MomentSpec, q, sou
     for c in spec.base:
         col = inst.columns.get(c)
         lo, hi = (col.min, col.max) if col is not None and col.min is not None else inst.scale
-        codes = tuple(sorted(set(spec.missing_codes.get(c, ())) | set(getattr(col, "missing_codes", {}) or {})))
+        codes = tuple(sorted(set(spec.missing_codes.get(c, ())) | set(_numeric_codes(getattr(col, "missing_codes", {}) or {}))))
         points = c in inst.importance_columns()  # 100 points over the dimensions
         if points:
             lo, hi = 0, 100

@@ -224,7 +224,9 @@ def _run_one(shared, nb, k, *, tmp, data_dir, out_root, quarter, instrument, par
         kept = _keep_failed(executed)
         raise SQMReportError(
             f"notebook {nb.name} failed in cell {exc.exec_count} (cell index {exc.cell_index}): "
-            f"{exc.ename}: {_one_line(exc.evalue)}; no report was written for {what}"
+            # a data error lists every kind of problem once (sqmlib.errors.summarise): all of it is shown
+            f"{exc.ename}: {_one_line(exc.evalue, 1500 if exc.ename == 'SQMDataError' else 300)}; "
+            f"no report was written for {what}"
             + (f" (executed notebook kept at {kept})" if kept else "")) from None
     except OSError as exc:
         raise SQMReportError(f"notebook {nb.name} could not be written: {exc.strerror or exc}; no report "

@@ -66,7 +66,7 @@ class _RunnerLogsToFile:
         return False
 
 
-def _one_line(text: str) -> str:
-    """An error text on one line (the first lines joined), at most 300 characters."""
+def _one_line(text: str, limit: int = 300) -> str:
+    """An error text on one line (its lines joined), at most ``limit`` characters."""
     flat = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
-    return flat if len(flat) <= 300 else flat[:297] + "…"
+    return flat if len(flat) <= limit else flat[:limit - 3] + "…"
