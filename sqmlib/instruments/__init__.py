@@ -140,6 +140,8 @@ class Instrument:
     model: Mapping | None = None  # the service-profit chain as a structural model (see sqmlib.sem.chain_spec)
     encoding: str | None = None  # the survey file's text encoding, when detection cannot tell
     scale_labels: Mapping[float, str] = field(default_factory=dict)  # e.g. {1: strongly disagree}
+    sheet: str | int | None = None  # the workbook sheet holding the answers (default the first)
+    header_row: int = 1  # the row (as a spreadsheet numbers it) holding the headers, below a title or cover
 
     # ---- names of things -------------------------------------------------------------------------------
     @property
@@ -309,7 +311,7 @@ _TEXTS = "texts"  # a string, or a mapping language -> string
 SCHEMA: dict[str, dict[str, Any]] = {
     "": {"name": str, "title": str, "scale": "scale", "missing_codes": dict, "blocks": dict, "reverse": list,
          "dimensions": dict, "items": (dict, list), "importance": dict, "columns": dict, "model": dict,
-         "encoding": str, "languages": list, "description": _TEXTS},
+         "encoding": str, "languages": list, "description": _TEXTS, "sheet": (str, int), "header_row": int},
     "scale": {"min": (int, float), "max": (int, float), "labels": dict},
     "block": {"label": _TEXTS, "source": str, "sources": dict, "offset": int, "optional": bool,
               "prompt": _TEXTS, "scale": "scale"},
@@ -558,6 +560,8 @@ def _parse(raw, path: Path) -> Instrument:
         path=path,
         model=raw.get("model") if isinstance(raw.get("model"), dict) else None,
         encoding=raw.get("encoding") or None,
+        sheet=raw.get("sheet"),
+        header_row=int(raw.get("header_row") or 1),
         scale_labels=MappingProxyType({float(k): str(v) for k, v in (scale.get("labels") or {}).items()
                                        if isinstance(k, (int, float))}),
     )

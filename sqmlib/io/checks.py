@@ -151,10 +151,42 @@ def _ratings(s: pd.Series, col: str, lo: float, hi: float, codes: Mapping[float 
     return pd.Series(v, index=s.index, name=col)
 
 
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of Excel's serial dates (1900 system, after its leap-year bug)
+EXCEL_SERIALS = (20_000, 80_000)  # 1954-10-03 … 2119-01-10: numbers in this range are serial dates
+
+
+def _excel_serials(s: pd.Series, blank: np.ndarray) -> pd.Series | None:
+    """Dates written as Excel serial numbers (46247.81 = 2026-08-13 19:26), when every filled cell is a number
+    in :data:`EXCEL_SERIALS`; None otherwise."""
+    num = pd.to_numeric(s.where(~blank), errors="coerce")
+    filled = ~blank
+    if not filled.any() or num[filled].isna().any():
+        return None
+    v = num[filled]
+    if not ((v >= EXCEL_SERIALS[0]) & (v <= EXCEL_SERIALS[1])).all():
+        return None
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    out[filled] = (EXCEL_EPOCH + pd.to_timedelta(v.to_numpy(float) * 86_400_000, unit="ms")).round("s")
+    return out
+
+
 def _dates(s: pd.Series, col: str, chk: _Checker) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
     blank = _blank(s)
+    serial = _excel_serials(s, blank)
+    if serial is not None:
+        return serial.rename(s.name)
+    if pd.api.types.is_numeric_dtype(s):  # numbers that are not serial dates: not nanoseconds since 1970 either
+        compact = pd.to_datetime(s.where(~blank).astype("Int64").astype(str), format="%Y%m%d", errors="coerce") \
+            if (s[~blank] % 1 == 0).all() else None  # 20260813
+        if compact is not None and compact[~blank].notna().all():
+            return compact.rename(s.name)
+        bad = ~blank
+        if bad.any():
+            chk.add("bad_date", "numbers where dates should be (and not Excel serial dates)", col, bad,
+                    s[bad].head(6).tolist())
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]", name=s.name)
     txt = s.where(~blank)
     out = pd.to_datetime(txt, errors="coerce", format="ISO8601")
     retry = out.isna().to_numpy() & ~blank

@@ -16,7 +16,7 @@ from ..periods import check_quarter, quarter_end, quarter_of
 from .checks import _check_errors_arg, _Checker, _dates, _quarters, find_column
 from .readers import read_table
 from .sources import SUPPORTED_SUFFIXES
-from .survey import load_survey
+from .survey import EARLIEST_SURVEY, load_survey
 from .tables import load_customers, load_interactions, load_management, load_standards
 
 # A data folder
@@ -62,6 +62,7 @@ def survey_quarters(path: str | Path, instrument: "str | Path | Instrument" = "s
     either column gives ``[]``.
     """
     inst = load_instrument(instrument)
+    encoding = encoding or inst.encoding  # as load_survey reads it
     path = Path(path)
     wanted = {"quarter": (inst.columns["quarter"].source if "quarter" in inst.columns else None) or "quarter",
               "survey_date": (inst.columns["survey_date"].source if "survey_date" in inst.columns else None)
@@ -73,15 +74,15 @@ def survey_quarters(path: str | Path, instrument: "str | Path | Instrument" = "s
 
             headers = [str(c) for c in pq.read_schema(path).names]
         else:
-            raw, _ = read_table(path, encoding=encoding, strip=False, nrows=5)
+            raw, _ = read_table(path, encoding=encoding, strip=False, nrows=5, header_row=inst.header_row)
             headers = list(raw.columns)
         found = {k: find_column(headers, pat) for k, pat in wanted.items()}
         use = found["quarter"][:1] or found["survey_date"][:1]
         if not use:
             return []
-        raw, src = read_table(path, encoding=encoding, usecols=use)
+        raw, src = read_table(path, encoding=encoding, usecols=use, header_row=inst.header_row)
     else:
-        raw, src = read_table(path, encoding=encoding)
+        raw, src = read_table(path, encoding=encoding, sheet=inst.sheet, header_row=inst.header_row)
         headers = list(raw.columns)
         found = {k: find_column(headers, pat) for k, pat in wanted.items()}
     chk = _Checker(src)
@@ -89,7 +90,8 @@ def survey_quarters(path: str | Path, instrument: "str | Path | Instrument" = "s
         q = _quarters(raw[found["quarter"][0]], "quarter", chk)
     elif found["survey_date"]:
         d = _dates(raw[found["survey_date"][0]], "survey_date", chk)
-        q = quarter_of(d)
+        today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+        q = quarter_of(d.where((d >= EARLIEST_SURVEY) & (d < today)))  # the others are load_survey's problem
     else:
         return []
     if chk.problems:

@@ -27,10 +27,11 @@ MAX_XLSX_UNPACKED = 1 << 30  # bytes of worksheet XML a workbook may unpack to (
 MAX_CELLS_PER_BYTE = 2  # a real worksheet holds well under one cell per byte of its XML
 
 
-def _read_xlsx(path: Path, sheet: str | int | None = 0) -> pd.DataFrame:
+def _read_xlsx(path: Path, sheet: str | int | None = 0, header_row: int = 1) -> pd.DataFrame:
     """An .xlsx sheet as a DataFrame of objects, in bounded memory: the unpacked size of the worksheets is
     checked first, the sheet is read in openpyxl's streaming mode, and its declared dimension (which a file can
-    set to a million rows × 16,384 columns) is ignored in favour of the cells it really holds."""
+    set to a million rows × 16,384 columns) is ignored in favour of the cells it really holds. The headers are
+    on ``header_row`` (1 = the first row; rows above it, a title or a note, are left out)."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -47,9 +48,12 @@ def _read_xlsx(path: Path, sheet: str | int | None = 0) -> pd.DataFrame:
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         names = wb.sheetnames
+        if sheet is None:
+            sheet = 0
         if isinstance(sheet, int):
             if not 0 <= sheet < len(names):
-                raise SQMDataError(str(path), [Problem("missing_sheet", f"no sheet number {sheet}")])
+                raise SQMDataError(str(path), [Problem("missing_sheet", f"no sheet number {sheet} (sheets: "
+                                                                        f"{', '.join(names)})")])
             ws = wb[names[sheet]]
         else:
             if sheet not in names:
@@ -71,6 +75,7 @@ def _read_xlsx(path: Path, sheet: str | int | None = 0) -> pd.DataFrame:
             rows.append(row)
     finally:
         wb.close()
+    rows = rows[max(header_row, 1) - 1:]
     while rows and not rows[-1]:
         rows.pop()
     if not rows:
@@ -86,6 +91,42 @@ def _read_xlsx(path: Path, sheet: str | int | None = 0) -> pd.DataFrame:
         header.append(name)
     body = [r + [None] * (width - len(r)) for r in rows[1:]]
     return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def header_rows_of(path: Path, patterns: list[str], rows: int = 30) -> list[tuple[str, int, int]]:
+    """Where a workbook (or CSV file) holds the headers ``patterns`` describe: (sheet, row as the spreadsheet
+    numbers it, patterns matched, the sheet's position) for each sheet's best row among its first ``rows``,
+    best first. Reads those rows only."""
+    from .checks import find_column
+
+    path = Path(path)
+    found = []
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheets = {name: [list(r) for r in wb[name].iter_rows(max_row=rows, values_only=True)]
+                      for name in wb.sheetnames}
+        finally:
+            wb.close()
+    elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        import csv
+
+        text, _ = _decode(_prefix(path, PREFIX_BYTES), path, None)
+        sheets = {"": [r for _, r in zip(range(rows), csv.reader(_io.StringIO(text),
+                                                                 delimiter="\t" if path.suffix == ".tsv" else ","))]}
+    else:
+        return []
+    for position, (name, table) in enumerate(sheets.items()):
+        best = (0, 0)
+        for k, row in enumerate(table, 1):
+            headers = [str(v) for v in row if v is not None and str(v).strip()]
+            hits = sum(bool(find_column(headers, pat)) for pat in patterns) if headers else 0
+            if hits > best[0]:
+                best = (hits, k)
+        found.append((name, best[1], best[0], position))
+    return sorted(found, key=lambda f: -f[2])
 
 
 SURVEYMONKEY_SUBHEADS = {"response", "open-ended response", "other (please specify)"}
@@ -127,7 +168,7 @@ def _prefix(path: Path, size: int) -> bytes:
 
 def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = 0,
                strip: bool = True, usecols: list[str] | None = None,
-               nrows: int | None = None) -> tuple[pd.DataFrame, SourceInfo]:
+               nrows: int | None = None, header_row: int = 1) -> tuple[pd.DataFrame, SourceInfo]:
     """Read a data file as it is, with every CSV cell kept as text.
 
     Parameters
@@ -138,6 +179,9 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
         Text encoding of a CSV file; detected when omitted (see :func:`detect_encoding`).
     sheet : str or int, optional
         Excel sheet (default the first).
+    header_row : int
+        The row holding the headers, as a spreadsheet numbers it (Excel and CSV files; rows above it are left
+        out, and row numbers in problems stay the spreadsheet's).
     usecols, nrows : optional
         Only these columns, only the first rows (CSV and Parquet; other formats are read whole).
 
@@ -162,7 +206,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     if path.stat().st_size == 0:
         raise SQMDataError(str(path), [Problem("empty", "the file is empty")])
     digest = sha256_file(path)
-    header_rows = 1
+    header_row = max(int(header_row or 1), 1)
+    header_rows = header_row
     used_encoding = None
     spss_labels: dict = {}
     spss_missing: dict = {}
@@ -173,7 +218,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             if not text.strip():
                 raise SQMDataError(str(path), [Problem("empty", "the file holds only blank space")])
             df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
-                             sep="\t" if suffix == ".tsv" else ",", usecols=usecols, nrows=nrows)
+                             sep="\t" if suffix == ".tsv" else ",", usecols=usecols, nrows=nrows,
+                             skiprows=header_row - 1)
             df, extra = _drop_qualtrics_rows(df)
             header_rows += extra
             fmt = "qualtrics-csv" if extra else "csv"
@@ -182,12 +228,13 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
                 header_rows += extra
                 fmt = "surveymonkey-csv" if extra else fmt
         elif suffix == ".xlsx":
-            df = _read_xlsx(path, sheet)
+            df = _read_xlsx(path, sheet, header_row)
             df, extra = _merge_two_header_rows(df)
             header_rows += extra
             fmt = "surveymonkey-excel" if extra else "excel"
         elif suffix == ".xls":
-            df = pd.read_excel(path, sheet_name=sheet, dtype=object)
+            df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object,
+                               skiprows=header_row - 1)
             fmt = "excel"
         elif suffix in (".parquet", ".pq"):
             df = pd.read_parquet(path, columns=usecols)

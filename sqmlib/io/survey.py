@@ -46,6 +46,34 @@ def _check_sample(df: pd.DataFrame, other: Mapping, item_cols: list[str], inst: 
                                           f"{len(bad)} column(s) are invalid in most of them; is this the survey "
                                           "file, with the header the instrument describes?")
         raise SQMDataError(src.path, [note, *bad])
+EARLIEST_SURVEY = pd.Timestamp("1990-01-01")
+
+
+def _where_headers_are(src: SourceInfo, inst: Instrument, looked_for: Mapping[str, str]) -> str:
+    """For a workbook or text file whose headers were not found where the instrument says: the sheet and row
+    that hold most of them, as the instrument keys that point there ("" when no better place is found)."""
+    from .readers import header_rows_of
+
+    if not (src.format.startswith("excel") or src.format.endswith("csv")) or src.path.lower().endswith(".xls"):
+        return ""
+    try:
+        places = header_rows_of(Path(src.path), list(dict.fromkeys(looked_for.values())))
+    except Exception:  # a file that cannot be scanned: the missing columns are reported as they are
+        return ""
+    if not places or places[0][2] == 0:
+        sheets = [name for name, *_ in sorted(places, key=lambda f: f[3]) if name]
+        return (f"No sheet of the workbook ({', '.join(repr(n) for n in sheets)}) holds the headers in its first "
+                "30 rows. ") if sheets else ""
+    name, row, hits, position = places[0]
+    read = inst.sheet if inst.sheet is not None else 0
+    if row == inst.header_row and (not name or read in (name, position)):
+        return ""  # the headers are where they were looked for: the missing ones are missing
+    keys = ([f"sheet: {name}"] if name else []) + ([f"header_row: {row}"] if row != 1 else [])
+    where = (f"sheet {name!r}, row {row}" if name else f"row {row}")
+    return (f"{hits} of the {len(set(looked_for.values()))} expected headers are on {where}: add "
+            f"{' and '.join(keys)} to the instrument. ")
+
+
 def _item_codes(column: str, inst: Instrument, chk: _Checker) -> dict:
     """The missing codes of an item column: the instrument's, and the user-missing codes an SPSS file declares
     for it (under their labels)."""
@@ -87,15 +115,18 @@ def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servq
     _check_errors_arg(errors)
     inst = load_instrument(instrument)
     encoding = encoding or inst.encoding
+    if sheet in (0, None) and inst.sheet is not None:
+        sheet = inst.sheet
+    header_row = inst.header_row
     p = Path(path)
     if p.suffix.lower() in (".csv", ".txt", ".tsv") and p.is_file() and p.stat().st_size > PREFIX_BYTES:
         # a large text file: its first rows first, so that a wrong or garbled file stops within seconds
-        head, head_src = read_table(p, encoding=encoding, nrows=SAMPLE_ROWS)
+        head, head_src = read_table(p, encoding=encoding, nrows=SAMPLE_ROWS, header_row=header_row)
         _survey_frame(head, head_src, inst, "raise", sample_only=True)
         encoding = encoding or head_src.encoding
-        raw, src = read_table(path, encoding=encoding, sheet=sheet)
+        raw, src = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row)
         return _survey_frame(raw, src, inst, errors, first_rows_checked=True)
-    raw, src = read_table(path, encoding=encoding, sheet=sheet)
+    raw, src = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row)
     return _survey_frame(raw, src, inst, errors)
 
 
@@ -162,8 +193,9 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
                             "; no similar header)"))
         more = f"; and {len(missing_cols) - 4} more" if len(missing_cols) > 4 else ""
         chk.add("missing_column", f"required columns are missing: {', '.join(missing_cols)}. "
-                                  f"{'; '.join(hints)}{more}. Say where each is found with source: in the "
-                                  "instrument file (or draft one with `sqm instrument draft`)")
+                                  f"{'; '.join(hints)}{more}. " + _where_headers_are(src, inst, looked_for)
+                + "Say where each is found with source: in the instrument file (or draft one with "
+                  "`sqm instrument draft`)")
     if len(raw) == 0:
         chk.add("empty", "the file has a header but no answers")
     if missing_cols or len(raw) == 0:
@@ -209,6 +241,15 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
     if "respondent_id" not in out:
         out["respondent_id"] = pd.Series(
             [str(i + src.header_rows + 1) for i in range(len(df))], index=df.index, dtype=object)
+    if "survey_date" in out:  # a survey answered before 1990 or in the future is a misread date, not a quarter
+        d = out["survey_date"]
+        today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+        odd = (d.notna() & ((d < EARLIEST_SURVEY) | (d >= today))).to_numpy()
+        if odd.any():
+            chk.add("implausible_date", f"survey dates before {EARLIEST_SURVEY:%Y} or after today (a date read "
+                                        "wrongly, such as day and month swapped or a number taken for a date)",
+                    "survey_date", odd, [str(v.date()) for v in d[odd].head(6)])
+            out["survey_date"] = d.where(~odd)
     if "quarter" not in out and "survey_date" in out:
         d = out["survey_date"]
         out["quarter"] = (d.dt.year.astype("Int64").astype(str) + "Q" + d.dt.quarter.astype("Int64").astype(str)
