@@ -310,3 +310,68 @@ def test_a_study_has_no_quarter_to_ask_for(tmp_path):
     assert report.study_name(folder, instruments.load(folder / "instrument.yaml")) == "oneoff_study"
     assert report.study_name(ROOT / "data" / "sample", instruments.load("servqual")) == "sample"
     assert not (tmp_path / "out").exists()
+
+
+def _qualtrics_export(path, n=60, seed=3):
+    """A Qualtrics CSV export as the platform writes it: metadata columns first (IPAddress before ResponseId),
+    the question texts and ImportIds under the header, a matrix question Q1_1…Q1_5, then the overall
+    satisfaction (Q2, 1–7) and likelihood to recommend (Q3, 0–10) as numbered questions."""
+    rng = np.random.default_rng(seed)
+    body = pd.DataFrame({
+        "StartDate": pd.date_range("2026-07-01", periods=n, freq="13h").strftime("%Y-%m-%d %H:%M:%S"),
+        "EndDate": pd.date_range("2026-07-01 00:06", periods=n, freq="13h").strftime("%Y-%m-%d %H:%M:%S"),
+        "Status": "IP Address", "IPAddress": [f"10.0.{k // 200}.{k % 200}" for k in range(n)],
+        "Progress": "100", "Duration (in seconds)": rng.integers(120, 900, n).astype(str), "Finished": "True",
+        "ResponseId": [f"R_{k:08x}" for k in rng.choice(10 ** 8, n, replace=False)],
+        **{f"Q1_{i}": rng.integers(1, 6, n).astype(str) for i in range(1, 6)},
+        "Q2": rng.integers(1, 8, n).astype(str), "Q3": rng.integers(0, 11, n).astype(str)})
+    texts = {c: c for c in body.columns}
+    texts.update({f"Q1_{i}": f"How well do we do on each of these? - aspect {i}" for i in range(1, 6)})
+    texts.update({"Q2": "Overall, how satisfied are you with our service?",
+                  "Q3": "How likely are you to recommend us to a friend or colleague?"})
+    imports = {c: f'{{"ImportId":"{c}"}}' for c in body.columns}
+    pd.concat([pd.DataFrame([texts, imports]), body], ignore_index=True).to_csv(path, index=False)
+    return body
+
+
+def test_draft_reads_qualtrics_question_texts_and_never_takes_an_ip_address_as_the_id(tmp_path):
+    body = _qualtrics_export(tmp_path / "survey.csv")
+    text = draft_instrument(tmp_path / "survey.csv")
+    doc = yaml.safe_load(text)
+    cols = doc["columns"]
+    assert cols["respondent_id"]["source"] == "ResponseId"
+    assert cols["nps"]["source"] == "Q3" and cols["nps"]["role"] == "outcome"
+    assert cols["overall_sat"]["source"] == "Q2" and cols["overall_sat"]["role"] == "outcome"
+    assert all(c.get("source") != "IPAddress" or c["type"] != "id" for c in cols.values())
+    s = io.load_survey(tmp_path / "survey.csv", instruments.load(_write(tmp_path, "draft.yaml", text)))
+    assert s["respondent_id"].tolist() == body["ResponseId"].tolist()
+    assert s["nps"].tolist() == body["Q3"].astype(float).tolist()
+
+
+def test_draft_recognises_common_names_and_keeps_personal_data_out_of_the_id(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 40
+    df = pd.DataFrame({"email": [f"user{k}@example.com" for k in range(n)],
+                       "Submitted": pd.date_range("2026-08-01", periods=n, freq="7h").strftime("%d/%m/%Y %H:%M"),
+                       **{f"P{i:02d}": rng.integers(1, 6, n) for i in range(1, 7)},
+                       "osat": rng.integers(1, 6, n)})
+    df.to_csv(tmp_path / "survey.csv", index=False)
+    doc = yaml.safe_load(draft_instrument(tmp_path / "survey.csv"))
+    cols = doc["columns"]
+    assert cols["survey_date"]["source"] == "Submitted" and cols["overall_sat"]["source"] == "osat"
+    assert "respondent_id" not in cols  # the e-mail address is not an id: rows are numbered instead
+
+
+def test_draft_finds_the_sheet_and_the_header_row_of_a_workbook(tmp_path):
+    from test_io import _workbook
+
+    df = pd.read_csv(ROOT / "data" / "sample" / "survey.csv", dtype=str, keep_default_na=False).head(40)
+    book = _workbook(df.drop(columns="quarter"), tmp_path / "survey.xlsx")
+    text = draft_instrument(book)
+    assert "sheet: Responses" in text and "header_row: 3" in text
+    draft = instruments.load(_write(tmp_path, "draft.yaml", text))
+    s = io.load_survey(book, draft)
+    assert len(s) == 40 and s["survey_date"].dt.year.eq(int(df["survey_date"].str[:4].iloc[0])).any()
+    ref = io.load_survey(ROOT / "data" / "sample" / "survey.csv", "servqual").head(40)
+    cols = instruments.load("servqual").item_columns("P")
+    np.testing.assert_array_equal(s[cols].to_numpy(float), ref[cols].to_numpy(float))

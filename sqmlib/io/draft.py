@@ -20,7 +20,7 @@ import yaml
 
 from ..errors import SQMError
 from .checks import CLOCK_RE, DURATION_RE, find_column, norm_header
-from .readers import read_table
+from .readers import read_table, table_start
 
 # block code -> (label, markers found in headers, lower case after NFKC)
 BLOCK_MARKERS = {
@@ -35,14 +35,37 @@ PREFIX_RE = re.compile(r"^\s*([EPAD])[_\-. ]?0*(\d{1,3})\s*$", re.I)
 NUMBER_RE = re.compile(r"^\s*(\d{1,3})((?:[^\w\s]|_)*(?:\d{1,2}(?:[^\w\s]|_)+)?)")
 ID_NAMES = ("respondent_id", "respondentid", "respondent id", "responseid", "response id", "response_id", "id",
             "序号", "编号", "答卷编号", "응답자", "번호")
-DATE_WORDS = ("date", "time", "timestamp", "提交", "时间", "日期", "날짜", "일시", "startdate", "enddate")
+DATE_WORDS = ("date", "time", "timestamp", "submitted", "提交", "时间", "日期", "날짜", "일시", "startdate",
+              "enddate")
 DURATION_WORDS = ("duration", "所用时间", "用时", "答题时长", "소요", "seconds")
 SEGMENT_NAMES = {"region": ("region", "区域", "地区", "大区", "지역"), "sex": ("sex", "gender", "性别", "성별"),
                  "age_band": ("age", "年龄", "나이", "연령"), "channel": ("channel", "渠道", "경로"),
                  "store": ("store", "branch", "门店", "网点", "매장", "지점")}
 OUTCOME_WORDS = {"nps": ("recommend", "推荐", "추천", "nps"), "ces": ("effort", "easy", "省力", "费力", "ces"),
-                 "overall_sat": ("overall", "satisf", "满意", "만족")}
+                 "overall_sat": ("overall", "satisf", "osat", "满意", "만족")}
+OUTCOME_QUESTIONS = ("recommend", "overall", "推荐", "总体", "추천", "전반")
 MAX_SEGMENT_VALUES = 12
+
+
+IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$|^[0-9a-f:]+:[0-9a-f:]+$", re.I)
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.\w+$")
+
+
+def _id_like(s: pd.Series) -> bool:
+    """Whether a column can be the respondent id: not IP addresses, e-mail addresses (personal data, and not
+    one per respondent) or free text (answers with spaces, or long)."""
+    v = s.astype(str).str.strip()
+    v = v[v != ""].head(500)
+    if not len(v):
+        return False
+    return not (v.str.match(IP_RE).mean() > 0.5 or v.str.match(EMAIL_RE).mean() > 0.5
+                or v.str.contains(r"\s").mean() > 0.5 or v.str.len().mean() > 40)
+
+
+def _serial_dates(num: pd.Series) -> bool:
+    """Numbers that are Excel serial dates (1954–2119) in most filled cells."""
+    v = num.dropna()
+    return bool(len(v)) and bool(v.between(20_000, 80_000).mean() > 0.9)
 
 
 def _norm(h: str) -> str:
@@ -136,14 +159,19 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
                      study: str | None = None) -> str:
     """The text of a draft instrument file (YAML with comments) for the survey file at ``path``."""
     path = Path(path)
-    raw, src = read_table(path, encoding=encoding, sheet=sheet)
+    header_row = 1
+    if sheet in (0, None):  # a workbook with a cover sheet, or a title above the headers: where the table is
+        sheet, header_row = table_start(path)
+    raw, src = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row)
     headers = list(raw.columns)
     numeric = {h: _numbers(raw[h]) for h in headers}
     answered = {h: raw[h].astype(str).str.strip().ne("").sum() for h in headers}
     item_like = {h: answered[h] > 0 and numeric[h].notna().sum() >= 0.9 * answered[h]
-                 and numeric[h].dropna().between(0, 100).all() and numeric[h].dropna().nunique() <= 15
+                 and numeric[h].dropna().between(0, 100).all() and 2 <= numeric[h].dropna().nunique() <= 15
                  and (numeric[h].dropna() == numeric[h].dropna().round()).all() for h in headers}
-    blocks = _blocks(headers, item_like)
+    # a Qualtrics question that asks for a recommendation or an overall judgement is an outcome, not an item
+    outcome_asked = {h for h, text in src.questions.items() if any(w in _norm(text) for w in OUTCOME_QUESTIONS)}
+    blocks = _blocks(headers, {h: v and h not in outcome_asked for h, v in item_like.items()})
     comments: list[str] = []
     # items: ids from the numbering (or position) of the block with most items
     main = max(blocks, key=lambda b: len(blocks[b]["numbers"])) if blocks else None
@@ -229,16 +257,19 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
             notes[name] = note
         taken.add(header)
 
+    id_header = next((h for h in headers if h not in used and _norm(h) in ID_NAMES and _id_like(raw[h])), None)
     for h in headers:
         if h in used:
             continue
         low = _norm(h)
+        asked = _norm(src.questions.get(h, ""))  # Qualtrics: the question under the header
+        words = f"{low} {asked}"
         s = raw[h].astype(str).str.strip()
         nonblank = s[s != ""]
         num = numeric[h]
         if not len(nonblank):
             continue
-        if low in ID_NAMES and "respondent_id" not in columns:
+        if h == id_header and "respondent_id" not in columns:
             add("respondent_id", {"type": "id"}, h, "guessed: the respondent id")
             continue
         if any(w in low for w in DURATION_WORDS) or nonblank.head(50).map(
@@ -252,15 +283,16 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
         if low.startswith("i_") and num.notna().any():
             add(norm_header(h), {"type": "number", "min": 0}, h, "guessed: importance points")
             continue
-        if any(w in low for w in DATE_WORDS) and num.notna().sum() < 0.5 * len(nonblank):
-            parsed = pd.to_datetime(nonblank.head(200), errors="coerce", format="mixed")
+        if any(w in low for w in DATE_WORDS) and (num.notna().sum() < 0.5 * len(nonblank) or _serial_dates(num)):
+            parsed = pd.to_datetime(nonblank.head(200), errors="coerce", format="mixed") \
+                if not _serial_dates(num) else num.dropna().head(200)
             if parsed.notna().mean() > 0.9:
                 add("survey_date" if "survey_date" not in columns else re.sub(r"\W+", "_", low).strip("_") or "date",
                     {"type": "date"}, h, "guessed: the date answered (quarters come from it)")
                 continue
         if item_like.get(h) and num.notna().any():
             lo_, hi_ = int(num.min()), int(num.max())
-            kind = next((k for k, words in OUTCOME_WORDS.items() if any(w in low for w in words)), None)
+            kind = next((k for k, ws in OUTCOME_WORDS.items() if any(w in words for w in ws)), None)
             if kind == "nps" and lo_ >= 0 and hi_ <= 10 and hi_ >= 9:
                 add("nps", {"type": "rating", "min": 0, "max": 10, "role": "outcome"}, h,
                     "guessed: likelihood to recommend, 0–10")
@@ -286,7 +318,7 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
             add(name, {"type": "category", "role": "segment"}, h,
                 "guessed: a segment (few distinct values)" + ("" if seg else "; rename it"))
             continue
-        if nonblank.is_unique and "respondent_id" not in columns:
+        if nonblank.is_unique and "respondent_id" not in columns and id_header is None and _id_like(raw[h]):
             add("respondent_id", {"type": "id"}, h, "guessed: unique in every row")
             continue
         if low in ("customer_id", "customer id", "customerid"):
@@ -302,6 +334,10 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
              f"title: {_dump((name or 'My survey').replace('_', ' '))}"]
     if src.encoding and src.encoding not in ("utf-8", "utf-8-sig"):
         lines.append(f"encoding: {src.encoding}  # the file's encoding, as detected")
+    if sheet not in (0, None):
+        lines.append(f"sheet: {_dump(sheet)}  # guessed: the sheet holding the answers")
+    if header_row != 1:
+        lines.append(f"header_row: {header_row}  # guessed: the headers' row (rows above it are a title)")
     lines.append(f"scale: {{min: {scale[0]}, max: {scale[1]}}}  # guessed: {comments[0] if comments else 'no items found'}")
     if codes:
         lines.append("missing_codes:  # guessed: answers above the scale")

@@ -14,13 +14,16 @@ from .sources import SUPPORTED_SUFFIXES, SourceInfo, sha256_file
 PREFIX_BYTES = 4 << 20  # text files above this size have their first rows checked before the whole is read
 
 
-def _drop_qualtrics_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Qualtrics CSV exports carry the question text and an ImportId row under the header: drop them."""
+def _drop_qualtrics_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int, dict[str, str]]:
+    """Qualtrics CSV exports carry the question text and an ImportId row under the header: dropped, the
+    question texts kept (column → text)."""
     for k in range(min(2, len(df))):
         row = df.iloc[k].astype(str)
         if row.str.startswith('{"ImportId"').any():
-            return df.iloc[k + 1:].reset_index(drop=True), k + 1
-    return df, 0
+            questions = {str(c): str(v).strip() for c, v in df.iloc[0].items()
+                         if k == 1 and str(v).strip() and str(v).strip() != str(c)}
+            return df.iloc[k + 1:].reset_index(drop=True), k + 1, questions
+    return df, 0, {}
 
 
 MAX_XLSX_UNPACKED = 1 << 30  # bytes of worksheet XML a workbook may unpack to (a zip bomb stops here)
@@ -129,6 +132,31 @@ def header_rows_of(path: Path, patterns: list[str], rows: int = 30) -> list[tupl
     return sorted(found, key=lambda f: -f[2])
 
 
+def table_start(path: Path, rows: int = 30) -> tuple[str | int, int]:
+    """Where the answers' table of a workbook starts, for a draft: the sheet with the widest header among its
+    first ``rows`` (a cover or notes sheet holds a line or two), and the first of those rows that is at least
+    80 % as wide as the widest (a title or a blank line above the headers is not). (0, 1) for other files."""
+    from openpyxl import load_workbook
+
+    if Path(path).suffix.lower() != ".xlsx":
+        return 0, 1
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        first = wb.sheetnames[0]
+        best: tuple[int, str | int, int] = (0, first, 1)
+        for name in wb.sheetnames:
+            widths = [sum(v is not None and str(v).strip() != "" for v in r)
+                      for r in wb[name].iter_rows(max_row=rows, values_only=True)]
+            if not widths or max(widths) <= best[0]:
+                continue
+            top = max(widths)
+            best = (top, name, next(k for k, w in enumerate(widths, 1) if w >= 0.8 * top))
+    finally:
+        wb.close()
+    _, sheet, row = best
+    return (0 if sheet == first else sheet), row
+
+
 SURVEYMONKEY_SUBHEADS = {"response", "open-ended response", "other (please specify)"}
 
 
@@ -209,6 +237,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     header_row = max(int(header_row or 1), 1)
     header_rows = header_row
     used_encoding = None
+    questions: dict[str, str] = {}
     spss_labels: dict = {}
     spss_missing: dict = {}
     try:
@@ -220,7 +249,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
                              sep="\t" if suffix == ".tsv" else ",", usecols=usecols, nrows=nrows,
                              skiprows=header_row - 1)
-            df, extra = _drop_qualtrics_rows(df)
+            df, extra, questions = _drop_qualtrics_rows(df)
             header_rows += extra
             fmt = "qualtrics-csv" if extra else "csv"
             if not extra:
@@ -268,7 +297,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
                 df[c] = df[c].str.strip()
             elif df[c].dtype == object:  # Excel: mixed numbers and text
                 df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
-    return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest, spss_labels, spss_missing)
+    return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest, spss_labels, spss_missing, questions)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class SourceInfo:
     sha256: str
     value_labels: Mapping[str, Mapping] = field(default_factory=dict)  # SPSS: column -> {code: label}
     user_missing: Mapping[str, tuple] = field(default_factory=dict)  # SPSS: column -> declared missing codes
+    questions: Mapping[str, str] = field(default_factory=dict)  # Qualtrics: column -> its question's text
 
 
 def sha256_file(path: str | Path) -> str:
