@@ -120,8 +120,19 @@ def test_qualtrics_export(survey_csv, tmp_path):
     assert err.problems[0].rows == (5,)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "cp949"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "cp949", "big5", "cp950", "cp932"])
 def test_encodings_detected(tmp_path, encoding):
+    if encoding in ("big5", "cp950", "cp932"):  # a Taiwanese hotel survey, a Japanese one
+        region, note = ((["台北", "高雄", "臺中", "新竹", "花蓮"], "的意見：櫃檯服務很親切") if encoding != "cp932" else
+                        (["東京", "大阪", "京都", "札幌", "福岡"], "のスタッフはとても親切でした"))
+        header = "respondent_id,customer_id,survey_date,region,備考," + ",".join(f"P{i:02d}" for i in range(1, 23))
+        rows = [f"R{i},C{i},2026-07-0{i + 1},{region[i]},{region[i]}{note}," + ",".join(["5"] * 22) for i in range(5)]
+        p = tmp_path / "s.csv"
+        p.write_bytes(("\n".join([header] + rows) + "\n").encode(encoding))
+        s = io.load_survey(p, "servperf")
+        assert list(s["region"]) == region
+        assert s.attrs["sqm"]["encoding"] == {"cp950": "big5"}.get(encoding, encoding)
+        return
     if encoding in ("gb18030", "gbk"):
         region = ["华北", "华南", "华东", "西部", "东北"]
         header = "respondent_id,customer_id,survey_date,region,备注," + ",".join(f"P{i:02d}" for i in range(1, 23))

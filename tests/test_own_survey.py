@@ -148,12 +148,20 @@ def test_ambiguous_bytes_stop_with_both_readings(tmp_path):
     p.write_bytes(b"region\n" + rare[0] + b"\n" + rare[1] + b"\n")
     with pytest.raises(AmbiguousEncoding) as e:
         detect_encoding(p.read_bytes())
-    assert set(e.value.readings) == {"cp949", "gb18030"}
+    assert {"cp949", "gb18030"} <= set(e.value.readings)
     with pytest.raises(SQMDataError) as e:
         io.read_table(p)
-    assert "as CP949" in str(e.value) and "as GB18030" in str(e.value) and "--encoding gb18030" in str(e.value)
+    assert "Korean (CP949)" in str(e.value) and "Simplified Chinese (GB18030)" in str(e.value)
+    assert "--encoding " in str(e.value) and "encoding: " in str(e.value)
     df, src = io.read_table(p, encoding="gb18030")
     assert src.encoding == "gb18030"
+    # the instrument's encoding reaches every reader, the report's quarter lookup included
+    p.write_bytes(b"survey_date,region\n2026-08-13," + rare[0] + b"\n2026-05-02," + rare[1] + b"\n")
+    with pytest.raises(SQMDataError):
+        io.survey_quarters(p, "servperf")
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servperf.yaml").read_text(encoding="utf-8"))
+    inst = _write(tmp_path, "instrument.yaml", yaml.safe_dump({**doc, "encoding": "gb18030"}, allow_unicode=True))
+    assert io.survey_quarters(p, str(inst)) == ["2026Q2", "2026Q3"]
 
 
 @pytest.mark.skipif(not KIOSK_CSV.exists(), reason="../shared/data is absent")

@@ -1,4 +1,6 @@
-"""Which text encoding a file is in: UTF-8, or CP949 against GB18030 by the share of common characters."""
+"""Which text encoding a file is in: UTF-8, else the legacy East Asian encoding (Korean CP949, Simplified
+Chinese GB18030, Traditional Chinese Big5/CP950, Japanese Shift-JIS/CP932) whose reading is made of the
+characters common in its language."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,19 +25,52 @@ try:
 except ImportError:  # pragma: no cover
     _COMMON_HANZI = "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后"
 COMMON_HANZI = set(_COMMON_HANZI) | set("华北南东西区省市店员工服务满意期望感知客户顾企业质量")
+# frequent Traditional forms (the frequent characters written alike in both scripts are in the list above)
+COMMON_TRADITIONAL = set(
+    "們這個來時會為說國對開關麼還後發問題經過點實體務員網頁買賣從樣號門電話請謝滿與與應該當讓覺們們這裡邊並"
+    "機構業產質處區東車學習現見長張場們間頭無種單義專當聽論歷變給錢飯館餐廳廠鐘價費帳戶資訊層級態度環境衛準時"
+    "務櫃檯臺灣臺北華東區齊應紀錄線訂購貨運遞們們")
+try:
+    from charset_normalizer.constant import COMMON_JAPANESE_CHARACTERS as _COMMON_KANJI
+except ImportError:  # pragma: no cover
+    _COMMON_KANJI = "日一国年大十二本中長出三時行見月分後前生五間上東四今金九入学高円子外八六下来気小"
+COMMON_KANJI = set(_COMMON_KANJI)
+CANDIDATES = ("cp949", "gb18030", "big5", "cp932")  # tried in this order; the text decides between them
+LANGUAGE = {"cp949": "Korean", "gb18030": "Simplified Chinese", "big5": "Traditional Chinese", "cp932": "Japanese"}
 AMBIGUOUS_MARGIN = 0.25  # the better reading must have this much larger a share of common characters
 
 
+def _kind(o: int) -> str:
+    """The kind of an East Asian character: hangul, hanzi, kana, or odd (box drawing, private use, half-width
+    kana: what a wrong reading produces); "" for anything else."""
+    if 0xAC00 <= o <= 0xD7A3:
+        return "hangul"
+    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
+        return "hanzi"
+    if 0x3040 <= o <= 0x30FF:
+        return "kana"
+    if 0x2500 <= o <= 0x257F or 0xE000 <= o <= 0xF8FF or 0xFF61 <= o <= 0xFF9F:
+        return "odd"
+    return ""
+
+
 def _common_share(text: str, encoding: str) -> float:
-    """Share of the CJK characters of a reading that are common in the language the encoding implies
-    (Hangul syllables for CP949, hanzi for GB18030); 0 when the reading has no CJK character."""
-    common = COMMON_HANGUL if encoding == "cp949" else COMMON_HANZI
+    """Share of the East Asian characters of a reading that are common in the language the encoding implies
+    (frequent Hangul syllables for CP949, frequent hanzi for the Chinese encodings, kana and frequent kanji for
+    CP932); characters that do not belong to the language (kana or box drawing in Chinese, hanzi in Korean
+    text) count against it. 0 when the reading has no such character."""
     total = hits = 0
     for ch in text:
-        o = ord(ch)
-        if 0xAC00 <= o <= 0xD7A3 or 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
-            total += 1
-            hits += ch in common
+        kind = _kind(ord(ch))
+        if not kind:
+            continue
+        total += 1
+        if encoding == "cp949":
+            hits += kind == "hangul" and ch in COMMON_HANGUL
+        elif encoding == "cp932":
+            hits += kind == "kana" or (kind == "hanzi" and ch in COMMON_KANJI)
+        else:
+            hits += kind == "hanzi" and (ch in COMMON_HANZI or (encoding == "big5" and ch in COMMON_TRADITIONAL))
     return hits / total if total else 0.0
 
 
@@ -45,9 +80,10 @@ class AmbiguousEncoding(UnicodeError):
 
     def __init__(self, readings: Mapping[str, str]):
         self.readings = dict(readings)
-        shown = "; ".join(f"as {e.upper()}: {line!r}" for e, line in self.readings.items())
-        super().__init__(f"the text reads as Korean (CP949) and as Chinese (GB18030) and cannot be told apart "
-                         f"({shown}); pass the encoding, e.g. --encoding gb18030 or encoding: gb18030 in the "
+        shown = "; ".join(f"as {LANGUAGE.get(e, e)} ({e.upper()}): {line!r}" for e, line in self.readings.items())
+        first = next(iter(self.readings), "gb18030")
+        super().__init__(f"the text reads in {len(self.readings)} encodings and they cannot be told apart "
+                         f"({shown}); pass the right one, e.g. --encoding {first} or encoding: {first} in the "
                          "instrument file")
 
 
@@ -62,10 +98,10 @@ def _sample_line(text: str) -> str:
 def detect_encoding(raw: bytes) -> str:
     """Guess the encoding of a CSV file's bytes.
 
-    UTF-8 (with or without BOM) first; otherwise CP949 (Korean) or GB18030 (Simplified Chinese, a superset
-    of GBK and GB2312). Much Korean text also decodes as GB18030 and short Chinese text as CP949 (the two share
-    byte ranges), so when both decode, the text itself decides: the reading whose characters are mostly common
-    ones in its language (frequent Hangul syllables, frequent hanzi) wins by at least ``AMBIGUOUS_MARGIN``.
+    UTF-8 (with or without BOM) first; otherwise CP949 (Korean), GB18030 (Simplified Chinese, a superset of
+    GBK and GB2312), Big5 (Traditional Chinese) or CP932 (Japanese Shift-JIS). Their byte ranges overlap, so
+    text often decodes in several; the text itself decides: the reading whose characters are mostly common
+    ones in its language (:func:`_common_share`) wins by at least ``AMBIGUOUS_MARGIN``.
 
     Raises
     ------
@@ -84,21 +120,21 @@ def detect_encoding(raw: bytes) -> str:
     except UnicodeDecodeError:
         pass
     decoded = {}
-    for enc in ("cp949", "gb18030"):
+    for enc in CANDIDATES:
         try:
             decoded[enc] = raw.decode(enc)
         except UnicodeDecodeError:
             pass
     if not decoded:
-        raise UnicodeError("the file is not UTF-8, GB18030/GBK or CP949")
+        raise UnicodeError("the file is not UTF-8, GB18030/GBK, Big5, Shift-JIS or CP949")
     if len(decoded) == 1:
         return next(iter(decoded))
-    ko, zh = _common_share(decoded["cp949"], "cp949"), _common_share(decoded["gb18030"], "gb18030")
-    if ko - zh >= AMBIGUOUS_MARGIN:
-        return "cp949"
-    if zh - ko >= AMBIGUOUS_MARGIN:
-        return "gb18030"
-    raise AmbiguousEncoding({enc: _sample_line(text) for enc, text in decoded.items()})
+    scores = sorted(((_common_share(text, enc), enc) for enc, text in decoded.items()), reverse=True)
+    (best, enc), (second, _) = scores[0], scores[1]
+    if best - second >= AMBIGUOUS_MARGIN:
+        return enc
+    close = [e for score, e in scores if best - score < AMBIGUOUS_MARGIN]
+    raise AmbiguousEncoding({e: _sample_line(decoded[e]) for e in close})
 
 
 def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
