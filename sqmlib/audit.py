@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .render import plots
-from .render.messages import bullets, msg, term
+from .render.messages import bullets, msg, no_items_reason, term
 from .errors import SQMArgumentError
 from .instruments import Instrument
 from .instruments import load as load_instrument
@@ -239,7 +239,9 @@ class AuditResult(Result):
         sl, tf = int(sel["straightliner"].sum()), int(sel["too_fast"].sum())
         both = int((sel["straightliner"] & sel["too_fast"]).sum())
         parts = dict(sl=sl, sl_share=sl / n, tf=tf, tf_share=tf / n, both=both)
-        if self.too_fast_limit:
+        if not len(self.item_table):  # a study of the KPIs alone: only the too-fast rule applies
+            pass
+        elif self.too_fast_limit:
             out.append(msg("audit.careless", "{sl:,} respondents ({sl_share:.1%}) gave the same answer to every "
                            "perception item and {tf:,} ({tf_share:.1%}) finished too fast (under {limit:.0f} s); "
                            "{both:,} did both. Consider leaving them out of the analyses that follow.",
@@ -289,7 +291,8 @@ class AuditResult(Result):
         comp = self.completeness
         completeness = [figure(lambda: plots.completeness_bars(comp), "completeness"),
                         table(comp.sort_values("share_answered").head(10),
-                              lambda s: s.format({"share_answered": "{:.1%}"}))]
+                              lambda s: s.format({"share_answered": "{:.1%}"}))] if len(comp) else \
+            [text(no_items_reason())]  # a study of the KPIs alone: the outcomes' answers are below
         if len(self.missing_codes):
             completeness.append(table(self.missing_codes))
         responses = []
@@ -373,9 +376,10 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
     if source is None:
         source = dict(survey.attrs.get("sqm", {}))
     q, sub = select_quarter(survey, quarter)
-    block = straightline_block or ("P" if "P" in inst.blocks else next(iter(inst.blocks)))
-    flags = pd.DataFrame({
-        "straightliner": flag_straightliners(survey, inst, block),
+    block = straightline_block or ("P" if "P" in inst.blocks else next(iter(inst.blocks), None))
+    flags = pd.DataFrame({  # a study of the KPIs alone has no grid of items to straight-line
+        "straightliner": flag_straightliners(survey, inst, block) if block is not None else
+        pd.Series(False, index=survey.index),
         "too_fast": flag_too_fast(survey, min_seconds),
         "in_quarter": survey.index.isin(sub.index),
     })

@@ -75,6 +75,10 @@ def parse_metrics(stem: str, doc: Mapping[str, Any]):
         raise SQMReportError(f"{stem}/metrics.json does not match {cls.__name__}: {exc}") from None
 
 
+# the analyses of rating items: absent by design from a study of the KPIs alone
+ITEM_ANALYSES = ("01_survey_reliability", "02_gap_analysis", "03_driver_regression", "07_service_profit_chain")
+
+
 def read_report(folder: str | Path, *, strict: bool = True) -> dict[str, Any]:
     """The typed metrics of every analysis in a report folder: notebook stem → metrics dataclass, or None where
     that notebook's ``metrics.json`` is absent. With ``strict=False`` a file that does not match (e.g. a report
@@ -151,7 +155,7 @@ class SummaryResult(Result):
     current: Mapping[str, Any] = field(default_factory=dict)
     previous: Mapping[str, Any] = field(default_factory=dict)
 
-    design: str = "servqual"  # the instrument's design: "servqual", "three-column" or "servperf"
+    design: str = "servqual"  # the instrument's design: "servqual", "three-column", "servperf" or "kpi"
     study: str = ""  # the instrument's title (named on a one-off study's summary)
     trend: pd.DataFrame | None = None  # NPS and CSAT per quarter up to this one (index: quarter)
 
@@ -166,7 +170,8 @@ class SummaryResult(Result):
 
     @property
     def missing(self) -> list[str]:
-        return [s for s, m in self.current.items() if m is None]
+        """Analyses without results that the study could have (a study of the KPIs alone has no item analyses)."""
+        return [s for s, m in self.current.items() if m is None and not (self.design == "kpi" and s in ITEM_ANALYSES)]
 
     def shortfalls(self) -> list[str]:
         """Largest gaps, top drivers and the reliability caveat, as Markdown lines."""
@@ -383,6 +388,10 @@ class SummaryResult(Result):
         if not self.quarter:
             head.append(text("*" + msg("summary.one_off", "A one-off study (the survey has no dates): every "
                                        "respondent, no trends or period comparisons.") + "*"))
+        if self.design == "kpi":
+            head.append(text("*" + msg("summary.kpi_only", "A study of the KPIs alone: the survey has no rating "
+                                       "items, so there is no reliability, gap, driver or service-profit-chain "
+                                       "analysis.") + "*"))
         if self.missing:
             head.append(text("*" + msg("summary.missing", "Not available for {period} (run them first): {names}.",
                                        period=self.period, names=listed(self.missing)) + "*"))

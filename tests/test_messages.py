@@ -51,6 +51,29 @@ def test_no_message_is_left_in_the_catalogue_that_the_code_does_not_use(used, zh
     assert sorted(m.context for m in zh if m.id and m.context not in used) == []
 
 
+def test_bold_in_chinese_closes_where_markdown_can_close_it(zh):
+    """Markdown ends bold only at a "**" that follows a letter or precedes a space or punctuation: "**不可用：**原因"
+    stays literal asterisks on the page, "**不可用**：原因" is bold. Every closing "**" of the Chinese catalogue
+    follows a letter, or is followed by punctuation, a space or the end."""
+    import re
+    import unicodedata
+
+    def punct(ch):
+        return unicodedata.category(ch).startswith("P")
+
+    wrong = []
+    for m in zh:
+        if not m.id or not m.string:
+            continue
+        marks = [x.start() for x in re.finditer(r"\*\*", m.string)]
+        for close in marks[1::2]:
+            before, after = m.string[close - 1:close], m.string[close + 2:close + 3]
+            # a placeholder ("{reason}") is filled with words
+            if before and punct(before) and after and not (after.isspace() or (punct(after) and after != "{")):
+                wrong.append((m.context, m.string))
+    assert wrong == []
+
+
 def test_the_compiled_catalogue_is_the_po(zh):
     mo = messages.LOCALE_DIR / "zh" / "LC_MESSAGES" / "sqm.mo"
     assert mo.read_bytes() == messages.compiled(zh), "sqm.mo is older than sqm.po: run `make messages`"

@@ -232,3 +232,52 @@ def test_lessons_equal_the_report_pipelines(small_dir, folder):
     assert lesson.loc["dimension"].to_dict() == pytest.approx(g.metrics().dimension_gap, abs=1e-12)
     fitted = churn.fit_at_snapshot(folder.without_careless(), d["quarter"], horizon_days=90, seed=0)
     assert exercises.churn_model(d).cv_auc == fitted.model.cv_auc
+
+
+KPI_ONLY_INSTRUMENT = """name: relationship_nps
+title: Relationship NPS study
+scale: {min: 0, max: 10}
+blocks: {}
+items: []
+columns:
+  respondent_id: {type: id, required: true}
+  survey_date: {type: date, required: true}
+  region: {type: category, role: segment}
+  nps: {type: rating, min: 0, max: 10, role: outcome}
+  overall_sat: {type: rating, min: 1, max: 5, role: outcome}
+"""
+
+
+def test_a_study_of_the_kpis_alone(tmp_path):
+    """A relationship NPS study (no rating items: NPS, overall satisfaction, a region): the audit, the KPI page
+    and the summary are built; reliability, gaps, drivers and the chain each say in one line why they are
+    absent. NPS and CSAT per region equal those computed from the raw file."""
+    rng = np.random.default_rng(5)
+    n = 1200
+    raw = pd.DataFrame({"respondent_id": [f"R{i}" for i in range(n)],
+                        "survey_date": (pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 270, n), "D")
+                                        ).strftime("%Y-%m-%d"),
+                        "region": rng.choice(["North", "South", "East"], n),
+                        "nps": rng.integers(0, 11, n), "overall_sat": rng.integers(1, 6, n)})
+    raw.to_csv(tmp_path / "survey.csv", index=False)
+    (tmp_path / "instrument.yaml").write_text(KPI_ONLY_INSTRUMENT, encoding="utf-8")
+    folder = io.load_folder(tmp_path)
+    assert folder.instrument.design == "kpi"
+    k = kpi.run_kpis(folder, unit="region")
+    q = raw[pd.to_datetime(raw["survey_date"]).dt.quarter.eq(3)]
+    for region, g in q.groupby("region"):
+        nps = 100 * ((g["nps"] >= 9).mean() - (g["nps"] <= 6).mean())
+        assert k.per_unit.loc[region, "nps"] == pytest.approx(nps, abs=1e-9)
+        assert k.per_unit.loc[region, "csat"] == pytest.approx((g["overall_sat"] >= 4).mean(), abs=1e-9)
+    a = audit.run_audit(folder)
+    assert a.n_quarter == len(q) and not any("perception item" in f for f in a.findings())
+    absent = {"reliability": reliability.run_reliability, "gaps": gaps.run_gaps, "drivers": drivers.run_drivers,
+              "chain": sem.run_chain}
+    for name, run in absent.items():
+        r = run(folder)
+        assert r.unavailable and "no rating items" in r.reason, name
+        assert list(r.sections()[r.first]) and all(not r.sections()[s] for s in ("items", "matrix")), name
+    s = summary.run_summary(folder, current={"05_kpi_monitoring": k.metrics(), "00_data_audit": a.metrics()})
+    assert s.missing == ["04_churn_prediction"]  # the item analyses are absent by design, not "to be run"
+    page = " ".join(str(b.content) for blocks in s.sections().values() for b in blocks)
+    assert "KPIs alone" in page

@@ -15,7 +15,7 @@ from ..gaps import dimension_scores, ipa
 from ..instruments import load as load_instrument
 from ..io import DataFolder
 from ..moments import survey_moments
-from ..render.messages import listed, msg, period, term, terms, unavailable_line
+from ..render.messages import listed, msg, no_items_reason, period, term, terms, unavailable_line
 from ..results import Unavailable, Block, Result, bullets, figure, headline, table, text
 
 
@@ -277,6 +277,9 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
         raise SQMArgumentError("n_boot must be 0 or more and horizon_days positive")
     folder.require("survey", purpose="the driver analysis")
     inst = folder.instrument
+    if not inst.items:
+        return Unavailable(notebook=DriverResult.notebook, title="Key driver analysis", reason=no_items_reason(),
+                           line=unavailable_line(no_items_reason()), quarter=folder.latest_quarter)
     if drop_careless:
         folder = folder.without_careless()
     survey_all = folder.survey

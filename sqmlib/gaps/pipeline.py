@@ -8,7 +8,7 @@ from .tables import servperf_table, servqual_gaps
 from dataclasses import dataclass
 import pandas as pd
 from ..render import labels, plots, statements
-from ..render.messages import listed, msg, period, term
+from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line
 from ..moments.engines import check_engine
 from ..errors import SQMArgumentError
 from ..instruments import Instrument
@@ -16,7 +16,7 @@ from ..psychometrics.invariance import SurveyInvariance, survey_invariance
 from ..io import DataFolder
 from ..moments import survey_moments
 from ..periods import quarter_bounds
-from ..results import Block, Result, figure, headline, table, text
+from ..results import Block, Result, Unavailable, figure, headline, table, text
 from ..kpi.tickets import standard_attainment
 
 
@@ -303,6 +303,9 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
         raise SQMArgumentError(f"importance must be derived or stated, got {importance!r}")
     folder.require("survey", purpose="the gap analysis")
     inst = folder.instrument
+    if not inst.items:
+        return Unavailable(notebook=GapResult.notebook, title=GapResult.title, reason=no_items_reason(),
+                           line=unavailable_line(no_items_reason()), quarter=folder.latest_quarter)
     if drop_careless:
         folder = folder.without_careless()
     survey_all = folder.survey

@@ -160,8 +160,10 @@ class Instrument:
 
     @property
     def design(self) -> str:
-        """``"servqual"`` (expectations and perceptions), ``"three-column"`` (with minimum and desired levels)
-        or ``"servperf"`` (perceptions only)."""
+        """``"servqual"`` (expectations and perceptions), ``"three-column"`` (with minimum and desired levels),
+        ``"servperf"`` (perceptions only) or ``"kpi"`` (no rating items: NPS, CSAT or CES alone)."""
+        if not self.blocks:
+            return "kpi"
         if {"A", "D"} <= set(self.blocks):
             return "three-column"
         return "servqual" if self.has_expectations else "servperf"
@@ -479,8 +481,11 @@ def _parse(raw, path: Path) -> Instrument:
             scale_min=bmin, scale_max=bmax,
             label_text=MappingProxyType(label),
         )
-    if not blocks:
-        bad("at least one rating block is needed")
+    outcomes = [c for c, spec in (raw.get("columns") or {}).items()
+                if isinstance(spec, dict) and spec.get("role") == "outcome"]
+    if not blocks and not outcomes:
+        bad("at least one rating block is needed, or an outcome column (nps, overall_sat, ces) for a study of "
+            "the KPIs alone")
 
     dimensions, dimension_text = {}, {}
     for d, spec in (raw.get("dimensions") or {}).items():

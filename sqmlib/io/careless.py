@@ -53,7 +53,10 @@ def flag_too_fast(survey: pd.DataFrame, min_seconds: float | None = None,
 def careless(survey: pd.DataFrame, instrument: "str | Instrument", min_seconds: float | None = None) -> pd.Series:
     """Straight-liners or too-fast respondents (see :func:`flag_straightliners`, :func:`flag_too_fast`)."""
     inst = load_instrument(instrument)
+    fast = flag_too_fast(survey, min_seconds)
+    if not inst.blocks:  # a study of the KPIs alone: no grid of items to straight-line
+        return fast.rename("careless")
     block = "P" if "P" in inst.blocks else next(iter(inst.blocks))
-    return (flag_straightliners(survey, inst, block) | flag_too_fast(survey, min_seconds)).rename("careless")
+    return (flag_straightliners(survey, inst, block) | fast).rename("careless")
 
 

@@ -14,8 +14,8 @@ from ..psychometrics.factors import (CFAResult, EFAResult, cfa, efa)
 from ..psychometrics.invariance import InvarianceResult, invariance
 from ..io import DataFolder
 from ..moments import survey_moments
-from ..render.messages import clauses, listed, msg, period, term
-from ..results import Block, Result, bullets, figure, headline, table, text
+from ..render.messages import clauses, listed, msg, no_items_reason, period, term, unavailable_line
+from ..results import Block, Result, Unavailable, bullets, figure, headline, table, text
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -233,6 +233,9 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
         raise SQMArgumentError(f"n_boot must be 0 or more, got {n_boot}")
     folder.require("survey", purpose="the reliability analysis")
     inst = folder.instrument
+    if not inst.items:
+        return Unavailable(notebook=ReliabilityResult.notebook, title=ReliabilityResult.title, reason=no_items_reason(),
+                           line=unavailable_line(no_items_reason()), quarter=folder.latest_quarter)
     q = folder.quarter(quarter)
     survey = select_segment(folder.survey_of(q), segment)
     n_before = len(survey)

@@ -88,6 +88,12 @@ def sentences(parts, lang: str | None = None) -> str:
     return Said(out)
 
 
+def no_items_reason() -> str:
+    """Why an analysis of rating items is absent from a study of the KPIs alone (NPS, CSAT, CES)."""
+    return msg("unavailable.no_items", "the instrument has no rating items: this is a study of the KPIs alone "
+               "(NPS, CSAT, CES), reported on the KPI page.")
+
+
 def unavailable_line(reason: str) -> str:
     """The one line an analysis the data cannot support shows (:class:`sqmlib.results.Unavailable`)."""
     return msg("unavailable", "**Not available for this data:** {reason}", reason=reason)

@@ -10,7 +10,7 @@ import pandas as pd
 from statsmodels.discrete.discrete_model import Logit
 from statsmodels.tools.tools import add_constant
 from ..render import plots
-from ..render.messages import listed, msg, period, term, unavailable_line
+from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line
 from ..drivers import churn_followed
 from ..errors import SQMArgumentError
 from ..results import Unavailable, Result, bullets, figure, headline, table, text
@@ -251,6 +251,10 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
     if horizon_days <= 0 or clv <= 0 or n_boot < 2:
         raise SQMArgumentError("horizon_days and clv must be positive and n_boot at least 2")
     folder.require("survey", purpose="the service-profit chain")
+    if not folder.instrument.items:
+        return Unavailable(reason=no_items_reason(), line=unavailable_line(no_items_reason()),
+                           notebook=ChainResult.notebook, title=ChainResult.title, first="findings",
+                           quarter=folder.latest_quarter)
     data = folder.without_careless() if drop_careless else folder
     q = data.quarter(quarter)
     survey = data.survey_of(q)
