@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sqmlib import io, kpi
+from sqmlib import instruments, io, kpi
 
 from conftest import ROOT
 
@@ -139,3 +139,73 @@ def test_maturity_rubric():
     missing = ev.assign(nps=[np.nan, 30, 30])
     assert kpi.maturity(missing)[0].loc["A", "level"] == 2  # a missing value is not met
 
+
+
+# ---- panels: the same people in two waves --------------------------------------------------------------------
+def _panel_survey(n=370, seed=11, repeat_share=1.0):
+    """Two quarters of a panel: each person's satisfaction (1–7), likelihood to recommend (0–10) and effort
+    (1–7) in 2026Q3 follows their 2026Q2 answer (persons differ much more than waves do)."""
+    rng = np.random.default_rng(seed)
+    person = rng.normal(size=n)
+    rows = []
+    for q, shift in (("2026Q2", 0.0), ("2026Q3", 0.25)):
+        who = np.arange(n) if q == "2026Q2" or repeat_share == 1 else np.where(
+            rng.random(n) < repeat_share, np.arange(n), np.arange(n) + 10_000)
+        latent = person + shift + rng.normal(scale=0.6, size=n)
+        rows.append(pd.DataFrame({
+            "respondent_id": [f"{q}-{k}" for k in range(n)], "panel_id": [f"P{w}" for w in who],
+            "survey_date": pd.Timestamp(f"{q[:4]}-{3 * int(q[-1]) - 1:02d}-15"), "quarter": q,
+            "overall_sat": np.clip(np.round(4.6 + 1.3 * latent), 1, 7), "nps": np.clip(np.round(7 + 2 * latent), 0, 10),
+            "ces": np.clip(np.round(4.5 + latent), 1, 7)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_panel_waves_are_compared_as_pairs(tmp_path):
+    """Two waves of the same 370 people: CSAT's change by McNemar on the matched panellists (statsmodels, with
+    R's continuity correction), CES and NPS by paired t (scipy); the independent test is what the same
+    respondents would get without their panel ids."""
+    import yaml
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    s = _panel_survey()
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
+    doc["columns"]["panel_id"] = {"type": "text", "role": "panel"}
+    path = tmp_path / "panel.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    inst = instruments.load(path)
+    assert inst.panel == "panel_id"
+    t = kpi.quarter_comparison(s, "2026Q3", instrument=inst).set_index("kpi")
+    a = s[s.quarter == "2026Q3"].set_index("panel_id").sort_index()
+    b = s[s.quarter == "2026Q2"].set_index("panel_id").sort_index()
+    top_a, top_b = a["overall_sat"] >= 6, b["overall_sat"] >= 6
+    table = pd.crosstab(top_b, top_a).reindex(index=[False, True], columns=[False, True], fill_value=0)
+    want = mcnemar(table.to_numpy(), exact=False, correction=True).pvalue
+    csat = t.loc["CSAT (top-2-box)"]
+    assert csat["test"] == "McNemar" and csat["repeated"] == 370 and csat["p_value"] == pytest.approx(want, rel=1e-12)
+    assert t.loc["CES", "test"] == "paired t"
+    assert t.loc["CES", "p_value"] == pytest.approx(stats.ttest_rel(a["ces"], b["ces"]).pvalue, rel=1e-12)
+    score = lambda x: (x >= 9).astype(float) - (x <= 6).astype(float)  # noqa: E731
+    assert t.loc["NPS", "p_value"] == pytest.approx(stats.ttest_rel(score(a["nps"]), score(b["nps"])).pvalue, rel=1e-12)
+    independent = kpi.quarter_comparison(s, "2026Q3", instrument="servqual").set_index("kpi")
+    assert "test" not in independent.columns
+    assert t.loc["CES", "p_value"] < independent.loc["CES", "p_value"]  # pairing removes the persons' spread
+
+
+def test_panel_with_some_repeated_respondents_uses_cluster_robust_errors(tmp_path):
+    """Half the people answer again: the difference of the waves' means with errors clustered by person,
+    equal to statsmodels' OLS with cluster-robust covariance."""
+    import statsmodels.api as sm
+    import yaml
+
+    s = _panel_survey(repeat_share=0.5)
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
+    doc["columns"]["panel_id"] = {"type": "text", "role": "panel"}
+    path = tmp_path / "panel.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    t = kpi.quarter_comparison(s, "2026Q3", instrument=instruments.load(path)).set_index("kpi")
+    two = s[s.quarter.isin(["2026Q2", "2026Q3"])]
+    fit = sm.OLS(two["ces"].to_numpy(float), sm.add_constant((two["quarter"] == "2026Q3").astype(float).to_numpy())
+                 ).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(two["panel_id"])[0]}, use_t=False)
+    assert t.loc["CES", "test"] == "cluster-robust z"
+    assert 150 < t.loc["CES", "repeated"] < 220
+    assert t.loc["CES", "p_value"] == pytest.approx(fit.pvalues[1], rel=1e-9)

@@ -78,7 +78,7 @@ class ColumnSpec:
     type: str = "text"
     source: str | None = None  # header (or glob pattern) in the data file; default: ``name``
     required: bool = False
-    role: str | None = None  # "segment" or "outcome"
+    role: str | None = None  # "segment", "outcome" or "panel" (the same person's id in every wave)
     min: float | None = None
     max: float | None = None
     missing_codes: Mapping[float, str] = field(default_factory=dict)
@@ -217,6 +217,11 @@ class Instrument:
     def outcomes(self) -> list[str]:
         return [c.name for c in self.columns.values() if c.role == "outcome"]
 
+    @property
+    def panel(self) -> str | None:
+        """The column identifying a person across waves (``role: panel``), if the study is a panel."""
+        return next((c.name for c in self.columns.values() if c.role == "panel"), None)
+
     def dimension_of(self, item: str) -> str | None:
         for d, its in self.dimensions.items():
             if item in its:
@@ -324,7 +329,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                "kpi": str},
     "model": {"constructs": dict, "paths": list, "target": str},
 }
-ROLES = ("segment", "outcome")
+ROLES = ("segment", "outcome", "panel")  # panel: the person's id across waves (repeated respondents)
 LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 

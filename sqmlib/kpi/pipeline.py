@@ -25,6 +25,7 @@ from .complaints import (
     pareto,
 )
 from .control import NPSAlerts, imr_chart, nps_alerts, p_chart
+from .panel import wave_change
 from .survey import nps_ci, survey_kpis
 from .tickets import active_customers, standard_attainment, ticket_kpis
 
@@ -46,7 +47,10 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
                        instrument=None) -> pd.DataFrame:
     """Headline KPIs of ``quarter`` against the previous quarter, with a test of the change.
 
-    NPS: difference of two independent NPS estimates, z test with the multinomial variances. CSAT (the top
+    NPS: difference of two independent NPS estimates, z test with the multinomial variances. In a panel
+    (a ``role: panel`` column), the survey KPIs' changes pair the repeated respondents instead
+    (:func:`sqmlib.kpi.panel.wave_change`: McNemar, paired t or cluster-robust z; columns ``test`` and
+    ``repeated`` say which and how many). CSAT (the top
     boxes of ``overall_sat`` as the instrument defines them; 6–7 without one), the share answering CES in its
     top boxes ("easy") and first-contact resolution: two-proportion z test. CES: Welch t test, on the
     instrument's scale. Churn rate: two-proportion z test on
@@ -64,13 +68,24 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         cur_s, prev_s = survey, survey.iloc[:0]
         interactions = customers = None
     rows = []
+    panel = inst.panel if inst is not None and inst.panel in survey.columns and quarter else None
 
-    def add(name, cur, before, p, higher_is_better=True, unit=""):
+    def add(name, cur, before, p, higher_is_better=True, unit="", test=None):
         change = cur - before if np.isfinite(cur) and np.isfinite(before) else np.nan
+        if test is not None:  # a panel: the test that pairs the repeated respondents, and how many there are
+            p = test.p_value
         rows.append({"kpi": name, "current": cur, "previous": before, "change": change, "p_value": p,
                      "significant": bool(np.isfinite(p) and p < significance),
                      "better": bool(np.isfinite(change) and (change > 0) == higher_is_better) if np.isfinite(change) and change != 0 else None,
-                     "unit": unit})
+                     "unit": unit,
+                     **({"test": test.test, "repeated": test.repeated} if test is not None else
+                        {"test": "independent samples", "repeated": 0} if panel else {})})
+
+    def paired(column, kind, transform):
+        if not panel:
+            return None
+        return wave_change(transform(cur_s[column]), transform(prev_s[column]), cur_s[panel], prev_s[panel],
+                           kind=kind)
 
     def two_prop(k1, n1, k2, n2):
         if min(n1, n2) == 0:
@@ -87,20 +102,24 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
             p = float(2 * stats.norm.sf(abs(a["nps"] - b["nps"]) / 100 / se))
         else:
             p = np.nan
-        add("NPS", a["nps"], b["nps"], p, unit="points")
+        add("NPS", a["nps"], b["nps"], p, unit="points",
+            test=paired("nps", "mean", lambda x: ((x >= 9).astype(float) - (x <= 6).astype(float)).where(x.notna())))
     if "overall_sat" in survey:
         x1, x2 = cur_s["overall_sat"].dropna(), prev_s["overall_sat"].dropna()
         add(f"CSAT (top-{boxes}-box)", (x1 >= top).mean() if len(x1) else np.nan,
             (x2 >= top).mean() if len(x2) else np.nan,
-            two_prop((x1 >= top).sum(), len(x1), (x2 >= top).sum(), len(x2)), unit="share")
+            two_prop((x1 >= top).sum(), len(x1), (x2 >= top).sum(), len(x2)), unit="share",
+            test=paired("overall_sat", "share", lambda x: (x >= top).astype(float).where(x.notna())))
     if "ces" in survey:
         x1, x2 = cur_s["ces"].dropna(), prev_s["ces"].dropna()
         p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
-        add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit=ces_unit)
+        add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit=ces_unit,
+            test=paired("ces", "mean", lambda x: x.astype(float)))
         easy, ces_boxes = _top_boxes(inst, "ces")
         add(f"CES easy (top-{ces_boxes}-box)", (x1 >= easy).mean() if len(x1) else np.nan,
             (x2 >= easy).mean() if len(x2) else np.nan,
-            two_prop((x1 >= easy).sum(), len(x1), (x2 >= easy).sum(), len(x2)), unit="share")
+            two_prop((x1 >= easy).sum(), len(x1), (x2 >= easy).sum(), len(x2)), unit="share",
+            test=paired("ces", "share", lambda x: (x >= easy).astype(float).where(x.notna())))
     if interactions is not None:
         q_of = period_of(interactions["opened_at"], "Q")
         t1, t2 = interactions[q_of == quarter], interactions[q_of == prev]
@@ -118,7 +137,7 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         add("Churn rate", k1 / n1 if n1 else np.nan, k2 / n2 if n2 else np.nan, two_prop(k1, n1, k2, n2),
             higher_is_better=False, unit="share")
     return pd.DataFrame(rows, columns=["kpi", "current", "previous", "change", "p_value", "significant", "better",
-                                       "unit"])
+                                       "unit"] + (["test", "repeated"] if panel else []))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -210,6 +229,13 @@ class KPIResult(Result):
                            last=term(a.last_period), periods=a.periods))
         if not len(self.monitor.alerts):
             out.append(no_alert())
+        if "test" in self.comparison.columns:  # a panel: say how the waves were compared
+            paired = self.comparison[self.comparison["test"].ne("independent samples")
+                                     & self.comparison["test"].notna()]
+            if len(paired):
+                out.append(msg("kpi.panel", "A panel: the changes since {previous} pair the {n:,} people who "
+                               "answered in both quarters ({tests}).", previous=term(previous_quarter(self.quarter)),
+                               n=int(paired["repeated"].max()), tests=listed(dict.fromkeys(paired["test"]))))
         if self.causes is not None:
             out.append(msg("kpi.top_cause", "Top complaint cause: {cause} ({share:.0%}).", cause=term(self.causes.index[0]),
                            share=self.causes["share"].iloc[0]))

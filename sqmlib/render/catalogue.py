@@ -328,6 +328,11 @@ share_of_respondents | share of respondents | 受访者比例
 code | code | 编号
 what | what | 内容
 x | x | 数值
+paired t | paired t test | 配对 t 检验
+cluster-robust z | z test with cluster-robust errors | 聚类稳健标准误 z 检验
+independent samples | independent samples | 独立样本
+repeated | people in both quarters | 两季度均作答的人数
+test | test | 检验
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
