@@ -66,7 +66,8 @@ def responses_by(survey: pd.DataFrame, rows: str = "quarter", columns: str | Non
     """Respondents per ``rows`` (and per ``columns`` value when given), with a total row and column."""
     if rows not in survey.columns:
         raise SQMArgumentError(f"the survey has no column {rows!r}")
-    if columns is None or columns not in survey.columns:
+    survey = survey.assign(**{rows: survey[rows].astype(object).where(survey[rows].notna(), "(none)")})
+    if columns is None or columns not in survey.columns:  # rows without a value (no date: no quarter) as "(none)"
         t = survey.groupby(rows, dropna=False).size().rename("respondents").to_frame()
         t.loc["total"] = t["respondents"].sum()
         return t
@@ -216,13 +217,17 @@ class AuditResult(Result):
         """Plain-language conclusions, in the language chosen with :func:`sqmlib.labels.use`."""
         comp = self.completeness
         out = []
-        source = Path(str(self.source.get("source", ""))).name
+        source = " + ".join(Path(part).name for part in str(self.source.get("source", "")).split(" + "))
         if self.quarter:
             out.append(msg("audit.loaded_quarter", "{n:,} responses were loaded from {file}; {m:,} of them are in "
                            "{quarter}.", n=self.n_file, file=source, m=self.n_quarter, quarter=term(self.quarter)))
         else:
             out.append(msg("audit.loaded_file", "{n:,} responses were loaded from {file}; {m:,} of them are in the "
                            "file.", n=self.n_file, file=source, m=self.n_quarter))
+        for file, left in (self.source.get("unmatched") or {}).items():  # a survey joined from several files
+            out.append(msg("audit.unmatched", "{n:,} respondents of {file} have no row in the other survey files "
+                           "and were left out (ids {ids}).", n=left["n"], file=file,
+                           ids=", ".join(map(str, left["ids"])) + (" …" if left["n"] > len(left["ids"]) else "")))
         if len(comp):
             low = comp[comp["share_answered"] < 0.95]
             share = comp["answered"].sum() / comp["n"].sum()

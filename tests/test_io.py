@@ -505,3 +505,44 @@ def test_survey_dates_that_cannot_be_right(survey_csv):
     (prob,) = err.problems
     assert prob.kind == "implausible_date" and prob.rows == (4, 6) and prob.values == ("1970-01-01", "2099-05-01")
     assert io.survey_quarters(p) == sorted(set(io.load_survey(write(df.drop([2, 4]), p))["quarter"]))
+
+
+# ---- one survey in two files -------------------------------------------------------------------------------------
+def test_expectations_and_perceptions_in_two_files(small_dir, tmp_path):
+    """``survey: {files: [expectations.csv, perceptions.csv], on: respondent_id}``: the files are joined on the
+    id; respondents missing from either file are left out and named by the data audit; the joined answers equal
+    the one-file survey's."""
+    import yaml
+
+    from sqmlib import audit
+
+    whole = pd.read_csv(small_dir / "survey.csv", dtype=str, keep_default_na=False)
+    e_cols = [c for c in whole.columns if c.startswith("E") and c[1:].isdigit()]
+    ex = whole[["respondent_id", *e_cols]].iloc[3:]  # three respondents without expectations
+    pe = whole.drop(columns=e_cols).sample(frac=1, random_state=1)  # another order
+    pe = pd.concat([pe, pe.head(2).assign(respondent_id=["X1", "X2"])])  # two without expectations either
+    folder = tmp_path / "data"
+    folder.mkdir()
+    ex.to_csv(folder / "expectations.csv", index=False)
+    pe.to_csv(folder / "perceptions.csv", index=False)
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
+    doc["survey"] = {"files": ["expectations.csv", "perceptions.csv"], "on": "respondent_id"}
+    (folder / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    f = io.load_folder(folder)
+    s = f.survey
+    one = io.load_survey(small_dir / "survey.csv").set_index("respondent_id")
+    assert len(s) == len(whole) - 3 and set(s["respondent_id"]) == set(whole["respondent_id"].iloc[3:])
+    cols = [c for c in one.columns if c[:1] in "EP" and c[1:].isdigit()]
+    pd.testing.assert_frame_equal(s.set_index("respondent_id")[cols], one.loc[s["respondent_id"], cols])
+    assert s.attrs["sqm"]["unmatched"] == {"perceptions.csv": {"n": 5, "ids": sorted(
+        [*whole["respondent_id"].iloc[:3], "X1", "X2"])}}
+    found = " ".join(audit.run_audit(f).findings())
+    assert "5 respondents of perceptions.csv" in found and "expectations.csv + perceptions.csv" in found
+    assert io.survey_quarters(folder / "expectations.csv", f.instrument) == sorted(set(s["quarter"]))
+    # a problem in the joined table names the first file's spreadsheet row
+    ex.loc[ex.index[0], "E05"] = "12"
+    ex.to_csv(folder / "expectations.csv", index=False)
+    with pytest.raises(SQMDataError) as e:
+        io.load_survey(folder / "expectations.csv", f.instrument)
+    (prob,) = e.value.problems
+    assert prob.column == "E05" and prob.rows == (2,)

@@ -142,6 +142,8 @@ class Instrument:
     scale_labels: Mapping[float, str] = field(default_factory=dict)  # e.g. {1: strongly disagree}
     sheet: str | int | None = None  # the workbook sheet holding the answers (default the first)
     header_row: int = 1  # the row (as a spreadsheet numbers it) holding the headers, below a title or cover
+    survey_files: tuple[str, ...] = ()  # the survey in several files (e.g. expectations and perceptions) …
+    survey_on: str = ""  # … joined on this column (the respondent id's header)
 
     # ---- names of things -------------------------------------------------------------------------------
     @property
@@ -318,8 +320,9 @@ _TEXTS = "texts"  # a string, or a mapping language -> string
 SCHEMA: dict[str, dict[str, Any]] = {
     "": {"name": str, "title": str, "scale": "scale", "missing_codes": dict, "blocks": dict, "reverse": list,
          "dimensions": dict, "items": (dict, list), "importance": dict, "columns": dict, "model": dict,
-         "encoding": str, "languages": list, "description": _TEXTS, "sheet": (str, int), "header_row": int},
+         "encoding": str, "languages": list, "description": _TEXTS, "sheet": (str, int), "header_row": int, "survey": dict},
     "scale": {"min": (int, float), "max": (int, float), "labels": dict},
+    "survey": {"files": list, "on": str},
     "block": {"label": _TEXTS, "source": str, "sources": dict, "offset": int, "optional": bool,
               "prompt": _TEXTS, "scale": "scale"},
     "dimension": {"items": list, "text": _TEXTS},
@@ -417,6 +420,11 @@ def _parse(raw, path: Path) -> Instrument:
         _check_keys("importance", raw["importance"], "importance", bad)
     if isinstance(raw.get("model"), dict):
         _check_keys("model", raw["model"], "model", bad)
+    if isinstance(raw.get("survey"), dict):
+        _check_keys("survey", raw["survey"], "survey", bad)
+        if len(raw["survey"].get("files") or ()) < 2 or not raw["survey"].get("on"):
+            bad("survey: needs files (two or more, joined into one survey) and on (the column they share, "
+                "e.g. respondent_id)")
     if any(" should be " in p.message or " must be " in p.message for p in problems):
         raise SQMDataError(str(path), problems)  # wrong types: reading on would only add confusion
 
@@ -571,6 +579,8 @@ def _parse(raw, path: Path) -> Instrument:
         model=raw.get("model") if isinstance(raw.get("model"), dict) else None,
         encoding=raw.get("encoding") or None,
         sheet=raw.get("sheet"),
+        survey_files=tuple(str(f) for f in ((raw.get("survey") or {}).get("files") or ())),
+        survey_on=str((raw.get("survey") or {}).get("on") or ""),
         header_row=int(raw.get("header_row") or 1),
         scale_labels=MappingProxyType({float(k): str(v) for k, v in (scale.get("labels") or {}).items()
                                        if isinstance(k, (int, float))}),

@@ -35,6 +35,8 @@ class _Checker:
 
     def rownums(self, mask: np.ndarray) -> tuple[int, ...]:
         pos = np.flatnonzero(mask)
+        if self.source.rows is not None:  # a table joined from several files: the first file's rows
+            return tuple(self.source.rows[p] for p in pos[:5]), int(len(pos))
         return tuple(int(p) + self.source.header_rows + 1 for p in pos[:5]), int(len(pos))
 
     def missing_label(self, col: str, code) -> str:

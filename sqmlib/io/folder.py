@@ -64,6 +64,9 @@ def survey_quarters(path: str | Path, instrument: "str | Path | Instrument" = "s
     inst = load_instrument(instrument)
     encoding = encoding or inst.encoding  # as load_survey reads it
     path = Path(path)
+    if inst.survey_files:  # several files joined on an id: the quarters of the joined respondents
+        s = load_survey(path, inst, encoding=encoding)
+        return sorted(set(s["quarter"].dropna())) if "quarter" in s else []
     wanted = {"quarter": (inst.columns["quarter"].source if "quarter" in inst.columns else None) or "quarter",
               "survey_date": (inst.columns["survey_date"].source if "survey_date" in inst.columns else None)
               or "survey_date"}
@@ -321,6 +324,8 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
             files[name] = survey_path
         elif survey_path is None or given_folder:
             found = find_table(data_path, name)
+            if found is None and name == "survey" and inst.survey_files:  # one survey in several files
+                found = data_path / inst.survey_files[0]
             if found is not None:
                 files[name] = found
     loaded: dict[str, pd.DataFrame] = {}

@@ -28,6 +28,7 @@ class SourceInfo:
     value_labels: Mapping[str, Mapping] = field(default_factory=dict)  # SPSS: column -> {code: label}
     user_missing: Mapping[str, tuple] = field(default_factory=dict)  # SPSS: column -> declared missing codes
     questions: Mapping[str, str] = field(default_factory=dict)  # Qualtrics: column -> its question's text
+    rows: tuple[int, ...] | None = None  # a joined table: each row's number in the first file (else by position)
 
 
 def sha256_file(path: str | Path) -> str:

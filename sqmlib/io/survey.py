@@ -74,6 +74,49 @@ def _where_headers_are(src: SourceInfo, inst: Instrument, looked_for: Mapping[st
             f"{' and '.join(keys)} to the instrument. ")
 
 
+def _joined(path: Path, inst: Instrument, encoding, sheet, header_row) -> tuple[pd.DataFrame, SourceInfo, dict]:
+    """The instrument's survey files (``survey: {files: [...], on: id}``, in the folder of ``path``) joined on
+    their shared id: the respondents found in every file, in the first file's order (row numbers in problems
+    are the first file's), and per file the ids found in no other (left out, reported by the data audit)."""
+    folder = path if path.is_dir() else path.parent
+    on = inst.survey_on
+    frames, sources, problems = [], [], []
+    for name in inst.survey_files:
+        raw, src = read_table(folder / name, encoding=encoding, sheet=sheet, header_row=header_row)
+        hits = find_column(list(raw.columns), on)
+        if len(hits) != 1:
+            problems.append(Problem("missing_column", f"{name} has no column {on!r} to join the survey files on",
+                                    on))
+            continue
+        ids = raw[hits[0]].astype(str).str.strip()
+        dup = ids.duplicated(keep=False) & ids.ne("")
+        if dup.any():
+            problems.append(Problem("duplicate_id", f"{name}: ids that occur more than once cannot be joined",
+                                    on, tuple(ids[dup].unique()[:5]), tuple(int(k) + src.header_rows + 1
+                                                                            for k in np.flatnonzero(dup)[:5]),
+                                    int(dup.sum())))
+        frames.append(raw.assign(**{hits[0]: ids}).rename(columns={hits[0]: on}))
+        sources.append(src)
+    if problems:
+        raise SQMDataError(" + ".join(inst.survey_files), problems)
+    common = set(frames[0][on])
+    for f in frames[1:]:
+        common &= set(f[on])
+    unmatched = {name: {"n": len(set(f[on]) - common), "ids": sorted(set(f[on]) - common)[:5]}
+                 for name, f in zip(inst.survey_files, frames) if set(f[on]) - common}
+    kept = frames[0][on].isin(common).to_numpy()
+    joined = frames[0][kept]
+    for f in frames[1:]:
+        extra = [c for c in f.columns if c not in joined.columns]  # a column in two files: the first file's
+        joined = joined.merge(f[[on, *extra]], on=on, how="left", sort=False)
+    first = sources[0]
+    src = SourceInfo(" + ".join(str(s.path) for s in sources), first.format, first.encoding, first.header_rows,
+                     first.sha256, {k: v for s in sources for k, v in s.value_labels.items()},
+                     {k: v for s in sources for k, v in s.user_missing.items()},
+                     rows=tuple(int(k) + first.header_rows + 1 for k in np.flatnonzero(kept)))
+    return joined.reset_index(drop=True), src, unmatched
+
+
 def _item_codes(column: str, inst: Instrument, chk: _Checker) -> dict:
     """The missing codes of an item column: the instrument's, and the user-missing codes an SPSS file declares
     for it (under their labels)."""
@@ -118,6 +161,11 @@ def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servq
     if sheet in (0, None) and inst.sheet is not None:
         sheet = inst.sheet
     header_row = inst.header_row
+    if inst.survey_files:  # one survey in several files, joined on the respondent's id
+        raw, src, unmatched = _joined(Path(path), inst, encoding, sheet, header_row)
+        out = _survey_frame(raw, src, inst, errors)
+        out.attrs["sqm"]["unmatched"] = unmatched
+        return out
     p = Path(path)
     if p.suffix.lower() in (".csv", ".txt", ".tsv") and p.is_file() and p.stat().st_size > PREFIX_BYTES:
         # a large text file: its first rows first, so that a wrong or garbled file stops within seconds

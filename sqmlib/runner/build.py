@@ -352,6 +352,8 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         raise SQMReportError(f"the reports folder {out_root} is a file, not a folder; choose another --out")
     inst = dataset_instrument(data_dir, instrument or None)
     survey_path = find_table(data_dir, "survey")
+    if survey_path is None and inst.survey_files:  # one survey in several files, joined on an id
+        survey_path = data_dir / inst.survey_files[0]
     if survey_path is None:
         raise SQMReportError(f"no survey file (survey.csv, .xlsx, .parquet or .sav) in {data_dir}")
     quarters = survey_quarters(survey_path, inst, encoding=encoding or None)
