@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sqmlib import SQMDataError, io, instruments
+from sqmlib import SQMArgumentError, SQMDataError, io, instruments
 
 from conftest import KIOSK, KIOSK_INSTRUMENT, needs_shared
 
@@ -539,6 +539,10 @@ def test_expectations_and_perceptions_in_two_files(small_dir, tmp_path):
     found = " ".join(audit.run_audit(f).findings())
     assert "5 respondents of perceptions.csv" in found and "expectations.csv + perceptions.csv" in found
     assert io.survey_quarters(folder / "expectations.csv", f.instrument) == sorted(set(s["quarter"]))
+    from sqmlib.moments import survey_moments
+
+    with pytest.raises(SQMArgumentError, match="engine='pandas'"):  # an engine reading one file would be wrong
+        survey_moments(f.files["survey"], f.instrument, engine="duckdb")
     # a problem in the joined table names the first file's spreadsheet row
     ex.loc[ex.index[0], "E05"] = "12"
     ex.to_csv(folder / "expectations.csv", index=False)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import io
 from ..io.careless import careless
-from ..errors import Problem, SQMDataError
+from ..errors import Problem, SQMArgumentError, SQMDataError
 from ..instruments import Instrument
 from ..instruments import load as load_instrument
 from ..periods import period_of
@@ -214,6 +214,9 @@ def survey_moments(source, instrument, *, by: Sequence[str] = ("quarter",), engi
     inst = load_instrument(instrument)
     by = [by] if isinstance(by, str) else list(by)
     where = dict(where or {})
+    if engine != "pandas" and inst.survey_files and not isinstance(source, pd.DataFrame):
+        raise SQMArgumentError(f"the survey is joined from several files ({', '.join(inst.survey_files)}), which "
+                               f"the {engine} engine does not read: use engine='pandas'")
     if engine == "pandas":
         df = source
         if not isinstance(df, pd.DataFrame):
