@@ -6,6 +6,7 @@ Used by ``notebooks/00_data_audit.ipynb``. Every function takes the DataFrame re
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -188,6 +189,7 @@ class AuditResult(Result):
     outcomes: pd.DataFrame
     item_table: pd.DataFrame | None = None
     durations: pd.Series | None = None
+    weight_like: tuple = ()  # columns named like a sampling weight that the instrument does not declare
 
     def summary(self) -> pd.DataFrame:
         comp = self.completeness
@@ -256,6 +258,10 @@ class AuditResult(Result):
                            "to every perception item and {tf:,} ({tf_share:.1%}) finished too fast (no durations "
                            "recorded); {both:,} did both. Consider leaving them out of the analyses that follow.",
                            **parts))
+        for column in self.weight_like:
+            out.append(msg("audit.weight_undeclared", "The column {column} looks like a sampling weight, but the "
+                           "instrument does not declare it (role: weight): every figure is unweighted.",
+                           column=column))
         if len(self.problems):
             out.append(msg("audit.problems", "{k} kind(s) of invalid values were found and set to missing: see the "
                            "problems table.", k=len(self.problems)))
@@ -415,4 +421,13 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
         too_fast_limit=too_fast_threshold(survey, min_seconds), missing_codes=missing,
         problems=problems_table(survey, source), outcomes=outcome_summary(sub, inst),
         item_table=inst.item_table().set_index("item"),
-        durations=survey["duration_sec"] if "duration_sec" in survey else None)
+        durations=survey["duration_sec"] if "duration_sec" in survey else None,
+        weight_like=tuple(c for c in survey.columns if _weight_like(c) and c != inst.weight))
+
+
+WEIGHT_NAMES = re.compile(r"^(?:.*[_ ])?(?:weight|weights|wt|wgt|weighting|pweight|权重|加权|權重)(?:[_ ].*)?$", re.I)
+
+
+def _weight_like(column: str) -> bool:
+    """A column name that says sampling weight (``weight``, ``wt``, ``post_strat_weight``, 权重)."""
+    return bool(WEIGHT_NAMES.match(str(column).strip()))

@@ -209,3 +209,81 @@ def test_panel_with_some_repeated_respondents_uses_cluster_robust_errors(tmp_pat
     assert t.loc["CES", "test"] == "cluster-robust z"
     assert 150 < t.loc["CES", "repeated"] < 220
     assert t.loc["CES", "p_value"] == pytest.approx(fit.pvalues[1], rel=1e-9)
+
+
+# ---- sampling weights ------------------------------------------------------------------------------------------------
+def _weighted_panel_export(tmp_path, seed=21, n=800):
+    """A panel export with a post-stratification weight: the sample over-represents satisfied respondents and
+    the weights put them back in proportion (Kish's effective n well below n)."""
+    import yaml
+
+    rng = np.random.default_rng(seed)
+    young = rng.random(n) < 0.7  # 70 % young in the sample, 35 % in the population
+    sat = np.clip(np.round(rng.normal(np.where(young, 4.2, 3.4), 0.9)), 1, 5)
+    nps = np.clip(np.round(rng.normal(np.where(young, 7.8, 5.6), 2.0)), 0, 10)
+    ces = np.clip(np.round(rng.normal(np.where(young, 5.2, 4.4), 1.1)), 1, 7)
+    weight = np.where(young, 0.35 / 0.7, 0.65 / 0.3) * rng.uniform(0.8, 1.2, n)
+    dates = pd.Timestamp("2026-04-01") + pd.to_timedelta(rng.integers(0, 180, n), "D")
+    df = pd.DataFrame({"respondent_id": [f"R{k}" for k in range(n)], "survey_date": dates.strftime("%Y-%m-%d"),
+                       "region": rng.choice(["North", "South"], n), "overall_sat": sat, "nps": nps, "ces": ces,
+                       "weight": weight.round(4)})
+    df.to_csv(tmp_path / "survey.csv", index=False)
+    doc = {"name": "weighted_panel", "scale": {"min": 1, "max": 5}, "blocks": {}, "items": [],
+           "columns": {"respondent_id": {"type": "id", "required": True},
+                       "survey_date": {"type": "date", "required": True},
+                       "region": {"type": "category", "role": "segment"},
+                       "overall_sat": {"type": "rating", "min": 1, "max": 5, "role": "outcome"},
+                       "nps": {"type": "rating", "min": 0, "max": 10, "role": "outcome"},
+                       "ces": {"type": "rating", "min": 1, "max": 7, "role": "outcome"},
+                       "weight": {"type": "number", "role": "weight"}}}
+    (tmp_path / "instrument.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return df
+
+
+def test_weighted_kpis_equal_weighted_frequencies_by_hand(tmp_path):
+    """NPS, CSAT and CES with a post-stratification weight equal the weighted frequencies computed by hand (as
+    SPSS's WEIGHT BY) and statsmodels' DescrStatsW; intervals use Kish's effective n; the page says so."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    raw = _weighted_panel_export(tmp_path)
+    folder = io.load_folder(tmp_path)
+    k = kpi.run_kpis(folder, unit="region", freq="Q")
+    q = raw[pd.to_datetime(raw["survey_date"]).dt.quarter.eq(3)]
+    w = q["weight"]
+    nps = 100 * (w[q["nps"] >= 9].sum() - w[q["nps"] <= 6].sum()) / w.sum()
+    csat = w[q["overall_sat"] >= 4].sum() / w.sum()
+    comp = k.comparison.set_index("kpi")
+    assert comp.loc["NPS", "current"] == pytest.approx(nps, abs=1e-9)
+    assert comp.loc["CSAT (top-2-box)", "current"] == pytest.approx(csat, abs=1e-12)
+    assert comp.loc["CES", "current"] == pytest.approx(DescrStatsW(q["ces"], weights=w).mean, abs=1e-12)
+    unweighted_nps = 100 * ((q["nps"] >= 9).mean() - (q["nps"] <= 6).mean())
+    assert abs(nps - unweighted_nps) > 5  # the weights matter here
+    n_eff = w.sum() ** 2 / (w ** 2).sum()
+    assert k.weighted[0] == "weight" and k.weighted[1] == len(q) and k.weighted[2] == pytest.approx(n_eff, rel=1e-12)
+    north = q[q.region == "North"]
+    wn = north["weight"]
+    p_p, p_d = wn[north["nps"] >= 9].sum() / wn.sum(), wn[north["nps"] <= 6].sum() / wn.sum()
+    se = np.sqrt((p_p + p_d - (p_p - p_d) ** 2) / (wn.sum() ** 2 / (wn ** 2).sum()))
+    row = k.per_unit.loc["North"]
+    assert row["nps"] == pytest.approx(100 * (p_p - p_d), abs=1e-9)
+    assert row["nps_ci_high"] - row["nps_ci_low"] == pytest.approx(2 * 1.959963984540054 * 100 * se, rel=1e-9)
+    assert any("Weighted by" in f and f"{n_eff:,.0f}" in f for f in k.findings())
+    # the summary's tiles are the same numbers
+    from sqmlib import summary
+
+    tiles = summary.headline_tiles(folder, k.quarter).set_index("kpi")
+    assert tiles.loc["NPS", "current"] == pytest.approx(nps, abs=1e-9)
+    assert tiles.loc["CSAT (top-2-box)", "current"] == pytest.approx(csat, abs=1e-12)
+
+
+def test_a_weight_column_that_is_not_declared_is_an_audit_finding(tmp_path):
+    import yaml
+
+    from sqmlib import audit
+
+    _weighted_panel_export(tmp_path)
+    doc = yaml.safe_load((tmp_path / "instrument.yaml").read_text(encoding="utf-8"))
+    del doc["columns"]["weight"]
+    (tmp_path / "instrument.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    found = audit.run_audit(io.load_folder(tmp_path)).findings()
+    assert any("weight" in f and "unweighted" in f for f in found)

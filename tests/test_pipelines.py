@@ -281,3 +281,29 @@ def test_a_study_of_the_kpis_alone(tmp_path):
     assert s.missing == ["04_churn_prediction"]  # the item analyses are absent by design, not "to be run"
     page = " ".join(str(b.content) for blocks in s.sections().values() for b in blocks)
     assert "KPIs alone" in page
+
+
+def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path):
+    """With a declared weight column, the KPIs are weighted (tests/test_kpi.py); reliability, gaps, drivers and
+    the chain run unweighted and say so in their findings."""
+    import shutil
+
+    import yaml
+
+    from sqmlib import instruments
+
+    data = tmp_path / "data"
+    shutil.copytree(small_dir, data)
+    s = pd.read_csv(data / "survey.csv", dtype=str, keep_default_na=False)
+    s["weight"] = np.resize([0.5, 1.0, 2.0], len(s))
+    s.to_csv(data / "survey.csv", index=False)
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
+    doc["columns"]["weight"] = {"type": "number", "role": "weight"}
+    (data / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    folder = io.load_folder(data)
+    assert folder.instrument.weight == "weight"
+    for run in (reliability.run_reliability, gaps.run_gaps, drivers.run_drivers, sem.run_chain):
+        kw = {"n_boot": 20} if run in (reliability.run_reliability, drivers.run_drivers, sem.run_chain) else {}
+        assert any(f.startswith("Unweighted") and "weight" in f for f in run(folder, **kw).findings()), run
+    with pytest.raises(SQMArgumentError, match="engine='pandas'"):
+        kpi.run_kpis(folder, engine="duckdb")

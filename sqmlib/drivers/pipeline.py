@@ -15,7 +15,7 @@ from ..gaps import dimension_scores, ipa
 from ..instruments import load as load_instrument
 from ..io import DataFolder
 from ..moments import survey_moments
-from ..render.messages import listed, msg, no_items_reason, period, term, terms, unavailable_line
+from ..render.messages import listed, msg, no_items_reason, period, term, terms, unavailable_line, unweighted_note
 from ..results import Unavailable, Block, Result, bullets, figure, headline, table, text
 
 
@@ -105,6 +105,7 @@ class DriverResult(Result):
     segment: str
     by_segment: SegmentImportance | None
     followed_note: str
+    unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -149,6 +150,8 @@ class DriverResult(Result):
             if excite:
                 lines.append(msg("drivers.excitement", "Excitement factors (delight when good): {drivers}.",
                                  drivers=terms(excite)))
+        if self.unweighted:
+            lines.append(unweighted_note(self.unweighted))
         return lines
 
     def metrics(self) -> DriverMetrics:
@@ -351,7 +354,7 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     if segment and segment in survey and kind == "ols":
         seg_frame = frame.assign(**{segment: survey.loc[frame.index, segment]})
         by_seg = importance_by_segment(seg_frame, outcome, names, segment, n_boot=min(n_boot, 100), seed=seed)
-    return DriverResult(quarter=q, outcome=outcome, level=level, kind=kind, engine=engine, frame=frame,
+    return DriverResult(unweighted=inst.weight or "", quarter=q, outcome=outcome, level=level, kind=kind, engine=engine, frame=frame,
                         labels=labels, importance=imp, model=model, model_notes=tuple(str(w.message) for w in caught),
                         importance_note=note, dominance=dom, matrix=matrix, kano=kano, kano_note=kano_note,
                         segment=segment, by_segment=by_seg, followed_note=followed_note)

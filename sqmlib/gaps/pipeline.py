@@ -8,7 +8,7 @@ from .tables import servperf_table, servqual_gaps
 from dataclasses import dataclass
 import pandas as pd
 from ..render import labels, plots, statements
-from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line
+from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line, unweighted_note
 from ..moments.engines import check_engine
 from ..errors import SQMArgumentError
 from ..instruments import Instrument
@@ -70,6 +70,7 @@ class GapResult(Result):
     segment_invariance: SurveyInvariance | None = None
     quarter_invariance: SurveyInvariance | None = None
     ipa_note: str = ""  # how importance was found when the survey lacks overall satisfaction
+    unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
 
     def _dims(self) -> pd.DataFrame:
         return self.table[self.table["level"] == "dimension"].set_index("name")
@@ -123,6 +124,8 @@ class GapResult(Result):
         for inv in (self.segment_invariance, self.quarter_invariance):
             if inv is not None and not inv.means_comparable:
                 out.append(statements.survey_invariance(inv).replace("**", ""))
+        if self.unweighted:
+            out.append(unweighted_note(self.unweighted))
         return out
 
     def metrics(self) -> GapMetrics:
@@ -367,7 +370,7 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
         trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst)
         recent = sorted(survey_all.loc[survey_all["quarter"] <= q, "quarter"].unique())[-8:]
         q_inv = survey_invariance(survey_all[survey_all["quarter"].isin(recent)], inst, "quarter")
-    return GapResult(ipa_note=ipa_note, quarter=q, instrument=inst, engine=engine, respondents=len(survey),
+    return GapResult(unweighted=inst.weight or "", ipa_note=ipa_note, quarter=q, instrument=inst, engine=engine, respondents=len(survey),
                      servperf=servperf,
                      table=gap_table, notes=notes, zone=zone, ipa_result=ipa_result, ipa_level=level, gap1_table=g1,
                      attainment=att, segment=segment, segment_table=seg_table, segment_tests=seg_tests, trend=trend,

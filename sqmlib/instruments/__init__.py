@@ -78,7 +78,7 @@ class ColumnSpec:
     type: str = "text"
     source: str | None = None  # header (or glob pattern) in the data file; default: ``name``
     required: bool = False
-    role: str | None = None  # "segment", "outcome" or "panel" (the same person's id in every wave)
+    role: str | None = None  # "segment", "outcome", "panel" (a person's id in every wave) or "weight"
     min: float | None = None
     max: float | None = None
     missing_codes: Mapping[float, str] = field(default_factory=dict)
@@ -220,6 +220,11 @@ class Instrument:
         return [c.name for c in self.columns.values() if c.role == "outcome"]
 
     @property
+    def weight(self) -> str | None:
+        """The respondents' sampling (e.g. post-stratification) weight column (``role: weight``), if any."""
+        return next((c.name for c in self.columns.values() if c.role == "weight"), None)
+
+    @property
     def panel(self) -> str | None:
         """The column identifying a person across waves (``role: panel``), if the study is a panel."""
         return next((c.name for c in self.columns.values() if c.role == "panel"), None)
@@ -332,7 +337,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                "kpi": str},
     "model": {"constructs": dict, "paths": list, "target": str},
 }
-ROLES = ("segment", "outcome", "panel")  # panel: the person's id across waves (repeated respondents)
+ROLES = ("segment", "outcome", "panel", "weight")  # panel: a person's id across waves; weight: sampling weight
 LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 
@@ -420,6 +425,9 @@ def _parse(raw, path: Path) -> Instrument:
         _check_keys("importance", raw["importance"], "importance", bad)
     if isinstance(raw.get("model"), dict):
         _check_keys("model", raw["model"], "model", bad)
+    for name, spec in (raw.get("columns") or {}).items() if isinstance(raw.get("columns"), dict) else ():
+        if isinstance(spec, dict) and spec.get("role") == "weight" and spec.get("type") != "number":
+            bad(f"columns.{name}: a weight (role: weight) is a number: type: number")
     if isinstance(raw.get("survey"), dict):
         _check_keys("survey", raw["survey"], "survey", bad)
         if len(raw["survey"].get("files") or ()) < 2 or not raw["survey"].get("on"):
@@ -550,7 +558,7 @@ def _parse(raw, path: Path) -> Instrument:
             source=spec.get("source"),
             required=bool(spec.get("required", False)),
             role=spec.get("role"),
-            min=spec.get("min"),
+            min=spec.get("min", 0 if spec.get("role") == "weight" else None),  # a weight is never negative
             max=spec.get("max"),
             missing_codes=MappingProxyType({missing_code(k): str(v) for k, v in (spec.get("missing_codes") or {}).items()
                                             if missing_code(k) is not None}),

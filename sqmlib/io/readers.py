@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, SQMDataError
+from .checks import find_column
 from .encodings import _decode
 from .sources import SUPPORTED_SUFFIXES, SourceInfo, sha256_file
 
@@ -100,8 +101,6 @@ def header_rows_of(path: Path, patterns: list[str], rows: int = 30) -> list[tupl
     """Where a workbook (or CSV file) holds the headers ``patterns`` describe: (sheet, row as the spreadsheet
     numbers it, patterns matched, the sheet's position) for each sheet's best row among its first ``rows``,
     best first. Reads those rows only."""
-    from .checks import find_column
-
     path = Path(path)
     found = []
     if path.suffix.lower() == ".xlsx":

@@ -21,7 +21,7 @@ from .checks import (
     _ratings,
     find_column,
 )
-from .readers import PREFIX_BYTES, read_table
+from .readers import PREFIX_BYTES, header_rows_of, read_table
 from .sources import SourceInfo
 
 # Survey responses
@@ -52,8 +52,6 @@ EARLIEST_SURVEY = pd.Timestamp("1990-01-01")
 def _where_headers_are(src: SourceInfo, inst: Instrument, looked_for: Mapping[str, str]) -> str:
     """For a workbook or text file whose headers were not found where the instrument says: the sheet and row
     that hold most of them, as the instrument keys that point there ("" when no better place is found)."""
-    from .readers import header_rows_of
-
     if not (src.format.startswith("excel") or src.format.endswith("csv")) or src.path.lower().endswith(".xls"):
         return ""
     try:

@@ -1,6 +1,7 @@
 """Quarter against quarter, and the pipeline of the KPI notebook: :func:`run_kpis` and its result."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -26,7 +27,7 @@ from .complaints import (
 )
 from .control import NPSAlerts, imr_chart, nps_alerts, p_chart
 from .panel import wave_change
-from .survey import nps_ci, survey_kpis
+from .survey import kish_n, nps_ci, survey_kpis, survey_weight, weighted_nps, weighted_share
 from .tickets import active_customers, standard_attainment, ticket_kpis
 
 
@@ -94,7 +95,10 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
         return float(2 * stats.norm.sf(abs(k1 / n1 - k2 / n2) / se)) if se > 0 else np.nan
 
-    if "nps" in survey:
+    weight = survey_weight(survey, inst)
+    if weight is not None:  # sampling weights: weighted KPIs, tests on Kish's effective n
+        _weighted_comparison(cur_s, prev_s, weight, top, boxes, inst, ces_unit, add, paired)
+    elif "nps" in survey:
         a, b = nps_ci(cur_s["nps"]), nps_ci(prev_s["nps"])
         if b["n"]:
             se = np.sqrt(((a["promoters"] + a["detractors"] - (a["promoters"] - a["detractors"]) ** 2) / a["n"])
@@ -104,13 +108,13 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
             p = np.nan
         add("NPS", a["nps"], b["nps"], p, unit="points",
             test=paired("nps", "mean", lambda x: ((x >= 9).astype(float) - (x <= 6).astype(float)).where(x.notna())))
-    if "overall_sat" in survey:
+    if "overall_sat" in survey and weight is None:
         x1, x2 = cur_s["overall_sat"].dropna(), prev_s["overall_sat"].dropna()
         add(f"CSAT (top-{boxes}-box)", (x1 >= top).mean() if len(x1) else np.nan,
             (x2 >= top).mean() if len(x2) else np.nan,
             two_prop((x1 >= top).sum(), len(x1), (x2 >= top).sum(), len(x2)), unit="share",
             test=paired("overall_sat", "share", lambda x: (x >= top).astype(float).where(x.notna())))
-    if "ces" in survey:
+    if "ces" in survey and weight is None:
         x1, x2 = cur_s["ces"].dropna(), prev_s["ces"].dropna()
         p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
         add("CES", x1.mean(), x2.mean() if len(x2) else np.nan, p, unit=ces_unit,
@@ -138,6 +142,49 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
             higher_is_better=False, unit="share")
     return pd.DataFrame(rows, columns=["kpi", "current", "previous", "change", "p_value", "significant", "better",
                                        "unit"] + (["test", "repeated"] if panel else []))
+
+
+def _weighted_comparison(cur_s, prev_s, weight, top, boxes, inst, ces_unit, add, paired) -> None:
+    """The survey KPIs of :func:`quarter_comparison` with sampling weights: weighted NPS, CSAT, CES and CES
+    easy in each quarter; the change tested by a z test on Kish's effective n of each quarter (unpooled
+    variances; for CES the weighted variance). A panel's paired tests stay unweighted."""
+    def z_p(diff, var):
+        return float(2 * stats.norm.sf(abs(diff) / np.sqrt(var))) if var > 0 else np.nan
+
+    if "nps" in cur_s:
+        a, b = weighted_nps(cur_s["nps"], cur_s[weight]), weighted_nps(prev_s["nps"], prev_s[weight])
+        var = sum((r["promoters"] + r["detractors"] - (r["promoters"] - r["detractors"]) ** 2) / r["n_eff"]
+                  for r in (a, b)) if b["n_eff"] and a["n_eff"] else np.nan
+        add("NPS", a["nps"], b["nps"], z_p((a["nps"] - b["nps"]) / 100, var) if var == var else np.nan,
+            unit="points", test=paired("nps", "mean", lambda x: ((x >= 9).astype(float) - (x <= 6).astype(float)
+                                                                 ).where(x.notna())))
+
+    def shares(column, cut, name, test):
+        hit = [(s[column] >= cut).astype(float).where(s[column].notna()) for s in (cur_s, prev_s)]
+        (p1, _, _, n1), (p2, _, _, n2) = (weighted_share(h, s[weight]) for h, s in zip(hit, (cur_s, prev_s)))
+        var = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2 if n1 and n2 else np.nan
+        add(name, p1, p2 if n2 else np.nan, z_p(p1 - p2, var) if var == var else np.nan, unit="share", test=test)
+
+    if "overall_sat" in cur_s:
+        shares("overall_sat", top, f"CSAT (top-{boxes}-box)",
+               paired("overall_sat", "share", lambda x: (x >= top).astype(float).where(x.notna())))
+    if "ces" in cur_s:
+        means = []
+        for s in (cur_s, prev_s):
+            ok = s["ces"].notna() & s[weight].notna()
+            x, w = s["ces"][ok].to_numpy(float), s[weight][ok].to_numpy(float)
+            if len(x) and w.sum() > 0:
+                m = np.average(x, weights=w)
+                means.append((m, np.average((x - m) ** 2, weights=w), kish_n(w)))
+            else:
+                means.append((np.nan, np.nan, 0.0))
+        (m1, v1, n1), (m2, v2, n2) = means
+        var = v1 / n1 + v2 / n2 if n1 > 1 and n2 > 1 else np.nan
+        add("CES", m1, m2, z_p(m1 - m2, var) if var == var else np.nan, unit=ces_unit,
+            test=paired("ces", "mean", lambda x: x.astype(float)))
+        easy, ces_boxes = _top_boxes(inst, "ces")
+        shares("ces", easy, f"CES easy (top-{ces_boxes}-box)",
+               paired("ces", "share", lambda x: (x >= easy).astype(float).where(x.notna())))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -203,6 +250,7 @@ class KPIResult(Result):
     severity_mix: pd.DataFrame | None = None
     complaints_per_quarter: pd.DataFrame | None = None
     maturity_levels: Maturity | None = None
+    weighted: tuple = ()  # with sampling weights: (weight column, respondents, Kish's effective n) of the quarter
 
     @property
     def has_tickets(self) -> bool:
@@ -229,13 +277,7 @@ class KPIResult(Result):
                            last=term(a.last_period), periods=a.periods))
         if not len(self.monitor.alerts):
             out.append(no_alert())
-        if "test" in self.comparison.columns:  # a panel: say how the waves were compared
-            paired = self.comparison[self.comparison["test"].ne("independent samples")
-                                     & self.comparison["test"].notna()]
-            if len(paired):
-                out.append(msg("kpi.panel", "A panel: the changes since {previous} pair the {n:,} people who "
-                               "answered in both quarters ({tests}).", previous=term(previous_quarter(self.quarter)),
-                               n=int(paired["repeated"].max()), tests=listed(dict.fromkeys(paired["test"]))))
+        out += self.design_notes()
         if self.causes is not None:
             out.append(msg("kpi.top_cause", "Top complaint cause: {cause} ({share:.0%}).", cause=term(self.causes.index[0]),
                            share=self.causes["share"].iloc[0]))
@@ -280,12 +322,30 @@ class KPIResult(Result):
                 out["classifier confusion"] = self.classifier.confusion.reset_index()
         return out
 
+    def design_notes(self) -> list[str]:
+        """How the survey's design shaped the KPIs: sampling weights, a panel's paired comparisons."""
+        out = []
+        if self.weighted:
+            column, n, n_eff = self.weighted
+            out.append(msg("kpi.weighted", "Weighted by {column}: NPS, CSAT and CES count each respondent by their "
+                           "sampling weight (effective n {n_eff:,.0f} of {n:,} respondents); intervals and tests use "
+                           "the effective n.", column=term(column), n_eff=n_eff, n=n))
+        if "test" in self.comparison.columns:  # a panel: say how the waves were compared
+            paired = self.comparison[self.comparison["test"].ne("independent samples")
+                                     & self.comparison["test"].notna()]
+            if len(paired):
+                out.append(msg("kpi.panel", "A panel: the changes since {previous} pair the {n:,} people who "
+                               "answered in both quarters ({tests}).", previous=term(previous_quarter(self.quarter)),
+                               n=int(paired["repeated"].max()), tests=listed(dict.fromkeys(paired["test"]))))
+        return out
+
     def sections(self) -> dict[str, list[Block]]:
         skipped = text(msg("kpi.skipped", "Skipped: needs the interactions, customers and standards tables."))
         sample = ([text(msg("kpi.absent", "**No {tables} table in the data folder**: only the survey KPIs and the NPS "
                             "alerts are shown; ticket, standard and maturity sections are skipped.",
                             tables=listed(table_name(t) for t in self.absent)))]
                   if self.absent else [])
+        sample += [text(note) for note in self.design_notes()]
         fmt = {"current": "{:.3f}", "previous": "{:.3f}", "change": "{:+.3f}", "p_value": "{:.3g}"}
         if not self.quarter:  # a one-off study
             levels = self.comparison[["kpi", "current", "unit"]]
@@ -402,6 +462,21 @@ def run_kpis(folder, *, quarter: str = "", unit: str = "region", freq: str = "M"
         raise SQMArgumentError(f"freq must be M or Q, got {freq!r}")
     if not 0 < alert_drop < 1 or alert_periods < 1:
         raise SQMArgumentError("alert_drop must lie between 0 and 1 and alert_periods be at least 1")
+    weight = survey_weight(folder.survey, folder.instrument) if folder.has("survey") else None
+    if weight is not None and engine != "pandas":
+        raise SQMArgumentError(f"the survey has sampling weights ({weight}), which the {engine} engine does not "
+                               "apply: use engine='pandas'")
+    result = _run_kpis(folder, quarter=quarter, unit=unit, freq=freq, alert_drop=alert_drop,
+                       alert_periods=alert_periods, engine=engine)
+    if weight is None:
+        return result
+    s = folder.survey_of(result.quarter) if result.quarter else folder.survey
+    return dataclasses.replace(result, weighted=(weight, len(s), kish_n(s[weight].dropna())))
+
+
+def _run_kpis(folder, *, quarter: str, unit: str, freq: str, alert_drop: float, alert_periods: int,
+              engine: str) -> KPIResult:
+    """:func:`run_kpis` without its checks and the weights' statement."""
     folder.require("survey", purpose="KPI monitoring")
     q = folder.quarter(quarter)
     unit = folder.segment_column(unit)

@@ -35,6 +35,27 @@ def nps_from_shares(pp: float, pd_: float, n: int, confidence: float = 0.95) -> 
             "promoters": pp, "detractors": pd_}
 
 
+def kish_n(weights) -> float:
+    """Kish's effective sample size of weighted answers: (Σw)² / Σw² (n when every weight is equal)."""
+    w = np.asarray(weights, dtype=float)
+    w = w[np.isfinite(w)]
+    return float(w.sum() ** 2 / (w * w).sum()) if len(w) and (w * w).sum() > 0 else 0.0
+
+
+def weighted_nps(scores, weights, confidence: float = 0.95) -> dict:
+    """NPS with sampling weights: the weighted shares of promoters and detractors, and the multinomial interval
+    on Kish's effective n (``n``: the answers; ``n_eff``: Kish's n)."""
+    x = pd.Series(scores, dtype=float).to_numpy()
+    w = np.asarray(weights, dtype=float)
+    ok = ~np.isnan(x) & np.isfinite(w)
+    x, w = x[ok], w[ok]
+    if not len(x) or w.sum() <= 0:
+        return {**nps_from_shares(np.nan, np.nan, 0, confidence), "n_eff": 0.0}
+    n_eff = kish_n(w)
+    out = nps_from_shares(w[x >= 9].sum() / w.sum(), w[x <= 6].sum() / w.sum(), n_eff, confidence)
+    return {**out, "n": int(len(x)), "n_eff": n_eff}
+
+
 def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion k/n."""
     if n == 0:
@@ -59,6 +80,7 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
 
     if is_moments(survey):
         return _survey_kpis_from_moments(survey, by, freq, top_box, confidence)
+    weight = survey_weight(survey, instrument)
     if "survey_date" in survey.columns and freq:
         s = survey.assign(period=period_of(survey["survey_date"], freq))
     else:  # a survey without dates (a one-off study): one period, "all"
@@ -68,6 +90,10 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
     for key, g in s.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(keys, key))
+        if weight is not None:
+            row.update(_weighted_kpi_fields(g, g[weight], top_box, confidence))
+            rows.append(row)
+            continue
         sat = g["overall_sat"].dropna() if "overall_sat" in g else None
         row.update(_kpi_fields(nps_ci(g["nps"], confidence) if "nps" in g else None,
                                (int((sat >= top_box).sum()), len(sat)) if sat is not None else None,
@@ -75,6 +101,47 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
                                confidence))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def survey_weight(survey: pd.DataFrame, instrument=None) -> str | None:
+    """The survey's sampling-weight column (the instrument's ``role: weight``) when the survey has it."""
+    if instrument is None:
+        return None
+    w = load_instrument(instrument).weight
+    return w if w is not None and w in survey.columns else None
+
+
+def weighted_share(hit, weights, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """A share with sampling weights: (Σw·hit / Σw, Wilson interval on Kish's effective n, Kish's n); ``hit``
+    is 1/0 and missing where not answered."""
+    h = pd.Series(hit, dtype=float).to_numpy()
+    w = np.asarray(weights, dtype=float)
+    ok = ~np.isnan(h) & np.isfinite(w)
+    h, w = h[ok], w[ok]
+    if not len(h) or w.sum() <= 0:
+        return (np.nan, np.nan, np.nan, 0.0)
+    p, n_eff = float((w * h).sum() / w.sum()), kish_n(w)
+    lo, hi = wilson_ci(p * n_eff, n_eff, confidence)
+    return (p, lo, hi, n_eff)
+
+
+def _weighted_kpi_fields(g: pd.DataFrame, w: pd.Series, top_box: float, confidence: float) -> dict:
+    """One row of :func:`survey_kpis` with sampling weights: weighted NPS, CSAT and CES, intervals on Kish's
+    effective n (``*_n``: the answers, ``*_n_eff``: Kish's n)."""
+    row: dict = {}
+    if "nps" in g:
+        r = weighted_nps(g["nps"], w, confidence)
+        row.update(nps=r["nps"], nps_ci_low=r["ci_low"], nps_ci_high=r["ci_high"], nps_n=r["n"],
+                   promoters=r["promoters"], detractors=r["detractors"], nps_n_eff=r["n_eff"])
+    if "overall_sat" in g:
+        sat = g["overall_sat"]
+        p, lo, hi, n_eff = weighted_share((sat >= top_box).astype(float).where(sat.notna()), w, confidence)
+        row.update(csat=p, csat_ci_low=lo, csat_ci_high=hi, csat_n=int(sat.notna().sum()), csat_n_eff=n_eff)
+    if "ces" in g:
+        ok = g["ces"].notna() & w.notna()
+        row.update(ces=float(np.average(g["ces"][ok], weights=w[ok])) if ok.any() and w[ok].sum() > 0 else np.nan,
+                   ces_n=int(g["ces"].notna().sum()))
+    return row
 
 
 def _kpi_fields(nps: dict | None, csat: tuple[int, int] | None, ces: tuple[float, int] | None,

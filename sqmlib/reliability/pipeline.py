@@ -14,7 +14,7 @@ from ..psychometrics.factors import (CFAResult, EFAResult, cfa, efa)
 from ..psychometrics.invariance import InvarianceResult, invariance
 from ..io import DataFolder
 from ..moments import survey_moments
-from ..render.messages import clauses, listed, msg, no_items_reason, period, term, unavailable_line
+from ..render.messages import clauses, listed, msg, no_items_reason, period, term, unavailable_line, unweighted_note
 from ..results import Block, Result, Unavailable, bullets, figure, headline, table, text
 
 
@@ -67,9 +67,10 @@ class ReliabilityResult(Result):
     estimator_advice: str = ""
     invariance: InvarianceResult | None = None
     invariance_note: str = ""
+    unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
 
     def findings(self) -> list[str]:
-        return list(self.conclusions)
+        return list(self.conclusions) + ([unweighted_note(self.unweighted)] if self.unweighted else [])
 
     def _perception_rows(self) -> pd.DataFrame:
         blocks = list(dict.fromkeys(self.table["block"]))
@@ -278,7 +279,7 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
     else:
         inv_note = msg("reliability.invariance_no_segment", "Measurement invariance not tested: no segment column "
                        "chosen.")
-    return ReliabilityResult(quarter=q, segment=segment, block=block, engine=engine, respondents=len(survey),
+    return ReliabilityResult(unweighted=inst.weight or "", quarter=q, segment=segment, block=block, engine=engine, respondents=len(survey),
                              careless_dropped=n_before - len(survey), moments_rows=moments_rows, table=rel,
                              diagnostics=diag, correlations=x.corr(), dimensions=dims, efa=efa_result, fit=fit,
                              conclusions=tuple(found), estimators=est_table, estimator_advice=advice,

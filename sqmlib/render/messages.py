@@ -94,6 +94,12 @@ def no_items_reason() -> str:
                "(NPS, CSAT, CES), reported on the KPI page.")
 
 
+def unweighted_note(column: str) -> str:
+    """Said by an analysis that runs unweighted on a survey with sampling weights (``column``)."""
+    return msg("unweighted", "Unweighted: this analysis does not apply the survey's sampling weights ({column}); "
+               "the KPI page and the summary's KPIs do.", column=term(column))
+
+
 def unavailable_line(reason: str) -> str:
     """The one line an analysis the data cannot support shows (:class:`sqmlib.results.Unavailable`)."""
     return msg("unavailable", "**Not available for this data:** {reason}", reason=reason)

@@ -10,7 +10,7 @@ import pandas as pd
 from statsmodels.discrete.discrete_model import Logit
 from statsmodels.tools.tools import add_constant
 from ..render import plots
-from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line
+from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line, unweighted_note
 from ..drivers import churn_followed
 from ..errors import SQMArgumentError
 from ..results import Unavailable, Result, bullets, figure, headline, table, text
@@ -106,6 +106,7 @@ class ChainResult(Result):
     link: Mapping | None
     retained: pd.DataFrame | None
     link_note: str
+    unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
 
     def metrics(self) -> ChainMetrics:
         m = self.model
@@ -148,6 +149,8 @@ class ChainResult(Result):
                                value=self.retained.loc[top, "retained_value"]))
         else:
             out.append(self.link_note)
+        if self.unweighted:
+            out.append(unweighted_note(self.unweighted))
         return out
 
     def headline(self) -> list[dict]:
@@ -310,7 +313,7 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
             retained = pd.DataFrame(rows).set_index("construct")
         else:
             note = "Too few followed respondents (or no churn among them) to link loyalty to churn."
-    return ChainResult(quarter=q, model=model, target=target, drivers=drivers, scales=scales, index=index,
+    return ChainResult(unweighted=folder.instrument.weight or "", quarter=q, model=model, target=target, drivers=drivers, scales=scales, index=index,
                        by_segment=by_segment, segment=segment if by_segment is not None else "",
                        by_quarter=by_quarter, ipma_constructs=cmap, ipma_items=items, link=link, retained=retained,
                        link_note=note)
