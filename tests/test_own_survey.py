@@ -383,3 +383,32 @@ def test_draft_finds_the_sheet_and_the_header_row_of_a_workbook(tmp_path):
     ref = io.load_survey(ROOT / "data" / "sample" / "survey.csv", "servqual").head(40)
     cols = instruments.load("servqual").item_columns("P")
     np.testing.assert_array_equal(s[cols].to_numpy(float), ref[cols].to_numpy(float))
+
+
+def test_draft_reads_answers_exported_as_option_texts(tmp_path):
+    """问卷星's default export "按选项文本": answers are the options' texts. The draft recognises the Likert set,
+    writes it as the scale's labels, and the survey loads to the same numbers as the numeric export."""
+    rng = np.random.default_rng(7)
+    n = 60
+    words = ("非常不同意", "不同意", "一般", "同意", "非常同意")
+    nums = pd.DataFrame({f"{k}、服务项目{k}(感知)": rng.integers(1, 6, n) for k in range(1, 9)})
+    texts = nums.apply(lambda c: c.map(lambda v: words[v - 1]))
+    lead = pd.DataFrame({"序号": range(1, n + 1), "提交答卷时间": pd.date_range("2026-07-01", periods=n, freq="9h")
+                         .strftime("%Y/%m/%d %H:%M:%S"), "所用时间": [f"{k}秒" for k in rng.integers(60, 400, n)]})
+    pd.concat([lead, texts], axis=1).to_csv(tmp_path / "survey.csv", index=False)
+    text = draft_instrument(tmp_path / "survey.csv")
+    assert 'labels: {1: "非常不同意"' in text and "max: 5" in text
+    draft = instruments.load(_write(tmp_path, "draft.yaml", text))
+    s = io.load_survey(tmp_path / "survey.csv", draft)
+    items = [c for c in s.columns if c[:1] in "EP" and c[1:].isdigit()]
+    assert len(items) == 8
+    np.testing.assert_array_equal(s[items].to_numpy(float), nums.to_numpy(float))
+
+
+def test_draft_does_not_widen_the_scale_for_a_few_typing_errors(tmp_path):
+    rng = np.random.default_rng(8)
+    n = 3000
+    df = pd.DataFrame({f"P{i:02d}": rng.integers(1, 5, n) for i in range(1, 8)})
+    df.iloc[rng.choice(n, 21, replace=False), 2] = 0  # 21 stray zeros in 21,000 answers
+    df.to_csv(tmp_path / "survey.csv", index=False)
+    assert "scale: {min: 1, max: 4" in draft_instrument(tmp_path / "survey.csv")

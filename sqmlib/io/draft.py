@@ -84,6 +84,47 @@ def _numbers(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.astype(str).str.strip().replace("", np.nan), errors="coerce")
 
 
+# answer options of common Likert scales, worst first, as 问卷星 ("按选项文本"), Qualtrics and SurveyMonkey export them
+LIKERT_SETS = [
+    ("非常不同意", "不同意", "一般", "同意", "非常同意"),
+    ("非常不同意", "不同意", "有点不同意", "一般", "有点同意", "同意", "非常同意"),
+    ("非常不同意", "比较不同意", "一般", "比较同意", "非常同意"),
+    ("非常不满意", "不满意", "一般", "满意", "非常满意"),
+    ("很不满意", "不满意", "一般", "满意", "很满意"),
+    ("非常不满意", "比较不满意", "一般", "比较满意", "非常满意"),
+    ("strongly disagree", "disagree", "neither agree nor disagree", "agree", "strongly agree"),
+    ("strongly disagree", "disagree", "neutral", "agree", "strongly agree"),
+    ("strongly disagree", "disagree", "somewhat disagree", "neither agree nor disagree", "somewhat agree", "agree",
+     "strongly agree"),
+    ("very dissatisfied", "dissatisfied", "neutral", "satisfied", "very satisfied"),
+    ("very dissatisfied", "dissatisfied", "neither satisfied nor dissatisfied", "satisfied", "very satisfied"),
+    ("very poor", "poor", "fair", "good", "excellent"),
+]
+
+
+def _as_points(s: pd.Series, points: dict[str, float]) -> pd.Series:
+    """Answers given as option texts as their scale points (other cells as they are)."""
+    key = s.astype(str).str.strip().str.casefold()
+    return key.map(points).where(key.isin(list(points)), s)
+
+
+def _likert(raw: pd.DataFrame) -> tuple[str, ...] | None:
+    """The Likert option set the text answers of the file come from: the set that holds every answer of the
+    most columns (at least two), or None."""
+    texts = {}
+    for h in raw.columns:
+        v = raw[h].astype(str).str.strip().str.casefold()
+        v = set(v[v != ""])
+        if v and not any(x.replace(".", "", 1).isdigit() for x in v):
+            texts[h] = v
+    best, cover = None, 1
+    for options in LIKERT_SETS:
+        k = sum(1 for v in texts.values() if v <= set(options) and len(v) >= 2)
+        if k > cover:
+            best, cover = options, k
+    return best
+
+
 def _wording(header: str, markers: tuple[str, ...]) -> str:
     """An item's wording from its header: numbering, markers in brackets and trailing punctuation left out."""
     t = norm_header(header)
@@ -164,7 +205,9 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
         sheet, header_row = table_start(path)
     raw, src = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row)
     headers = list(raw.columns)
-    numeric = {h: _numbers(raw[h]) for h in headers}
+    likert = _likert(raw)  # answers exported as option texts: read through the scale's labels
+    points = {t: float(k) for k, t in enumerate(likert or (), 1)}
+    numeric = {h: _numbers(_as_points(raw[h], points) if likert else raw[h]) for h in headers}
     answered = {h: raw[h].astype(str).str.strip().ne("").sum() for h in headers}
     item_like = {h: answered[h] > 0 and numeric[h].notna().sum() >= 0.9 * answered[h]
                  and numeric[h].dropna().between(0, 100).all() and 2 <= numeric[h].dropna().nunique() <= 15
@@ -235,7 +278,7 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
     scale, codes = (1, 5), {}
     if values:
         v = pd.concat(values)
-        lo = 0 if (v == 0).any() else 1
+        lo = 0 if (v == 0).mean() >= 0.01 else 1  # a few stray zeros are typing errors, not a 0 on the scale
         hi = next((c for c in (5, 7, 9, 10) if (v > c).mean() < 0.03 and v.max() >= c), int(v.max()))
         scale = (lo, hi)
         for c in sorted(set(v[v > hi].astype(int))):
@@ -338,7 +381,12 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
         lines.append(f"sheet: {_dump(sheet)}  # guessed: the sheet holding the answers")
     if header_row != 1:
         lines.append(f"header_row: {header_row}  # guessed: the headers' row (rows above it are a title)")
-    lines.append(f"scale: {{min: {scale[0]}, max: {scale[1]}}}  # guessed: {comments[0] if comments else 'no items found'}")
+    if likert and scale == (1, len(likert)):
+        labels = ", ".join(f"{k}: {_dump(t)}" for k, t in enumerate(likert, 1))
+        lines.append(f"scale: {{min: 1, max: {len(likert)}, labels: {{{labels}}}}}  # guessed: the answers are "
+                     "these options' texts")
+    else:
+        lines.append(f"scale: {{min: {scale[0]}, max: {scale[1]}}}  # guessed: {comments[0] if comments else 'no items found'}")
     if codes:
         lines.append("missing_codes:  # guessed: answers above the scale")
         lines += [f"  {c}: {_dump(lbl.split(' (')[0])}" for c, lbl in codes.items()]
