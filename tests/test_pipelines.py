@@ -6,6 +6,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sqmlib import (SQMArgumentError, SQMDataError, audit, churn, drivers, explore, gaps, io, kpi, periods,
                     reliability, sem, summary, tickets)
@@ -302,8 +303,28 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
     (data / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     folder = io.load_folder(data)
     assert folder.instrument.weight == "weight"
-    for run in (reliability.run_reliability, gaps.run_gaps, drivers.run_drivers, sem.run_chain):
-        kw = {"n_boot": 20} if run in (reliability.run_reliability, drivers.run_drivers, sem.run_chain) else {}
-        assert any(f.startswith("Unweighted") and "weight" in f for f in run(folder, **kw).findings()), run
-    with pytest.raises(SQMArgumentError, match="engine='pandas'"):
-        kpi.run_kpis(folder, engine="duckdb")
+    for run in (reliability.run_reliability, drivers.run_drivers, sem.run_chain):
+        assert any(f.startswith("Unweighted") and "weight" in f for f in run(folder, n_boot=20).findings()), run
+    for run in (kpi.run_kpis, gaps.run_gaps):
+        with pytest.raises(SQMArgumentError, match="engine='pandas'"):
+            run(folder, engine="duckdb")
+    # the gap table is weighted: weighted means of each respondent's gaps, t on Kish's effective n (by hand)
+    g = gaps.run_gaps(folder, weighting=False)
+    assert any(f.startswith("Weighted by") for f in g.findings())
+    sv = folder.without_careless().survey_of(g.quarter)
+    inst = folder.instrument
+    for item in ("05", "18"):
+        d = (sv[f"P{item}"] - sv[f"E{item}"]).to_numpy()
+        w = sv["weight"].to_numpy()
+        ok = ~np.isnan(d)
+        d, w = d[ok], w[ok]
+        mean = (w * d).sum() / w.sum()
+        n_eff = w.sum() ** 2 / (w ** 2).sum()
+        sd = np.sqrt((w * (d - mean) ** 2).sum() / w.sum() * n_eff / (n_eff - 1))
+        row = g.table[(g.table["level"] == "item") & (g.table["name"] == item)].iloc[0]
+        assert row["gap"] == pytest.approx(mean, abs=1e-12) and row["n_eff"] == pytest.approx(n_eff, rel=1e-12)
+        t = mean / (sd / np.sqrt(n_eff))
+        assert row["t"] == pytest.approx(t, rel=1e-10)
+        assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), n_eff - 1), rel=1e-9)
+        assert row["share_below"] == pytest.approx(w[d < 0].sum() / w.sum(), abs=1e-12)
+    assert inst.weight == "weight"

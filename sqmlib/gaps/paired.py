@@ -70,13 +70,41 @@ def _paired_frame(names: Sequence[str], n: np.ndarray, mean_p: np.ndarray, mean_
     })
 
 
+def weighted_paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], weights: np.ndarray, *,
+                          confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`paired_table` with sampling weights: weighted means of P, E and the gap, weighted shares, and the
+    paired t on Kish's effective n (n_eff = (Σw)²/Σw² of the respondents with both answers): SE = s_w/√n_eff
+    with s_w² = Σw(d − d̄)²/Σw · n_eff/(n_eff − 1), df = n_eff − 1. No Wilcoxon test (``wilcoxon_p``
+    missing); ``n`` is the respondents, ``n_eff`` Kish's n."""
+    P, E = np.asarray(P, dtype=float), np.asarray(E, dtype=float)
+    w = np.asarray(weights, dtype=float)[:, None]
+    mask = ~np.isnan(P) & ~np.isnan(E) & np.isfinite(w) & (w > 0)
+    W = np.where(mask, w, 0.0)
+    n = mask.sum(axis=0)
+    D = np.where(mask, P - E, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sw = W.sum(axis=0)
+        n_eff = sw ** 2 / (W ** 2).sum(axis=0)
+        mean_d = (W * D).sum(axis=0) / sw
+        var = (W * (D - mean_d) ** 2).sum(axis=0) / sw * n_eff / (n_eff - 1)
+        sd = np.sqrt(var)
+        mean_p = (W * np.where(mask, P, 0.0)).sum(axis=0) / sw
+        mean_e = (W * np.where(mask, E, 0.0)).sum(axis=0) / sw
+        shares = tuple((W * (mask & cmp)).sum(axis=0) / sw for cmp in (D > 0, D == 0, D < 0))
+    out = _paired_frame(names, n_eff, mean_p, mean_e, mean_d, sd, sd == 0, shares, np.full(len(n), np.nan),
+                        confidence)
+    out["n"] = n
+    out.insert(out.columns.get_loc("n") + 1, "n_eff", n_eff)
+    return out
+
+
 def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, confidence: float = 0.95,
                  wilcoxon: bool = True) -> pd.DataFrame:
     """Paired comparison of P and E for every column: n, means, gap P − E with its ``confidence`` interval,
     paired t and p, Wilcoxon p, effect size d_z and the shares of respondents with P > E, P = E, P < E.
 
     Only respondents with both answers count for a column. Columns with fewer than two such respondents get
-    no interval or test, and say so in ``note``.
+    no interval or test, and say so in ``note``. With sampling weights: :func:`weighted_paired_table`.
     """
     P = np.asarray(P, dtype=float)
     E = np.asarray(E, dtype=float)

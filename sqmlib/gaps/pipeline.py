@@ -71,6 +71,7 @@ class GapResult(Result):
     quarter_invariance: SurveyInvariance | None = None
     ipa_note: str = ""  # how importance was found when the survey lacks overall satisfaction
     unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
+    sample_weight: str = ""  # the sampling-weight column the gap table applies
 
     def _dims(self) -> pd.DataFrame:
         return self.table[self.table["level"] == "dimension"].set_index("name")
@@ -124,9 +125,19 @@ class GapResult(Result):
         for inv in (self.segment_invariance, self.quarter_invariance):
             if inv is not None and not inv.means_comparable:
                 out.append(statements.survey_invariance(inv).replace("**", ""))
+        return out + self.weight_notes()
+
+    def weight_notes(self) -> list[str]:
+        """What the survey's sampling weights changed (or did not)."""
         if self.unweighted:
-            out.append(unweighted_note(self.unweighted))
-        return out
+            return [unweighted_note(self.unweighted)]
+        if self.sample_weight:
+            n_eff = self.table.loc[self.table["level"] == "overall", "n_eff"]
+            return [msg("gaps.weighted", "Weighted by {column}: the item, dimension and overall gaps weight each "
+                        "respondent (effective n {n_eff:,.0f}), with tests on the effective n; the zone of "
+                        "tolerance, the importance–performance map, segment comparisons and the trend are "
+                        "unweighted.", column=term(self.sample_weight), n_eff=float(n_eff.iloc[0]))]
+        return []
 
     def metrics(self) -> GapMetrics:
         dims, t = self._dims(), self.table
@@ -186,6 +197,7 @@ class GapResult(Result):
                            "dimension(s), answered on {lo:g}–{hi:g}, {blocks}.",
                            blocks=msg("list.and", " and ").join(labels.word(inst.blocks[b].label) for b in inst.blocks),
                            **parts))]
+        sample += [text(note) for note in self.weight_notes()]
         dims = []
         if self.notes:
             dims.append(text(f"Gaps computed by **{self.engine}** from moments; " + "; ".join(self.notes) + "."))
@@ -318,10 +330,14 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     weights = ("stated" if weighting and inst.importance_columns() and all(c in survey for c in
                                                                           inst.importance_columns()) else None)
     notes: tuple = ()
+    sample_weight = inst.weight if inst.weight in survey.columns and not servperf else None
+    if sample_weight is not None and engine != "pandas":
+        raise SQMArgumentError(f"the survey has sampling weights ({sample_weight}), which the {engine} engine does "
+                               "not apply: use engine='pandas'")
     if servperf:
         gap_table = servperf_table(survey, inst)
     elif engine == "pandas":
-        gap_table = servqual_gaps(survey, inst, weights=weights)
+        gap_table = servqual_gaps(survey, inst, weights=weights, sample_weight=sample_weight)
     else:  # the same table from moments computed by the engine over the whole file (no Wilcoxon test)
         mom = survey_moments(folder.files["survey"], inst, by=["quarter"], engine=engine,
                              drop_careless=drop_careless)
@@ -370,7 +386,8 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
         trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst)
         recent = sorted(survey_all.loc[survey_all["quarter"] <= q, "quarter"].unique())[-8:]
         q_inv = survey_invariance(survey_all[survey_all["quarter"].isin(recent)], inst, "quarter")
-    return GapResult(unweighted=inst.weight or "", ipa_note=ipa_note, quarter=q, instrument=inst, engine=engine, respondents=len(survey),
+    return GapResult(unweighted="" if sample_weight else inst.weight or "", sample_weight=sample_weight or "",
+                     ipa_note=ipa_note, quarter=q, instrument=inst, engine=engine, respondents=len(survey),
                      servperf=servperf,
                      table=gap_table, notes=notes, zone=zone, ipa_result=ipa_result, ipa_level=level, gap1_table=g1,
                      attainment=att, segment=segment, segment_table=seg_table, segment_tests=seg_tests, trend=trend,

@@ -1,7 +1,7 @@
 """Respondent scores and the SERVQUAL gap table (items, dimensions, overall; per segment; from moments)."""
 from __future__ import annotations
 
-from .paired import adjust_p, paired_from_sums, paired_table
+from .paired import adjust_p, paired_from_sums, paired_table, weighted_paired_table
 import warnings
 from typing import Mapping, Sequence
 import numpy as np
@@ -118,16 +118,25 @@ def _per_segment(groups, by_cols: list[str], compute, stacklevel: int) -> pd.Dat
     return pd.concat(frames, ignore_index=True)
 
 
-def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, confidence, adjust, wilcoxon, min_share) -> pd.DataFrame:
+def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, confidence, adjust, wilcoxon, min_share,
+                 sample_weight: str | None = None) -> pd.DataFrame:
     items = list(inst.items)
     P = seg[inst.item_columns("P")].to_numpy(dtype=float)
     E = seg[inst.item_columns("E")].to_numpy(dtype=float)
-    it = paired_table(P, E, items, confidence=confidence, wilcoxon=wilcoxon)
+    if sample_weight is not None:  # sampling weights: weighted means and shares, tests on Kish's n
+        sw = seg[sample_weight].to_numpy(dtype=float)
+
+        def pair(P, E, names):
+            return weighted_paired_table(P, E, names, sw, confidence=confidence)
+    else:
+        def pair(P, E, names):
+            return paired_table(P, E, names, confidence=confidence, wilcoxon=wilcoxon)
+    it = pair(P, E, items)
     _tag(it, "item", [inst.dimension_of(i) for i in items], adjust_p(it["p_value"], adjust))
     dp = dimension_scores(seg, inst, "P", min_share)
     de = dimension_scores(seg, inst, "E", min_share)
     dims = list(inst.dimensions)
-    dt = paired_table(dp.to_numpy(), de.to_numpy(), dims, confidence=confidence, wilcoxon=wilcoxon)
+    dt = pair(dp.to_numpy(), de.to_numpy(), dims)
     _tag(dt, "dimension", dims, adjust_p(dt["p_value"], adjust))
     # overall: the mean of the dimension scores (each dimension counts once, whatever its number of items)
     with warnings.catch_warnings():
@@ -135,13 +144,13 @@ def _one_segment(seg: pd.DataFrame, inst: Instrument, weights, confidence, adjus
         op = np.where(dp.notna().all(axis=1), dp.mean(axis=1), np.nan)
         oe = np.where(de.notna().all(axis=1), de.mean(axis=1), np.nan)
     parts = [it, dt]
-    ot = paired_table(op[:, None], oe[:, None], ["unweighted"], confidence=confidence, wilcoxon=wilcoxon)
+    ot = pair(op[:, None], oe[:, None], ["unweighted"])
     _tag(ot, "overall", None, ot["p_value"])
     parts.append(ot)
     if weights is not None:
         w = respondent_weights(seg, inst, weights).to_numpy()
         wp, we = (dp.to_numpy() * w).sum(axis=1), (de.to_numpy() * w).sum(axis=1)
-        wt = paired_table(wp[:, None], we[:, None], ["weighted"], confidence=confidence, wilcoxon=wilcoxon)
+        wt = pair(wp[:, None], we[:, None], ["weighted"])
         _tag(wt, "overall", None, wt["p_value"])
         parts.append(wt)
     return pd.concat(parts, ignore_index=True)
@@ -253,7 +262,7 @@ def _as_list(by) -> list[str]:
 
 def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] | None = None,
                   weights: str | Mapping[str, float] | None = None, confidence: float = 0.95, adjust: str = "holm",
-                  wilcoxon: bool = True, min_share: float = 0.5) -> pd.DataFrame:
+                  wilcoxon: bool = True, min_share: float = 0.5, sample_weight: str | None = None) -> pd.DataFrame:
     """SERVQUAL gaps (P − E) of every item, dimension and the overall score, per segment.
 
     Parameters
@@ -279,6 +288,10 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
         Also the Wilcoxon signed-rank p-value.
     min_share : float
         Share of a dimension's items a respondent must answer (in each block) to get a dimension score.
+    sample_weight : str, optional
+        A column of sampling weights (the instrument's ``role: weight``): weighted means, gaps and shares,
+        tests on Kish's effective n (:func:`sqmlib.gaps.paired.weighted_paired_table`; column ``n_eff``, no
+        Wilcoxon test).
 
     Returns
     -------
@@ -304,10 +317,10 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
     if missing:
         raise SQMDataError("survey", [Problem("missing_column", f"segment columns not in the survey: {missing}")])
     if not by_cols:
-        out = _one_segment(survey, inst, weights, confidence, adjust, wilcoxon, min_share)
+        out = _one_segment(survey, inst, weights, confidence, adjust, wilcoxon, min_share, sample_weight)
     else:
         groups = ((key if isinstance(key, tuple) else (key,), len(seg), seg)
                   for key, seg in survey.groupby(by_cols, dropna=False, sort=True))
         out = _per_segment(groups, by_cols, lambda seg: _one_segment(seg, inst, weights, confidence, adjust, wilcoxon,
-                                                                     min_share), stacklevel=2)
+                                                                     min_share, sample_weight), stacklevel=2)
     return out
