@@ -303,13 +303,13 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
     (data / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     folder = io.load_folder(data)
     assert folder.instrument.weight == "weight"
-    for run in (reliability.run_reliability, drivers.run_drivers, sem.run_chain):
-        assert any(f.startswith("Unweighted") and "weight" in f for f in run(folder, n_boot=20).findings()), run
+    # drivers say they run unweighted (as reliability and the chain do: tests/test_pipelines.py, long tier)
+    assert any(f.startswith("Unweighted") for f in drivers.run_drivers(folder, n_boot=0, segment="").findings())
     for run in (kpi.run_kpis, gaps.run_gaps):
         with pytest.raises(SQMArgumentError, match="engine='pandas'"):
             run(folder, engine="duckdb")
     # the gap table is weighted: weighted means of each respondent's gaps, t on Kish's effective n (by hand)
-    g = gaps.run_gaps(folder, weighting=False)
+    g = gaps.run_gaps(folder, weighting=False, segment="")
     assert any(f.startswith("Weighted by") for f in g.findings())
     sv = folder.without_careless().survey_of(g.quarter)
     inst = folder.instrument
@@ -328,3 +328,25 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
         assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), n_eff - 1), rel=1e-9)
         assert row["share_below"] == pytest.approx(w[d < 0].sum() / w.sum(), abs=1e-12)
     assert inst.weight == "weight"
+
+
+@pytest.mark.long
+def test_reliability_and_the_chain_say_they_run_unweighted(small_dir, tmp_path):
+    import shutil
+
+    import yaml
+
+    from sqmlib import instruments
+
+    data = tmp_path / "data"
+    shutil.copytree(small_dir, data)
+    s = pd.read_csv(data / "survey.csv", dtype=str, keep_default_na=False)
+    s["weight"] = np.resize([0.5, 1.0, 2.0], len(s))
+    s.to_csv(data / "survey.csv", index=False)
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
+    doc["columns"]["weight"] = {"type": "number", "role": "weight"}
+    (data / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    folder = io.load_folder(data)
+    for found in (reliability.run_reliability(folder, invariance_by="").findings(),
+                  sem.run_chain(folder, n_boot=2, segment="").findings()):
+        assert any(f.startswith("Unweighted") and "weight" in f for f in found)
