@@ -303,8 +303,28 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
     (data / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     folder = io.load_folder(data)
     assert folder.instrument.weight == "weight"
-    # drivers say they run unweighted (as reliability and the chain do: tests/test_pipelines.py, long tier)
-    assert any(f.startswith("Unweighted") for f in drivers.run_drivers(folder, n_boot=0, segment="").findings())
+    # drivers: LMG shares of R² from the weighted correlations (np.cov with aweights, all subsets by brute force)
+    import itertools
+    import math
+
+    d = drivers.run_drivers(folder, n_boot=0, segment="")
+    assert any(f.startswith("Weighted by") for f in d.findings())
+    frame = d.frame
+    w = folder.without_careless().survey.loc[frame.index, "weight"].to_numpy(float)
+    C = np.cov(frame.to_numpy(float), rowvar=False, aweights=w)
+    R = C / np.sqrt(np.outer(np.diag(C), np.diag(C)))
+    names, y = [c for c in frame.columns if c != d.outcome], list(frame.columns).index(d.outcome)
+
+    def r2(subset):
+        idx = [list(frame.columns).index(c) for c in subset]
+        return 0.0 if not idx else float(R[y, idx] @ np.linalg.solve(R[np.ix_(idx, idx)], R[idx, y]))
+
+    p_ = len(names)
+    for name in names:
+        others = [c for c in names if c != name]
+        lmg = sum((r2([*s_, name]) - r2(list(s_))) * math.factorial(k) * math.factorial(p_ - k - 1)
+                  / math.factorial(p_) for k in range(p_) for s_ in itertools.combinations(others, k))
+        assert d.importance.table.loc[name, "lmg"] == pytest.approx(lmg, abs=1e-10)
     for run in (kpi.run_kpis, gaps.run_gaps):
         with pytest.raises(SQMArgumentError, match="engine='pandas'"):
             run(folder, engine="duckdb")

@@ -106,6 +106,7 @@ class DriverResult(Result):
     by_segment: SegmentImportance | None
     followed_note: str
     unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
+    sample_weight: str = ""  # the sampling-weight column the relative importance applies
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -150,9 +151,18 @@ class DriverResult(Result):
             if excite:
                 lines.append(msg("drivers.excitement", "Excitement factors (delight when good): {drivers}.",
                                  drivers=terms(excite)))
+        return lines + self.weight_notes()
+
+    def weight_notes(self) -> list[str]:
+        """What the survey's sampling weights changed (or did not)."""
         if self.unweighted:
-            lines.append(unweighted_note(self.unweighted))
-        return lines
+            return [unweighted_note(self.unweighted)]
+        if self.sample_weight:
+            return [msg("drivers.weighted", "Weighted by {column}: the relative importance (shares of R², with its "
+                        "intervals) weights each respondent, as relaimpo's case weights; the regression table, "
+                        "dominance, the penalty–reward analysis and the segment comparison are unweighted.",
+                        column=term(self.sample_weight))]
+        return []
 
     def metrics(self) -> DriverMetrics:
         imp, share = self.importance.table, self.shares()
@@ -193,6 +203,7 @@ class DriverResult(Result):
                                "outcome **{outcome}**, {k} drivers ({level} level), model: {kind}.",
                                n=len(self.frame), scope=scope, outcome=term(self.outcome), k=len(self.drivers),
                                level=term(self.level), kind=term(self.kind))))
+        sample += [text(note) for note in self.weight_notes()]
         ranked = [text(self.importance_note)] if self.importance_note else []
         ranked += [figure(lambda: plots.importance_bars(self.importance, labels=dict(self.labels)
                                                         if self.level == "item" else None), "importance"),
@@ -315,6 +326,10 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     survey = sub.survey_of(q)
     frame = driver_table(survey, inst, outcome, level)
     names = [c for c in frame.columns if c != outcome]
+    sample_weight = inst.weight if inst.weight in survey.columns else None
+    if sample_weight and engine != "pandas":
+        raise SQMArgumentError(f"the survey has sampling weights ({sample_weight}), which the {engine} engine does "
+                               "not apply: use engine='pandas'")
     labels = {d: "" for d in names} if level == "dimension" else {i: inst.text(i) for i in inst.items}
     kind = "logit" if outcome == "churned" else "ols"
     with warnings.catch_warnings(record=True) as caught:
@@ -329,6 +344,9 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
         imp = replace(imp, table=imp.table.rename(index=lambda v: v[6:]))
         note = msg("drivers.engine", "Relative importance computed by **{engine}** from moments of {rows:,} complete "
                    "rows.", engine=engine, rows=imp.n)
+    elif kind == "ols" and sample_weight:  # sampling weights: relaimpo's case weights (weighted correlations)
+        imp = relative_importance(frame.assign(**{sample_weight: survey.loc[frame.index, sample_weight]}), outcome,
+                                  names, weights=sample_weight, n_boot=n_boot, seed=seed)
     elif kind == "ols":
         imp = relative_importance(frame, outcome, names, n_boot=n_boot, seed=seed)
     elif model.dominance is not None:
@@ -354,7 +372,8 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     if segment and segment in survey and kind == "ols":
         seg_frame = frame.assign(**{segment: survey.loc[frame.index, segment]})
         by_seg = importance_by_segment(seg_frame, outcome, names, segment, n_boot=min(n_boot, 100), seed=seed)
-    return DriverResult(unweighted=inst.weight or "", quarter=q, outcome=outcome, level=level, kind=kind, engine=engine, frame=frame,
+    return DriverResult(unweighted=(inst.weight or "") if not (sample_weight and kind == "ols") else "",
+                        sample_weight=sample_weight if kind == "ols" else "", quarter=q, outcome=outcome, level=level, kind=kind, engine=engine, frame=frame,
                         labels=labels, importance=imp, model=model, model_notes=tuple(str(w.message) for w in caught),
                         importance_note=note, dominance=dom, matrix=matrix, kano=kano, kano_note=kano_note,
                         segment=segment, by_segment=by_seg, followed_note=followed_note)

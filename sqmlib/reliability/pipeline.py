@@ -118,6 +118,8 @@ class ReliabilityResult(Result):
             scope = msg("reliability.scope_segment", "{scope}, {segment}", scope=scope, segment=term(self.segment))
         head = [text(msg("reliability.sample", "**{n:,} respondents** analysed ({scope}); {careless:,} careless "
                          "respondents left out.", n=self.respondents, scope=scope, careless=self.careless_dropped))]
+        if self.unweighted:
+            head.append(text(unweighted_note(self.unweighted)))
         rel = [table(self.table, lambda s: s.format(precision=3, na_rep="–")
                      .map(light, subset=["alpha", "omega", "difference_reliability"]).hide(axis="index"))]
         if self.moments_rows is not None:
