@@ -284,9 +284,8 @@ def test_a_study_of_the_kpis_alone(tmp_path):
     assert "KPIs alone" in page
 
 
-def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path):
-    """With a declared weight column, the KPIs are weighted (tests/test_kpi.py); reliability, gaps, drivers and
-    the chain run unweighted and say so in their findings."""
+def _weighted_small_folder(small_dir, tmp_path):
+    """The small sample with a sampling weight (0.5, 1 or 2) declared in its instrument."""
     import shutil
 
     import yaml
@@ -301,7 +300,13 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
     doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
     doc["columns"]["weight"] = {"type": "number", "role": "weight"}
     (data / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    folder = io.load_folder(data)
+    return io.load_folder(data)
+
+
+def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path):
+    """With a declared weight column, the KPIs are weighted (tests/test_kpi.py); reliability, gaps, drivers and
+    the chain run unweighted and say so in their findings."""
+    folder = _weighted_small_folder(small_dir, tmp_path)
     assert folder.instrument.weight == "weight"
     # drivers: LMG shares of R² from the weighted correlations (np.cov with aweights, all subsets by brute force)
     import itertools
@@ -352,21 +357,7 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
 
 @pytest.mark.long
 def test_reliability_and_the_chain_say_they_run_unweighted(small_dir, tmp_path):
-    import shutil
-
-    import yaml
-
-    from sqmlib import instruments
-
-    data = tmp_path / "data"
-    shutil.copytree(small_dir, data)
-    s = pd.read_csv(data / "survey.csv", dtype=str, keep_default_na=False)
-    s["weight"] = np.resize([0.5, 1.0, 2.0], len(s))
-    s.to_csv(data / "survey.csv", index=False)
-    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
-    doc["columns"]["weight"] = {"type": "number", "role": "weight"}
-    (data / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    folder = io.load_folder(data)
+    folder = _weighted_small_folder(small_dir, tmp_path)
     for found in (reliability.run_reliability(folder, invariance_by="").findings(),
                   sem.run_chain(folder, n_boot=2, segment="").findings()):
         assert any(f.startswith("Unweighted") and "weight" in f for f in found)
