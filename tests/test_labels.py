@@ -157,3 +157,21 @@ def test_embedded_font_carries_no_build_time():
     data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", css).group(1))
     original = TTFont(str(pages._font_path()), lazy=True)
     assert TTFont(io.BytesIO(data))["head"].modified == original["head"].modified
+
+
+def test_one_meaning_per_identifier_and_role():
+    """Each identifier has one label as a header (the catalogue's terms) and one as a category value (its
+    codes): "metric" is the header "measure" and the invariance level "metric"; "performance" the IPA axis
+    and the Kano category; "standard" a standard and the plan. Within each, a key appears once."""
+    from sqmlib.render import catalogue
+
+    for block in (catalogue._CATALOGUE, catalogue._CODES):
+        seen = {}
+        for line in block.strip().splitlines():
+            key, en, zh = (part.strip() for part in line.split(" | "))
+            assert seen.setdefault(key, (en, zh)) == (en, zh), f"{key!r} has two meanings: {seen[key]} and {(en, zh)}"
+    assert labels.label("metric", "en") == "measure" and labels.code("metric", "en") == "metric"
+    assert labels.code("metric", "zh") == "单位等值" and labels.code("performance", "zh") == "期望型"
+    assert labels.label("performance", "zh") == "表现" and labels.code("standard", "zh") == "标准版"
+    frame = labels.frame(pd.DataFrame({"level": ["configural", "metric", "scalar"], "first": [0.1, 0.2, 0.3]}), "zh")
+    assert list(frame["层级"]) == ["形态等值", "单位等值", "标量等值"] and "单独 R²（first）" in frame.columns

@@ -117,7 +117,7 @@ cum_share_customers | cumulative share of customers | 累计顾客比例
 cum_share_churners | cumulative share of churners | 累计流失顾客比例
 lift | lift | 提升度
 cum_lift | cumulative lift | 累计提升度
-measure | measure | 措施
+measure | measure | 指标
 respondents | respondents | 受访者数
 overall_sat | overall satisfaction | 总体满意度
 recommend | likelihood to recommend | 推荐意愿
@@ -222,8 +222,8 @@ better | better | 较优
 between | between | 对比
 from | from | 从
 to | to | 至
-first | first | 首期
-last | last | 末期
+first | first (r² alone) | 单独 R²（first）
+last | last (unique R²) | 独特 R²（last）
 first_period | first period | 首期
 last_period | last period | 末期
 change | change | 变化

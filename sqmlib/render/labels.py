@@ -165,9 +165,10 @@ def code(value, lang: str | None = None):
     if re.fullmatch(r"[\w/]+(?:; [\w/]+)+", value):  # a list of names ("tenure_days; nps")
         return ("；" if lang == "zh" else "; ").join(str(label(v, lang)) for v in value.split("; "))
     key = value.strip()
-    found = _word(key, lang)
-    if found is not None and (key in CODES or key in _INSTRUMENT[lang]):
-        return found
+    if key in _INSTRUMENT[lang]:
+        return _INSTRUMENT[lang][key]
+    if key in CODES:  # a value: its meaning as a category ("metric" the invariance level, not the header "measure")
+        return _pick(CODES[key], lang)
     if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", key) or re.fullmatch(r"[A-Za-z]\w*/\w+", key) \
             or (re.fullmatch(r"[a-z][a-z0-9]*", key) and key in TERMS) \
             or (re.fullmatch(r"[A-Za-z]\w*_\w+", key) and any(p.match(key) for p, _, _ in _COMPOSED)):
