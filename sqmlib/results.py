@@ -32,14 +32,15 @@ class Block:
     content: Any
     style: Callable | None = None
     name: str = ""
+    own_formats: tuple = ()  # table columns whose cells the style formats itself (the column rules leave them)
 
 
 def text(markdown: str) -> Block:
     return Block("text", markdown)
 
 
-def table(frame: pd.DataFrame, style: Callable | None = None, name: str = "") -> Block:
-    return Block("table", frame, style, name)
+def table(frame: pd.DataFrame, style: Callable | None = None, name: str = "", own_formats: tuple = ()) -> Block:
+    return Block("table", frame, style, name, tuple(own_formats))
 
 
 def figure(draw: Callable, name: str = "") -> Block:

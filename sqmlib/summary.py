@@ -27,7 +27,7 @@ from .kpi import KPIMetrics, quarter_comparison, survey_kpis
 from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter
 from .reliability import ReliabilityMetrics
-from .render import labels, plots
+from .render import formats, labels, plots
 from .render.language import Said
 from .render.messages import listed, msg, sentences, term, terms
 from .results import Block, Result, figure, headline, table, text
@@ -118,16 +118,12 @@ class SummaryMetrics:
 
 
 def _tile_html(r: Mapping, prev: str) -> str:
-    fmt = "{:+.1f}" if r["unit"] == "points" and r["kpi"] == "NPS" else (
-        "{:.1%}" if r["unit"] == "share" else "{:+.2f}" if "gap" in r["kpi"] else "{:.2f}")
-    cur = fmt.format(r["current"]) if np.isfinite(r["current"]) else "–"
+    cur = formats.kpi_value(r["current"], r["kpi"], r["unit"]) if np.isfinite(r["current"]) else "–"
     if np.isfinite(r["change"]):
         if r["unit"] == "share":
             ch = msg("summary.points", "{change:+.1f} pts", change=100 * r["change"])
-        elif r["kpi"] == "NPS":
-            ch = f"{r['change']:+.1f}"
         else:
-            ch = f"{r['change']:+.2f}"
+            ch = formats.kpi_change(r["change"], r["kpi"], r["unit"])
         colour = "#1e7b34" if r["better"] else "#b3261e"
         verdict = (msg("summary.tile_significant", "significant") if r["significant"] else
                    msg("summary.tile_noise", "within noise"))

@@ -361,3 +361,21 @@ def test_reliability_and_the_chain_say_they_run_unweighted(small_dir, tmp_path):
     for found in (reliability.run_reliability(folder, invariance_by="").findings(),
                   sem.run_chain(folder, n_boot=2, segment="").findings()):
         assert any(f.startswith("Unweighted") and "weight" in f for f in found)
+
+
+def test_kpi_page_and_summary_tiles_show_one_number(folder, results):
+    """The KPI page's comparison shows each KPI as the summary's tile does (NPS +34.9, CSAT 29.2%, the change
+    of a share in points): one rule (sqmlib.render.formats.kpi_value) for both."""
+    from sqmlib.render import formats, show
+
+    k = results["05_kpi_monitoring"]
+    block = k.sections()["glance"][0]
+    page = show.styled(block.content, block.style, own_formats=block.own_formats).to_html()
+    tiles = summary.run_summary(folder, current={s: r.metrics() for s, r in results.items()
+                                                 if not getattr(r, "unavailable", False)}).tiles_html()
+    for r in k.comparison.itertuples():
+        shown = formats.kpi_value(r.current, r.kpi, r.unit)
+        assert f">{shown}<" in page, r.kpi
+        if r.kpi in ("NPS", "CSAT (top-2-box)"):
+            assert shown in tiles, r.kpi
+    assert "+" in formats.kpi_value(34.91, "NPS", "points") and formats.kpi_value(0.2921, "CSAT", "share") == "29.2%"

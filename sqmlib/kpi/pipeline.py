@@ -14,7 +14,7 @@ from ..instruments import load as load_instrument
 from ..moments import survey_moments, top_box_of
 from ..moments.engines import check_engine
 from ..periods import period_of, previous_quarter, quarter_bounds
-from ..render import plots
+from ..render import formats, plots
 from ..render.messages import clauses, listed, msg, term
 from ..results import Block, Result, figure, headline, table, text
 from . import tickets as tickets_mod
@@ -142,6 +142,20 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
             higher_is_better=False, unit="share")
     return pd.DataFrame(rows, columns=["kpi", "current", "previous", "change", "p_value", "significant", "better",
                                        "unit"] + (["test", "repeated"] if panel else []))
+
+
+def _kpi_rows(styler, comparison: pd.DataFrame):
+    """Each KPI's current and previous value and change as the summary's tiles show them (NPS ``+34.9``, shares
+    ``29.2%`` with the change in percentage points, means with two decimals): one rule for every page."""
+    for i, r in comparison.iterrows():
+        kpi, unit = r["kpi"], r["unit"]
+        styler = styler.format(lambda v, k=kpi, u=unit: formats.kpi_value(v, k, u),
+                               subset=pd.IndexSlice[[i], ["current", "previous"]])
+        styler = styler.format(
+            lambda v, k=kpi, u=unit: (msg("summary.points", "{change:+.1f} pts", change=100 * v)
+                                      if u == "share" and v == v else formats.kpi_change(v, k, u)),
+            subset=pd.IndexSlice[[i], ["change"]])
+    return styler
 
 
 def _weighted_comparison(cur_s, prev_s, weight, top, boxes, inst, ces_unit, add, paired) -> None:
@@ -358,9 +372,10 @@ class KPIResult(Result):
                             "none."))
             return {"sample": sample, "glance": glance, "monitor": [none],
                     "complaints": [skipped], "maturity": [skipped]}
-        glance = [table(self.comparison, lambda s: s.format(fmt, na_rep="–").map(
+        glance = [table(self.comparison, lambda s: _kpi_rows(s.format(fmt, na_rep="–"), self.comparison).map(
                       lambda v: "background-color: #c6efce" if v is True else (
-                          "background-color: #ffc7ce" if v is False else ""), subset=["better"]).hide(axis="index")),
+                          "background-color: #ffc7ce" if v is False else ""), subset=["better"]).hide(axis="index"),
+                        own_formats=("current", "previous", "change")),
                   text(msg("kpi.compared", "Compared with {previous}; `significant` at the 5 % level.",
                            previous=term(previous_quarter(self.quarter)))),
                   text(msg("kpi.per_unit", "**KPIs per {unit}, {quarter}**", unit=term(self.unit),

@@ -53,6 +53,31 @@ def mean(x) -> str:
     return f"{float(x):.2f}"
 
 
+def kpi_value(value, kpi: str, unit: str) -> str:
+    """A headline KPI as every page shows it (summary tiles, the KPI page): NPS with its sign and one decimal
+    (``+34.9``), shares as percentages (``29.2%``), gaps with their sign and two decimals, other means with
+    two decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    v = float(value)
+    if unit == "points" and kpi == "NPS":
+        return f"{v:+.1f}"
+    if unit == "share":
+        return f"{100 * v:.1f}%"
+    return f"{v:+.2f}" if "gap" in kpi else f"{v:.2f}"
+
+
+def kpi_change(change, kpi: str, unit: str) -> str:
+    """A headline KPI's change, with its sign: NPS in points (``+2.1``), shares in percentage points
+    (``+1.4`` — the caller names the unit), means with two decimals."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return MISSING
+    c = float(change)
+    if unit == "share":
+        return f"{100 * c:+.1f}"
+    return f"{c:+.1f}" if kpi == "NPS" else f"{c:+.2f}"
+
+
 def interval(low, high, fmt=mean) -> str:
     """``[a, b]`` with both ends formatted alike."""
     return f"[{fmt(low)}, {fmt(high)}]"
@@ -91,8 +116,11 @@ def column_formats(frame: pd.DataFrame) -> dict:
     return out
 
 
-def apply(styler, frame: pd.DataFrame):
-    """A pandas Styler with the rules applied to the columns they fit (over any format set before)."""
+def apply(styler, frame: pd.DataFrame, skip=()):
+    """A pandas Styler with the rules applied to the columns they fit (over any format set before), except the
+    ``skip`` columns (formatted cell by cell by their table)."""
     for col, fn in column_formats(frame).items():  # one column at a time: the others keep their formats
+        if col in skip:
+            continue
         styler = styler.format(fn, subset=[col], na_rep=MISSING)
     return styler

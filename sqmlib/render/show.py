@@ -44,7 +44,7 @@ def _render(block: Block) -> None:
     elif block.kind == "html":
         display(HTML(labels.html_text(block.content)))
     elif block.kind == "table":
-        display(styled(block.content, block.style))
+        display(styled(block.content, block.style, own_formats=block.own_formats))
     elif block.kind == "figure":
         fig = block.content()
         if fig is None:
@@ -71,17 +71,18 @@ def _cell(v):
     return formats.MISSING if v is None or v != v else v
 
 
-def styled(frame, style=None, uuid: str | None = None):
+def styled(frame, style=None, uuid: str | None = None, own_formats=()):
     """A table as a reader sees it: text from the data escaped; headers, index names and category codes as
     labels in the current language (:mod:`sqmlib.labels`); p-values, shares, counts and means formatted
-    (:mod:`sqmlib.formats`). ``style`` (a Styler → Styler function) sees the original column names."""
+    (:mod:`sqmlib.formats`), except the ``own_formats`` columns, which ``style`` formats cell by cell.
+    ``style`` (a Styler → Styler function) sees the original column names."""
     shown = escape_frame(frame)  # labels from the data escaped: the rules are looked up by these
     shown.columns = shown.columns.set_names([labels.label(n) if isinstance(n, str) else n
                                              for n in shown.columns.names])
     shown.index = shown.index.set_names([labels.label(n) if isinstance(n, str) else n for n in shown.index.names])
     styler = shown.style.set_uuid(uuid or _stable_uuid(frame))
     styler = style(styler) if style is not None else styler
-    styler = formats.apply(styler, shown)
+    styler = formats.apply(styler, shown, skip=own_formats)
     for col in shown.columns:
         c = shown[col]
         if c.dtype == object or pd.api.types.is_bool_dtype(c) or isinstance(c.dtype, pd.CategoricalDtype):
