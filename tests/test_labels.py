@@ -174,4 +174,4 @@ def test_one_meaning_per_identifier_and_role():
     assert labels.code("metric", "zh") == "单位等值" and labels.code("performance", "zh") == "期望型"
     assert labels.label("performance", "zh") == "表现" and labels.code("standard", "zh") == "标准版"
     frame = labels.frame(pd.DataFrame({"level": ["configural", "metric", "scalar"], "first": [0.1, 0.2, 0.3]}), "zh")
-    assert list(frame["层级"]) == ["形态等值", "单位等值", "标量等值"] and "单独 R²（first）" in frame.columns
+    assert list(frame["层级"]) == ["形态等值", "单位等值", "标量等值"] and "单独 R²" in frame.columns

@@ -222,8 +222,8 @@ better | better | 较优
 between | between | 对比
 from | from | 从
 to | to | 至
-first | first (r² alone) | 单独 R²（first）
-last | last (unique R²) | 独特 R²（last）
+first | first (r² alone) | 单独 R²
+last | last (unique R²) | 独特 R²
 first_period | first period | 首期
 last_period | last period | 末期
 change | change | 变化
