@@ -120,10 +120,7 @@ class SummaryMetrics:
 def _tile_html(r: Mapping, prev: str) -> str:
     cur = formats.kpi_value(r["current"], r["kpi"], r["unit"]) if np.isfinite(r["current"]) else "–"
     if np.isfinite(r["change"]):
-        if r["unit"] == "share":
-            ch = msg("summary.points", "{change:+.1f} pts", change=100 * r["change"])
-        else:
-            ch = formats.kpi_change(r["change"], r["kpi"], r["unit"])
+        ch = formats.kpi_change(r["change"], r["kpi"], r["unit"])
         colour = "#1e7b34" if r["better"] else "#b3261e"
         verdict = (msg("summary.tile_significant", "significant") if r["significant"] else
                    msg("summary.tile_noise", "within noise"))

@@ -9,7 +9,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 from ..render import plots
-from ..moments.engines import check_engine
+from ..moments.engines import check_engine, check_weights
 from ..errors import Problem, SQMArgumentError, SQMDataError
 from ..gaps import dimension_scores, ipa
 from ..instruments import load as load_instrument
@@ -326,10 +326,8 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     survey = sub.survey_of(q)
     frame = driver_table(survey, inst, outcome, level)
     names = [c for c in frame.columns if c != outcome]
-    sample_weight = inst.weight if inst.weight in survey.columns else None
-    if sample_weight and engine != "pandas":
-        raise SQMArgumentError(f"the survey has sampling weights ({sample_weight}), which the {engine} engine does "
-                               "not apply: use engine='pandas'")
+    sample_weight = inst.weight_in(survey)
+    check_weights(engine, sample_weight)
     labels = {d: "" for d in names} if level == "dimension" else {i: inst.text(i) for i in inst.items}
     kind = "logit" if outcome == "churned" else "ols"
     with warnings.catch_warnings(record=True) as caught:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 from ..render import labels, plots, statements
 from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line, unweighted_note
-from ..moments.engines import check_engine
+from ..moments.engines import check_engine, check_weights
 from ..errors import SQMArgumentError
 from ..instruments import Instrument
 from ..psychometrics.invariance import SurveyInvariance, survey_invariance
@@ -330,10 +330,8 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     weights = ("stated" if weighting and inst.importance_columns() and all(c in survey for c in
                                                                           inst.importance_columns()) else None)
     notes: tuple = ()
-    sample_weight = inst.weight if inst.weight in survey.columns and not servperf else None
-    if sample_weight is not None and engine != "pandas":
-        raise SQMArgumentError(f"the survey has sampling weights ({sample_weight}), which the {engine} engine does "
-                               "not apply: use engine='pandas'")
+    sample_weight = inst.weight_in(survey) if not servperf else None
+    check_weights(engine, sample_weight)
     if servperf:
         gap_table = servperf_table(survey, inst)
     elif engine == "pandas":

@@ -175,6 +175,10 @@ class Instrument:
         return max((b for b in self.blocks if column.startswith(b) and column[len(b):] in self.items), key=len,
                    default=None)
 
+    def weight_in(self, frame) -> str | None:
+        """The sampling-weight column (``role: weight``) when ``frame`` has it, else None."""
+        return self.weight if self.weight is not None and self.weight in frame.columns else None
+
     def segments_in(self, frame) -> list[str]:
         """The instrument's segment columns that ``frame`` has with two or more distinct values."""
         return [c for c in self.segments if c in frame.columns and frame[c].nunique() >= 2]
@@ -560,8 +564,8 @@ def _parse(raw, path: Path) -> Instrument:
             role=spec.get("role"),
             min=spec.get("min", 0 if spec.get("role") == "weight" else None),  # a weight is never negative
             max=spec.get("max"),
-            missing_codes=MappingProxyType({missing_code(k): str(v) for k, v in (spec.get("missing_codes") or {}).items()
-                                            if missing_code(k) is not None}),
+            missing_codes=MappingProxyType({c: str(v) for k, v in (spec.get("missing_codes") or {}).items()
+                                            if (c := missing_code(k)) is not None}),
             labels=MappingProxyType({_code(k): str(v) for k, v in (spec.get("labels") or {}).items()}),
             top_boxes=int(top) if isinstance(top, int) else 2,
             text=MappingProxyType(_texts(spec.get("text"))),

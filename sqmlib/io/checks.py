@@ -94,10 +94,16 @@ def _numeric(s: pd.Series, col: str, chk: _Checker, what: str = "answers that ar
     return num
 
 
-def _option_texts(s: pd.Series, col: str, labels: Mapping, chk: _Checker) -> pd.Series:
+def answer_keys(s: pd.Series) -> pd.Series:
+    """Cells as declared texts (missing codes, option labels) are matched to them: trimmed and case-blind
+    (the rule of :func:`sqmlib.instruments.missing_code`); missing cells stay missing."""
+    return s.astype(str).str.strip().str.casefold().where(s.notna())
+
+
+def _option_texts(s: pd.Series, labels: Mapping) -> pd.Series:
     """Answers exported as option texts (问卷星's "按选项文本", Qualtrics' choice text) as their scale points,
-    through the declared labels (point → text; matched trimmed and case-blind). A text that is neither a
-    number nor a label is left for :func:`_numeric` to report."""
+    through the declared labels (point → text; matched as :func:`answer_keys`). A text that is neither a
+    number nor a label is left as it is (:func:`_numeric` reports it)."""
     points = {}
     for code, text in labels.items():
         try:
@@ -106,7 +112,7 @@ def _option_texts(s: pd.Series, col: str, labels: Mapping, chk: _Checker) -> pd.
             continue
     if not points or pd.api.types.is_numeric_dtype(s):
         return s
-    key = s.astype(str).str.strip().str.casefold().where(s.notna())
+    key = answer_keys(s)
     hit = key.isin(list(points)).to_numpy()
     if not hit.any():
         return s
@@ -116,12 +122,12 @@ def _option_texts(s: pd.Series, col: str, labels: Mapping, chk: _Checker) -> pd.
 def _ratings(s: pd.Series, col: str, lo: float, hi: float, codes: Mapping[float | str, str], chk: _Checker,
              code_counts: dict, whole: bool = True, labels: Mapping | None = None) -> pd.Series:
     if labels:
-        s = _option_texts(s, col, labels, chk)
+        s = _option_texts(s, labels)
     texts = {k: v for k, v in codes.items() if isinstance(k, str)}
     codes = {k: v for k, v in codes.items() if not isinstance(k, str)}
     found: dict[str, int] = {}
     if texts and not pd.api.types.is_numeric_dtype(s):  # "N/A", "不适用": missing of their kind, counted
-        key = s.astype(str).str.strip().str.casefold().where(s.notna())
+        key = answer_keys(s)
         hit = key.isin(list(texts)).to_numpy()
         if hit.any():
             for k, n in key[hit].value_counts().items():

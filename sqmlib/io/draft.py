@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from ..errors import SQMError
-from .checks import CLOCK_RE, DURATION_RE, find_column, norm_header
+from .checks import CLOCK_RE, DURATION_RE, _option_texts, answer_keys, find_column, norm_header
 from .readers import read_table, table_start
 
 # block code -> (label, markers found in headers, lower case after NFKC)
@@ -102,18 +102,12 @@ LIKERT_SETS = [
 ]
 
 
-def _as_points(s: pd.Series, points: dict[str, float]) -> pd.Series:
-    """Answers given as option texts as their scale points (other cells as they are)."""
-    key = s.astype(str).str.strip().str.casefold()
-    return key.map(points).where(key.isin(list(points)), s)
-
-
 def _likert(raw: pd.DataFrame) -> tuple[str, ...] | None:
     """The Likert option set the text answers of the file come from: the set that holds every answer of the
     most columns (at least two), or None."""
     texts = {}
     for h in raw.columns:
-        v = raw[h].astype(str).str.strip().str.casefold()
+        v = answer_keys(raw[h]).dropna()
         v = set(v[v != ""])
         if v and not any(x.replace(".", "", 1).isdigit() for x in v):
             texts[h] = v
@@ -206,8 +200,8 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
     raw, src = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row)
     headers = list(raw.columns)
     likert = _likert(raw)  # answers exported as option texts: read through the scale's labels
-    points = {t: float(k) for k, t in enumerate(likert or (), 1)}
-    numeric = {h: _numbers(_as_points(raw[h], points) if likert else raw[h]) for h in headers}
+    option_labels = dict(enumerate(likert or (), 1))
+    numeric = {h: _numbers(_option_texts(raw[h], option_labels)) for h in headers}
     answered = {h: raw[h].astype(str).str.strip().ne("").sum() for h in headers}
     item_like = {h: answered[h] > 0 and numeric[h].notna().sum() >= 0.9 * answered[h]
                  and numeric[h].dropna().between(0, 100).all() and 2 <= numeric[h].dropna().nunique() <= 15

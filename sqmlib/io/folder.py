@@ -16,7 +16,7 @@ from ..periods import check_quarter, quarter_end, quarter_of
 from .checks import _check_errors_arg, _Checker, _dates, _quarters, find_column
 from .readers import read_table
 from .sources import SUPPORTED_SUFFIXES
-from .survey import EARLIEST_SURVEY, load_survey
+from .survey import load_survey, plausible_survey_dates
 from .tables import load_customers, load_interactions, load_management, load_standards
 
 # A data folder
@@ -38,6 +38,15 @@ def find_table(data_dir: str | Path, name: str) -> Path | None:
         raise SQMDataError(str(data_dir), [Problem("ambiguous_file", f"several {name} files: "
                                                    f"{', '.join(p.name for p in found)}; keep one")])
     return found[0] if found else None
+
+
+def find_survey(data_dir: str | Path, instrument: Instrument) -> Path | None:
+    """The survey file of a data folder: ``survey.<ext>``, else the first of the instrument's survey files (a
+    survey in several files, joined on an id when it is loaded); None when there is none."""
+    found = find_table(data_dir, "survey")
+    if found is None and instrument.survey_files:
+        found = Path(data_dir) / instrument.survey_files[0]
+    return found
 
 
 def dataset_instrument(data_dir: str | Path, instrument: "str | Path | Instrument | None" = None) -> Instrument:
@@ -93,8 +102,7 @@ def survey_quarters(path: str | Path, instrument: "str | Path | Instrument" = "s
         q = _quarters(raw[found["quarter"][0]], "quarter", chk)
     elif found["survey_date"]:
         d = _dates(raw[found["survey_date"][0]], "survey_date", chk)
-        today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
-        q = quarter_of(d.where((d >= EARLIEST_SURVEY) & (d < today)))  # the others are load_survey's problem
+        q = quarter_of(d.where(plausible_survey_dates(d)))  # the others are load_survey's problem
     else:
         return []
     if chk.problems:
@@ -323,9 +331,7 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
         if name == "survey" and survey_path is not None:
             files[name] = survey_path
         elif survey_path is None or given_folder:
-            found = find_table(data_path, name)
-            if found is None and name == "survey" and inst.survey_files:  # one survey in several files
-                found = data_path / inst.survey_files[0]
+            found = find_survey(data_path, inst) if name == "survey" else find_table(data_path, name)
             if found is not None:
                 files[name] = found
     loaded: dict[str, pd.DataFrame] = {}

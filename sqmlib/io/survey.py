@@ -49,6 +49,14 @@ def _check_sample(df: pd.DataFrame, other: Mapping, item_cols: list[str], inst: 
 EARLIEST_SURVEY = pd.Timestamp("1990-01-01")
 
 
+def plausible_survey_dates(d: pd.Series) -> pd.Series:
+    """Which survey dates can be right: from 1990 up to today (an earlier or later one is a misread date —
+    day and month swapped, a number taken for a date — never a quarter of its own); missing dates count as
+    plausible."""
+    today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+    return d.isna() | ((d >= EARLIEST_SURVEY) & (d < today))
+
+
 def _where_headers_are(src: SourceInfo, inst: Instrument, looked_for: Mapping[str, str]) -> str:
     """For a workbook or text file whose headers were not found where the instrument says: the sheet and row
     that hold most of them, as the instrument keys that point there ("" when no better place is found)."""
@@ -87,12 +95,11 @@ def _joined(path: Path, inst: Instrument, encoding, sheet, header_row) -> tuple[
                                     on))
             continue
         ids = raw[hits[0]].astype(str).str.strip()
-        dup = ids.duplicated(keep=False) & ids.ne("")
+        dup = (ids.duplicated(keep=False) & ids.ne("")).to_numpy()
         if dup.any():
-            problems.append(Problem("duplicate_id", f"{name}: ids that occur more than once cannot be joined",
-                                    on, tuple(ids[dup].unique()[:5]), tuple(int(k) + src.header_rows + 1
-                                                                            for k in np.flatnonzero(dup)[:5]),
-                                    int(dup.sum())))
+            chk = _Checker(src)
+            chk.add("duplicate_id", f"{name}: ids that occur more than once cannot be joined", on, dup, ids[dup])
+            problems += chk.problems
         frames.append(raw.assign(**{hits[0]: ids}).rename(columns={hits[0]: on}))
         sources.append(src)
     if problems:
@@ -289,8 +296,7 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
             [str(i + src.header_rows + 1) for i in range(len(df))], index=df.index, dtype=object)
     if "survey_date" in out:  # a survey answered before 1990 or in the future is a misread date, not a quarter
         d = out["survey_date"]
-        today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
-        odd = (d.notna() & ((d < EARLIEST_SURVEY) | (d >= today))).to_numpy()
+        odd = (~plausible_survey_dates(d)).to_numpy()
         if odd.any():
             chk.add("implausible_date", f"survey dates before {EARLIEST_SURVEY:%Y} or after today (a date read "
                                         "wrongly, such as day and month swapped or a number taken for a date)",

@@ -12,7 +12,7 @@ from scipy import stats
 from ..errors import SQMArgumentError
 from ..instruments import load as load_instrument
 from ..moments import survey_moments, top_box_of
-from ..moments.engines import check_engine
+from ..moments.engines import check_engine, check_weights
 from ..periods import period_of, previous_quarter, quarter_bounds
 from ..render import formats, plots
 from ..render.messages import clauses, listed, msg, term
@@ -106,14 +106,13 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
             p = float(2 * stats.norm.sf(abs(a["nps"] - b["nps"]) / 100 / se))
         else:
             p = np.nan
-        add("NPS", a["nps"], b["nps"], p, unit="points",
-            test=paired("nps", "mean", lambda x: ((x >= 9).astype(float) - (x <= 6).astype(float)).where(x.notna())))
+        add("NPS", a["nps"], b["nps"], p, unit="points", test=paired("nps", "mean", _nps_score))
     if "overall_sat" in survey and weight is None:
         x1, x2 = cur_s["overall_sat"].dropna(), prev_s["overall_sat"].dropna()
         add(f"CSAT (top-{boxes}-box)", (x1 >= top).mean() if len(x1) else np.nan,
             (x2 >= top).mean() if len(x2) else np.nan,
             two_prop((x1 >= top).sum(), len(x1), (x2 >= top).sum(), len(x2)), unit="share",
-            test=paired("overall_sat", "share", lambda x: (x >= top).astype(float).where(x.notna())))
+            test=paired("overall_sat", "share", _at_least(top)))
     if "ces" in survey and weight is None:
         x1, x2 = cur_s["ces"].dropna(), prev_s["ces"].dropna()
         p = float(stats.ttest_ind(x1, x2, equal_var=False).pvalue) if min(len(x1), len(x2)) > 1 else np.nan
@@ -123,7 +122,7 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
         add(f"CES easy (top-{ces_boxes}-box)", (x1 >= easy).mean() if len(x1) else np.nan,
             (x2 >= easy).mean() if len(x2) else np.nan,
             two_prop((x1 >= easy).sum(), len(x1), (x2 >= easy).sum(), len(x2)), unit="share",
-            test=paired("ces", "share", lambda x: (x >= easy).astype(float).where(x.notna())))
+            test=paired("ces", "share", _at_least(easy)))
     if interactions is not None:
         q_of = period_of(interactions["opened_at"], "Q")
         t1, t2 = interactions[q_of == quarter], interactions[q_of == prev]
@@ -144,6 +143,16 @@ def quarter_comparison(survey: pd.DataFrame, quarter: str, *, interactions: pd.D
                                        "unit"] + (["test", "repeated"] if panel else []))
 
 
+def _nps_score(x: pd.Series) -> pd.Series:
+    """Each answer's part in the NPS: promoter +1, passive 0, detractor −1 (missing where not answered)."""
+    return ((x >= 9).astype(float) - (x <= 6).astype(float)).where(x.notna())
+
+
+def _at_least(cut: float):
+    """Answers at or above ``cut`` as 1/0 (missing where not answered): a top-box share's indicator."""
+    return lambda x: (x >= cut).astype(float).where(x.notna())
+
+
 def _kpi_rows(styler, comparison: pd.DataFrame):
     """Each KPI's current and previous value and change as the summary's tiles show them (NPS ``+34.9``, shares
     ``29.2%`` with the change in percentage points, means with two decimals): one rule for every page."""
@@ -151,10 +160,8 @@ def _kpi_rows(styler, comparison: pd.DataFrame):
         kpi, unit = r["kpi"], r["unit"]
         styler = styler.format(lambda v, k=kpi, u=unit: formats.kpi_value(v, k, u),
                                subset=pd.IndexSlice[[i], ["current", "previous"]])
-        styler = styler.format(
-            lambda v, k=kpi, u=unit: (msg("summary.points", "{change:+.1f} pts", change=100 * v)
-                                      if u == "share" and v == v else formats.kpi_change(v, k, u)),
-            subset=pd.IndexSlice[[i], ["change"]])
+        styler = styler.format(lambda v, k=kpi, u=unit: formats.kpi_change(v, k, u),
+                               subset=pd.IndexSlice[[i], ["change"]])
     return styler
 
 
@@ -170,18 +177,16 @@ def _weighted_comparison(cur_s, prev_s, weight, top, boxes, inst, ces_unit, add,
         var = sum((r["promoters"] + r["detractors"] - (r["promoters"] - r["detractors"]) ** 2) / r["n_eff"]
                   for r in (a, b)) if b["n_eff"] and a["n_eff"] else np.nan
         add("NPS", a["nps"], b["nps"], z_p((a["nps"] - b["nps"]) / 100, var) if var == var else np.nan,
-            unit="points", test=paired("nps", "mean", lambda x: ((x >= 9).astype(float) - (x <= 6).astype(float)
-                                                                 ).where(x.notna())))
+            unit="points", test=paired("nps", "mean", _nps_score))
 
     def shares(column, cut, name, test):
-        hit = [(s[column] >= cut).astype(float).where(s[column].notna()) for s in (cur_s, prev_s)]
+        hit = [_at_least(cut)(s[column]) for s in (cur_s, prev_s)]
         (p1, _, _, n1), (p2, _, _, n2) = (weighted_share(h, s[weight]) for h, s in zip(hit, (cur_s, prev_s)))
         var = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2 if n1 and n2 else np.nan
         add(name, p1, p2 if n2 else np.nan, z_p(p1 - p2, var) if var == var else np.nan, unit="share", test=test)
 
     if "overall_sat" in cur_s:
-        shares("overall_sat", top, f"CSAT (top-{boxes}-box)",
-               paired("overall_sat", "share", lambda x: (x >= top).astype(float).where(x.notna())))
+        shares("overall_sat", top, f"CSAT (top-{boxes}-box)", paired("overall_sat", "share", _at_least(top)))
     if "ces" in cur_s:
         means = []
         for s in (cur_s, prev_s):
@@ -197,8 +202,7 @@ def _weighted_comparison(cur_s, prev_s, weight, top, boxes, inst, ces_unit, add,
         add("CES", m1, m2, z_p(m1 - m2, var) if var == var else np.nan, unit=ces_unit,
             test=paired("ces", "mean", lambda x: x.astype(float)))
         easy, ces_boxes = _top_boxes(inst, "ces")
-        shares("ces", easy, f"CES easy (top-{ces_boxes}-box)",
-               paired("ces", "share", lambda x: (x >= easy).astype(float).where(x.notna())))
+        shares("ces", easy, f"CES easy (top-{ces_boxes}-box)", paired("ces", "share", _at_least(easy)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -478,9 +482,7 @@ def run_kpis(folder, *, quarter: str = "", unit: str = "region", freq: str = "M"
     if not 0 < alert_drop < 1 or alert_periods < 1:
         raise SQMArgumentError("alert_drop must lie between 0 and 1 and alert_periods be at least 1")
     weight = survey_weight(folder.survey, folder.instrument) if folder.has("survey") else None
-    if weight is not None and engine != "pandas":
-        raise SQMArgumentError(f"the survey has sampling weights ({weight}), which the {engine} engine does not "
-                               "apply: use engine='pandas'")
+    check_weights(engine, weight)
     result = _run_kpis(folder, quarter=quarter, unit=unit, freq=freq, alert_drop=alert_drop,
                        alert_periods=alert_periods, engine=engine)
     if weight is None:

@@ -105,10 +105,7 @@ def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q",
 
 def survey_weight(survey: pd.DataFrame, instrument=None) -> str | None:
     """The survey's sampling-weight column (the instrument's ``role: weight``) when the survey has it."""
-    if instrument is None:
-        return None
-    w = load_instrument(instrument).weight
-    return w if w is not None and w in survey.columns else None
+    return load_instrument(instrument).weight_in(survey) if instrument is not None else None
 
 
 def weighted_share(hit, weights, confidence: float = 0.95) -> tuple[float, float, float, float]:

@@ -13,6 +13,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from .messages import msg
+
 MISSING = "–"
 P_NAMES = {"p", "p_value", "p_adj", "pvalue", "p_holm", "p_bh"}
 COUNT_NAMES = {"n", "k", "count", "respondents", "rows", "answered", "items"}
@@ -69,12 +71,12 @@ def kpi_value(value, kpi: str, unit: str) -> str:
 
 def kpi_change(change, kpi: str, unit: str) -> str:
     """A headline KPI's change, with its sign: NPS in points (``+2.1``), shares in percentage points
-    (``+1.4`` — the caller names the unit), means with two decimals."""
+    (``+1.4 pts``, in the reader's language), means with two decimals."""
     if change is None or (isinstance(change, float) and math.isnan(change)):
         return MISSING
     c = float(change)
     if unit == "share":
-        return f"{100 * c:+.1f}"
+        return msg("summary.points", "{change:+.1f} pts", change=100 * c)
     return f"{c:+.1f}" if kpi == "NPS" else f"{c:+.2f}"
 
 

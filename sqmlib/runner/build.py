@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import SQMReportError
 from ..instruments import BUILTIN_DIR
-from ..io import dataset_instrument, find_table, survey_quarters
+from ..io import dataset_instrument, find_survey, survey_quarters
 from ..paths import REPORTS_DIR, SAMPLE_DIR, resolve
 from ..periods import QUARTER_RE
 from ..render import labels
@@ -74,8 +74,9 @@ def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kern
     it), and a notebook that reads the others' results (one declaring ``reports_dir``: the summary) runs once
     they are all done. Each kernel reads the data folder once."""
     books = {nb: _read_notebook(nb) for nb in nbs}
+    first = [nb for nb in nbs if not _reads_reports(books[nb])]
     # the kernels start first and import what the notebooks import while papermill is loaded here
-    jobs = max(1, min(int(jobs), sum(not _reads_reports(books[nb]) for nb in nbs)))
+    jobs = max(1, min(int(jobs), len(first)))
     done: dict = {}
     finishing = _Finishing()
     with finishing, contextlib.ExitStack() as stack:
@@ -87,7 +88,6 @@ def _run_all(nbs, tmp, data_dir, out_root, quarter, instrument, parameters, kern
         import papermill as pm
 
         declared = {nb: pm.inspect_notebook(str(nb)) for nb in nbs}
-        first = [nb for nb in nbs if "reports_dir" not in declared[nb]]
         run = functools.partial(_run_one, tmp=tmp, data_dir=data_dir, out_root=out_root, quarter=quarter,
                                 instrument=instrument, parameters=parameters, progress=progress and jobs == 1,
                                 timeout=timeout, log=log, what=what, inputs=inputs, total=len(nbs),
@@ -351,9 +351,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     if out_root.exists() and not out_root.is_dir():
         raise SQMReportError(f"the reports folder {out_root} is a file, not a folder; choose another --out")
     inst = dataset_instrument(data_dir, instrument or None)
-    survey_path = find_table(data_dir, "survey")
-    if survey_path is None and inst.survey_files:  # one survey in several files, joined on an id
-        survey_path = data_dir / inst.survey_files[0]
+    survey_path = find_survey(data_dir, inst)
     if survey_path is None:
         raise SQMReportError(f"no survey file (survey.csv, .xlsx, .parquet or .sav) in {data_dir}")
     quarters = survey_quarters(survey_path, inst, encoding=encoding or None)

@@ -76,17 +76,21 @@ class SharedKernel:
         directory is imported) and let it import ``modules`` (those the notebooks will import) while the caller
         prepares the notebooks; the first notebook waits for them. Nothing changes for the notebooks: their
         fresh start, namespace and figures are as without it."""
-        from jupyter_client.utils import run_sync
-
         if self.closed or self.km.has_kernel:
             return self
-        env = self._env()
-        run_sync(self.km.start_kernel)(**({"env": env} if env is not None else {}),
-                                       **({"cwd": str(cwd)} if cwd is not None else {}))
+        self._launch(cwd)
         kc = _client(self.km)
         self._warming = (kc, kc.execute(WARM_UP.format(module=SESSION_MODULE, modules=list(modules)),
                                         store_history=False, silent=True))
         return self
+
+    def _launch(self, cwd: Path | None) -> None:
+        """Start the kernel process (in ``cwd``, with :meth:`_env`)."""
+        from jupyter_client.utils import run_sync
+
+        env = self._env()
+        run_sync(self.km.start_kernel)(**({"env": env} if env is not None else {}),
+                                       **({"cwd": str(cwd)} if cwd is not None else {}))
 
     def _warmed(self, timeout: float = 600) -> None:
         """Wait until the imports asked for by :meth:`start` are done (a failed import is the notebook's to
@@ -134,13 +138,11 @@ class SharedKernel:
                 timeout: int = DEFAULT_TIMEOUT, progress: bool = False, inputs: str | None = None) -> None:
         """papermill's ``execute_notebook`` of ``notebook`` into ``target`` in the shared kernel."""
         import papermill as pm
-        from jupyter_client.utils import run_sync
 
         if self.closed:
             raise SQMReportError("the report's kernel was shut down: the build was stopped")
-        if not self.km.has_kernel:
-            env = self._env()
-            run_sync(self.km.start_kernel)(cwd=str(cwd), **({"env": env} if env is not None else {}))
+        if not self.km.has_kernel:  # not started by start(): now, without importing anything first
+            self._launch(cwd)
         if self.closed:  # shut down while it was starting
             self.shutdown()
             raise SQMReportError("the report's kernel was shut down: the build was stopped")
