@@ -191,11 +191,15 @@ class AuditResult(Result):
     durations: pd.Series | None = None
     weight_like: tuple = ()  # columns named like a sampling weight that the instrument does not declare
 
+    def _file_name(self) -> str:
+        """The survey file's name (the names of a survey joined from several files: "a.csv + b.csv")."""
+        return " + ".join(Path(part).name for part in str(self.source.get("source", "")).split(" + "))
+
     def summary(self) -> pd.DataFrame:
         comp = self.completeness
         sel = self.flags.loc[self._in_quarter()]
         rows = [
-            ("file", Path(str(self.source.get("source", ""))).name),
+            ("file", self._file_name()),
             ("format", self.source.get("format")),
             ("encoding", self.source.get("encoding") or "n/a"),
             ("instrument", self.instrument),
@@ -219,7 +223,7 @@ class AuditResult(Result):
         """Plain-language conclusions, in the language chosen with :func:`sqmlib.labels.use`."""
         comp = self.completeness
         out = []
-        source = " + ".join(Path(part).name for part in str(self.source.get("source", "")).split(" + "))
+        source = self._file_name()
         if self.quarter:
             out.append(msg("audit.loaded_quarter", "{n:,} responses were loaded from {file}; {m:,} of them are in "
                            "{quarter}.", n=self.n_file, file=source, m=self.n_quarter, quarter=term(self.quarter)))

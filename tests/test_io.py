@@ -536,8 +536,10 @@ def test_expectations_and_perceptions_in_two_files(small_dir, tmp_path):
     pd.testing.assert_frame_equal(s.set_index("respondent_id")[cols], one.loc[s["respondent_id"], cols])
     assert s.attrs["sqm"]["unmatched"] == {"perceptions.csv": {"n": 5, "ids": sorted(
         [*whole["respondent_id"].iloc[:3], "X1", "X2"])}}
-    found = " ".join(audit.run_audit(f).findings())
+    a = audit.run_audit(f)
+    found = " ".join(a.findings())
     assert "5 respondents of perceptions.csv" in found and "expectations.csv + perceptions.csv" in found
+    assert a.summary().loc["file", "value"] == "expectations.csv + perceptions.csv"  # the table says the same
     assert io.survey_quarters(folder / "expectations.csv", f.instrument) == sorted(set(s["quarter"]))
     from sqmlib.moments import survey_moments
 
