@@ -428,13 +428,14 @@ def headline_tiles(folder, quarter: str) -> pd.DataFrame:
     comp = quarter_comparison(data.survey, quarter, interactions=data.interactions, customers=data.customers,
                               instrument=folder.instrument)
     rows = comp.to_dict("records")
+    weight = folder.instrument.weight_in(clean.survey)  # as the gap page weights the overall gap
     if folder.instrument.has_expectations and not quarter:  # a one-off study: the overall gap, no change
-        t = servqual_gaps(clean.survey, folder.instrument)
+        t = servqual_gaps(clean.survey, folder.instrument, sample_weight=weight)
         o = t[t["level"] == "overall"].iloc[0]
         rows.insert(1, {"kpi": "Overall gap (P − E)", "current": o["gap"], "previous": np.nan, "change": np.nan,
                         "p_value": np.nan, "significant": False, "better": None, "unit": "points"})
     elif folder.instrument.has_expectations:
-        trend = gap_trend(clean.survey, folder.instrument)
+        trend = gap_trend(clean.survey, folder.instrument, sample_weight=weight)
         o = trend[(trend["name"] == "overall") & (trend["quarter"] == quarter)].iloc[0]
         p_ = trend[(trend["name"] == "overall") & (trend["quarter"] == previous_quarter(quarter))]
         finite = np.isfinite(o["change_p"])

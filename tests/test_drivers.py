@@ -247,3 +247,33 @@ def test_ordinal_driver_model(small_data):
     assert m.fit["pseudo_r2"] == pytest.approx(1 - ref.llf / ll0, rel=1e-6)
     assert m.dominance.sum() == pytest.approx(m.fit["pseudo_r2"], rel=1e-6)
     assert (m.coefficients["coef"] > 0).all()
+
+
+def test_driver_model_with_sampling_weights(attitude):
+    """Weighted least squares written out: β = (X'WX)⁻¹X'Wy, HC3 from the whitened design (√w·X, √w·e), the
+    weighted R², standardised coefficients and VIFs from numpy's weighted covariances; unit weights give OLS."""
+    names = [c for c in attitude.columns if c != "rating"]
+    w = np.random.default_rng(2).choice([0.5, 1.0, 3.0], len(attitude))
+    m = dr.driver_model(attitude.assign(wt=w), "rating", names, weights="wt")
+    X = np.column_stack([np.ones(len(attitude)), attitude[names].to_numpy(float)])
+    y = attitude["rating"].to_numpy(float)
+    Xw, yw = X * np.sqrt(w)[:, None], y * np.sqrt(w)
+    XtX_inv = np.linalg.inv(Xw.T @ Xw)
+    beta = XtX_inv @ Xw.T @ yw
+    e = yw - Xw @ beta
+    h = np.einsum("ij,jk,ik->i", Xw, XtX_inv, Xw)
+    V = XtX_inv @ (Xw.T * (e / (1 - h)) ** 2) @ Xw @ XtX_inv
+    c = m.coefficients
+    np.testing.assert_allclose(c["coef"], beta[1:], rtol=1e-10)
+    np.testing.assert_allclose(c["se"], np.sqrt(np.diag(V))[1:], rtol=1e-10)
+    ybar = np.average(y, weights=w)
+    r2 = 1 - (w * (y - X @ beta) ** 2).sum() / (w * (y - ybar) ** 2).sum()
+    assert m.fit["r2"] == pytest.approx(r2, rel=1e-12)
+    C = np.cov(np.column_stack([attitude[names], y]), rowvar=False, aweights=w)
+    np.testing.assert_allclose(c["std_coef"], beta[1:] * np.sqrt(np.diag(C)[:-1] / C[-1, -1]), rtol=1e-10)
+    R = C / np.sqrt(np.outer(np.diag(C), np.diag(C)))
+    np.testing.assert_allclose(c["vif"], np.diag(np.linalg.inv(R[:-1, :-1])), rtol=1e-10)
+    assert m.dominance.sum() == pytest.approx(r2, rel=1e-10)
+    plain, unit = (dr.driver_model(attitude.assign(wt=1.0), "rating", names, weights=k) for k in (None, "wt"))
+    np.testing.assert_allclose(unit.coefficients[["coef", "se", "std_coef", "vif"]],
+                               plain.coefficients[["coef", "se", "std_coef", "vif"]], rtol=1e-10)

@@ -256,3 +256,67 @@ def test_largest_gaps_text(sample):
     q = sample[sample["quarter"] == "2026Q3"]
     lines = gaps.largest_gaps(gaps.servqual_gaps(q, INST), 3, instrument=INST)
     assert len(lines) == 3 and all("short of expectations" in line for line in lines)
+
+
+def _scaled(w):
+    """Weights scaled to sum to Kish's effective n: statsmodels' DescrStatsW then gives the weighted mean, the
+    variance Σw(x − x̄)²/Σw · n_eff/(n_eff − 1) and nobs = n_eff."""
+    return w * w.sum() / (w * w).sum()
+
+
+def test_sampling_weights_in_segments_trend_zone_and_servperf(sample):
+    """Segment tests, the quarter trend, the zone of tolerance and the SERVPERF table with sampling weights,
+    each against statsmodels' DescrStatsW / CompareMeans on the rows (Welch's test on Kish's n)."""
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    rng = np.random.default_rng(5)
+    s = sample.assign(wt=rng.choice([0.4, 1.0, 2.5], len(sample)))
+    q = s[s["quarter"] == "2026Q3"]
+    omni, pairs = gaps.segment_differences(q, INST, "region", sample_weight="wt")
+    g = gaps_segments._respondent_gaps(q, INST, "dimension")["responsiveness"]
+    ok = g.notna()
+    east, north = ((g[ok & (q["region"] == r)].to_numpy(), q.loc[ok & (q["region"] == r), "wt"].to_numpy())
+                   for r in ("East", "North"))
+    da, db = DescrStatsW(east[0], weights=_scaled(east[1])), DescrStatsW(north[0], weights=_scaled(north[1]))
+    t, p, _ = CompareMeans(da, db).ttest_ind(usevar="unequal")
+    row = pairs[(pairs["name"] == "responsiveness") & (pairs["segment_a"] == "East")
+                & (pairs["segment_b"] == "North")].iloc[0]
+    assert row["diff"] == pytest.approx(da.mean - db.mean, abs=1e-12)
+    assert row["t"] == pytest.approx(t, rel=1e-10) and row["p_value"] == pytest.approx(p, rel=1e-8)
+    o = omni.set_index("name").loc["responsiveness"]
+    assert o["gap_East"] == pytest.approx(da.mean, abs=1e-12) and np.isnan(o["kruskal_p"])
+    # Welch's ANOVA from weighted means and variances on Kish's n, written out (Welch 1951)
+    mom = []
+    for r in sorted(q["region"].unique()):
+        x, w = g[ok & (q["region"] == r)].to_numpy(), q.loc[ok & (q["region"] == r), "wt"].to_numpy()
+        d = DescrStatsW(x, weights=_scaled(w))
+        mom.append((d.mean, d.var_ddof(1), d.sum_weights))
+    m, v, n = map(np.array, zip(*mom))
+    wi = n / v
+    k = len(m)
+    mw = (wi * m).sum() / wi.sum()
+    lam = ((1 - wi / wi.sum()) ** 2 / (n - 1)).sum()
+    F = (wi * (m - mw) ** 2).sum() / (k - 1) / (1 + 2 * (k - 2) / (k * k - 1) * lam)
+    assert o["welch_F"] == pytest.approx(F, rel=1e-10)
+    assert o["welch_p"] == pytest.approx(stats.f.sf(F, k - 1, (k * k - 1) / (3 * lam)), rel=1e-8)
+    # the trend: weighted quarter means, Welch's change on Kish's n
+    tr = gaps.gap_trend(s, INST, sample_weight="wt").set_index(["name", "quarter"])
+    G = gaps_segments._respondent_gaps(s, INST, "dimension")["overall"]
+    d3, d2 = (DescrStatsW(G[G.notna() & (s["quarter"] == qq)].to_numpy(),
+                          weights=_scaled(s.loc[G.notna() & (s["quarter"] == qq), "wt"].to_numpy()))
+              for qq in ("2026Q3", "2026Q2"))
+    r = tr.loc[("overall", "2026Q3")]
+    assert r["gap"] == pytest.approx(d3.mean, abs=1e-12) and r["n_eff"] == pytest.approx(d3.sum_weights)
+    lo, hi = d3.tconfint_mean()
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi), rel=1e-10)
+    assert r["change_p"] == pytest.approx(CompareMeans(d3, d2).ttest_ind(usevar="unequal")[1], rel=1e-8)
+    # zone of tolerance and SERVPERF means
+    z = gaps.zone_of_tolerance(q, INST, sample_weight="wt").set_index("item")
+    both = q[["P05", "A05"]].notna().all(axis=1)
+    assert z.loc["05", "msa"] == pytest.approx(np.average(q.loc[both, "P05"] - q.loc[both, "A05"],
+                                                          weights=q.loc[both, "wt"]), abs=1e-12)
+    sp = gaps.servperf_table(q, "servperf", sample_weight="wt")
+    row = sp[(sp["level"] == "item") & (sp["name"] == "05")].iloc[0]
+    x = q["P05"].notna()
+    d = DescrStatsW(q.loc[x, "P05"].to_numpy(), weights=_scaled(q.loc[x, "wt"].to_numpy()))
+    assert row["mean_p"] == pytest.approx(d.mean, abs=1e-12) and row["ci_low"] == pytest.approx(d.tconfint_mean()[0])

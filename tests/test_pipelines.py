@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sqmlib.audit import careless
 from sqmlib import (SQMArgumentError, SQMDataError, audit, churn, drivers, explore, gaps, io, kpi, periods,
                     reliability, sem, summary, tickets)
 from sqmlib.training import exercises
@@ -353,14 +354,63 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
         assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), n_eff - 1), rel=1e-9)
         assert row["share_below"] == pytest.approx(w[d < 0].sum() / w.sum(), abs=1e-12)
     assert inst.weight == "weight"
+    # the summary's overall gap is the gap page's (weighted) overall gap: one number in both places
+    tiles = summary.headline_tiles(folder, g.quarter).set_index("kpi")
+    assert tiles.loc["Overall gap (P − E)", "current"] == pytest.approx(g.metrics().overall_gap, abs=1e-12)
+
+
+def _one_factor_omega(S):
+    """ω = (Σλ)²/((Σλ)² + Σθ) of a one-factor model fitted by ML to S with scipy (an independent fit)."""
+    from scipy import optimize
+
+    p = S.shape[0]
+
+    def f(x):
+        lam, th = x[:p], np.exp(x[p:])
+        Sigma = np.outer(lam, lam) + np.diag(th)
+        sign, logdet = np.linalg.slogdet(Sigma)
+        return logdet + np.trace(S @ np.linalg.inv(Sigma)) if sign > 0 else 1e10
+
+    x0 = np.r_[np.sqrt(np.diag(S)) * 0.7, np.log(np.diag(S) * 0.5)]
+    x = optimize.minimize(f, x0, method="BFGS", options={"gtol": 1e-10}).x
+    lam, th = x[:p], np.exp(x[p:])
+    return lam.sum() ** 2 / (lam.sum() ** 2 + th.sum())
 
 
 @pytest.mark.long
-def test_reliability_and_the_chain_say_they_run_unweighted(small_dir, tmp_path):
+def test_reliability_is_weighted_and_the_chain_says_it_runs_unweighted(small_dir, tmp_path):
+    """α and ω from weighted covariances (numpy's cov with aweights, computed here from the rows), Feldt's
+    interval on Kish's n; the chain says it runs unweighted."""
     folder = _weighted_small_folder(small_dir, tmp_path)
-    for found in (reliability.run_reliability(folder, invariance_by="").findings(),
-                  sem.run_chain(folder, n_boot=2, segment="").findings()):
-        assert any(f.startswith("Unweighted") and "weight" in f for f in found)
+    r = reliability.run_reliability(folder, invariance_by="")
+    assert any(f.startswith("Weighted by") for f in r.findings())
+    inst = folder.instrument
+    sv = folder.survey_of(r.quarter)
+    sv = sv[~careless(sv, inst)]
+    assert len(sv) == r.respondents
+    w = sv["weight"].to_numpy(float)
+    for dim in ("reliability", "empathy"):
+        X = sv[inst.item_columns("P", dim)].to_numpy(float)
+        k = X.shape[1]
+        C = np.empty((k, k))
+        for i in range(k):  # pairwise: each covariance from the respondents who answered both, one pair at a time
+            for j in range(k):
+                ok = ~np.isnan(X[:, i]) & ~np.isnan(X[:, j])
+                C[i, j] = np.cov(X[ok, i], X[ok, j], aweights=w[ok])[0, 1]
+        alpha = k / (k - 1) * (1 - np.trace(C) / C.sum())
+        row = r.table[(r.table["block"] == "P") & (r.table["dimension"] == dim)].iloc[0]
+        assert row["alpha"] == pytest.approx(alpha, abs=1e-12)
+        used = (~np.isnan(X)).sum(axis=1) >= 2
+        n_eff = w[used].sum() ** 2 / (w[used] ** 2).sum()
+        assert row["n_eff"] == pytest.approx(n_eff, rel=1e-12)
+        lo = 1 - (1 - alpha) * stats.f.isf(0.025, n_eff - 1, (n_eff - 1) * (k - 1))
+        assert row["alpha_ci_low"] == pytest.approx(lo, rel=1e-10)
+        # ω: one-factor ML fit to the weighted ML covariance of the complete cases
+        full = ~np.isnan(X).any(axis=1)
+        S = np.cov(X[full], rowvar=False, aweights=w[full], ddof=0)
+        assert row["omega"] == pytest.approx(_one_factor_omega(S), abs=1e-5)
+    found = sem.run_chain(folder, n_boot=2, segment="").findings()
+    assert any(f.startswith("Unweighted") and "weight" in f for f in found)
 
 
 def test_kpi_page_and_summary_tiles_show_one_number(folder, results):

@@ -531,3 +531,31 @@ def test_ordinal_alpha_and_omega():
     assert w.omega_total == pytest.approx(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam ** 2).sum()), abs=1e-6)
     # population: loadings 0.75 on latent normal items
     assert np.allclose(lam, 0.75, atol=0.04)
+
+
+def test_weighted_alpha_and_omega_equal_replicated_rows():
+    """Integer sampling weights give the α and ω of the data with each row repeated that many times (complete
+    data: α and ω do not depend on the divisor); unit weights give the unweighted numbers, missing answers
+    included; Feldt's interval uses Kish's effective n and the item means are DescrStatsW's."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    x = likert(n=300, k=5, seed=3)
+    w = np.random.default_rng(3).integers(1, 4, len(x)).astype(float)
+    repeated = x.loc[x.index.repeat(w.astype(int))]
+    a, ref = rl.cronbach_alpha(x, weights=w), rl.cronbach_alpha(repeated)
+    assert a.alpha == pytest.approx(ref.alpha, abs=1e-12) and a.std_alpha == pytest.approx(ref.std_alpha, abs=1e-12)
+    assert np.allclose(a.item_stats["r_drop"], ref.item_stats["r_drop"], atol=1e-12)
+    assert np.allclose(a.item_stats["alpha_if_deleted"], ref.item_stats["alpha_if_deleted"], atol=1e-12)
+    assert np.allclose(a.item_stats["mean"], DescrStatsW(x.to_numpy(float), weights=w).mean, atol=1e-12)
+    n_eff = w.sum() ** 2 / (w * w).sum()
+    assert a.n_eff == pytest.approx(n_eff) and a.ci == pytest.approx(rl.feldt_ci(a.alpha, n_eff, 5))
+    assert rl.omega(x, weights=w).omega_total == pytest.approx(rl.omega(repeated).omega_total, abs=1e-6)
+    holes = likert(n=300, k=5, seed=4, missing=0.08)
+    one = rl.cronbach_alpha(holes, weights=np.ones(len(holes)))
+    assert one.alpha == pytest.approx(rl.cronbach_alpha(holes).alpha, abs=1e-12)
+    # a respondent without a weight is left out, as the KPI and gap tables do
+    w_missing = np.r_[np.nan, np.ones(len(x) - 1)]
+    assert rl.cronbach_alpha(x, weights=w_missing).alpha == pytest.approx(
+        rl.cronbach_alpha(x.iloc[1:]).alpha, abs=1e-12)
+    with pytest.raises(SQMDataError, match="negative"):
+        rl.cronbach_alpha(x, weights=-w)

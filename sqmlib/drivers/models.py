@@ -144,35 +144,50 @@ def _pseudo_r2_subsets(y: np.ndarray, X: np.ndarray, kind: str) -> np.ndarray:
 
 
 def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, kind: str = "ols",
-                 dominance: bool = True, max_dominance_drivers: int = 10) -> DriverModelResult:
+                 dominance: bool = True, max_dominance_drivers: int = 10, weights=None) -> DriverModelResult:
     """Fit the driver model: OLS with HC3 standard errors, a proportional-odds model for ordinal outcomes, or
     a logistic model for binary outcomes (promoter vs detractor, churn), with diagnostics and dominance.
 
     Dominance for OLS is exact on R² (any number of drivers); for logit and ordinal models it is on
     McFadden's pseudo-R², refitting every subset, so it is computed only up to ``max_dominance_drivers``
     (a warning says when it is skipped).
+
+    With sampling ``weights`` (a column name or one weight per row; OLS only) the model is fitted by weighted
+    least squares (statsmodels' ``WLS``, HC3 errors from the weighted residuals, as R's ``lm(weights = w)`` with
+    ``sandwich::vcovHC(type = "HC3")``; ``survey::svyglm`` scales its errors differently), R² is the weighted R²,
+    and the standardised coefficients, correlations, VIFs and dominance come from the weighted covariances.
     """
     from statsmodels.discrete.discrete_model import Logit
-    from statsmodels.regression.linear_model import OLS
+    from statsmodels.regression.linear_model import OLS, WLS
     from statsmodels.tools.tools import add_constant
 
-    X_all, _, n = _prepare(data, outcome, drivers)
+    if weights is not None and kind != "ols":
+        raise SQMArgumentError("sampling weights are applied to the linear (OLS) driver model only")
+    X_all, w, n = _prepare(data, outcome, drivers, weights)
     X, y = X_all[:, :-1], X_all[:, -1]
     names = list(drivers)
-    sd = X.std(axis=0, ddof=1)
-    r = np.array([np.corrcoef(X[:, j], y)[0, 1] for j in range(X.shape[1])])
+    Rw = weighted_corr(X_all, w) if weights is not None else None
+    if Rw is None:
+        sd, sd_y = X.std(axis=0, ddof=1), y.std(ddof=1)
+        r = np.array([np.corrcoef(X[:, j], y)[0, 1] for j in range(X.shape[1])])
+        v = vif(X) if X.shape[1] > 1 else np.ones(1)
+    else:
+        C = np.cov(X_all, rowvar=False, aweights=w)
+        sd, sd_y = np.sqrt(np.diag(C))[:-1], float(np.sqrt(C[-1, -1]))
+        r = Rw[:-1, -1]
+        v = np.diag(np.linalg.inv(Rw[:-1, :-1])) if X.shape[1] > 1 else np.ones(1)
     Z = (X - X.mean(axis=0)) / sd
     cond = float(np.linalg.cond(Z))
-    v = vif(X) if X.shape[1] > 1 else np.ones(1)
     dom = None
     if kind == "ols":
         with np.errstate(divide="ignore", invalid="ignore"):  # a point of leverage 1 has no HC3 weight: NaN SEs
-            model = OLS(y, add_constant(X)).fit(cov_type="HC3", use_t=True)  # t, n − k − 1 df
+            fitted = OLS(y, add_constant(X)) if Rw is None else WLS(y, add_constant(X), weights=w)
+            model = fitted.fit(cov_type="HC3", use_t=True)  # t, n − k − 1 df
         coef, se, stat, pv = model.params[1:], model.bse[1:], model.tvalues[1:], model.pvalues[1:]
-        std = coef * sd / y.std(ddof=1)
+        std = coef * sd / sd_y
         fit = pd.Series({"n": n, "r2": model.rsquared, "adj_r2": model.rsquared_adj, "condition_number": cond})
         if dominance:
-            R = np.corrcoef(X_all, rowvar=False)
+            R = np.corrcoef(X_all, rowvar=False) if Rw is None else Rw
             dom = pd.Series(lmg_from_r2(all_subsets_r2(R), len(names))[0], index=names, name="general_dominance")
     elif kind in ("logit", "ordinal"):
         if kind == "logit":

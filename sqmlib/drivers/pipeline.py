@@ -158,10 +158,10 @@ class DriverResult(Result):
         if self.unweighted:
             return [unweighted_note(self.unweighted)]
         if self.sample_weight:
-            return [msg("drivers.weighted", "Weighted by {column}: the relative importance (shares of R², with its "
-                        "intervals) weights each respondent, as relaimpo's case weights; the regression table, "
-                        "dominance, the penalty–reward analysis and the segment comparison are unweighted.",
-                        column=term(self.sample_weight))]
+            return [msg("drivers.weighted_models", "Weighted by {column}: the relative importance (shares of R², "
+                        "with its intervals, as relaimpo's case weights), the regression table (weighted least "
+                        "squares) and dominance weight each respondent; the penalty–reward analysis and the segment "
+                        "comparison are unweighted.", column=term(self.sample_weight))]
         return []
 
     def metrics(self) -> DriverMetrics:
@@ -328,11 +328,13 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     names = [c for c in frame.columns if c != outcome]
     sample_weight = inst.weight_in(survey)
     check_weights(engine, sample_weight)
+    weighted_frame = frame.assign(**{sample_weight: survey.loc[frame.index, sample_weight]}) if sample_weight else frame
     labels = {d: "" for d in names} if level == "dimension" else {i: inst.text(i) for i in inst.items}
     kind = "logit" if outcome == "churned" else "ols"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = driver_model(frame, outcome, names, kind=kind)
+        model = driver_model(weighted_frame, outcome, names, kind=kind,
+                             weights=sample_weight if sample_weight and kind == "ols" else None)
     note = ""
     if kind == "ols" and engine != "pandas" and level == "dimension":
         # the same shares from moments computed by the engine over the whole file (no bootstrap intervals)
@@ -343,8 +345,7 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
         note = msg("drivers.engine", "Relative importance computed by **{engine}** from moments of {rows:,} complete "
                    "rows.", engine=engine, rows=imp.n)
     elif kind == "ols" and sample_weight:  # sampling weights: relaimpo's case weights (weighted correlations)
-        imp = relative_importance(frame.assign(**{sample_weight: survey.loc[frame.index, sample_weight]}), outcome,
-                                  names, weights=sample_weight, n_boot=n_boot, seed=seed)
+        imp = relative_importance(weighted_frame, outcome, names, weights=sample_weight, n_boot=n_boot, seed=seed)
     elif kind == "ols":
         imp = relative_importance(frame, outcome, names, n_boot=n_boot, seed=seed)
     elif model.dominance is not None:
@@ -357,7 +358,8 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
         note = msg("drivers.linear_probability", "Too many drivers for dominance on the logistic model: shares of R² "
                    "of the linear probability model instead.")
     share = shares(imp)
-    dom = dominance_analysis(frame, outcome, names) if len(names) <= 12 and kind == "ols" else None
+    dom = (dominance_analysis(weighted_frame, outcome, names, weights=sample_weight or None)
+           if len(names) <= 12 and kind == "ols" else None)
     matrix = ipa(survey.loc[frame.index], inst, level=level, importance="shapley", shapley=share)
     kano, kano_note = None, msg("drivers.kano_outcome", "Penalty–reward analysis is for satisfaction-type outcomes.")
     if kind == "ols":

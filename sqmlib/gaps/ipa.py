@@ -1,7 +1,7 @@
 """The zone of tolerance (three-column format) and importance–performance analysis."""
 from __future__ import annotations
 
-from .paired import CROSSHAIRS, QUADRANTS, paired_table
+from .paired import CROSSHAIRS, QUADRANTS, paired_table, weighted_paired_table
 from .tables import _check_blocks, dimension_scores, respondent_weights
 from dataclasses import dataclass
 from typing import Mapping
@@ -14,19 +14,26 @@ from ..instruments import load as load_instrument
 # ---------------------------------------------------------------------------------------------------------
 # three-column format
 # ---------------------------------------------------------------------------------------------------------
-def zone_of_tolerance(survey: pd.DataFrame, instrument, *, confidence: float = 0.95) -> pd.DataFrame:
+def zone_of_tolerance(survey: pd.DataFrame, instrument, *, confidence: float = 0.95,
+                      sample_weight: str | None = None) -> pd.DataFrame:
     """Three-column format (Parasuraman, Zeithaml & Berry 1994): per item the mean adequate (A), desired (D)
     and perceived (P) level, MSA = P − A and MSS = P − D with intervals, where the mean perception lies
     (below / within / above the zone of tolerance A–D), and how many respondents are below, within, above
-    their own zone."""
+    their own zone. With ``sample_weight`` (a column of sampling weights) the means, MSA and MSS are weighted
+    with intervals on Kish's effective n (:func:`sqmlib.gaps.paired.weighted_paired_table`); the counts below,
+    within and above stay counts of respondents."""
     inst = load_instrument(instrument)
     _check_blocks(survey, inst, ["A", "D", "P"])
     items = list(inst.items)
     P = survey[inst.item_columns("P")].to_numpy(dtype=float)
     A = survey[inst.item_columns("A")].to_numpy(dtype=float)
     D = survey[inst.item_columns("D")].to_numpy(dtype=float)
-    msa = paired_table(P, A, items, confidence=confidence, wilcoxon=False)
-    mss = paired_table(P, D, items, confidence=confidence, wilcoxon=False)
+    if sample_weight is None:
+        msa = paired_table(P, A, items, confidence=confidence, wilcoxon=False)
+        mss = paired_table(P, D, items, confidence=confidence, wilcoxon=False)
+    else:
+        w = survey[sample_weight].to_numpy(dtype=float, na_value=np.nan)
+        msa, mss = (weighted_paired_table(P, X, items, w, confidence=confidence) for X in (A, D))
     ok = ~np.isnan(P) & ~np.isnan(A) & ~np.isnan(D)
     lo, hi = np.minimum(A, D), np.maximum(A, D)
     below = (ok & (P < lo)).sum(axis=0)

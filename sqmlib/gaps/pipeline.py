@@ -133,10 +133,10 @@ class GapResult(Result):
             return [unweighted_note(self.unweighted)]
         if self.sample_weight:
             n_eff = self.table.loc[self.table["level"] == "overall", "n_eff"]
-            return [msg("gaps.weighted", "Weighted by {column}: the item, dimension and overall gaps weight each "
-                        "respondent (effective n {n_eff:,.0f}), with tests on the effective n; the zone of "
-                        "tolerance, the importance–performance map, segment comparisons and the trend are "
-                        "unweighted.", column=term(self.sample_weight), n_eff=float(n_eff.iloc[0]))]
+            return [msg("gaps.weighted_all", "Weighted by {column}: the figures of items, dimensions, segments "
+                        "and quarters and the zone of tolerance weight each respondent (effective n {n_eff:,.0f}), with "
+                        "tests on the effective n (no Kruskal–Wallis or Wilcoxon test); the importance–performance "
+                        "map is unweighted.", column=term(self.sample_weight), n_eff=float(n_eff.iloc[0]))]
         return []
 
     def metrics(self) -> GapMetrics:
@@ -186,6 +186,8 @@ class GapResult(Result):
 
     def sections(self) -> dict[str, list[Block]]:
         inst, t = self.instrument, self.table
+        if self.sample_weight:  # no Wilcoxon test with weights: no empty column
+            t = t.drop(columns=["wilcoxon_p"], errors="ignore")
         fmt3 = lambda s: s.format(precision=3).hide(axis="index")  # noqa: E731
         k, nd = len(inst.items), len(inst.dimensions)
         lo, hi = inst.block_scale("P")
@@ -252,7 +254,7 @@ class GapResult(Result):
                        f"Mean perception per dimension by {self.segment}" if self.servperf else None,
                        centre=None if not self.servperf else sum(inst.block_scale("P")) / 2,
                        value="mean_p" if self.servperf else "gap"), "segments"),
-                   table(omnibus, fmt3),
+                   table(omnibus.dropna(axis=1, how="all"), fmt3),  # weighted: no Kruskal–Wallis columns
                    text(msg("gaps.pairwise", "**{n}** pairwise difference(s) significant after adjustment:",
                             n=len(sig))), table(sig, fmt3)]
         elif self.segment:
@@ -330,10 +332,10 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     weights = ("stated" if weighting and inst.importance_columns() and all(c in survey for c in
                                                                           inst.importance_columns()) else None)
     notes: tuple = ()
-    sample_weight = inst.weight_in(survey) if not servperf else None
+    sample_weight = inst.weight_in(survey)
     check_weights(engine, sample_weight)
     if servperf:
-        gap_table = servperf_table(survey, inst)
+        gap_table = servperf_table(survey, inst, sample_weight=sample_weight)
     elif engine == "pandas":
         gap_table = servqual_gaps(survey, inst, weights=weights, sample_weight=sample_weight)
     else:  # the same table from moments computed by the engine over the whole file (no Wilcoxon test)
@@ -344,7 +346,7 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     zone = None
     if all(b in inst.blocks for b in "AD") and all(c in survey for c in inst.item_columns("A")
                                                    + inst.item_columns("D")):
-        zone = zone_of_tolerance(survey, inst)
+        zone = zone_of_tolerance(survey, inst, sample_weight=sample_weight)
     stated_ok = "IMP" in inst.blocks or (bool(inst.importance_columns())
                                          and all(c in survey for c in inst.importance_columns()))
     outcomes = [c for c in ("overall_sat", *inst.outcomes) if c in survey and survey[c].notna().any()]
@@ -375,13 +377,13 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
     seg_table = seg_tests = seg_inv = q_inv = None
     segment = folder.segment_column(segment)
     if segment and survey[segment].nunique() > 1:
-        seg_table = (servperf_table(survey, inst, by=segment) if servperf else
-                     servqual_gaps(survey, inst, by=segment, wilcoxon=False))
-        seg_tests = segment_differences(survey, inst, segment)
+        seg_table = (servperf_table(survey, inst, by=segment, sample_weight=sample_weight) if servperf else
+                     servqual_gaps(survey, inst, by=segment, wilcoxon=False, sample_weight=sample_weight))
+        seg_tests = segment_differences(survey, inst, segment, sample_weight=sample_weight)
         seg_inv = survey_invariance(survey, inst, segment)
     trend = None
     if "quarter" in survey_all and survey_all["quarter"].nunique() > 1:
-        trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst)
+        trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst, sample_weight=sample_weight)
         recent = sorted(survey_all.loc[survey_all["quarter"] <= q, "quarter"].unique())[-8:]
         q_inv = survey_invariance(survey_all[survey_all["quarter"].isin(recent)], inst, "quarter")
     return GapResult(unweighted="" if sample_weight else inst.weight or "", sample_weight=sample_weight or "",

@@ -37,13 +37,29 @@ def _respondent_gaps(survey: pd.DataFrame, inst: Instrument, level: str) -> pd.D
                         - survey[inst.item_columns("E")].to_numpy(dtype=float), columns=names, index=survey.index)
 
 
-def welch_anova(groups: Sequence[np.ndarray]) -> tuple[float, float, float, float]:
-    """Welch's heteroscedastic one-way ANOVA: (F, df1, df2, p)."""
+def weighted_moments(x: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float, float]:
+    """(mean, variance, n) of answers ``x``; with sampling weights ``w`` the weighted mean, the variance
+    ``Σw(x − x̄)²/Σw · n_eff/(n_eff − 1)`` and Kish's effective n ``(Σw)²/Σw²`` (statsmodels' ``DescrStatsW``
+    with the weights scaled to sum to n_eff gives the same mean, variance and n)."""
+    if w is None:
+        return float(x.mean()), float(x.var(ddof=1)) if len(x) > 1 else np.nan, float(len(x))
+    sw = w.sum()
+    m = float((w * x).sum() / sw)
+    n_eff = float(sw ** 2 / (w * w).sum())
+    v = float((w * (x - m) ** 2).sum() / sw * n_eff / (n_eff - 1)) if n_eff > 1 else np.nan
+    return m, v, n_eff
+
+
+def welch_anova(groups: Sequence[np.ndarray], weights: Sequence[np.ndarray] | None = None
+                ) -> tuple[float, float, float, float]:
+    """Welch's heteroscedastic one-way ANOVA: (F, df1, df2, p). With sampling ``weights`` (one array per
+    group) each group enters with its weighted mean and variance on Kish's effective n
+    (:func:`weighted_moments`)."""
     groups = [np.asarray(g, float) for g in groups]
     k = len(groups)
-    n = np.array([len(g) for g in groups], float)
-    m = np.array([g.mean() for g in groups])
-    v = np.array([g.var(ddof=1) for g in groups])
+    mom = np.array([weighted_moments(g, None if weights is None else np.asarray(wg, float))
+                    for g, wg in zip(groups, weights if weights is not None else [None] * k)])
+    m, v, n = mom[:, 0], mom[:, 1], mom[:, 2]
     w = n / v
     mw = (w * m).sum() / w.sum()
     a = (w * (m - mw) ** 2).sum() / (k - 1)
@@ -62,7 +78,7 @@ class SegmentDifferences(NamedTuple):
 
 
 def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str = "dimension",
-                        adjust: str = "holm") -> SegmentDifferences:
+                        adjust: str = "holm", sample_weight: str | None = None) -> SegmentDifferences:
     """Do gaps differ between segments?
 
     Returns
@@ -71,7 +87,9 @@ def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str
         ``omnibus``: per dimension (and overall) the mean gap per segment, Welch's ANOVA (F, df, p) and the
         Kruskal–Wallis test (H, p). ``pairwise``: Welch t-tests between every pair of segments with
         Holm- (or BH-) adjusted p-values within each dimension. Segments with fewer than two respondents are
-        left out of the tests, with a warning.
+        left out of the tests, with a warning. With ``sample_weight`` (a column of sampling weights) the means
+        are weighted and Welch's tests use each segment's weighted variance on Kish's effective n
+        (:func:`weighted_moments`); the Kruskal–Wallis test has no weights and is left out (missing).
     """
     inst = load_instrument(instrument)
     _check_blocks(survey, inst, ["E", "P"] if inst.has_expectations else ["P"])
@@ -79,28 +97,39 @@ def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str
         raise SQMDataError("survey", [Problem("missing_column", f"no segment column {by!r}")])
     g = _respondent_gaps(survey, inst, level)
     seg = survey[by]
+    wt = (None if sample_weight is None else
+          pd.Series(survey[sample_weight].to_numpy(dtype=float, na_value=np.nan), index=survey.index))
     small = [str(s) for s, n in seg.value_counts().items() if n < 2]
     if small:
         warnings.warn(f"segments of {by} with fewer than two respondents are left out of the tests: "
                       f"{', '.join(small)}", SQMWarning, stacklevel=2)
     omni, pairs = [], []
     for col in g.columns:
-        data = {s: g.loc[seg == s, col].dropna().to_numpy() for s in sorted(seg.dropna().unique(), key=str)}
-        data = {s: v for s, v in data.items() if len(v) >= 2}
-        row = {"name": col, **{f"gap_{s}": v.mean() for s, v in data.items()}}
+        answered = g[col].notna() & (True if wt is None else wt.notna() & (wt > 0))
+        data, wts = {}, {}
+        for s in sorted(seg.dropna().unique(), key=str):
+            mask = answered & (seg == s)
+            if mask.sum() >= 2:
+                data[s] = g.loc[mask, col].to_numpy()
+                wts[s] = None if wt is None else wt[mask].to_numpy()
+        mom = {s: weighted_moments(data[s], wts[s]) for s in data}
+        row = {"name": col, **{f"gap_{s}": mom[s][0] for s in data}}
         if len(data) >= 2:
-            F, d1, d2, p = welch_anova(list(data.values()))
-            H, pk = stats.kruskal(*data.values())
-            row.update(welch_F=F, df1=d1, df2=d2, welch_p=p, kruskal_H=float(H), kruskal_p=float(pk))
+            F, d1, d2, p = welch_anova(list(data.values()), None if wt is None else list(wts.values()))
+            row.update(welch_F=F, df1=d1, df2=d2, welch_p=p)
+            if wt is None:
+                H, pk = stats.kruskal(*data.values())
+                row.update(kruskal_H=float(H), kruskal_p=float(pk))
+            else:
+                row.update(kruskal_H=np.nan, kruskal_p=np.nan)
         omni.append(row)
         keys = list(data)
         rows = []
         for i in range(len(keys)):
             for j in range(i + 1, len(keys)):
-                a, b = data[keys[i]], data[keys[j]]
-                t, p = stats.ttest_ind(a, b, equal_var=False)
-                rows.append({"name": col, "segment_a": keys[i], "segment_b": keys[j], "diff": a.mean() - b.mean(),
-                             "t": float(t), "p_value": float(p)})
+                d, _, _, t, p = _welch(mom[keys[i]], mom[keys[j]])
+                rows.append({"name": col, "segment_a": keys[i], "segment_b": keys[j], "diff": d,
+                             "t": t, "p_value": p})
         if rows:
             f = pd.DataFrame(rows)
             f["p_adj"] = adjust_p(f["p_value"], adjust)
@@ -110,47 +139,64 @@ def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str
                               pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=pair_cols))
 
 
-def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", confidence: float = 0.95) -> pd.DataFrame:
+def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", confidence: float = 0.95,
+              sample_weight: str | None = None) -> pd.DataFrame:
     """Mean gap per quarter with its interval, and the change from the previous quarter with a Welch interval
     and test (different respondents each quarter). For an instrument without expectations (SERVPERF) the
-    column ``gap`` holds the mean perception."""
+    column ``gap`` holds the mean perception. With ``sample_weight`` (a column of sampling weights) the means
+    are weighted and the intervals and tests use Kish's effective n of each quarter (column ``n_eff``;
+    :func:`weighted_moments`)."""
     inst = load_instrument(instrument)
     _check_blocks(survey, inst, ["E", "P"] if inst.has_expectations else ["P"])
     if "quarter" not in survey.columns:
         raise SQMDataError("survey", [Problem("missing_column", "a trend needs the quarter column")])
     g = _respondent_gaps(survey, inst, level)
+    wt = (None if sample_weight is None else
+          pd.Series(survey[sample_weight].to_numpy(dtype=float, na_value=np.nan), index=survey.index))
     quarters = sorted(survey["quarter"].dropna().unique())
     rows = []
     for col in g.columns:
         prev = None
+        answered = g[col].notna() & (True if wt is None else wt.notna() & (wt > 0))
         for q in quarters:
-            x = g.loc[survey["quarter"] == q, col].dropna().to_numpy()
+            mask = answered & (survey["quarter"] == q)
+            x = g.loc[mask, col].to_numpy()
             n = len(x)
-            m = x.mean() if n else np.nan
-            se = x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-            half = stats.t.ppf(0.5 + confidence / 2, n - 1) * se if n > 1 else np.nan
-            row = {"name": col, "quarter": q, "n": n, "gap": m, "ci_low": m - half, "ci_high": m + half,
+            mom = weighted_moments(x, None if wt is None else wt[mask].to_numpy()) if n else (np.nan, np.nan, 0.0)
+            m, v, n_eff = mom
+            ok = n > 1 and n_eff > 1
+            se = np.sqrt(v / n_eff) if ok else np.nan
+            half = stats.t.ppf(0.5 + confidence / 2, n_eff - 1) * se if ok else np.nan
+            row = {"name": col, "quarter": q, "n": n, **({} if wt is None else {"n_eff": n_eff}), "gap": m,
+                   "ci_low": m - half, "ci_high": m + half,
                    "change": np.nan, "change_ci_low": np.nan, "change_ci_high": np.nan, "change_p": np.nan}
-            if prev is not None and n > 1 and len(prev) > 1:
-                d, lo, hi, p = welch_difference(x, prev, confidence)
+            if prev is not None and ok and prev[2] > 1:
+                d, lo, hi, _, p = _welch(mom, prev, confidence)
                 row.update(change=d, change_ci_low=lo, change_ci_high=hi, change_p=p)
             rows.append(row)
-            prev = x
+            prev = mom if n else None
     return pd.DataFrame(rows)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# the gaps model beyond gap 5
-# ---------------------------------------------------------------------------------------------------------
+def _welch(a: tuple, b: tuple, confidence: float = 0.95) -> tuple[float, float, float, float, float]:
+    """(difference, ci_low, ci_high, t, two-sided p) of Welch's comparison from (mean, variance, n) of two
+    groups, as scipy's ``ttest_ind(equal_var=False)`` computes it from the rows."""
+    (ma, va, na), (mb, vb, nb) = a, b
+    sa, sb = va / na, vb / nb
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d, se = ma - mb, np.sqrt(sa + sb)
+        df = (sa + sb) ** 2 / (sa ** 2 / (na - 1) + sb ** 2 / (nb - 1))
+        t = d / se
+        h = stats.t.ppf(0.5 + confidence / 2, df) * se
+    p = float(2 * stats.t.sf(abs(t), df)) if np.isfinite(t) else np.nan
+    return float(d), float(d - h), float(d + h), float(t), p
+
+
 def welch_difference(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
     """Mean of ``a`` minus mean of ``b`` with Welch's ``confidence`` interval and two-sided p-value:
     (difference, ci_low, ci_high, p)."""
-    d = a.mean() - b.mean()
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = np.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    h = stats.t.ppf(0.5 + confidence / 2, df) * se
-    return float(d), float(d - h), float(d + h), float(2 * stats.t.sf(abs(d / se), df))
+    d, lo, hi, _, p = _welch(weighted_moments(a), weighted_moments(b), confidence)
+    return d, lo, hi, p
 
 
 def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, confidence: float = 0.95) -> pd.DataFrame:

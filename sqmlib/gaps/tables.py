@@ -226,8 +226,10 @@ def _gaps_from_moments(m, inst: Instrument, by_cols: list[str], weights, confide
 
 
 def servperf_table(survey: pd.DataFrame, instrument, *, by=None, confidence: float = 0.95,
-                   min_share: float = 0.5) -> pd.DataFrame:
-    """SERVPERF (perceptions only): mean perception per item, dimension and overall with its interval."""
+                   min_share: float = 0.5, sample_weight: str | None = None) -> pd.DataFrame:
+    """SERVPERF (perceptions only): mean perception per item, dimension and overall with its interval. With
+    ``sample_weight`` (a column of sampling weights) the means are weighted and the intervals use the weighted
+    sd on Kish's effective n (column ``n_eff``; as :func:`sqmlib.gaps.segments.weighted_moments`)."""
     inst = load_instrument(instrument)
     _check_blocks(survey, inst, ["P"])
     groups = [((), survey)] if not by else list(survey.groupby(list(_as_list(by)), dropna=False, sort=True))
@@ -237,15 +239,25 @@ def servperf_table(survey: pd.DataFrame, instrument, *, by=None, confidence: flo
         cols = {"item": (seg[inst.item_columns("P")].to_numpy(dtype=float), list(inst.items)),
                 "dimension": (dp.to_numpy(), list(inst.dimensions)),
                 "overall": (np.where(dp.notna().all(axis=1), dp.mean(axis=1), np.nan)[:, None], ["unweighted"])}
+        w = None if sample_weight is None else seg[sample_weight].to_numpy(dtype=float, na_value=np.nan)
         for level, (x, names) in cols.items():
             n = (~np.isnan(x)).sum(axis=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                m = np.nanmean(x, axis=0)
-                sd = np.nanstd(x, axis=0, ddof=1)
-                half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)
-            f = pd.DataFrame({"level": level, "name": names, "n": n, "mean_p": m, "sd": sd,
-                              "ci_low": m - half, "ci_high": m + half,
+                if w is None:
+                    m = np.nanmean(x, axis=0)
+                    sd = np.nanstd(x, axis=0, ddof=1)
+                    n_eff = n
+                else:
+                    mask = ~np.isnan(x) & np.isfinite(w)[:, None] & (np.nan_to_num(w) > 0)[:, None]
+                    W = np.where(mask, w[:, None], 0.0)
+                    sw = W.sum(axis=0)
+                    n_eff = sw ** 2 / (W ** 2).sum(axis=0)
+                    m = (W * np.where(mask, x, 0.0)).sum(axis=0) / sw
+                    sd = np.sqrt((W * np.where(mask, x - m, 0.0) ** 2).sum(axis=0) / sw * n_eff / (n_eff - 1))
+                half = stats.t.ppf(0.5 + confidence / 2, n_eff - 1) * sd / np.sqrt(n_eff)
+            f = pd.DataFrame({"level": level, "name": names, "n": n, **({} if w is None else {"n_eff": n_eff}),
+                              "mean_p": m, "sd": sd, "ci_low": m - half, "ci_high": m + half,
                               "note": np.where(n < 2, "fewer than two answers: no interval", "")})
             for col, v in zip(_as_list(by), key if isinstance(key, tuple) else (key,)):
                 f.insert(0, col, v)
@@ -310,7 +322,8 @@ def servqual_gaps(survey: pd.DataFrame, instrument, *, by: str | Sequence[str] |
     if not inst.has_expectations:
         warnings.warn(f"instrument {inst.name!r} has no expectation block: SERVPERF means are returned instead "
                       "of gaps", SQMWarning, stacklevel=2)
-        return servperf_table(survey, inst, by=by, confidence=confidence, min_share=min_share)
+        return servperf_table(survey, inst, by=by, confidence=confidence, min_share=min_share,
+                              sample_weight=sample_weight)
     _check_blocks(survey, inst, ["E", "P"])
     by_cols = _as_list(by)
     missing = [c for c in by_cols if c not in survey.columns]

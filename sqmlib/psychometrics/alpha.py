@@ -24,7 +24,9 @@ from .factors import (
     pairwise_cov,
     polychoric,
     reverse_index,
+    sampling_weights,
     smc,
+    weighted_covariance,
 )
 
 
@@ -56,6 +58,8 @@ class AlphaResult:
     item_stats : DataFrame
         Per item: ``mean``, ``sd``, ``r_drop`` (corrected item–total correlation), ``alpha_if_deleted``.
     missing : str
+    n_eff : float or None
+        With sampling weights: Kish's effective n of the respondents used (the interval's n); else None.
     """
 
     alpha: float
@@ -69,12 +73,16 @@ class AlphaResult:
     ci_method: str
     item_stats: pd.DataFrame
     missing: str
+    n_eff: float | None = None
 
     def summary(self) -> pd.DataFrame:
         lo, hi = self.ci
-        return pd.DataFrame([{"alpha": self.alpha, "ci_low": lo, "ci_high": hi, "std_alpha": self.std_alpha,
-                              "g6": self.g6, "average_r": self.average_r, "n": self.n, "k": self.k,
-                              "ci_method": self.ci_method, "missing": self.missing}])
+        row = {"alpha": self.alpha, "ci_low": lo, "ci_high": hi, "std_alpha": self.std_alpha,
+               "g6": self.g6, "average_r": self.average_r, "n": self.n, "k": self.k,
+               "ci_method": self.ci_method, "missing": self.missing}
+        if self.n_eff is not None:
+            row["n_eff"] = self.n_eff
+        return pd.DataFrame([row])
 
     def weak_items(self) -> pd.DataFrame:
         """Items whose removal would raise α, or whose corrected item–total correlation is below .30."""
@@ -132,7 +140,7 @@ def feldt_ci(alpha: float, n: int, k: int, confidence: float = 0.95) -> tuple[fl
 
 def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[float, float] | None = None,
                    missing: str = "pairwise", confidence: float = 0.95, n_boot: int = 0, seed: int = 0,
-                   ordinal: bool = False) -> AlphaResult:
+                   ordinal: bool = False, weights=None) -> AlphaResult:
     """Cronbach's α with item statistics, from one covariance matrix.
 
     Parameters
@@ -156,6 +164,12 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
     ordinal : bool
         Ordinal α (Zumbo, Gadermann & Zeisser 2007): α of the polychoric correlation matrix
         (:func:`sqmlib.factors.polychoric`), as psych's ``alpha`` on ``polychoric(x)$rho``; item ``sd`` is then 1.
+    weights : array-like, optional
+        Sampling weights, one per respondent: α from the weighted covariance matrix (numpy's
+        ``cov(aweights=w)``, pairwise or listwise), weighted item means, and
+        Feldt's interval on Kish's effective n (``n_eff``); the bootstrap resamples respondents with their
+        weights. psych's ``alpha`` has no weights: its numbers equal these with every weight equal. Not with
+        ``ordinal`` (polychoric correlations are unweighted) or moments.
 
     Returns
     -------
@@ -168,8 +182,14 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
     """
 
     if is_moments(items):
+        if weights is not None:
+            raise SQMArgumentError("weights need the rows: moments are unweighted")
         return _alpha_from_moments(items, reverse, scale, missing, confidence, n_boot)
     X, names = check_items(items, reverse, scale)
+    if weights is not None:
+        if ordinal:
+            raise SQMArgumentError("ordinal α has no sampling weights (polychoric correlations are unweighted)")
+        return _weighted_alpha(X, names, weights, missing, confidence, n_boot, seed)
     C, n, rows = covariance(X, missing)
     check_variances(C, names)
     if X.shape[1] > n:
@@ -202,6 +222,38 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
         method = "Feldt"
     return AlphaResult(st["alpha"], st["std_alpha"], st["g6"], st["average_r"], n, X.shape[1], interval, confidence,
                        method, item_stats, missing)
+
+
+def _weighted_alpha(X: np.ndarray, names: list, weights, missing: str, confidence: float, n_boot: int,
+                    seed: int) -> AlphaResult:
+    C, n_eff, rows = weighted_covariance(X, weights, missing)
+    check_variances(C, names)
+    w = sampling_weights(weights, X.shape[0])
+    M = ~np.isnan(X) & (rows[:, None] if missing == "listwise" else True)
+    W = np.where(M, w[:, None], 0.0)
+    means = (W * np.where(M, X, 0.0)).sum(axis=0) / W.sum(axis=0)
+    st = alpha_stats(C)
+    item_stats = pd.DataFrame({"mean": means, "sd": np.sqrt(np.diag(C)), "r_drop": st["r_drop"],
+                               "alpha_if_deleted": st["alpha_if_deleted"]}, index=pd.Index(names, name="item"))
+    if n_boot > 0:
+        Xu, wu = X[rows], w[rows]
+        rng = np.random.default_rng(seed)
+        boots = np.empty(n_boot)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for b in range(n_boot):
+                take = rng.integers(0, len(Xu), len(Xu))
+                try:
+                    boots[b] = _alpha_from_cov(weighted_covariance(Xu[take], wu[take], missing)[0])
+                except SQMDataError:
+                    boots[b] = np.nan
+        g = 1 - confidence
+        interval = tuple(float(v) for v in np.nanquantile(boots, [g / 2, 1 - g / 2]))
+        method = f"bootstrap ({n_boot})"
+    else:
+        interval = feldt_ci(st["alpha"], n_eff, X.shape[1], confidence)
+        method = "Feldt"
+    return AlphaResult(st["alpha"], st["std_alpha"], st["g6"], st["average_r"], int(rows.sum()), X.shape[1],
+                       interval, confidence, method, item_stats, missing, n_eff=n_eff)
 
 
 def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, confidence: float, n_boot: int) -> AlphaResult:
@@ -268,7 +320,8 @@ class OmegaResult:
         With ``groups``: the share of total variance due to all common factors of the bifactor model.
     omega_groups : Series or None
         With ``groups``: one-factor ω of each group's items.
-    n : int
+    n : int or float
+        Complete cases (with sampling weights: Kish's effective n of them).
     """
 
     omega_total: float
@@ -293,7 +346,7 @@ class OmegaResult:
 
 def omega(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[float, float] | None = None,
           groups: Mapping[str, Sequence[str]] | None = None, ordinal: bool = False,
-          missing: str = "listwise") -> OmegaResult:
+          missing: str = "listwise", weights=None) -> OmegaResult:
     """McDonald's ω from ML factor models on the complete cases.
 
     ``omega_total`` comes from a one-factor model: ``(Σλ)² / ((Σλ)² + Σθ)`` in raw units. With ``groups``
@@ -303,11 +356,18 @@ def omega(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[floa
     psych's ``omega`` with ``poly = TRUE``). With ``missing="fiml"`` the one-factor model is fitted by
     full-information ML to everyone who answered at least one item (as semTools' ``compRelSEM`` on a
     ``cfa(…, missing="ml")`` model; no bifactor model then).
+
+    With sampling ``weights`` (one per respondent) the models are fitted to the weighted ML covariance matrix of
+    the complete cases (numpy's ``cov(aweights=w, ddof=0)``) and ``n`` is Kish's effective n: the pseudo-ML
+    point estimate (as lavaan's ``sampling.weights`` gives it); not with ``ordinal`` or ``missing="fiml"``.
     """
     if missing not in ("listwise", "fiml"):
         raise SQMArgumentError(f"missing must be listwise or fiml, got {missing!r}")
     if missing == "fiml" and (ordinal or groups):
         raise SQMArgumentError("missing='fiml' gives the one-factor ω only (no ordinal or bifactor model)")
+    if weights is not None and (ordinal or missing == "fiml"):
+        raise SQMArgumentError("weighted ω is fitted to the weighted covariances of the complete cases (no ordinal "
+                               "or FIML model)")
     X, names = check_items(items, reverse, scale)
     if missing == "fiml":
         one = cfa(pd.DataFrame(X, columns=names), {"general": names}, missing="fiml")
@@ -315,7 +375,11 @@ def omega(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: tuple[floa
         s = lam.sum()
         return OmegaResult(omega_total=float(s ** 2 / (s ** 2 + one.loadings["residual_variance"].sum())),
                            loadings=pd.Series(lam, index=names), n=int(one.fit["n"]))
-    S, n = ml_cov(X)
+    if weights is not None:
+        S, n_eff, _ = weighted_covariance(X, weights, "listwise", ddof=0)
+        n = n_eff
+    else:
+        S, n = ml_cov(X)
     check_variances(S, names)
     if ordinal:
         S = polychoric(pd.DataFrame(X[~np.isnan(X).any(axis=1)], columns=names)).to_numpy()

@@ -103,6 +103,55 @@ def pairwise_cov(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return C, N
 
 
+def sampling_weights(weights, n: int) -> np.ndarray:
+    """Sampling weights as a float vector of length ``n``. A respondent without a weight (missing) is kept out,
+    as one with weight 0, the same as the KPI and gap tables do; a negative or infinite weight is a data
+    problem."""
+    w = np.asarray(weights, dtype=float).ravel()
+    if len(w) != n:
+        raise SQMArgumentError(f"weights has {len(w)} values for {n} respondents")
+    bad = np.isinf(w) | (w < 0)
+    if bad.any():
+        raise SQMDataError("weights", [Problem("bad_weight", f"{int(bad.sum())} respondent(s) with a negative or "
+                                                               "infinite sampling weight")])
+    return np.where(np.isnan(w), 0.0, w)
+
+
+def weighted_covariance(X: np.ndarray, weights, missing: str = "pairwise", *,
+                        ddof: int = 1) -> tuple[np.ndarray, float, np.ndarray]:
+    """(covariance matrix, Kish's effective n, rows used) with sampling weights.
+
+    Each covariance is ``Σw(x − x̄_w)(y − ȳ_w) / (V1 − ddof·V2/V1)`` over the respondents who answered both
+    items (``"pairwise"``) or every item (``"listwise"``), with ``V1 = Σw`` and ``V2 = Σw²`` over those
+    respondents: numpy's ``cov(aweights=w)`` for complete data (``ddof=0`` gives the ML divisor ``V1``).
+    Pairwise, it takes the same three matrix products as :func:`pairwise_cov`, weighted. The effective n is
+    Kish's ``(Σw)²/Σw²`` over the rows used (pairwise: those with two or more answers).
+    """
+    if missing not in ("pairwise", "listwise"):
+        raise SQMArgumentError("missing must be 'pairwise' or 'listwise'")
+    w = sampling_weights(weights, X.shape[0])
+    M = ~np.isnan(X) & (w > 0)[:, None]
+    rows = M.all(axis=1) if missing == "listwise" else M.sum(axis=1) >= 2
+    if missing == "listwise":
+        M = M & rows[:, None]
+    wr = w[rows]
+    n_eff = float(wr.sum() ** 2 / (wr * wr).sum()) if (wr > 0).any() else 0.0
+    Mf = M.astype(float)
+    W1 = (Mf * w[:, None]).T @ Mf
+    W2 = (Mf * (w * w)[:, None]).T @ Mf
+    if np.any(W1 <= 0) or n_eff < 2:
+        raise SQMDataError("items", [Problem("too_few_pairs", "some items are answered together by fewer than two "
+                                                              "weighted respondents")])
+    centre = np.nansum(np.where(M, X, 0.0) * w[:, None], axis=0) / np.diag(W1)
+    X0 = np.where(M, X - centre, 0.0)
+    Xw = X0 * w[:, None]
+    S = Xw.T @ Mf  # Σ w x_i over the respondents who answered j
+    P = Xw.T @ X0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        C = (P - S * S.T / W1) / (W1 - ddof * W2 / W1)
+    return C, n_eff, rows
+
+
 def covariance(X: np.ndarray, missing: str = "pairwise") -> tuple[np.ndarray, int, np.ndarray | None]:
     """(covariance matrix, n used, rows used) under the chosen missing-data rule.
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from ..render import plots, statements
 from ..audit import careless, segment_filter, select_segment
-from ..moments.engines import check_engine
+from ..moments.engines import check_engine, check_weights
 from ..errors import SQMArgumentError, SQMDataError
 from ..psychometrics.factors import (CFAResult, EFAResult, cfa, efa)
 from ..psychometrics.invariance import InvarianceResult, invariance
@@ -68,9 +68,22 @@ class ReliabilityResult(Result):
     invariance: InvarianceResult | None = None
     invariance_note: str = ""
     unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
+    sample_weight: str = ""  # the sampling-weight column α, ω and the item diagnostics apply
 
     def findings(self) -> list[str]:
-        return list(self.conclusions) + ([unweighted_note(self.unweighted)] if self.unweighted else [])
+        return list(self.conclusions) + self.weight_notes()
+
+    def weight_notes(self) -> list[str]:
+        """What the survey's sampling weights changed (or did not)."""
+        if self.unweighted:
+            return [unweighted_note(self.unweighted)]
+        if self.sample_weight:
+            n_eff = float(self.table["n_eff"].min())
+            return [msg("reliability.weighted", "Weighted by {column}: α, ω, the gap score's reliability and the "
+                        "item diagnostics come from weighted covariances, with intervals on the effective n (at "
+                        "least {n_eff:,.0f}); the inter-item correlations and the factor analyses (EFA, CFA, "
+                        "estimators, invariance) are unweighted.", column=term(self.sample_weight), n_eff=n_eff)]
+        return []
 
     def _perception_rows(self) -> pd.DataFrame:
         blocks = list(dict.fromkeys(self.table["block"]))
@@ -118,9 +131,8 @@ class ReliabilityResult(Result):
             scope = msg("reliability.scope_segment", "{scope}, {segment}", scope=scope, segment=term(self.segment))
         head = [text(msg("reliability.sample", "**{n:,} respondents** analysed ({scope}); {careless:,} careless "
                          "respondents left out.", n=self.respondents, scope=scope, careless=self.careless_dropped))]
-        if self.unweighted:
-            head.append(text(unweighted_note(self.unweighted)))
-        rel = [table(self.table, lambda s: s.format(precision=3, na_rep="–")
+        head += [text(note) for note in self.weight_notes()]
+        rel = [table(self.table.drop(columns=["n_eff"], errors="ignore"), lambda s: s.format(precision=3, na_rep="–")
                      .map(light, subset=["alpha", "omega", "difference_reliability"]).hide(axis="index"))]
         if self.moments_rows is not None:
             rel.append(text(msg("reliability.engine", "α, ω and the gap reliability computed by **{engine}** from "
@@ -247,8 +259,10 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
     blocks = [b for b in ("E", "P", "gap") if b != "gap" and b in inst.blocks
               or b == "gap" and inst.has_expectations and "P" in inst.blocks]
     moments_rows = None
+    sample_weight = inst.weight_in(survey)
+    check_weights(engine, sample_weight)
     if engine == "pandas":
-        rel = reliability_table(survey, inst, blocks=blocks, n_boot=n_boot, seed=seed)
+        rel = reliability_table(survey, inst, blocks=blocks, n_boot=n_boot, seed=seed, sample_weight=sample_weight)
     else:  # the same table from moments computed by the engine over the whole file (Feldt intervals only)
         scope = {"quarter": q} if q else {}
         scope.update(segment_filter(segment))
@@ -256,7 +270,7 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
                              drop_careless=drop_careless)
         rel = reliability_table(mom, inst, blocks=blocks)
         moments_rows = int(mom.n_rows.sum())
-    diag = item_diagnostics(survey, inst, block)
+    diag = item_diagnostics(survey, inst, block, sample_weight=sample_weight)
     dims = {d: list(v) for d, v in inst.dimensions.items()}
     ordered = [i for items in dims.values() for i in items]
     x = block_items(survey, inst, block)[ordered]
@@ -281,7 +295,8 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
     else:
         inv_note = msg("reliability.invariance_no_segment", "Measurement invariance not tested: no segment column "
                        "chosen.")
-    return ReliabilityResult(unweighted=inst.weight or "", quarter=q, segment=segment, block=block, engine=engine, respondents=len(survey),
+    return ReliabilityResult(unweighted="" if sample_weight else inst.weight or "", sample_weight=sample_weight or "",
+                             quarter=q, segment=segment, block=block, engine=engine, respondents=len(survey),
                              careless_dropped=n_before - len(survey), moments_rows=moments_rows, table=rel,
                              diagnostics=diag, correlations=x.corr(), dimensions=dims, efa=efa_result, fit=fit,
                              conclusions=tuple(found), estimators=est_table, estimator_advice=advice,

@@ -7,7 +7,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
-from ..psychometrics.factors import (THRESHOLDS, CFAResult, cfa, check_items, check_variances, complete_cov, ml_fit)
+from ..psychometrics.factors import (THRESHOLDS, CFAResult, cfa, check_items, check_variances, complete_cov, ml_fit,
+                                    sampling_weights)
 from ..instruments import load as load_instrument
 from ..moments import is_moments
 from ..render import labels
@@ -40,10 +41,14 @@ def block_items(survey: pd.DataFrame, instrument, block: str, dimension: str | N
     return survey[cols].set_axis(ids, axis=1)
 
 
-def omega_bootstrap_ci(items: pd.DataFrame, n_boot: int = 200, confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the one-factor ω (complete cases resampled)."""
+def omega_bootstrap_ci(items: pd.DataFrame, n_boot: int = 200, confidence: float = 0.95, seed: int = 0,
+                       weights=None) -> tuple[float, float]:
+    """Percentile bootstrap interval of the one-factor ω (complete cases resampled, with their sampling
+    ``weights`` when given)."""
     X, names = check_items(items)
-    Xc = X[~np.isnan(X).any(axis=1)]
+    rows = ~np.isnan(X).any(axis=1)
+    Xc = X[rows]
+    wc = None if weights is None else np.asarray(weights, dtype=float)[rows]
     rng = np.random.default_rng(seed)
     p = Xc.shape[1]
     vals = np.empty(n_boot)
@@ -51,8 +56,10 @@ def omega_bootstrap_ci(items: pd.DataFrame, n_boot: int = 200, confidence: float
         warnings.filterwarnings("ignore", "a residual variance reached its lower bound", SQMWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         for b in range(n_boot):
-            Xb = Xc[rng.integers(0, len(Xc), len(Xc))]
-            S = complete_cov(Xb) * (len(Xb) - 1) / len(Xb)
+            take = rng.integers(0, len(Xc), len(Xc))
+            Xb = Xc[take]
+            S = (complete_cov(Xb) * (len(Xb) - 1) / len(Xb) if wc is None else
+                 np.cov(Xb.T, aweights=wc[take], ddof=0))
             vals[b] = omega_from_fit(ml_fit(S, np.ones((p, 1), bool)))
     g = 1 - confidence
     lo, hi = np.quantile(vals, [g / 2, 1 - g / 2])
@@ -60,7 +67,8 @@ def omega_bootstrap_ci(items: pd.DataFrame, n_boot: int = 200, confidence: float
 
 
 def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str] | None = None,
-                      confidence: float = 0.95, missing: str = "pairwise", n_boot: int = 0, seed: int = 0) -> pd.DataFrame:
+                      confidence: float = 0.95, missing: str = "pairwise", n_boot: int = 0, seed: int = 0,
+                      sample_weight: str | None = None) -> pd.DataFrame:
     """Per dimension and block: α with its Feldt interval, ω, and for the gap score also the reliability of
     the difference computed from its parts (Lord's formula), with flags on the usual thresholds.
 
@@ -78,9 +86,18 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
     ``alpha_ci_high`` (Feldt, or bootstrap with ``n_boot``), ``omega``, ``omega_ci_low``, ``omega_ci_high``
     (bootstrap; only with ``n_boot > 0``, else missing and said so in ``note``), ``difference_reliability``
     (gap rows), ``alpha_ok`` and ``omega_ok`` (≥ .70).
+
+    With ``sample_weight`` (a column of ``survey`` holding sampling weights) α, ω and the parts of the
+    difference-score reliability come from weighted covariances (:func:`sqmlib.psychometrics.alpha.cronbach_alpha`
+    and ``omega`` with ``weights``), the intervals use Kish's effective n, and a column ``n_eff`` holds it.
     """
 
     inst = load_instrument(instrument)
+    sw = None
+    if sample_weight is not None:
+        if is_moments(survey):
+            raise SQMArgumentError("sampling weights need the rows: moments are unweighted")
+        sw = sampling_weights(survey[sample_weight].to_numpy(dtype=float, na_value=np.nan), len(survey))
     if blocks is None:
         blocks = ("E", "P", "gap") if inst.has_expectations else ("P",)
     if is_moments(survey):
@@ -110,21 +127,21 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
     else:
         def scale_stats(b, d):
             x = block_items(survey, inst, b, d)
-            a = cronbach_alpha(x, missing=missing, confidence=confidence, n_boot=n_boot, seed=seed)
+            a = cronbach_alpha(x, missing=missing, confidence=confidence, n_boot=n_boot, seed=seed, weights=sw)
             if x.shape[1] < 3:
                 return a, np.nan, (np.nan, np.nan), ["ω needs at least three items"]
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", "a residual variance reached its lower bound", SQMWarning)  # noted, not fatal
-                w = omega(x).omega_total
+                om = omega(x, weights=sw).omega_total
             if n_boot > 0:
-                return a, w, omega_bootstrap_ci(x, n_boot, confidence, seed), []
-            return a, w, (np.nan, np.nan), []  # no interval without the bootstrap (n_boot)
+                return a, om, omega_bootstrap_ci(x, n_boot, confidence, seed, weights=sw), []
+            return a, om, (np.nan, np.nan), []  # no interval without the bootstrap (n_boot)
 
         def parts(d):
             sp, se = (block_items(survey, inst, b, d).mean(axis=1) for b in ("P", "E"))
-            ok = sp.notna() & se.notna()
-            sp, se = sp[ok], se[ok]
-            return sp.var(), se.var(), float(np.corrcoef(sp, se)[0, 1])
+            ok = (sp.notna() & se.notna()).to_numpy()
+            C = (np.cov(sp[ok], se[ok]) if sw is None else np.cov(sp[ok], se[ok], aweights=sw[ok]))
+            return C[0, 0], C[1, 1], float(C[0, 1] / np.sqrt(C[0, 0] * C[1, 1]))
 
     rows = []
     for d in inst.dimensions:
@@ -132,7 +149,8 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
         for b in blocks:
             a, w, w_ci, notes = scale_stats(b, d)
             res[b] = a
-            rows.append({"dimension": d, "block": b, "k": a.k, "n": a.n, "alpha": a.alpha,
+            rows.append({"dimension": d, "block": b, "k": a.k, "n": a.n, **({} if sw is None else {"n_eff": a.n_eff}),
+                         "alpha": a.alpha,
                          "alpha_ci_low": a.ci[0], "alpha_ci_high": a.ci[1], "omega": w,
                          "omega_ci_low": w_ci[0], "omega_ci_high": w_ci[1],
                          "difference_reliability": np.nan, "note": "; ".join(notes)})
@@ -151,15 +169,18 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
 
 
 def item_diagnostics(survey: pd.DataFrame, instrument, block: str = "P", *, missing: str = "pairwise",
-                     lang: str = "en") -> pd.DataFrame:
+                     lang: str = "en", sample_weight: str | None = None) -> pd.DataFrame:
     """Per item of every dimension: corrected item–total correlation, α if deleted, and a plain reason when
-    the item hurts its scale (α would rise without it, or r_drop < .30)."""
+    the item hurts its scale (α would rise without it, or r_drop < .30); from weighted covariances with
+    ``sample_weight`` (a column of ``survey``)."""
 
     inst = load_instrument(instrument)
+    w = (None if sample_weight is None else
+         sampling_weights(survey[sample_weight].to_numpy(dtype=float, na_value=np.nan), len(survey)))
     rows = []
     for d in inst.dimensions:
         x = block_items(survey, inst, block, d)
-        a = cronbach_alpha(x, missing=missing)
+        a = cronbach_alpha(x, missing=missing, weights=w)
         for item, st in a.item_stats.iterrows():
             reasons = []
             if st["alpha_if_deleted"] > a.alpha + 1e-12:

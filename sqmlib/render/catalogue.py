@@ -6,6 +6,7 @@ from __future__ import annotations
 # ---------------------------------------------------------------------------------------------------------
 _CATALOGUE = """
 n | n | 样本量
+n_eff | effective n | 有效样本量
 k | items | 题项数
 t | t | t 值
 p | p | p 值
@@ -356,8 +357,8 @@ responsiveness | responsiveness | 响应性
 assurance | assurance | 保证性
 empathy | empathy | 移情性
 overall | overall | 总体
-unweighted | unweighted | 未加权
-weighted | weighted | 加权
+unweighted | dimensions weighted equally | 各维度等权
+weighted | weighted by stated importance | 按陈述重要性加权
 E | expectation | 期望
 P | perception | 感知
 A | minimum adequate | 最低可接受

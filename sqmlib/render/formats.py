@@ -17,7 +17,7 @@ from .messages import msg
 
 MISSING = "–"
 P_NAMES = {"p", "p_value", "p_adj", "pvalue", "p_holm", "p_bh"}
-COUNT_NAMES = {"n", "k", "count", "respondents", "rows", "answered", "items"}
+COUNT_NAMES = {"n", "n_eff", "k", "count", "respondents", "rows", "answered", "items"}
 MEAN_NAMES = {"gap", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high", "diff", "sd",
               "centre", "mean"}
 SHARE_NAMES = {"share", "proportion", "cumulative", "csat", "fcr", "churn_rate", "repeat_rate", "error_rate"}
@@ -99,6 +99,8 @@ def kind(name, values: pd.Series) -> str | None:
             ((v >= 0) & (v <= 1)).all():
         return "share"
     if (label in COUNT_NAMES or label.startswith("n_") or label.endswith("_n")) and (v == np.round(v)).all():
+        return "count"
+    if label == "n_eff":  # Kish's effective n: a whole number to the reader
         return "count"
     if label in MEAN_NAMES or label.startswith(("mean", "gap_")) or re.fullmatch(r"(mean|gap)_\w+", label):
         return "mean"
