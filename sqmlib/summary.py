@@ -435,7 +435,7 @@ def headline_tiles(folder, quarter: str) -> pd.DataFrame:
         rows.insert(1, {"kpi": "Overall gap (P − E)", "current": o["gap"], "previous": np.nan, "change": np.nan,
                         "p_value": np.nan, "significant": False, "better": None, "unit": "points"})
     elif folder.instrument.has_expectations:
-        trend = gap_trend(clean.survey, folder.instrument, sample_weight=weight)
+        trend = gap_trend(clean.survey, folder.instrument, sample_weight=weight, panel=folder.instrument.panel)
         o = trend[(trend["name"] == "overall") & (trend["quarter"] == quarter)].iloc[0]
         p_ = trend[(trend["name"] == "overall") & (trend["quarter"] == previous_quarter(quarter))]
         finite = np.isfinite(o["change_p"])

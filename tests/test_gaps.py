@@ -320,3 +320,35 @@ def test_sampling_weights_in_segments_trend_zone_and_servperf(sample):
     x = q["P05"].notna()
     d = DescrStatsW(q.loc[x, "P05"].to_numpy(), weights=_scaled(q.loc[x, "wt"].to_numpy()))
     assert row["mean_p"] == pytest.approx(d.mean, abs=1e-12) and row["ci_low"] == pytest.approx(d.tconfint_mean()[0])
+
+
+def test_gap_trend_pairs_the_people_of_a_panel(sample):
+    """Two quarters answered by the same people: the change of each gap is the paired t (scipy's ttest_rel on
+    each person's two gaps); when only some repeat, a cluster-robust z (statsmodels OLS clustered by person)."""
+    import statsmodels.api as sm
+
+    cols = INST.item_columns("P", "empathy") + INST.item_columns("E", "empathy")
+    full = sample[sample[cols].notna().all(axis=1)]  # everyone has an empathy gap in both quarters
+    a = full[full["quarter"] == "2026Q2"].head(300).reset_index(drop=True)
+    b = full[full["quarter"] == "2026Q3"].head(300).reset_index(drop=True)
+    people = [f"P{k}" for k in range(300)]
+    s = pd.concat([a.assign(pid=people), b.assign(pid=people)], ignore_index=True)
+    t = gaps.gap_trend(s, INST, panel="pid").set_index(["name", "quarter"])
+    g = gaps_segments._respondent_gaps(s, INST, "dimension")
+    pair = pd.DataFrame({"cur": g["empathy"][s["quarter"] == "2026Q3"].to_numpy(),
+                         "prev": g["empathy"][s["quarter"] == "2026Q2"].to_numpy()}).dropna()
+    ref = stats.ttest_rel(pair["cur"], pair["prev"])
+    row = t.loc[("empathy", "2026Q3")]
+    assert row["change_test"] == "paired t" and row["change_p"] == pytest.approx(ref.pvalue, rel=1e-10)
+    ci = ref.confidence_interval(0.95)
+    assert (row["change_ci_low"], row["change_ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-10)
+    # a third of the people answered only once: cluster-robust errors, each person a cluster
+    s2 = s.assign(pid=[p if k % 3 else f"{p}-{q}" for k, (p, q) in enumerate(zip(s["pid"], s["quarter"]))])
+    t2 = gaps.gap_trend(s2, INST, panel="pid").set_index(["name", "quarter"])
+    y = g["empathy"]
+    ok = y.notna()
+    fit = sm.OLS(y[ok].to_numpy(), sm.add_constant((s.loc[ok, "quarter"] == "2026Q3").to_numpy(float))).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(s2.loc[ok, "pid"])[0]}, use_t=False)
+    row = t2.loc[("empathy", "2026Q3")]
+    assert row["change_test"] == "cluster-robust z" and row["change_p"] == pytest.approx(fit.pvalues[1], rel=1e-8)
+    assert row["change"] == pytest.approx(fit.params[1], abs=1e-12)

@@ -383,7 +383,8 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
         seg_inv = survey_invariance(survey, inst, segment)
     trend = None
     if "quarter" in survey_all and survey_all["quarter"].nunique() > 1:
-        trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst, sample_weight=sample_weight)
+        trend = gap_trend(survey_all[survey_all["quarter"] <= q], inst, sample_weight=sample_weight,
+                          panel=inst.panel)
         recent = sorted(survey_all.loc[survey_all["quarter"] <= q, "quarter"].unique())[-8:]
         q_inv = survey_invariance(survey_all[survey_all["quarter"].isin(recent)], inst, "quarter")
     return GapResult(unweighted="" if sample_weight else inst.weight or "", sample_weight=sample_weight or "",

@@ -13,6 +13,7 @@ from ..instruments import Instrument
 from ..instruments import load as load_instrument
 from ..render import labels
 from ..render.messages import msg, term
+from ..kpi.panel import wave_change
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -140,12 +141,14 @@ def segment_differences(survey: pd.DataFrame, instrument, by: str, *, level: str
 
 
 def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", confidence: float = 0.95,
-              sample_weight: str | None = None) -> pd.DataFrame:
+              sample_weight: str | None = None, panel: str | None = None) -> pd.DataFrame:
     """Mean gap per quarter with its interval, and the change from the previous quarter with a Welch interval
     and test (different respondents each quarter). For an instrument without expectations (SERVPERF) the
     column ``gap`` holds the mean perception. With ``sample_weight`` (a column of sampling weights) the means
     are weighted and the intervals and tests use Kish's effective n of each quarter (column ``n_eff``;
-    :func:`weighted_moments`)."""
+    :func:`weighted_moments`). With ``panel`` (the column of a person's panel id) and no sampling weights, the
+    change pairs the people who answered both quarters (:func:`sqmlib.kpi.panel.wave_change`: the paired t when
+    everyone answered both, else cluster-robust errors per person), and column ``change_test`` names the test."""
     inst = load_instrument(instrument)
     _check_blocks(survey, inst, ["E", "P"] if inst.has_expectations else ["P"])
     if "quarter" not in survey.columns:
@@ -154,9 +157,10 @@ def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", con
     wt = (None if sample_weight is None else
           pd.Series(survey[sample_weight].to_numpy(dtype=float, na_value=np.nan), index=survey.index))
     quarters = sorted(survey["quarter"].dropna().unique())
+    paired = panel is not None and wt is None and panel in survey.columns
     rows = []
     for col in g.columns:
-        prev = None
+        prev = prev_mask = None
         answered = g[col].notna() & (True if wt is None else wt.notna() & (wt > 0))
         for q in quarters:
             mask = answered & (survey["quarter"] == q)
@@ -172,9 +176,14 @@ def gap_trend(survey: pd.DataFrame, instrument, *, level: str = "dimension", con
                    "change": np.nan, "change_ci_low": np.nan, "change_ci_high": np.nan, "change_p": np.nan}
             if prev is not None and ok and prev[2] > 1:
                 d, lo, hi, _, p = _welch(mom, prev, confidence)
+                if paired:
+                    wc = wave_change(g.loc[mask, col], g.loc[prev_mask, col], survey.loc[mask, panel],
+                                     survey.loc[prev_mask, panel], confidence=confidence)
+                    lo, hi, p = wc.ci_low, wc.ci_high, wc.p_value
+                    row["change_test"] = wc.test
                 row.update(change=d, change_ci_low=lo, change_ci_high=hi, change_p=p)
             rows.append(row)
-            prev = mom if n else None
+            prev, prev_mask = (mom, mask) if n else (None, None)
     return pd.DataFrame(rows)
 
 

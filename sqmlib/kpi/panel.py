@@ -21,11 +21,14 @@ from scipy import stats
 
 
 class WaveChange(NamedTuple):
-    """A KPI's change between two waves: the p-value, the test used and the people in both waves."""
+    """A KPI's change between two waves: the p-value, the test used, the people in both waves, and for a mean
+    the interval of the change (paired t: t quantile on n − 1 df; cluster-robust: normal quantile)."""
 
     p_value: float
     test: str
     repeated: int
+    ci_low: float = np.nan
+    ci_high: float = np.nan
 
 
 def _paired_frame(cur: pd.Series, prev: pd.Series, ids_cur: pd.Series, ids_prev: pd.Series) -> pd.DataFrame | None:
@@ -40,7 +43,7 @@ def _paired_frame(cur: pd.Series, prev: pd.Series, ids_cur: pd.Series, ids_prev:
 
 
 def wave_change(cur: pd.Series, prev: pd.Series, ids_cur: pd.Series, ids_prev: pd.Series, *,
-                kind: str = "mean") -> WaveChange:
+                kind: str = "mean", confidence: float = 0.95) -> WaveChange:
     """Test the change of a KPI between two waves of a panel.
 
     Parameters
@@ -69,8 +72,10 @@ def wave_change(cur: pd.Series, prev: pd.Series, ids_cur: pd.Series, ids_prev: p
             return WaveChange(float(stats.chi2.sf(chi2, 1)), "McNemar", len(pairs))
         d = (pairs["y_cur"] - pairs["y_prev"]).to_numpy(float)
         if np.all(d == d[0]):
-            return WaveChange(1.0 if d[0] == 0 else 0.0, "paired t", len(pairs))
-        return WaveChange(float(stats.ttest_rel(pairs["y_cur"], pairs["y_prev"]).pvalue), "paired t", len(pairs))
+            return WaveChange(1.0 if d[0] == 0 else 0.0, "paired t", len(pairs), d[0], d[0])
+        res = stats.ttest_rel(pairs["y_cur"], pairs["y_prev"])
+        ci = res.confidence_interval(confidence)
+        return WaveChange(float(res.pvalue), "paired t", len(pairs), float(ci.low), float(ci.high))
     y = np.concatenate([cur.to_numpy(float), prev.to_numpy(float)])
     x = np.concatenate([np.ones(len(cur)), np.zeros(len(prev))])
     g = np.concatenate([ids_cur.to_numpy(), ids_prev.to_numpy()])
@@ -78,11 +83,14 @@ def wave_change(cur: pd.Series, prev: pd.Series, ids_cur: pd.Series, ids_prev: p
     y, x, g = y[ok], x[ok], g[ok]
     if x.sum() < 2 or (1 - x).sum() < 2:
         return WaveChange(np.nan, "cluster-robust z", repeated)
-    return WaveChange(_cluster_p(y, x, g), "cluster-robust z", repeated)
+    p, slope, se = _cluster_p(y, x, g)
+    h = stats.norm.ppf(0.5 + confidence / 2) * se
+    return WaveChange(p, "cluster-robust z", repeated, slope - h, slope + h)
 
 
-def _cluster_p(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> float:
-    """p of the slope of y on [1, x] with standard errors clustered by ``groups`` (CR1: G/(G−1)·(N−1)/(N−2))."""
+def _cluster_p(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> tuple[float, float, float]:
+    """(p, slope, standard error) of the slope of y on [1, x] with standard errors clustered by ``groups``
+    (CR1: G/(G−1)·(N−1)/(N−2))."""
     X = np.column_stack([np.ones(len(y)), x])
     XtX_inv = np.linalg.inv(X.T @ X)
     beta = XtX_inv @ X.T @ y
@@ -94,4 +102,4 @@ def _cluster_p(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> float:
     meat = scores.T @ scores
     V = XtX_inv @ meat @ XtX_inv * (G / (G - 1)) * ((N - 1) / (N - 2))
     se = float(np.sqrt(V[1, 1]))
-    return float(2 * stats.norm.sf(abs(beta[1]) / se)) if se > 0 else np.nan
+    return (float(2 * stats.norm.sf(abs(beta[1]) / se)) if se > 0 else np.nan), float(beta[1]), se

@@ -334,6 +334,7 @@ cluster-robust z | z test with cluster-robust errors | 聚类稳健标准误 z �
 independent samples | independent samples | 独立样本
 repeated | people in both quarters | 两季度均作答的人数
 test | test | 检验
+change_test | test of the change | 变化的检验
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
