@@ -225,7 +225,7 @@ def java_ok() -> bool:
 
 @pytest.mark.long
 @pytest.mark.skipif(not java_ok(), reason="Spark needs pyspark and Java")
-def test_spark_equals_pandas(parquet, inst):
+def test_spark_equals_pandas(parquet, inst, weighted):
     from pyspark.sql import SparkSession
 
     from sqmlib.engines import local_spark
@@ -245,6 +245,16 @@ def test_spark_equals_pandas(parquet, inst):
         assert numeric_diff(gaps.servqual_gaps(mp, inst, by="region"), gaps.servqual_gaps(ms, inst, by="region")) < TOL
         assert numeric_diff(kpi.survey_kpis(mp), kpi.survey_kpis(ms)) < TOL
         assert SparkSession.getActiveSession() is not None
+        # with sampling weights: Spark's weighted moments are pandas'
+        s, inst_w, mw = weighted
+        path_w = path.parent / "weighted.parquet"
+        s.to_parquet(path_w, index=False, coerce_timestamps="us")
+        sw = moments.survey_moments(path_w, inst_w, by=["quarter", "region"], engine="spark", spark=spark)
+        for name, st in mw["pandas"].sets.items():
+            for f in ("N", "S", "Q", "n_min2", "N2", "n2_min2", "counts", "rows_min2"):
+                assert np.allclose(getattr(st, f), getattr(sw.sets[name], f), rtol=1e-12, atol=1e-9), (name, f)
+        for name, v in mw["pandas"].pairs.items():
+            assert np.allclose(v, sw.pairs[name], rtol=1e-12, atol=1e-9), name
     finally:
         spark.stop()
 
@@ -258,3 +268,61 @@ def test_subset_of_a_listwise_set_is_flagged(engines, inst):
     assert not sub.n_exact and sub.n == int(holed[cols].notna().all(axis=1).sum())
     with pytest.warns(UserWarning, match="complete cases are those of the whole set"):
         reliability.cronbach_alpha(sub, missing="listwise")
+
+
+@pytest.fixture(scope="module")
+def weighted(survey, parquet, tmp_path_factory):
+    """The holed survey with a sampling weight (some missing: those respondents count 0), declared in an
+    instrument, as a DataFrame and as Parquet."""
+    import yaml
+
+    from sqmlib import instruments
+
+    _, holed = parquet
+    rng = np.random.default_rng(8)
+    w = rng.choice([0.4, 1.0, 1.7, 3.0], len(holed))
+    w[rng.random(len(w)) < 0.02] = np.nan
+    s = holed.assign(weight=w)
+    folder = tmp_path_factory.mktemp("weighted")
+    doc = yaml.safe_load((instruments.BUILTIN_DIR / "servqual.yaml").read_text(encoding="utf-8"))
+    doc["columns"]["weight"] = {"type": "number", "role": "weight"}
+    (folder / "instrument.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    inst_w = load_instrument(folder / "instrument.yaml")
+    s.to_parquet(folder / "survey.parquet", index=False, coerce_timestamps="us")
+    by = ["quarter", "region"]
+    return s, inst_w, {"pandas": moments.survey_moments(s, inst_w, by=by, engine="pandas"),
+                       "duckdb": moments.survey_moments(folder / "survey.parquet", inst_w, by=by, engine="duckdb")}
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_weighted_moments_equal_the_weighted_rows(weighted, engine):
+    """With a declared sampling weight every engine's moments give the row path's weighted α (Kish's n),
+    gap table, relative importance and KPIs."""
+    s, inst_w, ms = weighted
+    m = ms[engine]
+    assert m.weighted
+    w = s["weight"].to_numpy(float)
+    for missing in ("pairwise", "listwise"):
+        cols = list(m.sets["P:empathy"].columns)
+        a1 = reliability.cronbach_alpha(s[cols], missing=missing, weights=w)
+        a2 = reliability.cronbach_alpha(m.select(cols, missing), missing=missing)
+        assert a1.n == a2.n and abs(a1.n_eff - a2.n_eff) < TOL and abs(a1.alpha - a2.alpha) < TOL
+        assert np.allclose(a1.ci, a2.ci, atol=TOL, rtol=0) and numeric_diff(a1.item_stats, a2.item_stats) < TOL
+    t1 = reliability.reliability_table(s, inst_w, sample_weight="weight")
+    t2 = reliability.reliability_table(m, inst_w)
+    assert numeric_diff(t1.drop(columns=["omega"]), t2.drop(columns=["omega"])) < TOL
+    assert np.allclose(t1["omega"], t2["omega"], atol=1e-6, equal_nan=True)
+    g1 = gaps.servqual_gaps(s, inst_w, by="region", sample_weight="weight")
+    g2 = gaps.servqual_gaps(m, inst_w, by="region")
+    assert numeric_diff(g1.drop(columns=["wilcoxon_p"]), g2.drop(columns=["wilcoxon_p"])) < TOL
+    dims = [f"P_dim_{d}" for d in inst_w.dimensions]
+    frame = pd.concat([gaps.dimension_scores(s, inst_w, "P").add_prefix("P_dim_"), s[["overall_sat", "weight"]]],
+                      axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the rows path warns about incomplete rows
+        r1 = drivers.relative_importance(frame, "overall_sat", dims, weights="weight")
+    r2 = drivers.relative_importance(m, "overall_sat", dims)
+    assert numeric_diff(r1.table, r2.table) < TOL and abs(r1.r2 - r2.r2) < TOL
+    k1 = kpi.survey_kpis(s, by="region", instrument=inst_w)
+    k2 = kpi.survey_kpis(m, by="region")
+    assert list(k1.columns) == list(k2.columns) and numeric_diff(k1, k2) < TOL

@@ -331,9 +331,6 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
         lmg = sum((r2([*s_, name]) - r2(list(s_))) * math.factorial(k) * math.factorial(p_ - k - 1)
                   / math.factorial(p_) for k in range(p_) for s_ in itertools.combinations(others, k))
         assert d.importance.table.loc[name, "lmg"] == pytest.approx(lmg, abs=1e-10)
-    for run in (kpi.run_kpis, gaps.run_gaps):
-        with pytest.raises(SQMArgumentError, match="engine='pandas'"):
-            run(folder, engine="duckdb")
     # the gap table is weighted: weighted means of each respondent's gaps, t on Kish's effective n (by hand)
     g = gaps.run_gaps(folder, weighting=False, segment="")
     assert any(f.startswith("Weighted by") for f in g.findings())
@@ -357,6 +354,18 @@ def test_analyses_that_do_not_apply_sampling_weights_say_so(small_dir, tmp_path)
     # the summary's overall gap is the gap page's (weighted) overall gap: one number in both places
     tiles = summary.headline_tiles(folder, g.quarter).set_index("kpi")
     assert tiles.loc["Overall gap (P − E)", "current"] == pytest.approx(g.metrics().overall_gap, abs=1e-12)
+
+
+@pytest.mark.long
+def test_duckdb_weights_its_moments_as_pandas_weights_the_rows(small_dir, tmp_path):
+    folder = _weighted_small_folder(small_dir, tmp_path)
+    k_pd, k_db = (kpi.run_kpis(folder, unit="region", engine=e) for e in ("pandas", "duckdb"))
+    assert np.allclose(k_pd.per_unit.to_numpy(float), k_db.per_unit.to_numpy(float), atol=1e-9, equal_nan=True)
+    g_pd, g_db = (gaps.run_gaps(folder, weighting=False, segment="", engine=e) for e in ("pandas", "duckdb"))
+    assert g_db.metrics().overall_gap == pytest.approx(g_pd.metrics().overall_gap, abs=1e-9)
+    assert any(f.startswith("Weighted by") for f in g_db.findings())
+    r_pd, r_db = (reliability.run_reliability(folder, invariance_by="", engine=e) for e in ("pandas", "duckdb"))
+    assert np.allclose(r_pd.table["alpha"], r_db.table["alpha"], atol=1e-9)
 
 
 def _one_factor_omega(S):

@@ -340,7 +340,7 @@ def _importance_from_moments(m, outcome: str, drivers: Sequence[str], methods, g
     C = cm.cov()
     _check_constant(cm.columns, np.diag(C), "moments")
     result, r2 = _importance_from_corr(cov2cor(C), drivers, methods, groups)
-    return Importance(result, float(r2), int(cm.n), outcome, cm.engine)
+    return Importance(result, float(r2), int(cm.rows if cm.weighted else cm.n), outcome, cm.engine)
 
 
 def shares(importance: "pd.DataFrame | Importance", method: str = "lmg") -> pd.Series:

@@ -9,7 +9,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 from ..render import plots
-from ..moments.engines import check_engine, check_weights
+from ..moments.engines import check_engine
 from ..errors import Problem, SQMArgumentError, SQMDataError
 from ..gaps import dimension_scores, ipa
 from ..instruments import load as load_instrument
@@ -327,7 +327,6 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     frame = driver_table(survey, inst, outcome, level)
     names = [c for c in frame.columns if c != outcome]
     sample_weight = inst.weight_in(survey)
-    check_weights(engine, sample_weight)
     weighted_frame = frame.assign(**{sample_weight: survey.loc[frame.index, sample_weight]}) if sample_weight else frame
     labels = {d: "" for d in names} if level == "dimension" else {i: inst.text(i) for i in inst.items}
     kind = "logit" if outcome == "churned" else "ols"

@@ -124,19 +124,33 @@ def paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], *, confiden
 
 
 def paired_from_sums(sums: np.ndarray, names: Sequence[str], *, confidence: float = 0.95) -> pd.DataFrame:
-    """:func:`paired_table` from sums (one row per column: n, ΣP, ΣE, Σd, Σd², n with P > E, P = E, P < E), as
-    :mod:`sqmlib.moments` keeps them. Wilcoxon's test needs the rows: ``wilcoxon_p`` is missing."""
+    """:func:`paired_table` from sums (one row per column: n, ΣP, ΣE, Σd, Σd², n with P > E, P = E, P < E, and
+    optionally Σw² and the respondents), as :mod:`sqmlib.moments` keeps them. Wilcoxon's test needs the rows:
+    ``wilcoxon_p`` is missing.
+
+    Sums taken with sampling weights (n = Σw, the sums and counts weighted, Σw² ≠ n) give
+    :func:`weighted_paired_table`'s numbers: the variance Σw(d − d̄)²/(Σw − Σw²/Σw), the test on Kish's
+    n_eff = (Σw)²/Σw², ``n`` the respondents and a column ``n_eff``."""
     sums = np.atleast_2d(np.asarray(sums, dtype=float))
-    n, sp, se, sd_, sdd, npos, nzero, nneg = sums.T
+    n, sp, se, sd_, sdd, npos, nzero, nneg = sums.T[:8]
+    sww, rows = (sums.T[8], sums.T[9]) if sums.shape[1] >= 10 else (n, n)
+    weighted = bool(np.any(sww != n))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_d = sd_ / n
         ss = sdd - sd_ * mean_d
         # every respondent with the same gap: ss is zero up to rounding of the sums
         same = ss <= 1e-12 * np.maximum(sdd, 1.0)
-        sd = np.sqrt(np.where(same, 0.0, ss) / (n - 1))
-        out = _paired_frame(names, n, sp / n, se / n, mean_d, sd, same, (npos / n, nzero / n, nneg / n),
+        if weighted:
+            n_eff = n * n / sww
+            sd = np.sqrt(np.where(same, 0.0, ss) / (n - sww / n))
+        else:
+            n_eff = n
+            sd = np.sqrt(np.where(same, 0.0, ss) / (n - 1))
+        out = _paired_frame(names, n_eff, sp / n, se / n, mean_d, sd, same, (npos / n, nzero / n, nneg / n),
                             np.full(len(n), np.nan), confidence)
-    out["n"] = out["n"].astype(int)
+    out["n"] = rows.astype(int)
+    if weighted:
+        out.insert(out.columns.get_loc("n") + 1, "n_eff", n_eff)
     return out
 
 

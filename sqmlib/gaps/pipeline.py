@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 from ..render import labels, plots, statements
 from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line, unweighted_note
-from ..moments.engines import check_engine, check_weights
+from ..moments.engines import check_engine
 from ..errors import SQMArgumentError
 from ..instruments import Instrument
 from ..psychometrics.invariance import SurveyInvariance, survey_invariance
@@ -333,7 +333,6 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
                                                                           inst.importance_columns()) else None)
     notes: tuple = ()
     sample_weight = inst.weight_in(survey)
-    check_weights(engine, sample_weight)
     if servperf:
         gap_table = servperf_table(survey, inst, sample_weight=sample_weight)
     elif engine == "pandas":

@@ -165,7 +165,7 @@ def _weighted_sums(m, inst: Instrument) -> tuple[np.ndarray, bool]:
     w = m.select(m.sets["weights"].columns, "listwise")
     if w.n == 0:
         raise SQMDataError("survey", [Problem("no_importance", "no respondent gave importance points")])
-    wbar = np.diag(w.S) / w.n  # mean weights of those who answered (shift 0)
+    wbar = np.diag(w.S) / w.N[0, 0]  # mean weights of those who answered (shift 0; weighted: Σw·points / Σw)
     own = m.pair("overall:weighted_own")
     nw = m.select(m.sets["weights_missing:dims"].columns, "listwise")
     k = len(wbar)
@@ -175,11 +175,13 @@ def _weighted_sums(m, inst: Instrument) -> tuple[np.ndarray, bool]:
     cp, ce = nw.shift[:k], nw.shift[k:]
     Q = nw.Q
     Qg = Q[:k, :k] - Q[:k, k:] - Q[k:, :k] + Q[k:, k:]  # cross-products of (P − E) per dimension
-    sum_p = wbar @ (Sp + nw.n * cp)
-    sum_e = wbar @ (Se + nw.n * ce)
-    sum_d = wbar @ (Sp - Se) + nw.n * (wbar @ (cp - ce))
+    total = nw.N[0, 0]  # respondents (weighted: Σw) who got the mean weights
+    sum_p = wbar @ (Sp + total * cp)
+    sum_e = wbar @ (Se + total * ce)
+    sum_d = wbar @ (Sp - Se) + total * (wbar @ (cp - ce))
     sum_dd = float(wbar @ Qg @ wbar)
-    extra = np.array([nw.n, sum_p, sum_e, sum_d, sum_dd, np.nan, np.nan, np.nan])
+    ww, rows = (nw.N2[0, 0], nw.rows) if nw.weighted else (total, total)
+    extra = np.array([total, sum_p, sum_e, sum_d, sum_dd, np.nan, np.nan, np.nan, ww, rows])
     return own + extra, False
 
 

@@ -12,7 +12,7 @@ from scipy import stats
 from ..errors import SQMArgumentError
 from ..instruments import load as load_instrument
 from ..moments import survey_moments, top_box_of
-from ..moments.engines import check_engine, check_weights
+from ..moments.engines import check_engine
 from ..periods import period_of, previous_quarter, quarter_bounds
 from ..render import formats, plots
 from ..render.messages import clauses, listed, msg, term
@@ -482,7 +482,6 @@ def run_kpis(folder, *, quarter: str = "", unit: str = "region", freq: str = "M"
     if not 0 < alert_drop < 1 or alert_periods < 1:
         raise SQMArgumentError("alert_drop must lie between 0 and 1 and alert_periods be at least 1")
     weight = survey_weight(folder.survey, folder.instrument) if folder.has("survey") else None
-    check_weights(engine, weight)
     result = _run_kpis(folder, quarter=quarter, unit=unit, freq=freq, alert_drop=alert_drop,
                        alert_periods=alert_periods, engine=engine)
     if weight is None:

@@ -47,7 +47,7 @@ def weighted_nps(scores, weights, confidence: float = 0.95) -> dict:
     on Kish's effective n (``n``: the answers; ``n_eff``: Kish's n)."""
     x = pd.Series(scores, dtype=float).to_numpy()
     w = np.asarray(weights, dtype=float)
-    ok = ~np.isnan(x) & np.isfinite(w)
+    ok = ~np.isnan(x) & np.isfinite(w) & (w > 0)  # a respondent without a (positive) weight counts 0
     x, w = x[ok], w[ok]
     if not len(x) or w.sum() <= 0:
         return {**nps_from_shares(np.nan, np.nan, 0, confidence), "n_eff": 0.0}
@@ -133,11 +133,36 @@ def _weighted_kpi_fields(g: pd.DataFrame, w: pd.Series, top_box: float, confiden
     if "overall_sat" in g:
         sat = g["overall_sat"]
         p, lo, hi, n_eff = weighted_share((sat >= top_box).astype(float).where(sat.notna()), w, confidence)
-        row.update(csat=p, csat_ci_low=lo, csat_ci_high=hi, csat_n=int(sat.notna().sum()), csat_n_eff=n_eff)
+        row.update(csat=p, csat_ci_low=lo, csat_ci_high=hi, csat_n=int((sat.notna() & (w > 0)).sum()),
+                   csat_n_eff=n_eff)
     if "ces" in g:
-        ok = g["ces"].notna() & w.notna()
-        row.update(ces=float(np.average(g["ces"][ok], weights=w[ok])) if ok.any() and w[ok].sum() > 0 else np.nan,
-                   ces_n=int(g["ces"].notna().sum()))
+        ok = g["ces"].notna() & (w > 0)  # answers with a weight (a missing weight counts 0)
+        row.update(ces=float(np.average(g["ces"][ok], weights=w[ok])) if ok.any() else np.nan,
+                   ces_n=int(ok.sum()))
+    return row
+
+
+def _weighted_kpi_fields_from_moments(kset, cols: list, confidence: float) -> dict:
+    """One row of :func:`survey_kpis` from weighted moments (the set ``kpi`` pooled over a group): the same
+    numbers as :func:`_weighted_kpi_fields` computes from the rows."""
+    w1 = dict(zip(cols, np.diag(kset.N.sum(0))))
+    w2 = dict(zip(cols, np.diag(kset.N2.sum(0))))
+    tot = dict(zip(cols, np.diag(kset.S.sum(0)) + np.diag(kset.N.sum(0)) * kset.shift))
+    answers = dict(zip(cols, kset.counts.sum(0)))
+    mean = {c: tot[c] / w1[c] if w1[c] > 0 else np.nan for c in cols}
+    n_eff = {c: w1[c] ** 2 / w2[c] if w2[c] > 0 else 0.0 for c in cols}
+    row: dict = {}
+    if "nps_promoter" in cols:
+        r = nps_from_shares(mean["nps_promoter"], mean["nps_detractor"], n_eff["nps_promoter"], confidence)
+        row.update(nps=r["nps"], nps_ci_low=r["ci_low"], nps_ci_high=r["ci_high"],
+                   nps_n=int(answers["nps_promoter"]), promoters=r["promoters"], detractors=r["detractors"],
+                   nps_n_eff=n_eff["nps_promoter"])
+    if "csat_top" in cols:
+        lo, hi = wilson_ci(mean["csat_top"] * n_eff["csat_top"], n_eff["csat_top"], confidence)
+        row.update(csat=mean["csat_top"], csat_ci_low=lo, csat_ci_high=hi, csat_n=int(answers["csat_top"]),
+                   csat_n_eff=n_eff["csat_top"])
+    if "ces" in cols:
+        row.update(ces=mean["ces"], ces_n=int(answers["ces"]))
     return row
 
 
@@ -180,6 +205,10 @@ def _survey_kpis_from_moments(m, by: str | None, freq: str, top_box: float, conf
             continue  # no survey date: no period, as pandas' groupby drops it
         row = dict(zip(["period"] + ([by] if by else []), key))
         k = g.select(cols)
+        if k.weighted:
+            row.update(_weighted_kpi_fields_from_moments(g.sets["kpi"], cols, confidence))
+            rows.append(row)
+            continue
         cnt = dict(zip(cols, np.diag(k.N)))
         tot = dict(zip(cols, np.diag(k.S) + np.diag(k.N) * k.shift))
         n = {c: int(v) for c, v in cnt.items()}

@@ -47,29 +47,51 @@ def _np_derived(cols: dict[str, np.ndarray], d: Derived) -> np.ndarray:
     raise SQMArgumentError(f"unknown derived operation {d.op!r}")
 
 
-def _np_set(Y: np.ndarray, missing: str, where: np.ndarray | None) -> tuple[np.ndarray, ...]:
-    """N, S, Q and n_min2 of the shifted values Y (rows × k)."""
+def _np_set(Y: np.ndarray, missing: str, where: np.ndarray | None, w: np.ndarray | None = None) -> tuple:
+    """N, S, Q and n_min2 of the shifted values Y (rows × k); with sampling weights ``w`` (0 for a respondent
+    without one) the weighted N, S, Q, n_min2 and then N2, n2_min2, counts and rows_min2 (see
+    :class:`SetMoments`)."""
     if where is not None:
         Y = np.where(where[:, None], Y, np.nan)
     M = ~np.isnan(Y)
+    if w is not None:
+        M &= (w > 0)[:, None]
+    k = Y.shape[1]
     if missing == "listwise":
         rows = M.all(axis=1)
         Yc = Y[rows]
-        k = Y.shape[1]
-        n = float(rows.sum())
-        s = Yc.sum(axis=0)
-        return (np.full((k, k), n), np.tile(s[:, None], (1, k)), Yc.T @ Yc, n)
+        if w is None:
+            n = float(rows.sum())
+            s = Yc.sum(axis=0)
+            return (np.full((k, k), n), np.tile(s[:, None], (1, k)), Yc.T @ Yc, n)
+        wc = w[rows]
+        n, n2 = float(wc.sum()), float((wc * wc).sum())
+        s = (wc[:, None] * Yc).sum(axis=0)
+        return (np.full((k, k), n), np.tile(s[:, None], (1, k)), (Yc * wc[:, None]).T @ Yc, n,
+                np.full((k, k), n2), n2, np.full(k, float(rows.sum())), float(rows.sum()))
     Mf = M.astype(float)
     Y0 = np.where(M, Y, 0.0)
-    return Mf.T @ Mf, Y0.T @ Mf, Y0.T @ Y0, float((M.sum(axis=1) >= 2).sum())
+    two = M.sum(axis=1) >= 2
+    if w is None:
+        return Mf.T @ Mf, Y0.T @ Mf, Y0.T @ Y0, float(two.sum())
+    Mw = Mf * w[:, None]
+    return (Mw.T @ Mf, (Y0 * w[:, None]).T @ Mf, (Y0 * w[:, None]).T @ Y0, float(w[two].sum()),
+            (Mw * w[:, None]).T @ Mf, float((w[two] ** 2).sum()), M.sum(axis=0).astype(float), float(two.sum()))
 
 
-def _np_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _np_pair(a: np.ndarray, b: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     ok = ~np.isnan(a) & ~np.isnan(b)
+    if w is not None:
+        ok &= w > 0
     a, b = a[ok], b[ok]
     d = a - b
-    return np.array([ok.sum(), a.sum(), b.sum(), d.sum(), (d * d).sum(), (d > 0).sum(), (d == 0).sum(),
-                     (d < 0).sum()], dtype=float)
+    if w is None:
+        n = float(ok.sum())
+        return np.array([n, a.sum(), b.sum(), d.sum(), (d * d).sum(), (d > 0).sum(), (d == 0).sum(),
+                         (d < 0).sum(), n, n], dtype=float)
+    w = w[ok]
+    return np.array([w.sum(), (w * a).sum(), (w * b).sum(), (w * d).sum(), (w * d * d).sum(), w[d > 0].sum(),
+                     w[d == 0].sum(), w[d < 0].sum(), (w * w).sum(), ok.sum()], dtype=float)
 
 
 def _np_columns(df: pd.DataFrame, spec: MomentSpec) -> dict[str, np.ndarray]:
@@ -116,16 +138,21 @@ def from_pandas(df: pd.DataFrame, spec: MomentSpec, by: Sequence[str] = ()) -> M
         index_sets = list(grouped.values())
     else:
         keys, index_sets = pd.DataFrame(index=[0]), [np.arange(len(df))]
+    w = None if spec.weight is None else np.where(np.isnan(cols[spec.weight]), 0.0, cols[spec.weight])
+    if w is not None and (np.isinf(w).any() or (w < 0).any()):
+        raise SQMDataError("DataFrame", [Problem("bad_weight", f"the sampling weights ({spec.weight}) hold negative "
+                                                               "or infinite values")])
     sets = {}
     for s in spec.sets:
         shift = np.array([spec.shift_of(c) for c in s.columns])
         Y = np.column_stack([cols[c] for c in s.columns]) - shift
         where = None if s.where is None else (cols[s.where] == 1)
-        parts = [_np_set(Y[i], s.missing, None if where is None else where[i]) for i in index_sets]
-        sets[s.name] = SetMoments(s.name, s.columns, s.missing, shift, *(np.stack([p[j] for p in parts])
-                                                                        for j in range(3)),
-                                  np.array([p[3] for p in parts]))
-    pairs = {name: np.stack([_np_pair(cols[a][i], cols[b][i]) for i in index_sets]) for name, a, b in spec.pairs}
+        parts = [_np_set(Y[i], s.missing, None if where is None else where[i], None if w is None else w[i])
+                 for i in index_sets]
+        arrays = [np.stack([p[j] for p in parts]) for j in range(len(parts[0]))]
+        sets[s.name] = SetMoments(s.name, s.columns, s.missing, shift, *arrays)
+    pairs = {name: np.stack([_np_pair(cols[a][i], cols[b][i], None if w is None else w[i]) for i in index_sets])
+             for name, a, b in spec.pairs}
     n_rows = np.array([len(i) for i in index_sets], dtype=float)
     return Moments(keys, n_rows, sets, pairs, spec, "pandas", "DataFrame")
 
@@ -198,12 +225,17 @@ def moments_sql(relation: str, spec: MomentSpec, by: Sequence[str], dialect: str
         done |= {d.name for d in layer}
         pending = [d for d in pending if d.name not in done]
     aggs, layout = ["count(*)"], [("rows", "", 0, 0, "")]
+    W = None if spec.weight is None else f"coalesce({q(spec.weight)}, 0.0)"
     for s in spec.sets:
         y = {c: (f"({q(c)} - {_lit(spec.shift_of(c))})" if spec.shift_of(c) else q(c)) for c in s.columns}
         if s.where:
             y = {c: f"(CASE WHEN {q(s.where)} = 1 THEN {e} END)" for c, e in y.items()}
         cols = list(s.columns)
-        if s.missing == "listwise":
+        if W is not None:
+            a_, l_ = _weighted_set_sql(s, y, W)
+            aggs += a_
+            layout += l_
+        elif s.missing == "listwise":
             cond = " AND ".join(f"{e} IS NOT NULL" for e in y.values())
             aggs.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)")
             layout.append(("set", s.name, 0, 0, "N"))
@@ -231,13 +263,58 @@ def moments_sql(relation: str, spec: MomentSpec, by: Sequence[str], dialect: str
     for name, a, b in spec.pairs:
         qa, qb = q(a), q(b)
         d = f"({qa} - {qb})"
-        aggs += [f"count({d})", f"sum({qa} + 0 * {qb})", f"sum({qb} + 0 * {qa})", f"sum({d})", f"sum({d} * {d})",
-                 f"sum(CASE WHEN {qa} > {qb} THEN 1 ELSE 0 END)", f"sum(CASE WHEN {qa} = {qb} THEN 1 ELSE 0 END)",
-                 f"sum(CASE WHEN {qa} < {qb} THEN 1 ELSE 0 END)"]
-        layout += [("pair", name, k, 0, "") for k in range(8)]
+        if W is None:
+            aggs += [f"count({d})", f"sum({qa} + 0 * {qb})", f"sum({qb} + 0 * {qa})", f"sum({d})",
+                     f"sum({d} * {d})", f"sum(CASE WHEN {qa} > {qb} THEN 1 ELSE 0 END)",
+                     f"sum(CASE WHEN {qa} = {qb} THEN 1 ELSE 0 END)", f"sum(CASE WHEN {qa} < {qb} THEN 1 ELSE 0 END)"]
+            layout += [("pair", name, k, 0, "") for k in range(8)]
+        else:
+            aggs += [f"sum({W} + 0 * {d})", f"sum({W} * ({qa} + 0 * {qb}))", f"sum({W} * ({qb} + 0 * {qa}))",
+                     f"sum({W} * {d})", f"sum({W} * {d} * {d})", f"sum(CASE WHEN {qa} > {qb} THEN {W} ELSE 0 END)",
+                     f"sum(CASE WHEN {qa} = {qb} THEN {W} ELSE 0 END)",
+                     f"sum(CASE WHEN {qa} < {qb} THEN {W} ELSE 0 END)", f"sum({W} * {W} + 0 * {d})",
+                     f"sum(CASE WHEN {d} IS NOT NULL AND {W} > 0 THEN 1 ELSE 0 END)"]
+            layout += [("pair", name, k, 0, "") for k in range(10)]
     select = ", ".join(keys + [f"{a} AS a{i}" for i, a in enumerate(aggs)])
     group = f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}" if keys else ""
     return f"SELECT {select} FROM ({sql}) AS rows_{len(done)}{group}", layout
+
+
+def _weighted_set_sql(s, y: dict, W: str) -> tuple[list[str], list[tuple]]:
+    """The aggregates of one set with sampling weights ``W`` (an SQL expression, 0 without a weight), in the
+    layout of :class:`SetMoments`'s weighted arrays."""
+    cols = list(s.columns)
+    aggs, layout = [], []
+    if s.missing == "listwise":
+        cond = " AND ".join(f"{e} IS NOT NULL" for e in y.values())
+        aggs += [f"sum(CASE WHEN {cond} THEN {W} ELSE 0 END)", f"sum(CASE WHEN {cond} THEN {W} * {W} ELSE 0 END)",
+                 f"sum(CASE WHEN {cond} AND {W} > 0 THEN 1 ELSE 0 END)"]
+        layout += [("set", s.name, 0, 0, f) for f in ("N", "N2", "rows_min2")]
+        for i, a in enumerate(cols):
+            aggs.append(f"sum(CASE WHEN {cond} THEN {W} * {y[a]} END)")
+            layout.append(("set", s.name, i, i, "S"))
+            for j in range(i, len(cols)):
+                aggs.append(f"sum(CASE WHEN {cond} THEN {W} * {y[a]} * {y[cols[j]]} END)")
+                layout.append(("set", s.name, i, j, "Q"))
+        return aggs, layout
+    two = f"({' + '.join(_nn(e) for e in y.values())}) >= 2 AND {W} > 0"
+    aggs += [f"sum(CASE WHEN {two} THEN {W} ELSE 0 END)", f"sum(CASE WHEN {two} THEN {W} * {W} ELSE 0 END)",
+             f"sum(CASE WHEN {two} THEN 1 ELSE 0 END)"]
+    layout += [("set", s.name, 0, 0, f) for f in ("n_min2", "n2_min2", "rows_min2")]
+    for i, a in enumerate(cols):
+        for j in range(i, len(cols)):
+            b = cols[j]
+            if i == j:
+                aggs += [f"sum({W} + 0 * {y[a]})", f"sum({W} * {y[a]})", f"sum({W} * {y[a]} * {y[a]})",
+                         f"sum({W} * {W} + 0 * {y[a]})", f"sum(CASE WHEN {y[a]} IS NOT NULL AND {W} > 0 THEN 1 ELSE 0 END)"]
+                layout += [("set", s.name, i, i, f) for f in ("N", "S", "Q", "N2", "counts")]
+            else:
+                aggs += [f"sum({W} + 0 * {y[a]} * {y[b]})", f"sum({W} * ({y[a]} + 0 * {y[b]}))",
+                         f"sum({W} * ({y[b]} + 0 * {y[a]}))", f"sum({W} * {y[a]} * {y[b]})",
+                         f"sum({W} * {W} + 0 * {y[a]} * {y[b]})"]
+                layout += [("set", s.name, i, j, "N"), ("set", s.name, i, j, "S"), ("set", s.name, j, i, "S"),
+                           ("set", s.name, i, j, "Q"), ("set", s.name, i, j, "N2")]
+    return aggs, layout
 
 
 def _from_rows(rows: list[Sequence], by: Sequence[str], spec: MomentSpec, layout: list[tuple], engine: str,
@@ -250,11 +327,13 @@ def _from_rows(rows: list[Sequence], by: Sequence[str], spec: MomentSpec, layout
     if g == 0:
         vals = np.zeros((0, len(layout)))
     sets = {}
+    weighted = spec.weight is not None
     for s in spec.sets:
         k = len(s.columns)
+        extra = ((np.zeros((g, k, k)), np.zeros(g), np.zeros((g, k)), np.zeros(g)) if weighted else ())
         sets[s.name] = SetMoments(s.name, s.columns, s.missing, np.array([spec.shift_of(c) for c in s.columns]),
-                                  np.zeros((g, k, k)), np.zeros((g, k, k)), np.zeros((g, k, k)), np.zeros(g))
-    pairs = {name: np.zeros((g, 8)) for name, _, _ in spec.pairs}
+                                  np.zeros((g, k, k)), np.zeros((g, k, k)), np.zeros((g, k, k)), np.zeros(g), *extra)
+    pairs = {name: np.zeros((g, 10)) for name, _, _ in spec.pairs}
     n_rows = np.zeros(g)
     for col, (kind, name, i, j, f) in enumerate(layout):
         v = np.nan_to_num(vals[:, col])  # SQL sums over no rows are NULL: zero here
@@ -264,20 +343,31 @@ def _from_rows(rows: list[Sequence], by: Sequence[str], spec: MomentSpec, layout
             pairs[name][:, i] = v
         else:
             s = sets[name]
-            if f == "n_min2":
-                s.n_min2[:] = v
-            elif s.missing == "listwise" and f == "N":
-                s.N[:] = v[:, None, None]
+            if f in ("n_min2", "n2_min2"):
+                getattr(s, f)[:] = v
+            elif f == "rows_min2":
+                s.rows_min2[:] = v
+                if s.missing == "listwise":
+                    s.counts[:] = v[:, None]
+            elif f == "counts":
+                s.counts[:, i] = v
+            elif s.missing == "listwise" and f in ("N", "N2"):
+                getattr(s, f)[:] = v[:, None, None]
             elif s.missing == "listwise" and f == "S":
                 s.S[:, i, :] = v[:, None]
             else:
-                arr = {"N": s.N, "S": s.S, "Q": s.Q}[f]
+                arr = {"N": s.N, "S": s.S, "Q": s.Q, "N2": s.N2}[f]
                 arr[:, i, j] = v
-                if f in ("N", "Q") and i != j:
+                if f in ("N", "Q", "N2") and i != j:
                     arr[:, j, i] = v
-    for s in spec.sets:  # listwise: every pair has the complete rows; n_min2 is that count
+    for s in spec.sets:  # listwise: every pair has the complete rows; n_min2 is that count (weight)
         if s.missing == "listwise":
             sets[s.name].n_min2[:] = sets[s.name].N[:, 0, 0]
+            if weighted:
+                sets[s.name].n2_min2[:] = sets[s.name].N2[:, 0, 0]
+    if not weighted:  # Σw² and the respondents of a pair are its count
+        for v in pairs.values():
+            v[:, 8] = v[:, 9] = v[:, 0]
     return Moments(keys, n_rows, sets, pairs, spec, engine, source)
 
 

@@ -28,14 +28,6 @@ def check_engine(engine: str) -> str:
     return engine
 
 
-def check_weights(engine: str, weight: str | None) -> None:
-    """:class:`SQMArgumentError` when a survey with sampling weights (the column ``weight``) is to be analysed
-    by an engine that does not apply them (only the pandas path weights the respondents)."""
-    if weight is not None and engine != "pandas":
-        raise SQMArgumentError(f"the survey has sampling weights ({weight}), which the {engine} engine does not "
-                               "apply: use engine='pandas'")
-
-
 def local_spark(app: str = "sqm", cores: int = 2, memory: str = "2g"):
     """A local Spark session for tests and single machines: no web UI, few shuffle partitions, and Python
     workers running this interpreter (so they see the same packages)."""

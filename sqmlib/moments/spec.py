@@ -61,6 +61,7 @@ class MomentSpec:
     missing_codes: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)  # e.g. min_share, top_box: checked by the users
     reflect: Mapping[str, float] = field(default_factory=dict)  # column -> min + max: scored as that − answer
+    weight: str | None = None  # a base column of sampling weights: every count and sum is weighted
 
     def shift_of(self, col: str) -> float:
         return float(self.shift.get(col, 0.0))
@@ -69,13 +70,21 @@ class MomentSpec:
 # ---------------------------------------------------------------------------------------------------------
 # the result
 # ---------------------------------------------------------------------------------------------------------
-PAIR_FIELDS = ("n", "sum_a", "sum_b", "sum_d", "sum_dd", "n_pos", "n_zero", "n_neg")
+PAIR_FIELDS = ("n", "sum_a", "sum_b", "sum_d", "sum_dd", "n_pos", "n_zero", "n_neg", "sum_ww", "rows")
+# with sampling weights n, the sums and the n_* counts are weighted (Σw, Σw·a …), sum_ww is Σw² and rows the
+# respondents; without, sum_ww and rows equal n
+WEIGHTED_FIELDS = ("N2", "n2_min2", "counts", "rows_min2")
 
 
 @dataclass(frozen=True)
 class SetMoments:
     """Per group: pairwise counts ``N`` (g × k × k), sums ``S`` (``S[g, i, j]``: sum of y_i over rows with j),
-    cross-products ``Q`` and ``n_min2`` (rows answering at least two of the set)."""
+    cross-products ``Q`` and ``n_min2`` (rows answering at least two of the set).
+
+    With sampling weights ``N``, ``S``, ``Q`` and ``n_min2`` are weighted (Σw, Σw·y, Σw·y·y, Σw) and four more
+    arrays are kept: ``N2`` (Σw² per pair), ``n2_min2`` (Σw² of the rows answering two or more), ``counts``
+    (g × k: the respondents answering each column) and ``rows_min2`` (the respondents answering two or more);
+    without weights they are None."""
 
     name: str
     columns: tuple[str, ...]
@@ -85,13 +94,19 @@ class SetMoments:
     S: np.ndarray
     Q: np.ndarray
     n_min2: np.ndarray
+    N2: np.ndarray | None = None
+    n2_min2: np.ndarray | None = None
+    counts: np.ndarray | None = None
+    rows_min2: np.ndarray | None = None
+
+    def _arrays(self) -> list[str]:
+        return ["N", "S", "Q", "n_min2"] + ([] if self.N2 is None else list(WEIGHTED_FIELDS))
 
     def take(self, idx: np.ndarray) -> "SetMoments":
-        return replace(self, N=self.N[idx], S=self.S[idx], Q=self.Q[idx], n_min2=self.n_min2[idx])
+        return replace(self, **{f: getattr(self, f)[idx] for f in self._arrays()})
 
     def pooled(self) -> "SetMoments":
-        return replace(self, N=self.N.sum(0, keepdims=True), S=self.S.sum(0, keepdims=True),
-                       Q=self.Q.sum(0, keepdims=True), n_min2=self.n_min2.sum(0, keepdims=True))
+        return replace(self, **{f: getattr(self, f).sum(0, keepdims=True) for f in self._arrays()})
 
 
 @dataclass(frozen=True)
@@ -105,9 +120,23 @@ class CovMoments:
     S: np.ndarray
     Q: np.ndarray
     shift: np.ndarray
-    n: int  # rows used: listwise complete rows, or pairwise rows answering at least two
+    n: float  # rows used: listwise complete rows, or pairwise rows answering at least two (weighted: Kish's n)
     n_exact: bool
     engine: str
+    N2: np.ndarray | None = None  # with sampling weights: Σw² per pair (N is then Σw)
+    rows: int | None = None  # the respondents behind n (with sampling weights; else n)
+
+    @property
+    def weighted(self) -> bool:
+        return self.N2 is not None
+
+    @property
+    def pair_n(self) -> np.ndarray:
+        """Respondents per pair (weighted: Kish's effective n, (Σw)²/Σw²)."""
+        if self.N2 is None:
+            return self.N
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.N2 > 0, self.N * self.N / self.N2, 0.0)
 
     @property
     def means(self) -> np.ndarray:
@@ -117,14 +146,16 @@ class CovMoments:
             return np.diag(self.S) / d + self.shift
 
     def cov(self) -> np.ndarray:
-        """Covariance matrix (n − 1 divisor) from the pairwise (or listwise) moments."""
+        """Covariance matrix (n − 1 divisor) from the pairwise (or listwise) moments; with sampling weights the
+        divisor is Σw − Σw²/Σw (numpy's ``cov(aweights=w)``)."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (self.Q - self.S * self.S.T / self.N) / (self.N - 1)
+            div = self.N - 1 if self.N2 is None else self.N - self.N2 / self.N
+            return (self.Q - self.S * self.S.T / self.N) / div
 
     @property
     def complete(self) -> bool:
         """True when every pair was answered by the same rows (no missing answers)."""
-        return bool(np.all(self.N == self.N[0, 0]))
+        return bool(np.all(self.N == self.N[0, 0])) and (self.N2 is None or bool(np.all(self.N2 == self.N2[0, 0])))
 
     def reflect(self, idx: Sequence[int], lo: float, hi: float) -> "CovMoments":
         """Reverse-keyed columns ``x → lo + hi − x``: flips signs of their deviations (covariances) and their
@@ -148,7 +179,7 @@ class Moments:
     n_rows : ndarray
         Rows per group.
     sets : dict of SetMoments
-    pairs : dict of name -> ndarray (groups × 8: n, Σa, Σb, Σd, Σd², n_pos, n_zero, n_neg)
+    pairs : dict of name -> ndarray (groups × 10: :data:`PAIR_FIELDS`)
     spec : MomentSpec
     engine : str
         Which engine computed them.
@@ -220,6 +251,8 @@ class Moments:
                 ix = np.ix_(idx, idx)
                 N, S, Q = s.N.sum(0)[ix], s.S.sum(0)[ix], s.Q.sum(0)[ix]
                 exact_set = tuple(sorted(columns)) == tuple(sorted(s.columns))
+                if s.N2 is not None:
+                    return self._weighted_select(s, columns, idx, N, S, Q, exact_set)
                 if s.missing == "listwise":
                     # complete rows of the whole set: those of these columns only if no row was dropped at all
                     n = int(N[0, 0]) if len(idx) else 0
@@ -235,11 +268,29 @@ class Moments:
         raise SQMDataError("moments", [Problem("missing_column", f"no set of the moments holds {list(columns)}"
                                                                  f"{kinds}; sets: {list(self.sets)}")])
 
+    def _weighted_select(self, s: SetMoments, columns: tuple, idx: list, N, S, Q, exact_set: bool) -> CovMoments:
+        """:meth:`select` of weighted moments: n is Kish's effective n of the rows used."""
+        N2 = s.N2.sum(0)[np.ix_(idx, idx)]
+        kish = lambda w1, w2: float(w1 * w1 / w2) if w2 > 0 else 0.0  # noqa: E731
+        if s.missing == "listwise" or exact_set:
+            w1, w2 = (N[0, 0], N2[0, 0]) if s.missing == "listwise" else (s.n_min2.sum(), s.n2_min2.sum())
+            rows = int(s.counts.sum(0)[idx[0]]) if s.missing == "listwise" and idx else int(s.rows_min2.sum())
+            n, exact = kish(w1, w2), exact_set or s.missing != "listwise"
+        else:
+            j = int(np.argmax(np.diag(N)))
+            n, rows, exact = kish(N[j, j], N2[j, j]), int(s.counts.sum(0)[idx[j]]), False
+        return CovMoments(columns, s.missing, N.astype(float), S, Q, s.shift[idx], n, exact, self.engine,
+                          N2=N2, rows=rows)
+
+    @property
+    def weighted(self) -> bool:
+        return self.spec.weight is not None
+
     def __getitem__(self, columns: Sequence[str]) -> CovMoments:
         return self.select([columns] if isinstance(columns, str) else columns)
 
     def pair(self, name: str) -> np.ndarray:
-        """The 8 paired statistics of a pair, pooled over the groups."""
+        """The paired statistics of a pair (:data:`PAIR_FIELDS`), pooled over the groups."""
         if name not in self.pairs:
             raise SQMDataError("moments", [Problem("missing_column", f"no pair {name!r} in the moments")])
         return self.pairs[name].sum(0)

@@ -22,7 +22,7 @@ from .spec import ColumnSet, Derived, Moments, MomentSpec
 # ---------------------------------------------------------------------------------------------------------
 def survey_spec(instrument, *, min_share: float = 0.5, top_box: float | None = None,
                 outcome: str | None = "overall_sat", columns: Sequence[str] | None = None, weights: bool = True,
-                omega: bool = True, raw: bool = False) -> MomentSpec:
+                omega: bool = True, raw: bool = False, sampling_weights: bool = True) -> MomentSpec:
     """The moments a SERVQUAL-type survey needs for :func:`sqmlib.reliability.cronbach_alpha` (per block and
     dimension, pairwise and listwise), :func:`sqmlib.gaps.servqual_gaps` (items, dimensions, overall and the
     importance-weighted overall), :func:`sqmlib.drivers.relative_importance` (dimension perceptions on
@@ -33,6 +33,8 @@ def survey_spec(instrument, *, min_share: float = 0.5, top_box: float | None = N
     aggregation's work). ``top_box`` (default: the instrument's top boxes of ``overall_sat``) is the lowest
     answer counted in CSAT. ``raw=True``: the source holds answers as given (a file read by DuckDB or Spark),
     so reverse-keyed items are reflected in the aggregation (a loaded survey has them reflected already).
+    ``sampling_weights`` (default): when the instrument declares a sampling weight (``role: weight``) that the
+    data has, every count and sum is weighted by it (a respondent without a weight counts 0).
     """
     inst = load_instrument(instrument)
     have = set(columns) if columns is not None else None
@@ -106,6 +108,9 @@ def survey_spec(instrument, *, min_share: float = 0.5, top_box: float | None = N
         kpi.append("ces")
     if kpi:
         sets.append(ColumnSet("kpi", tuple(kpi), "pairwise"))
+    weight = inst.weight if sampling_weights and inst.weight and present([inst.weight]) else None
+    if weight:
+        base.append(weight)
     for c in base:  # outcomes carry their own missing codes
         if c in inst.columns:
             codes[c] = _numeric_codes(inst.columns[c].missing_codes)
@@ -116,7 +121,7 @@ def survey_spec(instrument, *, min_share: float = 0.5, top_box: float | None = N
             reflect.update({inst.item_column(b, i): float(lo + hi) for i in inst.reverse})
     return MomentSpec(tuple(dict.fromkeys(base)), shift, tuple(derived), tuple(sets), tuple(pairs), codes,
                       {"instrument": inst.name, "min_share": min_share, "top_box": top_box, "outcome": outcome,
-                       "dimensions": tuple(dims), "items": tuple(inst.items)}, reflect)
+                       "dimensions": tuple(dims), "items": tuple(inst.items)}, reflect, weight)
 
 
 def top_box_of(instrument, column: str, default: float = 6.0) -> float:
@@ -163,9 +168,9 @@ def _check_values(run, relation: str, inst: Instrument, spec: MomentSpec, q, sou
         col = inst.columns.get(c)
         lo, hi = (col.min, col.max) if col is not None and col.min is not None else inst.scale
         codes = tuple(sorted(set(spec.missing_codes.get(c, ())) | set(_numeric_codes(getattr(col, "missing_codes", {}) or {}))))
-        points = c in inst.importance_columns()  # 100 points over the dimensions
+        points = c in inst.importance_columns() or c == spec.weight  # 100 points over the dimensions
         if points:
-            lo, hi = 0, 100
+            lo, hi = (0, 100) if c != spec.weight else (0, 1e300)
         x = f"CAST({q(c)} AS DOUBLE)"
         bad = (f"({x} IS NOT NULL" + (f" AND {x} NOT IN ({', '.join(_lit(v) for v in codes)})" if codes else "")
                + f" AND ({x} < {_lit(lo)} OR {x} > {_lit(hi)}" + ("" if points else f" OR {x} <> floor({x})") + "))")
@@ -177,7 +182,8 @@ def _check_values(run, relation: str, inst: Instrument, spec: MomentSpec, q, sou
     except Exception as exc:  # a text value in a rating column, say
         raise SQMDataError(source, [Problem("non_numeric", f"rating columns cannot be read as numbers: {exc}")]) from None
     problems = [Problem("out_of_range", f"{int(row[2 * k])} value(s) off the scale {lo:g}–{hi:g} or not whole "
-                                        f"numbers (e.g. {row[2 * k + 1]})", c)
+                                        f"numbers (e.g. {row[2 * k + 1]})", c) if c != spec.weight else
+                Problem("bad_weight", f"{int(row[2 * k])} negative sampling weight(s) (e.g. {row[2 * k + 1]})", c)
                 for k, (c, lo, hi, _) in enumerate(checks) if row[2 * k]]
     if problems:
         raise SQMDataError(source, problems)

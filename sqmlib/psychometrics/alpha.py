@@ -183,7 +183,8 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
 
     if is_moments(items):
         if weights is not None:
-            raise SQMArgumentError("weights need the rows: moments are unweighted")
+            raise SQMArgumentError("moments carry their sampling weights in themselves (survey_spec): no weights "
+                                   "argument with moments")
         return _alpha_from_moments(items, reverse, scale, missing, confidence, n_boot)
     X, names = check_items(items, reverse, scale)
     if weights is not None:
@@ -276,7 +277,7 @@ def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, confiden
     if idx:
         m = m.reflect(idx, *scale)
     raise_problems("items", problems)
-    if np.any(m.N < 2):
+    if np.any(m.pair_n < 2):
         raise SQMDataError("items", [Problem("too_few_pairs", "some items are answered together by fewer than two "
                                                               "respondents")])
     C = m.cov()
@@ -294,8 +295,9 @@ def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, confiden
     item_stats = pd.DataFrame({"mean": m.means, "sd": np.sqrt(np.diag(C)), "r_drop": st["r_drop"],
                                "alpha_if_deleted": st["alpha_if_deleted"]}, index=pd.Index(names, name="item"))
     interval = feldt_ci(st["alpha"], n, len(names), confidence)
-    return AlphaResult(st["alpha"], st["std_alpha"], st["g6"], st["average_r"], n, len(names), interval, confidence,
-                       "Feldt", item_stats, m.missing if not m.complete else missing)
+    return AlphaResult(st["alpha"], st["std_alpha"], st["g6"], st["average_r"], m.rows if m.weighted else n,
+                       len(names), interval, confidence, "Feldt", item_stats,
+                       m.missing if not m.complete else missing, n_eff=n if m.weighted else None)
 
 
 def omega_from_fit(fit: MLFit) -> float:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from ..render import plots, statements
 from ..audit import careless, segment_filter, select_segment
-from ..moments.engines import check_engine, check_weights
+from ..moments.engines import check_engine
 from ..errors import SQMArgumentError, SQMDataError
 from ..psychometrics.factors import (CFAResult, EFAResult, cfa, efa)
 from ..psychometrics.invariance import InvarianceResult, invariance
@@ -260,7 +260,6 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
               or b == "gap" and inst.has_expectations and "P" in inst.blocks]
     moments_rows = None
     sample_weight = inst.weight_in(survey)
-    check_weights(engine, sample_weight)
     if engine == "pandas":
         rel = reliability_table(survey, inst, blocks=blocks, n_boot=n_boot, seed=seed, sample_weight=sample_weight)
     else:  # the same table from moments computed by the engine over the whole file (Feldt intervals only)

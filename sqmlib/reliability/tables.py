@@ -149,7 +149,7 @@ def reliability_table(survey: pd.DataFrame, instrument, *, blocks: Sequence[str]
         for b in blocks:
             a, w, w_ci, notes = scale_stats(b, d)
             res[b] = a
-            rows.append({"dimension": d, "block": b, "k": a.k, "n": a.n, **({} if sw is None else {"n_eff": a.n_eff}),
+            rows.append({"dimension": d, "block": b, "k": a.k, "n": a.n, **({} if a.n_eff is None else {"n_eff": a.n_eff}),
                          "alpha": a.alpha,
                          "alpha_ci_low": a.ci[0], "alpha_ci_high": a.ci[1], "omega": w,
                          "omega_ci_low": w_ci[0], "omega_ci_high": w_ci[1],
