@@ -392,7 +392,7 @@ class SummaryResult(Result):
         alerts = [text(_said(self.alert_lines()))] if self.alert_lines() else []
         mat = self.maturity_table()
         if mat is not None:
-            alerts.append(table(mat, lambda s: s.background_gradient(subset=["maturity level"], cmap="RdYlGn",
+            alerts.append(table(mat, lambda s: s.background_gradient(subset=["maturity level"], cmap=plots.gradient("RdYlGn"),
                                                                     vmin=0, vmax=3)))
         if self.top_causes():
             alerts.append(text(self.top_causes()))
@@ -406,17 +406,17 @@ class SummaryResult(Result):
                           "computed from the data.", quarter=self.previous_quarter)
                       if self.quarter else
                       msg("summary.no_earlier_report", "A one-off study: there is no earlier report to compare with."))
-        return {
+        return {  # the order of the page: the figures, what changed and where, the lever, the actions, the charts
             "title": head,
             "tiles": [Block("html", self.tiles_html())],
-            "charts": self.charts() or [text(msg("summary.no_charts", "No charts: they need quarters, gaps or KPIs "
-                                                 "per unit."))],
+            "alerts": alerts or [text(no_alerts)],
+            "since": [text(_said(f"- {c}" for c in changes) if changes else no_changes)],
             "shortfalls": [text(_said(lines) if lines else
                                 msg("summary.no_shortfalls", "Gap and driver results are not available."))],
             "risk": [text(self.at_risk())],
-            "alerts": alerts or [text(no_alerts)],
-            "since": [text(_said(f"- {c}" for c in changes) if changes else no_changes)],
             "todo": [text(_said(f"{i}. {t}" for i, t in enumerate(todo, 1)) if todo else self.findings()[0])],
+            "charts": self.charts() or [text(msg("summary.no_charts", "No charts: they need quarters, gaps or KPIs "
+                                                 "per unit."))],
         }
 
 

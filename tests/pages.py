@@ -156,6 +156,24 @@ def workbook_identifiers(path: Path) -> list[str]:
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef\u3000-\u303f]")
 
 
+def pdf_pages(path: Path) -> int:
+    """Pages of a PDF Chromium printed (its page objects, ``/Type /Page``; no PDF library needed)."""
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", path.read_bytes()))
+
+
+def pdf_text(path: Path) -> str | None:
+    """The text of a PDF, read by poppler's ``pdftotext`` in reading order, lines joined by spaces (None
+    without pdftotext)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        return None
+    out = subprocess.run([exe, "-raw", str(path), "-"], capture_output=True, check=True).stdout.decode("utf-8")
+    return re.sub(r"\s+", " ", out)
+
+
 def screenshot(page_path: Path, png: Path) -> dict:
     """A screenshot of a page (first screen) in headless Chromium, and what it shows: whether it is blank (one
     colour), and the elements whose CJK text is drawn with a font that has no CJK glyphs (empty boxes)."""

@@ -1,6 +1,7 @@
 """The report runner end to end: real papermill runs of the real notebooks on a real kernel."""
 import ast
 import json
+import re
 import shutil
 
 import nbformat
@@ -13,7 +14,7 @@ from sqmlib.paths import NOTEBOOK_DIR
 from sqmlib.runner.kernel import THREAD_VARIABLES
 
 from conftest import IMG
-from pages import CHROMIUM, reads_well
+from pages import CHROMIUM, pdf_pages, pdf_text, reads_well
 
 
 pytestmark = pytest.mark.slow
@@ -294,6 +295,15 @@ def test_pdfs_fit_the_page(built):
     assert 'href="summary.pdf"' in index and 'href="report.pdf"' in index
     for name in ("summary.pdf", "report.pdf"):
         assert (path / name).read_bytes()[:5] == b"%PDF-"
+    assert pdf_pages(path / "summary.pdf") == 1  # the one-page summary is one A4 sheet
+    text = pdf_text(path / "report.pdf")
+    if text is not None:  # tables print whole: no number or word broken inside its cell
+        split = r"(?:(?<=\s)|^)\d+\.\s+\d{2}|<\s*\.\s+\d"  # "49. 80", "< . 001"
+        assert not re.search(split, text), re.findall(r".{20}(?:" + split + ").{10}", text)[:5]
+        for word in ("Reliability", "Responsiveness", "Tangibles", "Assurance", "Empathy", "expectation"):
+            broken = [word[:i] + " " + word[i:] for i in range(2, len(word) - 1)]
+            assert not any(b in text for b in broken), word
+        assert "Explore" not in text  # the live explorers are on screen only
 
 
 def test_pages_read_well(built):

@@ -10,7 +10,7 @@ import pytest
 from sqmlib import cli, labels, report, synth
 
 from conftest import SMALL
-from pages import CHROMIUM, SCREENSHOTS, page_problems, screenshot, workbook_identifiers
+from pages import CHROMIUM, SCREENSHOTS, page_problems, pdf_pages, screenshot, workbook_identifiers
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +55,7 @@ def test_pdfs_fit_the_page(zh_report):
     for name in ("summary.pdf", "report.pdf"):
         head = (path / name).read_bytes()
         assert head[:5] == b"%PDF-" and len(head) > 20_000
+    assert pdf_pages(path / "summary.pdf") == 1  # the one-page summary is one A4 sheet
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine")

@@ -208,9 +208,14 @@ class DriverResult(Result):
         ranked += [figure(lambda: plots.importance_bars(self.importance, labels=dict(self.labels)
                                                         if self.level == "item" else None), "importance"),
                    table(self.importance_table(), lambda s: s.format(precision=4)
-                         .background_gradient(subset=["share"], cmap="Blues"))]
+                         .format("{:.1f}%", subset=["share"])  # a percentage of R²
+                         .format("{:.0f}", subset=[c for c in ("rank", "rank_ci_low", "rank_ci_high")
+                                                   if c in self.importance.table], na_rep="–")
+                         .background_gradient(subset=["share"], cmap=plots.gradient("Blues")))]
         model = [text(f"*Note: {n}*") for n in self.model_notes]
-        model += [table(self.model.fit.to_frame("value"), lambda s: s.format(precision=3)),
+        fit = self.model.fit.to_frame("value")
+        model += [table(fit, lambda s: s.format(precision=3).format(
+                      "{:,.0f}", subset=pd.IndexSlice[[r for r in ("n",) if r in fit.index], :])),
                   table(self.model.coefficients, lambda s: s.format(precision=3))]
         coef = self.model.coefficients
         sup = coef.index[coef["suppressor"]].tolist()

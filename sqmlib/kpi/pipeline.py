@@ -385,7 +385,7 @@ class KPIResult(Result):
                   text(msg("kpi.per_unit", "**KPIs per {unit}, {quarter}**", unit=term(self.unit),
                            quarter=term(self.quarter))),
                   table(self.per_unit, lambda s: s.format(precision=3).background_gradient(
-                      subset=[c for c in ("nps", "csat") if c in self.per_unit.columns][:1], cmap="RdYlGn"))]
+                      subset=[c for c in ("nps", "csat") if c in self.per_unit.columns][:1], cmap=plots.gradient("RdYlGn")))]
         table_, alerts = self.monitor
         if not len(table_):
             monitor = [text(msg("kpi.no_nps_segment", "No NPS monitoring: the survey has no NPS question or no "
@@ -422,7 +422,7 @@ class KPIResult(Result):
                 text(msg("kpi.classified", "{n} complaint(s) without a category were classified from their text "
                          "(cross-validated accuracy on labelled tickets {accuracy:.1%}). Most often confused (true → "
                          "predicted): {pairs}.", n=self.predicted, accuracy=self.classifier.accuracy, pairs=confused)),
-                table(self.classifier.confusion, lambda s: s.background_gradient(cmap="Blues", axis=None)),
+                table(self.classifier.confusion, lambda s: s.background_gradient(cmap=plots.gradient("Blues"), axis=None)),
                 figure(lambda: plots.pareto_chart(pc, f"Complaint causes, {self.quarter}"), "complaint causes"),
                 table(pc, lambda s: s.format({"share": "{:.1%}", "cumulative_share": "{:.1%}"})),
                 figure(lambda: plots.pareto_chart(pdep, f"Complaints by department, {self.quarter}"), "departments"),
@@ -432,7 +432,7 @@ class KPIResult(Result):
                 table(self.complaints_per_quarter)]
             lv = self.maturity_levels
             maturity = [
-                table(lv.levels, lambda s: s.background_gradient(subset=["level"], cmap="RdYlGn", vmin=0, vmax=3)),
+                table(lv.levels, lambda s: s.background_gradient(subset=["level"], cmap=plots.gradient("RdYlGn"), vmin=0, vmax=3)),
                 text(msg("kpi.maturity_levels", "Level 1 basic standards (are the rules followed?), level 2 process "
                          "optimisation (first-contact resolution, speed, improving), level 3 value co-creation (NPS, "
                          "satisfaction, retention). A unit reaches a level when it meets every criterion of that level "

@@ -162,11 +162,11 @@ class ReliabilityResult(Result):
                          "answers (too few respondents for the number of factors?): read the loadings with care.",
                          n=self.efa.suggested_n_factors, k=len(self.dimensions))),
                 table(self.efa.loadings, lambda s: s.format(precision=2).background_gradient(
-                    cmap="Blues", vmin=0, vmax=1))],
+                    cmap=plots.gradient("Blues"), vmin=0, vmax=1))],
             "cfa": [
                 table(fit.summary(), lambda s: s.format(precision=3, na_rep="")),
                 table(fit.loadings.pivot(index="item", columns="factor", values="std_all").loc[ordered],
-                      lambda s: s.format(precision=3, na_rep="").background_gradient(cmap="Blues", vmin=0, vmax=1)),
+                      lambda s: s.format(precision=3, na_rep="").background_gradient(cmap=plots.gradient("Blues"), vmin=0, vmax=1)),
                 text(msg("reliability.factor_correlations", "**Factor correlations**")),
                 table(fit.factor_corr, lambda s: s.format(precision=3))],
             "validity": [

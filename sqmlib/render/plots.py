@@ -32,6 +32,16 @@ def offscreen():
 add_cjk_fallback()  # wording from the data (Chinese items, Korean segments) is drawn, not shown as boxes
 
 
+def gradient(name: str):
+    """A colormap for a table's background gradient whose missing cells stay white (pandas paints them with
+    the colormap's "bad" colour, which is transparent black and prints as a black block)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps[name].copy()
+    cmap.set_bad("white")
+    return cmap
+
+
 def _subplots(*args, figsize=None, **kwargs):
     if getattr(_local, "offscreen", False):
         from matplotlib.figure import Figure
@@ -587,18 +597,24 @@ def ipma_chart(cmap: pd.DataFrame, target: str, title: str | None = None):
 
 # ---- the quarterly summary ------------------------------------------------------------------------------------
 def kpi_trend_chart(trend: pd.DataFrame, current: str, title: str = "Headline KPIs per quarter"):
-    """NPS (left axis) and CSAT (right axis, %) per quarter, the current quarter marked."""
+    """NPS (−100…100) and CSAT (% of customers) per quarter on one axis that starts at zero (or below it, for a
+    negative NPS), the current quarter marked: no second axis scaled to make the two lines meet."""
     fig, ax = _subplots(figsize=(7, 3.4))
     x = np.arange(len(trend))
     labels = [str(q) for q in trend.index]
-    handles = []
+    handles, values = [], []
     if "nps" in trend:
         handles += ax.plot(x, trend["nps"], marker="o", color="#4C72B0", label="NPS")
-        ax.set_ylabel("NPS")
+        values += list(trend["nps"].dropna())
     if "csat" in trend:
-        ax2 = ax.twinx() if "nps" in trend else ax
-        handles += ax2.plot(x, 100 * trend["csat"], marker="s", color="#DD8452", label="CSAT (%)")
-        ax2.set_ylabel("CSAT (%)")
+        handles += ax.plot(x, 100 * trend["csat"], marker="s", color="#DD8452", label="CSAT (%)")
+        values += list(100 * trend["csat"].dropna())
+    if values:
+        low, high = min(0.0, min(values)), max(0.0, max(values))
+        pad = 0.08 * (high - low or 1.0)
+        ax.set_ylim(low - (pad if low < 0 else 0.0), min(100.0, high + pad) if high <= 100 else high + pad)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_ylabel(" / ".join(h.get_label() for h in handles))
     if current in labels:
         k = labels.index(current)
         ax.axvspan(k - 0.35, k + 0.35, color="#999999", alpha=0.18, lw=0)

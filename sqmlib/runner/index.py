@@ -100,7 +100,8 @@ def _write_pdfs(folder: Path, entries: list[dict], title: str, lang: str) -> tup
     whole.write_text(pages.combine_pages(texts, title, lang), encoding="utf-8")
     jobs = {folder / PDF_NAMES["report"]: (whole, title)}
     if summary is not None:
-        jobs = {folder / PDF_NAMES["summary"]: (folder / summary["html"], f"{title} · {summary['title']}"), **jobs}
+        jobs = {folder / PDF_NAMES["summary"]: (folder / summary["html"], f"{title} · {summary['title']}", True),
+                **jobs}
     try:
         widest = pages.write_pdfs(jobs)
     except pages.PDFUnavailable as exc:

@@ -33,19 +33,72 @@ FONT_STACK = (f"'{EMBEDDED_FAMILY}', system-ui, -apple-system, 'Segoe UI', Robot
               + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + ", sans-serif")
 
 PRINT_CSS = """
+:lang(zh) th, :lang(zh) td { min-width: 2.6em; }  /* a two-character Chinese word (层级, 总体) never split */
 @media print {
   @page { size: A4 landscape; margin: 16mm 10mm 14mm 10mm; }
   body { font-size: 10pt; }
   .jp-Notebook, .jp-Cell, .jp-OutputArea, .jp-OutputArea-output, .jp-RenderedHTMLCommon {
     overflow: visible !important; max-width: 100% !important; }
   table { font-size: 7pt !important; max-width: 100% !important; table-layout: auto !important; }
-  td, th { overflow-wrap: anywhere; word-break: break-word; padding: 1px 3px !important; }
+  td, th { overflow-wrap: normal; word-break: normal; padding: 1px 3px !important; }  /* never inside a word */
   img { max-width: 100% !important; max-height: 170mm; object-fit: contain; break-inside: avoid; }
   h1, h2, h3, h4 { break-after: avoid; }
+  .jp-OutputArea-child:has(+ .jp-OutputArea-child table) { break-after: avoid; }  /* a table's lead-in with it */
   tr { break-inside: avoid; }
   .sqm-page-break { break-before: page; }
+  .celltag_screen-only { display: none !important; }  /* the live explorers: nothing to do on paper */
 }
 """
+
+# summary.pdf: one A4 landscape sheet. The title and the KPI tiles span the sheet, the rest flows in two columns
+# (what changed, the lever, the actions, then the charts), and write_pdfs scales the whole down until it fits.
+ONE_PAGE_MARGINS = {"top": "12mm", "bottom": "10mm", "left": "8mm", "right": "8mm"}
+ONE_PAGE_CSS = """
+@media print {
+  @page { size: A4 landscape; margin: 12mm 8mm 10mm 8mm; }
+  body { font-size: 9pt; line-height: 1.3; }
+  main > .jp-Cell, .sqm-one-page .jp-Cell { padding: 0 !important; margin: 0 !important; }
+  .sqm-one-page { display: grid; grid-template-columns: 57% 41%; column-gap: 2%; align-items: start; }
+  .sqm-one-page > div > .jp-Cell { break-inside: avoid; }
+  main > .jp-Cell:has(h1) + .jp-Cell h2 { display: none; }
+  h1 { font-size: 15pt; margin: 0 0 1mm !important; }
+  h2 { font-size: 10.5pt; margin: 2.5mm 0 1mm !important; }
+  p, li { margin: 0.6mm 0 !important; }
+  ul, ol { margin: 0 !important; padding-left: 5mm !important; }
+  .sqm-one-page img { max-width: 100% !important; max-height: 62mm !important; display: block; margin: 0 auto 1mm; }
+  main div[style*="min-width:170px"] { min-width: 0 !important; padding: 4px 10px !important; margin: 2px !important; }
+  main div[style*="font-size:24px"] { font-size: 17px !important; }
+}
+"""
+# the cells after the KPI tiles in two columns: the words (what changed, the lever, the actions) on the left,
+# the charts on the right
+ONE_PAGE_JS = """() => {
+  const main = document.querySelector('main');
+  if (!main) return;
+  const cells = Array.from(main.children);
+  const tiles = cells.findIndex(c => c.querySelector('div[style*="min-width:170px"]'));
+  const grid = document.createElement('div');
+  grid.className = 'sqm-one-page';
+  const words = document.createElement('div'), charts = document.createElement('div');
+  cells.slice(tiles + 1).forEach(c => (c.querySelector('img') ? charts : words).appendChild(c));
+  grid.append(words, charts);
+  main.appendChild(grid);
+}"""
+# the sheet's text area in CSS pixels at scale 1 (96 per inch): A4 landscape without ONE_PAGE_MARGINS
+_SHEET_PX = ((297 - 16) / 25.4 * 96, (210 - 22) / 25.4 * 96)
+_SCALES = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5)
+
+
+def _one_page_scale(page) -> float:
+    """The largest print scale at which the page (print media, :data:`ONE_PAGE_CSS` added) fits one sheet: at
+    scale s Chromium lays the page out 1/s times as wide, so each candidate is measured at that width."""
+    width, height = _SHEET_PX
+    for s in _SCALES:
+        page.set_viewport_size({"width": int(width / s), "height": 200})  # short: the content sets the height
+        if page.evaluate("() => document.documentElement.scrollHeight") <= 0.98 * height / s:
+            return s
+    return _SCALES[-1]
+
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
@@ -143,6 +196,19 @@ class PDFUnavailable(RuntimeError):
 HOW_TO_GET_PDF = ("install Chromium (Debian/Ubuntu: apt-get install chromium) or run "
                   "`.venv/bin/python -m playwright install chromium`, then build the report again")
 
+# the text width of a report sheet (A4 landscape without the 10 mm side margins) in CSS pixels: pages are laid out
+# at this width before printing, so that what is measured is what is printed
+SHEET_WIDTH_PX = int((297 - 20) / 25.4 * 96)
+# a table wider than the sheet is set smaller (CSS zoom, not below half size) instead of breaking its cells
+FIT_TABLES_JS = """() => {
+  const body = document.body.getBoundingClientRect().width;
+  for (const t of document.querySelectorAll('table')) {
+    const box = t.parentElement ? t.parentElement.clientWidth : body;  // the output area clips what overflows
+    const width = Math.min(body, box || body), w = t.getBoundingClientRect().width;
+    if (w > width) t.style.zoom = Math.max(0.5, Math.floor(1000 * width / w) / 1000);
+  }
+}"""
+
 WIDEST_TABLE_JS = """() => {
   const width = document.body.getBoundingClientRect().width;
   let widest = 0;
@@ -193,9 +259,10 @@ def _fontconfig_env() -> dict:
     return env
 
 
-def write_pdfs(jobs: Mapping[Path, tuple[Path, str]], timeout_ms: int = 120_000) -> dict[str, float]:
-    """Print each HTML file to its PDF: ``{pdf_path: (html_path, title)}``. Returns, per PDF file name, the
-    widest table's width as a share of the page's text width (≤ 1: every table fits).
+def write_pdfs(jobs: Mapping[Path, tuple], timeout_ms: int = 120_000) -> dict[str, float]:
+    """Print each HTML file to its PDF: ``{pdf_path: (html_path, title)}``, or ``(html_path, title, True)`` for
+    a page printed on one sheet (:data:`ONE_PAGE_CSS`, scaled to fit). Returns, per PDF file name, the widest
+    table's width as a share of the page's text width (≤ 1: every table fits).
 
     Raises :class:`PDFUnavailable` when there is no Chromium (or Playwright) to print with."""
     try:
@@ -216,16 +283,25 @@ def write_pdfs(jobs: Mapping[Path, tuple[Path, str]], timeout_ms: int = 120_000)
                                      + HOW_TO_GET_PDF) from None
             try:
                 page = browser.new_page(viewport={"width": 1123, "height": 794})
-                for pdf, (src, title) in jobs.items():
+                for pdf, (src, title, *one) in jobs.items():
+                    one_page = bool(one and one[0])
+                    page.set_viewport_size({"width": SHEET_WIDTH_PX, "height": 794})
                     page.goto(Path(src).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
                     page.emulate_media(media="print")
+                    scale = 1.0
+                    if one_page:
+                        page.add_style_tag(content=ONE_PAGE_CSS)
+                        page.evaluate(ONE_PAGE_JS)
+                        scale = _one_page_scale(page)
+                    page.evaluate(FIT_TABLES_JS)
                     w, body = page.evaluate(WIDEST_TABLE_JS)
                     widest[Path(pdf).name] = round(w / body, 4) if body else 0.0
                     head, foot = _header(title)
                     page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True,
                              display_header_footer=True, header_template=head, footer_template=foot,
-                             margin={"top": "16mm", "bottom": "14mm", "left": "10mm", "right": "10mm"},
-                             prefer_css_page_size=True)
+                             margin=ONE_PAGE_MARGINS if one_page else
+                             {"top": "16mm", "bottom": "14mm", "left": "10mm", "right": "10mm"},
+                             prefer_css_page_size=True, scale=scale)
             finally:
                 browser.close()
     except PDFUnavailable:
