@@ -352,3 +352,22 @@ def test_gap_trend_pairs_the_people_of_a_panel(sample):
     row = t2.loc[("empathy", "2026Q3")]
     assert row["change_test"] == "cluster-robust z" and row["change_p"] == pytest.approx(fit.pvalues[1], rel=1e-8)
     assert row["change"] == pytest.approx(fit.params[1], abs=1e-12)
+
+
+def test_ipa_with_sampling_weights(sample):
+    """Weighted performance (DescrStatsW's mean) and derived importance (the weighted correlation from numpy's
+    cov with aweights); unit weights give the unweighted map."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    q = sample[sample["quarter"] == "2026Q3"]
+    w = np.random.default_rng(4).choice([0.5, 1.0, 2.0], len(q))
+    s = q.assign(wt=w)
+    r = gaps.ipa(s, INST, level="item", importance="derived", sample_weight="wt").table
+    ok = s[["P05", "overall_sat"]].notna().all(axis=1)
+    C = np.cov(s.loc[ok, "P05"], s.loc[ok, "overall_sat"], aweights=s.loc[ok, "wt"])
+    assert r.loc["05", "importance"] == pytest.approx(C[0, 1] / np.sqrt(C[0, 0] * C[1, 1]), abs=1e-12)
+    x = s["P05"].notna()
+    assert r.loc["05", "performance"] == pytest.approx(DescrStatsW(s.loc[x, "P05"], weights=s.loc[x, "wt"]).mean)
+    plain = gaps.ipa(q, INST, level="item", importance="derived").table
+    unit = gaps.ipa(q.assign(wt=1.0), INST, level="item", importance="derived", sample_weight="wt").table
+    assert np.allclose(plain[["importance", "performance"]], unit[["importance", "performance"]], atol=1e-12)

@@ -160,8 +160,8 @@ class DriverResult(Result):
         if self.sample_weight:
             return [msg("drivers.weighted_models", "Weighted by {column}: the relative importance (shares of R², "
                         "with its intervals, as relaimpo's case weights), the regression table (weighted least "
-                        "squares) and dominance weight each respondent; the penalty–reward analysis and the segment "
-                        "comparison are unweighted.", column=term(self.sample_weight))]
+                        "squares), dominance and the driver matrix weight each respondent; the penalty–reward "
+                        "analysis and the segment comparison are unweighted.", column=term(self.sample_weight))]
         return []
 
     def metrics(self) -> DriverMetrics:
@@ -364,7 +364,8 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     share = shares(imp)
     dom = (dominance_analysis(weighted_frame, outcome, names, weights=sample_weight or None)
            if len(names) <= 12 and kind == "ols" else None)
-    matrix = ipa(survey.loc[frame.index], inst, level=level, importance="shapley", shapley=share)
+    matrix = ipa(survey.loc[frame.index], inst, level=level, importance="shapley", shapley=share,
+                 sample_weight=sample_weight if kind == "ols" else None)
     kano, kano_note = None, msg("drivers.kano_outcome", "Penalty–reward analysis is for satisfaction-type outcomes.")
     if kind == "ols":
         try:

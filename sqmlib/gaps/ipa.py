@@ -93,9 +93,29 @@ class IPAResult:
                 f"performance {perf:.3f})</p>" + self.table.to_html(float_format=lambda v: f"{v:.3f}"))
 
 
+def _weighted_means(frame: pd.DataFrame, w: np.ndarray) -> pd.Series:
+    """Each column's weighted mean over the respondents who answered it (a missing weight counts 0)."""
+    X = frame.to_numpy(dtype=float)
+    W = np.where(~np.isnan(X) & (np.nan_to_num(w) > 0)[:, None], np.nan_to_num(w)[:, None], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.Series((W * np.nan_to_num(X)).sum(axis=0) / W.sum(axis=0), index=frame.columns)
+
+
+def _weighted_correlations(frame: pd.DataFrame, y: pd.Series, w: np.ndarray) -> pd.Series:
+    """Each column's weighted Pearson correlation with ``y`` over the respondents who answered both."""
+    out = {}
+    yv = y.to_numpy(dtype=float)
+    for c in frame.columns:
+        x = frame[c].to_numpy(dtype=float)
+        ok = ~np.isnan(x) & ~np.isnan(yv) & (np.nan_to_num(w) > 0)
+        C = np.cov(x[ok], yv[ok], aweights=w[ok]) if ok.sum() > 2 else np.full((2, 2), np.nan)
+        out[c] = C[0, 1] / np.sqrt(C[0, 0] * C[1, 1]) if C[0, 0] > 0 and C[1, 1] > 0 else np.nan
+    return pd.Series(out)
+
+
 def ipa(survey: pd.DataFrame, instrument, *, level: str = "item", importance: str = "derived",
         outcome: str = "overall_sat", performance: str = "P", rule: str = "mean",
-        shapley: pd.Series | None = None) -> IPAResult:
+        shapley: pd.Series | None = None, sample_weight: str | None = None) -> IPAResult:
     """Importance–performance analysis.
 
     Parameters
@@ -110,6 +130,10 @@ def ipa(survey: pd.DataFrame, instrument, *, level: str = "item", importance: st
         Mean perception or mean gap P − E.
     rule : {"mean", "median", "midpoint"}
         Where the crosshair sits; the quadrants under the other rules are reported too.
+    sample_weight : str, optional
+        A column of sampling weights: performance and stated importance are weighted means, derived importance a
+        weighted correlation (numpy's ``cov(aweights=w)``), each over the respondents who answered (a respondent
+        without a weight counts 0).
     """
     inst = load_instrument(instrument)
     if rule not in CROSSHAIRS:
@@ -124,18 +148,20 @@ def ipa(survey: pd.DataFrame, instrument, *, level: str = "item", importance: st
         Em = dimension_scores(survey, inst, "E") if performance == "gap" else None
     else:
         raise SQMArgumentError("level must be 'item' or 'dimension'")
-    perf = (Pm - Em).mean() if performance == "gap" else Pm.mean()
+    w = None if sample_weight is None else survey[sample_weight].to_numpy(dtype=float, na_value=np.nan)
+    mean = (lambda f: f.mean()) if w is None else (lambda f: _weighted_means(f, w))  # noqa: E731
+    perf = mean(Pm - Em) if performance == "gap" else mean(Pm)
     if importance == "derived":
         if outcome not in survey.columns:
             raise SQMDataError("survey", [Problem("missing_column", f"derived importance needs the outcome {outcome!r}")])
-        imp = Pm.corrwith(survey[outcome])
+        imp = Pm.corrwith(survey[outcome]) if w is None else _weighted_correlations(Pm, survey[outcome], w)
         kind = f"derived: correlation with {outcome}"
     elif importance == "stated":
         if level == "dimension":
-            imp = respondent_weights(survey, inst, "stated").mean() * 100
+            imp = mean(respondent_weights(survey, inst, "stated")) * 100
             kind = "stated: mean importance points"
         elif "IMP" in inst.blocks:
-            imp = survey[inst.item_columns("IMP")].set_axis(names, axis=1).mean()
+            imp = mean(survey[inst.item_columns("IMP")].set_axis(names, axis=1))
             kind = "stated: mean importance rating"
         else:
             raise SQMDataError("survey", [Problem("no_importance", "stated importance at item level needs an IMP "

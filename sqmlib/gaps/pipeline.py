@@ -133,10 +133,11 @@ class GapResult(Result):
             return [unweighted_note(self.unweighted)]
         if self.sample_weight:
             n_eff = self.table.loc[self.table["level"] == "overall", "n_eff"]
-            return [msg("gaps.weighted_all", "Weighted by {column}: the figures of items, dimensions, segments "
-                        "and quarters and the zone of tolerance weight each respondent (effective n {n_eff:,.0f}), with "
-                        "tests on the effective n (no Kruskal–Wallis or Wilcoxon test); the importance–performance "
-                        "map is unweighted.", column=term(self.sample_weight), n_eff=float(n_eff.iloc[0]))]
+            return [msg("gaps.weighted_every", "Weighted by {column}: every figure on this page weighs each "
+                        "respondent (effective n {n_eff:,.0f}) — the gaps of items, dimensions, segments and "
+                        "quarters, the zone of tolerance and the importance–performance map — with tests on the "
+                        "effective n (no Kruskal–Wallis or Wilcoxon test).", column=term(self.sample_weight),
+                        n_eff=float(n_eff.iloc[0]))]
         return []
 
     def metrics(self) -> GapMetrics:
@@ -367,7 +368,8 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
                        "importance is each item's correlation with the respondent's mean perception over all items "
                        "(implicit importance; it favours items that are typical of the whole).")
     level = "item" if imp_kind == "derived" or "IMP" in inst.blocks else "dimension"
-    ipa_result = ipa(ipa_survey, inst, level=level, importance=imp_kind, outcome=criterion, rule=crosshair)
+    ipa_result = ipa(ipa_survey, inst, level=level, importance=imp_kind, outcome=criterion, rule=crosshair,
+                     sample_weight=sample_weight)
     g1 = gap1(folder.management, survey, inst) if folder.has("management") and inst.has_expectations else None
     att = None
     if folder.has("interactions", "standards"):
