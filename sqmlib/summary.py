@@ -315,8 +315,9 @@ class SummaryResult(Result):
             todo.append(msg("summary.improve", "Improve **{name}**: it moves {outcome} most among the dimensions "
                             "performing below average.", name=term(d.fix_first[0]), outcome=term(d.outcome)))
         if g and g.concentrate_here:
-            todo.append(msg("summary.concentrate", "Concentrate on items {items} (important, performing below "
-                            "average).", items=listed(g.concentrate_here[:4])))
+            todo.append(msg("summary.concentrate_all", "Concentrate on the {n} items that are important and "
+                            "perform below average: {items}.", n=len(g.concentrate_here),
+                            items=listed(g.concentrate_here)))  # all of them: the gap page and the index count them
         if c and c.to_contact:
             todo.append(msg("summary.contact", "Contact the {n:,} highest-risk customers with a retention offer.",
                             n=c.to_contact))

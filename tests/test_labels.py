@@ -136,8 +136,8 @@ def test_workbook_headers_in_the_language_and_the_key_sheet(tmp_path):
         outputs.write_excel({"gaps": t}, tmp_path / "t.xlsx")
     wb = load_workbook(tmp_path / "t.xlsx")
     ws = wb.worksheets[0]
-    assert [c.value for c in ws[1]][1:] == ["题项", "低于期望的顾客比例", "样本量"]
-    assert ws["B2"].value == "01" and ws["C2"].number_format == "0.0%" and ws["D2"].number_format == "#,##0"
+    assert [c.value for c in ws[1]] == ["题项", "低于期望的顾客比例", "样本量"]  # no column of row numbers
+    assert ws["A2"].value == "01" and ws["B2"].number_format == "0.0%" and ws["C2"].number_format == "#,##0"
     key = [[c.value for c in row] for row in wb["columns"].iter_rows(min_row=2)]
     assert [ws.title, "低于期望的顾客比例", "share_below"] in key
 

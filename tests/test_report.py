@@ -309,3 +309,47 @@ def test_pdfs_fit_the_page(built):
 def test_pages_read_well(built):
     """The shared report, on data holding markup, reads as a person reads it (tests/pages.py: reads_well)."""
     reads_well(built[0], "en-small", [IMG])
+
+
+def test_one_number_everywhere(built):
+    """Each headline figure, taken from its notebook's metrics.json and formatted by the one rule
+    (sqmlib.render.formats), is what every page showing it shows: the KPI page, the summary, the index tiles,
+    the gap and churn pages; the workbook holds the same values at full precision."""
+    from pages import Page
+
+    from sqmlib.render import formats
+
+    path = built[0]
+    metrics = {p.parent.name: json.loads(p.read_text(encoding="utf-8"))["metrics"]
+               for p in path.glob("*/metrics.json")}
+    shown = {stem: " ".join(Page((path / f"{stem}.html").read_text(encoding="utf-8")).text
+                            + Page((path / f"{stem}.html").read_text(encoding="utf-8")).td)
+             for stem in ("02_gap_analysis", "04_churn_prediction", "05_kpi_monitoring", "06_quarterly_summary",
+                          "index")}
+    kpis = metrics["05_kpi_monitoring"]["kpis"]
+    gap, churn = metrics["02_gap_analysis"], metrics["04_churn_prediction"]
+    figures = {
+        "NPS": (formats.kpi_value(kpis["NPS"]["current"], "NPS", "points"),
+                ["05_kpi_monitoring", "06_quarterly_summary", "index"]),
+        "CSAT": (formats.kpi_value(kpis["CSAT (top-2-box)"]["current"], "CSAT", "share"),
+                 ["05_kpi_monitoring", "06_quarterly_summary", "index"]),
+        "overall gap": (formats.kpi_value(gap["overall_gap"], "Overall gap (P − E)", "points"),
+                        ["02_gap_analysis", "06_quarterly_summary", "index"]),
+        "customers to contact": (f"{churn['to_contact']:,}",
+                                 ["04_churn_prediction", "06_quarterly_summary", "index"]),
+        "items to concentrate on": (str(len(gap["concentrate_here"])), ["index"]),
+    }
+    missing = [(name, value, stem) for name, (value, stems) in figures.items() for stem in stems
+               if value not in shown[stem]]
+    assert missing == [], missing
+    # the summary names every item the gap page puts in the "concentrate here" quadrant, and says how many
+    assert f"{len(gap['concentrate_here'])} items" in shown["06_quarterly_summary"]
+    assert all(item in shown["06_quarterly_summary"] for item in gap["concentrate_here"])
+    # the workbook: the summary's headline sheet and the KPI page's comparison hold the metrics' values
+    book = path / "report_tables.xlsx"
+    heads = pd.read_excel(book, sheet_name="06 headlines").set_index("KPI")
+    comparison = pd.read_excel(book, sheet_name="05 quarter comparison").set_index("KPI")
+    assert heads.loc["NPS", "this quarter"] == pytest.approx(kpis["NPS"]["current"], abs=1e-9)
+    assert comparison.loc["NPS", "this quarter"] == pytest.approx(kpis["NPS"]["current"], abs=1e-9)
+    assert heads.loc["Overall gap (P − E)", "this quarter"] == pytest.approx(gap["overall_gap"], abs=1e-9)
+    assert "Unnamed: 0" not in heads.reset_index().columns  # no column of pandas' row numbers

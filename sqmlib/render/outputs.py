@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 import mistune
+import numpy as np
 import pandas as pd
 
 from . import labels
@@ -158,6 +159,12 @@ def _identifiers(df: pd.DataFrame, index: bool) -> list:
     return ([n or "" for n in df.index.names] if index else []) + cols
 
 
+def _row_numbers(index: pd.Index) -> bool:
+    """An unnamed index that only numbers the rows 0, 1, 2 … (pandas' default)."""
+    return (index.nlevels == 1 and index.name is None and pd.api.types.is_integer_dtype(index)
+            and bool((index == np.arange(len(index))).all()))
+
+
 COLUMNS_SHEET = "columns"  # the last sheet of a labelled workbook: sheet, column label, identifier
 
 
@@ -175,12 +182,13 @@ def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path, *, index: 
         for name, df in frames.items():
             sheet = _sheet_name(labels.phrase(str(name)) if labelled else name, used)
             shown = labels.frame(df) if labelled else df
-            shown.to_excel(xl, sheet_name=sheet, index=index)
-            header_rows = df.columns.nlevels + (1 if index and df.columns.nlevels > 1 else 0)
-            dress_sheet(xl.sheets[sheet], xl.book, _columns(shown, df, index), header_rows, len(df), cache=cache)
+            keep = index and not _row_numbers(df.index)  # pandas' row numbers are not data: no column for them
+            shown.to_excel(xl, sheet_name=sheet, index=keep)
+            header_rows = df.columns.nlevels + (1 if keep and df.columns.nlevels > 1 else 0)
+            dress_sheet(xl.sheets[sheet], xl.book, _columns(shown, df, keep), header_rows, len(df), cache=cache)
             if labelled:
                 key.extend({"sheet": sheet, "column": str(lab), "identifier": str(ident)}
-                           for lab, ident in zip(_identifiers(shown, index), _identifiers(df, index))
+                           for lab, ident in zip(_identifiers(shown, keep), _identifiers(df, keep))
                            if str(lab) != str(ident))
         if key:  # the identifiers behind the labels, for code that reads the workbook
             sheet = _sheet_name(COLUMNS_SHEET, used)

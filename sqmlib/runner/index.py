@@ -112,31 +112,76 @@ def _write_pdfs(folder: Path, entries: list[dict], title: str, lang: str) -> tup
     return written, {"widest_table_share_of_page": widest}
 
 
+# the terms a manager meets on the index, each explained once at the end and linked from its first use
+def _glossary(lang: str) -> list[tuple[str, str, str]]:
+    """(anchor, term, explanation in ``lang``) of the terms the index's figures use."""
+    return [
+        ("nps", "NPS", msg("glossary.nps", "Net Promoter Score: the share of promoters (9–10 on the 0–10 "
+                           "recommendation question) minus the share of detractors (0–6), in points from −100 to "
+                           "+100.", lang=lang)),
+        ("csat", "CSAT", msg("glossary.csat", "Customer satisfaction: the share of customers answering in the top "
+                             "two boxes of the overall satisfaction question (on a 1–7 scale: 6 or 7).", lang=lang)),
+        ("ces", "CES", msg("glossary.ces", "Customer Effort Score: the mean answer to how easy it was to get the "
+                           "matter handled, on the survey's scale (higher is easier).", lang=lang)),
+        ("gap", "P − E", msg("glossary.gap", "The gap: perception minus expectation on the same item, in scale "
+                             "points; below zero the service falls short of what customers expect.", lang=lang)),
+        ("alpha", "α", msg("glossary.alpha", "Cronbach's alpha: how consistently the items of one dimension measure "
+                           "the same thing (0 to 1; .70 or more is acceptable).", lang=lang)),
+        ("cfi", "CFI", msg("glossary.cfi", "Comparative fit index of the factor model: how well the "
+                           "questionnaire's dimensions fit the answers (0 to 1; .95 or more fits well).", lang=lang)),
+        ("rmsea", "RMSEA", msg("glossary.rmsea", "Root mean square error of approximation: the factor model's "
+                               "misfit per degree of freedom (.06 or less fits well).", lang=lang)),
+        ("r2", "R²", msg("glossary.r2", "The share of the differences in the outcome (e.g. overall satisfaction) "
+                         "that the drivers explain together (0 to 1).", lang=lang)),
+        ("auc", "ROC-AUC", msg("glossary.auc", "How well the churn model ranks customers who leave above those who "
+                               "stay: 0.5 is guessing, 1 is perfect.", lang=lang)),
+        ("empc", "EMPC", msg("glossary.empc", "Expected maximum profit of the churn model per customer: what a "
+                             "retention campaign aimed by the model is expected to earn, in the data's currency.",
+                             lang=lang)),
+    ]
+
+
+def _link_terms(label: str, glossary: list, linked: set) -> str:
+    """An escaped tile label whose glossary terms link to their explanation, each term the first time only."""
+    out = html.escape(label)
+    for key, term, _ in glossary:
+        t = html.escape(term)
+        if key not in linked and t in out:
+            out = out.replace(t, f"<a class='g' href='#g-{key}'>{t}</a>", 1)
+            linked.add(key)
+    return out
+
+
 def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: str | None = None, *,
                 lang: str = "en", pdfs: Mapping[str, str] | None = None) -> str:
+    """The index a manager opens first: the PDFs and the workbook, each page's headline figures, a glossary of
+    the terms they use, and at the end the technical details (data folder, version, executed notebooks)."""
     esc = html.escape
     executed = msg("index.notebook", "executed notebook", lang=lang)
-    rows = []
+    glossary, linked = _glossary(lang), set()
+    rows, runs = [], []
     for e in entries:
         figures = "".join(
             f"<div class='fig'><span class='v'>{esc(labels.phrase(str(h.get('display', h.get('value'))), lang))}</span>"
-            f"<span class='l'>{esc(labels.phrase(str(h.get('label', '')), lang))}</span></div>"
+            f"<span class='l'>{_link_terms(labels.phrase(str(h.get('label', '')), lang), glossary, linked)}</span></div>"
             for h in e["headline"])
-        rows.append(f"<section><h2><a href='{esc(e['html'])}'>{esc(labels.phrase(e['title'], lang))}</a></h2>"
-                    f"<div class='figs'>{figures}</div>"
-                    f"<p class='meta'><a href='{esc(e['notebook'])}'>{executed}</a> · "
-                    f"<a href='{esc(e['metrics'])}'>metrics.json</a> · {e['seconds']:.1f} s</p></section>")
+        title = esc(labels.phrase(e['title'], lang))
+        rows.append(f"<section><h2><a href='{esc(e['html'])}'>{title}</a></h2><div class='figs'>{figures}</div></section>")
+        runs.append(f"<li>{title}: <a href='{esc(e['notebook'])}'>{executed}</a> · "
+                    f"<a href='{esc(e['metrics'])}'>metrics.json</a> · {e['seconds']:.1f} s</li>")
     data_dir = esc(provenance["parameters"]["data_dir"])
     commit = provenance["git"].get("commit") or "unknown"
-    links = ['<a href="provenance.json">provenance.json</a>']
+    links = [f'<a href="{esc(name)}">{_pdf_link(key, lang)}</a>' for key, name in (pdfs or {}).items()]
     if workbook:
         every_table = msg("index.workbook", "every table in one Excel workbook", lang=lang)
         links.append(f'<a href="{esc(workbook)}">{every_table}</a>')
-    for key, name in (pdfs or {}).items():
-        links.append(f'<a href="{esc(name)}">{_pdf_link(key, lang)}</a>')
     title = index_title(esc(quarter), lang)
     data = msg("index.data", "Data: {folder}", lang=lang, folder=data_dir)
     version = msg("index.commit", "commit {commit}", lang=lang, commit=esc(commit[:12]))
+    terms = "".join(f"<dt id='g-{key}'>{esc(term)}</dt><dd>{esc(text)}</dd>" for key, term, text in glossary)
+    glossary_head = msg("index.glossary", "Terms used above", lang=lang)
+    technical = msg("index.technical", "Technical details", lang=lang)
+    links_line = f'<p class="links">{" · ".join(links)}</p>' if links else ""
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -147,10 +192,18 @@ h2 {{ font-size: 1.15rem; margin: .3rem 0; }}
 .fig {{ background: #f3f6fa; border-radius: 6px; padding: .4rem .8rem; min-width: 8rem; }}
 .fig .v {{ display: block; font-size: 1.3rem; font-weight: 600; }}
 .fig .l {{ font-size: .8rem; color: #555; }}
-.meta {{ font-size: .8rem; color: #666; }}
+.fig a.g {{ color: inherit; text-decoration: underline dotted; }}
+.links {{ font-size: 1rem; }}
+dl {{ display: grid; grid-template-columns: 6rem 1fr; gap: .3rem .8rem; font-size: .9rem; }}
+dt {{ font-weight: 600; }}
+dd {{ margin: 0; }}
+.meta, .meta li {{ font-size: .8rem; color: #666; }}
 </style></head><body>
 <h1>{title}</h1>
-<p class="meta">{data} · {version} · {' · '.join(links)}</p>
+{links_line}
 {''.join(rows)}
+<section id="glossary"><h2>{glossary_head}</h2><dl>{terms}</dl></section>
+<section class="meta"><h2>{technical}</h2><p>{data} · {version} · <a href="provenance.json">provenance.json</a></p>
+<ul>{''.join(runs)}</ul></section>
 </body></html>
 """
