@@ -1,6 +1,8 @@
 """Benchmarks run smoke-sized, so that they keep working; the speed itself is read off by hand."""
 import importlib.util
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -45,6 +47,7 @@ def test_bench_churn_smoke():
     assert len(table) == 2 and 0.6 < table["cv_auc"].iloc[0] < 0.9
 
 
+@pytest.mark.long  # DuckDB over generated files: the engines' numbers are tests/test_moments.py's
 def test_bench_moments_smoke(tmp_path):
     spec = importlib.util.spec_from_file_location("bench_moments", ROOT / "benchmarks" / "bench_moments.py")
     mod = importlib.util.module_from_spec(spec)

@@ -215,8 +215,8 @@ def test_gap1_and_standards(sample):
     north = att[(att["kpi"] == "closure_hours") & (att["unit"] == "North")]["share_meeting"].iloc[0]
     assert south < north - 0.1  # slower closures planted in the South
     summary = gaps.gaps_model_summary(gaps.servqual_gaps(q, INST), g1.reset_index(), att)
-    assert list(summary["gap"]) == [1, 2, 3, 4, 5]
-    assert summary.loc[summary["gap"] == 2, "status"].str.startswith("not measured").all()
+    assert list(summary["gap_number"]) == [1, 2, 3, 4, 5]
+    assert summary.loc[summary["gap_number"] == 2, "status"].str.startswith("not measured").all()
     assert summary["value"].notna().sum() == 3
 
 

@@ -21,7 +21,7 @@ def english_after():
 
 @pytest.mark.parametrize("name, en, zh", [
     ("share_below", "customers below their expectation", "低于期望的顾客比例"),
-    ("lmg", "share of R² (LMG)", "R² 占比（LMG）"),
+    ("lmg", "R² attributed (LMG)", "分配到的 R²（LMG）"),
     ("p_adj", "p (adjusted)", "校正 p 值"),
     ("gap_South", "gap: South", "差距：南区"),
     ("alpha_ci_low", "Cronbach's α: 95% CI lower", "Cronbach α 95%区间下限"),
@@ -175,3 +175,14 @@ def test_one_meaning_per_identifier_and_role():
     assert labels.label("performance", "zh") == "表现" and labels.code("standard", "zh") == "标准版"
     frame = labels.frame(pd.DataFrame({"level": ["configural", "metric", "scalar"], "first": [0.1, 0.2, 0.3]}), "zh")
     assert list(frame["层级"]) == ["形态等值", "单位等值", "标量等值"] and "单独 R²" in frame.columns
+
+
+def test_a_number_rounded_to_zero_has_no_minus_sign():
+    """"-0.000" (a ΔCFI of −0.0002 at three decimals) reads as 0.000, in a cell and inside an interval; real
+    negatives keep their sign."""
+    from sqmlib.render import formats, show
+
+    assert [formats.no_negative_zero(t) for t in ("-0.000", "[-0.00, 0.12]", "-0.01", "-0.001", "2026-0")] == \
+        ["0.000", "[0.00, 0.12]", "-0.01", "-0.001", "2026-0"]
+    html = show.styled(pd.DataFrame({"delta_cfi": [-0.0002, -0.02]}), lambda s: s.format(precision=3)).to_html()
+    assert ">0.000<" in html and ">-0.020<" in html and "-0.000" not in html

@@ -143,13 +143,12 @@ def pandas_metrics(small_dir):
     return _PandasMetrics(small_dir)
 
 
+@pytest.mark.long  # the engines' statistics are compared in process in every run (tests/test_moments.py)
 @pytest.mark.parametrize("stems", [("02_gap_analysis",),
-                                   pytest.param(("01_survey_reliability", "03_driver_regression", "05_kpi_monitoring"),
-                                                marks=pytest.mark.long)])
+                                   ("01_survey_reliability", "03_driver_regression", "05_kpi_monitoring")])
 def test_duckdb_engine_report_equals_pandas(pandas_metrics, small_dir, tmp_path, stems):
-    """engine="duckdb": the notebooks run unchanged and their figures equal the pandas pipelines' (the gap
-    notebook in every run, the reliability, driver and KPI notebooks in the long tier; tests/test_moments.py
-    compares every engine's statistics in process)."""
+    """engine="duckdb": the notebooks run unchanged and their figures equal the pandas pipelines' (the long
+    tier; tests/test_moments.py compares every engine's statistics in process in every run)."""
     path = report.build(data_dir=small_dir, out_dir=tmp_path, pdf=False, progress=False, log=lambda *a: None,
                         parameters={"engine": "duckdb"},
                         notebooks=[nb for nb in report.report_notebooks() if nb.stem in stems])

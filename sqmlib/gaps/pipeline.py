@@ -232,7 +232,8 @@ class GapResult(Result):
                        [text(msg("gaps.no_quadrant_changes", "No attribute changes quadrant under the other crosshair "
                                  "rules."))])
         model = [] if self.servperf else [table(gaps_model_summary(t, self.gap1_table, self.attainment),
-                                                lambda s: s.format(precision=3, na_rep="–").hide(axis="index"))]
+                                                lambda s: s.format(precision=3, na_rep="–")
+                                                .format("{:d}", subset=["gap_number"]).hide(axis="index"))]
         if self.gap1_table is not None:
             model += [text(msg("gaps.gap1", "**Gap 1: managers' estimate of expectations − customers' expectations** "
                                "(negative: management underestimates what customers expect)")),

@@ -230,21 +230,21 @@ def gaps_model_summary(gap_table: pd.DataFrame, gap1_table: pd.DataFrame | None 
     overall = gap_table[(gap_table["level"] == "overall") & (gap_table["name"] == "unweighted")]
     g5 = float(overall["gap"].iloc[0]) if len(overall) else np.nan
     rows = [
-        {"gap": 1, "between": "management's idea of customers' expectations and those expectations",
+        {"gap_number": 1, "between": "management's idea of customers' expectations and those expectations",
          "measure": "mean over items of manager estimate − customer expectation",
          "value": float(gap1_table["gap1"].mean()) if gap1_table is not None else np.nan,
          "status": "measured" if gap1_table is not None else "not measured: no management survey"},
-        {"gap": 2, "between": "service standards and management's idea of expectations",
+        {"gap_number": 2, "between": "service standards and management's idea of expectations",
          "measure": "—", "value": np.nan,
          "status": "not measured: needs a review of the written standards against the management survey"},
-        {"gap": 3, "between": "service delivered and the service standards",
+        {"gap_number": 3, "between": "service delivered and the service standards",
          "measure": "mean share of cases meeting the ticket-level standards",
          "value": float(attainment["share_meeting"].mean()) if attainment is not None and len(attainment) else np.nan,
          "status": "measured" if attainment is not None and len(attainment) else "not measured: no interactions or standards"},
-        {"gap": 4, "between": "service delivered and what was promised to customers",
+        {"gap_number": 4, "between": "service delivered and what was promised to customers",
          "measure": "—", "value": np.nan,
          "status": "not measured: needs the promises made (advertising, contracts) to compare with delivery"},
-        {"gap": 5, "between": "customers' perceptions and expectations (SERVQUAL)",
+        {"gap_number": 5, "between": "customers' perceptions and expectations (SERVQUAL)",
          "measure": "overall P − E", "value": g5, "status": "measured"},
     ]
     return pd.DataFrame(rows)

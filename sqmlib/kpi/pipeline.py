@@ -528,7 +528,8 @@ def _run_kpis(folder, *, quarter: str, unit: str, freq: str, alert_drop: float, 
     tk_q = tk.loc[q]
     att = standard_attainment(tickets, data.standards, by=unit, start=q_start, end=q_end)
     att_wide = att.pivot_table(index="unit", columns=["kpi", "severity"], values="share_meeting")
-    att_wide.columns = [f"{k}{'/' + s if s else ''}" for k, s in att_wide.columns]
+    # shares of cases meeting each standard (not the measure itself: the column says so)
+    att_wide.columns = [f"share_met_{k}{'/' + s if s else ''}" for k, s in att_wide.columns]
     per_unit = per_unit.join(tk_q[["fcr", "response_h_median", "response_h_p90", "handling_h_median", "repeat_rate",
                                    "complaints_per_1000", "churn_rate"]]).join(att_wide)
     period = period_of(tickets["opened_at"], freq)

@@ -37,6 +37,7 @@ ci_low | 95% CI lower | 95%区间下限
 ci_high | 95% CI upper | 95%区间上限
 dz | effect size dz | 效应量 dz
 gap | gap (P − E) | 差距（P − E）
+gap_number | gap of the gaps model | 差距模型中的差距
 gap1 | gap 1 | 差距1
 mean_e | mean expectation | 期望均值
 mean_p | mean perception | 感知均值
@@ -105,7 +106,7 @@ importance | importance | 重要性
 performance | performance | 表现
 quadrant | quadrant | 象限
 quadrant_other | quadrant (other importance) | 象限（另一种重要性）
-lmg | share of R² (LMG) | R² 占比（LMG）
+lmg | R² attributed (LMG) | 分配到的 R²（LMG）
 pratt | Pratt measure | Pratt 指标
 betasq | squared standardised coefficient | 标准化系数平方
 relative_weights | relative weight | 相对权重
@@ -269,6 +270,9 @@ days_since_complaint | days since the last complaint | 距上次投诉天数
 days_since_survey | days since the last survey | 距上次调查天数
 has_survey | answered a survey | 参与过调查
 answer_seconds | answer time (seconds) | 接听时间（秒）
+share_met_answer_seconds | calls answered within the standard | 在标准时间内接听的电话比例
+share_met_first_response_hours | complaints answered within the standard | 在标准时间内首次响应的投诉比例
+share_met_closure_hours | complaints closed within the standard | 在标准时间内结案的投诉比例
 first_response_hours | first response (hours) | 首次响应时间（小时）
 closure_hours | time to closure (hours) | 结案时间（小时）
 standards_share_meeting | share meeting the standards | 标准达标比例

@@ -23,6 +23,15 @@ MEAN_NAMES = {"gap", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_
 SHARE_NAMES = {"share", "proportion", "cumulative", "csat", "fcr", "churn_rate", "repeat_rate", "error_rate"}
 
 
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.])-(0(?:\.0+)?)(?![\d.])")
+
+
+def no_negative_zero(text) -> str:
+    """A formatted cell without a minus sign on a number rounded to zero ("-0.000" → "0.000", "[-0.00, 0.12]"
+    → "[0.00, 0.12]"); anything else unchanged."""
+    return _NEGATIVE_ZERO.sub(r"\1", text) if isinstance(text, str) and "-0" in text else text
+
+
 def p_value(p) -> str:
     """``< .001`` (with a no-break space) below one in a thousand, else three decimals without the leading zero (``.023``, ``1.000``)."""
     if p is None or (isinstance(p, float) and math.isnan(p)):

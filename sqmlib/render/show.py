@@ -101,7 +101,7 @@ def styled(frame, style=None, uuid: str | None = None, own_formats=()):
 
 def _missing_as_dash(styler) -> None:
     """Every cell formatter of the table shows a missing value as a dash (a style's own ``format`` may not say
-    ``na_rep``, and would show ``nan``)."""
+    ``na_rep``, and would show ``nan``) and a number rounded to zero without a minus sign ("-0.000")."""
     funcs = getattr(styler, "_display_funcs", None)
     if funcs is None:  # pragma: no cover - pandas' Styler keeps its cell formatters here
         return
@@ -109,7 +109,8 @@ def _missing_as_dash(styler) -> None:
     for r in range(data.shape[0]):
         for c in range(data.shape[1]):
             fn = funcs[(r, c)]
-            funcs[(r, c)] = lambda v, fn=fn: formats.MISSING if isinstance(v, float) and v != v else fn(v)
+            funcs[(r, c)] = lambda v, fn=fn: formats.MISSING if isinstance(v, float) and v != v else \
+                formats.no_negative_zero(fn(v))
 
 
 def alt_text(fig, name: str = "") -> str:
