@@ -276,7 +276,7 @@ def run_reliability(folder: DataFolder, *, quarter: str = "", block: str = "P", 
     efa_result = efa(x, rotation="oblimin", seed=seed)
     fit = cfa(x, dims)
     est_table, _, advice = estimator_comparison(x, dims, ordinal=block != "gap", ml=fit)
-    found = conclusions(rel, diag, fit, block="P" if block == "gap" else block)
+    found = conclusions(rel, diag, fit, block="P" if block == "gap" else block, estimators=est_table)
     found.append(msg("reliability.estimators", "Estimators: {advice}", advice=advice))
     by = invariance_column(survey, inst, invariance_by)
     inv, inv_note = None, ""

@@ -197,8 +197,10 @@ def item_diagnostics(survey: pd.DataFrame, instrument, block: str = "P", *, miss
 
 
 def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fit: CFAResult | None = None,
-                block: str = "P") -> list[str]:
-    """Plain-language conclusions from the reliability table, item diagnostics and CFA."""
+                block: str = "P", estimators: pd.DataFrame | None = None) -> list[str]:
+    """Plain-language conclusions from the reliability table, item diagnostics and CFA. With ``estimators``
+    (:func:`estimator_comparison`) the verdict on the model's fit comes from the estimator it marks as the one
+    to trust, named in the sentence; validity (CR, AVE, Fornell–Larcker, HTMT) from the ML fit."""
     out = []
     t = table[table["block"] == block]
     good = t[t["alpha"] >= 0.80]["dimension"].tolist()
@@ -238,9 +240,27 @@ def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fi
     elif diagnostics is not None:
         out.append(msg("reliability.no_weak_items", "No item weakens its scale: each correlates well with the rest of "
                        "its dimension."))
-    if fit is not None:
-        s = fit.summary()
-        met = s["met"].dropna()
+    trusted = (estimators[estimators["trusted"]].iloc[0] if estimators is not None and "trusted" in estimators
+               and estimators["trusted"].any() else None)
+    if fit is not None and trusted is not None:
+        figures = dict(k=len(fit.model), estimator=labels.phrase(str(trusted["estimator"])), cfi=trusted["cfi"],
+                       tli=trusted["tli"], rmsea=trusted["rmsea"], srmr=trusted["srmr"])
+        met = [trusted["cfi"] >= THRESHOLDS["cfi"], trusted["tli"] >= THRESHOLDS["tli"],
+               trusted["rmsea"] <= THRESHOLDS["rmsea"], trusted["srmr"] <= THRESHOLDS["srmr"]]
+        if all(met):
+            out.append(msg("reliability.fits_well_by", "By {estimator}, the estimator to trust here, the "
+                           "{k}-dimension model fits well: CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f}, SRMR "
+                           "{srmr:.3f}.", **figures))
+        elif sum(met) >= 3:
+            out.append(msg("reliability.fits_acceptably_by", "By {estimator}, the estimator to trust here, the "
+                           "{k}-dimension model fits acceptably: CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f}, "
+                           "SRMR {srmr:.3f}.", **figures))
+        else:
+            out.append(msg("reliability.fits_badly_by", "By {estimator}, the estimator to trust here, the "
+                           "{k}-dimension model does not fit well: CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f}, "
+                           "SRMR {srmr:.3f}.", **figures))
+    if fit is not None and trusted is None:  # no comparison of estimators: the ML fit's verdict
+        met = fit.summary()["met"].dropna()
         figures = dict(k=len(fit.model), cfi=fit.fit["cfi"], tli=fit.fit["tli"], rmsea=fit.fit["rmsea"],
                        low=fit.fit["rmsea_ci_low"], high=fit.fit["rmsea_ci_high"], srmr=fit.fit["srmr"])
         if met.all():
@@ -252,6 +272,7 @@ def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fi
         else:
             out.append(msg("reliability.fits_badly", "The {k}-dimension model does not fit well: CFI {cfi:.3f}, "
                            "TLI {tli:.3f}, RMSEA {rmsea:.3f} [{low:.3f}, {high:.3f}], SRMR {srmr:.3f}.", **figures))
+    if fit is not None:
         out += [msg("reliability.improper", "Improper solution: {note}; read the loadings and validity below with "
                     "care.", note=note) for note in fit.improper]
         low_ave = fit.validity[fit.validity["ave"] < THRESHOLDS["ave"]].index.tolist()
@@ -261,7 +282,12 @@ def conclusions(table: pd.DataFrame, diagnostics: pd.DataFrame | None = None, fi
         fl_bad = fit.validity[~fit.validity["fornell_larcker_ok"]].index.tolist()
         h = fit.htmt.where(np.triu(np.ones(fit.htmt.shape, bool), 1))
         pairs = [(a, b) for a in h.index for b in h.columns if pd.notna(h.loc[a, b]) and h.loc[a, b] >= THRESHOLDS["htmt"]]
-        if fl_bad or pairs:
+        if fl_bad and not pairs:  # the two criteria disagree: say which to trust, in one sentence
+            out.append(msg("reliability.htmt_over_fornell_larcker", "HTMT, the criterion to trust (Henseler, Ringle "
+                           "& Sarstedt 2015), finds the dimensions distinct (every value below .85); Fornell–Larcker "
+                           "flags {dims}: each one's AVE is below its squared correlation with another dimension, so "
+                           "read their items for overlapping wording.", dims=terms(fl_bad)))
+        elif fl_bad or pairs:
             doubt = [labels.word(d) for d in fl_bad] + [
                 msg("reliability.htmt_pair", "{a}/{b} (HTMT {htmt:.2f})", a=term(a), b=term(b), htmt=h.loc[a, b])
                 for a, b in pairs]
@@ -286,9 +312,9 @@ def estimator_comparison(items: pd.DataFrame, model: Mapping[str, Sequence[str]]
                          ml: CFAResult | None = None) -> tuple[pd.DataFrame, dict, str]:
     """The CFA by ML on complete cases, by full-information ML (when answers are missing) and by WLSMV (when
     the answers are ordered categories), side by side: one row per estimator with the respondents used, χ²
-    (the scaled one for WLSMV), df, CFI, TLI, RMSEA, SRMR and the mean standardised loading; the fits; and
-    a sentence on which to trust, from the data (number of answer categories, share of missing answers, share
-    at the top of the scale)."""
+    (the scaled one for WLSMV), df, CFI, TLI, RMSEA, SRMR, the mean standardised loading and ``trusted`` (the
+    estimator the advice names for the fit); the fits; and a sentence on which to trust, from the data (number
+    of answer categories, share of missing answers, share at the top of the scale)."""
     fits = {"ML": ml if ml is not None else cfa(items, model)}
     X = items.to_numpy(dtype=float)
     missing_share = float(np.isnan(X).mean())
@@ -307,6 +333,10 @@ def estimator_comparison(items: pd.DataFrame, model: Mapping[str, Sequence[str]]
                      "rmsea": f.fit["rmsea" + sfx], "srmr": f.fit["srmr"],
                      "mean_loading": float(f.loadings["std_all"].mean())})
     table = pd.DataFrame(rows)
+    # the estimator the advice below names for the fit: WLSMV for ordered categories, else FIML when answers
+    # are missing, else ML
+    trusted = "WLSMV" if ordered else ("FIML" if missing_share > 0 else "ML")
+    table["trusted"] = [key == trusted for key in fits]
     top = float(np.nanmean(X == np.nanmax(X)))
     if ordered:
         scale = msg("reliability.advice_ordered", "The answers are {k} ordered categories ({top:.0%} at the top of the "
