@@ -45,6 +45,11 @@ METRICS = {
 }
 
 
+# a drop in the churn model's ROC-AUC below this when a service-quality dimension is shuffled is too small to say
+# churn "depends on" that dimension (the model ranks customers about as well without it)
+NEGLIGIBLE_AUC_DROP = 0.01
+
+
 def maturity_meaning(level: int) -> str:
     """What a maturity level means, in the reader's language."""
     return {0: msg("maturity.0", "basic standards not yet met"), 1: msg("maturity.1", "basic standards met"),
@@ -235,8 +240,14 @@ class SummaryResult(Result):
                   file="04_churn_prediction/risk_list.xlsx")
         if not c.top_quality_driver:
             return out
-        driver = msg("summary.churn_driver", "The service-quality dimension churn depends on most: **{name}**.",
-                     name=term(c.top_quality_driver))
+        drop = (c.importance or {}).get(f"quality: {c.top_quality_driver}")
+        if drop is not None and drop < NEGLIGIBLE_AUC_DROP:  # a claim only for an effect worth the name
+            driver = msg("summary.churn_driver_negligible", "No service-quality dimension stands out as a churn "
+                         "driver: shuffling the strongest, {name}, lowers the model's ROC-AUC by only {drop:.3f}.",
+                         name=term(c.top_quality_driver), drop=drop)
+        else:
+            driver = msg("summary.churn_driver", "The service-quality dimension churn depends on most: **{name}**.",
+                         name=term(c.top_quality_driver))
         return sentences([out, driver])
 
     def alert_lines(self) -> list[str]:

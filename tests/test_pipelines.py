@@ -438,3 +438,16 @@ def test_kpi_page_and_summary_tiles_show_one_number(folder, results):
         if r.kpi in ("NPS", "CSAT (top-2-box)"):
             assert shown in tiles, r.kpi
     assert "+" in formats.kpi_value(34.91, "NPS", "points") and formats.kpi_value(0.2921, "CSAT", "share") == "29.2%"
+
+
+def test_summary_claims_a_churn_driver_only_for_an_effect_worth_the_name(folder, results):
+    """"Churn depends most on X" only when shuffling X costs the churn model at least .01 of ROC-AUC; below that
+    the summary says no dimension stands out, with the figure."""
+    current = {s: r.metrics() for s, r in results.items() if not getattr(r, "unavailable", False)}
+    c = current["04_churn_prediction"]
+    key = f"quality: {c.top_quality_driver}"
+    for drop, said in ((0.004, "No service-quality dimension stands out"), (0.05, "churn depends on most")):
+        changed = dict(current, **{"04_churn_prediction": dataclasses.replace(c, importance={**c.importance,
+                                                                                           key: drop})})
+        text = summary.run_summary(folder, current=changed).at_risk()
+        assert said in text and (drop >= 0.01 or f"{drop:.3f}" in text), text

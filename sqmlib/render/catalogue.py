@@ -205,6 +205,7 @@ delta_rmsea | ΔRMSEA | ΔRMSEA
 delta_p | p (Δχ²) | p 值（Δχ²）
 holds | holds | 成立
 estimator | estimator | 估计方法
+trusted | the one to trust | 应采信
 factor | factor | 因子
 loading | loading | 载荷
 msa | sampling adequacy (MSA) | 取样适切性（MSA）
