@@ -24,6 +24,7 @@ from .drivers import DriverMetrics
 from .errors import SQMArgumentError, SQMReportError
 from .gaps import GapMetrics, gap_trend, servqual_gaps
 from .kpi import KPIMetrics, quarter_comparison, survey_kpis
+from .kpi.pipeline import surge_line
 from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter
 from .reliability import ReliabilityMetrics
@@ -254,13 +255,15 @@ class SummaryResult(Result):
         k = self.current.get("05_kpi_monitoring")
         if not k:
             return []
+        surges = ["- " + surge_line(r, k.unit) for r in (k.complaint_surges or [])]
         if not k.alerts:
-            return [msg("summary.no_alert", "No NPS alert {period}.", period=self.period)] if self.quarter else []
+            return ([msg("summary.no_alert", "No NPS alert {period}.", period=self.period)] if self.quarter
+                    else []) + surges
         return ["- " + msg("summary.alert", "**Alert: {unit}** ({unit_type}): NPS {nps:+.0f} against a benchmark of "
                            "{benchmark:+.0f} from {first} to {last} ({periods} periods).", unit=term(a["unit"]),
                            unit_type=term(a["unit_type"]), nps=a["nps"], benchmark=a["benchmark"],
                            first=a["first_period"], last=a["last_period"], periods=a["periods"])
-                for a in k.alerts]
+                for a in k.alerts] + surges
 
     def maturity_table(self) -> pd.DataFrame | None:
         k = self.current.get("05_kpi_monitoring")

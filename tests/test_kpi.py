@@ -287,3 +287,23 @@ def test_a_weight_column_that_is_not_declared_is_an_audit_finding(tmp_path):
     (tmp_path / "instrument.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     found = audit.run_audit(io.load_folder(tmp_path)).findings()
     assert any("weight" in f and "unweighted" in f for f in found)
+
+
+def test_complaint_surges_are_found_and_tested():
+    """A unit whose complaints rose by half or more is tested against an even split of the two quarters' count
+    (the exact binomial tail, summed here with math.comb), Holm-adjusted over every unit; a smaller or a
+    non-significant rise is not a surge."""
+    import math
+
+    from sqmlib.kpi.pipeline import complaint_surges
+
+    t = pd.DataFrame({"East": [365, 375], "North": [470, 500], "South": [380, 974], "West": [10, 16]},
+                     index=["2026Q2", "2026Q3"])
+    found = complaint_surges(t, "2026Q3")
+    assert [r["unit"] for r in found] == ["South"]  # West rose by 60 % but 16 against 10 is noise
+    cur, n = 974, 974 + 380
+    p = sum(math.comb(n, k) for k in range(cur, n + 1)) / 2 ** n
+    assert found[0]["p_value"] == pytest.approx(p, rel=1e-9)
+    assert found[0]["p_adj"] == pytest.approx(min(1.0, 4 * p), rel=1e-9)  # the smallest of four: ×4 (Holm)
+    assert found[0]["rise"] == pytest.approx(974 / 380 - 1) and found[0]["previous_quarter"] == "2026Q2"
+    assert complaint_surges(t, "2026Q2") == [] and complaint_surges(t, "") == []

@@ -240,6 +240,46 @@ class KPIMetrics:
     classifier_accuracy: float | None
     maturity: dict
     unit: str
+    complaint_surges: list = dataclasses.field(default_factory=list)  # see complaint_surges()
+
+
+def complaint_surges(per_quarter: pd.DataFrame, quarter: str, *, min_rise: float = 0.5,
+                     alpha: float = 0.05) -> list[dict]:
+    """Units whose complaints rose from the previous quarter to ``quarter`` by at least ``min_rise`` (a share)
+    and significantly: with equally long quarters and the unit's customer base about the same, the count of the
+    two quarters together splits evenly under no change, so the current count is tested against Binomial(total,
+    ½) (the conditional test of two Poisson counts, one-sided), Holm-adjusted over the units. ``per_quarter``:
+    complaints per quarter (rows) and unit (columns). Largest rise first."""
+    from scipy import stats
+
+    prev = previous_quarter(quarter) if quarter else ""
+    if not quarter or quarter not in per_quarter.index or prev not in per_quarter.index:
+        return []
+    rows = []
+    for unit in per_quarter.columns:
+        cur, before = int(per_quarter.loc[quarter, unit]), int(per_quarter.loc[prev, unit])
+        if before > 0 and cur >= (1 + min_rise) * before:
+            p = float(stats.binomtest(cur, cur + before, 0.5, alternative="greater").pvalue)
+            rows.append({"unit": unit, "current": cur, "previous": before, "rise": cur / before - 1, "p_value": p})
+    if not rows:
+        return []
+    from statsmodels.stats.multitest import multipletests
+
+    # Holm over every unit looked at: units that did not rise enough count as tested with p = 1
+    p_all = [r["p_value"] for r in rows] + [1.0] * (len(per_quarter.columns) - len(rows))
+    adjusted = multipletests(p_all, method="holm")[1][:len(rows)]
+    out = [dict(r, p_adj=float(a), quarter=quarter, previous_quarter=prev) for r, a in zip(rows, adjusted)
+           if a < alpha]
+    return sorted(out, key=lambda r: -r["rise"])
+
+
+def surge_line(surge: Mapping, unit: str) -> str:
+    """A complaint surge (:func:`complaint_surges`) in one line, in the reader's language."""
+    return msg("kpi.complaint_surge", "**Complaints surge in {name}** ({unit}): {current:,} in {quarter} against "
+               "{previous:,} in {previous_quarter} ({rise:+.0%}; p {p}).", name=term(surge["unit"]), unit=term(unit),
+               current=surge["current"], quarter=surge["quarter"],
+               previous=surge["previous"], previous_quarter=surge["previous_quarter"], rise=surge["rise"],
+               p=formats.p_value(surge["p_adj"]))
 
 
 @dataclass(frozen=True)
@@ -311,7 +351,14 @@ class KPIResult(Result):
             pareto_categories_top3=pc.head(3)["share"].to_dict() if pc is not None else {},
             pareto_departments_top3=pdep.head(3)["share"].to_dict() if pdep is not None else {},
             classifier_accuracy=self.classifier.accuracy if self.classifier is not None else None,
-            maturity=lv.levels["level"].to_dict() if lv is not None else {}, unit=self.unit)
+            maturity=lv.levels["level"].to_dict() if lv is not None else {}, unit=self.unit,
+            complaint_surges=self.surges())
+
+    def surges(self) -> list[dict]:
+        """Units whose complaints surged this quarter (:func:`complaint_surges`)."""
+        if self.complaints_per_quarter is None or not self.quarter:
+            return []
+        return complaint_surges(self.complaints_per_quarter, self.quarter)
 
     def headline(self) -> list[dict]:
         company = self.comparison.set_index("kpi")
@@ -429,7 +476,8 @@ class KPIResult(Result):
                 text(msg("kpi.severity_mix", "**Severity mix per unit**")),
                 table(self.severity_mix, lambda s: s.format("{:.1%}")),
                 text(msg("kpi.complaints_per_quarter", "**Complaints per quarter and unit**")),
-                table(self.complaints_per_quarter)]
+                table(self.complaints_per_quarter)] + [
+                text(surge_line(r, self.unit)) for r in self.surges()]
             lv = self.maturity_levels
             maturity = [
                 table(lv.levels, lambda s: s.background_gradient(subset=["level"], cmap=plots.gradient("RdYlGn"), vmin=0, vmax=3)),
