@@ -223,6 +223,19 @@ class SummaryResult(Result):
         else:
             lever = msg("summary.chain_lever", "The lever: **{lever}** (one index point moves {target} by "
                         "{importance:.2f}; it performs at {performance:.1f}).", **parts)
+        richer = max((d for d in ch.retained_value if d != ch.lever and d in ch.ipma), default=None,
+                     key=lambda d: ch.retained_value[d])
+        dims = [d for d in ch.retained_value if d in ch.ipma]
+        average = float(np.mean([ch.ipma[d]["performance"] for d in dims])) if dims else np.nan
+        if (value is not None and richer is not None and ch.retained_value[richer] > value
+                and ch.ipma[richer]["performance"] >= average):
+            # the chain page's table shows a dimension worth more: say why it is not the lever (one rule)
+            why = msg("summary.chain_not_lever", "Raising {other} would be worth more ({other_value:,.0f} for +5 "
+                      "points), but it already performs at {other_performance:.1f}, above the dimensions' average of "
+                      "{average:.1f}: the lever is the most important dimension among those performing below it.",
+                      other=term(richer), other_value=ch.retained_value[richer],
+                      other_performance=ch.ipma[richer]["performance"], average=average)
+            return sentences([line, lever, why])
         return sentences([line, lever])
 
     def _churn(self) -> ChurnMetrics | None:

@@ -451,3 +451,20 @@ def test_summary_claims_a_churn_driver_only_for_an_effect_worth_the_name(folder,
                                                                                            key: drop})})
         text = summary.run_summary(folder, current=changed).at_risk()
         assert said in text and (drop >= 0.01 or f"{drop:.3f}" in text), text
+
+
+def test_summary_says_why_a_dimension_worth_more_is_not_the_lever(folder, results):
+    """The chain page's table may show a dimension worth more than the lever: the summary then says it already
+    performs above the dimensions' average (the one rule: the most important among those performing below it)."""
+    current = {s: r.metrics() for s, r in results.items() if not getattr(r, "unavailable", False)}
+    ch = current["07_service_profit_chain"]
+    other = next(d for d in ch.retained_value if d != ch.lever and d in ch.ipma)
+    dims = [d for d in ch.retained_value if d in ch.ipma]
+    high = max(ch.ipma[d]["performance"] for d in dims) + 1
+    ipma = {**ch.ipma, other: {**ch.ipma[other], "performance": high}}
+    richer = dataclasses.replace(ch, ipma=ipma, retained_value={**ch.retained_value,
+                                                                other: 2 * ch.retained_value[ch.lever] + 1})
+    text = summary.SummaryResult._chain_line(richer)
+    assert "Raising" in text and f"{high:.1f}" in text
+    poorer = dataclasses.replace(ch, retained_value={d: (10.0 if d == ch.lever else 1.0) for d in ch.retained_value})
+    assert "Raising" not in summary.SummaryResult._chain_line(poorer)

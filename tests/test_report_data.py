@@ -185,6 +185,7 @@ def test_summary_reads_typed_metrics_back(small_report):
         summary.parse_metrics("02_gap_analysis", renamed)
 
 
+@pytest.mark.long  # the pipelines without those tables run in process in every run (tests/test_pipelines.py)
 def test_report_from_a_survey_alone(small_dir, tmp_path):
     """Bring your own survey: without customers, tickets, standards or management tables every notebook still
     runs; churn says it was skipped and the KPI notebook keeps the survey KPIs and alerts."""
