@@ -165,9 +165,11 @@ class ChurnAnalysis(Result):
         train = f.features
         y, p = r.y.to_numpy(), r.oof.to_numpy()
         sample = [text(f"*Note: {n}*") for n in f.notes]
-        sample.append(text(msg("churn.snapshot", "Snapshot **{date}**: {n:,} active customers, {left:.1%} left "
-                               "within {days} days. {k} features.", date=f.snapshot.date(), n=len(train),
-                               left=train["churned"].mean(), days=f.horizon_days, k=train.shape[1] - 2)))
+        sample.append(text(msg("churn.snapshot_training", "Training snapshot **{date}**: {n:,} customers active "
+                               "then, {left:.1%} of whom left within the next {days} days — the model's outcome, not "
+                               "the KPI page's churn rate, which counts the customers who left during the quarter. "
+                               "{k} features.", date=f.snapshot.date(), n=len(train), left=train["churned"].mean(),
+                               days=f.horizon_days, k=train.shape[1] - 2)))
         gains = r.gains()
         quality = [table(self.evaluation, lambda s: s.format(precision=3)),
                    text(msg("churn.auc", "5-fold cross-validated ROC-AUC **{auc:.3f}** (sd {sd:.3f} over folds); "
