@@ -1,7 +1,7 @@
 """The zone of tolerance (three-column format) and importance–performance analysis."""
 from __future__ import annotations
 
-from .paired import CROSSHAIRS, QUADRANTS, paired_table, weighted_paired_table
+from .paired import CROSSHAIRS, QUADRANTS, paired_table, weighted_columns, weighted_paired_table
 from .tables import _check_blocks, dimension_scores, respondent_weights
 from dataclasses import dataclass
 from typing import Mapping
@@ -95,10 +95,7 @@ class IPAResult:
 
 def _weighted_means(frame: pd.DataFrame, w: np.ndarray) -> pd.Series:
     """Each column's weighted mean over the respondents who answered it (a missing weight counts 0)."""
-    X = frame.to_numpy(dtype=float)
-    W = np.where(~np.isnan(X) & (np.nan_to_num(w) > 0)[:, None], np.nan_to_num(w)[:, None], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.Series((W * np.nan_to_num(X)).sum(axis=0) / W.sum(axis=0), index=frame.columns)
+    return pd.Series(weighted_columns(frame.to_numpy(dtype=float), w)[2], index=frame.columns)
 
 
 def _weighted_correlations(frame: pd.DataFrame, y: pd.Series, w: np.ndarray) -> pd.Series:

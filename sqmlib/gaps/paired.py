@@ -70,27 +70,36 @@ def _paired_frame(names: Sequence[str], n: np.ndarray, mean_p: np.ndarray, mean_
     })
 
 
+def weighted_columns(X: np.ndarray, weights) -> tuple[np.ndarray, ...]:
+    """Per column of ``X`` (missing answers NaN), over the respondents with an answer and a positive finite
+    sampling weight: the respondents n, Kish's n_eff = (Σw)²/Σw², the weighted mean and the weighted sd
+    s_w = √(Σw(x − x̄)²/Σw · n_eff/(n_eff − 1)); and the weights matrix W (0 where a cell does not count)."""
+    X = np.asarray(X, dtype=float)
+    w = np.asarray(weights, dtype=float).reshape(-1, 1)
+    mask = ~np.isnan(X) & np.isfinite(w) & (w > 0)
+    W = np.where(mask, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sw = W.sum(axis=0)
+        n_eff = sw ** 2 / (W ** 2).sum(axis=0)
+        mean = (W * np.where(mask, X, 0.0)).sum(axis=0) / sw
+        sd = np.sqrt((W * np.where(mask, X - mean, 0.0) ** 2).sum(axis=0) / sw * n_eff / (n_eff - 1))
+    return mask.sum(axis=0), n_eff, mean, sd, W
+
+
 def weighted_paired_table(P: np.ndarray, E: np.ndarray, names: Sequence[str], weights: np.ndarray, *,
                           confidence: float = 0.95) -> pd.DataFrame:
     """:func:`paired_table` with sampling weights: weighted means of P, E and the gap, weighted shares, and the
     paired t on Kish's effective n (n_eff = (Σw)²/Σw² of the respondents with both answers): SE = s_w/√n_eff
-    with s_w² = Σw(d − d̄)²/Σw · n_eff/(n_eff − 1), df = n_eff − 1. No Wilcoxon test (``wilcoxon_p``
-    missing); ``n`` is the respondents, ``n_eff`` Kish's n."""
+    with s_w² = Σw(d − d̄)²/Σw · n_eff/(n_eff − 1), df = n_eff − 1 (:func:`weighted_columns`). No Wilcoxon test
+    (``wilcoxon_p`` missing); ``n`` is the respondents, ``n_eff`` Kish's n."""
     P, E = np.asarray(P, dtype=float), np.asarray(E, dtype=float)
-    w = np.asarray(weights, dtype=float)[:, None]
-    mask = ~np.isnan(P) & ~np.isnan(E) & np.isfinite(w) & (w > 0)
-    W = np.where(mask, w, 0.0)
-    n = mask.sum(axis=0)
-    D = np.where(mask, P - E, 0.0)
+    n, n_eff, mean_d, sd, W = weighted_columns(P - E, weights)
+    D = np.where(W > 0, P - E, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         sw = W.sum(axis=0)
-        n_eff = sw ** 2 / (W ** 2).sum(axis=0)
-        mean_d = (W * D).sum(axis=0) / sw
-        var = (W * (D - mean_d) ** 2).sum(axis=0) / sw * n_eff / (n_eff - 1)
-        sd = np.sqrt(var)
-        mean_p = (W * np.where(mask, P, 0.0)).sum(axis=0) / sw
-        mean_e = (W * np.where(mask, E, 0.0)).sum(axis=0) / sw
-        shares = tuple((W * (mask & cmp)).sum(axis=0) / sw for cmp in (D > 0, D == 0, D < 0))
+        mean_p = (W * np.nan_to_num(P)).sum(axis=0) / sw
+        mean_e = (W * np.nan_to_num(E)).sum(axis=0) / sw
+        shares = tuple((W * cmp).sum(axis=0) / sw for cmp in (D > 0, D == 0, D < 0))
     out = _paired_frame(names, n_eff, mean_p, mean_e, mean_d, sd, sd == 0, shares, np.full(len(n), np.nan),
                         confidence)
     out["n"] = n

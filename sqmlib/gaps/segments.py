@@ -1,7 +1,7 @@
 """Gaps across segments and quarters, and the gaps model beyond gap 5."""
 from __future__ import annotations
 
-from .paired import adjust_p
+from .paired import adjust_p, weighted_columns
 from .tables import _check_blocks, dimension_scores
 import warnings
 from typing import NamedTuple, Sequence
@@ -44,11 +44,8 @@ def weighted_moments(x: np.ndarray, w: np.ndarray | None = None) -> tuple[float,
     with the weights scaled to sum to n_eff gives the same mean, variance and n)."""
     if w is None:
         return float(x.mean()), float(x.var(ddof=1)) if len(x) > 1 else np.nan, float(len(x))
-    sw = w.sum()
-    m = float((w * x).sum() / sw)
-    n_eff = float(sw ** 2 / (w * w).sum())
-    v = float((w * (x - m) ** 2).sum() / sw * n_eff / (n_eff - 1)) if n_eff > 1 else np.nan
-    return m, v, n_eff
+    _, n_eff, m, sd, _ = weighted_columns(np.asarray(x, dtype=float)[:, None], w)
+    return float(m[0]), float(sd[0] ** 2) if n_eff[0] > 1 else np.nan, float(n_eff[0])
 
 
 def welch_anova(groups: Sequence[np.ndarray], weights: Sequence[np.ndarray] | None = None

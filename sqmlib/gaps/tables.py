@@ -1,7 +1,7 @@
 """Respondent scores and the SERVQUAL gap table (items, dimensions, overall; per segment; from moments)."""
 from __future__ import annotations
 
-from .paired import adjust_p, paired_from_sums, paired_table, weighted_paired_table
+from .paired import adjust_p, paired_from_sums, paired_table, weighted_columns, weighted_paired_table
 import warnings
 from typing import Mapping, Sequence
 import numpy as np
@@ -251,12 +251,7 @@ def servperf_table(survey: pd.DataFrame, instrument, *, by=None, confidence: flo
                     sd = np.nanstd(x, axis=0, ddof=1)
                     n_eff = n
                 else:
-                    mask = ~np.isnan(x) & np.isfinite(w)[:, None] & (np.nan_to_num(w) > 0)[:, None]
-                    W = np.where(mask, w[:, None], 0.0)
-                    sw = W.sum(axis=0)
-                    n_eff = sw ** 2 / (W ** 2).sum(axis=0)
-                    m = (W * np.where(mask, x, 0.0)).sum(axis=0) / sw
-                    sd = np.sqrt((W * np.where(mask, x - m, 0.0) ** 2).sum(axis=0) / sw * n_eff / (n_eff - 1))
+                    _, n_eff, m, sd, _ = weighted_columns(x, w)
                 half = stats.t.ppf(0.5 + confidence / 2, n_eff - 1) * sd / np.sqrt(n_eff)
             f = pd.DataFrame({"level": level, "name": names, "n": n, **({} if w is None else {"n_eff": n_eff}),
                               "mean_p": m, "sd": sd, "ci_low": m - half, "ci_high": m + half,

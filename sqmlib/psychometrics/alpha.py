@@ -130,6 +130,18 @@ def alpha_stats(C: np.ndarray) -> dict:
     }
 
 
+def _item_stats(names: Sequence[str], means, C: np.ndarray, st: dict) -> pd.DataFrame:
+    """Per item: mean, sd (from the covariance diagonal), r_drop and α if deleted (:func:`alpha_stats`)."""
+    return pd.DataFrame({"mean": means, "sd": np.sqrt(np.diag(C)), "r_drop": st["r_drop"],
+                         "alpha_if_deleted": st["alpha_if_deleted"]}, index=pd.Index(names, name="item"))
+
+
+def _percentile_interval(boots: np.ndarray, confidence: float) -> tuple[tuple[float, float], str]:
+    """The percentile interval of bootstrap values (resamples that gave none left out) and its method name."""
+    g = 1 - confidence
+    return tuple(float(v) for v in np.nanquantile(boots, [g / 2, 1 - g / 2])), f"bootstrap ({len(boots)})"
+
+
 def feldt_ci(alpha: float, n: int, k: int, confidence: float = 0.95) -> tuple[float, float]:
     """Feldt's (1965) F-based confidence interval of α, with ``n − 1`` and ``(n − 1)(k − 1)`` degrees of freedom."""
     df1, df2 = n - 1, (n - 1) * (k - 1)
@@ -205,9 +217,7 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
     Xu = X if rows is None else X[rows]
     # pairwise: each item's mean and sd over all its answers (the covariance diagonal is that variance)
     means = np.nanmean(X, axis=0) if missing == "pairwise" or rows is None else Xu.mean(axis=0)
-    item_stats = pd.DataFrame({"mean": means, "sd": np.sqrt(np.diag(C)),
-                               "r_drop": st["r_drop"], "alpha_if_deleted": st["alpha_if_deleted"]},
-                              index=pd.Index(names, name="item"))
+    item_stats = _item_stats(names, means, C, st)
     if n_boot > 0:
         rng = np.random.default_rng(seed)
         boots = np.empty(n_boot)
@@ -215,9 +225,7 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] = (), scale: t
             Xb = Xu[rng.integers(0, len(Xu), len(Xu))]
             Cb, _, _ = covariance(Xb, missing) if missing == "listwise" else (pairwise_cov(Xb)[0], 0, None)
             boots[b] = _alpha_from_cov(Cb)
-        g = 1 - confidence
-        interval = tuple(float(v) for v in np.nanquantile(boots, [g / 2, 1 - g / 2]))
-        method = f"bootstrap ({n_boot})"
+        interval, method = _percentile_interval(boots, confidence)
     else:
         interval = feldt_ci(st["alpha"], n, X.shape[1], confidence)
         method = "Feldt"
@@ -234,8 +242,7 @@ def _weighted_alpha(X: np.ndarray, names: list, weights, missing: str, confidenc
     W = np.where(M, w[:, None], 0.0)
     means = (W * np.where(M, X, 0.0)).sum(axis=0) / W.sum(axis=0)
     st = alpha_stats(C)
-    item_stats = pd.DataFrame({"mean": means, "sd": np.sqrt(np.diag(C)), "r_drop": st["r_drop"],
-                               "alpha_if_deleted": st["alpha_if_deleted"]}, index=pd.Index(names, name="item"))
+    item_stats = _item_stats(names, means, C, st)
     if n_boot > 0:
         Xu, wu = X[rows], w[rows]
         rng = np.random.default_rng(seed)
@@ -247,9 +254,7 @@ def _weighted_alpha(X: np.ndarray, names: list, weights, missing: str, confidenc
                     boots[b] = _alpha_from_cov(weighted_covariance(Xu[take], wu[take], missing)[0])
                 except SQMDataError:
                     boots[b] = np.nan
-        g = 1 - confidence
-        interval = tuple(float(v) for v in np.nanquantile(boots, [g / 2, 1 - g / 2]))
-        method = f"bootstrap ({n_boot})"
+        interval, method = _percentile_interval(boots, confidence)
     else:
         interval = feldt_ci(st["alpha"], n_eff, X.shape[1], confidence)
         method = "Feldt"
@@ -292,8 +297,7 @@ def _alpha_from_moments(m, reverse: Sequence[str], scale, missing: str, confiden
         warnings.warn(f"more items ({len(names)}) than respondents ({n}): α is unstable and λ6 unreliable",
                       SQMWarning, stacklevel=3)
     st = alpha_stats(C)
-    item_stats = pd.DataFrame({"mean": m.means, "sd": np.sqrt(np.diag(C)), "r_drop": st["r_drop"],
-                               "alpha_if_deleted": st["alpha_if_deleted"]}, index=pd.Index(names, name="item"))
+    item_stats = _item_stats(names, m.means, C, st)
     interval = feldt_ci(st["alpha"], n, len(names), confidence)
     return AlphaResult(st["alpha"], st["std_alpha"], st["g6"], st["average_r"], m.rows if m.weighted else n,
                        len(names), interval, confidence, "Feldt", item_stats,
