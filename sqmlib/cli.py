@@ -41,7 +41,7 @@ def _explore(args) -> int:
     from .explore.serve import serve
 
     serve(data, host=args.host, port=args.port, token=args.token or None, allow_remote=args.allow_remote,
-          say=lambda msg: print(msg, flush=True), sockets=sockets)
+          lang=args.lang, say=lambda msg: print(msg, flush=True), sockets=sockets)
     return 0
 
 
@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--allow-remote", action="store_true",
                    help="allow binding to an address other than localhost, and requests naming other hosts")
     e.add_argument("--token", help="access token (default: a new random one, printed in the address)")
+    e.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="language the pages open in (en or zh; each page has a switch)")
     e.set_defaults(func=_explore)
     t = sub.add_parser("training", help="render the training notebooks in every language and version")
     t.add_argument("--out", default="reports/training/rendered", help="output folder (default reports/training/rendered)")

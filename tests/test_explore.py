@@ -108,10 +108,10 @@ def test_score_customers_other_rows(small_data, model):
 def test_offscreen_figures_are_not_tracked_by_pyplot(survey_explorer):
     before = plt.get_fignums()
     v = survey_explorer.view()
-    images = [explore_base._svg(draw) for _, draw in v.charts]
+    images = [explore_base._svg(draw)[0] for _, draw in v.charts]
     assert plt.get_fignums() == before
     assert all(b"<svg" in b[:500] for b in images) and len(images) == 3
-    assert explore_base._svg(v.charts[0][1]) == images[0]  # deterministic
+    assert explore_base._svg(v.charts[0][1])[0] == images[0]  # deterministic
 
 
 # ---- survey explorer ----------------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ def test_survey_widget_updates_without_a_browser(survey_explorer):
     table, status, charts = box.children[4], box.children[2], box.children[3]
     before, img_before = table.value, charts.children[0].value
     controls["segment"].value = "region"
-    assert list(controls["value"].options) == [ALL, "East", "North", "South", "West"]
+    assert [v for _, v in controls["value"].options] == [ALL, "East", "North", "South", "West"]
     controls["value"].value = "South"
     assert "region = South" in status.value and table.value != before
     assert charts.children[0].value != img_before
@@ -282,7 +282,7 @@ def test_churn_widget_best_button(churn_explorer):
     controls = box.children[1].children
     slider, button = controls[0], controls[-1]
     slider.value = 0.9
-    assert "≥ 0.90" in box.children[2].value
+    assert "≥ 0.900" in box.children[2].value
     button.click()
     assert slider.value == pytest.approx(churn_explorer.defaults()["threshold"])
 
@@ -339,3 +339,56 @@ def test_chain_explorer_widget(small_dir):
     direct = sem.satisfaction_index(sem.pls(sub, cons, edges), scales)
     t = e.view(segment="region", value="South").table.set_index("construct")
     assert t["index_0_100"].to_dict() == pytest.approx(direct.to_dict(), abs=1e-12)
+
+
+def test_churn_explorer_contacts_the_reports_customers(small_dir):
+    """The explorer's default view is the report's: the same profit-maximising threshold (unrounded), the same
+    customers to contact, and the profit at that threshold is the best profit."""
+    from sqmlib import io
+
+    folder = io.load_folder(small_dir)
+    m = churn.run_churn(folder).metrics()
+    e = explore.ChurnExplorer.from_folder(folder)
+    v = e.view()
+    assert e.defaults()["threshold"] == pytest.approx(m.best_threshold, abs=1e-12)
+    assert len(v.extra["contact list"]) == m.to_contact
+    assert f"{m.to_contact:,} of the" in v.note
+    summary = v.extra["summary"].set_index("measure")["value"]
+    assert summary.iloc[4] == summary.iloc[6]  # profit at this threshold = profit at the best one
+
+
+def test_served_app_speaks_chinese_and_english(small_dir):
+    """One app answers each page and view in the language it is asked for: captions, choices, tables, status
+    lines and charts in Chinese (no English word left on a chart), and in English for the next request."""
+    from sqmlib import labels, serve
+    from sqmlib.explore.base import _svg
+
+    app = serve.App(explore.explorers(small_dir), lang="zh")
+    page = app.page("data/sample")
+    assert 'lang="zh-CN"' in page and "调查探索" in page and "流失探索" in page and ">English</a>" in page
+    assert "computing…" not in page and "计算中" in page
+    for name in app.explorers:
+        v = app.view(name, {})
+        assert "用时" in v["status"] and v["charts"], name
+        for c in v["controls"].values():
+            assert labels.english_words(c["label"]) == [], c["label"]
+            for o in c.get("options", []):
+                if o["value"] in (ALL, NONE, "gap", "P", "E", "overall_sat", "dimension", "item", "Satisfaction"):
+                    assert labels.english_words(o["label"], allowed=("P", "E")) == [], o
+        assert all(alt.startswith("图表") for alt in v["alts"]), v["alts"]
+        with labels.language("zh"):
+            for _, draw in app.explorers[name].view().charts:
+                fig = labels.figure(draw())
+                assert labels.untranslated(fig) == [], (name, labels.untranslated(fig))
+                plt.close(fig)
+    churn_view = app.view("churn", {})
+    assert "目前在网" in churn_view["status"] and "现在应联系的顾客" in churn_view["extra"]
+    assert "会被联系" in churn_view["table"]
+    en = app.view("survey", {}, lang="en")
+    assert "respondents" in en["status"] and "Quarter" == en["controls"]["quarter"]["label"]
+    assert app.page("x", "en").count("Survey explorer") == 2
+    # a Chinese chart carries its text as outlines (an <img> cannot use the page's font); English as text
+    with labels.language("zh"):
+        svg_zh = _svg(app.explorers["survey"].view().charts[0][1])[0]
+    svg_en = _svg(app.explorers["survey"].view().charts[0][1])[0]
+    assert b"<text" not in svg_zh and b"<text" in svg_en

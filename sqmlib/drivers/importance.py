@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from math import comb
 from typing import Mapping, Sequence
 import numpy as np
@@ -92,15 +93,31 @@ def _check_collinear(Rxx: np.ndarray, names: Sequence[str]) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # all-subsets R²
 # ---------------------------------------------------------------------------------------------------------
-def _levels(M: np.ndarray, n_levels: int) -> np.ndarray:
+def _packed(R: np.ndarray) -> np.ndarray:
+    """The upper triangle of a symmetric matrix row by row ((0,0), (0,1) … (0,m−1), (1,1) …) as one column."""
+    return np.concatenate([R[i, i:] for i in range(R.shape[0])]).astype(float)[:, None]
+
+
+def _levels(M: np.ndarray, m: int, n_levels: int) -> np.ndarray:
     """Decide the first ``n_levels`` variables of every node: exclude (drop) or include (eliminate by the
-    Schur complement). Node index bit t records the decision for variable t."""
+    Schur complement). ``M`` holds one packed upper triangle of an m × m matrix per column (node); node index
+    bit t records the decision for variable t.
+
+    The packing puts the pivot's row first, so the matrix without the pivot is the contiguous tail, and the
+    nodes run along the fast axis: every operation is on long contiguous rows, and symmetry halves the work.
+    """
     for _ in range(n_levels):
-        rest = M[:, 1:, 1:]
-        pivot = M[:, 0, 0][:, None, None]
-        col = M[:, 1:, 0]
-        inc = rest - col[:, :, None] * col[:, None, :] / pivot
-        M = np.concatenate([rest, inc], axis=0)
+        col = M[1:m]
+        scaled = col / M[0]
+        rest = M[m:]
+        inc = np.empty_like(rest)
+        pos = 0
+        for i in range(m - 1):  # row i of the remaining triangle: rest − col_i · col_j / pivot for j ≥ i
+            width = m - 1 - i
+            np.subtract(rest[pos:pos + width], col[i:] * scaled[i], out=inc[pos:pos + width])
+            pos += width
+        M = np.concatenate([rest, inc], axis=1)
+        m -= 1
     return M
 
 
@@ -113,19 +130,44 @@ def all_subsets_r2(R: np.ndarray, chunk_levels: int = 20) -> np.ndarray:
     p = R.shape[0] - 1
     out = np.empty(2 ** p)
     top = max(0, p - chunk_levels)
-    M = _levels(R[None, :, :].astype(float), top)  # 2^top nodes
-    for s in range(M.shape[0]):
-        leaf = _levels(M[s:s + 1], p - top)  # 2^(p - top) nodes, each the residual variance of y
-        out[s + (2 ** top) * np.arange(2 ** (p - top))] = 1.0 - leaf[:, 0, 0]
+    M = _levels(_packed(R), p + 1, top)  # 2^top nodes
+    for s in range(M.shape[1]):
+        leaf = _levels(M[:, s:s + 1], p + 1 - top, p - top)  # 2^(p - top) nodes, each the residual variance of y
+        out[s + (2 ** top) * np.arange(2 ** (p - top))] = 1.0 - leaf[0]
     return out
 
 
+@lru_cache(maxsize=4)
 def _popcount(p: int) -> np.ndarray:
-    idx = np.arange(2 ** p, dtype=np.int64)
-    pc = np.zeros(2 ** p, dtype=np.int8)
-    for j in range(p):
-        pc += ((idx >> j) & 1).astype(np.int8)
+    """Bits set in 0 … 2^p − 1 (read-only; built by doubling)."""
+    pc = np.zeros(1, dtype=np.int8)
+    for _ in range(p):
+        pc = np.concatenate([pc, pc + 1])
+    pc.flags.writeable = False
     return pc
+
+
+def _shapley_weights(p: int) -> np.ndarray:
+    """k!(p−k−1)!/p! for a coalition of k of the other p − 1 players."""
+    return np.array([1.0 / (p * comb(p - 1, k)) for k in range(p)])
+
+
+def lmg_only(r2: np.ndarray, p: int) -> np.ndarray:
+    """The Shapley values (LMG) alone from all-subsets R², in one pass over the subsets.
+
+    Σ_{S∌j} w(|S|) (R²(S ∪ j) − R²(S)) = Σ_{T∋j} (a + b)(T) − Σ_S b(S) with a(T) = w(|T| − 1) R²(T) and
+    b(S) = w(|S|) R²(S) (w = 0 outside 0 … p − 1): one weighted copy of R², then a strided sum per driver.
+    """
+    w = _shapley_weights(p)
+    both = np.zeros(p + 1)
+    both[1:] += w  # a: the subset holds j, and w counts the others
+    both[:p] += w  # b: the subset without j, any size below p
+    b_only = np.zeros(p + 1)
+    b_only[:p] = w
+    pc = _popcount(p)
+    c = both[pc] * r2
+    total_b = float(b_only[pc] @ r2)
+    return np.array([c.reshape(2 ** (p - j - 1), 2, 2 ** j)[:, 1, :].sum() for j in range(p)]) - total_b
 
 
 def lmg_from_r2(r2: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +177,7 @@ def lmg_from_r2(r2: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
     is one subtraction; increments are summed per subset size and weighted by k!(p−k−1)!/p!.
     """
     pc = _popcount(p)
-    k_weights = np.array([1.0 / (p * comb(p - 1, k)) for k in range(p)])
+    k_weights = _shapley_weights(p)
     lmg = np.empty(p)
     cond = np.empty((p, p))
     for j in range(p):
@@ -161,7 +203,7 @@ def _metrics_from_corr(R: np.ndarray, methods: Sequence[str], names: Sequence[st
     subsets = None
     if "lmg" in methods:
         subsets = all_subsets_r2(R)
-        out["lmg"] = lmg_from_r2(subsets, p)[0]
+        out["lmg"] = lmg_only(subsets, p)
     if "first" in methods:
         out["first"] = rxy ** 2
     if "last" in methods:
@@ -206,7 +248,7 @@ def _group_indices(drivers: Sequence[str], groups: Mapping[str, Sequence[str]]) 
 def _lmg(R: np.ndarray, groups_idx: list[list[int]] | None) -> tuple[np.ndarray, float]:
     """LMG of each driver (or group, with ``groups_idx``) and the full R², from a correlation matrix."""
     r2s = _group_r2(R, groups_idx) if groups_idx else all_subsets_r2(R)
-    return lmg_from_r2(r2s, len(groups_idx) if groups_idx else R.shape[0] - 1)[0], float(r2s[-1])
+    return lmg_only(r2s, len(groups_idx) if groups_idx else R.shape[0] - 1), float(r2s[-1])
 
 
 @dataclass(frozen=True)

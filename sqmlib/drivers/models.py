@@ -1,7 +1,7 @@
 """Dominance analysis, driver models (OLS/logistic with diagnostics), penalty–reward (Kano) and segment differences."""
 from __future__ import annotations
 
-from .importance import _check_collinear, _group_indices, _lmg, _prepare, all_subsets_r2, lmg_from_r2, relative_importance, shares, weighted_corr
+from .importance import _check_collinear, _group_indices, _lmg, _prepare, all_subsets_r2, lmg_from_r2, lmg_only, relative_importance, shares, weighted_corr
 import warnings
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
@@ -188,7 +188,7 @@ def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, ki
         fit = pd.Series({"n": n, "r2": model.rsquared, "adj_r2": model.rsquared_adj, "condition_number": cond})
         if dominance:
             R = np.corrcoef(X_all, rowvar=False) if Rw is None else Rw
-            dom = pd.Series(lmg_from_r2(all_subsets_r2(R), len(names))[0], index=names, name="general_dominance")
+            dom = pd.Series(lmg_only(all_subsets_r2(R), len(names)), index=names, name="general_dominance")
     elif kind in ("logit", "ordinal"):
         if kind == "logit":
             vals = set(np.unique(y))
@@ -209,7 +209,7 @@ def driver_model(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *, ki
             if X.shape[1] <= max_dominance_drivers:
                 r2s = _pseudo_r2_subsets(y, X, kind)
                 fit["pseudo_r2"] = r2s[-1]
-                dom = pd.Series(lmg_from_r2(r2s, X.shape[1])[0], index=names, name="general_dominance")
+                dom = pd.Series(lmg_only(r2s, X.shape[1]), index=names, name="general_dominance")
             else:
                 warnings.warn(f"dominance on pseudo-R² refits 2^{X.shape[1]} models: skipped above "
                               f"{max_dominance_drivers} drivers; group the drivers (e.g. by dimension)", SQMWarning, stacklevel=2)

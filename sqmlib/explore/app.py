@@ -44,5 +44,5 @@ def app(data_dir=None, *, warm: bool = True, **kwargs):
     exp = explorers(data_dir, **kwargs)
     tabs = w.Tab(children=[e.widget(warm=warm) for e in exp.values()])
     for i, e in enumerate(exp.values()):
-        tabs.set_title(i, e.title)
+        tabs.set_title(i, e.heading())
     return tabs

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import io as _io
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,9 +16,11 @@ from ..instruments import load as load_instrument
 from ..render import labels, plots
 from ..render.messages import listed, msg
 from ..render.outputs import markdown_html
+from ..render.show import alt_text
 from ..render.show import figure as show_figure
 from ..render.show import styled
 
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 ALL = "(all)"
 NONE = "(none)"
 MAX_SEGMENT_VALUES = 30
@@ -28,6 +31,26 @@ _WARM_LOCK = threading.Lock()
 _IDLE = threading.Event()
 _IDLE.set()
 _STOP = threading.Event()  # set by stop_warming(): background warming ends after its current job
+_BUSY = {"n": 0}
+_BUSY_LOCK = threading.Lock()
+
+
+class busy:
+    """``with busy(): …`` — someone is waiting on this computation: background warming pauses before its next
+    step until every such block has ended (widgets and the served app wrap each change in one)."""
+
+    def __enter__(self):
+        with _BUSY_LOCK:
+            _BUSY["n"] += 1
+            _IDLE.clear()
+        return self
+
+    def __exit__(self, *exc):
+        with _BUSY_LOCK:
+            _BUSY["n"] -= 1
+            if _BUSY["n"] == 0:
+                _IDLE.set()
+        return False
 
 
 def stop_warming(threads=(), timeout: float = 60) -> None:
@@ -76,30 +99,82 @@ class View:
         return f"<p>{html.escape(labels.phrase(self.note))}</p>" + styled(self.table, uuid="view").to_html()
 
 
-def _svg(draw: Callable[[], Any]) -> bytes:
-    """Draw a chart off screen (no pyplot state: safe in the warming thread) and return it as SVG.
+def _svg(draw: Callable[[], Any]) -> tuple[bytes, str]:
+    """Draw a chart off screen (no pyplot state: safe in the warming thread) in the current language and
+    return it as SVG with its alt text.
 
     SVG with text left as text is about a quarter faster to produce than PNG (no rasterising) and stays sharp.
     """
     import matplotlib
 
     with plots.offscreen():
-        fig = draw()
+        fig = labels.figure(draw())
     buf = _io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "sqm"}):
+    # Chinese, Japanese or Korean text as outlines: an <img> cannot use the page's fonts, and a browser without
+    # a CJK font would show boxes; Latin text stays text (smaller, selectable)
+    from matplotlib.text import Text
+
+    cjk = any(_CJK.search(t.get_text()) for t in fig.findobj(Text))
+    with matplotlib.rc_context({"svg.fonttype": "path" if cjk else "none", "svg.hashsalt": "sqm"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+    return buf.getvalue(), alt_text(fig)
 
 
 def html_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
-    """A table as HTML, text from the data escaped."""
+    """A table as HTML as the report shows it (:func:`sqmlib.render.show.styled`: labels in the current
+    language, numbers by their kind; other decimals to three places), text from the data escaped."""
     head = frame.head(max_rows)
     fmt = {c: "{:.3f}" for c in head.columns if pd.api.types.is_float_dtype(head[c])}
+    fmt.update({c: "{:,}" for c in head.columns if pd.api.types.is_integer_dtype(head[c])})
     out = styled(head, lambda s: s.format(fmt, na_rep="–"), uuid="sqm").hide(axis="index").to_html()
     if len(frame) > max_rows:
-        more = len(frame) - max_rows
-        out += f"<p>{f'… 另有 {more:,} 行' if labels.current() == 'zh' else f'… {more:,} more rows'}</p>"
+        more = msg("explore.more_rows", "… {more:,} more rows", more=len(frame) - max_rows)
+        out += f"<p>{html.escape(more)}</p>"
     return out
+
+
+EXTRA_TEXT = {"summary": lambda: msg("explore.extra.summary", "at this threshold"),
+              "contact list": lambda: msg("explore.extra.contacts", "customers to contact now")}
+
+
+def extra_heading(name: str) -> str:
+    """The heading of one of a view's further tables, in the current language."""
+    return EXTRA_TEXT[name]() if name in EXTRA_TEXT else labels.phrase(name)
+
+
+def option_label(control: str, value) -> str:
+    """What a control's choice reads as: "(all)", a segment column's or dimension's label, a code's label."""
+    if value in (ALL, NONE):
+        return labels.label(value)
+    if control in ("value", "quarter"):
+        return str(labels.code(str(value)))
+    return str(labels.label(str(value)))
+
+
+CONTROL_TEXT = {  # control → its caption (literal messages, so that the catalogue holds them)
+    "quarter": lambda: msg("explore.control.quarter", "Quarter"),
+    "segment": lambda: msg("explore.control.segment", "Segment"),
+    "value": lambda: msg("explore.control.value", "Value"),
+    "block": lambda: msg("explore.control.block", "Block"),
+    "dimension": lambda: msg("explore.control.dimension", "Dimension"),
+    "outcome": lambda: msg("explore.control.outcome", "Outcome"),
+    "level": lambda: msg("explore.control.level", "Drivers"),
+    "target": lambda: msg("explore.control.target", "Target"),
+    "threshold": lambda: msg("explore.control.threshold", "Threshold"),
+    "clv": lambda: msg("explore.control.clv", "Customer lifetime value"),
+    "offer_cost": lambda: msg("explore.control.offer_cost", "Offer cost"),
+}
+TITLE_TEXT = {
+    "survey": lambda: msg("explore.title.survey", "Survey explorer"),
+    "drivers": lambda: msg("explore.title.drivers", "Driver explorer"),
+    "churn": lambda: msg("explore.title.churn", "Churn explorer"),
+    "chain": lambda: msg("explore.title.chain", "Service-profit chain"),
+}
+
+
+def control_label(control: str) -> str:
+    """A control's caption in the current language."""
+    return CONTROL_TEXT[control]() if control in CONTROL_TEXT else labels.label(control)
 
 
 class _Explorer:
@@ -107,6 +182,10 @@ class _Explorer:
 
     name = "explorer"
     title = "Explorer"
+
+    def heading(self) -> str:
+        """The explorer's title in the current language."""
+        return TITLE_TEXT[self.name]() if self.name in TITLE_TEXT else labels.phrase(self.title)
 
     def __init__(self):
         self._cache: dict = {}
@@ -120,13 +199,19 @@ class _Explorer:
     def view(self, **selection) -> View:
         raise NotImplementedError
 
+    def chart(self, key, draw) -> tuple[bytes, str]:
+        """A chart as SVG in the current language and its alt text, drawn once per key and language."""
+        return self._cached(("svg", labels.current(), key), lambda: _svg(draw))
+
     def image(self, key, draw) -> bytes:
-        """A chart as SVG, drawn once per key."""
-        return self._cached(("svg", key), lambda: _svg(draw))
+        """A chart as SVG in the current language, drawn once per key and language."""
+        return self.chart(key, draw)[0]
 
     def _render(self, **selection) -> None:
-        """Compute a selection's view and draw its charts into the cache."""
+        """Compute a selection's view and draw its charts into the cache (waiting between steps while someone
+        waits on a change)."""
         for key, draw in self.view(**selection).charts:
+            _IDLE.wait()
             self.image(key, draw)
 
     def _cached(self, key, compute):
@@ -168,6 +253,17 @@ class _Explorer:
     def _controls(self) -> dict:
         raise NotImplementedError
 
+    @staticmethod
+    def status(note: str, seconds: float) -> str:
+        """The line under the controls: what is shown and how long the change took."""
+        return msg("explore.status", "{note} — updated in {seconds:.2f} s", note=labels.identifiers_to_labels(note),
+                   seconds=seconds)
+
+    @staticmethod
+    def nothing(exc: Exception) -> str:
+        """What a selection without enough data shows instead of charts."""
+        return msg("explore.nothing", "Nothing to show for this selection: {why}", why=str(exc))
+
     def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
         """A complete selection (defaults for what is not chosen, unknown keys dropped) with dependent
         choices kept consistent after the control ``changed`` moved; the widgets and the served app both
@@ -183,13 +279,15 @@ class _Explorer:
 
     def warm(self, background: bool = True):
         """Compute the statistics of likely selections ahead of time (in a daemon thread by default), so that
-        the first visit of each answers from the cache. Charts are still drawn on demand."""
+        the first visit of each answers from the cache, with their charts drawn in the current language."""
+        lang = labels.current()
+
         def run():
             for job in self._likely():
                 _IDLE.wait()
                 if _STOP.is_set():
                     return
-                with _WARM_LOCK:
+                with _WARM_LOCK, labels.language(lang):
                     try:
                         job()
                     except (SQMError, ValueError):
@@ -216,33 +314,33 @@ class _Explorer:
         charts = w.HBox(layout=w.Layout(flex_flow="row wrap")).add_class(f"sqm-{self.name}-charts")
         table = w.HTML().add_class(f"sqm-{self.name}-table")
         extra = w.HTML().add_class(f"sqm-{self.name}-extra")
-        busy = {"on": False}
+        updating = {"on": False}
 
         def update(change=None):
-            if busy["on"]:
+            if updating["on"]:
                 return
-            busy["on"] = True
-            _IDLE.clear()
+            updating["on"] = True
             t0 = time.perf_counter()
             try:
-                if change is not None:
-                    self._on_control(change["owner"]._sqm_name, controls)
-                sel = {k: c.value for k, c in controls.items()}
-                v = self.view(**sel)
-                images = [self.image(key, draw) for key, draw in v.charts]
-                if [i.value for i in charts.children] != images:
-                    charts.children = [w.Image(value=b, format="svg+xml", layout=w.Layout(
-                        width="auto", height="auto", max_width="100%", object_fit="contain")) for b in images]
-                table.value = html_table(v.table)
-                extra.value = "".join(f"<h4>{html.escape(k)}</h4>" + html_table(t, 20) for k, t in v.extra.items())
-                status.value = f"<i>{html.escape(v.note)} — updated in {time.perf_counter() - t0:.2f} s</i>"
+                with busy():
+                    if change is not None:
+                        self._on_control(change["owner"]._sqm_name, controls)
+                    sel = {k: c.value for k, c in controls.items()}
+                    v = self.view(**sel)
+                    images = [self.image(key, draw) for key, draw in v.charts]
+                    if [i.value for i in charts.children] != images:
+                        charts.children = [w.Image(value=b, format="svg+xml", layout=w.Layout(
+                            width="auto", height="auto", max_width="100%", object_fit="contain")) for b in images]
+                    table.value = html_table(v.table)
+                    extra.value = "".join(f"<h4>{html.escape(extra_heading(k))}</h4>" + html_table(t, 20)
+                                          for k, t in v.extra.items())
+                    status.value = f"<i>{html.escape(self.status(v.note, time.perf_counter() - t0))}</i>"
             except SQMError as exc:  # a selection without enough data: say so, keep the controls usable
                 charts.children = []
                 table.value = extra.value = ""
-                status.value = f"<b>Nothing to show for this selection:</b> {html.escape(str(exc))}"
+                status.value = f"<b>{html.escape(self.nothing(exc))}</b>"
             finally:
-                busy["on"] = False
-                _IDLE.set()
+                updating["on"] = False
 
         for k, c in controls.items():
             c._sqm_name = k
@@ -250,7 +348,7 @@ class _Explorer:
         update()
         if warm:
             self.warm()
-        box = w.VBox([w.HTML(f"<h3>{self.title}</h3>"), w.HBox(list(controls.values()),
+        box = w.VBox([w.HTML(f"<h3>{html.escape(self.heading())}</h3>"), w.HBox(list(controls.values()),
                       layout=w.Layout(flex_flow="row wrap")), status, charts, table, extra])
         return box.add_class(f"sqm-{self.name}")
 
@@ -264,7 +362,7 @@ class _Explorer:
             return
         v = self.view(**selection)
         chosen = listed(f"{labels.label(k)} = {labels.code(val)}" for k, val in v.selection.items())
-        title, note = labels.phrase(self.title), labels.text(v.note)
+        title, note = self.heading(), labels.text(v.note)
         line = msg("explore.default_view", "**{title}** — default view ({chosen}). {note}. Open the notebook in "
                    "JupyterLab or run `make explore` to change the selection.", title=title, chosen=chosen, note=note)
         display(HTML(markdown_html(line)))
@@ -272,7 +370,7 @@ class _Explorer:
             show_figure(fig)
         display(HTML(html_table(v.table)))
         for k, t in v.extra.items():
-            display(HTML(f"<p><strong>{html.escape(labels.phrase(k))}</strong></p>"))
+            display(HTML(f"<p><strong>{html.escape(extra_heading(k))}</strong></p>"))
             display(HTML(html_table(t, 20)))
 
 
@@ -305,11 +403,13 @@ def _segment_values(frame: pd.DataFrame, segment: str) -> list[str]:
     return [ALL] + sorted(frame[segment].dropna().astype(str).unique())
 
 
-def _dropdowns(options: Mapping[str, Sequence], selection: Mapping[str, Any], labels: Mapping[str, str]) -> dict:
+def _dropdowns(options: Mapping[str, Sequence], selection: Mapping[str, Any]) -> dict:
+    """One dropdown per control: its caption and choices as labels, its values the identifiers."""
     import ipywidgets as w
 
-    return {k: w.Dropdown(options=list(v), value=selection[k], description=labels.get(k, k),
-                          style={"description_width": "initial"}) for k, v in options.items()}
+    return {k: w.Dropdown(options=[(option_label(k, o), o) for o in v], value=selection[k],
+                          description=control_label(k), style={"description_width": "initial"})
+            for k, v in options.items()}
 
 
 class _SurveyBased(_Explorer):
@@ -346,7 +446,8 @@ class _SurveyBased(_Explorer):
 
     def _on_control(self, name: str, controls: dict) -> None:
         if name == "segment":
-            controls["value"].options = _segment_values(self.survey, controls["segment"].value)
+            controls["value"].options = [(option_label("value", o), o)
+                                         for o in _segment_values(self.survey, controls["segment"].value)]
         for k, v in self.adjust({k: c.value for k, c in controls.items()}, name).items():
             if k in controls and controls[k].value != v:
                 controls[k].value = v

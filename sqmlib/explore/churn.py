@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import churn, io, sem
 from ..errors import Problem, SQMArgumentError, SQMDataError
-from ..render import labels, plots
+from ..render import formats, labels, plots
 from ..render.messages import msg, term
 from .base import (
     ALL,
@@ -18,6 +18,7 @@ from .base import (
     _segment_values,
     _subset,
     _SurveyBased,
+    control_label,
 )
 
 
@@ -78,8 +79,12 @@ class ChainExplorer(_SurveyBased):
 
     def _controls(self) -> dict:
         d = self.defaults()
-        return _dropdowns(self.options(d["segment"]), d, {"quarter": "Quarter", "target": "Target",
-                                                          "segment": "Segment", "value": "Value"})
+        return _dropdowns(self.options(d["segment"]), d)
+
+
+def best_label() -> str:
+    """The caption of the button that moves the threshold to the profit-maximising one."""
+    return msg("explore.best", "Best threshold")
 
 
 class ChurnExplorer(_Explorer):
@@ -153,8 +158,10 @@ class ChurnExplorer(_Explorer):
         return self.curve(clv, offer_cost).best()
 
     def best_threshold(self, clv: float, offer_cost: float) -> float:
-        """The profit-maximising threshold as the slider can show it (contacting nobody is 1.0)."""
-        return round(min(self.best(clv, offer_cost)["best_threshold"], 1.0), 3)
+        """The profit-maximising threshold (contacting nobody is 1.0), unrounded: the report's risk list uses the
+        same cut, so the explorer contacts the same customers and earns the same (the slider shows three
+        decimals)."""
+        return float(min(self.best(clv, offer_cost)["best_threshold"], 1.0))
 
     def view(self, **selection) -> View:
         sel = self._complete(selection)
@@ -167,31 +174,41 @@ class ChurnExplorer(_Explorer):
         at = churn.at_threshold(self.y, self.p, t, clv=clv, offer_cost=cost, contact_cost=self.contact_cost,
                                 accept_rate=self.accept_rate)
         best = curve.best()
+        n = len(self.y)
         table = pd.DataFrame({
-            "": ["contacted", "not contacted"],
+            "": [msg("explore.churn.contacted", "would have been contacted"),
+                 msg("explore.churn.not_contacted", "would not have been contacted")],
             "churned": [at["tp"], at["fn"]], "stayed": [at["fp"], at["tn"]],
         })
         summary = pd.DataFrame({
-            "measure": ["customers contacted", "share contacted", "precision (churners among contacted)",
-                        "recall (churners reached)", "profit at this threshold", "best threshold",
-                        "profit at the best threshold"],
-            "value": [f"{at['contacted']:,}", f"{at['fraction']:.1%}", f"{at['precision']:.1%}",
-                      f"{at['recall']:.1%}", f"{at['profit']:,.0f}", f"{best['best_threshold']:.3f}",
-                      f"{best['best_profit']:,.0f}"]})
+            "measure": [msg("explore.churn.evaluated_contacted", "of the {n:,} customers the model was checked on: "
+                            "contacted", n=n),
+                        msg("explore.churn.share_contacted", "share contacted"),
+                        msg("explore.churn.precision", "precision (leavers among those contacted)"),
+                        msg("explore.churn.recall", "recall (leavers reached)"),
+                        msg("explore.churn.profit", "profit at this threshold"),
+                        msg("explore.churn.best", "best threshold"),
+                        msg("explore.churn.best_profit", "profit at the best threshold")],
+            "value": [formats.count(at["contacted"]), formats.share(at["fraction"]), formats.share(at["precision"]),
+                      formats.share(at["recall"]), formats.money(at["profit"]),
+                      f"{self.best_threshold(clv, cost):.3f}", formats.money(best["best_profit"])]})
         contacts = self.scored[self.scored["probability"] >= t].assign(
             expected_loss=lambda d: d["probability"] * clv)
         cols = [self.id_col, "probability", "expected_loss"] + [c for c in ("top_reasons",) if c in contacts]
         fraction = at["fraction"]
 
+        line = msg("explore.churn.line", "threshold {t:.3f}: contact {share}", t=t, share=formats.share(fraction))
+
         def draw():
             fig = plots.profit_plot(curve)
             ax = fig.axes[0]
-            ax.axvline(fraction, color="#DD8452", lw=1.5, label=f"threshold {t:.2f}: contact {fraction:.0%}")
+            ax.axvline(fraction, color="#DD8452", lw=1.5, label=line)
             ax.legend(fontsize=8)
             return fig
 
-        note = msg("explore.churn_note", "{n:,} customers evaluated out of fold; {k:,} of {m:,} customers to contact "
-                   "now (probability ≥ {t:.2f})", n=len(self.y), k=len(contacts), m=len(self.scored), t=t)
+        note = msg("explore.churn_note_now", "{k:,} of the {m:,} customers active now to contact (churn probability "
+                   "≥ {t:.3f}); the model checked on {n:,} customers out of fold", n=n, k=len(contacts),
+                   m=len(self.scored), t=t)
         return View(sel, table, extra={"summary": summary, "contact list": contacts[cols]},
                     charts=((("profit", t, clv, cost), draw),), note=note)
 
@@ -200,11 +217,12 @@ class ChurnExplorer(_Explorer):
 
         d = self.defaults()
         return {
-            "threshold": w.FloatSlider(value=d["threshold"], min=0.0, max=1.0, step=0.005, readout_format=".3f",
-                                       description="Threshold", continuous_update=False),
-            "clv": w.BoundedFloatText(value=d["clv"], min=1.0, max=1e7, step=10.0, description="CLV"),
+            "threshold": w.FloatSlider(value=d["threshold"], min=0.0, max=1.0, step=0.001, readout_format=".3f",
+                                       description=control_label("threshold"), continuous_update=False),
+            "clv": w.BoundedFloatText(value=d["clv"], min=1.0, max=1e7, step=10.0,
+                                      description=control_label("clv")),
             "offer_cost": w.BoundedFloatText(value=d["offer_cost"], min=0.0, max=1e6, step=1.0,
-                                             description="Offer cost"),
+                                             description=control_label("offer_cost")),
         }
 
     def widget(self, warm: bool = True):
@@ -213,7 +231,8 @@ class ChurnExplorer(_Explorer):
         box = super().widget(warm=warm)
         controls = box.children[1].children
         threshold, clv, cost = controls[0], controls[1], controls[2]
-        button = w.Button(description="Best threshold", tooltip="Move the slider to the profit-maximising threshold")
+        button = w.Button(description=best_label(), tooltip=msg(
+            "explore.best_tip", "Move the slider to the profit-maximising threshold"))
         button.add_class("sqm-churn-best")
 
         def to_best(_):

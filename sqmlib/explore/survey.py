@@ -10,8 +10,9 @@ import pandas as pd
 from .. import drivers, gaps
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..render import plots
+from ..render.labels import item_wording
 from ..render.messages import msg, term
-from .base import ALL, NONE, View, _dropdowns, _segment_values, _subset, _SurveyBased
+from .base import ALL, NONE, View, _dropdowns, _segment_values, _subset, _SurveyBased, control_label, option_label
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -96,13 +97,15 @@ class SurveyExplorer(_SurveyBased):
         charts = [(("block", block, *subset), self._block_chart(st, block, items))]
         if st["zone"] is not None:
             zone = st["zone"][st["zone"]["item"].isin(items)]
-            charts.append((("zone", *subset), lambda: plots.zone_chart(zone, title="Zone of tolerance")))
+            zone_title = msg("explore.chart.zone", "Zone of tolerance")
+            charts.append((("zone", *subset), lambda: plots.zone_chart(zone, title=zone_title)))
         if st["ipa"] is not None:
             res = st["ipa"]
             shown = replace(res, table=res.table.loc[items])
-            charts.append((("ipa", *subset), lambda: plots.ipa_plot(
-                shown, title="Importance–performance (crosshair over all items)")))
-        where = q + (f", {seg} = {val}" if seg != NONE else "")
+            ipa_title = msg("explore.chart.ipa", "Importance–performance (crosshair over all items)")
+            charts.append((("ipa", *subset), lambda: plots.ipa_plot(shown, title=ipa_title)))
+        where = option_label("quarter", q) + (f", {option_label('segment', seg)} = {option_label('value', val)}"
+                                              if seg != NONE else "")
         return View(sel, table, charts=tuple(charts),
                     note=msg("explore.survey_note", "{n:,} respondents ({where})", n=st["n"], where=where))
 
@@ -116,26 +119,26 @@ class SurveyExplorer(_SurveyBased):
         return jobs
 
     def _block_chart(self, st: dict, block: str, items: list[str]):
-        labels = {i: self.inst.text(i) for i in items}
+        labels = {i: item_wording(self.inst.text(i)) for i in items}
         if block == "gap":
             g = st["gaps"]
             t = g[(g["level"] == "item") & g["name"].isin(items)]
-            return lambda: plots.item_gaps(t, labels=labels, title="Item gaps (P − E) with 95 % intervals")
+            title = msg("explore.chart.gaps", "Item gaps (P − E) with 95% intervals")
+            return lambda: plots.item_gaps(t, labels=labels, title=title)
         m = st["means"][block]
         t = m[m["item"].isin(items)]
-        label = self.inst.blocks[block].label
+        title = msg("explore.chart.means", "Mean {block} with 95% intervals", block=option_label("block", block))
         return lambda: plots.item_means(t, labels=labels, scale=(self.inst.scale_min, self.inst.scale_max),
-                                        title=f"Mean {label} ({block}) with 95 % intervals")
+                                        title=title)
 
     def _controls(self) -> dict:
         import ipywidgets as w
 
         d = self.defaults()
         opts = self.options(d["segment"])
-        c = _dropdowns({k: opts[k] for k in ("quarter", "segment", "value", "dimension")}, d,
-                       {"quarter": "Quarter", "segment": "Segment", "value": "Value", "dimension": "Dimension"})
-        c["block"] = w.ToggleButtons(options=opts["block"], value=d["block"], description="Block",
-                                     style={"button_width": "4em"})
+        c = _dropdowns({k: opts[k] for k in ("quarter", "segment", "value", "dimension")}, d)
+        c["block"] = w.ToggleButtons(options=[(option_label("block", b), b) for b in opts["block"]],
+                                     value=d["block"], description=control_label("block"))
         return {k: c[k] for k in ("quarter", "segment", "value", "block", "dimension")}
 
 # ---------------------------------------------------------------------------------------------------------
@@ -216,7 +219,7 @@ class DriverExplorer(_SurveyBased):
         table = table.sort_values("importance", ascending=False).reset_index()
         if sel["level"] == "item":
             table.insert(1, "text", [self.inst.text(i) for i in table["driver"]])
-        labels = {i: self.inst.text(i) for i in self.inst.items} if sel["level"] == "item" else None
+        labels = {i: item_wording(self.inst.text(i)) for i in self.inst.items} if sel["level"] == "item" else None
         model = (msg("explore.linear_probability", "linear probability model") if sel["outcome"] == "churned" else
                  msg("explore.linear_regression", "linear regression"))
         parts = {"n": imp.n, "outcome": term(sel["outcome"]), "model": model, "r2": imp.r2}
@@ -225,9 +228,9 @@ class DriverExplorer(_SurveyBased):
                 msg("explore.driver_note_items", "{n:,} respondents, {outcome} ({model}), R² = {r2:.3f}; no intervals "
                     "at item level", **parts))
         key = (quarter, sel["outcome"], sel["level"], segment, value)
+        title = msg("explore.chart.importance", "Share of R² for {outcome}", outcome=option_label("outcome", sel["outcome"]))
         return View(sel, table, charts=(
-            (("importance", *key), lambda: plots.importance_bars(imp, labels=labels,
-                                                                 title=f"Share of R² for {sel['outcome']}")),
+            (("importance", *key), lambda: plots.importance_bars(imp, labels=labels, title=title)),
             (("matrix", *key), lambda: plots.driver_matrix(matrix))), note=note)
 
     def _likely(self) -> list:
@@ -242,8 +245,7 @@ class DriverExplorer(_SurveyBased):
 
     def _controls(self) -> dict:
         d = self.defaults()
-        return _dropdowns(self.options(d["segment"]), d, {"quarter": "Quarter", "outcome": "Outcome",
-                                                          "level": "Drivers", "segment": "Segment", "value": "Value"})
+        return _dropdowns(self.options(d["segment"]), d)
 
     def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
         """Choosing churn as the outcome moves the quarter to the latest one whose horizon is over."""

@@ -2,7 +2,7 @@
 
 The display layer (:mod:`sqmlib.show`) formats every table of a page by its column names: p-values as
 ``< .001`` or ``.023``, shares as percentages with one decimal, counts as whole numbers with thousands
-separators, means, gaps and their interval ends with two decimals. Result objects' ``tables()`` and the Excel
+separators, means, gaps and their interval ends with two decimals, money with its currency (:func:`money`). Result objects' ``tables()`` and the Excel
 workbooks keep full precision; only what a person reads is rounded.
 """
 from __future__ import annotations
@@ -21,6 +21,41 @@ COUNT_NAMES = {"n", "n_eff", "k", "count", "respondents", "rows", "answered", "i
 MEAN_NAMES = {"gap", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high", "diff", "sd",
               "centre", "mean"}
 SHARE_NAMES = {"share", "proportion", "cumulative", "csat", "fcr", "churn_rate", "repeat_rate", "error_rate"}
+MONEY_NAMES = {"profit", "expected_loss", "retained_value", "clv", "offer_cost", "contact_cost", "value_at_stake",
+               "best_profit", "expected_profit", "monthly_charges", "revenue", "lifetime_value"}
+SYMBOLS = {"CNY": "¥", "RMB": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "KRW": "₩", "HKD": "HK$",
+           "TWD": "NT$", "INR": "₹"}
+_CURRENCY = {"code": ""}
+
+
+def use_currency(currency: str | None) -> str:
+    """Show amounts of money in ``currency`` from now on: an ISO 4217 code (``CNY``, ``USD``, ``KRW`` …) or a
+    symbol (``¥``); empty for plain numbers. The instrument's ``currency:`` key sets it
+    (:func:`sqmlib.render.show.use_instrument`). Returns it."""
+    _CURRENCY["code"] = (currency or "").strip()
+    return _CURRENCY["code"]
+
+
+def currency() -> str:
+    """The currency amounts are shown in ("" when none was declared)."""
+    return _CURRENCY["code"]
+
+
+def money(x, digits: int = 0) -> str:
+    """An amount with its currency and thousands separators: ``¥3,564``, ``-$12``, ``1,200 CHF`` (a code
+    without a symbol after the number); a plain number when no currency was declared."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return MISSING
+    v = float(x)
+    number = f"{abs(v):,.{digits}f}"
+    if number.strip("0.,") == "":
+        v = 0.0
+    sign = "-" if v < 0 else ""
+    code = _CURRENCY["code"]
+    if not code:
+        return f"{sign}{number}"
+    symbol = SYMBOLS.get(code.upper(), code if not code.isalpha() else None)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code}"
 
 
 _NEGATIVE_ZERO = re.compile(r"(?<![\w.])-(0(?:\.0+)?)(?![\d.])")
@@ -113,10 +148,12 @@ def kind(name, values: pd.Series) -> str | None:
         return "count"
     if label in MEAN_NAMES or label.startswith(("mean", "gap_")) or re.fullmatch(r"(mean|gap)_\w+", label):
         return "mean"
+    if label in MONEY_NAMES:
+        return "money"
     return None
 
 
-RULES = {"p": p_value, "share": share, "count": count, "mean": mean}
+RULES = {"p": p_value, "share": share, "count": count, "mean": mean, "money": money}
 
 
 def column_formats(frame: pd.DataFrame) -> dict:

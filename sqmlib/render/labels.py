@@ -26,7 +26,7 @@ import pandas as pd
 from . import labels_zh as zh
 from .catalogue import *  # noqa: F401,F403
 from .catalogue import _CATALOGUE, _CODES
-from .language import LANGS, Said, current, language, use  # noqa: F401  (labels.use, labels.current: the documented API)
+from .language import LANGS, Said, current, language, normalised, use  # noqa: F401  (labels.use, labels.current: the documented API)
 
 
 def _parse(block: str) -> dict[str, tuple[str, str]]:

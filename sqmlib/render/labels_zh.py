@@ -18,6 +18,8 @@ LESSON_PHRASES = {
     "perception − expectation; pale bars: not significant after adjustment": "感知 − 期望；浅色条：校正后不显著",
     "Zone of tolerance per item": "各题项的容忍区间", "Zone of tolerance": "容忍区间",
     "zone of tolerance (adequate–desired)": "容忍区间（最低可接受—期望水平）", "mean perception": "平均感知",
+    "mean perception below the zone": "平均感知低于容忍区间", "mean perception within the zone": "平均感知在容忍区间内",
+    "mean perception above the zone": "平均感知高于容忍区间",
     "scale points": "量表分", "performance": "表现", "Importance–performance": "重要性—表现分析",
     "Driver matrix: importance against performance": "驱动因素矩阵：重要性与表现",
     "performance (mean score)": "表现（平均分）", "importance (share of R², %)": "重要性（R² 占比，%）",

@@ -32,6 +32,19 @@ def offscreen():
 add_cjk_fallback()  # wording from the data (Chinese items, Korean segments) is drawn, not shown as boxes
 
 
+def shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters: cut at the last space that fits (within a word only when
+    there is none, as in Chinese) and ended with "…" when anything was cut."""
+    text = text.strip()
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1]
+    space = cut.rfind(" ")
+    if space >= width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:–-") + "…"
+
+
 def gradient(name: str):
     """A colormap for a table's background gradient whose missing cells stay white (pandas paints them with
     the colormap's "bad" colour, which is transparent black and prints as a black block)."""
@@ -185,7 +198,7 @@ def item_gaps(table: pd.DataFrame, labels: dict | None = None, title: str = "Ite
     ax.barh(y, t["gap"], color=colours)
     ax.errorbar(t["gap"], y, xerr=[t["gap"] - t["ci_low"], t["ci_high"] - t["gap"]], fmt="none", ecolor="#333333",
                 lw=0.8)
-    names = [f"{n} {labels.get(n, '')}"[:48] if labels else str(n) for n in t["name"]]
+    names = [shorten(f"{n} {labels.get(n, '')}", 48) if labels else str(n) for n in t["name"]]
     ax.set_yticks(y, names, fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel("perception − expectation; pale bars: not significant after adjustment")
@@ -206,7 +219,7 @@ def item_means(table: pd.DataFrame, labels: dict | None = None, scale: tuple[flo
     ax.barh(y, t["mean"], color=colours, alpha=0.85)
     ax.errorbar(t["mean"], y, xerr=[t["mean"] - t["ci_low"], t["ci_high"] - t["mean"]], fmt="none",
                 ecolor="#333333", lw=0.8)
-    names = [f"{n} {labels.get(n, '')}"[:48] if labels else str(n) for n in t["item"]]
+    names = [shorten(f"{n} {labels.get(n, '')}", 48) if labels else str(n) for n in t["item"]]
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     if scale is not None:
@@ -224,12 +237,20 @@ def zone_chart(zone: pd.DataFrame, title: str = "Zone of tolerance per item"):
     x = np.arange(len(t))
     ax.bar(x, t["mean_desired"] - t["mean_adequate"], bottom=t["mean_adequate"], color="#DDDDDD",
            edgecolor="#999999", label="zone of tolerance (adequate–desired)")
-    colour = t["position"].map({"below": "#C44E52", "within": "#4C72B0", "above": "#55A868"})
-    ax.scatter(x, t["mean_p"], color=colour, zorder=3, label="mean perception")
+    colours = {"below": "#C44E52", "within": "#4C72B0", "above": "#55A868"}
+    for position, c in colours.items():  # one legend entry per colour of the mean perception
+        at = (t["position"] == position).to_numpy()
+        if at.any():
+            ax.scatter(x[at], t["mean_p"][at], color=c, zorder=3, label=f"mean perception {position} the zone")
     ax.set_xticks(x, t["item"], fontsize=8)
+    low = float(np.nanmin([t["mean_adequate"].min(), t["mean_p"].min()]))
+    high = float(np.nanmax([t["mean_desired"].max(), t["mean_p"].max()]))
+    pad = 0.05 * (high - low or 1)
+    ax.set_ylim(low - pad, high + pad)  # every band whole
     ax.set_ylabel("scale points")
     ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=8)
+    # below the axes: inside, a legend would cover the bands and points of some items
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -311,7 +332,7 @@ def importance_bars(importance, method: str = "lmg", labels: dict | None = None,
     if lo in t.columns:
         ax.errorbar(share, y, xerr=[share - 100 * t[lo] / total, 100 * t[hi] / total - share], fmt="none",
                     ecolor="black", capsize=2, lw=0.8)
-    names = [f"{n} {labels.get(n, '')}"[:46] if labels else str(n) for n in t.index]
+    names = [shorten(f"{n} {labels.get(n, '')}", 46) if labels else str(n) for n in t.index]
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel(f"share of R² (%), R² = {total if r2 is None else r2:.3f}")
     ax.set_title(title or f"Driver importance ({method})")
