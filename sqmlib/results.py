@@ -52,9 +52,11 @@ def bullets(lines) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def headline(label: str, value: Any, fmt: str = "{:,}") -> dict:
-    """One headline figure: ``headline("Respondents", 2000)`` → ``{"label": …, "value": 2000, "display": "2,000"}``."""
-    display = "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else fmt.format(value)
+def headline(label: str, value: Any, fmt: "str | Callable[[Any], str]" = "{:,}") -> dict:
+    """One headline figure: ``headline("Respondents", 2000)`` → ``{"label": …, "value": 2000, "display": "2,000"}``
+    (``fmt`` a format string or a function, such as :func:`sqmlib.render.formats.money`)."""
+    display = "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else \
+        (fmt(value) if callable(fmt) else fmt.format(value))
     return {"label": label, "value": value, "display": display}
 
 

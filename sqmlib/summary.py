@@ -25,6 +25,7 @@ from .errors import SQMArgumentError, SQMReportError
 from .gaps import GapMetrics, gap_trend, servqual_gaps
 from .kpi import KPIMetrics, quarter_comparison, survey_kpis
 from .kpi.pipeline import surge_line
+from .moments.survey import top_box_of
 from .paths import REPORTS_DIR, resolve
 from .periods import previous_quarter
 from .reliability import ReliabilityMetrics
@@ -123,7 +124,43 @@ class SummaryMetrics:
     since_previous_report: list
 
 
-def _tile_html(r: Mapping, prev: str) -> str:
+def _scale_of(inst, column: str, default: tuple[float, float] = (1, 7)) -> tuple[float, float]:
+    spec = inst.columns.get(column) if inst is not None else None
+    if spec is not None and spec.min is not None and spec.max is not None:
+        return float(spec.min), float(spec.max)
+    return default
+
+
+def tile_scales(inst) -> dict[str, str]:
+    """What each headline KPI counts and on which scale, in the current language (the tiles' third line)."""
+    low, high = _scale_of(inst, "overall_sat")
+    top = top_box_of(inst, "overall_sat") if inst is not None else 6.0
+    c_low, c_high = _scale_of(inst, "ces")
+    easy = top_box_of(inst, "ces") if inst is not None else 6.0
+    smin, smax = (inst.scale_min, inst.scale_max) if inst is not None else (1, 7)
+    return {
+        "NPS": msg("summary.scale_nps", "% promoters (9–10) − % detractors (0–6); −100 to +100"),
+        "CSAT": msg("summary.scale_csat", "share answering {top:g}–{high:g} on {low:g}–{high:g}", top=top, low=low,
+                    high=high),
+        "CES": msg("summary.scale_ces", "mean effort score on {low:g}–{high:g}; higher is easier", low=c_low,
+                   high=c_high),
+        "CES easy": msg("summary.scale_ces_easy", "share answering {top:g}–{high:g} on {low:g}–{high:g} (easy)",
+                        top=easy, low=c_low, high=c_high),
+        "First-contact resolution": msg("summary.scale_fcr", "share of tickets resolved at the first contact"),
+        "Churn rate": msg("summary.scale_churn", "share of active customers who left in the quarter"),
+        "Overall gap (P − E)": msg("summary.scale_gap", "perception − expectation on {low:g}–{high:g}; below 0 "
+                                   "falls short", low=smin, high=smax),
+    }
+
+
+def _tile_scale(kpi: str, scales: Mapping[str, str]) -> str:
+    for prefix in sorted(scales, key=len, reverse=True):  # "CES easy (top-2-box)" before "CES"
+        if kpi.startswith(prefix):
+            return scales[prefix]
+    return ""
+
+
+def _tile_html(r: Mapping, prev: str, scales: Mapping[str, str] | None = None) -> str:
     cur = formats.kpi_value(r["current"], r["kpi"], r["unit"]) if np.isfinite(r["current"]) else "–"
     if np.isfinite(r["change"]):
         ch = formats.kpi_change(r["change"], r["kpi"], r["unit"])
@@ -136,9 +173,13 @@ def _tile_html(r: Mapping, prev: str) -> str:
     else:
         sub = (msg("summary.tile_no_previous", "no previous quarter") if prev else
                msg("summary.tile_everyone", "all respondents"))
-    return (f"<div style='display:inline-block;background:#f3f6fa;border-radius:6px;padding:8px 14px;margin:4px;"
-            f"min-width:170px'><div style='font-size:12px;color:#555'>{html.escape(labels.phrase(r['kpi']))}</div>"
-            f"<div style='font-size:24px;font-weight:600'>{cur}</div><div style='font-size:11px'>{sub}</div></div>")
+    scale = _tile_scale(r["kpi"], scales or {})
+    meaning = f"<div style='font-size:10px;color:#555;max-width:200px'>{html.escape(scale)}</div>" if scale else ""
+    return (f"<div style='display:inline-block;vertical-align:top;background:#f3f6fa;border-radius:6px;"
+            f"padding:8px 14px;margin:4px;min-width:170px'><div style='font-size:12px;color:#555'>"
+            f"{html.escape(labels.phrase(r['kpi']))}</div>"
+            f"<div style='font-size:24px;font-weight:600'>{cur}</div><div style='font-size:11px'>{sub}</div>"
+            f"{meaning}</div>")
 
 
 @dataclass(frozen=True)
@@ -157,6 +198,11 @@ class SummaryResult(Result):
     design: str = "servqual"  # the instrument's design: "servqual", "three-column", "servperf" or "kpi"
     study: str = ""  # the instrument's title (named on a one-off study's summary)
     trend: pd.DataFrame | None = None  # NPS and CSAT per quarter up to this one (index: quarter)
+    instrument: Any = None  # the survey's instrument: the tiles' scales
+
+    def money(self, amount) -> str:
+        """An amount in the data's currency (its instrument's)."""
+        return formats.money(amount, currency=getattr(self.instrument, "currency", None))
 
     @property
     def previous_quarter(self) -> str:
@@ -202,8 +248,7 @@ class SummaryResult(Result):
                                       "below .70.", names=terms(low))))
         return lines
 
-    @staticmethod
-    def _chain_line(ch: ChainMetrics) -> str:
+    def _chain_line(self, ch: ChainMetrics) -> str:
         idx = ch.index
         parts = dict(target=term(ch.target), index=idx[ch.target])
         if "Satisfaction" in idx and ch.target != "Satisfaction":
@@ -218,8 +263,8 @@ class SummaryResult(Result):
         value = ch.retained_value.get(ch.lever)
         if value is not None:
             lever = msg("summary.chain_lever_value", "The lever: **{lever}** (one index point moves {target} by "
-                        "{importance:.2f}; it performs at {performance:.1f}), worth an expected {value:,.0f} in "
-                        "retained customer value for +5 points.", value=value, **parts)
+                        "{importance:.2f}; it performs at {performance:.1f}), worth an expected {value} in "
+                        "retained customer value for +5 points.", value=self.money(value), **parts)
         else:
             lever = msg("summary.chain_lever", "The lever: **{lever}** (one index point moves {target} by "
                         "{importance:.2f}; it performs at {performance:.1f}).", **parts)
@@ -230,10 +275,10 @@ class SummaryResult(Result):
         if (value is not None and richer is not None and ch.retained_value[richer] > value
                 and ch.ipma[richer]["performance"] >= average):
             # the chain page's table shows a dimension worth more: say why it is not the lever (one rule)
-            why = msg("summary.chain_not_lever", "Raising {other} would be worth more ({other_value:,.0f} for +5 "
+            why = msg("summary.chain_not_lever", "Raising {other} would be worth more ({other_value} for +5 "
                       "points), but it already performs at {other_performance:.1f}, above the dimensions' average of "
                       "{average:.1f}: the lever is the most important dimension among those performing below it.",
-                      other=term(richer), other_value=ch.retained_value[richer],
+                      other=term(richer), other_value=self.money(ch.retained_value[richer]),
                       other_performance=ch.ipma[richer]["performance"], average=average)
             return sentences([line, lever, why])
         return sentences([line, lever])
@@ -248,9 +293,9 @@ class SummaryResult(Result):
             return msg("summary.no_churn", "Churn results are not available.")
         out = msg("summary.at_risk", "The churn model (cross-validated ROC-AUC {auc:.2f}) scores every active "
                   "customer. Contacting the **{n:,}** customers above the profit-maximising threshold puts an "
-                  "expected **{at_stake:,.0f}** of customer value at stake among them; across all active customers "
-                  "the expected loss is {loss:,.0f}. The list is in {file}.", auc=c.cv_auc, n=c.to_contact,
-                  at_stake=c.expected_loss_to_contact, loss=c.expected_loss_all,
+                  "expected **{at_stake}** of customer value at stake among them; across all active customers "
+                  "the expected loss is {loss}. The list is in {file}.", auc=c.cv_auc, n=c.to_contact,
+                  at_stake=self.money(c.expected_loss_to_contact), loss=self.money(c.expected_loss_all),
                   file="04_churn_prediction/risk_list.xlsx")
         if not c.top_quality_driver:
             return out
@@ -400,7 +445,8 @@ class SummaryResult(Result):
         return out
 
     def tiles_html(self) -> str:
-        return "".join(_tile_html(r, self.previous_quarter) for r in self.tiles.to_dict("records"))
+        scales = tile_scales(self.instrument)
+        return "".join(_tile_html(r, self.previous_quarter, scales) for r in self.tiles.to_dict("records"))
 
     def sections(self) -> dict[str, list[Block]]:
         study = self.study or msg("summary.study", "Service-quality study")
@@ -517,4 +563,5 @@ def run_summary(folder, *, quarter: str = "", current: Mapping[str, Any] | None 
         keep = [c for c in ("nps", "csat") if c in k.columns]
         trend = k.set_index("period")[keep] if keep else None
     return SummaryResult(quarter=q, tiles=headline_tiles(folder, q), current=cur, previous=prev,
-                         design=folder.instrument.design, study=folder.instrument.title, trend=trend)
+                         design=folder.instrument.design, study=folder.instrument.title, trend=trend,
+                         instrument=folder.instrument)

@@ -170,7 +170,7 @@ def test_churn_clv_changes_profit(page):
                            arg=extra_before, timeout=30_000)
     assert page.locator("#panel-churn .charts img").first.screenshot() != chart_before
     page.click("#panel-churn .best")
-    _status_contains(page, "#panel-churn .status", "customers to contact now")
+    _status_contains(page, "#panel-churn .status", "customers active now to contact")
 
 
 def test_sigterm_stops_the_server(server):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SQMArgumentError
-from ..render import plots
+from ..render import formats, plots
 from ..render.messages import msg, terms
 from ..render.outputs import write_csv, write_excel
 from ..results import Block, Result, figure, headline, metrics_dict, table, text
@@ -91,10 +91,15 @@ class ChurnAnalysis(Result):
     conditional: np.ndarray | None = None
     risk: pd.DataFrame | None = None
     scored_on: pd.Timestamp | None = None
+    currency: str = ""  # the data's currency (its instrument's): amounts in findings and headlines carry it
 
     @property
     def model(self) -> ChurnResult | None:
         return self.fitted.model if self.fitted else None
+
+    def money(self, amount, digits: int = 0) -> str:
+        """An amount in the data's currency (:func:`sqmlib.render.formats.money`)."""
+        return formats.money(amount, digits, self.currency)
 
     def findings(self) -> list[str]:
         if self.skipped:
@@ -103,8 +108,8 @@ class ChurnAnalysis(Result):
         return [msg("churn.finding_auc", "5-fold cross-validated ROC-AUC {auc:.3f}; on the next snapshot "
                     "{holdout:.3f}.", auc=m.cv_auc, holdout=m.holdout_auc),
                 msg("churn.finding_contact", "Contacting the {n:,} customers above the profit-maximising threshold "
-                    "puts an expected {loss:,.0f} of customer value at stake.", n=m.to_contact,
-                    loss=m.expected_loss_to_contact)]
+                    "puts an expected {loss} of customer value at stake.", n=m.to_contact,
+                    loss=self.money(m.expected_loss_to_contact))]
 
     def _quality(self) -> pd.DataFrame:
         return self.importance[self.importance["feature"].str.startswith("quality:")]
@@ -137,7 +142,7 @@ class ChurnAnalysis(Result):
             return [headline("Skipped", "no customers table", "{}")]
         m = self.metrics()
         return [headline("CV ROC-AUC", m.cv_auc, "{:.3f}"), headline("Customers to contact", m.to_contact),
-                headline("Expected loss among them", m.expected_loss_to_contact, "{:,.0f}"),
+                headline("Expected loss among them", m.expected_loss_to_contact, self.money),
                 headline("EMPC per customer", m.empc, "{:.2f}")]
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -185,13 +190,13 @@ class ChurnAnalysis(Result):
             "customers contacted": [f"{c.best_fraction:.0%}", "100%", f"{y.mean():.0%} (the churners)", "0%"],
         }, index=["model, best threshold", "contact everyone", "perfect model", "contact nobody"])
         profit = [figure(lambda: plots.profit_plot(c), "profit curve"),
-                  table(compare, lambda s: s.format({"profit": "{:,.0f}"})),
+                  table(compare),
                   text(msg("churn.best_threshold", "Best threshold: contact customers with a churn probability of "
                            "at least **{threshold:.3f}** ({share:.0%} of customers). Expected maximum profit per "
-                           "customer over uncertain acceptance (EMPC, acceptance ~ Beta(6, 14)): **{empc:.2f}**, "
-                           "targeting {target:.0%}; at a fixed acceptance of {accept:.0%} (MPC): {mpc:.2f}.",
-                           threshold=c.best_threshold, share=c.best_fraction, empc=self.empc_value[0],
-                           target=self.empc_value[1], accept=e["accept_rate"], mpc=self.mpc_value[0]))]
+                           "customer over uncertain acceptance (EMPC, acceptance ~ Beta(6, 14)): **{empc}**, "
+                           "targeting {target:.0%}; at a fixed acceptance of {accept:.0%} (MPC): {mpc}.",
+                           threshold=c.best_threshold, share=c.best_fraction, empc=self.money(self.empc_value[0], 2),
+                           target=self.empc_value[1], accept=e["accept_rate"], mpc=self.money(self.mpc_value[0], 2)))]
         why = [figure(lambda: plots.permutation_bars(self.importance), "what the model relies on"),
                table(self.importance, lambda s: s.format(precision=4).hide(axis="index"))]
         if self.odds is not None:
@@ -214,11 +219,10 @@ class ChurnAnalysis(Result):
         risk = self.risk
         contact = risk[risk["contact"]]
         risk_blocks = [text(msg("churn.scored", "{n:,} customers active on {date} scored; **{k:,}** above the "
-                                "profit-maximising threshold; expected loss among them {loss:,.0f}. Full list: "
+                                "profit-maximising threshold; expected loss among them {loss}. Full list: "
                                 "risk_list.csv / .xlsx.", n=len(risk), date=self.scored_on.date(), k=len(contact),
-                                loss=contact["expected_loss"].sum())),
-                       table(risk.head(15), lambda s: s.format({"probability": "{:.3f}", "expected_loss": "{:,.1f}"})
-                             .hide(axis="index"))]
+                                loss=self.money(contact["expected_loss"].sum()))),
+                       table(risk.head(15), lambda s: s.format({"probability": "{:.3f}"}).hide(axis="index"))]
         return {"sample": sample, "quality": quality, "profit": profit, "why": why, "time": time, "risk": risk_blocks}
 
 
@@ -301,4 +305,4 @@ def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int =
                          economics={"clv": clv, "offer_cost": offer_cost, "contact_cost": contact_cost,
                                     "accept_rate": accept_rate},
                          importance=importance, odds=odds, km=km, cox=cox, conditional=cond, risk=risk,
-                         scored_on=scoring_date(customers))
+                         scored_on=scoring_date(customers), currency=folder.instrument.currency)

@@ -5,6 +5,7 @@ from typing import Callable
 
 from .. import io
 from ..render import labels
+from ..render.show import use_instrument
 from ..errors import SQMDataError
 from .churn import ChainExplorer, ChurnExplorer
 from .survey import DriverExplorer, SurveyExplorer
@@ -20,7 +21,7 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
     say("reading the data")
     folder = io.load_folder(data_dir, instrument or None)  # each table read once, for all three explorers
     folder.require("survey", purpose="the explorers")
-    labels.register_instrument(folder.instrument)  # the explorers show the instrument's wording
+    use_instrument(folder.instrument)  # the explorers show the instrument's wording and currency
     data = folder.without_careless() if drop_careless else folder
     out = {"survey": SurveyExplorer(data.survey, folder.instrument, quarter=quarter or None)}
     say("driver importance")

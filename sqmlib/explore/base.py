@@ -253,6 +253,10 @@ class _Explorer:
     def _controls(self) -> dict:
         raise NotImplementedError
 
+    def shown_value(self, control: str, value) -> str:
+        """A selection's value as a reader sees it (a choice's label)."""
+        return option_label(control, value)
+
     @staticmethod
     def status(note: str, seconds: float) -> str:
         """The line under the controls: what is shown and how long the change took."""
@@ -361,7 +365,7 @@ class _Explorer:
             display(self.widget(warm=warm))
             return
         v = self.view(**selection)
-        chosen = listed(f"{labels.label(k)} = {labels.code(val)}" for k, val in v.selection.items())
+        chosen = listed(f"{control_label(k)} = {self.shown_value(k, val)}" for k, val in v.selection.items())
         title, note = self.heading(), labels.text(v.note)
         line = msg("explore.default_view", "**{title}** — default view ({chosen}). {note}. Open the notebook in "
                    "JupyterLab or run `make explore` to change the selection.", title=title, chosen=chosen, note=note)

@@ -8,6 +8,7 @@ import pandas as pd
 from .. import churn, io, sem
 from ..errors import Problem, SQMArgumentError, SQMDataError
 from ..render import formats, labels, plots
+from ..render.show import use_instrument
 from ..render.messages import msg, term
 from .base import (
     ALL,
@@ -118,7 +119,7 @@ class ChurnExplorer(_Explorer):
     def from_data(cls, data_dir=None, *, instrument: str = "", **kwargs) -> "ChurnExplorer":
         """Read a data folder (default the bundled sample) and call :meth:`from_folder`."""
         folder = io.load_folder(data_dir, instrument or None)
-        labels.register_instrument(folder.instrument)
+        use_instrument(folder.instrument)
         return cls.from_folder(folder, **kwargs)
 
     @classmethod
@@ -143,6 +144,10 @@ class ChurnExplorer(_Explorer):
     def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
         """Threshold, CLV and offer cost as numbers."""
         return {k: float(v) for k, v in super().adjust(selection, changed).items()}
+
+    def shown_value(self, control: str, value) -> str:
+        """The threshold to three decimals, amounts with their currency."""
+        return f"{float(value):.3f}" if control == "threshold" else formats.money(value)
 
     def defaults(self) -> dict:
         return {"threshold": self.best_threshold(self.clv, self.offer_cost),

@@ -144,6 +144,7 @@ class Instrument:
     header_row: int = 1  # the row (as a spreadsheet numbers it) holding the headers, below a title or cover
     survey_files: tuple[str, ...] = ()  # the survey in several files (e.g. expectations and perceptions) …
     survey_on: str = ""  # … joined on this column (the respondent id's header)
+    currency: str = ""  # amounts of money (customer value, offer costs) in this currency: ISO code or symbol
 
     # ---- names of things -------------------------------------------------------------------------------
     @property
@@ -289,7 +290,20 @@ def load(name_or_path: "str | Path | Instrument") -> Instrument:
                                   "and no file at that path")
     if not path.exists():
         raise SQMDataError(str(path), "instrument file not found")
-    return _parse(read_yaml(path), path)
+    return _parse(_extended(read_yaml(path), path), path)
+
+
+def _extended(raw, path: Path):
+    """An instrument file with ``extends: <built-in name>``: the built-in instrument's keys, with the file's own
+    keys in their place (e.g. ``extends: servqual`` and ``currency: CNY``)."""
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    base = str(raw["extends"])
+    if base not in available():
+        raise SQMDataError(str(path), f"extends: {base!r} is not a built-in instrument (available: "
+                                      f"{', '.join(available())})")
+    own = {k: v for k, v in raw.items() if k != "extends"}
+    return {**read_yaml(BUILTIN_DIR / f"{base}.yaml"), **own}
 
 
 MAX_YAML_BYTES = 1_000_000  # an instrument is a few kilobytes
@@ -329,7 +343,8 @@ _TEXTS = "texts"  # a string, or a mapping language -> string
 SCHEMA: dict[str, dict[str, Any]] = {
     "": {"name": str, "title": str, "scale": "scale", "missing_codes": dict, "blocks": dict, "reverse": list,
          "dimensions": dict, "items": (dict, list), "importance": dict, "columns": dict, "model": dict,
-         "encoding": str, "languages": list, "description": _TEXTS, "sheet": (str, int), "header_row": int, "survey": dict},
+         "encoding": str, "languages": list, "description": _TEXTS, "sheet": (str, int), "header_row": int, "survey": dict,
+         "extends": str, "currency": str},
     "scale": {"min": (int, float), "max": (int, float), "labels": dict},
     "survey": {"files": list, "on": str},
     "block": {"label": _TEXTS, "source": str, "sources": dict, "offset": int, "optional": bool,
@@ -594,6 +609,7 @@ def _parse(raw, path: Path) -> Instrument:
         survey_files=tuple(str(f) for f in ((raw.get("survey") or {}).get("files") or ())),
         survey_on=str((raw.get("survey") or {}).get("on") or ""),
         header_row=int(raw.get("header_row") or 1),
+        currency=str(raw.get("currency") or "").strip(),
         scale_labels=MappingProxyType({float(k): str(v) for k, v in (scale.get("labels") or {}).items()
                                        if isinstance(k, (int, float))}),
     )

@@ -170,9 +170,15 @@ class ReliabilityResult(Result):
                 text(msg("reliability.factor_correlations", "**Factor correlations**")),
                 table(fit.factor_corr, lambda s: s.format(precision=3))],
             "validity": [
-                table(fit.validity, lambda s: s.format(precision=3)
+                # each statistic once: √AVE is the Fornell–Larcker table's diagonal, and semTools' raw-unit CR
+                # and AVE are in the workbook's validity sheet
+                table(fit.validity[[c for c in fit.validity.columns if c not in PAGE_HIDDEN_VALIDITY]],
+                      lambda s: s.format(precision=3)
                       .map(lambda v: plots.traffic_light(v, 0.80, 0.70), subset=["cr"])
                       .map(lambda v: plots.traffic_light(v, 0.60, 0.50), subset=["ave"])),
+                text(msg("reliability.validity_raw", "Composite reliability and AVE from standardised loadings "
+                         "(Fornell and Larcker); semTools' compRelSEM and AVE in raw units are in the workbook's "
+                         "validity sheet.")),
                 text(msg("reliability.fornell_larcker", "**Fornell–Larcker** (√AVE on the diagonal should exceed the "
                          "correlations beside it)")),
                 table(fit.fornell_larcker, lambda s: s.format(precision=3)),
@@ -190,6 +196,10 @@ class ReliabilityResult(Result):
                            if self.invariance is not None else [text(self.invariance_note)]),
             "conclusions": [text(bullets(self.conclusions))],
         }
+
+
+# the validity columns the page leaves to the workbook (√AVE is the Fornell–Larcker table's diagonal)
+PAGE_HIDDEN_VALIDITY = ("sqrt_ave", "cr_raw_observed", "cr_raw_implied", "ave_raw")
 
 
 def _untested_reason(problem) -> str:

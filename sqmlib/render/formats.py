@@ -41,9 +41,10 @@ def currency() -> str:
     return _CURRENCY["code"]
 
 
-def money(x, digits: int = 0) -> str:
+def money(x, digits: int = 0, currency: str | None = None) -> str:
     """An amount with its currency and thousands separators: ``¥3,564``, ``-$12``, ``1,200 CHF`` (a code
-    without a symbol after the number); a plain number when no currency was declared."""
+    without a symbol after the number); a plain number when no currency was declared. ``currency``: the data's
+    (an instrument's ``currency``), else the one chosen with :func:`use_currency`."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return MISSING
     v = float(x)
@@ -51,7 +52,7 @@ def money(x, digits: int = 0) -> str:
     if number.strip("0.,") == "":
         v = 0.0
     sign = "-" if v < 0 else ""
-    code = _CURRENCY["code"]
+    code = (_CURRENCY["code"] if currency is None else currency).strip()
     if not code:
         return f"{sign}{number}"
     symbol = SYMBOLS.get(code.upper(), code if not code.isalpha() else None)

@@ -133,19 +133,47 @@ def alt_text(fig, name: str = "") -> str:
     return msg("chart.alt", "Chart: {what}", what=text)
 
 
-def figure_html(fig, name: str = "") -> str:
-    """A figure as an ``<img>`` (PNG, embedded) with alt text naming what it shows."""
-    import base64
+def figure_svg(fig) -> bytes:
+    """A figure as SVG with its text drawn as outlines: sharp at any zoom and in print, the same on every
+    machine (an ``<img>`` cannot use the page's fonts, so text left as text would fall back to whatever fonts the
+    reader's browser has, boxes for Chinese where it has none), and identical from run to run. Curves and
+    point clouds denser than :data:`DENSE_VERTICES` are embedded as pixels."""
     import io
+
+    import matplotlib
+
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+
+    for artist in fig.findobj(lambda a: isinstance(a, (Line2D, Collection))):  # dense curves and bands as pixels
+        if isinstance(artist, Line2D):
+            size = len(artist.get_xdata())
+        else:
+            size = max(len(artist.get_offsets()), sum(len(p.vertices) for p in artist.get_paths()))
+        if size > DENSE_VERTICES:
+            artist.set_rasterized(True)
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "sqm", "svg.id": None}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", dpi=200, metadata={"Date": None})
+    return buf.getvalue()
+
+
+# an artist with more points than this (a survival curve's confidence band over thousands of customers) is drawn
+# as pixels inside the SVG (at 200 ppi): the text, axes and the rest stay vector, the file stays small
+DENSE_VERTICES = 2000
+
+
+def figure_html(fig, name: str = "") -> str:
+    """A figure as an ``<img>`` (SVG, embedded: vector graphics on screen and in the PDFs) with alt text naming
+    what it shows."""
+    import base64
 
     labels.figure(fig)  # identifiers as labels, every text in the current language
     left = labels.untranslated(fig)  # a Chinese chart text no catalogue entry covers: marked for the tests
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    data = base64.b64encode(figure_svg(fig)).decode("ascii")
     alt = html.escape(alt_text(fig, name), quote=True)
     mark = f' data-sqm-untranslated="{html.escape(" | ".join(left), quote=True)}"' if left else ""
-    return f'<img src="data:image/png;base64,{data}" alt="{alt}" title="{alt}"{mark} style="max-width:100%">'
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" title="{alt}"{mark} style="max-width:100%">'
 
 
 def figure(fig, name: str = "") -> None:
@@ -163,8 +191,10 @@ def use_language(lang: str) -> str:
 def use_instrument(instrument) -> None:
     """Show the instrument's own wording from now on: its items, dimensions, column texts and segment values
     (in the chosen language where the instrument has it). Notebooks call it once the data folder is loaded
-    (``show.use_instrument(folder.instrument)``); loading itself changes nothing global."""
+    (``show.use_instrument(folder.instrument)``); loading itself changes nothing global. Amounts of money are
+    shown in the instrument's ``currency`` from then on."""
     labels.register_instrument(instrument)
+    formats.use_currency(getattr(instrument, "currency", ""))
 
 
 def section(result, name: str) -> None:

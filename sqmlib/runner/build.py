@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..errors import SQMReportError
-from ..instruments import BUILTIN_DIR
+from ..instruments import BUILTIN_DIR, available
 from ..io import dataset_instrument, find_survey, survey_quarters
 from ..paths import REPORTS_DIR, SAMPLE_DIR, resolve
 from ..periods import QUARTER_RE
@@ -278,9 +278,10 @@ STUDY_PERIOD = "study"  # the report folder of a survey without dates
 
 def study_name(data_dir: str | Path, instrument) -> str:
     """The folder a data set's reports go to: the instrument's name for a survey with its own instrument file,
-    else the data folder's name (the bundled sample: ``sample``), so that different data never share a folder."""
-    own = Path(instrument.path).resolve().parent != BUILTIN_DIR.resolve()
-    name = instrument.name if own else Path(data_dir).resolve().name
+    else (a built-in instrument, or a file extending one under its name) the data folder's name (the bundled
+    sample: ``sample``), so that different data never share a folder."""
+    own = Path(instrument.path).resolve().parent != BUILTIN_DIR.resolve() and instrument.name not in available()
+    name = instrument.name if own else Path(data_dir).resolve().name  # a built-in, or a file extending one
     return re.sub(r"[^\w.-]+", "_", name).strip("._") or "study"
 
 

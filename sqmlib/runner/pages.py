@@ -33,15 +33,25 @@ FONT_STACK = (f"'{EMBEDDED_FAMILY}', system-ui, -apple-system, 'Segoe UI', Robot
               + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + ", sans-serif")
 
 PRINT_CSS = """
-:lang(zh) th, :lang(zh) td { min-width: 2.6em; }  /* a two-character Chinese word (层级, 总体) never split */
+:lang(zh) th, :lang(zh) td { min-width: 3.6em; }  /* a Chinese word of up to three characters (层级, 响应性) never split */
 @media print {
   @page { size: A4 landscape; margin: 16mm 10mm 14mm 10mm; }
-  body { font-size: 10pt; }
+  body, .jp-RenderedHTMLCommon { font-size: 9pt !important; line-height: 1.35 !important; }
+  .jp-RenderedHTMLCommon h1 { font-size: 16pt !important; } .jp-RenderedHTMLCommon h2 { font-size: 12.5pt !important; }
+  .jp-RenderedHTMLCommon h3 { font-size: 10.5pt !important; }
+  .jp-Cell { padding-top: 1px !important; padding-bottom: 1px !important; }
+  .jp-OutputPrompt, .jp-InputPrompt { display: none !important; }  /* the empty prompt column: page width back */
+  .jp-RenderedHTMLCommon p { margin-bottom: 0.5em !important; }
   .jp-Notebook, .jp-Cell, .jp-OutputArea, .jp-OutputArea-output, .jp-RenderedHTMLCommon {
     overflow: visible !important; max-width: 100% !important; }
   table { font-size: 7pt !important; max-width: 100% !important; table-layout: auto !important; }
   td, th { overflow-wrap: normal; word-break: normal; padding: 1px 3px !important; }  /* never inside a word */
-  img { max-width: 100% !important; max-height: 170mm; object-fit: contain; break-inside: avoid; }
+  img { max-width: 100% !important; max-height: 85mm; object-fit: contain; break-inside: avoid; }
+  /* charts two abreast; a table may continue on the next page (JupyterLab keeps every output on one page,
+     which pushes a long table whole to the next page and leaves the rest of this one white) */
+  .jp-OutputArea-child { break-inside: auto !important; }
+  .jp-OutputArea-child:has(img) { display: inline-block !important; width: 49.5%; vertical-align: top;
+    break-inside: avoid !important; }
   h1, h2, h3, h4 { break-after: avoid; }
   .jp-OutputArea-child:has(+ .jp-OutputArea-child table) { break-after: avoid; }  /* a table's lead-in with it */
   tr { break-inside: avoid; }
@@ -49,6 +59,9 @@ PRINT_CSS = """
   .celltag_screen-only { display: none !important; }  /* the live explorers: nothing to do on paper */
 }
 """
+
+# report.pdf only: the summary's charts are the gap and KPI pages' charts, which follow in the same document
+COMBINED_CSS = "@media print { .celltag_summary-charts, [id=\"cell-id=summary-charts\"] { display: none !important; } }"
 
 # summary.pdf: one A4 landscape sheet. The title and the KPI tiles span the sheet, the rest flows in two columns
 # (what changed, the lever, the actions, then the charts), and write_pdfs scales the whole down until it fits.
@@ -66,6 +79,7 @@ ONE_PAGE_CSS = """
   p, li { margin: 0.6mm 0 !important; }
   ul, ol { margin: 0 !important; padding-left: 5mm !important; }
   .sqm-one-page img { max-width: 100% !important; max-height: 62mm !important; display: block; margin: 0 auto 1mm; }
+  .sqm-one-page .jp-OutputArea-child:has(img) { display: block !important; width: 100% !important; }
   main div[style*="min-width:170px"] { min-width: 0 !important; padding: 4px 10px !important; margin: 2px !important; }
   main div[style*="font-size:24px"] { font-size: 17px !important; }
 }
@@ -76,7 +90,9 @@ ONE_PAGE_JS = """() => {
   const main = document.querySelector('main');
   if (!main) return;
   const cells = Array.from(main.children);
-  const tiles = cells.findIndex(c => c.querySelector('div[style*="min-width:170px"]'));
+  // after the KPI tiles (or, on a summary without them, after the title)
+  let tiles = cells.findIndex(c => c.querySelector('div[style*="min-width:170px"]'));
+  if (tiles < 0) tiles = cells.findIndex(c => c.querySelector('h1'));
   const grid = document.createElement('div');
   grid.className = 'sqm-one-page';
   const words = document.createElement('div'), charts = document.createElement('div');
@@ -174,7 +190,7 @@ def combine_pages(pages: Sequence[str], title: str, lang: str = "en") -> str:
     head = heads.group(1) if heads else ""
     head = re.sub(rf"<style id='{PAGE_STYLE_ID}'>.*?</style>", "", head, flags=re.S)  # the first page's own font
     head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, flags=re.S)
-    head += _page_style(_visible_text("".join(parts)) + title)
+    head += _page_style(_visible_text("".join(parts)) + title) + f"<style>{COMBINED_CSS}</style>"
     return (f"<!DOCTYPE html><html lang=\"{'zh-CN' if lang == 'zh' else 'en'}\"><head>{head}</head>"
             f"<body class='jp-Notebook'>{''.join(parts)}</body></html>")
 

@@ -71,4 +71,13 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
     (out / "truth.json").write_text(json.dumps(data.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "instrument.yaml").write_text(SAMPLE_INSTRUMENT, encoding="utf-8")
     return out
+
+
+# the sample's instrument: SERVQUAL as it ships, with the currency of its amounts (customer value, charges)
+SAMPLE_INSTRUMENT = """# The instrument of the generated sample: SERVQUAL as sqm ships it, in a data folder of its own.
+# Amounts of money in customers.csv and the report's customer value are in Chinese yuan.
+extends: servqual
+currency: CNY
+"""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.discrete.discrete_model import Logit
 from statsmodels.tools.tools import add_constant
-from ..render import plots
+from ..render import formats, plots
 from ..render.messages import listed, msg, no_items_reason, period, term, unavailable_line, unweighted_note
 from ..drivers import churn_followed
 from ..errors import SQMArgumentError
@@ -107,6 +107,7 @@ class ChainResult(Result):
     retained: pd.DataFrame | None
     link_note: str
     unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
+    currency: str = ""  # the data's currency (its instrument's): amounts in findings and headlines carry it
 
     def metrics(self) -> ChainMetrics:
         m = self.model
@@ -144,9 +145,9 @@ class ChainResult(Result):
                            "horizon by a factor {odds:.2f} [{low:.2f}, {high:.2f}].", target=term(self.target),
                            odds=self.link["odds_ratio_per_10"], low=self.link["ci_low"], high=self.link["ci_high"]))
             if self.retained is not None and top in self.retained.index:
-                out.append(msg("chain.retained", "Raising {lever} by 5 index points is worth an expected {value:,.0f} "
+                out.append(msg("chain.retained", "Raising {lever} by 5 index points is worth an expected {value} "
                                "in retained customer value.", lever=term(top),
-                               value=self.retained.loc[top, "retained_value"]))
+                               value=formats.money(self.retained.loc[top, "retained_value"], currency=self.currency)))
         else:
             out.append(self.link_note)
         if self.unweighted:
@@ -159,7 +160,8 @@ class ChainResult(Result):
         if m.lever:
             out.append(headline("Lever", m.lever, "{}"))
         if m.lever and m.retained_value.get(m.lever) is not None:
-            out.append(headline(f"Value of +5 {m.lever}", m.retained_value[m.lever], "{:,.0f}"))
+            out.append(headline(f"Value of +5 {m.lever}", m.retained_value[m.lever],
+                                lambda v: formats.money(v, currency=self.currency)))
         return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -213,8 +215,7 @@ class ChainResult(Result):
                        text(msg("chain.items", "**Items**")), table(self.ipma_items, lambda s: s.format(precision=3))]
         money = [text(bullets(self.findings()[-2:] if self.link else [self.link_note]))]
         if self.retained is not None:
-            money.append(table(self.retained, lambda s: s.format({"retained_value": "{:,.0f}",
-                                                                 "churn_change": "{:+.4f}",
+            money.append(table(self.retained, lambda s: s.format({"churn_change": "{:+.4f}",
                                                                  "target_change": "{:+.2f}"})))
         return {"model": model, "quality": quality, "index": index, "ipma": ipma_blocks, "money": money,
                 "findings": [text(bullets(self.findings()))]}
@@ -313,7 +314,7 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
             retained = pd.DataFrame(rows).set_index("construct")
         else:
             note = "Too few followed respondents (or no churn among them) to link loyalty to churn."
-    return ChainResult(unweighted=folder.instrument.weight or "", quarter=q, model=model, target=target, drivers=drivers, scales=scales, index=index,
+    return ChainResult(currency=folder.instrument.currency, unweighted=folder.instrument.weight or "", quarter=q, model=model, target=target, drivers=drivers, scales=scales, index=index,
                        by_segment=by_segment, segment=segment if by_segment is not None else "",
                        by_quarter=by_quarter, ipma_constructs=cmap, ipma_items=items, link=link, retained=retained,
                        link_note=note)
