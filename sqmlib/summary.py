@@ -261,7 +261,13 @@ class SummaryResult(Result):
         parts = dict(lever=term(ch.lever), target=term(ch.target), importance=ch.ipma[ch.lever]["importance"],
                      performance=ch.ipma[ch.lever]["performance"])
         value = ch.retained_value.get(ch.lever)
-        if value is not None:
+        ci = (ch.retained_value_ci or {}).get(ch.lever)
+        if value is not None and ci:
+            lever = msg("summary.chain_lever_value_ci", "The lever: **{lever}** (one index point moves {target} by "
+                        "{importance:.2f}; it performs at {performance:.1f}), worth an expected {value} (95% interval "
+                        "{low} to {high}) in retained customer value for +5 points.", value=self.money(value),
+                        low=self.money(ci[0]), high=self.money(ci[1]), **parts)
+        elif value is not None:
             lever = msg("summary.chain_lever_value", "The lever: **{lever}** (one index point moves {target} by "
                         "{importance:.2f}; it performs at {performance:.1f}), worth an expected {value} in "
                         "retained customer value for +5 points.", value=self.money(value), **parts)

@@ -217,6 +217,21 @@ def test_chain_on_the_sample(chain):
     p = lambda z: 1 / (1 + np.exp(-(fit.params[0] + fit.params[1] * z)))  # noqa: E731
     active = int(folder.customers["churn_date"].isna().sum())
     assert m.retained_value[d] == pytest.approx(-(p(now + shift) - p(now)).mean() * active * 200, rel=1e-9)
+    # its 95 % interval: the link's coefficients drawn from N(β̂, cov(β̂)) with the chain's seed, one draw at a time
+    draws = np.random.default_rng(0).multivariate_normal(fit.params, fit.cov_params(), size=sem.chain.LINK_DRAWS)
+    per_draw = [-(1 / (1 + np.exp(-(a + b * (now + shift)))) - 1 / (1 + np.exp(-(a + b * now)))).mean() * active * 200
+                for a, b in draws]
+    assert m.retained_value_ci[d] == pytest.approx(list(np.percentile(per_draw, [2.5, 97.5])), rel=1e-9)
+    # … close to the delta method's normal interval (a check of scale, not of definition)
+    def value(beta):
+        q = lambda z: 1 / (1 + np.exp(-(beta[0] + beta[1] * z)))  # noqa: E731
+        return -(q(now + shift) - q(now)).mean() * active * 200
+    eps = 1e-6
+    grad = np.array([(value(fit.params + eps * e) - value(fit.params - eps * e)) / (2 * eps) for e in np.eye(2)])
+    se = float(np.sqrt(grad @ fit.cov_params() @ grad))
+    low, high = m.retained_value_ci[d]
+    assert low < m.retained_value[d] < high
+    assert (high - low) == pytest.approx(2 * 1.959964 * se, rel=0.15)
     assert any("lever" in f for f in c.findings())
     assert set(c.figures()) == {"index", "ipma"}
     seg = c.by_segment

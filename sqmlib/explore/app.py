@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import io
-from ..render import labels
 from ..render.show import use_instrument
 from ..errors import SQMDataError
 from .churn import ChainExplorer, ChurnExplorer

@@ -31,8 +31,20 @@ _WARM_LOCK = threading.Lock()
 _IDLE = threading.Event()
 _IDLE.set()
 _STOP = threading.Event()  # set by stop_warming(): background warming ends after its current job
-_BUSY = {"n": 0}
+_BUSY = {"n": 0, "last": 0.0}
 _BUSY_LOCK = threading.Lock()
+QUIET_SECONDS = 1.0  # warming resumes only after this long without a change being computed
+
+
+def _wait_until_quiet() -> None:
+    """Block the warming thread while someone waits on a change and for :data:`QUIET_SECONDS` after the last
+    one: a person moving from one selection to the next is not slowed down by computations for the next guess."""
+    while not _STOP.is_set():
+        _IDLE.wait()
+        quiet = time.monotonic() - _BUSY["last"]
+        if quiet >= QUIET_SECONDS and _IDLE.is_set():
+            return
+        time.sleep(max(QUIET_SECONDS - quiet, 0.01))
 
 
 class busy:
@@ -48,6 +60,7 @@ class busy:
     def __exit__(self, *exc):
         with _BUSY_LOCK:
             _BUSY["n"] -= 1
+            _BUSY["last"] = time.monotonic()
             if _BUSY["n"] == 0:
                 _IDLE.set()
         return False
@@ -211,7 +224,7 @@ class _Explorer:
         """Compute a selection's view and draw its charts into the cache (waiting between steps while someone
         waits on a change)."""
         for key, draw in self.view(**selection).charts:
-            _IDLE.wait()
+            _wait_until_quiet()
             self.image(key, draw)
 
     def _cached(self, key, compute):
@@ -288,7 +301,7 @@ class _Explorer:
 
         def run():
             for job in self._likely():
-                _IDLE.wait()
+                _wait_until_quiet()
                 if _STOP.is_set():
                     return
                 with _WARM_LOCK, labels.language(lang):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import churn, io, sem
 from ..errors import Problem, SQMArgumentError, SQMDataError
-from ..render import formats, labels, plots
+from ..render import formats, plots
 from ..render.show import use_instrument
 from ..render.messages import msg, term
 from .base import (

@@ -62,10 +62,13 @@ class App:
         self.pool = None  # the view computations' threads, set by make_server
 
     def load(self, make: Callable[[], Mapping[str, Any]]) -> None:
-        """Make the explorers (reading the data); pages wait for this. An error is kept for :attr:`loaded`."""
+        """Make the explorers (reading the data) and compute their default views; pages wait for this, so that
+        the first page shows every explorer at once. An error is kept for :attr:`loaded`."""
         try:
             with labels.language(self.lang):
                 self.explorers = dict(make())
+                for name in self.explorers:
+                    self.view(name, {})
         except BaseException as exc:  # noqa: BLE001 - handed to the server, which stops and reports it
             self.loaded.set_exception(exc)
         else:
@@ -132,14 +135,10 @@ class App:
         return self.explorers[name]
 
     def warm(self) -> list:
-        """Compute every explorer's default view now and likely selections in the background (charts in the
-        app's language); returns the background threads."""
-        threads = []
+        """Compute likely selections in the background (charts in the app's language); returns the background
+        threads."""
         with labels.language(self.lang):
-            for name, ex in self.explorers.items():
-                self.view(name, {})
-                threads.append(ex.warm(background=True))
-        return threads
+            return [ex.warm(background=True) for ex in self.explorers.values()]
 
     # ---- the page ------------------------------------------------------------------------------------
     def page(self, data_label: str, lang: str | None = None) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..psychometrics.pls import PLSResult, pls
 from ..psychometrics.pls_index import index_intervals, ipma, rescaled_scores, score_rows
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
@@ -72,6 +72,7 @@ class ChainMetrics:
     churn_link: dict | None  # odds ratio per 10 index points, interval, p, respondents
     retained_value: dict  # dimension -> expected retained value of +5 index points
     findings: list
+    retained_value_ci: dict = field(default_factory=dict)  # dimension -> [low, high], 95 %
 
 
 def lever(cmap: pd.DataFrame, candidates: Sequence[str]) -> str | None:
@@ -109,6 +110,10 @@ class ChainResult(Result):
     unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
     currency: str = ""  # the data's currency (its instrument's): amounts in findings and headlines carry it
 
+    def money(self, amount) -> str:
+        """An amount in the data's currency (:func:`sqmlib.render.formats.money`)."""
+        return formats.money(amount, currency=self.currency)
+
     def metrics(self) -> ChainMetrics:
         m = self.model
         cmap = self.ipma_constructs
@@ -120,7 +125,9 @@ class ChainResult(Result):
             ipma={k: {"importance": r.importance, "performance": r.performance} for k, r in cmap.iterrows()},
             lever=lever(cmap, self.drivers), churn_link=dict(self.link) if self.link else None,
             retained_value={} if self.retained is None else self.retained["retained_value"].to_dict(),
-            findings=self.findings())
+            findings=self.findings(),
+            retained_value_ci={} if self.retained is None else {
+                k: [float(r.retained_value_ci_low), float(r.retained_value_ci_high)] for k, r in self.retained.iterrows()})
 
     def findings(self) -> list[str]:
         idx, top = self.index["index"], lever(self.ipma_constructs, self.drivers)
@@ -145,9 +152,11 @@ class ChainResult(Result):
                            "horizon by a factor {odds:.2f} [{low:.2f}, {high:.2f}].", target=term(self.target),
                            odds=self.link["odds_ratio_per_10"], low=self.link["ci_low"], high=self.link["ci_high"]))
             if self.retained is not None and top in self.retained.index:
-                out.append(msg("chain.retained", "Raising {lever} by 5 index points is worth an expected {value} "
-                               "in retained customer value.", lever=term(top),
-                               value=formats.money(self.retained.loc[top, "retained_value"], currency=self.currency)))
+                r = self.retained.loc[top]
+                out.append(msg("chain.retained_ci", "Raising {lever} by 5 index points is worth an expected {value} "
+                               "in retained customer value (95% interval {low} to {high}).", lever=term(top),
+                               value=self.money(r["retained_value"]), low=self.money(r["retained_value_ci_low"]),
+                               high=self.money(r["retained_value_ci_high"])))
         else:
             out.append(self.link_note)
         if self.unweighted:
@@ -221,6 +230,21 @@ class ChainResult(Result):
                 "findings": [text(bullets(self.findings()))]}
 
 
+LINK_DRAWS = 1000  # draws of the churn link's coefficients for the retained value's interval
+
+
+def _churn_changes(draws: np.ndarray, now: np.ndarray, shift: float, cells: int = 2_000_000) -> np.ndarray:
+    """Per draw (intercept, slope) of the churn link, the mean change in churn probability over the respondents
+    when their scores (in tens of index points) rise by ``shift``; at most ``cells`` values in memory at once."""
+    out = np.empty(len(draws))
+    step = max(1, cells // max(len(now), 1))
+    for start in range(0, len(draws), step):
+        a, b = draws[start:start + step, :1], draws[start:start + step, 1:]
+        out[start:start + step] = (1 / (1 + np.exp(-(a + b * (now + shift)))) - 1 / (1 + np.exp(-(a + b * now)))
+                                   ).mean(axis=1)
+    return out
+
+
 def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_days: int = 180,
               clv: float = 200.0, n_boot: int = 200, drop_careless: bool = True, seed: int = 0) -> ChainResult:
     """The service-profit chain as one PLS path model: the pipeline of notebook ``07_service_profit_chain``.
@@ -236,7 +260,9 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
     horizon_days : int
         The churn link: leaving within this many days of answering.
     clv : float
-        Value of a retained customer, for the money the levers are worth.
+        Value of a retained customer, for the money the levers are worth. Each lever's retained value has a 95 %
+        interval from the churn link's uncertainty: its logit coefficients drawn from their estimated sampling
+        distribution (:data:`LINK_DRAWS` draws, ``seed``); the PLS importance is taken as estimated.
     n_boot : int
         Bootstrap resamples for the index intervals.
     drop_careless : bool
@@ -302,6 +328,8 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
             active = int(folder.customers["churn_date"].isna().sum())
             now = rescaled_scores(model, scales)[target].to_numpy() / 10
             p0 = 1 / (1 + np.exp(-(fit.params[0] + b * now)))
+            draws = np.random.default_rng(seed).multivariate_normal(np.asarray(fit.params),
+                                                                    np.asarray(fit.cov_params()), size=LINK_DRAWS)
             rows = []
             for d in drivers:
                 if d not in cmap.index:
@@ -309,8 +337,10 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
                 dt = 5 * float(cmap.loc[d, "importance"])  # index points of the target
                 p1 = 1 / (1 + np.exp(-(fit.params[0] + b * (now + dt / 10))))
                 change = float((p1 - p0).mean())
+                low, high = np.percentile(-_churn_changes(draws, now, dt / 10) * active * clv, [2.5, 97.5])
                 rows.append({"construct": d, "target_change": dt, "churn_change": change,
-                             "retained_value": -change * active * clv})
+                             "retained_value": -change * active * clv, "retained_value_ci_low": float(low),
+                             "retained_value_ci_high": float(high)})
             retained = pd.DataFrame(rows).set_index("construct")
         else:
             note = "Too few followed respondents (or no churn among them) to link loyalty to churn."
