@@ -1,7 +1,7 @@
 # Two commands do everything: `make report` and `make test`. Both create .venv when it is missing or when
 # pyproject.toml changed. Options: make report QUARTER=2026Q3 DATA=path/to/folder OUT=path/to/reports
 # ENCODING=gb18030 LANG=zh [FORCE=1] (the report goes to OUT/<quarter>, default reports/<study>/<quarter>);
-# make explore [DATA=path/to/folder] [PORT=8866] serves the interactive explorers on 127.0.0.1 (token in the
+# make explore [DATA=path/to/folder] [PORT=8866] [LANG=zh] serves the interactive explorers on 127.0.0.1 (token in the
 # printed address).
 PYTHON ?= python3
 VENV := .venv
@@ -41,7 +41,7 @@ test: $(STAMP)
 # the explorers as a local web app on http://127.0.0.1:$(PORT)/?token=… (bundled data, or DATA=folder)
 PORT ?= 8866
 explore: $(STAMP)
-	$(BIN)/sqm explore $(if $(DATA),--data $(DATA)) --port $(PORT)
+	$(BIN)/sqm explore $(if $(DATA),--data $(DATA)) --port $(PORT) $(if $(filter en zh,$(LANG)),--lang $(LANG))
 
 # every training notebook in English and Chinese, trainee and instructor versions, into reports/training/rendered
 # (FORCE=1 replaces an earlier rendering)

@@ -464,7 +464,8 @@ def test_summary_says_why_a_dimension_worth_more_is_not_the_lever(folder, result
     ipma = {**ch.ipma, other: {**ch.ipma[other], "performance": high}}
     richer = dataclasses.replace(ch, ipma=ipma, retained_value={**ch.retained_value,
                                                                 other: 2 * ch.retained_value[ch.lever] + 1})
-    text = summary.SummaryResult._chain_line(richer)
+    result = summary.SummaryResult(quarter="2026Q3", tiles=pd.DataFrame())
+    text = result._chain_line(richer)
     assert "Raising" in text and f"{high:.1f}" in text
     poorer = dataclasses.replace(ch, retained_value={d: (10.0 if d == ch.lever else 1.0) for d in ch.retained_value})
-    assert "Raising" not in summary.SummaryResult._chain_line(poorer)
+    assert "Raising" not in result._chain_line(poorer)

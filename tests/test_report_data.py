@@ -50,6 +50,7 @@ NOT_THE_PIPELINES = {"data_dir", "instrument", "encoding", "lang", "out_dir", "r
                      "survey_file", "strict"}
 
 
+@pytest.mark.long  # the quick tier keeps the small report's checks; this and the real build run in CI
 def test_bundled_figures_equal_the_expected_in_process(tmp_path):
     """Every report notebook's pipeline on the bundled sample, in this process, with the notebook's own default
     parameters (read from the notebook, as papermill reads them), written by report.save as the notebook writes

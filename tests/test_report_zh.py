@@ -4,13 +4,14 @@ instrument's Chinese text), built with ``--lang zh`` by the real runner; every p
 Chromium (screenshots under reports/test-output/screenshots), the PDFs and the workbook."""
 import dataclasses
 import json
+import re
 
 import pytest
 
 from sqmlib import cli, labels, report, synth
 
 from conftest import SMALL
-from pages import CHROMIUM, SCREENSHOTS, page_problems, pdf_pages, screenshot, workbook_identifiers
+from pages import CHROMIUM, SCREENSHOTS, page_problems, pdf_pages, pdf_text, screenshot, workbook_identifiers
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +57,13 @@ def test_pdfs_fit_the_page(zh_report):
         head = (path / name).read_bytes()
         assert head[:5] == b"%PDF-" and len(head) > 20_000
     assert pdf_pages(path / "summary.pdf") == 1  # the one-page summary is one A4 sheet
+    text = pdf_text(path / "report.pdf")
+    if text is not None:  # tables print whole: no number, and no word of up to three characters, split in its cell
+        split = r"(?:(?<=\s)|^)\d+\.\s+\d{2}|<\s*\.\s+\d"
+        assert not re.search(split, text), re.findall(r".{20}(?:" + split + ").{10}", text)[:5]
+        for word in ("有形性", "可靠性", "响应性", "保证性", "移情性", "样本量", "总体"):
+            broken = [word[:i] + " " + word[i:] for i in range(1, len(word))]
+            assert not any(b in text for b in broken), word
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMError
 from ..instruments import load as load_instrument
-from ..render import labels, plots
+from ..render import formats, labels, plots
 from ..render.messages import listed, msg
 from ..render.outputs import markdown_html
 from ..render.show import alt_text
@@ -186,8 +186,12 @@ TITLE_TEXT = {
 
 
 def control_label(control: str) -> str:
-    """A control's caption in the current language."""
-    return CONTROL_TEXT[control]() if control in CONTROL_TEXT else labels.label(control)
+    """A control's caption in the current language (an amount's with its currency)."""
+    caption = CONTROL_TEXT[control]() if control in CONTROL_TEXT else labels.label(control)
+    code = formats.currency()
+    if control in ("clv", "offer_cost") and code:
+        caption += f" ({formats.SYMBOLS.get(code.upper(), code)})"
+    return caption
 
 
 class _Explorer:

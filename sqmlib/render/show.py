@@ -88,6 +88,8 @@ def styled(frame, style=None, uuid: str | None = None, own_formats=()):
         if c.dtype == object or pd.api.types.is_bool_dtype(c) or isinstance(c.dtype, pd.CategoricalDtype):
             if formats.kind(col, c) is None:
                 styler = styler.format(_cell, subset=[col])
+                if c.dtype == object and c.map(lambda v: isinstance(v, str)).all():
+                    styler = styler.set_properties(subset=[col], **{"text-align": "left"})  # words read left
     p_rows = [r for r in shown.index if isinstance(r, str) and r.lower() in formats.P_NAMES]
     numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
                and not pd.api.types.is_bool_dtype(shown[c])]
