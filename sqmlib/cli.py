@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from .errors import SQMError
-from .hosts import bind, check_bind_host
+from .hosts import bind, check_bind_host, check_token
 from .paths import SAMPLE_DIR, resolve
 
 
@@ -36,7 +36,11 @@ def _explore(args) -> int:
     data = resolve(args.data, SAMPLE_DIR).resolve()
     if not data.is_dir():
         raise SQMError(f"data folder not found: {data}")
-    check_bind_host(args.host, args.allow_remote)  # all three before the explorers' libraries are imported (seconds)
+    check_bind_host(args.host, args.allow_remote)  # all before the explorers' libraries are imported (seconds)
+    check_token(args.token)
+    if args.allow_remote:
+        print("warning: the explorer speaks plain HTTP: beyond a trusted network put it behind a TLS-terminating "
+              "reverse proxy (nginx, Caddy), or the token and the data travel readable", file=sys.stderr, flush=True)
     sockets = bind(args.host, args.port)
     from .explore.serve import serve
 

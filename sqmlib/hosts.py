@@ -26,11 +26,29 @@ def check_bind_host(host: str, allow_remote: bool) -> None:
                        "that is intended")
 
 
+MIN_TOKEN = 16  # characters of an access token given with --token
+
+
+def check_port(port: int) -> None:
+    """A port is a number from 1 to 65535 (never wrapped around to another one)."""
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise SQMError(f"--port must be a number from 1 to 65535, not {port}")
+
+
+def check_token(token: str | None) -> None:
+    """A token of one's own must be long enough not to be guessed (a random one is made when none is given)."""
+    if token is not None and len(token) < MIN_TOKEN:
+        raise SQMError(f"--token must have at least {MIN_TOKEN} characters (it is the only key to the data); "
+                       "leave it out for a random one")
+
+
 def bind(host: str, port: int):
     """Listening sockets for ``host:port``; a port in use is a clear error, never a silent move elsewhere."""
     import socket
 
     from tornado.netutil import bind_sockets
+
+    check_port(port)
 
     try:
         return bind_sockets(port, address=host, family=socket.AF_UNSPEC)

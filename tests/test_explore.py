@@ -392,3 +392,52 @@ def test_served_app_speaks_chinese_and_english(small_dir):
         svg_zh = _svg(app.explorers["survey"].view().charts[0][1])[0]
     svg_en = _svg(app.explorers["survey"].view().charts[0][1])[0]
     assert b"<text" not in svg_zh and b"<text" in svg_en
+
+
+def test_churn_amounts_are_checked(churn_explorer):
+    """Non-finite, absurd or non-numeric amounts and thresholds are an argument error with a sentence (the served
+    app answers 400), never an overflow or a NaN key in the cache."""
+    for bad in ({"clv": "nan"}, {"clv": float("inf")}, {"clv": 1e308}, {"clv": 0}, {"offer_cost": -1},
+                {"threshold": "nan"}, {"threshold": 1.5}, {"clv": "abc"}):
+        with pytest.raises(SQMArgumentError, match="must"):
+            churn_explorer.adjust(bad)
+        with pytest.raises(SQMArgumentError, match="must"):
+            churn_explorer.view(**bad)
+    with pytest.raises(SQMArgumentError, match="finite"):
+        churn_explorer.best_threshold(float("nan"), 10.0)
+
+
+def test_cache_is_bounded_least_recently_used_first(churn_explorer):
+    """The view cache keeps to its byte budget: the least recently used results go first, a result in use stays."""
+    e = explore.ChurnExplorer(churn_explorer.y, churn_explorer.p, churn_explorer.scored)
+    e.cache_bytes = 3 * 2 ** 20
+    first = e.view(threshold=0.2)
+    e.image(*first.charts[0])
+    for k, t in enumerate(np.linspace(0.05, 0.95, 40)):
+        v = e.view(threshold=float(t), clv=200.0 + k)  # a new profit curve and chart each time
+        e.image(*v.charts[0])
+        e.view(threshold=0.2)  # used again and again: kept
+    assert e._cache_total == sum(e._sizes.values()) <= e.cache_bytes
+    assert len(e._cache) < 2 * 41 and ("curve", 200.0, 10.0) in e._cache
+    assert explore_base._approx_size(b"x" * 1000) >= 1000
+
+
+def test_cli_explore_refuses_short_tokens_and_bad_ports(capsys):
+    """`--token a` and `--port 99999` are refused in one line each; `--allow-remote` warns that the traffic is
+    plain HTTP (here before a port already in use stops it)."""
+    import socket
+
+    from sqmlib import cli
+
+    assert cli.main(["explore", "--token", "short"]) == 1
+    err = capsys.readouterr().err
+    assert "at least 16 characters" in err and len(err.strip().splitlines()) == 1
+    assert cli.main(["explore", "--port", "99999"]) == 1
+    assert "1 to 65535" in capsys.readouterr().err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert cli.main(["explore", "--allow-remote", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert "plain HTTP" in err and "in use" in err

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 
 import pytest
@@ -70,6 +71,53 @@ def test_token_and_host_are_required(server):
     for _ in range(50):  # a curl loop of bare GETs costs nothing
         _status(url, "/")
     assert bench_serve.rss_mb(proc.pid) < before + 50
+
+
+def _raw(url: str, method: str, path: str, headers: dict) -> tuple[int, dict, bytes]:
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.putrequest(method, path, skip_accept_encoding=True)
+    for k, v in headers.items():
+        conn.putheader(k, v)
+    conn.endheaders()
+    try:
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    except (ConnectionError, http.client.RemoteDisconnected):
+        return 0, {}, b""
+    finally:
+        conn.close()
+
+
+def test_credentials_bodies_and_numbers_are_checked(server):
+    """Hardening: a non-ASCII token or cookie is refused (403, not a 500 with a traceback); a request body is
+    never read (a 100 MB Content-Length is turned away at once and memory stays put); the cookie is this server's
+    own (its port in the name); non-finite or absurd numbers are a 400 with a sentence, in valid JSON."""
+    url, proc, log = server
+    port = urllib.parse.urlsplit(url).port
+    assert _status(url, "/?token=%C3%A9%C3%A9") == 403
+    assert _raw(url, "GET", "/", {"Cookie": f"sqm_explore_{port}=\u00e9t\u00e9"})[0] == 403
+    status, headers, _ = _raw(url, "GET", f"/?{urllib.parse.urlsplit(url).query}", {})
+    assert status == 302 and headers["Set-Cookie"].startswith(f"sqm_explore_{port}=")
+    before = bench_serve.rss_mb(proc.pid)
+    t0 = time.perf_counter()
+    for _ in range(4):
+        status, _, _ = _raw(url, "POST", "/", {"Content-Length": str(100 * 2 ** 20)})
+        assert status in (0, 400, 413), status
+    assert time.perf_counter() - t0 < 10 and bench_serve.rss_mb(proc.pid) < before + 50
+    s = bench_serve.Session(url)
+    s.get("")
+    import json as json_
+    for query in ("api/churn/view?clv=nan", "api/churn/view?clv=1e308", "api/churn/view?threshold=inf",
+                  "api/churn/best?clv=inf&offer_cost=1", "api/churn/best?clv=200&offer_cost=nan"):
+        try:
+            s.get(query)
+            raise AssertionError(f"{query} answered")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 400, query
+            body = json_.loads(exc.read().decode("utf-8"))  # valid JSON (no NaN)
+            assert "must" in body["error"], body
+    assert "Traceback" not in log.read_text()
 
 
 def test_chain_tab_answers(server):

@@ -6,9 +6,11 @@ import io as _io
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMError
@@ -112,6 +114,30 @@ class View:
         return f"<p>{html.escape(labels.phrase(self.note))}</p>" + styled(self.table, uuid="view").to_html()
 
 
+_MISS = object()
+
+
+def _approx_size(value, depth: int = 0) -> int:
+    """Roughly how many bytes a cached result holds: bytes and text by length, arrays and frames by their
+    buffers, containers and result objects by their parts (three levels deep), anything else 1 kB."""
+    if isinstance(value, (bytes, str)):
+        return len(value) + 64
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes) + 128
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return int(np.sum(value.memory_usage(index=True, deep=False))) + 512
+    if depth >= 3:
+        return 1024
+    if isinstance(value, dict):
+        return 64 + sum(_approx_size(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return 64 + sum(_approx_size(v, depth + 1) for v in value)
+    fields = getattr(value, "__dict__", None)
+    if fields:
+        return 64 + sum(_approx_size(v, depth + 1) for v in fields.values())
+    return 1024
+
+
 def _svg(draw: Callable[[], Any]) -> tuple[bytes, str]:
     """Draw a chart off screen (no pyplot state: safe in the warming thread) in the current language and
     return it as SVG with its alt text.
@@ -204,8 +230,12 @@ class _Explorer:
         """The explorer's title in the current language."""
         return TITLE_TEXT[self.name]() if self.name in TITLE_TEXT else labels.phrase(self.title)
 
+    cache_bytes = 256 * 2 ** 20  # the cache's budget: least recently used results go first beyond it
+
     def __init__(self):
-        self._cache: dict = {}
+        self._cache: OrderedDict = OrderedDict()
+        self._sizes: dict = {}
+        self._cache_total = 0
         self._pending: dict = {}
         self._lock = threading.Lock()
 
@@ -231,10 +261,32 @@ class _Explorer:
             _wait_until_quiet()
             self.image(key, draw)
 
+    def _hit(self, key):
+        """The cached value of ``key`` (now the most recently used), else :data:`_MISS`."""
+        with self._lock:
+            if key not in self._cache:
+                return _MISS
+            self._cache.move_to_end(key)
+            return self._cache[key]
+
+    def _store(self, key, value) -> None:
+        """Keep ``value``; beyond :attr:`cache_bytes` the least recently used results are dropped (never the
+        one just stored), so memory stays bounded whatever selections people try."""
+        size = _approx_size(value)
+        with self._lock:
+            self._cache[key] = value
+            self._cache.move_to_end(key)
+            self._cache_total += size - self._sizes.get(key, 0)
+            self._sizes[key] = size
+            while self._cache_total > self.cache_bytes and len(self._cache) > 1:
+                old, _ = self._cache.popitem(last=False)
+                self._cache_total -= self._sizes.pop(old)
+
     def _cached(self, key, compute):
         """The cached value of ``key``; computed once even when the warming thread asks at the same time."""
-        if key in self._cache:
-            return self._cache[key]
+        value = self._hit(key)
+        if value is not _MISS:
+            return value
         with self._lock:
             pending = self._pending.get(key)
             mine = pending is None
@@ -242,11 +294,13 @@ class _Explorer:
                 pending = self._pending[key] = threading.Event()
         if not mine:  # someone else is computing it: wait for their result
             pending.wait()
-            if key in self._cache:
-                return self._cache[key]
-            return self._cached(key, compute)  # theirs failed: try ourselves (and raise the same error)
+            value = self._hit(key)
+            if value is not _MISS:
+                return value
+            return self._cached(key, compute)  # theirs failed (or was dropped): compute it ourselves
         try:
-            value = self._cache[key] = compute()
+            value = compute()
+            self._store(key, value)
             return value
         finally:
             with self._lock:

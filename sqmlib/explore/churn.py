@@ -1,6 +1,7 @@
 """The chain and churn explorers."""
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
@@ -83,6 +84,35 @@ class ChainExplorer(_SurveyBased):
         return _dropdowns(self.options(d["segment"]), d)
 
 
+MAX_AMOUNT = 1e9  # a customer value or offer cost above this is a typing error, not a business case
+
+
+def _number(value, name: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise SQMArgumentError(f"{name} must be a number, not {str(value)[:40]!r}") from None
+    if not math.isfinite(x):
+        raise SQMArgumentError(f"{name} must be a finite number, not {value}")
+    return x
+
+
+def check_threshold(value) -> float:
+    """The contact threshold as a number from 0 to 1."""
+    t = _number(value, "threshold")
+    if not 0 <= t <= 1:
+        raise SQMArgumentError("threshold must lie between 0 and 1")
+    return t
+
+
+def check_amounts(clv, offer_cost) -> tuple[float, float]:
+    """Customer lifetime value (above 0) and offer cost (0 or more), both finite and at most 1e9."""
+    c, o = _number(clv, "clv"), _number(offer_cost, "offer_cost")
+    if not 0 < c <= MAX_AMOUNT or not 0 <= o <= MAX_AMOUNT:
+        raise SQMArgumentError(f"clv must be above 0 and offer_cost 0 or more, both at most {MAX_AMOUNT:,.0f}")
+    return c, o
+
+
 def best_label() -> str:
     """The caption of the button that moves the threshold to the profit-maximising one."""
     return msg("explore.best", "Best threshold")
@@ -142,8 +172,10 @@ class ChurnExplorer(_Explorer):
         return cls(r.y.to_numpy(), r.oof.to_numpy(), analysis.risk.drop(columns=["contact"]), **e)
 
     def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
-        """Threshold, CLV and offer cost as numbers."""
-        return {k: float(v) for k, v in super().adjust(selection, changed).items()}
+        """Threshold, CLV and offer cost as numbers, checked (finite, in range: else an argument error)."""
+        sel = super().adjust(selection, changed)
+        clv, cost = check_amounts(sel["clv"], sel["offer_cost"])
+        return {"threshold": check_threshold(sel["threshold"]), "clv": clv, "offer_cost": cost}
 
     def shown_value(self, control: str, value) -> str:
         """The threshold to three decimals, amounts with their currency."""
@@ -165,16 +197,14 @@ class ChurnExplorer(_Explorer):
     def best_threshold(self, clv: float, offer_cost: float) -> float:
         """The profit-maximising threshold (contacting nobody is 1.0), unrounded: the report's risk list uses the
         same cut, so the explorer contacts the same customers and earns the same (the slider shows three
-        decimals)."""
+        decimals). The amounts are checked (:func:`check_amounts`)."""
+        clv, offer_cost = check_amounts(clv, offer_cost)
         return float(min(self.best(clv, offer_cost)["best_threshold"], 1.0))
 
     def view(self, **selection) -> View:
         sel = self._complete(selection)
-        t, clv, cost = float(sel["threshold"]), float(sel["clv"]), float(sel["offer_cost"])
-        if not 0 <= t <= 1:
-            raise SQMArgumentError("threshold must lie between 0 and 1")
-        if clv <= 0 or cost < 0:
-            raise SQMArgumentError("clv must be positive and offer_cost not negative")
+        t = check_threshold(sel["threshold"])
+        clv, cost = check_amounts(sel["clv"], sel["offer_cost"])
         curve = self.curve(clv, cost)
         at = churn.at_threshold(self.y, self.p, t, clv=clv, offer_cost=cost, contact_cost=self.contact_cost,
                                 accept_rate=self.accept_rate)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import json
+import math
 import secrets
 import signal
 import threading
@@ -32,7 +34,7 @@ from ..errors import SQMArgumentError, SQMError
 from ..render import labels
 from ..render.fonts import CJK_FAMILIES, bundled_cjk_font
 from ..render.messages import msg
-from ..hosts import bind, check_bind_host, local_host  # noqa: F401  (serve.bind: its documented place)
+from ..hosts import bind, check_bind_host, check_token, local_host  # noqa: F401  (serve.bind: its documented place)
 from ..paths import PROJECT_ROOT, SAMPLE_DIR, resolve
 COOKIE = "sqm_explore"
 # the bundled CJK font (served at font/cjk.otf, fetched only for CJK characters) first: a browser asked for a
@@ -256,9 +258,30 @@ show(document.querySelector('.tab').dataset.tab);
 """
 
 
+def _finite(obj):
+    """``obj`` with every non-finite float as None: JSON has no NaN or Infinity, and the page must parse it."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _same(given: str | None, token: str) -> bool:
+    """Whether a credential equals the token, in constant time; any text (non-ASCII included) is just wrong."""
+    return given is not None and secrets.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                                        token.encode("utf-8", "surrogatepass"))
+
+
+MAX_BODY_BYTES = 4096  # the explorer only answers GET: a request body is never needed, and never read whole
+
+
 def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = False, max_pending: int = 16,
-                workers: int = 2):
-    """The tornado application serving ``app``."""
+                workers: int = 2, cookie: str = COOKIE):
+    """The tornado application serving ``app`` (``cookie``: the session cookie's name, one per server so that
+    two explorers on one machine do not log each other out)."""
     import tornado.web
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sqm-view")
@@ -273,17 +296,22 @@ def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = F
             self.set_header("Referrer-Policy", "no-referrer")
             self.set_header("Cache-Control", "no-store")
 
+        def finish(self, chunk=None):
+            if isinstance(chunk, dict):  # always valid JSON (tornado's encoder would write NaN)
+                self.set_header("Content-Type", "application/json; charset=UTF-8")
+                chunk = json.dumps(_finite(chunk), allow_nan=False)
+            return super().finish(chunk)
+
         def prepare(self):
             if not allow_remote and not local_host(self.request.host):
                 self._refuse(403, "this server answers only to requests for this machine (127.0.0.1, "
                                   "localhost); start it with --allow-remote to share it")
                 return
             given = self.get_query_argument("token", None)
-            if given is not None and secrets.compare_digest(given, token):
-                self.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+            if _same(given, token):
+                self.set_cookie(cookie, token, httponly=True, samesite="Strict")
                 return
-            cookie = self.get_cookie(COOKIE)
-            if cookie is None or not secrets.compare_digest(cookie, token):
+            if not _same(self.get_cookie(cookie), token):
                 self._refuse(403, "open the address `sqm explore` printed (it carries the access token)")
 
         def _refuse(self, status: int, message: str):
@@ -336,10 +364,12 @@ def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = F
     class BestHandler(Base):
         async def get(self):
             try:
-                clv, cost = float(self.get_query_argument("clv")), float(self.get_query_argument("offer_cost"))
-            except (TypeError, ValueError, tornado.web.MissingArgumentError):
+                clv, cost = explore.check_amounts(self.get_query_argument("clv"),
+                                                  self.get_query_argument("offer_cost"))
+            except (SQMError, tornado.web.MissingArgumentError) as exc:
                 self.set_status(400)
-                self.finish({"error": "clv and offer_cost must be numbers"})
+                self.finish({"error": str(exc) if isinstance(exc, SQMError) else
+                             "clv and offer_cost must be numbers"})
                 return
             await ready()
             loop = asyncio.get_running_loop()
@@ -403,13 +433,15 @@ def serve(data_dir=None, *, host: str = "127.0.0.1", port: int = 8866, token: st
     import tornado.ioloop
 
     check_bind_host(host, allow_remote)
+    check_token(token)
     data = resolve(data_dir, SAMPLE_DIR).resolve()
     sockets = sockets or bind(host, port)  # before the data is read: a port in use fails at once
     token = token or secrets.token_urlsafe(18)
     app = App(lang=lang)
     label = str(data.relative_to(PROJECT_ROOT)) if data.is_relative_to(PROJECT_ROOT) else str(data)
-    server = tornado.httpserver.HTTPServer(make_server(app, token=token, data_label=label,
-                                                       allow_remote=allow_remote, max_pending=max_pending))
+    server = tornado.httpserver.HTTPServer(make_server(app, token=token, data_label=label, allow_remote=allow_remote,
+                                                       max_pending=max_pending, cookie=f"{COOKIE}_{port}"),
+                                           max_body_size=MAX_BODY_BYTES)
     server.add_sockets(sockets)
     shown = "127.0.0.1" if host in ("127.0.0.1", "localhost") else host
     lang_part = "" if app.lang == "en" else f"&lang={app.lang}"
