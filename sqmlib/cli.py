@@ -8,8 +8,8 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -195,9 +195,14 @@ def _terminate_cleanly():
 
 
 def _write_log(command: str) -> Path:
-    log = Path(tempfile.gettempdir()) / f"sqm-{command}-{os.getpid()}.log"
+    """The traceback of an unexpected error, in this user's private log folder (a new file, 0600)."""
+    from .private import private_dir, remove_old, write_new
+
+    folder = private_dir("logs")
+    remove_old(folder)
+    log = folder / f"sqm-{command}-{os.getpid()}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     try:
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        write_new(log, traceback.format_exc().encode("utf-8"))
     except OSError:
         pass
     return log

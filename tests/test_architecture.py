@@ -137,7 +137,7 @@ def test_pipelines_are_documented(fn):
 # ---- the layers --------------------------------------------------------------------------------------------
 # lowest first: a module imports only from its own layer or the layers before it
 LAYERS = [
-    ("base", ["errors", "hosts", "paths", "periods", "results"]),
+    ("base", ["errors", "hosts", "paths", "periods", "private", "results"]),
     ("instruments", ["instruments"]),
     ("loading", ["io", "sample"]),
     ("moments", ["moments"]),

@@ -350,3 +350,70 @@ def test_workbooks_read_well(tmp_path):
         assert ws.column_dimensions[header["share_below"]].width >= len("customers below their expectation")
     key = pd.read_excel(nb / "tables.xlsx", sheet_name="columns")
     assert {"share_below", "p_value", "gap"} <= set(key["identifier"])
+
+
+# ---- round three: private files, writes that never follow a link ---------------------------------------------
+def test_private_folders_refuse_planted_links_and_open_folders(tmp_path, monkeypatch):
+    from sqmlib import private
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    mine = private.private_dir("logs")
+    assert mine == tmp_path / "cache" / "sqm" / "logs" and (mine.stat().st_mode & 0o777) == 0o700
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "cache" / "sqm" / "fonts").symlink_to(elsewhere)  # planted by someone else
+    fonts = private.private_dir("fonts")
+    assert fonts.parent != tmp_path / "cache" / "sqm" and (fonts.stat().st_mode & 0o777) == 0o700
+    shared = tmp_path / "cache" / "sqm" / "failed-notebooks"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o777)
+    assert private.private_dir("failed-notebooks") != shared  # a folder others may enter is not used
+
+
+def test_failed_notebook_copies_are_private_and_never_follow_a_link(tmp_path, monkeypatch):
+    from sqmlib.runner import folders
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(folders.time, "strftime", lambda fmt, *a: "20261207-120000")
+    executed = tmp_path / "02_gap_analysis.ipynb"
+    executed.write_text('{"answers": "survey"}', encoding="utf-8")
+    kept = folders._keep_failed(executed)
+    assert kept.read_text(encoding="utf-8") == '{"answers": "survey"}' and (kept.stat().st_mode & 0o777) == 0o600
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    kept.unlink()
+    kept.symlink_to(victim)  # the next copy's exact name, planted
+    assert folders._keep_failed(executed) is None and victim.read_text(encoding="utf-8") == "precious"
+    kept.unlink()
+    old = kept.parent / "old.ipynb"
+    old.write_text("{}", encoding="utf-8")
+    os.utime(old, (time.time() - 8 * 86400,) * 2)
+    folders._keep_failed(executed)
+    assert not old.exists()  # kept a week, then removed
+
+
+def test_instrument_draft_is_atomic_and_never_writes_through_a_link(tmp_path, monkeypatch):
+    from sqmlib import SQMError
+    from sqmlib.io import draft
+
+    survey = tmp_path / "survey.csv"
+    survey.write_text("respondent_id,P01,P02,P03\n1,5,4,3\n2,4,4,2\n3,3,5,4\n", encoding="utf-8")
+    victim = tmp_path / "other" / "instrument.yaml"
+    victim.parent.mkdir()
+    out = tmp_path / "instrument.yaml"
+    out.symlink_to(victim)  # dangling: a plain write would create the file in the other folder
+    with pytest.raises(SQMError, match="exists"):
+        draft.write_draft(survey, out)
+    assert not victim.exists()
+    draft.write_draft(survey, out, force=True)
+    assert not out.is_symlink() and "respondent_id" in out.read_text(encoding="utf-8") and not victim.exists()
+    out.write_text("hand: edited\n", encoding="utf-8")
+
+    def full(*a):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError):
+        draft.write_draft(survey, out, force=True)
+    assert out.read_text(encoding="utf-8") == "hand: edited\n"  # the old file whole
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []

@@ -11,6 +11,7 @@ left for the user to group (all items start in one).
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pandas as pd
 import yaml
 
 from ..errors import SQMError
+from ..private import replace_atomically
 from .checks import CLOCK_RE, DURATION_RE, _option_texts, answer_keys, find_column, norm_header
 from .readers import read_table, table_start
 
@@ -419,11 +421,12 @@ def _dump(v) -> str:
 
 
 def write_draft(path: str | Path, out: str | Path, *, encoding: str | None = None, force: bool = False) -> Path:
-    """Write :func:`draft_instrument` of ``path`` to ``out`` (an existing file is kept unless ``force``)."""
+    """Write :func:`draft_instrument` of ``path`` to ``out`` (an existing file is kept unless ``force``): all at
+    once (a full disk leaves the old file whole) and never through a symbolic link
+    (:func:`sqmlib.private.replace_atomically`)."""
     out = Path(out)
-    if out.exists() and not force:
+    if os.path.lexists(out) and not force:  # a dangling link counts: nothing is written through it
         raise SQMError(f"{out} exists; it was left as it is (use --force to replace it)")
     text = draft_instrument(path, encoding=encoding)
-    out.write_text(text, encoding="utf-8")
-    return out
+    return replace_atomically(out, text.encode("utf-8"), force=force)  # the old file whole until the new one is
 

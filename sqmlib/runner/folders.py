@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
+import time
 from pathlib import Path
 
 from ..errors import SQMReportError
+from ..private import private_dir, remove_old, write_new
 from ..io import input_files, sha256_file
 
 
@@ -16,15 +17,16 @@ def _input_hashes(data_dir: Path) -> dict[str, str]:
 
 
 def _keep_failed(executed: Path) -> Path | None:
-    """Keep a failed notebook's executed copy (with the error) where the user can open it."""
+    """Keep a failed notebook's executed copy (with the error, and so with survey answers) where the user can
+    open it: in this user's private folder (:func:`sqmlib.private.private_dir`), readable by the user only,
+    never through a planted link; copies older than a week are removed."""
     if not executed.exists():
         return None
-    folder = Path(tempfile.gettempdir()) / "sqm-failed-notebooks"
+    folder = private_dir("failed-notebooks")
+    remove_old(folder)
     try:
-        folder.mkdir(exist_ok=True)
-        target = folder / f"{executed.stem}-{os.getpid()}.ipynb"
-        shutil.copyfile(executed, target)
-        return target
+        target = folder / f"{executed.stem}-{os.getpid()}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
+        return write_new(target, executed.read_bytes())
     except OSError:
         return None
 

@@ -1,11 +1,13 @@
 """The kernels' and the runner's own messages go to a log file, not the console."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-KERNEL_LOG = Path(tempfile.gettempdir()) / f"sqm-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}.log"
+from ..private import private_dir
+
+def kernel_log() -> Path:
+    """The kernels' log, in this user's private folder (never a fixed name in a shared temporary folder)."""
+    return private_dir("logs") / "kernels.log"
 KERNEL_LOG_MAX = 10 << 20  # bytes before the log is rotated (one old file kept)
 
 
@@ -17,9 +19,10 @@ def _quiet_kernel_manager():
     class QuietKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             try:
-                if KERNEL_LOG.exists() and KERNEL_LOG.stat().st_size > KERNEL_LOG_MAX:  # keep the last one only
-                    KERNEL_LOG.replace(KERNEL_LOG.with_suffix(".old.log"))
-                log = open(KERNEL_LOG, "ab")
+                path = kernel_log()
+                if path.exists() and path.stat().st_size > KERNEL_LOG_MAX:  # keep the last one only
+                    path.replace(path.with_suffix(".old.log"))
+                log = open(path, "ab")
             except OSError:
                 log = None
             if log is not None:
@@ -46,7 +49,7 @@ class _RunnerLogsToFile:
 
         self.saved = []
         try:
-            handler = logging.FileHandler(KERNEL_LOG, encoding="utf-8")
+            handler = logging.FileHandler(kernel_log(), encoding="utf-8")
         except OSError:
             handler = logging.NullHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))

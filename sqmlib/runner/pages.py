@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from ..private import private_dir
 from ..render.fonts import CJK_FAMILIES, bundled_cjk_font
 
 EMBEDDED_FAMILY = "SQM CJK"
@@ -249,13 +250,12 @@ def _fontconfig_env() -> dict:
     file that includes the system's configuration and adds the font's folder): the PDFs' header and footer, which
     Chromium draws without the page's web fonts, then show Chinese titles instead of boxes."""
     import os
-    import tempfile
 
     env = dict(os.environ)
     font = _font_path()
     if font is None:
         return env
-    folder = Path(tempfile.gettempdir()) / f"sqm-fonts-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    folder = private_dir("fonts")  # this user's own: a planted font there would change the printed digits
     try:
         (folder / "fonts").mkdir(parents=True, exist_ok=True)
         link = folder / "fonts" / font.name
