@@ -417,3 +417,48 @@ def test_instrument_draft_is_atomic_and_never_writes_through_a_link(tmp_path, mo
         draft.write_draft(survey, out, force=True)
     assert out.read_text(encoding="utf-8") == "hand: edited\n"  # the old file whole
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def _fake_report(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "provenance.json").write_text("{}", encoding="utf-8")
+    (folder / "index.html").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("where", ["mkdir", "rename", "interrupt"])
+def test_force_swap_keeps_the_old_report_on_any_failure(tmp_path, monkeypatch, where):
+    """--force moves the old report aside, then puts the new one in place: a full disk at either step, or
+    Ctrl+C between them, puts the old report back whole (nothing left hidden for the next build to delete)."""
+    from sqmlib.runner import folders
+
+    final = _fake_report(tmp_path / "2026Q3", "old")
+    new = _fake_report(tmp_path / ".2026Q3.building-1", "new")
+    error = KeyboardInterrupt() if where == "interrupt" else OSError(28, "No space left on device")
+    if where == "mkdir":
+        real = Path.mkdir
+        monkeypatch.setattr(Path, "mkdir", lambda self, *a, **k: (_ for _ in ()).throw(error)
+                            if self == final else real(self, *a, **k))
+    else:
+        real_rename = os.rename
+        monkeypatch.setattr(folders.os, "rename", lambda a, b: (_ for _ in ()).throw(error)
+                            if Path(a) == new and Path(b) == final else real_rename(a, b))
+    with pytest.raises(type(error)):
+        folders._swap_into_place(new, final, force=True)
+    assert (final / "index.html").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".2026Q3.building-1", "2026Q3"]
+
+
+def test_stale_replaced_folders_are_restored_or_removed_only_when_finished(tmp_path):
+    """A build killed between the two renames leaves the old report aside: the next build puts it back; it is
+    deleted only when a finished swap put a new report in place."""
+    from sqmlib.runner import folders
+
+    aside = _fake_report(tmp_path / ".2026Q3.replaced-999999999", "old")
+    assert folders.remove_stale_builds(tmp_path) == []
+    assert (tmp_path / "2026Q3" / "index.html").read_text(encoding="utf-8") == "old" and not aside.exists()
+    leftover = _fake_report(tmp_path / ".2026Q3.replaced-999999998", "older")
+    assert folders.remove_stale_builds(tmp_path) == [leftover] and not leftover.exists()  # the swap had finished
+    odd = _fake_report(tmp_path / ".2026Q2.replaced-999999997", "kept")
+    (tmp_path / "2026Q2").write_text("not a report", encoding="utf-8")
+    assert folders.remove_stale_builds(tmp_path) == [] and odd.exists()  # neither: left for a person

@@ -61,14 +61,26 @@ STALE_RE = re.compile(r"^\.(\d{4}Q[1-4]|study)\.(building|replaced)-(\d+)$")
 
 
 def remove_stale_builds(out_root: Path) -> list[Path]:
-    """Remove the hidden ``.<quarter>.building-<pid>`` (and ``.replaced-<pid>``) folders left by builds whose
-    process is gone (killed with ``kill -9``, a power cut). Returns the folders removed."""
+    """Tidy the hidden folders left by builds whose process is gone (killed with ``kill -9``, a power cut):
+    ``.<quarter>.building-<pid>`` (an unfinished report) is removed; ``.<quarter>.replaced-<pid>`` (an old report
+    moved aside by ``--force``) is removed only when the new report is in place (the swap finished), put back
+    when the quarter's folder is missing (the swap did not finish), and otherwise left alone. Returns the
+    folders removed."""
     removed = []
     for p in Path(out_root).iterdir() if Path(out_root).is_dir() else []:
         m = STALE_RE.match(p.name)
-        if m and p.is_dir() and int(m.group(3)) != os.getpid() and not _pid_alive(int(m.group(3))):
-            shutil.rmtree(p, ignore_errors=True)
-            removed.append(p)
+        if not (m and p.is_dir() and not p.is_symlink() and int(m.group(3)) != os.getpid()
+                and not _pid_alive(int(m.group(3)))):
+            continue
+        final = p.parent / m.group(1)
+        if m.group(2) == "replaced":
+            if not os.path.lexists(final) and is_report(p):
+                p.rename(final)  # the old report back where it was
+                continue
+            if not is_report(final):
+                continue  # neither a finished swap nor a place to restore to: left for a person
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
     return removed
 
 
@@ -81,14 +93,21 @@ def _swap_into_place(tmp: Path, final: Path, force: bool) -> None:
         _check_replaceable(final, force)
         backup = final.parent / f".{final.name}.replaced-{os.getpid()}"
         final.rename(backup)
+    made = False
     try:
-        final.mkdir()  # atomic: fails when another build got there first
-    except FileExistsError:
-        if backup is not None:  # put the old report back where it was
-            backup.rename(final) if not final.exists() else None
-        raise SQMReportError(f"a report for {final.name} appeared at {final} while this one was built (another "
-                             "build of the same quarter?); it was left as it is and this build was discarded. "
-                             "Use --force to replace it.") from None
-    os.rename(tmp, final)  # replaces the empty folder just made, atomically
+        try:
+            final.mkdir()  # atomic: fails when another build got there first
+            made = True
+        except FileExistsError:
+            raise SQMReportError(f"a report for {final.name} appeared at {final} while this one was built "
+                                 "(another build of the same quarter?); it was left as it is and this build was "
+                                 "discarded. Use --force to replace it.") from None
+        os.rename(tmp, final)  # replaces the empty folder just made, atomically
+    except BaseException:  # any error or signal between the two renames: the old report goes back, whole
+        if made and final.is_dir() and not any(final.iterdir()):
+            final.rmdir()
+        if backup is not None and not os.path.lexists(final):
+            backup.rename(final)
+        raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
