@@ -210,6 +210,26 @@ def test_xlsx_declaring_a_huge_sheet(tmp_path):
     assert r.stdout.strip() == "(2, 2)" and time.time() - t0 < 30
 
 
+def test_xlsx_whose_shared_texts_unpack_huge(tmp_path):
+    """A small workbook whose shared strings unpack to hundreds of MB (a 1.3 MB file unpacked to 540 MB and ran
+    minutes at 3 GB): every compressed part counts against the caps, and the texts have their own, stopped
+    before openpyxl reads them (here the cap is lowered to keep the test small; the file is 40x over it)."""
+    path = tmp_path / "survey.xlsx"
+    plain = tmp_path / "plain.xlsx"
+    pd.DataFrame({"respondent_id": [1, 2], "comment": ["a", "b"]}).to_excel(plain, index=False)
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():  # the shared texts swapped for ones that compress a thousandfold
+            data = zin.read(item) if item.filename != "xl/sharedStrings.xml" else (
+                "<sst><si><t>" + "very long comment " * 120_000 + "</t></si></sst>").encode()
+            zout.writestr(item.filename, data)
+    code = ("import sqmlib.io.readers as r\nr.MAX_XLSX_STRINGS = 50_000\nfrom sqmlib import io\n"
+            f"io.read_table({str(path)!r})")
+    t0 = time.time()
+    res = _capped(code)
+    assert res.returncode != 0 and "shared texts unpack to" in res.stderr and time.time() - t0 < 30
+    assert zipfile.ZipFile(path).getinfo("xl/sharedStrings.xml").file_size > 40 * 50_000
+
+
 @pytest.mark.parametrize("content, message", [
     ("a: &a ['x','x','x','x','x','x','x','x','x']\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
      "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n",

@@ -27,7 +27,8 @@ def _drop_qualtrics_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int, dict[str,
     return df, 0, {}
 
 
-MAX_XLSX_UNPACKED = 1 << 30  # bytes of worksheet XML a workbook may unpack to (a zip bomb stops here)
+MAX_XLSX_UNPACKED = 1 << 30  # bytes a workbook's parts may unpack to, all together (a zip bomb stops here)
+MAX_XLSX_STRINGS = 256 << 20  # bytes of shared-strings XML (held in memory whole while the sheet is read)
 MAX_CELLS_PER_BYTE = 2  # a real worksheet holds well under one cell per byte of its XML
 
 
@@ -42,13 +43,19 @@ def _read_xlsx(path: Path, sheet: str | int | None = 0, header_row: int = 1) -> 
 
     try:
         with zipfile.ZipFile(path) as z:
-            sheets = [i for i in z.infolist() if i.filename.startswith("xl/worksheets/")]
-            unpacked = sum(i.file_size for i in sheets)
+            parts = z.infolist()
+            unpacked = sum(i.file_size for i in parts if i.filename.startswith("xl/worksheets/"))
+            everything = sum(i.file_size for i in parts)
+            strings = sum(i.file_size for i in parts if i.filename.lower().endswith("sharedstrings.xml"))
     except zipfile.BadZipFile:
         raise SQMDataError(str(path), [Problem("unreadable", "not an .xlsx workbook (not a zip archive)")]) from None
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise SQMDataError(str(path), [Problem("too_large", f"its worksheets unpack to {unpacked / 2**20:,.0f} MiB "
-                                                            "(more than 1 GiB): export the survey as CSV")])
+    if everything > MAX_XLSX_UNPACKED:  # every compressed part counts: shared strings, styles, drawings …
+        raise SQMDataError(str(path), [Problem("too_large", f"it unpacks to {everything / 2**20:,.0f} MiB (more "
+                                                            "than 1 GiB): export the survey as CSV")])
+    if strings > MAX_XLSX_STRINGS:  # read whole into memory by openpyxl: a few times their size
+        raise SQMDataError(str(path), [Problem("too_large", f"its shared texts unpack to {strings / 2**20:,.0f} MiB "
+                                                            f"(more than {MAX_XLSX_STRINGS / 2**20:,.0f} MiB): "
+                                                            "export the survey as CSV")])
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         names = wb.sheetnames
