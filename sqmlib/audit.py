@@ -14,8 +14,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .render import plots
-from .render.messages import bullets, msg, no_items_reason, term
+from .render import labels, plots
+from .render.messages import bullets, listed, msg, no_items_reason, term
 from .errors import SQMArgumentError
 from .instruments import Instrument
 from .instruments import load as load_instrument
@@ -266,6 +266,12 @@ class AuditResult(Result):
             out.append(msg("audit.weight_undeclared", "The column {column} looks like a sampling weight, but the "
                            "instrument does not declare it (role: weight): every figure is unweighted.",
                            column=column))
+        for column, c in (self.source.get("cleaned") or {}).items():
+            out.append(msg("audit.invisible", "{cells:,} cell(s) of {column} held characters that print as nothing "
+                           "({characters}; spreadsheet rows {rows}): they were removed, so that values which look "
+                           "the same are the same.", cells=c["cells"], column=column,
+                           characters=listed(_char_name(k) for k in c["characters"]),
+                           rows=listed(str(r) for r in c["rows"])))
         if len(self.problems):
             out.append(msg("audit.problems", "{k} kind(s) of invalid values were found and set to missing: see the "
                            "problems table.", k=len(self.problems)))
@@ -427,6 +433,15 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
         item_table=inst.item_table().set_index("item"),
         durations=survey["duration_sec"] if "duration_sec" in survey else None,
         weight_like=tuple(c for c in survey.columns if _weight_like(c) and c != inst.weight))
+
+
+CHAR_NAMES = {"U+0000": "NUL", "U+200B": "zero-width space", "U+200C": "zero-width non-joiner",
+              "U+200D": "zero-width joiner", "U+FEFF": "byte-order mark", "U+00AD": "soft hyphen"}
+
+
+def _char_name(code: str) -> str:
+    """A removed character as a reader knows it: its name in English, its code point in Chinese."""
+    return code if labels.current() == "zh" else f"{code} {CHAR_NAMES[code]}" if code in CHAR_NAMES else code
 
 
 WEIGHT_NAMES = re.compile(r"^(?:.*[_ ])?(?:weight|weights|wt|wgt|weighting|pweight|权重|加权|權重)(?:[_ ].*)?$", re.I)

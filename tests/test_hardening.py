@@ -482,3 +482,28 @@ def test_stale_replaced_folders_are_restored_or_removed_only_when_finished(tmp_p
     odd = _fake_report(tmp_path / ".2026Q2.replaced-999999997", "kept")
     (tmp_path / "2026Q2").write_text("not a report", encoding="utf-8")
     assert folders.remove_stale_builds(tmp_path) == [] and odd.exists()  # neither: left for a person
+
+
+def test_invisible_characters_are_removed_and_reported(tmp_path):
+    """A NUL byte no longer cuts "No\\0rth" to "No"; a zero-width space no longer makes a second "North"; both
+    are removed and the data audit says where. A UTF-16 file without a byte-order mark reads as UTF-16."""
+    from sqmlib import audit
+
+    path = tmp_path / "survey.csv"
+    rows = ["respondent_id,region,P01", "1,No\x00rth,5", "2,North\u200b,4", "3,South,3"]
+    path.write_bytes("\n".join(rows).encode("utf-8"))
+    df, src = io.read_table(path)
+    assert df["region"].tolist() == ["North", "North", "South"]
+    assert src.cleaned == {"region": {"cells": 2, "rows": [2, 3], "characters": ["U+0000", "U+200B"]}}
+    inst = tmp_path / "instrument.yaml"
+    inst.write_text("name: tiny\nscale: {min: 1, max: 5}\nblocks: {P: {label: perception}}\n"
+                    "dimensions: {all: [\"01\"]}\nitems: {\"01\": Staff are friendly}\n"
+                    "columns: {respondent_id: {type: id}, region: {type: category, role: segment}}\n",
+                    encoding="utf-8")
+    survey = io.load_survey(path, inst, errors="coerce")
+    assert survey.attrs["sqm"]["cleaned"]["region"]["cells"] == 2
+    result = audit.run_audit(survey, inst)
+    assert any("U+200B zero-width space" in f and "rows 2, 3" in f for f in result.findings()), result.findings()
+    (tmp_path / "utf16.csv").write_bytes("respondent_id,region\n1,North\n2,South\n".encode("utf-16-le"))
+    df, src = io.read_table(tmp_path / "utf16.csv")
+    assert src.encoding == "utf-16-le" and df["region"].tolist() == ["North", "South"]

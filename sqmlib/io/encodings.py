@@ -95,10 +95,31 @@ def _sample_line(text: str) -> str:
     return text.strip().splitlines()[0][:60] if text.strip() else ""
 
 
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 written without its byte-order mark (some Windows exports): Latin text then has a zero byte in
+    every other position; the side the zeros are on gives the byte order."""
+    head = raw[:4096]
+    if len(head) < 8 or head.count(0) < len(head) // 4:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > 0.6 * len(head[1::2]) and even < 0.1 * len(head[0::2]):
+        enc = "utf-16-le"
+    elif even > 0.6 * len(head[0::2]) and odd < 0.1 * len(head[1::2]):
+        enc = "utf-16-be"
+    else:
+        return None
+    try:
+        raw[: len(raw) - len(raw) % 2].decode(enc)
+    except UnicodeDecodeError:
+        return None
+    return enc
+
+
 def detect_encoding(raw: bytes) -> str:
     """Guess the encoding of a CSV file's bytes.
 
-    UTF-8 (with or without BOM) first; otherwise CP949 (Korean), GB18030 (Simplified Chinese, a superset of
+    UTF-8 (with or without BOM) and UTF-16 (with a BOM, or without one when every other byte of Latin text is
+    zero) first; otherwise CP949 (Korean), GB18030 (Simplified Chinese, a superset of
     GBK and GB2312), Big5 (Traditional Chinese) or CP932 (Japanese Shift-JIS). Their byte ranges overlap, so
     text often decodes in several; the text itself decides: the reading whose characters are mostly common
     ones in its language (:func:`_common_share`) wins by at least ``AMBIGUOUS_MARGIN``.
@@ -114,6 +135,9 @@ def detect_encoding(raw: bytes) -> str:
         return "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
+    sixteen = _utf16_without_bom(raw)
+    if sixteen:
+        return sixteen
     try:
         raw.decode("utf-8")
         return "utf-8"

@@ -1,6 +1,8 @@
 """Reading raw tables: CSV, Excel (streamed), Parquet and SPSS files, with the extra header rows of survey platforms."""
 from __future__ import annotations
 
+import re
+
 import io as _io
 from pathlib import Path
 
@@ -240,6 +242,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     if path.stat().st_size == 0:
         raise SQMDataError(str(path), [Problem("empty", "the file is empty")])
     digest = sha256_file(path)
+    invisible = True  # unknown until a CSV's text is scanned
     header_row = max(int(header_row or 1), 1)
     header_rows = header_row
     used_encoding = None
@@ -252,6 +255,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             text, used_encoding = _decode(raw_bytes, path, encoding)
             if not text.strip():
                 raise SQMDataError(str(path), [Problem("empty", "the file holds only blank space")])
+            text = text.replace("\x00", _NUL_MARK)  # pandas' parser would cut a cell at a NUL byte
+            invisible = _INVISIBLE.search(text) is not None  # one scan of the text: most files hold none
             df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
                              sep="\t" if suffix == ".tsv" else ",", usecols=usecols, nrows=nrows,
                              skiprows=header_row - 1)
@@ -303,7 +308,43 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
                 df[c] = df[c].str.strip()
             elif df[c].dtype == object:  # Excel: mixed numbers and text
                 df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
-    return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest, spss_labels, spss_missing, questions)
+    df, cleaned = _remove_invisible(df, header_rows) if invisible else (df, {})
+    return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest, spss_labels, spss_missing, questions,
+                          cleaned=cleaned)
+
+
+_NUL_MARK = "\U0010fffd"  # stands for a NUL byte while pandas parses (a private-use character nobody types)
+# NUL and the characters that print as nothing: zero-width space and joiners, direction marks and embeddings,
+# the byte-order mark and the soft hyphen. Left in, "North\u200b" and "North" are two regions that both print as
+# "North", and a header with one matches no column.
+_INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff" + _NUL_MARK + "]")
+
+
+def _remove_invisible(df: pd.DataFrame, header_rows: int) -> tuple[pd.DataFrame, dict]:
+    """Text cells and headers without NUL bytes and invisible characters, and per column what was removed
+    (cells, the first spreadsheet rows, which characters): reported by the data audit, never silently."""
+    cleaned: dict[str, dict] = {}
+
+    def note(column: str, hits: list[str], rows: list[int]) -> None:
+        kinds = sorted({"U+0000" if c == _NUL_MARK else f"U+{ord(c):04X}" for h in hits for c in _INVISIBLE.findall(h)})
+        cleaned[column] = {"cells": len(hits), "rows": rows[:5], "characters": kinds}
+
+    headers = [str(c) for c in df.columns]
+    bad = [h for h in headers if _INVISIBLE.search(h)]
+    if bad:
+        note("(headers)", bad, [header_rows])
+        df = df.rename(columns={h: _INVISIBLE.sub("", h) for h in bad})
+    for c in df.columns:
+        col = df[c]
+        if col.dtype != object and not pd.api.types.is_string_dtype(col):
+            continue
+        text = col.map(lambda v: isinstance(v, str) and _INVISIBLE.search(v) is not None)
+        if not text.any():
+            continue
+        where = np.flatnonzero(text.to_numpy(dtype=bool))
+        note(str(c), [col.iat[i] for i in where], [int(i) + header_rows + 1 for i in where])
+        df[c] = col.map(lambda v: _INVISIBLE.sub("", v).strip() if isinstance(v, str) else v)
+    return df, cleaned
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class SourceInfo:
     user_missing: Mapping[str, tuple] = field(default_factory=dict)  # SPSS: column -> declared missing codes
     questions: Mapping[str, str] = field(default_factory=dict)  # Qualtrics: column -> its question's text
     rows: tuple[int, ...] | None = None  # a joined table: each row's number in the first file (else by position)
+    cleaned: Mapping[str, Mapping] = field(default_factory=dict)  # column -> invisible characters removed (see readers)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -314,7 +314,8 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
         result = pd.concat([result, df[rest]], axis=1)
     meta = {"source": src.path, "format": src.format, "encoding": src.encoding, "sha256": src.sha256,
             "instrument": inst.name, "missing_codes": code_counts, "n_rows_file": int(len(df)),
-            "reflected": reflected, "columns_found": {k: v for k, v in rename.items() if k != v}}
+            "reflected": reflected, "columns_found": {k: v for k, v in rename.items() if k != v},
+            "cleaned": {rename.get(k, k): dict(v) for k, v in (src.cleaned or {}).items()}}
     return _finish(result, chk, errors, meta)
 
 
