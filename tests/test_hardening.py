@@ -507,3 +507,24 @@ def test_invisible_characters_are_removed_and_reported(tmp_path):
     (tmp_path / "utf16.csv").write_bytes("respondent_id,region\n1,North\n2,South\n".encode("utf-16-le"))
     df, src = io.read_table(tmp_path / "utf16.csv")
     assert src.encoding == "utf-16-le" and df["region"].tolist() == ["North", "South"]
+
+
+def test_wide_files_read_in_linear_time_or_stop_at_once(tmp_path):
+    """A header of thousands of columns read in time linear in their number (it was quadratic: 20k columns took
+    14 s); beyond 5,000 fields on the first line, or a 1 MB file without line breaks, one line at once."""
+    def timed(n: int) -> float:
+        path = tmp_path / f"wide{n}.csv"
+        path.write_text(",".join(f"col_{i}" for i in range(n)) + "\n" + ",".join("1" * n) + "\n", encoding="utf-8")
+        t0 = time.perf_counter()
+        df, _ = io.read_table(path)
+        assert df.shape == (1, n)
+        return time.perf_counter() - t0
+
+    small, large = timed(1000), timed(4000)
+    assert large < 10 * max(small, 0.05)  # four times the columns: far from sixteen times the time
+    one_line = tmp_path / "one_line.csv"
+    one_line.write_text(",".join("x" * 500_000), encoding="utf-8")
+    t0 = time.perf_counter()
+    with pytest.raises(io.SQMDataError, match="fields"):
+        io.read_table(one_line)
+    assert time.perf_counter() - t0 < 5

@@ -255,6 +255,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             text, used_encoding = _decode(raw_bytes, path, encoding)
             if not text.strip():
                 raise SQMDataError(str(path), [Problem("empty", "the file holds only blank space")])
+            _check_width(text, "\t" if suffix == ".tsv" else ",", path)
             text = text.replace("\x00", _NUL_MARK)  # pandas' parser would cut a cell at a NUL byte
             invisible = _INVISIBLE.search(text) is not None  # one scan of the text: most files hold none
             df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
@@ -302,12 +303,17 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise SQMDataError(str(path), [Problem("unreadable", f"cannot be read as {suffix}: {detail}")]) from None
     df.columns = [str(c) for c in df.columns]
-    if strip:
-        for c in df.columns:
-            if pd.api.types.is_string_dtype(df[c]) and not isinstance(df[c].dtype, pd.CategoricalDtype):
-                df[c] = df[c].str.strip()
-            elif df[c].dtype == object:  # Excel: mixed numbers and text
-                df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
+    if strip:  # the columns rebuilt at once: assigning them one by one costs time quadratic in their number
+        parts = []
+        for k in range(df.shape[1]):
+            col = df.iloc[:, k]
+            if pd.api.types.is_string_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
+                col = col.str.strip()
+            elif col.dtype == object:  # Excel: mixed numbers and text
+                col = col.map(lambda v: v.strip() if isinstance(v, str) else v)
+            parts.append(col)
+        if parts:
+            df = pd.concat(parts, axis=1, copy=False)
     df, cleaned = _remove_invisible(df, header_rows) if invisible else (df, {})
     return df, SourceInfo(str(path), fmt, used_encoding, header_rows, digest, spss_labels, spss_missing, questions,
                           cleaned=cleaned)
@@ -318,6 +324,20 @@ _NUL_MARK = "\U0010fffd"  # stands for a NUL byte while pandas parses (a private
 # the byte-order mark and the soft hyphen. Left in, "North\u200b" and "North" are two regions that both print as
 # "North", and a header with one matches no column.
 _INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff" + _NUL_MARK + "]")
+
+
+MAX_COLUMNS = 5000  # a questionnaire export has hundreds; tens of thousands is the wrong file or a lost newline
+
+
+def _check_width(text: str, sep: str, path: Path) -> None:
+    """Stop before parsing a header of more than :data:`MAX_COLUMNS` fields (counted on its first line)."""
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    fields = first.count(sep) + 1
+    if fields > MAX_COLUMNS:
+        raise SQMDataError(str(path), [Problem("too_wide", f"its first line has {fields:,} fields (more than "
+                                                           f"{MAX_COLUMNS:,}): not a survey table, or its line "
+                                                           "breaks were lost; check the file and the separator")])
 
 
 def _remove_invisible(df: pd.DataFrame, header_rows: int) -> tuple[pd.DataFrame, dict]:

@@ -83,12 +83,15 @@ def styled(frame, style=None, uuid: str | None = None, own_formats=()):
     styler = shown.style.set_uuid(uuid or _stable_uuid(frame))
     styler = style(styler) if style is not None else styler
     styler = formats.apply(styler, shown, skip=own_formats)
+    unique = shown.columns.is_unique and shown.index.is_unique  # a style by cell needs unique labels
     for col in shown.columns:
         c = shown[col]
+        if isinstance(c, pd.DataFrame):  # a repeated column name: formatted by its rules alone
+            continue
         if c.dtype == object or pd.api.types.is_bool_dtype(c) or isinstance(c.dtype, pd.CategoricalDtype):
             if formats.kind(col, c) is None:
                 styler = styler.format(_cell, subset=[col])
-                if c.dtype == object and c.map(lambda v: isinstance(v, str)).all():
+                if c.dtype == object and unique and c.map(lambda v: isinstance(v, str)).all():
                     styler = styler.set_properties(subset=[col], **{"text-align": "left"})  # words read left
     p_rows = [r for r in shown.index if isinstance(r, str) and r.lower() in formats.P_NAMES]
     numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
