@@ -266,6 +266,11 @@ class AuditResult(Result):
             out.append(msg("audit.weight_undeclared", "The column {column} looks like a sampling weight, but the "
                            "instrument does not declare it (role: weight): every figure is unweighted.",
                            column=column))
+        for column, c in (self.source.get("collapsed") or {}).items():
+            out.append(msg("audit.collapsed", "The segment column {column} has {values:,} values: the {kept} most "
+                           "frequent are compared and the other {other:,} respondents are shown as one group, "
+                           "(other).", column=column, values=c["values"], kept=c["kept"],
+                           other=c["respondents_other"]))
         for column, c in (self.source.get("cleaned") or {}).items():
             out.append(msg("audit.invisible", "{cells:,} cell(s) of {column} held characters that print as nothing "
                            "({characters}; spreadsheet rows {rows}): they were removed, so that values which look "

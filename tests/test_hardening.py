@@ -528,3 +528,27 @@ def test_wide_files_read_in_linear_time_or_stop_at_once(tmp_path):
     with pytest.raises(io.SQMDataError, match="fields"):
         io.read_table(one_line)
     assert time.perf_counter() - t0 < 5
+
+
+def test_thousands_of_segment_values_collapse_to_the_most_frequent(tmp_path):
+    """5,000 regions made pages and models explode (minutes, gigabytes): a segment column keeps its 29 most
+    frequent values and "(other)", and the data audit says so."""
+    from sqmlib import audit
+
+    inst = tmp_path / "instrument.yaml"
+    inst.write_text("name: tiny\nscale: {min: 1, max: 5}\nblocks: {P: {label: perception}}\n"
+                    "dimensions: {all: [\"01\"]}\nitems: {\"01\": Staff are friendly}\n"
+                    "columns: {respondent_id: {type: id}, region: {type: category, role: segment}}\n",
+                    encoding="utf-8")
+    regions = [f"R{k:04d}" for k in range(5000)] + ["R0001"] * 50 + ["R0002"] * 40
+    path = tmp_path / "survey.csv"
+    pd.DataFrame({"respondent_id": range(len(regions)), "region": regions,
+                  "P01": [(k % 5) + 1 for k in range(len(regions))]}).to_csv(path, index=False)
+    t0 = time.perf_counter()
+    survey = io.load_survey(path, inst)
+    assert time.perf_counter() - t0 < 30
+    counts = survey["region"].value_counts()
+    assert len(counts) == 30 and counts["(other)"] == 5000 - 29 and counts["R0001"] == 51
+    assert survey.attrs["sqm"]["collapsed"]["region"] == {"values": 5000, "kept": 29, "respondents_other": 4971}
+    findings = audit.run_audit(survey, inst).findings()
+    assert any("5,000 values" in f and "(other)" in f for f in findings), findings

@@ -183,6 +183,31 @@ def load_survey(path: str | Path, instrument: "str | Path | Instrument" = "servq
     return _survey_frame(raw, src, inst, errors)
 
 
+MAX_SEGMENT_VALUES = 30  # a segment column with more values keeps its most frequent ones and "(other)"
+OTHER = "(other)"
+
+
+def _collapse_segments(frame: pd.DataFrame, inst: Instrument) -> dict:
+    """Segment columns with more than :data:`MAX_SEGMENT_VALUES` values keep the most frequent
+    ``MAX_SEGMENT_VALUES − 1`` (ties by value) and put the rest under "(other)", in place: thousands of stores
+    would otherwise make thousands of table columns, charts and per-segment models. Returns per column the
+    values found, kept and the respondents moved, for the data audit."""
+    out = {}
+    for col in inst.segments:
+        if col not in frame.columns:
+            continue
+        counts = frame[col].dropna().astype(str).value_counts()
+        if len(counts) <= MAX_SEGMENT_VALUES:
+            continue
+        order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        keep = {v for v, _ in order[:MAX_SEGMENT_VALUES - 1]}
+        values = frame[col].astype(object)
+        moved = values.notna() & ~values.astype(str).isin(keep)
+        frame[col] = values.where(~moved, OTHER)
+        out[col] = {"values": int(len(counts)), "kept": len(keep), "respondents_other": int(moved.sum())}
+    return out
+
+
 def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: str,
                   sample_only: bool = False, first_rows_checked: bool = False) -> pd.DataFrame | None:
     """Map, convert and validate a raw survey table (see :func:`load_survey`); with ``sample_only`` only find
@@ -312,10 +337,12 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
     rest = [c for c in df.columns if c not in result.columns]
     if rest:
         result = pd.concat([result, df[rest]], axis=1)
+    collapsed = _collapse_segments(result, inst)
     meta = {"source": src.path, "format": src.format, "encoding": src.encoding, "sha256": src.sha256,
             "instrument": inst.name, "missing_codes": code_counts, "n_rows_file": int(len(df)),
             "reflected": reflected, "columns_found": {k: v for k, v in rename.items() if k != v},
-            "cleaned": {rename.get(k, k): dict(v) for k, v in (src.cleaned or {}).items()}}
+            "cleaned": {rename.get(k, k): dict(v) for k, v in (src.cleaned or {}).items()},
+            "collapsed": collapsed}
     return _finish(result, chk, errors, meta)
 
 

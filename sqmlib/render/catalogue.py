@@ -426,6 +426,7 @@ False | no | 否
 all | all | 全部
 (all) | (all) | （全部）
 (none) | (none) | （无）
+(other) | (other) | （其他）
 contact everyone | contact everyone | 联系所有人
 contact nobody | contact nobody | 不联系任何人
 perfect model | perfect model | 完美模型
