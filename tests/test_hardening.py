@@ -552,3 +552,23 @@ def test_thousands_of_segment_values_collapse_to_the_most_frequent(tmp_path):
     assert survey.attrs["sqm"]["collapsed"]["region"] == {"values": 5000, "kept": 29, "respondents_other": 4971}
     findings = audit.run_audit(survey, inst).findings()
     assert any("5,000 values" in f and "(other)" in f for f in findings), findings
+
+
+def test_pdf_fonts_come_from_a_private_folder(tmp_path, monkeypatch):
+    """The fontconfig the PDF printer uses is in this user's private folder; a folder planted at the old shared
+    name, or a planted link at the new one, is never adopted (a swapped font could change printed digits)."""
+    from sqmlib.runner import pages
+
+    if pages._font_path() is None:
+        pytest.skip("no bundled CJK font")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    env = pages._fontconfig_env()
+    conf = Path(env["FONTCONFIG_FILE"])
+    assert conf.parent == tmp_path / "cache" / "sqm" / "fonts" and (conf.parent.stat().st_mode & 0o777) == 0o700
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other"))
+    (tmp_path / "other" / "sqm").mkdir(parents=True, mode=0o700)
+    (tmp_path / "other" / "sqm" / "fonts").symlink_to(planted)
+    conf = Path(pages._fontconfig_env()["FONTCONFIG_FILE"])
+    assert planted not in conf.parents and not any(planted.iterdir())
