@@ -371,3 +371,16 @@ def test_ipa_with_sampling_weights(sample):
     plain = gaps.ipa(q, INST, level="item", importance="derived").table
     unit = gaps.ipa(q.assign(wt=1.0), INST, level="item", importance="derived", sample_weight="wt").table
     assert np.allclose(plain[["importance", "performance"]], unit[["importance", "performance"]], atol=1e-12)
+
+
+def test_welch_anova_with_a_group_without_spread_is_undefined():
+    """A group whose answers are all equal has infinite weight in Welch's ANOVA: the test is undefined (NaN, as
+    R's oneway.test), without numpy's divide-by-zero warnings reaching a page."""
+    import warnings
+
+    from sqmlib.gaps.segments import welch_anova
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        F, df1, df2, p = welch_anova([np.array([4.0, 4.0, 4.0]), np.array([1.0, 2.0, 3.0])])
+    assert np.isnan(F) and df1 == 1 and np.isnan(p)

@@ -52,12 +52,15 @@ def welch_anova(groups: Sequence[np.ndarray], weights: Sequence[np.ndarray] | No
                 ) -> tuple[float, float, float, float]:
     """Welch's heteroscedastic one-way ANOVA: (F, df1, df2, p). With sampling ``weights`` (one array per
     group) each group enters with its weighted mean and variance on Kish's effective n
-    (:func:`weighted_moments`)."""
+    (:func:`weighted_moments`). Undefined (NaN) when a group's variance is zero or unknown, as R's
+    ``oneway.test`` cannot weigh such a group either."""
     groups = [np.asarray(g, float) for g in groups]
     k = len(groups)
     mom = np.array([weighted_moments(g, None if weights is None else np.asarray(wg, float))
                     for g, wg in zip(groups, weights if weights is not None else [None] * k)])
     m, v, n = mom[:, 0], mom[:, 1], mom[:, 2]
+    if not (np.all(np.isfinite(v)) and np.all(v > 0)):  # a group without spread has infinite weight: undefined
+        return float("nan"), float(k - 1), float("nan"), float("nan")
     w = n / v
     mw = (w * m).sum() / w.sum()
     a = (w * (m - mw) ** 2).sum() / (k - 1)
