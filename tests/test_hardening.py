@@ -572,3 +572,20 @@ def test_pdf_fonts_come_from_a_private_folder(tmp_path, monkeypatch):
     (tmp_path / "other" / "sqm" / "fonts").symlink_to(planted)
     conf = Path(pages._fontconfig_env()["FONTCONFIG_FILE"])
     assert planted not in conf.parents and not any(planted.iterdir())
+
+
+def test_logs_are_private_files(tmp_path, monkeypatch):
+    """The kernels' log and an unexpected error's traceback go to this user's private folder, the traceback in a
+    new file readable by the user only (they were fixed names in the shared temporary folder)."""
+    from sqmlib import cli
+    from sqmlib.runner import logs
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "sqm" / "logs"
+    assert logs.kernel_log() == folder / "kernels.log"
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        log = cli._write_log("report")
+    assert log.parent == folder and "boom" in log.read_text(encoding="utf-8")
+    assert (log.stat().st_mode & 0o777) == 0o600 and (folder.stat().st_mode & 0o777) == 0o700
