@@ -12,7 +12,9 @@ from contextlib import contextmanager
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from . import formats
 from .fonts import add_cjk_fallback
 
 _local = threading.local()
@@ -505,10 +507,6 @@ def profit_plot(curve, title: str = "Profit of contacting the highest-risk custo
                label=f"best: contact {curve.best_fraction:.0%}")
     ax.set_xlabel("share of customers contacted")
     ax.set_ylabel("profit")
-    from matplotlib.ticker import FuncFormatter, PercentFormatter
-
-    from . import formats
-
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: formats.money(v)))  # thousands and the currency
     ax.set_title(title)
