@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
-import time
 import traceback
 from pathlib import Path
 
@@ -196,16 +194,12 @@ def _terminate_cleanly():
 
 def _write_log(command: str) -> Path:
     """The traceback of an unexpected error, in this user's private log folder (a new file, 0600)."""
-    from .private import private_dir, remove_old, write_new
+    from .private import keep, private_dir
 
-    folder = private_dir("logs")
-    remove_old(folder)
-    log = folder / f"sqm-{command}-{os.getpid()}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     try:
-        write_new(log, traceback.format_exc().encode("utf-8"))
+        return keep("logs", f"sqm-{command}", ".log", traceback.format_exc().encode("utf-8"))
     except OSError:
-        pass
-    return log
+        return private_dir("logs")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,6 +73,14 @@ def remove_old(folder: Path, days: float = RETENTION_DAYS) -> None:
             pass
 
 
+def keep(kind: str, stem: str, suffix: str, data: bytes) -> Path:
+    """Keep ``data`` for the user in the private folder of ``kind`` (:func:`private_dir`) as a new file named by
+    ``stem``, this process and the time, after removing that folder's files older than :data:`RETENTION_DAYS`."""
+    folder = private_dir(kind)
+    remove_old(folder)
+    return write_new(folder / f"{stem}-{os.getpid()}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}", data)
+
+
 def replace_atomically(path: str | Path, data: bytes, *, force: bool) -> Path:
     """Write ``data`` to ``path`` all at once: into a new file beside it, then renamed over it, so that a full
     disk or Ctrl+C leaves the old file whole and a symbolic link at ``path`` is replaced, not written through.

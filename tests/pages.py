@@ -138,6 +138,39 @@ def _p_columns_with_zero(html: str) -> bool:
     return any(c in ("0.000", "0.0", "0.00", "0") for c in p_value_cells(html))
 
 
+HEADLINE_PAGES = ("02_gap_analysis", "04_churn_prediction", "05_kpi_monitoring", "06_quarterly_summary", "index")
+
+
+def headline_figures(path: Path) -> tuple[dict, dict, list]:
+    """A built report's metrics (stem → metrics.json's metrics), the text of the pages that show headline figures
+    (stem → text and cells), and each headline figure formatted by the one rule that a page showing it lacks
+    (name, value, stem): empty when every page shows the metrics' figure."""
+    import json
+
+    from sqmlib.render import formats
+
+    metrics = {p.parent.name: json.loads(p.read_text(encoding="utf-8"))["metrics"] for p in path.glob("*/metrics.json")}
+    shown = {}
+    for stem in HEADLINE_PAGES:
+        page = Page((path / f"{stem}.html").read_text(encoding="utf-8"))
+        shown[stem] = " ".join(page.text + page.td)
+    kpis = metrics["05_kpi_monitoring"]["kpis"]
+    gap, churn = metrics["02_gap_analysis"], metrics["04_churn_prediction"]
+    summary, index = "06_quarterly_summary", "index"
+    figures = {
+        "NPS": (formats.kpi_value(kpis["NPS"]["current"], "NPS", "points"), ["05_kpi_monitoring", summary, index]),
+        "CSAT": (formats.kpi_value(kpis["CSAT (top-2-box)"]["current"], "CSAT", "share"),
+                 ["05_kpi_monitoring", summary, index]),
+        "overall gap": (formats.kpi_value(gap["overall_gap"], "Overall gap (P − E)", "points"),
+                        ["02_gap_analysis", summary, index]),
+        "customers to contact": (f"{churn['to_contact']:,}", ["04_churn_prediction", summary, index]),
+        "items to concentrate on": (str(len(gap["concentrate_here"])), [index]),
+    }
+    missing = [(name, value, stem) for name, (value, stems) in figures.items() for stem in stems
+               if value not in shown[stem]]
+    return metrics, shown, missing
+
+
 def workbook_identifiers(path: Path) -> list[str]:
     """Header cells of a workbook's sheets (other than the ``columns`` key) that are identifiers."""
     wb = load_workbook(path, read_only=True)

@@ -391,10 +391,11 @@ def test_private_folders_refuse_planted_links_and_open_folders(tmp_path, monkeyp
 
 
 def test_failed_notebook_copies_are_private_and_never_follow_a_link(tmp_path, monkeypatch):
+    from sqmlib import private
     from sqmlib.runner import folders
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(folders.time, "strftime", lambda fmt, *a: "20261207-120000")
+    monkeypatch.setattr(private.time, "strftime", lambda fmt, *a: "20261207-120000")
     executed = tmp_path / "02_gap_analysis.ipynb"
     executed.write_text('{"answers": "survey"}', encoding="utf-8")
     kept = folders._keep_failed(executed)

@@ -315,32 +315,11 @@ def test_one_number_everywhere(built):
     """Each headline figure, taken from its notebook's metrics.json and formatted by the one rule
     (sqmlib.render.formats), is what every page showing it shows: the KPI page, the summary, the index tiles,
     the gap and churn pages; the workbook holds the same values at full precision."""
-    from pages import Page
-
-    from sqmlib.render import formats
+    from pages import headline_figures
 
     path = built[0]
-    metrics = {p.parent.name: json.loads(p.read_text(encoding="utf-8"))["metrics"]
-               for p in path.glob("*/metrics.json")}
-    shown = {stem: " ".join(Page((path / f"{stem}.html").read_text(encoding="utf-8")).text
-                            + Page((path / f"{stem}.html").read_text(encoding="utf-8")).td)
-             for stem in ("02_gap_analysis", "04_churn_prediction", "05_kpi_monitoring", "06_quarterly_summary",
-                          "index")}
-    kpis = metrics["05_kpi_monitoring"]["kpis"]
-    gap, churn = metrics["02_gap_analysis"], metrics["04_churn_prediction"]
-    figures = {
-        "NPS": (formats.kpi_value(kpis["NPS"]["current"], "NPS", "points"),
-                ["05_kpi_monitoring", "06_quarterly_summary", "index"]),
-        "CSAT": (formats.kpi_value(kpis["CSAT (top-2-box)"]["current"], "CSAT", "share"),
-                 ["05_kpi_monitoring", "06_quarterly_summary", "index"]),
-        "overall gap": (formats.kpi_value(gap["overall_gap"], "Overall gap (P − E)", "points"),
-                        ["02_gap_analysis", "06_quarterly_summary", "index"]),
-        "customers to contact": (f"{churn['to_contact']:,}",
-                                 ["04_churn_prediction", "06_quarterly_summary", "index"]),
-        "items to concentrate on": (str(len(gap["concentrate_here"])), ["index"]),
-    }
-    missing = [(name, value, stem) for name, (value, stems) in figures.items() for stem in stems
-               if value not in shown[stem]]
+    metrics, shown, missing = headline_figures(path)
+    kpis, gap = metrics["05_kpi_monitoring"]["kpis"], metrics["02_gap_analysis"]
     assert missing == [], missing
     # the summary names every item the gap page puts in the "concentrate here" quadrant, and says how many
     assert f"{len(gap['concentrate_here'])} items" in shown["06_quarterly_summary"]

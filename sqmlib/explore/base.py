@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import io as _io
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -16,13 +15,13 @@ import pandas as pd
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMError
 from ..instruments import load as load_instrument
 from ..render import formats, labels, plots
+from ..render.fonts import CJK_CHARS
 from ..render.messages import listed, msg
 from ..render.outputs import markdown_html
 from ..render.show import alt_text
 from ..render.show import figure as show_figure
 from ..render.show import styled
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 ALL = "(all)"
 NONE = "(none)"
 MAX_SEGMENT_VALUES = 30
@@ -153,7 +152,7 @@ def _svg(draw: Callable[[], Any]) -> tuple[bytes, str]:
     # a CJK font would show boxes; Latin text stays text (smaller, selectable)
     from matplotlib.text import Text
 
-    cjk = any(_CJK.search(t.get_text()) for t in fig.findobj(Text))
+    cjk = any(CJK_CHARS.search(t.get_text()) for t in fig.findobj(Text))
     with matplotlib.rc_context({"svg.fonttype": "path" if cjk else "none", "svg.hashsalt": "sqm"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue(), alt_text(fig)
@@ -216,7 +215,7 @@ def control_label(control: str) -> str:
     caption = CONTROL_TEXT[control]() if control in CONTROL_TEXT else labels.label(control)
     code = formats.currency()
     if control in ("clv", "offer_cost") and code:
-        caption += f" ({formats.SYMBOLS.get(code.upper(), code)})"
+        caption += f" ({formats.currency_symbol(code) or code})"
     return caption
 
 

@@ -226,7 +226,7 @@ class ChurnExplorer(_Explorer):
                         msg("explore.churn.best_profit", "profit at the best threshold")],
             "value": [formats.count(at["contacted"]), formats.share(at["fraction"]), formats.share(at["precision"]),
                       formats.share(at["recall"]), formats.money(at["profit"]),
-                      f"{self.best_threshold(clv, cost):.3f}", formats.money(best["best_profit"])]})
+                      f"{min(best['best_threshold'], 1.0):.3f}", formats.money(best["best_profit"])]})
         contacts = self.scored[self.scored["probability"] >= t].assign(
             expected_loss=lambda d: d["probability"] * clv)
         cols = [self.id_col, "probability", "expected_loss"] + [c for c in ("top_reasons",) if c in contacts]

@@ -32,15 +32,11 @@ from typing import Any, Callable, Mapping
 from .. import explore
 from ..errors import SQMArgumentError, SQMError
 from ..render import labels
-from ..render.fonts import CJK_FAMILIES, bundled_cjk_font
+from ..render.fonts import EMBEDDED_FAMILY, FONT_STACK, bundled_cjk_font
 from ..render.messages import msg
 from ..hosts import bind, check_bind_host, check_token, local_host  # noqa: F401  (serve.bind: its documented place)
 from ..paths import PROJECT_ROOT, SAMPLE_DIR, resolve
 COOKIE = "sqm_explore"
-# the bundled CJK font (served at font/cjk.otf, fetched only for CJK characters) first: a browser asked for a
-# CJK family its machine lacks may otherwise draw boxes
-FONT_STACK = ("'SQM CJK', system-ui, -apple-system, 'Segoe UI', Roboto, Arial, "
-              + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + ", sans-serif")
 
 
 def _encode_selection(sel: Mapping[str, Any]) -> dict:
@@ -164,7 +160,8 @@ class App:
         page = PAGE
         for key, value in words.items():
             page = page.replace("{{" + key + "}}", html.escape(value))
-        return (page.replace("{{FONTS}}", FONT_STACK).replace("{{LANG}}", lang).replace("{{HTMLLANG}}", "zh-CN" if lang == "zh" else "en")
+        return (page.replace("{{FONTS}}", FONT_STACK).replace("{{EMBEDDED}}", EMBEDDED_FAMILY)
+                .replace("{{LANG}}", lang).replace("{{HTMLLANG}}", "zh-CN" if lang == "zh" else "en")
                 .replace("{{SWITCHLINKS}}", switch).replace("{{DATAPATH}}", html.escape(data_label))
                 .replace("{{TABS}}", tabs).replace("{{PANELS}}", panels))
 
@@ -173,7 +170,7 @@ PAGE = """<!DOCTYPE html>
 <html lang="{{HTMLLANG}}"><head><meta charset="utf-8"><title>{{TITLE}}</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'">
 <style>
-@font-face { font-family: 'SQM CJK'; src: url('font/cjk.otf') format('opentype');
+@font-face { font-family: '{{EMBEDDED}}'; src: url('font/cjk.otf') format('opentype');
   unicode-range: U+2E80-9FFF, U+AC00-D7AF, U+F900-FAFF, U+FF00-FFEF, U+3000-303F; }
 body { font-family: {{FONTS}}; margin: 1.2rem 2rem; color: #222; }
 select, input, button { font-family: inherit; }

@@ -7,12 +7,22 @@ are drawn from the fallback instead of as empty boxes.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
 # families that cover Simplified Chinese, most common first; the project installs Noto Sans CJK SC (mplfonts)
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Micro Hei",
                 "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "SimHei", "AR PL UMing CN")
+
+# the bundled CJK font as pages and the explorer embed or serve it, first in their font stack: asked for a CJK
+# family the machine lacks, fontconfig may answer with a Latin font, which Chromium then uses for the CJK text as
+# empty boxes
+EMBEDDED_FAMILY = "SQM CJK"
+FONT_STACK = (f"'{EMBEDDED_FAMILY}', system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+              + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + ", sans-serif")
+# Chinese, Japanese and Korean characters and their punctuation: the text that needs a CJK font
+CJK_CHARS = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
 def bundled_cjk_font() -> Path | None:

@@ -41,6 +41,12 @@ def currency() -> str:
     return _CURRENCY["code"]
 
 
+def currency_symbol(code: str) -> str | None:
+    """A currency's symbol (``CNY`` → ``¥``; a symbol given as the currency is its own), else None: a code shown
+    after the number."""
+    return SYMBOLS.get(code.upper(), code if not code.isalpha() else None)
+
+
 def money(x, digits: int = 0, currency: str | None = None) -> str:
     """An amount with its currency and thousands separators: ``¥3,564``, ``-$12``, ``1,200 CHF`` (a code
     without a symbol after the number); a plain number when no currency was declared. ``currency``: the data's
@@ -55,7 +61,7 @@ def money(x, digits: int = 0, currency: str | None = None) -> str:
     code = (_CURRENCY["code"] if currency is None else currency).strip()
     if not code:
         return f"{sign}{number}"
-    symbol = SYMBOLS.get(code.upper(), code if not code.isalpha() else None)
+    symbol = currency_symbol(code)
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code}"
 
 

@@ -86,8 +86,6 @@ def styled(frame, style=None, uuid: str | None = None, own_formats=()):
     unique = shown.columns.is_unique and shown.index.is_unique  # a style by cell needs unique labels
     for col in shown.columns:
         c = shown[col]
-        if isinstance(c, pd.DataFrame):  # a repeated column name: formatted by its rules alone
-            continue
         if c.dtype == object or pd.api.types.is_bool_dtype(c) or isinstance(c.dtype, pd.CategoricalDtype):
             if formats.kind(col, c) is None:
                 styler = styler.format(_cell, subset=[col])

@@ -4,11 +4,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 from ..errors import SQMReportError
-from ..private import private_dir, remove_old, write_new
+from ..private import keep
 from ..io import input_files, sha256_file
 
 
@@ -22,11 +21,8 @@ def _keep_failed(executed: Path) -> Path | None:
     never through a planted link; copies older than a week are removed."""
     if not executed.exists():
         return None
-    folder = private_dir("failed-notebooks")
-    remove_old(folder)
     try:
-        target = folder / f"{executed.stem}-{os.getpid()}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
-        return write_new(target, executed.read_bytes())
+        return keep("failed-notebooks", executed.stem, ".ipynb", executed.read_bytes())
     except OSError:
         return None
 

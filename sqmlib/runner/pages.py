@@ -24,14 +24,9 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from ..private import private_dir
-from ..render.fonts import CJK_FAMILIES, bundled_cjk_font
-
-EMBEDDED_FAMILY = "SQM CJK"
-# the embedded CJK font (present only on pages with CJK text, and holding only CJK characters, digits and a
-# little punctuation) comes first: asked for a CJK family the machine lacks, fontconfig may answer with a Latin
-# font, which Chromium then uses for the CJK text as empty boxes
-FONT_STACK = (f"'{EMBEDDED_FAMILY}', system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
-              + ", ".join(f"'{f}'" for f in CJK_FAMILIES[:6]) + ", sans-serif")
+# the embedded CJK font is present only on pages with CJK text, holding only their CJK characters, digits and a
+# little punctuation
+from ..render.fonts import CJK_CHARS, EMBEDDED_FAMILY, FONT_STACK, bundled_cjk_font
 
 PRINT_CSS = """
 :lang(zh) th, :lang(zh) td { min-width: 3.6em; }  /* a Chinese word of up to three characters (层级, 响应性) never split */
@@ -62,7 +57,7 @@ PRINT_CSS = """
 """
 
 # report.pdf only: the summary's charts are the gap and KPI pages' charts, which follow in the same document
-COMBINED_CSS = "@media print { .celltag_summary-charts, [id=\"cell-id=summary-charts\"] { display: none !important; } }"
+COMBINED_CSS = "@media print { .celltag_summary-charts { display: none !important; } }"
 
 # summary.pdf: one A4 landscape sheet. The title and the KPI tiles span the sheet, the rest flows in two columns
 # (what changed, the lever, the actions, then the charts), and write_pdfs scales the whole down until it fits.
@@ -117,7 +112,6 @@ def _one_page_scale(page) -> float:
     return _SCALES[-1]
 
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +122,7 @@ def _font_path() -> Path | None:
 def cjk_font_face(text: str) -> str:
     """``@font-face`` for the embedded CJK font holding the characters of ``text`` (empty without any, or
     without the font or fontTools)."""
-    chars = sorted({c for c in text if _CJK.match(c)})
+    chars = sorted({c for c in text if CJK_CHARS.match(c)})
     path = _font_path()
     if path is None or not chars:
         return ""

@@ -169,8 +169,7 @@ class ChainResult(Result):
         if m.lever:
             out.append(headline("Lever", m.lever, "{}"))
         if m.lever and m.retained_value.get(m.lever) is not None:
-            out.append(headline(f"Value of +5 {m.lever}", m.retained_value[m.lever],
-                                lambda v: formats.money(v, currency=self.currency)))
+            out.append(headline(f"Value of +5 {m.lever}", m.retained_value[m.lever], self.money))
         return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -327,7 +326,6 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
                     "respondents": int(len(y)), "horizon_days": int(horizon_days)}
             active = int(folder.customers["churn_date"].isna().sum())
             now = rescaled_scores(model, scales)[target].to_numpy() / 10
-            p0 = 1 / (1 + np.exp(-(fit.params[0] + b * now)))
             draws = np.random.default_rng(seed).multivariate_normal(np.asarray(fit.params),
                                                                     np.asarray(fit.cov_params()), size=LINK_DRAWS)
             rows = []
@@ -335,8 +333,7 @@ def run_chain(folder, *, quarter: str = "", segment: str = "region", horizon_day
                 if d not in cmap.index:
                     continue
                 dt = 5 * float(cmap.loc[d, "importance"])  # index points of the target
-                p1 = 1 / (1 + np.exp(-(fit.params[0] + b * (now + dt / 10))))
-                change = float((p1 - p0).mean())
+                change = float(_churn_changes(np.asarray(fit.params)[None, :], now, dt / 10)[0])
                 low, high = np.percentile(-_churn_changes(draws, now, dt / 10) * active * clv, [2.5, 97.5])
                 rows.append({"construct": d, "target_change": dt, "churn_change": change,
                              "retained_value": -change * active * clv, "retained_value_ci_low": float(low),
