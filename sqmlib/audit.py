@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from .render import labels, plots
-from .render.messages import bullets, listed, msg, no_items_reason, term
+from .render.messages import bullets, listed, msg, no_items_reason, term, terms
 from .errors import SQMArgumentError
 from .instruments import Instrument
 from .instruments import load as load_instrument
 from .results import Block, Result, figure, headline, metrics_dict, table, text
+from .kano import classify as kano_classify
 from .io.careless import careless, flag_straightliners, flag_too_fast, too_fast_threshold  # noqa: F401,F811  (the audit's own API)
 
 
@@ -158,6 +159,7 @@ class AuditMetrics:
     problems: int
     respondents_per_quarter: dict
     missing_codes: dict
+    kano_questionable_share: float | None = None  # of the quarter's KANO answer pairs, when the survey has them
 
 
 def _readable(value):
@@ -190,6 +192,7 @@ class AuditResult(Result):
     item_table: pd.DataFrame | None = None
     durations: pd.Series | None = None
     weight_like: tuple = ()  # columns named like a sampling weight that the instrument does not declare
+    kano: pd.DataFrame | None = None  # the quarter's KANO pairs per attribute: answered, incomplete, Q, R
 
     def _file_name(self) -> str:
         """The survey file's name (the names of a survey joined from several files: "a.csv + b.csv")."""
@@ -277,6 +280,25 @@ class AuditResult(Result):
                            "the same are the same.", cells=c["cells"], column=column,
                            characters=listed(_char_name(k) for k in c["characters"]),
                            rows=listed(str(r) for r in c["rows"])))
+        if self.kano is not None and len(self.kano):
+            k = self.kano
+            if k["questionable"].sum():
+                worst = k.sort_values("questionable_share", ascending=False).index[:2]
+                out.append(msg("audit.kano_questionable", "{n:,} KANO answer pair(s) ({share:.1%}) contradict "
+                               "themselves (questionable: liking, or disliking, both having and not having the "
+                               "attribute); most for {attributes}. Check those questions' wording and the "
+                               "respondents who answer so.", n=int(k["questionable"].sum()),
+                               share=float(k["questionable"].sum() / max(k["pairs"].sum(), 1)),
+                               attributes=terms(worst)))
+            rev = k.index[k["reverse_share"] > REVERSE_SHARE].tolist()
+            if rev:
+                out.append(msg("audit.kano_reverse", "Reverse answers (rather not have it) are frequent for "
+                               "{attributes}: either customers do not want it, or the functional and dysfunctional "
+                               "questions were swapped in the questionnaire or the instrument.",
+                               attributes=terms(rev)))
+            if k["incomplete"].sum():
+                out.append(msg("audit.kano_incomplete", "{n:,} KANO pair(s) have one question answered and the "
+                               "other blank: they cannot be classified.", n=int(k["incomplete"].sum())))
         if len(self.problems):
             out.append(msg("audit.problems", "{k} kind(s) of invalid values were found and set to missing: see the "
                            "problems table.", k=len(self.problems)))
@@ -304,6 +326,8 @@ class AuditResult(Result):
             problems=int(len(self.problems)),
             respondents_per_quarter={str(k): int(v) for k, v in self.careless["respondents"].items()},
             missing_codes={str(k): int(v) for k, v in self.missing_codes.sum(numeric_only=True).items()},
+            kano_questionable_share=(float(self.kano["questionable"].sum() / max(self.kano["pairs"].sum(), 1))
+                                     if self.kano is not None and len(self.kano) else None),
         )
 
     def headline(self) -> list[dict]:
@@ -333,6 +357,11 @@ class AuditResult(Result):
             careless.append(figure(lambda: plots.duration_histogram(self.durations, self.too_fast_limit),
                                    "durations"))
         outcomes = [table(self.outcomes)]
+        if self.kano is not None and len(self.kano):
+            outcomes += [text(msg("audit.kano_table", "**KANO pairs** (answered, one half blank, contradictory, "
+                                  "reverse)")),
+                         table(self.kano, lambda s: s.format("{:.1%}", subset=["questionable_share",
+                                                                               "reverse_share"]))]
         outcomes.append(table(self.problems) if len(self.problems) else
                         text(msg("audit.no_invalid_values", "No invalid values: every answer is on its scale or a "
                                  "declared missing code.")))
@@ -351,6 +380,8 @@ class AuditResult(Result):
             out["missing codes"] = self.missing_codes
         if len(self.problems):
             out["problems"] = self.problems
+        if self.kano is not None and len(self.kano):
+            out["kano pairs"] = self.kano
         return out
 
     def _repr_html_(self) -> str:
@@ -437,7 +468,28 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
         problems=problems_table(survey, source), outcomes=outcome_summary(sub, inst),
         item_table=inst.item_table().set_index("item"),
         durations=survey["duration_sec"] if "duration_sec" in survey else None,
-        weight_like=tuple(c for c in survey.columns if _weight_like(c) and c != inst.weight))
+        weight_like=tuple(c for c in survey.columns if _weight_like(c) and c != inst.weight),
+        kano=kano_pairs(sub, inst))
+
+
+REVERSE_SHARE = 0.25  # a KANO attribute whose reverse answers exceed this share is an audit finding
+
+
+def kano_pairs(survey: pd.DataFrame, inst) -> pd.DataFrame | None:
+    """Per KANO attribute of the instrument found in ``survey``: answer pairs complete (``pairs``), with one half
+    blank (``incomplete``), questionable (Q) and reverse (R), with their shares of the complete pairs."""
+    ids = [a for a in (inst.kano.ids if inst.kano is not None else ()) if f"KF_{a}" in survey and f"KD_{a}" in survey]
+    if not ids:
+        return None
+    f = survey[[f"KF_{a}" for a in ids]].set_axis(ids, axis=1)
+    d = survey[[f"KD_{a}" for a in ids]].set_axis(ids, axis=1)
+    cats = kano_classify(f, d)
+    pairs = cats.notna().sum()
+    out = pd.DataFrame({"pairs": pairs, "incomplete": (f.notna() ^ d.notna()).sum(),
+                        "questionable": (cats == "Q").sum(), "reverse_answers": (cats == "R").sum()}).astype(int)
+    out["questionable_share"] = out["questionable"] / out["pairs"].where(out["pairs"] > 0)
+    out["reverse_share"] = out["reverse_answers"] / out["pairs"].where(out["pairs"] > 0)
+    return out[out["pairs"] + out["incomplete"] > 0].rename_axis("attribute")
 
 
 CHAR_NAMES = {"U+0000": "NUL", "U+200B": "zero-width space", "U+200C": "zero-width non-joiner",

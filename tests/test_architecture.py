@@ -143,7 +143,7 @@ LAYERS = [
     ("moments", ["moments"]),
     ("psychometrics", ["psychometrics"]),
     ("rendering", ["render"]),
-    ("audit", ["audit"]), ("KPIs", ["kpi"]), ("reliability", ["reliability"]), ("gaps", ["gaps"]),
+    ("KANO", ["kano"]), ("audit", ["audit"]), ("KPIs", ["kpi"]), ("reliability", ["reliability"]), ("gaps", ["gaps"]),
     ("drivers", ["drivers"]), ("churn", ["churn"]), ("service-profit chain", ["sem"]), ("summary", ["summary"]),
     ("runner", ["runner"]),
     ("explorers", ["explore"]),

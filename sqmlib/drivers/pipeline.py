@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .importance import Importance, relative_importance, shares
 from .models import DominanceResult, DriverModelResult, SegmentImportance, dominance_analysis, driver_model, follow_up_end, importance_by_segment, latest_followed_quarter, penalty_reward, survey_with_churn
+import dataclasses
 import warnings
 from dataclasses import dataclass, replace
 from typing import Mapping, NamedTuple
@@ -16,7 +17,8 @@ from ..instruments import load as load_instrument
 from ..io import DataFolder
 from ..moments import survey_moments
 from ..render.messages import listed, msg, no_items_reason, period, term, terms, unavailable_line, unweighted_note
-from ..results import Unavailable, Block, Result, bullets, figure, headline, table, text
+from ..results import Unavailable, Block, Result, bullets, figure, headline, metrics_dict, table, text
+from ..kano.pipeline import KanoResult, kano_analysis
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -78,6 +80,7 @@ class DriverMetrics:
     kano: dict
     model_fit: dict
     findings: list
+    kano_questionnaire: dict = dataclasses.field(default_factory=dict)  # KanoMetrics, when the survey has KANO pairs
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class DriverResult(Result):
     followed_note: str
     unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
     sample_weight: str = ""  # the sampling-weight column the relative importance applies
+    questionnaire: KanoResult | None = None  # the KANO questionnaire, when the survey has its pairs
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -151,6 +155,8 @@ class DriverResult(Result):
             if excite:
                 lines.append(msg("drivers.excitement", "Excitement factors (delight when good): {drivers}.",
                                  drivers=terms(excite)))
+        if self.questionnaire is not None:
+            lines += self.questionnaire.findings()
         return lines + self.weight_notes()
 
     def weight_notes(self) -> list[str]:
@@ -175,7 +181,8 @@ class DriverResult(Result):
             if "lmg_ci_low" in imp else {},
             top_drivers=share.sort_values(ascending=False).index[:3].tolist(), fix_first=self.matrix.concentrate_here(),
             kano={} if self.kano is None else self.kano["kano"].to_dict(), model_fit=self.model.fit.to_dict(),
-            findings=self.findings())
+            findings=self.findings(),
+            kano_questionnaire={} if self.questionnaire is None else metrics_dict(self.questionnaire.metrics()))
 
     def headline(self) -> list[dict]:
         ranked = self.shares().sort_values(ascending=False)
@@ -194,6 +201,8 @@ class DriverResult(Result):
             out["kano"] = self.kano
         if self.by_segment is not None:
             out["segments"], out["segment differences"] = self.by_segment
+        if self.questionnaire is not None:
+            out.update(self.questionnaire.tables())
         return out
 
     def sections(self) -> dict[str, list[Block]]:
@@ -244,8 +253,12 @@ class DriverResult(Result):
                    table(diff, lambda s: s.format(precision=2).hide(axis="index"))]
         else:
             seg = [text(msg("drivers.no_segments", "No segment comparison."))]
+        questionnaire = (self.questionnaire.blocks() if self.questionnaire is not None else
+                         [text(msg("drivers.no_kano_questionnaire", "No KANO questionnaire in this survey and "
+                                   "quarter (pairs of a functional and a dysfunctional question per attribute, "
+                                   "described under kano: in the instrument)."))])
         return {"sample": sample, "ranked": ranked, "model": model, "matrix": matrix, "kano": kano,
-                "segments": seg, "fix first": [text(bullets(self.findings()))]}
+                "kano questionnaire": questionnaire, "segments": seg, "fix first": [text(bullets(self.findings()))]}
 
 
 DEFAULT_OUTCOME = "overall_sat"  # when the survey lacks it, the instrument's first rating outcome is used
@@ -253,7 +266,7 @@ DEFAULT_OUTCOME = "overall_sat"  # when the survey lacks it, the instrument's fi
 
 def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT_OUTCOME, level: str = "dimension",
                 n_boot: int = 200, segment: str = "channel", horizon_days: int = 180, drop_careless: bool = True,
-                engine: str = "pandas", seed: int = 0) -> DriverResult:
+                engine: str = "pandas", seed: int = 0, kano_segment: str = "region") -> DriverResult:
     """Which parts of the service move the outcome most: the pipeline of notebook ``03_driver_regression``.
 
     Parameters
@@ -278,6 +291,10 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     engine : {"pandas", "duckdb", "spark"}
         Where dimension-level shares are computed (moments; no bootstrap intervals then).
     seed : int
+    kano_segment : str
+        Segment column for the KANO questionnaire's categories per segment ("" = none); the questionnaire
+        (the instrument's ``kano:`` pairs, when the quarter's respondents answered them) is compared with the
+        penalty–reward classes of the dimensions at the dimension level.
 
     Returns
     -------
@@ -377,7 +394,10 @@ def run_drivers(folder: DataFolder, *, quarter: str = "", outcome: str = DEFAULT
     if segment and segment in survey and kind == "ols":
         seg_frame = frame.assign(**{segment: survey.loc[frame.index, segment]})
         by_seg = importance_by_segment(seg_frame, outcome, names, segment, n_boot=min(n_boot, 100), seed=seed)
-    return DriverResult(unweighted=(inst.weight or "") if not (sample_weight and kind == "ols") else "",
+    kseg = folder.segment_column(kano_segment) if kano_segment else ""
+    questionnaire = kano_analysis(survey, inst, quarter=q, segment=kseg if kseg in survey else "",
+                                  prca=kano["kano"] if kano is not None and level == "dimension" else None)
+    return DriverResult(questionnaire=questionnaire, unweighted=(inst.weight or "") if not (sample_weight and kind == "ols") else "",
                         sample_weight=sample_weight if kind == "ols" else "", quarter=q, outcome=outcome, level=level, kind=kind, engine=engine, frame=frame,
                         labels=labels, importance=imp, model=model, model_notes=tuple(str(w.message) for w in caught),
                         importance_note=note, dominance=dom, matrix=matrix, kano=kano, kano_note=kano_note,

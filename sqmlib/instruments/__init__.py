@@ -30,6 +30,7 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import Problem, SQMArgumentError, SQMDataError
+from .kano import KANO_ANSWERS, KanoAttribute, KanoBlock, parse_kano  # noqa: F401  (the instrument's KANO types)
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 COLUMN_TYPES = ("id", "text", "category", "date", "quarter", "number", "rating", "bool", "duration")
@@ -145,6 +146,7 @@ class Instrument:
     survey_files: tuple[str, ...] = ()  # the survey in several files (e.g. expectations and perceptions) …
     survey_on: str = ""  # … joined on this column (the respondent id's header)
     currency: str = ""  # amounts of money (customer value, offer costs) in this currency: ISO code or symbol
+    kano: KanoBlock | None = None  # KANO pairs (functional and dysfunctional question per attribute)
 
     # ---- names of things -------------------------------------------------------------------------------
     @property
@@ -344,7 +346,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "": {"name": str, "title": str, "scale": "scale", "missing_codes": dict, "blocks": dict, "reverse": list,
          "dimensions": dict, "items": (dict, list), "importance": dict, "columns": dict, "model": dict,
          "encoding": str, "languages": list, "description": _TEXTS, "sheet": (str, int), "header_row": int, "survey": dict,
-         "extends": str, "currency": str},
+         "extends": str, "currency": str, "kano": dict},
     "scale": {"min": (int, float), "max": (int, float), "labels": dict},
     "survey": {"files": list, "on": str},
     "block": {"label": _TEXTS, "source": str, "sources": dict, "offset": int, "optional": bool,
@@ -355,6 +357,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
                "max": (int, float), "missing_codes": dict, "labels": dict, "top_boxes": int, "text": _TEXTS,
                "kpi": str},
     "model": {"constructs": dict, "paths": list, "target": str},
+    "kano": {"functional": str, "dysfunctional": str, "attributes": dict, "answers": dict, "optional": bool},
+    "kano_attribute": {"text": _TEXTS, "functional": _TEXTS, "dysfunctional": _TEXTS, "dimension": str,
+                       "sources": dict},
 }
 ROLES = ("segment", "outcome", "panel", "weight")  # panel: a person's id across waves; weight: sampling weight
 LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
@@ -444,6 +449,15 @@ def _parse(raw, path: Path) -> Instrument:
         _check_keys("importance", raw["importance"], "importance", bad)
     if isinstance(raw.get("model"), dict):
         _check_keys("model", raw["model"], "model", bad)
+    if isinstance(raw.get("kano"), dict):
+        _check_keys("kano", raw["kano"], "kano", bad)
+        for a, spec in (raw["kano"].get("attributes") or {}).items() if isinstance(
+                raw["kano"].get("attributes"), dict) else ():
+            if isinstance(spec, dict):
+                _check_keys("kano_attribute", spec, f"kano.attributes.{a}", bad)
+            elif not isinstance(spec, (str, type(None))):
+                bad(f"kano.attributes.{a} should be its name or a mapping (text, functional, dysfunctional, "
+                    f"dimension, sources), got {spec!r:.60}")
     for name, spec in (raw.get("columns") or {}).items() if isinstance(raw.get("columns"), dict) else ():
         if isinstance(spec, dict) and spec.get("role") == "weight" and spec.get("type") != "number":
             bad(f"columns.{name}: a weight (role: weight) is a number: type: number")
@@ -585,6 +599,7 @@ def _parse(raw, path: Path) -> Instrument:
             top_boxes=int(top) if isinstance(top, int) else 2,
             text=MappingProxyType(_texts(spec.get("text"))),
         )
+    kano = parse_kano(raw.get("kano"), dimensions, bad) if isinstance(raw.get("kano"), dict) else None
     if problems:
         raise SQMDataError(str(path), problems)
 
@@ -610,6 +625,7 @@ def _parse(raw, path: Path) -> Instrument:
         survey_on=str((raw.get("survey") or {}).get("on") or ""),
         header_row=int(raw.get("header_row") or 1),
         currency=str(raw.get("currency") or "").strip(),
+        kano=kano,
         scale_labels=MappingProxyType({float(k): str(v) for k, v in (scale.get("labels") or {}).items()
                                        if isinstance(k, (int, float))}),
     )

@@ -106,10 +106,11 @@ def _option_texts(s: pd.Series, labels: Mapping) -> pd.Series:
     number nor a label is left as it is (:func:`_numeric` reports it)."""
     points = {}
     for code, text in labels.items():
-        try:
-            points[str(text).strip().casefold()] = float(code)
-        except (TypeError, ValueError):
-            continue
+        for t in (text if isinstance(text, (tuple, list)) else (text,)):  # a point may have several texts
+            try:
+                points[str(t).strip().casefold()] = float(code)
+            except (TypeError, ValueError):
+                continue
     if not points or pd.api.types.is_numeric_dtype(s):
         return s
     key = answer_keys(s)

@@ -254,6 +254,25 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
         if not (inst.importance.optional and len(absent) == len(want)):
             missing_cols += absent
             imp_cols = [c for c, g in got.items() if g is not None]
+    kano_cols: list[str] = []
+    if inst.kano is not None:  # KANO pairs: both questions of an attribute, or neither
+        absent_pairs = []
+        for a in inst.kano.attributes:
+            fc, dc = f"KF_{a.id}", f"KD_{a.id}"
+            looked_for[fc], looked_for[dc] = a.functional_source, a.dysfunctional_source
+            gf, gd = locate(fc, a.functional_source), locate(dc, a.dysfunctional_source)
+            if gf is not None and gd is not None:
+                kano_cols += [fc, dc]
+            elif gf is None and gd is None:
+                absent_pairs += [fc, dc]
+            else:
+                lack, pattern = (dc, a.dysfunctional_source) if gd is None else (fc, a.functional_source)
+                half = "functional" if gf is not None else "dysfunctional"
+                chk.add("kano_pair", f"KANO attribute {a.id!r} has its {half} question in the file but not the "
+                                     f"other half of the pair (looked for {pattern!r}); a KANO answer needs both",
+                        lack)
+        if absent_pairs and not (inst.kano.optional and not kano_cols):
+            missing_cols += absent_pairs
     other: dict[str, ColumnSpec] = {}
     for name, spec in inst.columns.items():
         looked_for[name] = spec.source or name
@@ -276,7 +295,7 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
                   "`sqm instrument draft`)")
     if len(raw) == 0:
         chk.add("empty", "the file has a header but no answers")
-    if missing_cols or len(raw) == 0:
+    if missing_cols or len(raw) == 0 or any(p.kind == "kano_pair" for p in chk.problems):
         raise SQMDataError(src.path, chk.problems)
 
     df = raw.rename(columns=rename)
@@ -296,6 +315,8 @@ def _survey_frame(raw: pd.DataFrame, src: SourceInfo, inst: Instrument, errors: 
         if c in reverse:  # scored so that a higher number is always the better answer
             out[c] = lo + hi - out[c]
             reflected.append(c)
+    for c in kano_cols:  # answers 1 like it … 5 dislike it, as codes or option texts
+        out[c] = _ratings(df[c], c, 1, 5, _item_codes(c, inst, chk), chk, code_counts, labels=inst.kano.answers)
     for c in imp_cols:
         out[c] = _numeric(df[c], c, chk)
         neg = (out[c] < 0).to_numpy()

@@ -44,6 +44,13 @@ INTERACTION_COLUMNS = (
     _spec("store", "category", required=False),
     _spec("wait_seconds", "number", required=False, min=0),
     _spec("error", "bool", required=False),
+    # service recovery (optional): remedies offered and chosen, when the remedy was completed, the revisit
+    _spec("remedy_offered", "text", required=False),
+    _spec("remedy", "category", required=False),
+    _spec("recovered_at", "date", required=False),
+    _spec("revisit_at", "date", required=False),
+    _spec("revisit_sat", "rating", required=False, min=1, max=5),
+    _spec("complained_again", "bool", required=False),
 )
 STANDARD_COLUMNS = (
     _spec("kpi", "text"),
@@ -110,14 +117,23 @@ def load_customers(path, *, encoding=None, sheet=0, errors="raise") -> pd.DataFr
 def load_interactions(path, *, encoding=None, sheet=0, errors="raise") -> pd.DataFrame:
     """Load interactions and complaints: one row a ticket (see ``data/README.md`` for the columns).
 
-    A first response or closure before the ticket was opened is reported as a problem.
+    A first response, closure, remedy or revisit before the ticket was opened, and a revisit before the
+    remedy, are reported as problems.
     """
 
     def checks(df, chk):
-        for col in ("first_response_at", "closed_at"):
+        for col in ("first_response_at", "closed_at", "recovered_at", "revisit_at"):
+            if col not in df:
+                continue
             early = (df[col] < df["opened_at"]).to_numpy()
             if early.any():
-                chk.add("inconsistent", f"{col} before opened_at", col, early)
+                chk.add("inconsistent", f"{col} before opened_at (the complaint)", col, early,
+                        [str(v) for v in df[col][early].head(3)])
+        if "revisit_at" in df and "recovered_at" in df:
+            early = (df["revisit_at"] < df["recovered_at"]).to_numpy()
+            if early.any():
+                chk.add("inconsistent", "revisit_at before recovered_at (the revisit follows the remedy)",
+                        "revisit_at", early, [str(v) for v in df["revisit_at"][early].head(3)])
 
     return _load_table(path, INTERACTION_COLUMNS, encoding=encoding, sheet=sheet, errors=errors,
                        extra_checks=checks)

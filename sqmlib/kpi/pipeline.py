@@ -27,6 +27,7 @@ from .complaints import (
 )
 from .control import NPSAlerts, imr_chart, nps_alerts, p_chart
 from .panel import wave_change
+from .recovery import Recovery, recovery_analysis
 from .survey import kish_n, nps_ci, survey_kpis, survey_weight, weighted_nps, weighted_share
 from .tickets import active_customers, standard_attainment, ticket_kpis
 
@@ -241,6 +242,7 @@ class KPIMetrics:
     maturity: dict
     unit: str
     complaint_surges: list = dataclasses.field(default_factory=list)  # see complaint_surges()
+    recovery: dict = dataclasses.field(default_factory=dict)  # service recovery (Recovery.metrics())
 
 
 def complaint_surges(per_quarter: pd.DataFrame, quarter: str, *, min_rise: float = 0.5,
@@ -309,6 +311,7 @@ class KPIResult(Result):
     complaints_per_quarter: pd.DataFrame | None = None
     maturity_levels: Maturity | None = None
     weighted: tuple = ()  # with sampling weights: (weight column, respondents, Kish's effective n) of the quarter
+    recovery: Recovery | None = None  # service recovery, when the tickets carry remedies and revisits
 
     @property
     def has_tickets(self) -> bool:
@@ -339,6 +342,8 @@ class KPIResult(Result):
         if self.causes is not None:
             out.append(msg("kpi.top_cause", "Top complaint cause: {cause} ({share:.0%}).", cause=term(self.causes.index[0]),
                            share=self.causes["share"].iloc[0]))
+        if self.recovery is not None:
+            out += self.recovery.findings()
         return out
 
     def metrics(self) -> KPIMetrics:
@@ -352,7 +357,7 @@ class KPIResult(Result):
             pareto_departments_top3=pdep.head(3)["share"].to_dict() if pdep is not None else {},
             classifier_accuracy=self.classifier.accuracy if self.classifier is not None else None,
             maturity=lv.levels["level"].to_dict() if lv is not None else {}, unit=self.unit,
-            complaint_surges=self.surges())
+            complaint_surges=self.surges(), recovery=self.recovery.metrics() if self.recovery is not None else {})
 
     def surges(self) -> list[dict]:
         """Units whose complaints surged this quarter (:func:`complaint_surges`)."""
@@ -385,6 +390,8 @@ class KPIResult(Result):
                         "maturity evidence": self.maturity_levels.evidence})
             if self.classifier is not None and self.classifier.confusion is not None:
                 out["classifier confusion"] = self.classifier.confusion.reset_index()
+        if self.recovery is not None:
+            out.update(self.recovery.tables())
         return out
 
     def design_notes(self) -> list[str]:
@@ -422,7 +429,7 @@ class KPIResult(Result):
             none = text(msg("kpi.no_monitoring_undated", "Monitoring over time needs survey dates; this survey has "
                             "none."))
             return {"sample": sample, "glance": glance, "monitor": [none],
-                    "complaints": [skipped], "maturity": [skipped]}
+                    "complaints": [skipped], "maturity": [skipped], "recovery": [skipped]}
         glance = [table(self.comparison, lambda s: _kpi_rows(s.format(fmt, na_rep="–"), self.comparison).map(
                       lambda v: "background-color: #c6efce" if v is True else (
                           "background-color: #ffc7ce" if v is False else ""), subset=["better"]).hide(axis="index"),
@@ -489,8 +496,15 @@ class KPIResult(Result):
                       lambda s: s.format(precision=3))]
         else:
             complaints = maturity = [skipped]
+        if self.recovery is not None:
+            recovery = self.recovery.blocks()
+        elif self.has_tickets:
+            recovery = [text(msg("kpi.no_recovery", "No service recovery data: the interactions have no remedy, "
+                                 "recovered_at and revisit_at columns (see data/README.md)."))]
+        else:
+            recovery = [skipped]
         return {"sample": sample, "glance": glance, "monitor": monitor, "complaints": complaints,
-                "maturity": maturity}
+                "maturity": maturity, "recovery": recovery}
 
 
 def run_kpis(folder, *, quarter: str = "", unit: str = "region", freq: str = "M", alert_drop: float = 0.30,
@@ -597,7 +611,9 @@ def _run_kpis(folder, *, quarter: str, unit: str, freq: str, alert_drop: float, 
     prev_q = previous_quarter(q)
     before = tk.loc[prev_q] if prev_q in tk.index.get_level_values(0) else None
     levels = maturity(maturity_evidence(att, tk_q, sk, before))
-    return KPIResult(quarter=q, unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
+    rec = recovery_analysis(tickets, quarter=q, unit=unit, survey=survey, customers=customers,
+                            standards=data.standards)
+    return KPIResult(recovery=rec, quarter=q, unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
                      absent=absent, comparison=comparison, per_unit=per_unit, monitor=monitor, attainment=att,
                      charts={"first-contact resolution": fcr_chart, "median response": resp_chart}, classifier=clf,
                      predicted=int(filled["predicted"].sum()), causes=pc, departments=pdep, severity_mix=sev,

@@ -37,6 +37,28 @@ def meets(value, target: float, direction: str = "at_most"):
     return value <= target if direction == "at_most" else value >= target
 
 
+DEFAULT_REVISIT_HOURS = 72.0  # 补偿执行后72小时内进行满意度回访: the revisit within 72 hours of the remedy
+
+
+def data_end(tickets: pd.DataFrame) -> pd.Timestamp:
+    """The last moment the tickets record (opening, closure, remedy or revisit): revisits not seen by then may
+    still come."""
+    cols = [c for c in ("opened_at", "closed_at", "recovered_at", "revisit_at") if c in tickets]
+    return pd.Timestamp(max(tickets[c].max() for c in cols))
+
+
+def revisit_hours(tickets: pd.DataFrame, target: float = DEFAULT_REVISIT_HOURS,
+                  until: pd.Timestamp | None = None) -> pd.Series:
+    """Hours from the completed remedy to the revisit, per ticket with a completed remedy: ``inf`` when no
+    revisit came although ``target`` hours have passed by ``until`` (the data's end; a missed standard),
+    missing when there was no remedy or the window is still open."""
+    until = data_end(tickets) if until is None else pd.Timestamp(until)
+    rec = tickets["recovered_at"]
+    h = (tickets["revisit_at"] - rec).dt.total_seconds() / 3600
+    overdue = rec.notna() & tickets["revisit_at"].isna() & (rec + pd.Timedelta(hours=target) <= until)
+    return h.where(~overdue, np.inf).where(rec.notna())
+
+
 def complaints(tickets: pd.DataFrame) -> pd.DataFrame:
     """The complaints among the tickets (every ticket when there is no ``type`` column)."""
     return tickets[tickets["type"] == "complaint"] if "type" in tickets.columns else tickets
@@ -87,7 +109,9 @@ def standard_attainment(interactions: pd.DataFrame, standards: pd.DataFrame, *, 
     within target).
 
     Standards understood: ``answer_seconds`` (phone ``wait_seconds``), ``first_response_hours`` and
-    ``closure_hours`` (complaints, per severity when given), ``error_rate`` (share of interactions with
+    ``closure_hours`` (complaints, per severity when given), ``revisit_hours`` (hours from a complaint's
+    completed remedy to the satisfaction revisit; a revisit still missing when the target has passed counts as
+    missed, one whose window is still open is left out), ``error_rate`` (share of interactions with
     ``error``). ``start``/``end`` restrict to tickets opened in [start, end).
     """
     t = in_window(interactions, start, end)
@@ -106,6 +130,9 @@ def standard_attainment(interactions: pd.DataFrame, standards: pd.DataFrame, *, 
                 v = response_hours(comp).dropna()
             elif s.kpi == "closure_hours":
                 v = handling_hours(comp).dropna()
+            elif s.kpi == "revisit_hours":  # hours from the completed remedy to the revisit (overdue: inf)
+                v = (revisit_hours(comp, float(s.target), until=data_end(interactions)).dropna()
+                     if "recovered_at" in comp and "revisit_at" in comp else pd.Series(dtype=float))
             elif s.kpi == "error_rate":
                 e = sub["error"].dropna().astype(bool) if "error" in sub else pd.Series(dtype=bool)
                 rate = float(e.mean()) if len(e) else np.nan

@@ -340,6 +340,43 @@ independent samples | independent samples | 独立样本
 repeated | people in both quarters | 两季度均作答的人数
 test | test | 检验
 change_test | test of the change | 变化的检验
+n_attractive | attractive (A) | 惊喜项（A）
+n_one_dimensional | one-dimensional (O) | 加分项（O）
+n_must_be | must-be (M) | 必备项（M）
+n_indifferent | indifferent (I) | 无差异项（I）
+n_reverse | reverse (R) | 反向项（R）
+n_questionable | questionable (Q) | 可疑回答（Q）
+kano_category | KANO category | KANO 类别
+kano_mode | most frequent (plain mode) | 最多的类别（众数）
+category_strength | category strength | 类别强度
+total_strength | total strength (A + O + M) | 总强度（A + O + M）
+kano_better | Better (satisfaction when present) | 满意影响系数（提供时）
+kano_worse | Worse (dissatisfaction when absent) | 不满影响系数（缺失时）
+fong_significant | top two differ (Fong) | 前两类有差异（Fong 检验）
+functional | functional score | 正向题得分
+functional_sd | functional score: SD | 正向题得分标准差
+dysfunctional | dysfunctional score | 反向题得分
+dysfunctional_sd | dysfunctional score: SD | 反向题得分标准差
+minimum_share | minimum share of cases | 最低达标比例
+attribute | attribute | 属性
+prca | penalty–reward class | 惩罚—奖励类别
+revisited_in_time | revisited within the standard | 在标准时间内回访
+median_hours | median hours | 中位小时数
+adjusted | adjusted mean | 调整后均值
+remedy | remedy | 补偿方式
+remedy_offered | remedies offered | 提供的补偿选项
+recovered_at | remedy completed | 补偿完成时间
+revisit_at | revisit | 回访时间
+revisit_sat | revisit satisfaction (1–5) | 回访满意度（1–5）
+complained_again | complained again | 再次投诉
+revisit_hours | hours to the revisit | 回访用时（小时）
+share_met_revisit_hours | remedies revisited within the standard | 在标准时间内回访的补偿比例
+pairs | complete answer pairs | 完整的成对回答
+incomplete | one question blank | 缺一题
+questionable | questionable (Q) | 可疑回答（Q）
+questionable_share | questionable share | 可疑回答比例
+reverse_share | reverse share | 反向回答比例
+reverse_answers | reverse (R) | 反向回答（R）
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
@@ -462,4 +499,17 @@ quality | quality | 质量
 customer_service | customer service | 客服
 it | IT | IT
 ordinal | ordinal regression | 有序回归
+kano_attractive | attractive | 惊喜项
+kano_one_dimensional | one-dimensional | 加分项
+kano_must_be | must-be | 必备项
+kano_indifferent | indifferent | 无差异项
+kano_reverse | reverse | 反向项
+kano_questionable | questionable | 可疑回答
+apology | apology | 道歉
+voucher | voucher | 代金券
+replacement | replacement | 更换
+refund | refund | 退款
+no_failure | no complaint | 无投诉
+recovered | recovered well | 补救成功
+not_recovered | not recovered well | 补救未成功
 """

@@ -82,6 +82,11 @@ def register_instrument(instrument) -> None:
             txt = texts.get(lang) or (texts.get("en") if lang == "en" else None)
             if txt and txt != col:
                 words[col] = txt
+        kano = getattr(instrument, "kano", None)
+        for a in (kano.attributes if kano is not None else ()):  # KANO attributes: their names
+            lab = a.text.get(lang) or (a.text.get("en") if lang == "en" else None)
+            if lab and lab != a.id:
+                words[a.id] = lab
     for item, texts in (getattr(instrument, "item_text", {}) or {}).items():
         if texts.get("en") and texts.get("zh"):
             _ITEM_TEXT[texts["en"]] = texts["zh"]
@@ -311,7 +316,7 @@ KEEP = {"NPS", "CSAT", "CES", "LMG", "ROC", "AUC", "SERVQUAL", "SERVPERF", "FCR"
         "Cronbach", "McDonald", "Fornell", "Larcker", "Brier", "Beta", "Lord", "Western", "Electric", "Wilcoxon",
         "Shapley", "SmartPLS", "seminr", "semTools", "lavaan", "psych", "SPSS", "Qualtrics", "Excel", "JupyterLab",
         "make", "explore", "CFA", "Kaplan", "Meier", "servqual", "servperf", "EFA", "PLS-SEM", "JSON", "UTF", "xlsx", "csv", "json", "html", "pdf", "PDF", "OLS", "ols", "Welch's", "dz", "sd",
-        "Top", "Box", "top", "box", "ROC-AUC", "PR-AUC", "ΔCFI", "ΔRMSEA", "Logit", "logit", "CI", "IPA"}
+        "Top", "Box", "top", "box", "KANO", "Fong", "Berger", "Timko", "Better", "Worse", "ROC-AUC", "PR-AUC", "ΔCFI", "ΔRMSEA", "Logit", "logit", "CI", "IPA"}
 
 
 def english_words(text: str, allowed: Iterable[str] = ()) -> list[str]:

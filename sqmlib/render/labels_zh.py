@@ -60,6 +60,16 @@ LESSON_PHRASES = {
     "Service errors in at most 0.5 % of interactions": "服务差错不超过 0.5%",
     "ROC and precision–recall curves (out of fold)": "ROC 曲线与精确率—召回率曲线（交叉验证外样本）",
     "expectation": "期望", "perception": "感知", "mean answer (scale points)": "平均得分（量表分）",
+    "KANO: Better against Worse per attribute": "KANO：各属性的满意影响与不满影响",
+    "|Worse|: dissatisfaction when absent": "|Worse|：缺失时的不满", "Better: satisfaction when present": "Better：提供时的满意",
+    "attractive": "惊喜项", "one-dimensional": "加分项", "must-be": "必备项", "indifferent": "无差异项",
+    "KANO: mean functional and dysfunctional scores": "KANO：正向题与反向题的平均得分",
+    "dysfunctional score (without the attribute)": "反向题得分（不提供时）",
+    "functional score (with the attribute)": "正向题得分（提供时）",
+    "Share of remedies followed by a revisit": "补偿后已回访的比例", "hours after the remedy": "补偿后小时数",
+    "% revisited": "已回访（%）", "Revisit satisfaction per remedy, adjusted (95 % intervals)": "各补偿方式的回访满意度（调整后，95% 区间）",
+    "revisit satisfaction (1–5), adjusted for severity and category": "回访满意度（1–5），已按严重程度和类别调整",
+    "Customers revisited within 72 hours of the remedy": "补偿后 72 小时内完成满意度回访",
 }
 
 # ---------------------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def gradient(name: str):
     return cmap
 
 
-def _subplots(*args, figsize=None, **kwargs):
+def subplots(*args, figsize=None, **kwargs):
     if getattr(_local, "offscreen", False):
         from matplotlib.figure import Figure
 
@@ -69,7 +69,7 @@ def _subplots(*args, figsize=None, **kwargs):
 def completeness_bars(table: pd.DataFrame, title: str = "Answered share per item"):
     """Horizontal bars of ``share_answered`` per item column, one panel per block."""
     blocks = list(dict.fromkeys(table["block"]))
-    fig, axes = _subplots(1, len(blocks), figsize=(3.2 * len(blocks) + 1, 0.22 * table["item"].nunique() + 1.5),
+    fig, axes = subplots(1, len(blocks), figsize=(3.2 * len(blocks) + 1, 0.22 * table["item"].nunique() + 1.5),
                              sharey=True, squeeze=False)
     for ax, b in zip(axes[0], blocks):
         t = table[table["block"] == b]
@@ -89,7 +89,7 @@ def completeness_bars(table: pd.DataFrame, title: str = "Answered share per item
 def count_heatmap(table: pd.DataFrame, title: str = "Respondents"):
     """Annotated heat map of a count table (rows × columns), totals excluded from the colour scale."""
     t = table.drop(index="total", columns="total", errors="ignore")
-    fig, ax = _subplots(figsize=(1.1 * t.shape[1] + 2.5, 0.45 * t.shape[0] + 1.5))
+    fig, ax = subplots(figsize=(1.1 * t.shape[1] + 2.5, 0.45 * t.shape[0] + 1.5))
     # counts start at zero, so the colour scale does too (and white text only sits on dark cells)
     vmax = float(np.nanmax(t.to_numpy(dtype=float))) if t.size else 1.0
     im = ax.imshow(t.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0, vmax=vmax or 1.0)
@@ -109,7 +109,7 @@ def duration_histogram(seconds: pd.Series, threshold: float | None, title: str =
     """Histogram of completion times (log scale) with the too-fast threshold marked."""
     s = seconds.dropna()
     s = s[s > 0]
-    fig, ax = _subplots(figsize=(7, 3.2))
+    fig, ax = subplots(figsize=(7, 3.2))
     if len(s):
         bins = np.logspace(np.log10(s.min()), np.log10(s.max()), 40)
         ax.hist(s, bins=bins, color="#4C72B0")
@@ -127,7 +127,7 @@ def duration_histogram(seconds: pd.Series, threshold: float | None, title: str =
 def correlation_heatmap(R: pd.DataFrame, groups: dict | None = None, title: str = "Inter-item correlations"):
     """Heat map of a correlation matrix with lines between the groups (dimensions) of items."""
     n = R.shape[0]
-    fig, ax = _subplots(figsize=(0.32 * n + 2.5, 0.32 * n + 1.8))
+    fig, ax = subplots(figsize=(0.32 * n + 2.5, 0.32 * n + 1.8))
     im = ax.imshow(R.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1)
     ax.set_xticks(range(n), R.columns, rotation=90, fontsize=7)
     ax.set_yticks(range(n), R.index, fontsize=7)
@@ -145,7 +145,7 @@ def correlation_heatmap(R: pd.DataFrame, groups: dict | None = None, title: str 
 
 def scree(parallel: pd.DataFrame, title: str = "Scree plot with parallel analysis"):
     """Observed eigenvalues against random-data eigenvalues (mean and upper quantile)."""
-    fig, ax = _subplots(figsize=(7, 3.6))
+    fig, ax = subplots(figsize=(7, 3.6))
     x = parallel.index.to_numpy()
     ax.plot(x, parallel["observed"], "o-", label="observed", color="#4C72B0")
     ax.plot(x, parallel["random_quantile"], "--", label="random data (95th percentile)", color="#C44E52")
@@ -174,7 +174,7 @@ def traffic_light(value: float, good: float, ok: float, higher_is_better: bool =
 def dimension_gaps(table: pd.DataFrame, title: str = "Gap (P − E) per dimension, with 95 % intervals"):
     """Horizontal bars of dimension gaps with their intervals (rows with ``level == "dimension"``)."""
     t = table[table["level"] == "dimension"].sort_values("gap")
-    fig, ax = _subplots(figsize=(7, 0.5 * len(t) + 1.5))
+    fig, ax = subplots(figsize=(7, 0.5 * len(t) + 1.5))
     y = np.arange(len(t))
     colours = np.where(t["gap"] < 0, "#C44E52", "#55A868")
     ax.barh(y, t["gap"], color=colours, alpha=0.85)
@@ -191,7 +191,7 @@ def dimension_gaps(table: pd.DataFrame, title: str = "Gap (P − E) per dimensio
 def item_gaps(table: pd.DataFrame, labels: dict | None = None, title: str = "Item gaps, largest shortfall first"):
     """Diverging bars of item gaps sorted by size; significant ones (adjusted p < .05) solid, others pale."""
     t = table[table["level"] == "item"].sort_values("gap", ascending=False)
-    fig, ax = _subplots(figsize=(8, 0.3 * len(t) + 1.5))
+    fig, ax = subplots(figsize=(8, 0.3 * len(t) + 1.5))
     y = np.arange(len(t))
     sig = t["p_adj"] < 0.05
     from matplotlib.colors import to_rgba
@@ -213,7 +213,7 @@ def item_means(table: pd.DataFrame, labels: dict | None = None, scale: tuple[flo
                title: str = "Item means with 95 % intervals"):
     """Horizontal bars of item means (``item``, ``mean``, ``ci_low``, ``ci_high``), one colour per dimension."""
     t = table.reset_index(drop=True)
-    fig, ax = _subplots(figsize=(8, 0.3 * len(t) + 1.5))
+    fig, ax = subplots(figsize=(8, 0.3 * len(t) + 1.5))
     y = np.arange(len(t))
     dims = list(dict.fromkeys(t["dimension"]))
     palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -235,7 +235,7 @@ def item_means(table: pd.DataFrame, labels: dict | None = None, scale: tuple[flo
 def zone_chart(zone: pd.DataFrame, title: str = "Zone of tolerance per item"):
     """Per item the band from adequate to desired service, with the mean perception marked."""
     t = zone.reset_index(drop=True)
-    fig, ax = _subplots(figsize=(max(7, 0.38 * len(t) + 2), 4))
+    fig, ax = subplots(figsize=(max(7, 0.38 * len(t) + 2), 4))
     x = np.arange(len(t))
     ax.bar(x, t["mean_desired"] - t["mean_adequate"], bottom=t["mean_adequate"], color="#DDDDDD",
            edgecolor="#999999", label="zone of tolerance (adequate–desired)")
@@ -261,7 +261,7 @@ def ipa_plot(result, title: str | None = None, label_col: str | None = None):
     """Importance–performance quadrant chart with labelled attributes and the crosshair of the chosen rule."""
     t = result.table
     imp, perf = result.crosshair[result.rule]
-    fig, ax = _subplots(figsize=(7.5, 6))
+    fig, ax = subplots(figsize=(7.5, 6))
     colours = {"concentrate here": "#C44E52", "keep up the good work": "#55A868", "low priority": "#999999",
                "possible overkill": "#DD8452"}
     for q, c in colours.items():
@@ -285,7 +285,7 @@ def segment_heatmap(table: pd.DataFrame, segment: str, title: str | None = None,
     """Heat map of dimension gaps (rows) by segment (columns); red is a larger shortfall. ``centre``: the value
     shown neutral (0 for gaps; the scale midpoint for mean perceptions)."""
     t = table[table["level"] == "dimension"].pivot(index="name", columns=segment, values=value)
-    fig, ax = _subplots(figsize=(1.2 * t.shape[1] + 3, 0.5 * t.shape[0] + 1.5))
+    fig, ax = subplots(figsize=(1.2 * t.shape[1] + 3, 0.5 * t.shape[0] + 1.5))
     c = 0.0 if centre is None else float(centre)
     lim = float(np.nanmax(np.abs(t.to_numpy() - c))) or 1.0
     im = ax.imshow(t.to_numpy(), cmap="RdYlGn", vmin=c - lim, vmax=c + lim, aspect="auto")
@@ -302,7 +302,7 @@ def segment_heatmap(table: pd.DataFrame, segment: str, title: str | None = None,
 def gap_trend_plot(trend: pd.DataFrame, title: str = "Gap per quarter, with 95 % intervals",
                    ylabel: str = "perception − expectation"):
     """Lines of the mean gap (or mean perception) per quarter for each dimension (and overall)."""
-    fig, ax = _subplots(figsize=(8, 4))
+    fig, ax = subplots(figsize=(8, 4))
     for name, t in trend.groupby("name", sort=False):
         ax.errorbar(t["quarter"], t["gap"], yerr=[t["gap"] - t["ci_low"], t["ci_high"] - t["gap"]], marker="o",
                     capsize=3, label=name, lw=2.5 if name == "overall" else 1.2)
@@ -327,7 +327,7 @@ def importance_bars(importance, method: str = "lmg", labels: dict | None = None,
     total = importance[method].sum()
     t = importance.sort_values(method)
     share = 100 * t[method] / total
-    fig, ax = _subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
+    fig, ax = subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
     y = np.arange(len(t))
     ax.barh(y, share, color="#4C72B0")
     lo, hi = f"{method}_ci_low", f"{method}_ci_high"
@@ -351,7 +351,7 @@ def driver_matrix(matrix, title: str = "Driver matrix: importance against perfor
     else:
         t = matrix
         ci, cp = float(t["importance"].mean()), float(t["performance"].mean())
-    fig, ax = _subplots(figsize=(7, 5.5))
+    fig, ax = subplots(figsize=(7, 5.5))
     colours = {"concentrate here": "#C44E52", "keep up the good work": "#55A868", "low priority": "#999999",
                "possible overkill": "#DD8452"}
     for q, c in colours.items():
@@ -375,7 +375,7 @@ def bars_and_line(frame: pd.DataFrame, x: str, bars: str, line: str, title: str,
                   line_label: str = "", line_as_percent: bool = True):
     """Bars of one column and a line of another (own axis on the right) over the same x, e.g. complaints and
     the share of customers who came back per quarter."""
-    fig, ax = _subplots(figsize=(7.5, 3.8))
+    fig, ax = subplots(figsize=(7.5, 3.8))
     pos = np.arange(len(frame))
     ax.bar(pos, frame[bars], color="#C44E52", alpha=0.8)
     ax.set_xticks(pos, [str(v) for v in frame[x]])
@@ -391,7 +391,7 @@ def bars_and_line(frame: pd.DataFrame, x: str, bars: str, line: str, title: str,
 
 def bar_chart(values: pd.Series, title: str, xlabel: str = "", ylabel: str = "", percent: bool = False):
     """Vertical bars of a Series (index as categories)."""
-    fig, ax = _subplots(figsize=(6.5, 3.6))
+    fig, ax = subplots(figsize=(6.5, 3.6))
     pos = np.arange(len(values))
     v = 100 * values.to_numpy(dtype=float) if percent else values.to_numpy(dtype=float)
     ax.bar(pos, v, color="#4C72B0")
@@ -408,7 +408,7 @@ def bar_chart(values: pd.Series, title: str, xlabel: str = "", ylabel: str = "",
 def kano_plot(pr: pd.DataFrame, title: str = "Penalty and reward per driver (Kano classes)"):
     """Penalty (low performance) and reward (high performance) effects per driver, coloured by Kano class."""
     t = pr.sort_values("ia")
-    fig, ax = _subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
+    fig, ax = subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
     y = np.arange(len(t))
     colours = t["kano"].map({"basic": "#C44E52", "performance": "#4C72B0", "excitement": "#55A868"})
     ax.barh(y, t["penalty"], color=colours, alpha=0.6)
@@ -433,7 +433,7 @@ def roc_pr_curves(y, p, title: str = "ROC and precision–recall curves (out of 
 
     fpr, tpr, _ = roc_curve(y, p)
     prec, rec, _ = precision_recall_curve(y, p)
-    fig, (a, b) = _subplots(1, 2, figsize=(10, 4.2))
+    fig, (a, b) = subplots(1, 2, figsize=(10, 4.2))
     a.plot(fpr, tpr, color="#4C72B0", label=f"AUC {roc_auc_score(y, p):.3f}")
     a.plot([0, 1], [0, 1], ls="--", color="#999999")
     a.set_xlabel("false positive rate")
@@ -452,7 +452,7 @@ def roc_pr_curves(y, p, title: str = "ROC and precision–recall curves (out of 
 def permutation_bars(importance: pd.DataFrame, title: str = "What the model relies on"):
     """Drop in ROC-AUC when each feature group is shuffled (:func:`sqmlib.churn.permutation_importance_grouped`),
     with its standard deviation."""
-    fig, ax = _subplots(figsize=(7, 0.35 * len(importance) + 1.2))
+    fig, ax = subplots(figsize=(7, 0.35 * len(importance) + 1.2))
     ax.barh(importance["feature"][::-1], importance["auc_drop"][::-1], xerr=importance["sd"][::-1], color="#4C72B0")
     ax.set_xlabel("drop in ROC-AUC when shuffled")
     ax.set_title(title)
@@ -465,7 +465,7 @@ def calibration_plot(table: pd.DataFrame, title: str = "Calibration: predicted a
     :func:`sqmlib.churn.calibration_table`."""
     t = table
     pred, obs = t["predicted"].tolist(), t["observed"].tolist()
-    fig, ax = _subplots(figsize=(5, 4.5))
+    fig, ax = subplots(figsize=(5, 4.5))
     lim = max(max(pred), max(obs)) * 1.05
     ax.plot([0, lim], [0, lim], ls="--", color="#999999")
     ax.plot(pred, obs, "o-", color="#4C72B0")
@@ -478,7 +478,7 @@ def calibration_plot(table: pd.DataFrame, title: str = "Calibration: predicted a
 
 def gains_chart(gains: pd.DataFrame, title: str = "Cumulative gains and lift"):
     """Share of churners captured against share of customers contacted, with lift per group."""
-    fig, (a, b) = _subplots(1, 2, figsize=(10, 4))
+    fig, (a, b) = subplots(1, 2, figsize=(10, 4))
     x = np.r_[0, gains["cum_share_customers"]]
     a.plot(x, np.r_[0, gains["cum_share_churners"]], "o-", color="#4C72B0", label="model")
     a.plot([0, 1], [0, 1], ls="--", color="#999999", label="random")
@@ -497,7 +497,7 @@ def gains_chart(gains: pd.DataFrame, title: str = "Cumulative gains and lift"):
 def profit_plot(curve, title: str = "Profit of contacting the highest-risk customers"):
     """Profit against the share contacted (a :class:`sqmlib.churn.ProfitCurve`), with the best point and the
     contact-everyone/perfect baselines."""
-    fig, ax = _subplots(figsize=(8, 4))
+    fig, ax = subplots(figsize=(8, 4))
     t = curve.table
     ax.plot(t["fraction"], t["profit"], color="#4C72B0", label="model")
     ax.axhline(curve.perfect_model, color="#55A868", ls="--", label="perfect model")
@@ -517,7 +517,7 @@ def profit_plot(curve, title: str = "Profit of contacting the highest-risk custo
 
 def km_plot(curves: dict, title: str = "Share of customers still with us, by tenure"):
     """Kaplan–Meier curves (lifelines fitters) with confidence bands."""
-    fig, ax = _subplots(figsize=(8, 4))
+    fig, ax = subplots(figsize=(8, 4))
     for km in curves.values():
         km.plot_survival_function(ax=ax)
     ax.set_xlabel("days since signup")
@@ -530,7 +530,7 @@ def km_plot(curves: dict, title: str = "Share of customers still with us, by ten
 # ---- KPI monitoring -------------------------------------------------------------------------------------------
 def control_chart(chart: pd.DataFrame, title: str, ylabel: str = ""):
     """A p-chart or individuals chart (from :func:`sqmlib.kpi.p_chart` / ``imr_chart``) with rule breaks marked."""
-    fig, ax = _subplots(figsize=(8, 3.6))
+    fig, ax = subplots(figsize=(8, 3.6))
     x = np.arange(len(chart))
     ax.plot(x, chart["value"], "o-", color="#4C72B0", label="value")
     ax.plot(x, chart["centre"], color="black", lw=0.8, label="centre")
@@ -551,7 +551,7 @@ def control_chart(chart: pd.DataFrame, title: str, ylabel: str = ""):
 def nps_monitor(table: pd.DataFrame, unit: str, alerts: pd.DataFrame | None = None,
                 title: str = "NPS per period and unit"):
     """NPS per period for every unit, alert runs shaded."""
-    fig, ax = _subplots(figsize=(9, 4))
+    fig, ax = subplots(figsize=(9, 4))
     periods = sorted(table["period"].unique())
     pos = {p: i for i, p in enumerate(periods)}
     for u, g in table.groupby(unit):
@@ -571,7 +571,7 @@ def nps_monitor(table: pd.DataFrame, unit: str, alerts: pd.DataFrame | None = No
 
 def pareto_chart(table: pd.DataFrame, title: str):
     """Bars of counts, largest first, with the cumulative share line (from :func:`sqmlib.kpi.pareto`)."""
-    fig, ax = _subplots(figsize=(8, 3.8))
+    fig, ax = subplots(figsize=(8, 3.8))
     x = np.arange(len(table))
     ax.bar(x, table["count"], color=np.where(table["top"], "#C44E52", "#4C72B0"))
     ax.set_xticks(x, [str(i) for i in table.index], rotation=30, ha="right", fontsize=8)
@@ -589,7 +589,7 @@ def pareto_chart(table: pd.DataFrame, title: str):
 def index_chart(index: pd.DataFrame, title: str = "Index per construct (0–100), with 95 % intervals"):
     """Horizontal bars of each construct's 0–100 index with its bootstrap interval."""
     t = index.iloc[::-1]
-    fig, ax = _subplots(figsize=(7, 0.4 * len(t) + 1.4))
+    fig, ax = subplots(figsize=(7, 0.4 * len(t) + 1.4))
     y = np.arange(len(t))
     ax.barh(y, t["index"], color="#4C72B0")
     if "ci_low" in t:
@@ -606,7 +606,7 @@ def index_chart(index: pd.DataFrame, title: str = "Index per construct (0–100)
 def ipma_chart(cmap: pd.DataFrame, target: str, title: str | None = None):
     """Importance–performance map: total effect on the target against the 0–100 performance, with the means
     as crosshair; the lower right is where to act."""
-    fig, ax = _subplots(figsize=(7, 5.5))
+    fig, ax = subplots(figsize=(7, 5.5))
     ax.scatter(cmap["performance"], cmap["importance"], color="#4C72B0", s=50)
     for name, r in cmap.iterrows():
         ax.annotate(str(name), (r["performance"], r["importance"]), fontsize=8, xytext=(4, 3),
@@ -624,7 +624,7 @@ def ipma_chart(cmap: pd.DataFrame, target: str, title: str | None = None):
 def kpi_trend_chart(trend: pd.DataFrame, current: str, title: str = "Headline KPIs per quarter"):
     """NPS (−100…100) and CSAT (% of customers) per quarter on one axis that starts at zero (or below it, for a
     negative NPS), the current quarter marked: no second axis scaled to make the two lines meet."""
-    fig, ax = _subplots(figsize=(7, 3.4))
+    fig, ax = subplots(figsize=(7, 3.4))
     x = np.arange(len(trend))
     labels = [str(q) for q in trend.index]
     handles, values = [], []
@@ -654,7 +654,7 @@ def kpi_trend_chart(trend: pd.DataFrame, current: str, title: str = "Headline KP
 def unit_alert_chart(per_unit: pd.Series, alerted: set, unit: str, title: str | None = None):
     """NPS of each unit this quarter; units under an alert (far below their own benchmark) in red."""
     t = per_unit.dropna().sort_values()
-    fig, ax = _subplots(figsize=(6.5, 0.45 * len(t) + 1.4))
+    fig, ax = subplots(figsize=(6.5, 0.45 * len(t) + 1.4))
     y = np.arange(len(t))
     colours = ["#C44E52" if str(u) in alerted else "#8C8C8C" for u in t.index]
     ax.barh(y, t.to_numpy(), color=colours)

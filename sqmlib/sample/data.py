@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .seeds import kano_instrument_yaml
 from .design import PLAN_ZH, REGION_ZH, SURVEY_CHANNEL_ZH, TICKET_CHANNEL_ZH, SynthConfig
 
 
@@ -61,8 +62,9 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
     customers["churn_date"] = _fmt_dt(pd.to_datetime(customers["churn_date"]), False)
     customers["churned"] = customers["churned"].map({True: "yes", False: "no"})
     inter = data.interactions.copy()
-    for c in ("opened_at", "first_response_at", "closed_at"):
-        inter[c] = _fmt_dt(inter[c], True)
+    for c in ("opened_at", "first_response_at", "closed_at", "recovered_at", "revisit_at"):
+        if c in inter:
+            inter[c] = _fmt_dt(pd.to_datetime(inter[c]), True)
     for c in ("first_contact_resolved", "error"):
         inter[c] = inter[c].map({True: "yes", False: "no"})
     tables = {"survey": survey, "customers": customers, "interactions": inter,
@@ -78,6 +80,7 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
 # the sample's instrument: SERVQUAL as it ships, with the currency of its amounts (customer value, charges)
 SAMPLE_INSTRUMENT = """# The instrument of the generated sample: SERVQUAL as sqm ships it, in a data folder of its own.
 # Amounts of money in customers.csv and the report's customer value are in Chinese yuan.
+# The last quarter's questionnaire also asks eight KANO pairs (columns KF_<attribute> and KD_<attribute>).
 extends: servqual
 currency: CNY
-"""
+""" + kano_instrument_yaml()

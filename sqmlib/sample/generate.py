@@ -62,6 +62,7 @@ from .design import (
     item_structure,
 )
 from .data import localise
+from .seeds import kano_answers, kano_truth, recovery, recovery_truth
 
 
 def generate(config: SynthConfig = SynthConfig()) -> SampleData:
@@ -286,6 +287,12 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         cols.update({"overall_sat": sat, "nps": nps, "ces": ces})
         frames.append(pd.DataFrame(cols))
     survey = pd.concat(frames, ignore_index=True)
+    # the KANO questionnaire (last quarter) and the complaints' recovery, each from a stream of its own
+    survey = pd.concat([survey, kano_answers(survey, last_q, "region", config.deteriorated_region,
+                                             np.random.default_rng([config.seed, 34]))], axis=1)
+    data_end = quarter_bounds(last_q)[1]
+    interactions = pd.concat([interactions, recovery(interactions, interactions["region"], data_end,
+                                                     np.random.default_rng([config.seed, 35]))], axis=1)
 
     # ---- management survey (gap 1) ---------------------------------------------------------------------
     stores = sorted(set(store))[: config.n_managers]
@@ -306,6 +313,7 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         ("first_response_hours", "minor", 24, "hours", "at_most", "Minor complaints acknowledged within 24 hours"),
         ("closure_hours", "", 24, "hours", "at_most", "Complaints closed within 24 hours"),
         ("error_rate", "", 0.005, "share", "at_most", "Service errors in at most 0.5 % of interactions"),
+        ("revisit_hours", "", 72, "hours", "at_most", "Customers revisited within 72 hours of the remedy"),
     ], columns=["kpi", "severity", "target", "unit", "direction", "description"])
 
     dim_truth = (means.groupby(["quarter", "region", "block", "dimension"])["true_mean"].mean()
@@ -346,6 +354,8 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         "complaint_model": {"log_rate": COMPLAINT_LOG_RATE, "quality": COMPLAINT_QUALITY,
                             "deterioration": COMPLAINT_DETERIORATION, "enquiry_rate": ENQUIRY_RATE},
         "manager_bias": MANAGER_BIAS,
+        "kano": kano_truth(),
+        "recovery": recovery_truth(),
         "note": ("true means and gaps describe genuine respondents: the planted straight-liners (all P answers "
                  "alike) are outside the model and are what the data audit flags"),
     }

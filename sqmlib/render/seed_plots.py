@@ -1,0 +1,111 @@
+"""Charts of the KANO questionnaire and of service recovery (the driver and KPI pages)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .plots import shorten, subplots
+
+
+def _label_points(ax, xs, ys, texts, span_x: float, span_y: float, fontsize: int = 8) -> None:
+    """Label scatter points, moving a label down a line when it would sit on an earlier one (points closer
+    than 4 % of the axes' height and 25 % of their width)."""
+    placed: list[tuple[float, float, int]] = []
+    for x, y, t in sorted(zip(xs, ys, texts), key=lambda p: -p[1]):
+        shift = 0
+        for px, py, ps in placed:
+            if abs(px - x) < 0.25 * span_x and abs(py - y) < 0.04 * span_y and ps == shift:
+                shift += 1
+        placed.append((x, y, shift))
+        ax.annotate(t, (x, y), xytext=(5, 4 - 11 * shift), textcoords="offset points", fontsize=fontsize)
+
+
+PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3")
+
+
+def kano_better_worse(coef: pd.DataFrame, names: dict | None = None,
+                      title: str = "KANO: Better against Worse per attribute"):
+    """Timko's chart: how much having each attribute satisfies (Better) against how much its absence
+    dissatisfies (|Worse|), quadrants at 0.5, points coloured by the attribute's category."""
+    names = names or {}
+    colours = {"M": "#C44E52", "O": "#4C72B0", "A": "#55A868", "I": "#999999", "R": "#8172B3", "Q": "#999999"}
+    t = coef.dropna(subset=["better", "worse"])
+    fig, ax = subplots(figsize=(7.5, 5.8))
+    x, y = -t["worse"].to_numpy(float), t["better"].to_numpy(float)
+    ax.scatter(x, y, c=[colours.get(c, "#999999") for c in t["category"]], s=46, zorder=3)
+    _label_points(ax, x, y, [shorten(str(names.get(a, a)), 28) for a in t.index], 1.0, 1.0)
+    ax.axvline(0.5, color="#999999", lw=0.8, ls="--")
+    ax.axhline(0.5, color="#999999", lw=0.8, ls="--")
+    for (qx, qy, word) in ((0.02, 0.97, "attractive"), (0.98, 0.97, "one-dimensional"),
+                           (0.98, 0.03, "must-be"), (0.02, 0.03, "indifferent")):
+        ax.text(qx, qy, word, transform=ax.transAxes, ha="left" if qx < 0.5 else "right",
+                va="top" if qy > 0.5 else "bottom", fontsize=9, color="#555555")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("|Worse|: dissatisfaction when absent")
+    ax.set_ylabel("Better: satisfaction when present")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def kano_continuous(scores: pd.DataFrame, names: dict | None = None,
+                    title: str = "KANO: mean functional and dysfunctional scores"):
+    """The continuous view: each attribute's mean dysfunctional (x) and functional (y) score with one standard
+    error bars, quadrants at 2."""
+    names = names or {}
+    t = scores.dropna(subset=["functional", "dysfunctional"])
+    fig, ax = subplots(figsize=(7.5, 5.8))
+    se_x = t["dysfunctional_sd"] / np.sqrt(t["n"].clip(lower=1))
+    se_y = t["functional_sd"] / np.sqrt(t["n"].clip(lower=1))
+    ax.errorbar(t["dysfunctional"], t["functional"], xerr=se_x, yerr=se_y, fmt="o", color="#4C72B0", ms=6,
+                elinewidth=0.8, zorder=3)
+    _label_points(ax, t["dysfunctional"].to_numpy(float), t["functional"].to_numpy(float),
+                  [shorten(str(names.get(a, a)), 28) for a in t.index], 6.0, 6.0)
+    ax.axvline(2, color="#999999", lw=0.8, ls="--")
+    ax.axhline(2, color="#999999", lw=0.8, ls="--")
+    for (qx, qy, word) in ((0.02, 0.97, "attractive"), (0.98, 0.97, "one-dimensional"),
+                           (0.98, 0.03, "must-be"), (0.02, 0.03, "indifferent")):
+        ax.text(qx, qy, word, transform=ax.transAxes, ha="left" if qx < 0.5 else "right",
+                va="top" if qy > 0.5 else "bottom", fontsize=9, color="#555555")
+    ax.set_xlim(-2, 4)
+    ax.set_ylim(-2, 4)
+    ax.set_xlabel("dysfunctional score (without the attribute)")
+    ax.set_ylabel("functional score (with the attribute)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def revisit_curves(curves: pd.DataFrame, target: float, title: str = "Share of remedies followed by a revisit"):
+    """Kaplan–Meier curves of the share of remedies followed by a satisfaction revisit by each hour, per unit,
+    with the standard's limit."""
+    fig, ax = subplots(figsize=(7.5, 4.4))
+    for k, unit in enumerate(curves.columns):
+        ax.step(curves.index, 100 * curves[unit], where="post", lw=2.2 if unit == "all" else 1.3,
+                color="black" if unit == "all" else PALETTE[k % len(PALETTE)], label=str(unit))
+    ax.axvline(target, color="#C44E52", ls="--", lw=1)
+    ax.annotate(f"{target:g}", (target, 2), xytext=(4, 0), textcoords="offset points", fontsize=8,
+                color="#C44E52")
+    ax.set_xlabel("hours after the remedy")
+    ax.set_ylabel("% revisited")
+    ax.set_ylim(0, 100)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def remedy_chart(effects: pd.DataFrame, title: str = "Revisit satisfaction per remedy, adjusted (95 % intervals)",
+                 xlabel: str = "revisit satisfaction (1–5), adjusted for severity and category"):
+    """Adjusted means per remedy with their intervals (from :func:`sqmlib.kpi.recovery.adjusted_means`)."""
+    t = effects.sort_values("adjusted")
+    fig, ax = subplots(figsize=(7.5, 0.45 * len(t) + 1.6))
+    y = np.arange(len(t))
+    ax.errorbar(t["adjusted"], y, xerr=[t["adjusted"] - t["ci_low"], t["ci_high"] - t["adjusted"]], fmt="o",
+                color="#4C72B0", capsize=3)
+    ax.set_yticks(y, [str(i) for i in t.index])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
