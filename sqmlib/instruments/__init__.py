@@ -475,7 +475,7 @@ def _parse(raw, path: Path) -> Instrument:
         bad(f"scale needs numeric min < max, got min={smin!r} max={smax!r}")
         smin, smax = 0, 1
 
-    items_raw = raw["items"]
+    items_raw = raw["items"] or {}  # "items:" with nothing under it: none
     if isinstance(items_raw, list):
         items_raw = {str(i): {} for i in items_raw}
     items = tuple(str(k) for k in items_raw)

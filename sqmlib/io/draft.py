@@ -10,6 +10,7 @@ left for the user to group (all items start in one).
 """
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import pandas as pd
 import yaml
 
 from ..errors import SQMError
+from ..instruments import KANO_ANSWERS
 from ..private import replace_atomically
 from .checks import CLOCK_RE, DURATION_RE, _option_texts, answer_keys, find_column, norm_header
 from .readers import read_table, table_start
@@ -47,6 +49,13 @@ OUTCOME_WORDS = {"nps": ("recommend", "推荐", "추천", "nps"), "ces": ("effor
                  "overall_sat": ("overall", "satisf", "osat", "满意", "만족")}
 OUTCOME_QUESTIONS = ("recommend", "overall", "推荐", "总体", "추천", "전반")
 MAX_SEGMENT_VALUES = 12
+# KANO pairs: markers of the dysfunctional question (looked for first: "dysfunctional" holds "functional",
+# "不具备" holds "具备") and of the functional one, lower case after NFKC
+KANO_DYSFUNCTIONAL = ("dysfunctional", "does not", "doesn't", "did not", "without", "if there is no", "if it had no",
+                      "如果不提供", "如果没有", "不提供", "不具备", "反向题", "kd_")
+KANO_FUNCTIONAL = ("functional", "if the service has", "if it has", "if there is", "if you have", "如果提供",
+                   "如果有", "提供", "具备", "正向题", "kf_")
+KANO_TEXTS = {t for texts in KANO_ANSWERS.values() for t in texts}
 
 
 IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$|^[0-9a-f:]+:[0-9a-f:]+$", re.I)
@@ -208,13 +217,16 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
     item_like = {h: answered[h] > 0 and numeric[h].notna().sum() >= 0.9 * answered[h]
                  and numeric[h].dropna().between(0, 100).all() and 2 <= numeric[h].dropna().nunique() <= 15
                  and (numeric[h].dropna() == numeric[h].dropna().round()).all() for h in headers}
+    kano = _kano_pairs(headers, raw)
+    for f_h, d_h, _ in kano:  # KANO questions are not rating items
+        item_like[f_h] = item_like[d_h] = False
     # a Qualtrics question that asks for a recommendation or an overall judgement is an outcome, not an item
     outcome_asked = {h for h, text in src.questions.items() if any(w in _norm(text) for w in OUTCOME_QUESTIONS)}
     blocks = _blocks(headers, {h: v and h not in outcome_asked for h, v in item_like.items()})
     comments: list[str] = []
     # items: ids from the numbering (or position) of the block with most items
     main = max(blocks, key=lambda b: len(blocks[b]["numbers"])) if blocks else None
-    used: set[str] = set()
+    used: set[str] = {h for f_h, d_h, _ in kano for h in (f_h, d_h)}
     block_docs: dict[str, dict] = {}
     item_text: dict[str, dict] = {}
     values = []
@@ -396,19 +408,93 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
             else:
                 lines.append(f"    {k}: {_dump(v)}")
     lines.append("reverse: []  # list reverse-keyed items here, e.g. [\"04\"]")
-    lines.append("dimensions:  # EDIT: group the items into your dimensions")
-    lines.append(f"  all: {{items: [{', '.join(_dump(i) for i in all_ids)}]}}")
-    lines.append("items:")
+    if all_ids:
+        lines.append("dimensions:  # EDIT: group the items into your dimensions")
+        lines.append(f"  all: {{items: [{', '.join(_dump(i) for i in all_ids)}]}}")
+    lines.append("items:" + ("" if all_ids else " []  # no rating items recognised"))
     for i in all_ids:
         t = item_text.get(i)
         lines.append(f"  {_dump(i)}: " + (f"{{{next(iter(t))}: {_dump(next(iter(t.values())))}}}" if t else
                                           f"{_dump('item ' + str(int(i)))}"))
+    if kano:
+        lines.append("kano:  # guessed: KANO pairs (a functional and a dysfunctional question per attribute); "
+                     "check the pairs and name the attributes")
+        lines.append("  attributes:")
+        for k, (f_h, d_h, words) in enumerate(kano, 1):
+            aid = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")[:30] if words.isascii() and words else ""
+            aid = aid if aid and aid[0].isalpha() else f"k{k:02d}"
+            lines.append(f"    {aid}: {{text: {{{_language(words or 'x')}: {_dump(words or aid)}}}, sources: "
+                         f"{{functional: {_dump(f_h)}, dysfunctional: {_dump(d_h)}}}}}")
     lines.append("columns:" + ("" if columns else " {}"))
     for cname, spec in columns.items():
         body = ", ".join(f"{k}: {_dump(v)}" for k, v in spec.items())
         note = f"  # {notes[cname]}" if cname in notes else ""
         lines.append(f"  {cname}: {{{body}}}{note}")
     return "\n".join(lines) + "\n"
+
+
+def _kano_kind(header: str, answers: pd.Series) -> str | None:
+    """``"D"`` (a dysfunctional question), ``"F"`` (functional) from the header's markers, ``"?"`` when the header
+    says nothing but the answers are KANO options (like it … dislike it), else None."""
+    low = _norm(header)
+    if any(m in low for m in KANO_DYSFUNCTIONAL):
+        kind = "D"
+    elif any(m in low for m in KANO_FUNCTIONAL):
+        kind = "F"
+    else:
+        kind = "?"
+    keys = answer_keys(answers).dropna()
+    keys = keys[keys != ""]
+    if not len(keys):
+        return None
+    texts = keys.isin(KANO_TEXTS).mean() > 0.8
+    codes = pd.to_numeric(keys, errors="coerce").isin([1, 2, 3, 4, 5]).mean() > 0.95
+    if texts or (codes and kind != "?" and (low.startswith(("kf_", "kd_")) or "kano" in low
+                                            or "functional" in low or "正向题" in low or "反向题" in low)):
+        return kind
+    return None
+
+
+def _kano_wording(header: str) -> str:
+    """What a KANO question asks about: the header without its markers and the usual question frame."""
+    text = norm_header(header)
+    for m in sorted(KANO_DYSFUNCTIONAL + KANO_FUNCTIONAL, key=len, reverse=True):
+        text = re.sub(re.escape(m), " ", text, flags=re.I)
+    text = re.sub(r"(how (do|would) you feel\??|您觉得如何|你觉得如何|您的感受|[?？:：()（）\[\]「」“”\"])", " ", text,
+                  flags=re.I)
+    text = re.sub(r"\s+", " ", text).strip(" ,.，。_-")
+    # "If the branch has a coffee corner" / "If the branch does not have …": what follows the frame
+    return re.sub(r"^if\s+(the\s+|you\s+|it\s+|there\s+)?(\w+\s+)?(has|have|had|offers|provides|is|are)\s+"
+                  r"(an?\s+|the\s+)?", "", text, flags=re.I).strip()
+
+
+def _kano_pairs(headers: list[str], raw: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """KANO pairs among the headers: (functional header, dysfunctional header, what they ask about). Marked
+    headers pair with the dysfunctional question asking about the same thing (else the next one); unmarked
+    columns answered with KANO options pair in file order, functional first."""
+    kinds = {h: k for h in headers if (k := _kano_kind(h, raw[h])) is not None}
+    fs = [h for h in headers if kinds.get(h) == "F"]
+    ds = [h for h in headers if kinds.get(h) == "D"]
+    pairs = []
+    for f_h in fs:
+        if not ds:
+            break
+        words = _kano_wording(f_h)
+        best = max(ds, key=lambda d_h: (difflib.SequenceMatcher(None, words, _kano_wording(d_h)).ratio(),
+                                        -abs(headers.index(d_h) - headers.index(f_h))))
+        ds.remove(best)
+        pairs.append((f_h, best, words))
+    paired = {h for p in pairs for h in p[:2]}
+    rest = [h for h in headers if h in kinds and h not in paired]  # the rest in file order, functional first
+    k = 0
+    while k + 1 < len(rest):
+        a, b = rest[k], rest[k + 1]
+        if kinds[a] != "D" and kinds[b] != "F":
+            pairs.append((a, b, _kano_wording(a)))
+            k += 2
+        else:
+            k += 1
+    return pairs
 
 
 def _dump(v) -> str:

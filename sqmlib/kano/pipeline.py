@@ -54,6 +54,12 @@ class KanoResult(Result):
     incomplete: int  # answer pairs with one half missing
     disagree: pd.DataFrame  # disagreements() with the penalty–reward classes ("" columns when not compared)
 
+    def names(self, lang: str | None = None) -> dict[str, str]:
+        """Each attribute's name in ``lang`` (default the current language; English where it has none)."""
+        lang = lang or current()
+        return {a: (self.labels.get(a, {}).get(lang) or self.labels.get(a, {}).get("en") or a)
+                for a in self.coefficients.index}
+
     def label(self, attr: str) -> str:
         t = self.labels.get(attr, {})
         return t.get(current()) or t.get("en") or attr
@@ -164,7 +170,8 @@ class KanoResult(Result):
             out.append(text(msg("kano.incomplete", "{n:,} answer pair(s) with one question unanswered are left "
                                 "out.", n=self.incomplete)))
         if self.segments is not None and len(self.segments):
-            wide = self.segments.pivot(index="attribute", columns="segment", values="category")
+            wide = self.segments.pivot(index="attribute", columns="segment", values="category").reindex(
+                self.coefficients.index)
             out += [text(msg("kano.by_segment", "**Category per {segment}** (segments with fewer than {k} "
                              "complete pairs show none)", segment=term(self.segment), k=MIN_SEGMENT_N)),
                     table(wide.apply(lambda col: col.map(lambda v: CATEGORY_WORDS.get(v, v)
@@ -174,7 +181,7 @@ class KanoResult(Result):
                              "disagree** (must-be ↔ basic, one-dimensional ↔ performance, attractive ↔ "
                              "excitement)")),
                     table(self.disagree.assign(kano=self.disagree["kano"].map(CATEGORY_WORDS))
-                          .set_index("attribute"))]
+                          .rename(columns={"kano": "kano_category"}).set_index("attribute"))]
         std = self.standards()
         if len(std):
             out += [text(msg("kano.standards", "**Proposed service standards**: each must-be attribute delivered "

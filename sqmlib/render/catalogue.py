@@ -377,6 +377,7 @@ questionable | questionable (Q) | 可疑回答（Q）
 questionable_share | questionable share | 可疑回答比例
 reverse_share | reverse share | 反向回答比例
 reverse_answers | reverse (R) | 反向回答（R）
+kano_questionable_share | questionable KANO answers | KANO 可疑回答比例
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .data import save
+import hashlib
 import os
 import shutil
 import tempfile
@@ -15,16 +16,24 @@ from .design import (
 from .generate import generate
 
 
+def generator_fingerprint() -> str:
+    """A short hash of the generator's source: a cached sample made by another version is not used."""
+    h = hashlib.sha256()
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:10]
+
+
 def sample_folder(language: str = "en") -> Path:
     """The sample data folder in a language: the bundled ``data/sample`` for English; for Chinese, the same
-    sample generated with ``language="zh"`` into ``reports/.cache/sample-zh-<seed>`` on first use (about two
+    sample generated with ``language="zh"`` into ``reports/.cache/sample-zh-<seed>-<generator hash>`` on first use (about two
     seconds; written to a temporary folder and renamed, so a half-written folder is never used)."""
     if language == "en":
         return SAMPLE_DIR
     if language != "zh":
         raise ValueError(f"language must be en or zh, got {language!r}")
     cfg = SynthConfig(language="zh")
-    target = REPORTS_DIR / ".cache" / f"sample-zh-{cfg.seed}"
+    target = REPORTS_DIR / ".cache" / f"sample-zh-{cfg.seed}-{generator_fingerprint()}"
     if (target / "truth.json").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

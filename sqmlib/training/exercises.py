@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import churn, drivers, gaps, io, kpi
+from ..kano.pipeline import KanoResult, kano_analysis
 from ..periods import previous_quarter, quarter_bounds
 from ..render import labels
 from . import cases
@@ -146,7 +147,30 @@ def _expected(lesson) -> dict:
         ("satisfaction_loyalty", "detractor_ratio"): lambda: _detractor_ratio(d),
         ("satisfaction_loyalty", "top20_reached"): lambda: float(churn_model(d).gains(10)["cum_share_churners"].iloc[1]),
         ("satisfaction_loyalty", "top_decile_lift"): lambda: float(churn_model(d).gains(10)["lift"].iloc[0]),
+        ("satisfaction_loyalty", "kano_must_count"): lambda: _must_count(d),
+        ("satisfaction_loyalty", "kano_worst_absence"): lambda: _worst_absence(d),
     }
+
+
+def kano_result(d: dict) -> KanoResult | None:
+    """The KANO questionnaire of the latest quarter (careless respondents left out), None without one."""
+    if "kano" not in d:
+        d["kano"] = kano_analysis(quarter_rows(d), d["instrument"], quarter=d["quarter"])
+    return d["kano"]
+
+
+def _must_count(d: dict) -> int | None:
+    """Must-be attributes of the questionnaire (None without one: the exercise has no answer on such data)."""
+    k = kano_result(d)
+    return None if k is None else int((k.coefficients["category"] == "M").sum())
+
+
+def _worst_absence(d: dict) -> float | None:
+    k = kano_result(d)
+    if k is None:
+        return None
+    c = k.coefficients
+    return float(c.loc[c["category"] == "M", "worse"].min())
 
 
 def expected(lesson, exercise_id: str):
