@@ -150,3 +150,53 @@ def test_the_kpi_page_has_recovery_in_both_languages(sample):
         assert [x for x in lines + texts if labels.english_words(x, ["NPS"])] == []
     finally:
         labels.forget_instrument()
+
+
+def test_churn_per_remedy_counts_as_a_loop_does(sample):
+    """Leaving within 180 days of the remedy, counted row by row, equals the adjusted table's raw means; the
+    sample plants no remedy effect on churn, and none is found."""
+    t, cust = sample.interactions, sample.customers
+    got = recovery.remedy_effects(t, customers=cust)["churn"]
+    end = recovery.data_end(t)
+    churn_date = dict(zip(cust["customer_id"], cust["churn_date"]))
+    counts: dict = {}
+    for row in t[(t["type"] == "complaint") & t["remedy"].notna()].itertuples():
+        if pd.isna(row.recovered_at) or row.recovered_at + pd.Timedelta(days=180) > end:
+            continue
+        cd = churn_date.get(row.customer_id)
+        left = cd is not None and not pd.isna(cd) and row.recovered_at < cd <= row.recovered_at + pd.Timedelta(days=180)
+        n, k = counts.get(row.remedy, (0, 0))
+        counts[row.remedy] = (n + 1, k + left)
+    for remedy, (n, k) in counts.items():
+        assert got.loc[remedy, "n"] == n and got.loc[remedy, "mean"] == pytest.approx(k / n, abs=1e-12)
+    assert (got["p_value"].dropna() > 0.05).all()
+
+
+@pytest.mark.long
+def test_bad_recovery_or_kano_data_stop_the_report_in_one_line(tmp_path):
+    """Through the command as a user runs it: a revisit dated before its complaint, and a KANO pair whose
+    dysfunctional question is not in the file, each stop the build with one line naming the problem."""
+    import shutil
+    import subprocess
+    import sys
+
+    for case in ("revisit", "kano"):
+        data = tmp_path / case
+        shutil.copytree(ROOT / "data" / "sample", data)
+        if case == "revisit":
+            t = pd.read_csv(data / "interactions.csv", dtype=str, keep_default_na=False)
+            t.loc[t.index[t["revisit_at"] != ""][0], "revisit_at"] = "2020-01-01 10:00"
+            t.to_csv(data / "interactions.csv", index=False)
+            want = "revisit_at before opened_at"
+        else:
+            text = (data / "instrument.yaml").read_text(encoding="utf-8")
+            text = text.replace("      dimension: reliability\n", "      dimension: reliability\n"
+                                "      sources: {dysfunctional: KD_not_asked}\n", 1)
+            (data / "instrument.yaml").write_text(text, encoding="utf-8")
+            want = "KANO attribute 'correct_bill' has its functional question in the file but not the other half"
+        r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(data), "--out",
+                            str(tmp_path / f"out-{case}"), "--no-progress", "--no-pdf"], capture_output=True,
+                           text=True, timeout=600)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.returncode == 1 and len(lines) == 1 and want in lines[0], r.stderr[-2000:]
+        assert "Traceback" not in r.stderr

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..render import seed_plots as plots
 from ..render.language import current
-from ..render.messages import msg, term, terms
+from ..render.messages import listed, msg, term, terms
 from ..results import Block, Result, figure, table, text
 from .tables import NAMES, by_segment, classify, continuous, counts, disagreements, kano_coefficients
 
@@ -95,19 +95,15 @@ class KanoResult(Result):
     def findings(self) -> list[str]:
         c = self.coefficients
         out = []
-        for code, key in (("M", "must"), ("O", "one"), ("A", "attractive")):
-            names = c.index[c["category"] == code].tolist()
-            if not names:
-                continue
-            if key == "must":
-                out.append(msg("kano.must", "Must-be (expected; their absence dissatisfies): {names}.",
-                               names=terms(names)))
-            elif key == "one":
-                out.append(msg("kano.one", "One-dimensional (the more, the better): {names}.",
-                               names=terms(names)))
-            else:
-                out.append(msg("kano.attractive", "Attractive (delight when present, no harm when absent): "
-                               "{names}.", names=terms(names)))
+        groups = {code: c.index[c["category"] == code].tolist() for code in ("M", "O", "A")}
+        if any(groups.values()):
+            none = msg("kano.none", "none")
+            out.append(msg("kano.categories", "KANO categories — must-be (expected; their absence dissatisfies): "
+                           "{must}; one-dimensional (the more, the better): {one}; attractive (delight when "
+                           "present, no harm when absent): {attractive}.",
+                           must=terms(groups["M"]) if groups["M"] else none,
+                           one=terms(groups["O"]) if groups["O"] else none,
+                           attractive=terms(groups["A"]) if groups["A"] else none))
         rev = c.index[c["category"] == "R"].tolist()
         if rev:
             out.append(msg("kano.reverse", "Reverse (most respondents would rather not have it): {names}.",
@@ -149,39 +145,46 @@ class KanoResult(Result):
     def blocks(self) -> list[Block]:
         """The section of the driver page."""
         names = {a: self.label(a) for a in self.coefficients.index}
-        out = [text(msg("kano.sample", "**{n:,} respondents** answered the KANO pairs ({quarter}); each pair "
-                        "gives a category by the evaluation table of Berger et al. (1993). The category is the most "
-                        "frequent one, a tie decided by the rule must-be > one-dimensional > attractive > "
-                        "indifferent; Better = (A + O)/(A + O + M + I) is how much having the attribute "
-                        "satisfies, Worse = −(O + M)/(A + O + M + I) how much its absence dissatisfies.",
+        out = [text(msg("kano.sample", "**{n:,} respondents** answered the KANO pairs ({quarter}), classified by "
+                        "Berger et al.'s (1993) table; an attribute's category is its most frequent (a tie: must-be > "
+                        "one-dimensional > attractive > indifferent). Better = (A + O)/(A + O + M + I), Worse = "
+                        "−(O + M)/(A + O + M + I).",
                         n=self.respondents, quarter=term(self.quarter) if self.quarter else "—")),
                figure(lambda: plots.kano_better_worse(self.coefficients, names), "kano better worse"),
+               figure(lambda: plots.kano_continuous(self.scores, names), "kano continuous"),
+               text(msg("kano.continuous", "**The continuous view** (the second chart): mean functional and dysfunctional scores "
+                        "(like it 4 … dislike it −2, and the mirror), reverse and questionable answers left out; "
+                        "the quadrant at 2 on each axis (the scores and their spread: the workbook's KANO scores).")),
                table(self.table()[["dimension", *COUNT_COLUMNS.values(), "n"]]),
                table(self.table()[["kano_category", "kano_mode", "category_strength", "total_strength",
                                    "kano_better", "kano_worse", "fong_significant"]],
                      lambda s: s.format(precision=2).format("{:.0%}", subset=["category_strength",
-                                                                              "total_strength"])),
-               text(msg("kano.continuous", "**The continuous view**: mean functional and dysfunctional scores "
-                        "(like it 4 … dislike it −2, and the mirror), reverse and questionable answers left out; "
-                        "the quadrant at 2 on each axis.")),
-               figure(lambda: plots.kano_continuous(self.scores, names), "kano continuous"),
-               table(self.shown_scores(), lambda s: s.format(precision=2))]
+                                                                              "total_strength"]))]
         if self.incomplete:
             out.append(text(msg("kano.incomplete", "{n:,} answer pair(s) with one question unanswered are left "
                                 "out.", n=self.incomplete)))
         if self.segments is not None and len(self.segments):
             wide = self.segments.pivot(index="attribute", columns="segment", values="category").reindex(
                 self.coefficients.index)
-            out += [text(msg("kano.by_segment", "**Category per {segment}** (segments with fewer than {k} "
-                             "complete pairs show none)", segment=term(self.segment), k=MIN_SEGMENT_N)),
-                    table(wide.apply(lambda col: col.map(lambda v: CATEGORY_WORDS.get(v, v)
-                                                         if isinstance(v, str) else v)))]
+            overall = self.coefficients["category"]
+            differs = wide.apply(lambda row: row.dropna().ne(overall[row.name]).any(), axis=1)
+            if differs.any():
+                out += [text(msg("kano.by_segment", "**Category per {segment}** where a {segment} differs from the "
+                                 "whole (segments with fewer than {k} complete pairs show none; every attribute: "
+                                 "the workbook's KANO segments)", segment=term(self.segment), k=MIN_SEGMENT_N)),
+                        table(wide[differs].assign(**{"(all)": overall[differs]}).apply(
+                            lambda col: col.map(lambda v: CATEGORY_WORDS.get(v, v) if isinstance(v, str) else v)))]
+            else:
+                out.append(text(msg("kano.same_segments", "Every {segment} with at least {k} complete pairs puts "
+                                    "every attribute in the same category as the whole.", segment=term(self.segment),
+                                    k=MIN_SEGMENT_N)))
         if len(self.disagree):
-            out += [text(msg("kano.disagree_table", "**Where the questionnaire and the penalty–reward analysis "
-                             "disagree** (must-be ↔ basic, one-dimensional ↔ performance, attractive ↔ "
-                             "excitement)")),
-                    table(self.disagree.assign(kano=self.disagree["kano"].map(CATEGORY_WORDS))
-                          .rename(columns={"kano": "kano_category"}).set_index("attribute"))]
+            pairs = listed(msg("kano.disagree_pair", "{name}: {kano} here, {prca} for {dimension}",
+                               name=term(r.attribute), kano=term(CATEGORY_WORDS[r.kano]), prca=term(r.prca),
+                               dimension=term(r.dimension)) for r in self.disagree.itertuples())
+            out.append(text(msg("kano.disagree_table", "**Where the questionnaire and the penalty–reward analysis "
+                                "disagree** (must-be ↔ basic, one-dimensional ↔ performance, attractive ↔ "
+                                "excitement): {pairs}.", pairs=pairs)))
         std = self.standards()
         if len(std):
             out += [text(msg("kano.standards", "**Proposed service standards**: each must-be attribute delivered "

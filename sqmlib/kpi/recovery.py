@@ -135,14 +135,24 @@ def adjusted_means(frame: pd.DataFrame, outcome: str, factor: str, controls: Seq
 
 
 def remedy_effects(tickets: pd.DataFrame, controls: Sequence[str] = ("severity", "category"),
-                   reference: str = "apology") -> dict[str, pd.DataFrame]:
-    """Revisit satisfaction and complaining again per remedy chosen, adjusted for severity and category
-    (:func:`adjusted_means`; the apology as reference when offered). Keys ``satisfaction`` and ``again``
-    (empty when the column is absent)."""
+                   reference: str = "apology", customers: pd.DataFrame | None = None,
+                   horizon_days: int = 180) -> dict[str, pd.DataFrame]:
+    """Revisit satisfaction, complaining again and, with ``customers``, leaving within ``horizon_days`` of the
+    remedy, per remedy chosen, adjusted for severity and category (:func:`adjusted_means`; the apology as
+    reference when offered). Keys ``satisfaction``, ``again`` and ``churn`` (absent when the data lack them).
+    Churn counts complaints whose remedy was done at least ``horizon_days`` before the data's end (a customer
+    with two complaints counts twice)."""
     c = complaints(tickets)
     c = c[c["remedy"].notna() & c["remedy"].astype(str).str.strip().ne("")]
     ctrl = [x for x in controls if x in c]
     out = {}
+    if customers is not None and "churn_date" in customers and "recovered_at" in c:
+        horizon = pd.Timedelta(days=horizon_days)
+        done = c[c["recovered_at"].notna() & (c["recovered_at"] + horizon <= data_end(tickets))]
+        left = done["customer_id"].map(customers.drop_duplicates("customer_id").set_index("customer_id")["churn_date"])
+        churned = ((left > done["recovered_at"]) & (left <= done["recovered_at"] + horizon)).astype(float)
+        if len(done) > 10:
+            out["churn"] = adjusted_means(done.assign(churned=churned), "churned", "remedy", ctrl, reference)
     if "revisit_sat" in c and c["revisit_sat"].notna().sum() > 10:
         out["satisfaction"] = adjusted_means(c, "revisit_sat", "remedy", ctrl, reference)
     if "complained_again" in c and c["complained_again"].notna().sum() > 10:
@@ -200,15 +210,21 @@ class Paradox:
 
 def recovery_paradox(survey: pd.DataFrame, tickets: pd.DataFrame, customers: pd.DataFrame | None = None, *,
                      outcome: str = "overall_sat", window_days: int = 180, horizon_days: int = 180,
-                     controls: Sequence[str] = ("quarter", "region")) -> dict[str, Paradox]:
+                     controls: Sequence[str] = ("quarter", "region", "plan")) -> dict[str, Paradox]:
     """The paradox tested on satisfaction and on churn separately (the literature finds it for the first and
     rarely for the second): respondents whose complaint was recovered well (:func:`paradox_groups`) against
     respondents without a complaint in the same window, adjusted for ``controls`` (least squares, HC3).
     Satisfaction is ``outcome`` as answered; churn is leaving within ``horizon_days`` of answering, among
-    respondents followed that long (linear probability model). Keys ``satisfaction`` and ``churn``."""
+    respondents followed that long (linear probability model). A control the survey lacks is taken from the
+    customers table when it has it (the plan). Keys ``satisfaction`` and ``churn``."""
     group = paradox_groups(survey, tickets, window_days)
-    ctrl = [c for c in controls if c in survey]
     frame = survey.assign(group=group)
+    if customers is not None:  # the customer's plan: a difference between the groups beyond region and quarter
+        for c in controls:
+            if c not in frame and c in customers:
+                frame[c] = frame["customer_id"].map(customers.drop_duplicates("customer_id")
+                                                    .set_index("customer_id")[c])
+    ctrl = [c for c in controls if c in frame]
     out = {}
     if outcome in survey and survey[outcome].notna().any():
         t = adjusted_means(frame, outcome, "group", ctrl, reference="no_failure")
@@ -276,6 +292,7 @@ class Recovery:
                                         if "satisfaction" in self.remedies else {}),
                 "remedy_complained_again": (self.remedies["again"]["adjusted"].to_dict()
                                             if "again" in self.remedies else {}),
+                "remedy_churn": (self.remedies["churn"]["adjusted"].to_dict() if "churn" in self.remedies else {}),
                 "paradox": {k: {"difference": p.difference, "ci": list(p.ci), "p_value": p.p_value,
                                 "verdict": p.verdict} for k, p in self.paradox.items()}}
 
@@ -285,6 +302,8 @@ class Recovery:
             out["remedy satisfaction"] = self.remedies["satisfaction"]
         if "again" in self.remedies:
             out["remedy complained again"] = self.remedies["again"]
+        if "churn" in self.remedies:
+            out["remedy churn"] = self.remedies["churn"]
         for k, p in self.paradox.items():
             out[f"recovery paradox {k}"] = p.table
         return out
@@ -303,11 +322,11 @@ class Recovery:
                figure(lambda: plots.revisit_curves(self.curves, self.target), "revisit curves")]
         sat, again = self.remedies.get("satisfaction"), self.remedies.get("again")
         if sat is not None:
-            out += [text(msg("recovery.remedies", "**Which remedy works?** Revisit satisfaction (1–5) and the share "
+            out += [figure(lambda: plots.remedy_chart(sat), "remedy satisfaction"),
+                    text(msg("recovery.remedies", "**Which remedy works?** Revisit satisfaction (1–5) and the share "
                              "who complained again per remedy chosen: raw means, and means adjusted for severity "
                              "and category (least squares with robust errors; each remedy's mean as if every "
                              "complaint had got it), with differences from the apology.")),
-                    figure(lambda: plots.remedy_chart(sat), "remedy satisfaction"),
                     table(sat, lambda s: s.format(precision=2, na_rep="–"),
                           own_formats=("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low",
                                        "diff_ci_high"))]
@@ -318,18 +337,26 @@ class Recovery:
                           .format("{:+.1%}", subset=["difference", "diff_ci_low", "diff_ci_high"], na_rep="–"),
                           own_formats=("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low",
                                        "diff_ci_high"))]
+        left = self.remedies.get("churn")
+        if left is not None:
+            out += [text(msg("recovery.churn", "**Left within 180 days of the remedy**, per remedy (complaints whose "
+                             "180 days are over, adjusted as above):")),
+                    table(left, lambda s: s.format("{:.1%}", subset=["mean", "adjusted", "ci_low", "ci_high"])
+                          .format("{:+.1%}", subset=["difference", "diff_ci_low", "diff_ci_high"], na_rep="–"),
+                          own_formats=("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low",
+                                       "diff_ci_high"))]
         if self.paradox:
             out.append(text(msg("recovery.paradox_intro", "**The recovery paradox**: are customers whose complaint "
                                 "was recovered well (remedy completed and satisfied at the revisit) more satisfied, "
                                 "or more loyal, than comparable customers without a failure? Survey respondents "
                                 "with a complaint in the 180 days before answering against those without, adjusted "
-                                "for quarter and region; on satisfaction and on churn separately.")))
+                                "for quarter, region and plan; on satisfaction and on churn separately.")))
             for k, p in self.paradox.items():
-                fmt = "{:.2f}" if k == "satisfaction" else "{:.1%}"
+                fmt, diff = ("{:.2f}", "{:+.2f}") if k == "satisfaction" else ("{:.1%}", "{:+.1%}")
                 cols = ("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low", "diff_ci_high")
                 out += [text(paradox_line(p)),
-                        table(p.table, lambda s, f=fmt, c=cols: s.format(f, subset=list(c), na_rep="–"),
-                              own_formats=cols)]
+                        table(p.table, lambda s, f=fmt, g=diff, c=cols: s.format(f, subset=list(c[:4]), na_rep="–")
+                              .format(g, subset=list(c[4:]), na_rep="–"), own_formats=cols)]
         return out
 
 
@@ -391,6 +418,6 @@ def recovery_analysis(tickets: pd.DataFrame, *, quarter: str, unit: str = "regio
     return Recovery(quarter=quarter, unit=unit, target=target,
                     compliance=revisit_compliance(in_q, by, target, until),
                     curves=time_to_revisit(in_q, by, until, horizon=max(3 * target, 24.0), step=max(target / 36, 1.0)),
-                    remedies=remedy_effects(tickets), paradox=paradox, complaints=int(len(c)),
+                    remedies=remedy_effects(tickets, customers=customers), paradox=paradox, complaints=int(len(c)),
                     with_remedy=int(has_remedy.sum()),
                     chosen=c.loc[has_remedy, "remedy"].astype(str).value_counts())
