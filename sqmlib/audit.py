@@ -356,12 +356,7 @@ class AuditResult(Result):
         if self.durations is not None:
             careless.append(figure(lambda: plots.duration_histogram(self.durations, self.too_fast_limit),
                                    "durations"))
-        outcomes = [table(self.outcomes)]
-        if self.kano is not None and len(self.kano):
-            outcomes += [text(msg("audit.kano_table", "**KANO pairs** (answered, one half blank, contradictory, "
-                                  "reverse)")),
-                         table(self.kano, lambda s: s.format("{:.1%}", subset=["questionable_share",
-                                                                               "reverse_share"]))]
+        outcomes = [table(self.outcomes)]  # the KANO pairs' table: the workbook (the findings say what matters)
         outcomes.append(table(self.problems) if len(self.problems) else
                         text(msg("audit.no_invalid_values", "No invalid values: every answer is on its scale or a "
                                  "declared missing code.")))

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..render import seed_plots as plots
 from ..render.language import current
-from ..render.messages import listed, msg, term, terms
+from ..render.messages import msg, term, terms
 from ..results import Block, Result, figure, table, text
 from .tables import NAMES, by_segment, classify, continuous, counts, disagreements, kano_coefficients
 
@@ -95,19 +95,17 @@ class KanoResult(Result):
     def findings(self) -> list[str]:
         c = self.coefficients
         out = []
-        groups = {code: c.index[c["category"] == code].tolist() for code in ("M", "O", "A")}
+        groups = {code: c.index[c["category"] == code].tolist() for code in ("M", "O", "A", "R")}
         if any(groups.values()):
             none = msg("kano.none", "none")
+            rev = (msg("kano.reverse", "; reverse (most would rather not have it): {names}", names=terms(groups["R"]))
+                   if groups["R"] else "")
             out.append(msg("kano.categories", "KANO categories — must-be (expected; their absence dissatisfies): "
                            "{must}; one-dimensional (the more, the better): {one}; attractive (delight when "
-                           "present, no harm when absent): {attractive}.",
+                           "present, no harm when absent): {attractive}{reverse}.",
                            must=terms(groups["M"]) if groups["M"] else none,
                            one=terms(groups["O"]) if groups["O"] else none,
-                           attractive=terms(groups["A"]) if groups["A"] else none))
-        rev = c.index[c["category"] == "R"].tolist()
-        if rev:
-            out.append(msg("kano.reverse", "Reverse (most respondents would rather not have it): {names}.",
-                           names=terms(rev)))
+                           attractive=terms(groups["A"]) if groups["A"] else none, reverse=rev))
         close = c.index[~c["fong_significant"] & c["category"].isin(["M", "O", "A"])].tolist()
         if close:
             out.append(msg("kano.close", "Not clearly one category (Fong's test: the two most frequent do not "
@@ -179,12 +177,11 @@ class KanoResult(Result):
                                     "every attribute in the same category as the whole.", segment=term(self.segment),
                                     k=MIN_SEGMENT_N)))
         if len(self.disagree):
-            pairs = listed(msg("kano.disagree_pair", "{name}: {kano} here, {prca} for {dimension}",
-                               name=term(r.attribute), kano=term(CATEGORY_WORDS[r.kano]), prca=term(r.prca),
-                               dimension=term(r.dimension)) for r in self.disagree.itertuples())
-            out.append(text(msg("kano.disagree_table", "**Where the questionnaire and the penalty–reward analysis "
-                                "disagree** (must-be ↔ basic, one-dimensional ↔ performance, attractive ↔ "
-                                "excitement): {pairs}.", pairs=pairs)))
+            out += [text(msg("kano.disagree_table", "**Where the questionnaire and the penalty–reward analysis "
+                             "disagree** (must-be ↔ basic, one-dimensional ↔ performance, attractive ↔ "
+                             "excitement)")),
+                    table(self.disagree.assign(kano=self.disagree["kano"].map(CATEGORY_WORDS))
+                          .rename(columns={"kano": "kano_category"}).set_index("attribute"))]
         std = self.standards()
         if len(std):
             out += [text(msg("kano.standards", "**Proposed service standards**: each must-be attribute delivered "

@@ -30,7 +30,7 @@ def kano_better_worse(coef: pd.DataFrame, names: dict | None = None,
     names = names or {}
     colours = {"M": "#C44E52", "O": "#4C72B0", "A": "#55A868", "I": "#999999", "R": "#8172B3", "Q": "#999999"}
     t = coef.dropna(subset=["better", "worse"])
-    fig, ax = subplots(figsize=(7.0, 4.6))
+    fig, ax = subplots(figsize=(7.0, 3.9))
     x, y = -t["worse"].to_numpy(float), t["better"].to_numpy(float)
     ax.scatter(x, y, c=[colours.get(c, "#999999") for c in t["category"]], s=46, zorder=3)
     _label_points(ax, x, y, [shorten(str(names.get(a, a)), 28) for a in t.index], 1.0, 1.0)
@@ -55,7 +55,7 @@ def kano_continuous(scores: pd.DataFrame, names: dict | None = None,
     error bars, quadrants at 2."""
     names = names or {}
     t = scores.dropna(subset=["functional", "dysfunctional"])
-    fig, ax = subplots(figsize=(7.0, 4.6))
+    fig, ax = subplots(figsize=(7.0, 3.9))
     se_x = t["dysfunctional_sd"] / np.sqrt(t["n"].clip(lower=1))
     se_y = t["functional_sd"] / np.sqrt(t["n"].clip(lower=1))
     ax.errorbar(t["dysfunctional"], t["functional"], xerr=se_x, yerr=se_y, fmt="o", color="#4C72B0", ms=6,

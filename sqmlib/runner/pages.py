@@ -53,6 +53,10 @@ PRINT_CSS = """
   tr { break-inside: avoid; }
   .sqm-page-break { break-before: page; }
   .celltag_screen-only { display: none !important; }  /* the live explorers: nothing to do on paper */
+  /* cells that show nothing on paper (a save without output, a heading of the explorers) take no room: their
+     padding alone could start a blank page at a notebook's end */
+  .jp-Cell.jp-mod-noOutputs.jp-mod-noInput, .jp-Cell:has(.celltag_screen-only) { display: none !important; }
+  .jp-RenderedHTMLCommon > :last-child { margin-bottom: 0 !important; }  /* nor a list's last margin */
 }
 """
 
