@@ -52,6 +52,9 @@ METRICS = {
 NEGLIGIBLE_AUC_DROP = 0.01
 
 
+REVISIT_SHARE_WANTED = 0.8  # a unit revisiting fewer of its remedies within the standard gets an action
+
+
 def maturity_meaning(level: int) -> str:
     """What a maturity level means, in the reader's language."""
     return {0: msg("maturity.0", "basic standards not yet met"), 1: msg("maturity.1", "basic standards met"),
@@ -396,6 +399,19 @@ class SummaryResult(Result):
             todo.append(msg("summary.concentrate_all", "Concentrate on the {n} items that are important and "
                             "perform below average: {items}.", n=len(g.concentrate_here),
                             items=listed(g.concentrate_here)))  # all of them: the gap page and the index count them
+        rec = (k.recovery if k else None) or {}
+        shares = {u: v for u, v in (rec.get("revisit_share") or {}).items() if u != "all" and v == v}
+        if shares and min(shares.values()) < REVISIT_SHARE_WANTED:
+            unit = min(shares, key=shares.get)
+            todo.append(msg("summary.revisit", "Keep the revisit standard in **{unit}**: {share:.0%} of its remedies "
+                            "were followed by a satisfaction revisit within {hours:g} hours.", unit=term(unit),
+                            share=shares[unit], hours=rec.get("target_hours", 72)))
+        must = [a for a, cat in ((d.kano_questionnaire or {}).get("categories") or {}).items() if cat == "must-be"] \
+            if d else []
+        if must:
+            todo.append(msg("summary.kano_standards", "Make {names} service standards: customers take them for "
+                            "granted (must-be in the KANO questionnaire), so only a lapse is noticed.",
+                            names=terms(must)))
         if c and c.to_contact:
             todo.append(msg("summary.contact", "Contact the {n:,} highest-risk customers with a retention offer.",
                             n=c.to_contact))

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import ROOT, one_cell_notebook
 from sqmlib import drivers, gaps, kpi, plots, training
-from sqmlib.render import labels
+from sqmlib.render import labels, seed_plots
 from sqmlib.training import cases, exercises, i18n
 
 TRAINING_DIR = ROOT / "notebooks" / "training"
@@ -201,6 +201,8 @@ def _lesson_figures(lang):
     yield L4.plot(plots.bar_chart, exercises.churn_by_nps_group(L4.data)["churn_rate"], "Churn rate by NPS group", "",
                   "churn within 180 days", percent=True)
     yield L4.plot(plots.gains_chart, exercises.churn_model(L4.data).gains(10))
+    kano = exercises.kano_result(L4.data)
+    yield L4.plot(seed_plots.kano_better_worse, kano.coefficients, kano.names(lang))
 
 
 def test_every_lesson_chart_is_fully_chinese():
@@ -280,15 +282,6 @@ def test_committed_outputs_pass_nbval():
     assert re.search(r"\d+ passed", r.stdout)
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    """Every lesson rendered in Chinese, instructor version (the other renderings in the long tier: the committed
-    English trainee notebooks are executed by nbval in every run)."""
-    out = tmp_path_factory.mktemp("training")
-    done = training.render(out, langs=["zh"], versions=[True], log=lambda *a: None)
-    return out, done
-
-
 def _check_rendered(out, lang, versions=("trainee", "instructor")):
     for version in versions:
         for stem, name in LESSONS.items():
@@ -315,15 +308,8 @@ def _check_rendered(out, lang, versions=("trainee", "instructor")):
 
 
 @pytest.mark.slow
-def test_rendered_in_chinese(rendered):
-    out, done = rendered
-    assert len(done) == len(LESSONS)
-    _check_rendered(out, "zh", ["instructor"])
-
-
-@pytest.mark.slow
-@pytest.mark.long
-@pytest.mark.parametrize("lang, versions", [("en", (False, True)), ("zh", (False,))])
+@pytest.mark.long  # the quick tier: the committed English lessons run by nbval, every lesson chart in Chinese
+@pytest.mark.parametrize("lang, versions", [("en", (False, True)), ("zh", (False, True))])
 def test_rendered_in_every_version(tmp_path, lang, versions):
     done = training.render(tmp_path, langs=[lang], versions=versions, log=lambda *a: None)
     assert len(done) == len(versions) * len(LESSONS)
@@ -331,17 +317,19 @@ def test_rendered_in_every_version(tmp_path, lang, versions):
 
 
 @pytest.mark.slow
-def test_render_never_overwrites_unless_forced(rendered, capsys):
+def test_render_never_overwrites_unless_forced(tmp_path, capsys):
     from sqmlib import cli
 
-    out, _ = rendered
+    out = tmp_path / "training"
+    one = [_one_cell_lesson(tmp_path / "lessons")]  # what is replaced, not what a lesson computes, is tested here
+    training.render(out, notebooks=one, langs=["zh"], versions=[True], log=lambda *a: None)
+    (out / "zh" / "instructor" / "01_servqual_gaps.ipynb").write_text("an earlier rendering", encoding="utf-8")
     before = (out / "zh" / "instructor" / "01_servqual_gaps.ipynb").read_bytes()
     with pytest.raises(training.SQMTrainingError, match="left as it is"):
-        training.render(out, langs=["zh"], versions=[True], log=lambda *a: None)
+        training.render(out, notebooks=one, langs=["zh"], versions=[True], log=lambda *a: None)
     assert (out / "zh" / "instructor" / "01_servqual_gaps.ipynb").read_bytes() == before
     assert cli.main(["training", "--out", str(out), "--lang", "zh", "--version", "instructor"]) == 1
     assert "--force" in capsys.readouterr().err
-    one = [_one_cell_lesson(out.parent / "lessons")]  # what is replaced, not what a lesson computes, is tested here
     done = training.render(out, notebooks=one, langs=["zh"], versions=[True], force=True, log=lambda *a: None)
     assert done == [out / "zh" / "instructor" / "00_one_cell.ipynb"] and done[0].exists()
     assert not (out / "zh" / "instructor" / "01_servqual_gaps.ipynb").exists()  # replaced as a whole

@@ -20,7 +20,6 @@ Examples
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ import yaml
 
 from ..errors import Problem, SQMArgumentError, SQMDataError
 from .kano import KANO_ANSWERS, KanoAttribute, KanoBlock, parse_kano  # noqa: F401  (the instrument's KANO types)
+from .words import answer_code as _code, suggest as _suggest, texts_of as _texts
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 COLUMN_TYPES = ("id", "text", "category", "date", "quarter", "number", "rating", "bool", "duration")
@@ -365,11 +365,6 @@ ROLES = ("segment", "outcome", "panel", "weight")  # panel: a person's id across
 LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 
-def _suggest(key: str, allowed) -> str:
-    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(allowed)})"
-
-
 def _type_name(t) -> str:
     if t == _TEXTS:
         return "text or a mapping of language to text"
@@ -408,14 +403,6 @@ def _check_keys(section: str, value, where: str, bad) -> dict:
         if not ok:
             bad(f"{here} should be {_type_name(want)}, got {v!r:.60}")
     return value
-
-
-def _texts(value) -> dict[str, str]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        return {"en": value}
-    return {str(k): str(v) for k, v in value.items()}
 
 
 def _parse(raw, path: Path) -> Instrument:
@@ -629,12 +616,3 @@ def _parse(raw, path: Path) -> Instrument:
         scale_labels=MappingProxyType({float(k): str(v) for k, v in (scale.get("labels") or {}).items()
                                        if isinstance(k, (int, float))}),
     )
-
-
-def _code(k):
-    """An answer code as written in a labels mapping: whole numbers as int (1.0 and "1" → 1), else text."""
-    try:
-        f = float(k)
-        return int(f) if f.is_integer() else f
-    except (TypeError, ValueError):
-        return str(k)

@@ -2,34 +2,12 @@
 question each), read into columns ``KF_<id>`` and ``KD_<id>``."""
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-
-def suggest(key: str, allowed) -> str:
-    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(allowed)})"
-
-
-def texts_of(value) -> dict[str, str]:
-    """Wording as {language: text} (a plain string is English)."""
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        return {"en": value}
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def answer_code(k):
-    """An answer code as written (``1``, ``"1"``, ``1.0``) as an int, else the text."""
-    try:
-        f = float(k)
-        return int(f) if f.is_integer() else f
-    except (TypeError, ValueError):
-        return str(k)
+from .words import answer_code, suggest, texts_of
 
 
 KANO_ANSWERS: dict[int, tuple[str, ...]] = {  # option texts of the five KANO answers, matched trimmed, case-blind

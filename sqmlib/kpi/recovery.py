@@ -327,24 +327,16 @@ class Recovery:
                              "who complained again per remedy chosen: raw means, and means adjusted for severity "
                              "and category (least squares with robust errors; each remedy's mean as if every "
                              "complaint had got it), with differences from the apology.")),
-                    table(sat, lambda s: s.format(precision=2, na_rep="–"),
-                          own_formats=("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low",
-                                       "diff_ci_high"))]
+                    table(sat, lambda s: s.format(precision=2, na_rep="–"), own_formats=ADJUSTED_COLUMNS)]
         if again is not None:
             out += [text(msg("recovery.again", "**Complained again**, per remedy (share of complaints with a "
                              "remedy, adjusted as above):")),
-                    table(again, lambda s: s.format("{:.1%}", subset=["mean", "adjusted", "ci_low", "ci_high"])
-                          .format("{:+.1%}", subset=["difference", "diff_ci_low", "diff_ci_high"], na_rep="–"),
-                          own_formats=("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low",
-                                       "diff_ci_high"))]
+                    _share_table(again)]
         left = self.remedies.get("churn")
         if left is not None:
             out += [text(msg("recovery.churn", "**Left within 180 days of the remedy**, per remedy (complaints whose "
                              "180 days are over, adjusted as above):")),
-                    table(left, lambda s: s.format("{:.1%}", subset=["mean", "adjusted", "ci_low", "ci_high"])
-                          .format("{:+.1%}", subset=["difference", "diff_ci_low", "diff_ci_high"], na_rep="–"),
-                          own_formats=("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low",
-                                       "diff_ci_high"))]
+                    _share_table(left)]
         if self.paradox:
             out.append(text(msg("recovery.paradox_intro", "**The recovery paradox**: are customers whose complaint "
                                 "was recovered well (remedy completed and satisfied at the revisit) more satisfied, "
@@ -353,11 +345,20 @@ class Recovery:
                                 "for quarter, region and plan; on satisfaction and on churn separately.")))
             for k, p in self.paradox.items():
                 fmt, diff = ("{:.2f}", "{:+.2f}") if k == "satisfaction" else ("{:.1%}", "{:+.1%}")
-                cols = ("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low", "diff_ci_high")
+                c = ADJUSTED_COLUMNS
                 out += [text(paradox_line(p)),
-                        table(p.table, lambda s, f=fmt, g=diff, c=cols: s.format(f, subset=list(c[:4]), na_rep="–")
-                              .format(g, subset=list(c[4:]), na_rep="–"), own_formats=cols)]
+                        table(p.table, lambda s, f=fmt, g=diff: s.format(f, subset=list(c[:4]), na_rep="–")
+                              .format(g, subset=list(c[4:]), na_rep="–"), own_formats=c)]
         return out
+
+
+ADJUSTED_COLUMNS = ("mean", "adjusted", "ci_low", "ci_high", "difference", "diff_ci_low", "diff_ci_high")
+
+
+def _share_table(frame: pd.DataFrame):
+    """An adjusted_means table of a yes/no outcome as the page shows it: shares, and differences with a sign."""
+    return table(frame, lambda s: s.format("{:.1%}", subset=list(ADJUSTED_COLUMNS[:4]))
+                 .format("{:+.1%}", subset=list(ADJUSTED_COLUMNS[4:]), na_rep="–"), own_formats=ADJUSTED_COLUMNS)
 
 
 def paradox_line(p: Paradox) -> str:

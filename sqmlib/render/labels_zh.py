@@ -61,7 +61,7 @@ LESSON_PHRASES = {
     "ROC and precision–recall curves (out of fold)": "ROC 曲线与精确率—召回率曲线（交叉验证外样本）",
     "expectation": "期望", "perception": "感知", "mean answer (scale points)": "平均得分（量表分）",
     "KANO: Better against Worse per attribute": "KANO：各属性的满意影响与不满影响",
-    "|Worse|: dissatisfaction when absent": "|Worse|：缺失时的不满", "Better: satisfaction when present": "Better：提供时的满意",
+    "|Worse|: dissatisfaction when absent": "不满影响系数（缺失时，绝对值）", "Better: satisfaction when present": "满意影响系数（提供时）",
     "attractive": "惊喜项", "one-dimensional": "加分项", "must-be": "必备项", "indifferent": "无差异项",
     "KANO: mean functional and dysfunctional scores": "KANO：正向题与反向题的平均得分",
     "dysfunctional score (without the attribute)": "反向题得分（不提供时）",

@@ -23,6 +23,23 @@ def _label_points(ax, xs, ys, texts, span_x: float, span_y: float, fontsize: int
 PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3")
 
 
+def _kano_quadrants(fig, ax, cut: float, limits: tuple[float, float], xlabel: str, ylabel: str, title: str):
+    """The KANO charts' frame: the crosshair at ``cut`` on both axes, each quadrant's category in its corner."""
+    ax.axvline(cut, color="#999999", lw=0.8, ls="--")
+    ax.axhline(cut, color="#999999", lw=0.8, ls="--")
+    for (qx, qy, word) in ((0.02, 0.97, "attractive"), (0.98, 0.97, "one-dimensional"),
+                           (0.98, 0.03, "must-be"), (0.02, 0.03, "indifferent")):
+        ax.text(qx, qy, word, transform=ax.transAxes, ha="left" if qx < 0.5 else "right",
+                va="top" if qy > 0.5 else "bottom", fontsize=9, color="#555555")
+    ax.set_xlim(*limits)
+    ax.set_ylim(*limits)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def kano_better_worse(coef: pd.DataFrame, names: dict | None = None,
                       title: str = "KANO: Better against Worse per attribute"):
     """Timko's chart: how much having each attribute satisfies (Better) against how much its absence
@@ -34,19 +51,8 @@ def kano_better_worse(coef: pd.DataFrame, names: dict | None = None,
     x, y = -t["worse"].to_numpy(float), t["better"].to_numpy(float)
     ax.scatter(x, y, c=[colours.get(c, "#999999") for c in t["category"]], s=46, zorder=3)
     _label_points(ax, x, y, [shorten(str(names.get(a, a)), 28) for a in t.index], 1.0, 1.0)
-    ax.axvline(0.5, color="#999999", lw=0.8, ls="--")
-    ax.axhline(0.5, color="#999999", lw=0.8, ls="--")
-    for (qx, qy, word) in ((0.02, 0.97, "attractive"), (0.98, 0.97, "one-dimensional"),
-                           (0.98, 0.03, "must-be"), (0.02, 0.03, "indifferent")):
-        ax.text(qx, qy, word, transform=ax.transAxes, ha="left" if qx < 0.5 else "right",
-                va="top" if qy > 0.5 else "bottom", fontsize=9, color="#555555")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("|Worse|: dissatisfaction when absent")
-    ax.set_ylabel("Better: satisfaction when present")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _kano_quadrants(fig, ax, 0.5, (0, 1), "|Worse|: dissatisfaction when absent",
+                           "Better: satisfaction when present", title)
 
 
 def kano_continuous(scores: pd.DataFrame, names: dict | None = None,
@@ -62,19 +68,8 @@ def kano_continuous(scores: pd.DataFrame, names: dict | None = None,
                 elinewidth=0.8, zorder=3)
     _label_points(ax, t["dysfunctional"].to_numpy(float), t["functional"].to_numpy(float),
                   [shorten(str(names.get(a, a)), 28) for a in t.index], 6.0, 6.0)
-    ax.axvline(2, color="#999999", lw=0.8, ls="--")
-    ax.axhline(2, color="#999999", lw=0.8, ls="--")
-    for (qx, qy, word) in ((0.02, 0.97, "attractive"), (0.98, 0.97, "one-dimensional"),
-                           (0.98, 0.03, "must-be"), (0.02, 0.03, "indifferent")):
-        ax.text(qx, qy, word, transform=ax.transAxes, ha="left" if qx < 0.5 else "right",
-                va="top" if qy > 0.5 else "bottom", fontsize=9, color="#555555")
-    ax.set_xlim(-2, 4)
-    ax.set_ylim(-2, 4)
-    ax.set_xlabel("dysfunctional score (without the attribute)")
-    ax.set_ylabel("functional score (with the attribute)")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _kano_quadrants(fig, ax, 2, (-2, 4), "dysfunctional score (without the attribute)",
+                           "functional score (with the attribute)", title)
 
 
 def revisit_curves(curves: pd.DataFrame, target: float, title: str = "Share of remedies followed by a revisit"):
