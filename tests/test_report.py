@@ -90,6 +90,7 @@ def test_existing_report_is_not_replaced(built, markup_dir):
     assert (path / "index.html").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.long  # a second build (26 s): with the long tier's other whole-build comparisons
 def test_build_is_deterministic_and_force_replaces(built, markup_dir, tmp_path, capsys, monkeypatch):
     """A build with its notebooks in two kernels side by side (`jobs=2`, one BLAS thread each, as the kernels side
     by side get on two cores) gives the same figures and pages as the shared report's one kernel, here for the
