@@ -20,6 +20,7 @@ from .errors import SQMArgumentError
 from .instruments import Instrument
 from .instruments import load as load_instrument
 from .results import Block, Result, figure, headline, metrics_dict, table, text
+from .kano import answer_pairs, half_answered
 from .kano import classify as kano_classify
 from .io.careless import careless, flag_straightliners, flag_too_fast, too_fast_threshold  # noqa: F401,F811  (the audit's own API)
 
@@ -473,14 +474,13 @@ REVERSE_SHARE = 0.25  # a KANO attribute whose reverse answers exceed this share
 def kano_pairs(survey: pd.DataFrame, inst) -> pd.DataFrame | None:
     """Per KANO attribute of the instrument found in ``survey``: answer pairs complete (``pairs``), with one half
     blank (``incomplete``), questionable (Q) and reverse (R), with their shares of the complete pairs."""
-    ids = [a for a in (inst.kano.ids if inst.kano is not None else ()) if f"KF_{a}" in survey and f"KD_{a}" in survey]
-    if not ids:
+    found = answer_pairs(survey, inst)
+    if found is None:
         return None
-    f = survey[[f"KF_{a}" for a in ids]].set_axis(ids, axis=1)
-    d = survey[[f"KD_{a}" for a in ids]].set_axis(ids, axis=1)
+    f, d = found
     cats = kano_classify(f, d)
     pairs = cats.notna().sum()
-    out = pd.DataFrame({"pairs": pairs, "incomplete": (f.notna() ^ d.notna()).sum(),
+    out = pd.DataFrame({"pairs": pairs, "incomplete": half_answered(f, d),
                         "questionable": (cats == "Q").sum(), "reverse_answers": (cats == "R").sum()}).astype(int)
     out["questionable_share"] = out["questionable"] / out["pairs"].where(out["pairs"] > 0)
     out["reverse_share"] = out["reverse_answers"] / out["pairs"].where(out["pairs"] > 0)

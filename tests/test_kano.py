@@ -146,19 +146,25 @@ def _kano_survey_file(tmp_path, answers: str = "texts"):
     return path, f, d
 
 
+def _kano_instrument(folder, columns: str, attributes: str):
+    """An instrument of KANO pairs alone (no rating items; overall satisfaction as the outcome) in ``folder``:
+    ``columns`` and ``attributes`` are YAML lines under ``columns:`` and ``kano: attributes:``."""
+    path = folder / "inst.yaml"
+    path.write_text("name: k\nscale: {min: 1, max: 7}\nblocks: {}\nitems: []\n"
+                    "columns:\n" + columns + "  overall_sat: {type: rating, min: 1, max: 7, role: outcome}\n"
+                    "kano:\n  attributes:\n" + attributes, encoding="utf-8")
+    return path
+
+
 def test_option_texts_in_both_languages_are_read_and_classified(tmp_path):
     path, f, d = _kano_survey_file(tmp_path)
-    (tmp_path / "inst.yaml").write_text(
-        "name: k\nscale: {min: 1, max: 7}\nblocks: {}\nitems: []\n"
-        "columns:\n  respondent_id: {type: id}\n  survey_date: {type: date}\n"
-        "  overall_sat: {type: rating, min: 1, max: 7, role: outcome}\n"
-        "kano:\n  attributes:\n"
-        "    parking:\n      text: {en: Free parking, zh: 免费停车}\n"
-        "      sources: {functional: '如果提供免费停车*', dysfunctional: '如果不提供免费停车*'}\n"
-        "    coffee:\n      text: Coffee corner\n"
-        "      sources: {functional: 'If the branch has a coffee*', dysfunctional: 'If the branch does not*'}\n",
-        encoding="utf-8")
-    s = io.load_survey(path, tmp_path / "inst.yaml")
+    inst = _kano_instrument(tmp_path, "  respondent_id: {type: id}\n  survey_date: {type: date}\n",
+                            "    parking:\n      text: {en: Free parking, zh: 免费停车}\n"
+                            "      sources: {functional: '如果提供免费停车*', dysfunctional: '如果不提供免费停车*'}\n"
+                            "    coffee:\n      text: Coffee corner\n"
+                            "      sources: {functional: 'If the branch has a coffee*', "
+                            "dysfunctional: 'If the branch does not*'}\n")
+    s = io.load_survey(path, inst)
     assert s["KF_parking"].tolist() == f.astype(float).tolist()
     assert s["KD_coffee"].tolist() == f.astype(float).tolist()
     t = kano.kano_table(s[["KF_parking"]].set_axis(["parking"], axis=1), s[["KD_parking"]].set_axis(["parking"], axis=1))
@@ -168,13 +174,10 @@ def test_option_texts_in_both_languages_are_read_and_classified(tmp_path):
 
 def test_a_pair_with_one_question_missing_is_one_clear_problem(tmp_path):
     path, _, _ = _kano_survey_file(tmp_path)
-    (tmp_path / "inst.yaml").write_text(
-        "name: k\nscale: {min: 1, max: 7}\nblocks: {}\nitems: []\n"
-        "columns:\n  overall_sat: {type: rating, min: 1, max: 7, role: outcome}\n"
-        "kano:\n  attributes:\n    parking:\n"
-        "      sources: {functional: '如果提供免费停车*', dysfunctional: 'no such header'}\n", encoding="utf-8")
+    inst = _kano_instrument(tmp_path, "", "    parking:\n"
+                            "      sources: {functional: '如果提供免费停车*', dysfunctional: 'no such header'}\n")
     with pytest.raises(SQMDataError) as e:
-        io.load_survey(path, tmp_path / "inst.yaml")
+        io.load_survey(path, inst)
     problems = [p for p in e.value.problems if p.kind == "kano_pair"]
     assert len(problems) == 1 and "'parking'" in problems[0].message and "'no such header'" in problems[0].message
     assert problems[0].column == "KD_parking"

@@ -7,15 +7,17 @@ pipeline the driver page shows.
 from .tables import (
     CATEGORIES,
     NAMES,
+    answer_pairs,
     by_segment,
     classify,
     continuous,
     counts,
     disagreements,
     fong_differs,
+    half_answered,
     kano_coefficients,
     kano_table,
 )
 
-__all__ = ["CATEGORIES", "NAMES", "by_segment", "classify", "continuous", "counts", "disagreements",
-           "fong_differs", "kano_coefficients", "kano_table"]
+__all__ = ["CATEGORIES", "NAMES", "answer_pairs", "by_segment", "classify", "continuous", "counts", "disagreements",
+           "fong_differs", "half_answered", "kano_coefficients", "kano_table"]

@@ -11,7 +11,8 @@ from ..render import seed_plots as plots
 from ..render.language import current
 from ..render.messages import msg, term, terms
 from ..results import Block, Result, figure, table, text
-from .tables import NAMES, by_segment, classify, continuous, counts, disagreements, kano_coefficients
+from .tables import (NAMES, answer_pairs, by_segment, classify, continuous, counts, disagreements,
+                     half_answered, kano_coefficients)
 
 STANDARD_MINIMUM = 0.95  # a must-be attribute proposed as a standard: delivered in at least 95 % of cases
 MIN_SEGMENT_N = 30  # complete answer pairs a segment needs for its own category
@@ -59,10 +60,6 @@ class KanoResult(Result):
         lang = lang or current()
         return {a: (self.labels.get(a, {}).get(lang) or self.labels.get(a, {}).get("en") or a)
                 for a in self.coefficients.index}
-
-    def label(self, attr: str) -> str:
-        t = self.labels.get(attr, {})
-        return t.get(current()) or t.get("en") or attr
 
     def table(self) -> pd.DataFrame:
         """The KANO table as the page shows it: categories as words, Better/Worse, strengths, Fong."""
@@ -142,7 +139,7 @@ class KanoResult(Result):
 
     def blocks(self) -> list[Block]:
         """The section of the driver page."""
-        names = {a: self.label(a) for a in self.coefficients.index}
+        names, shown = self.names(), self.table()
         out = [text(msg("kano.sample", "**{n:,} respondents** answered the KANO pairs ({quarter}), classified by "
                         "Berger et al.'s (1993) table; an attribute's category is its most frequent (a tie: must-be > "
                         "one-dimensional > attractive > indifferent). Better = (A + O)/(A + O + M + I), Worse = "
@@ -153,8 +150,8 @@ class KanoResult(Result):
                text(msg("kano.continuous", "**The continuous view** (the second chart): mean functional and dysfunctional scores "
                         "(like it 4 … dislike it −2, and the mirror), reverse and questionable answers left out; "
                         "the quadrant at 2 on each axis (the scores and their spread: the workbook's KANO scores).")),
-               table(self.table()[["dimension", *COUNT_COLUMNS.values(), "n"]]),
-               table(self.table()[["kano_category", "kano_mode", "category_strength", "total_strength",
+               table(shown[["dimension", *COUNT_COLUMNS.values(), "n"]]),
+               table(shown[["kano_category", "kano_mode", "category_strength", "total_strength",
                                    "kano_better", "kano_worse", "fong_significant"]],
                      lambda s: s.format(precision=2).format("{:.0%}", subset=["category_strength",
                                                                               "total_strength"]))]
@@ -202,27 +199,23 @@ def kano_analysis(survey: pd.DataFrame, instrument, *, quarter: str = "", segmen
     """The KANO questionnaire of ``survey`` (the instrument's ``kano:`` pairs, columns ``KF_<id>`` and
     ``KD_<id>``), among the respondents who answered any pair; None when the survey has none. ``prca`` (the
     penalty–reward class per dimension) is compared through each attribute's ``dimension``."""
-    kano = getattr(instrument, "kano", None)
-    if kano is None:
+    pairs = answer_pairs(survey, instrument)
+    if pairs is None:
         return None
-    ids = [a for a in kano.ids if f"KF_{a}" in survey and f"KD_{a}" in survey]
-    if not ids:
-        return None
-    f = survey[[f"KF_{a}" for a in ids]].set_axis(ids, axis=1)
-    d = survey[[f"KD_{a}" for a in ids]].set_axis(ids, axis=1)
+    f, d = pairs
+    ids, kano = list(f.columns), instrument.kano
     answered = (f.notna() | d.notna()).any(axis=1)
     f, d = f[answered], d[answered]
     if not len(f):
         return None
     cats = classify(f, d)
     coef = kano_coefficients(counts(cats))
-    incomplete = int((f.notna() ^ d.notna()).to_numpy().sum())
+    incomplete = int(half_answered(f, d).sum())
     seg = None
     if segment and segment in survey:
         seg = by_segment(f, d, survey.loc[f.index, segment], min_n=MIN_SEGMENT_N)
     dim_of = {a.id: a.dimension for a in kano.attributes if a.id in ids and a.dimension}
-    dis = disagreements(coef["category"], prca, dim_of) if prca is not None else disagreements(
-        coef["category"].iloc[:0], pd.Series(dtype=object), {})
+    dis = disagreements(coef["category"], prca if prca is not None else pd.Series(dtype=object), dim_of)
     return KanoResult(quarter=quarter, coefficients=coef, scores=continuous(f, d, cats), segments=seg,
                       segment=segment, labels={a.id: dict(a.text) for a in kano.attributes if a.id in ids},
                       dimension_of=dim_of, respondents=int(len(f)), incomplete=incomplete, disagree=dis)

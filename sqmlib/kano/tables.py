@@ -7,8 +7,6 @@ Answers are coded 1 = like it, 2 = expect it (must be), 3 = neutral, 4 = can tol
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 import pandas as pd
 
@@ -178,6 +176,17 @@ def disagreements(questionnaire: pd.Series, prca: pd.Series, dimension_of: dict)
     return pd.DataFrame(rows, columns=["attribute", "dimension", "kano", "prca"])
 
 
-def attribute_columns(attributes: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The survey's canonical columns of the KANO pairs: ``KF_<attribute>`` and ``KD_<attribute>``."""
-    return [f"KF_{a}" for a in attributes], [f"KD_{a}" for a in attributes]
+def answer_pairs(survey: pd.DataFrame, instrument) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The functional and dysfunctional answers of the instrument's KANO attributes found in ``survey`` (columns
+    ``KF_<id>`` and ``KD_<id>`` as loaded), one column per attribute id; None when it asks none."""
+    kano = getattr(instrument, "kano", None)
+    ids = [a for a in (kano.ids if kano is not None else ()) if f"KF_{a}" in survey and f"KD_{a}" in survey]
+    if not ids:
+        return None
+    return (survey[[f"KF_{a}" for a in ids]].set_axis(ids, axis=1),
+            survey[[f"KD_{a}" for a in ids]].set_axis(ids, axis=1))
+
+
+def half_answered(functional: pd.DataFrame, dysfunctional: pd.DataFrame) -> pd.Series:
+    """Per attribute, the respondents who answered one question of the pair and left the other blank."""
+    return (functional.notna() ^ dysfunctional.notna()).sum()

@@ -30,16 +30,30 @@ def has_recovery(tickets: pd.DataFrame | None) -> bool:
         tickets["recovered_at"].notna().any())
 
 
+def _all_and_units(frame: pd.DataFrame, by: str | None) -> list[tuple[str, pd.DataFrame]]:
+    """The rows as a whole ("all"), then per value of ``by`` when the frame has it."""
+    units = [(u, g) for u, g in frame.groupby(by, observed=True, sort=True)] if by and by in frame else []
+    return [("all", frame)] + units
+
+
+def _customer_column(customers: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
+    """``column`` of the customers table for each customer id of ``ids`` (missing where unknown)."""
+    return ids.map(customers.drop_duplicates("customer_id").set_index("customer_id")[column])
+
+
+def chose_remedy(tickets: pd.DataFrame) -> pd.Series:
+    """Which tickets record a remedy chosen (not blank)."""
+    return tickets["remedy"].notna() & tickets["remedy"].astype(str).str.strip().ne("")
+
+
 def revisit_compliance(tickets: pd.DataFrame, by: str | None = "region", target: float = DEFAULT_REVISIT_HOURS,
                        until: pd.Timestamp | None = None) -> pd.DataFrame:
     """The revisit standard per unit: remedies whose window is over (``n``), those revisited within ``target``
     hours (``revisited_in_time``), their share with a Wilson 95 % interval, and the median hours to the revisit (revisits only)."""
     h = revisit_hours(tickets, target, until)
-    judged = h.notna() & ((h <= target) | (h > target))
-    t = tickets.assign(_h=h)[judged]
-    groups = [("all", t)] + ([(u, g) for u, g in t.groupby(by, observed=True, sort=True)] if by and by in t else [])
+    t = tickets.assign(_h=h)[h.notna()]  # judged: revisited, or overdue (inf)
     rows = []
-    for unit, g in groups:
+    for unit, g in _all_and_units(t, by):
         n, k = len(g), int((g["_h"] <= target).sum())
         lo, hi = wilson_ci(k, n) if n else (np.nan, np.nan)
         done = g["_h"][np.isfinite(g["_h"])]
@@ -62,12 +76,10 @@ def time_to_revisit(tickets: pd.DataFrame, by: str | None = "region", until: pd.
     event = t["revisit_at"].notna()
     grid = np.arange(0, horizon + step / 2, step)
     out = {}
-    groups = [("all", t.index)] + ([(u, g.index) for u, g in t.groupby(by, observed=True, sort=True)]
-                                   if by and by in t else [])
-    for unit, idx in groups:
-        if len(idx) == 0:
+    for unit, g in _all_and_units(t, by):
+        if len(g) == 0:
             continue
-        km = KaplanMeierFitter().fit(dur.loc[idx], event.loc[idx])
+        km = KaplanMeierFitter().fit(dur.loc[g.index], event.loc[g.index])
         out[unit] = 1 - km.survival_function_at_times(grid).to_numpy()
     return pd.DataFrame(out, index=pd.Index(grid, name="hours"))
 
@@ -143,13 +155,13 @@ def remedy_effects(tickets: pd.DataFrame, controls: Sequence[str] = ("severity",
     Churn counts complaints whose remedy was done at least ``horizon_days`` before the data's end (a customer
     with two complaints counts twice)."""
     c = complaints(tickets)
-    c = c[c["remedy"].notna() & c["remedy"].astype(str).str.strip().ne("")]
+    c = c[chose_remedy(c)]
     ctrl = [x for x in controls if x in c]
     out = {}
     if customers is not None and "churn_date" in customers and "recovered_at" in c:
         horizon = pd.Timedelta(days=horizon_days)
         done = c[c["recovered_at"].notna() & (c["recovered_at"] + horizon <= data_end(tickets))]
-        left = done["customer_id"].map(customers.drop_duplicates("customer_id").set_index("customer_id")["churn_date"])
+        left = _customer_column(customers, "churn_date", done["customer_id"])
         churned = ((left > done["recovered_at"]) & (left <= done["recovered_at"] + horizon)).astype(float)
         if len(done) > 10:
             out["churn"] = adjusted_means(done.assign(churned=churned), "churned", "remedy", ctrl, reference)
@@ -164,9 +176,6 @@ def remedy_effects(tickets: pd.DataFrame, controls: Sequence[str] = ("severity",
 # ---------------------------------------------------------------------------------------------------------
 # the recovery paradox
 # ---------------------------------------------------------------------------------------------------------
-GROUPS = ("no_failure", "recovered", "not_recovered")
-
-
 def paradox_groups(survey: pd.DataFrame, tickets: pd.DataFrame, window_days: int = 180,
                    satisfied_from: float = 4) -> pd.Series:
     """Each respondent's group at the time they answered: ``recovered`` (a complaint in the ``window_days``
@@ -175,16 +184,15 @@ def paradox_groups(survey: pd.DataFrame, tickets: pd.DataFrame, window_days: int
     in the window)."""
     c = complaints(tickets)
     c = c[c["customer_id"].isin(set(survey["customer_id"]))]
-    s = survey[["customer_id", "survey_date"]].reset_index().rename(columns={"index": "_row"})
+    s = survey[["customer_id", "survey_date"]].assign(_row=np.arange(len(survey)))  # positions: any index
     j = s.merge(c[["customer_id", "opened_at", "recovered_at", "revisit_sat"]], on="customer_id", how="inner")
     j = j[(j["opened_at"] < j["survey_date"])
           & (j["opened_at"] >= j["survey_date"] - pd.Timedelta(days=window_days))]
     ok = (j["recovered_at"] < j["survey_date"]) & (j["revisit_sat"] >= satisfied_from)
     per = j.assign(ok=ok).groupby("_row")["ok"].all()  # every complaint of the window recovered well
-    group = pd.Series("no_failure", index=survey.index, dtype=object)
-    rows = survey.index[per.index]
-    group.loc[rows] = np.where(per.to_numpy(), "recovered", "not_recovered")
-    return group
+    group = np.full(len(survey), "no_failure", dtype=object)
+    group[per.index.to_numpy()] = np.where(per.to_numpy(), "recovered", "not_recovered")
+    return pd.Series(group, index=survey.index)
 
 
 @dataclass(frozen=True)
@@ -199,7 +207,7 @@ class Paradox:
     verdict: str  # "higher", "lower", "no difference", "too few"
 
     @staticmethod
-    def of(table: pd.DataFrame, outcome: str, higher_is_better: bool = True, min_n: int = 30) -> "Paradox":
+    def of(table: pd.DataFrame, outcome: str, min_n: int = 30) -> "Paradox":
         if "recovered" not in table.index or table.loc["recovered", "n"] < min_n:
             return Paradox(outcome, table, np.nan, (np.nan, np.nan), np.nan, "too few")
         r = table.loc["recovered"]
@@ -222,8 +230,7 @@ def recovery_paradox(survey: pd.DataFrame, tickets: pd.DataFrame, customers: pd.
     if customers is not None:  # the customer's plan: a difference between the groups beyond region and quarter
         for c in controls:
             if c not in frame and c in customers:
-                frame[c] = frame["customer_id"].map(customers.drop_duplicates("customer_id")
-                                                    .set_index("customer_id")[c])
+                frame[c] = _customer_column(customers, c, frame["customer_id"])
     ctrl = [c for c in controls if c in frame]
     out = {}
     if outcome in survey and survey[outcome].notna().any():
@@ -231,14 +238,14 @@ def recovery_paradox(survey: pd.DataFrame, tickets: pd.DataFrame, customers: pd.
         out["satisfaction"] = Paradox.of(t, outcome)
     if customers is not None and "churn_date" in customers:
         until = pd.Timestamp(customers["churn_date"].max())
-        cd = survey["customer_id"].map(customers.set_index("customer_id")["churn_date"])
+        cd = _customer_column(customers, "churn_date", survey["customer_id"])
         horizon = pd.Timedelta(days=horizon_days)
         followed = survey["survey_date"] + horizon <= until
         left = (cd > survey["survey_date"]) & (cd <= survey["survey_date"] + horizon)
         f = frame[followed.to_numpy()].assign(churned=left[followed.to_numpy()].astype(float))
         if len(f) and f["group"].eq("recovered").any():
             t = adjusted_means(f, "churned", "group", ctrl, reference="no_failure")
-            out["churn"] = Paradox.of(t, "churned", higher_is_better=False)
+            out["churn"] = Paradox.of(t, "churned")
     return out
 
 
@@ -412,7 +419,7 @@ def recovery_analysis(tickets: pd.DataFrame, *, quarter: str, unit: str = "regio
     start, end = quarter_bounds(quarter) if quarter else (None, None)
     in_q = c if start is None else c[(c["recovered_at"] >= start) & (c["recovered_at"] < end)]
     by = unit if unit and unit in c else None
-    has_remedy = c["remedy"].notna() & c["remedy"].astype(str).str.strip().ne("")
+    has_remedy = chose_remedy(c)
     paradox = {}
     if survey is not None and "customer_id" in survey and "survey_date" in survey:
         paradox = recovery_paradox(survey, tickets, customers, outcome=outcome)
