@@ -11,6 +11,7 @@ from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
 from ..instruments import Instrument
 from ..instruments import load as load_instrument
 from ..moments import Moments, is_moments
+from ..psychometrics.structure import dimension_scores  # noqa: F401  (here where the gap analysis uses it)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -27,21 +28,6 @@ def _check_blocks(survey: pd.DataFrame, inst: Instrument, blocks: Sequence[str])
             problems.append(Problem("missing_column", f"block {b} lacks columns {missing}"))
     if problems:
         raise SQMDataError("survey", problems)
-
-
-def dimension_scores(survey: pd.DataFrame, instrument, block: str, min_share: float = 0.5) -> pd.DataFrame:
-    """Respondent × dimension mean of the answered items of a block; missing when fewer than ``min_share`` of
-    the dimension's items were answered."""
-    inst = load_instrument(instrument)
-    out = {}
-    for d, items in inst.dimensions.items():
-        x = survey[inst.item_columns(block, d)].to_numpy(dtype=float)
-        k = (~np.isnan(x)).sum(axis=1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            m = np.nanmean(x, axis=1)
-        out[d] = np.where(k >= np.ceil(min_share * len(items)), m, np.nan)
-    return pd.DataFrame(out, index=survey.index)
 
 
 def item_means(survey: pd.DataFrame, instrument, block: str, *, confidence: float = 0.95) -> pd.DataFrame:

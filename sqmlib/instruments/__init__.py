@@ -30,6 +30,7 @@ import yaml
 
 from ..errors import Problem, SQMArgumentError, SQMDataError
 from .kano import KANO_ANSWERS, KanoAttribute, KanoBlock, parse_kano  # noqa: F401  (the instrument's KANO types)
+from .checklist import Checklist, ChecklistItem, parse_checklist  # noqa: F401  (the audit visits' checklist)
 from .words import answer_code as _code, suggest as _suggest, texts_of as _texts
 
 BUILTIN_DIR = Path(__file__).resolve().parent
@@ -147,6 +148,7 @@ class Instrument:
     survey_on: str = ""  # … joined on this column (the respondent id's header)
     currency: str = ""  # amounts of money (customer value, offer costs) in this currency: ISO code or symbol
     kano: KanoBlock | None = None  # KANO pairs (functional and dysfunctional question per attribute)
+    checklist: Checklist | None = None  # the mystery shoppers' checklist for audit visits
 
     # ---- names of things -------------------------------------------------------------------------------
     @property
@@ -346,7 +348,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "": {"name": str, "title": str, "scale": "scale", "missing_codes": dict, "blocks": dict, "reverse": list,
          "dimensions": dict, "items": (dict, list), "importance": dict, "columns": dict, "model": dict,
          "encoding": str, "languages": list, "description": _TEXTS, "sheet": (str, int), "header_row": int, "survey": dict,
-         "extends": str, "currency": str, "kano": dict},
+         "extends": str, "currency": str, "kano": dict,
+         "checklist": dict},
     "scale": {"min": (int, float), "max": (int, float), "labels": dict},
     "survey": {"files": list, "on": str},
     "block": {"label": _TEXTS, "source": str, "sources": dict, "offset": int, "optional": bool,
@@ -360,6 +363,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "kano": {"functional": str, "dysfunctional": str, "attributes": dict, "answers": dict, "optional": bool},
     "kano_attribute": {"text": _TEXTS, "functional": _TEXTS, "dysfunctional": _TEXTS, "dimension": str,
                        "sources": dict},
+    "checklist": {"items": dict, "critical_rule": str, "cap": (int, float), "sections": dict},
+    "checklist_item": {"text": _TEXTS, "section": str, "weight": (int, float), "critical": bool, "scale": (str, dict),
+                       "dimension": str, "scenarios": (list, str)},
 }
 ROLES = ("segment", "outcome", "panel", "weight")  # panel: a person's id across waves; weight: sampling weight
 LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
@@ -445,6 +451,15 @@ def _parse(raw, path: Path) -> Instrument:
             elif not isinstance(spec, (str, type(None))):
                 bad(f"kano.attributes.{a} should be its name or a mapping (text, functional, dysfunctional, "
                     f"dimension, sources), got {spec!r:.60}")
+    if isinstance(raw.get("checklist"), dict):
+        _check_keys("checklist", raw["checklist"], "checklist", bad)
+        for k, spec in (raw["checklist"].get("items") or {}).items() if isinstance(
+                raw["checklist"].get("items"), dict) else ():
+            if isinstance(spec, dict):
+                _check_keys("checklist_item", spec, f"checklist.items.{k}", bad)
+            elif not isinstance(spec, (str, type(None))):
+                bad(f"checklist.items.{k} should be its wording or a mapping (text, section, weight, critical, "
+                    f"scale, dimension, scenarios), got {spec!r:.60}")
     for name, spec in (raw.get("columns") or {}).items() if isinstance(raw.get("columns"), dict) else ():
         if isinstance(spec, dict) and spec.get("role") == "weight" and spec.get("type") != "number":
             bad(f"columns.{name}: a weight (role: weight) is a number: type: number")
@@ -587,6 +602,8 @@ def _parse(raw, path: Path) -> Instrument:
             text=MappingProxyType(_texts(spec.get("text"))),
         )
     kano = parse_kano(raw.get("kano"), dimensions, bad) if isinstance(raw.get("kano"), dict) else None
+    checklist = (parse_checklist(raw.get("checklist"), dimensions, bad) if isinstance(raw.get("checklist"), dict)
+                 else None)
     if problems:
         raise SQMDataError(str(path), problems)
 
@@ -613,6 +630,7 @@ def _parse(raw, path: Path) -> Instrument:
         header_row=int(raw.get("header_row") or 1),
         currency=str(raw.get("currency") or "").strip(),
         kano=kano,
+        checklist=checklist,
         scale_labels=MappingProxyType({float(k): str(v) for k, v in (scale.get("labels") or {}).items()
                                        if isinstance(k, (int, float))}),
     )

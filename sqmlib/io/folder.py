@@ -18,10 +18,11 @@ from .readers import read_table
 from .sources import SUPPORTED_SUFFIXES
 from .survey import load_survey, plausible_survey_dates
 from .tables import load_customers, load_interactions, load_management, load_standards
+from .visits import check_visits, load_calibration, load_visit_items, load_visits
 
 # A data folder
 # ---------------------------------------------------------------------------------------------------------
-TABLES = ("survey", "customers", "interactions", "standards", "management")
+TABLES = ("survey", "customers", "interactions", "standards", "management", "visits", "visit_items", "calibration")
 
 
 def find_table(data_dir: str | Path, name: str) -> Path | None:
@@ -141,6 +142,8 @@ class DataFolder:
         The folder (or the survey file's folder when only a survey file was given).
     instrument : Instrument
     survey, customers, interactions, standards, management : DataFrame or None
+    visits, visit_items, calibration : DataFrame or None
+        Mystery shopping: audit visits, their checklist answers, shoppers' calibration visits.
     files : mapping
         Table name → the file it was read from.
     sources : mapping
@@ -157,6 +160,9 @@ class DataFolder:
     interactions: pd.DataFrame | None = None
     standards: pd.DataFrame | None = None
     management: pd.DataFrame | None = None
+    visits: pd.DataFrame | None = None
+    visit_items: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
     files: Mapping[str, Path] = field(default_factory=dict)
     sources: Mapping[str, Mapping] = field(default_factory=dict)
     careless_dropped: int = 0
@@ -223,15 +229,18 @@ class DataFolder:
 
     # ---- derived folders ------------------------------------------------------------------------------
     def until(self, quarter: str) -> "DataFolder":
-        """What was known at the end of ``quarter``: survey answers and tickets dated before the next quarter's
-        first day (customers, standards and management answers are kept whole)."""
+        """What was known at the end of ``quarter``: survey answers, tickets and audit visits dated before the next
+        quarter's first day (customers, standards, management answers and calibration visits are kept whole)."""
         end = quarter_end(quarter)
-        survey, tickets = self.survey, self.interactions
+        survey, tickets, visits, items = self.survey, self.interactions, self.visits, self.visit_items
         if survey is not None and "survey_date" in survey.columns:
             survey = survey[survey["survey_date"] < end]
         if tickets is not None:
             tickets = tickets[tickets["opened_at"] < end]
-        return replace(self, survey=survey, interactions=tickets)
+        if visits is not None:
+            visits = visits[visits["visit_date"] < end]
+            items = items[items["visit_id"].isin(set(visits["visit_id"]))] if items is not None else None
+        return replace(self, survey=survey, interactions=tickets, visits=visits, visit_items=items)
 
     def without_careless(self, min_seconds: float | None = None) -> "DataFolder":
         """The folder without straight-liners and too-fast respondents (see :func:`sqmlib.io.careless.careless`)."""
@@ -278,8 +287,9 @@ def share_folders(key: str | None) -> None:
 def load_folder(path: str | Path | None = None, instrument: "str | Path | Instrument | None" = None, *,
                 survey_file: str | Path | None = None, encoding: str | None = None, errors: str = "raise",
                 tables: Iterable[str] = TABLES) -> DataFolder:
-    """Read a data folder once: ``survey``, ``customers``, ``interactions``, ``standards`` and ``management``
-    (each optional, each as CSV, Excel, Parquet or SPSS), validated by their loaders.
+    """Read a data folder once: ``survey``, ``customers``, ``interactions``, ``standards``, ``management`` and the
+    mystery-shopping ``visits``, ``visit_items`` and ``calibration`` (each optional, each as CSV, Excel, Parquet or
+    SPSS), validated by their loaders (the visit files also together, :func:`sqmlib.io.visits.check_visits`).
 
     Parameters
     ----------
@@ -295,7 +305,7 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
     errors : {"raise", "coerce"}
         For the survey: stop on invalid values, or set them missing and record them in ``sources``.
     tables : names
-        The tables to read (default all five).
+        The tables to read (default all).
 
     Returns
     -------
@@ -346,11 +356,15 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
                 df = load_survey(file, inst, encoding=encoding, errors=errors)
             elif name == "management":
                 df = load_management(file, inst)
+            elif name in ("visit_items", "calibration"):
+                df = (load_visit_items if name == "visit_items" else load_calibration)(file, inst.checklist)
             else:
                 df = {"customers": load_customers, "interactions": load_interactions,
-                      "standards": load_standards}[name](file)
+                      "standards": load_standards, "visits": load_visits}[name](file)
             if _SHARED["key"] is not None:
                 _SHARED["tables"][key] = df.copy(deep=True)
         sources[name] = dict(df.attrs.get("sqm", {}))
         loaded[name] = df
+    if {"visits", "visit_items"} <= set(wanted):
+        check_visits(loaded.get("visits"), loaded.get("visit_items"), loaded.get("calibration"), files)
     return DataFolder(data_path, inst, files=files, sources=sources, **loaded)

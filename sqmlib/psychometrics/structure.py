@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 
 from ..errors import Problem, SQMArgumentError, SQMDataError, SQMWarning
+from ..instruments import load as load_instrument
 from . import ordinal
 
 THRESHOLDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "htmt": 0.85, "cfi": 0.95, "tli": 0.95,
@@ -385,3 +386,18 @@ def ml_cov(X: np.ndarray) -> tuple[np.ndarray, int]:
     if n < 3:
         raise SQMDataError("items", [Problem("too_few_rows", f"only {n} complete respondents")])
     return complete_cov(Xc) * (n - 1) / n, n
+
+
+def dimension_scores(survey: pd.DataFrame, instrument, block: str, min_share: float = 0.5) -> pd.DataFrame:
+    """Respondent × dimension mean of the answered items of a block; missing when fewer than ``min_share`` of
+    the dimension's items were answered."""
+    inst = load_instrument(instrument)
+    out = {}
+    for d, items in inst.dimensions.items():
+        x = survey[inst.item_columns(block, d)].to_numpy(dtype=float)
+        k = (~np.isnan(x)).sum(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            m = np.nanmean(x, axis=1)
+        out[d] = np.where(k >= np.ceil(min_share * len(items)), m, np.nan)
+    return pd.DataFrame(out, index=survey.index)

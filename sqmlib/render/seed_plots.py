@@ -104,3 +104,76 @@ def remedy_chart(effects: pd.DataFrame, title: str = "Revisit satisfaction per r
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+GROUP_COLOURS = {"above": "#55A868", "level": "#4C72B0", "below": "#C44E52"}
+
+
+def league_chart(league: pd.DataFrame, title: str = "Audit score per store, with 95 % intervals"):
+    """Stores' mean visit scores with their intervals, best at the top, coloured by their group against the
+    chain's mean (above, cannot be told apart, below); the chain's mean as a line."""
+    t = league.sort_values("score")
+    fig, ax = subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
+    y = np.arange(len(t))
+    colours = [GROUP_COLOURS.get(g, "#4C72B0") for g in t["group"]]
+    ax.hlines(y, t["ci_low"].clip(lower=0), t["ci_high"].clip(upper=100), color=colours, lw=2)
+    ax.scatter(t["score"], y, c=colours, s=36, zorder=3)
+    ax.axvline(float(league.attrs.get("chain", t["score"].mean())), color="black", lw=0.8, ls="--")
+    ax.set_yticks(y, [str(i) for i in t.index], fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("mean visit score (0–100)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def compliance_heatmap(shares: pd.DataFrame, title: str = "Share of visits passing each item, per store"):
+    """Stores × items: the share passing (or the mean item score of rating items), 0–100 %."""
+    fig, ax = subplots(figsize=(8.0, 0.3 * len(shares) + 2.6))
+    im = ax.imshow(100 * shares.to_numpy(float), aspect="auto", cmap="RdYlGn", vmin=40, vmax=100)
+    ax.set_xticks(np.arange(shares.shape[1]), [shorten(str(c), 22) for c in shares.columns], rotation=40,
+                  ha="right", fontsize=8)
+    ax.set_yticks(np.arange(shares.shape[0]), [str(i) for i in shares.index], fontsize=8)
+    for (i, j), v in np.ndenumerate(shares.to_numpy(float)):
+        if np.isfinite(v):
+            ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=7)
+    fig.colorbar(im, ax=ax, label="%", shrink=0.8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def d_study_chart(d: pd.DataFrame, today: float, target: float = 0.8,
+                  title: str = "Reliability of a store's quarterly score by visits per quarter"):
+    """Φ (shoppers differ between stores) and Eρ² (the same shoppers everywhere) by visits per store, the
+    target line and today's design."""
+    fig, ax = subplots(figsize=(7.5, 3.8))
+    ax.plot(d.index, d["phi"], color="#4C72B0", lw=2, label="shoppers differ between stores (Φ)")
+    ax.plot(d.index, d["g"], color="#999999", lw=1.2, ls="--", label="the same shoppers everywhere (Eρ²)")
+    ax.axhline(target, color="#C44E52", lw=0.8)
+    ax.axvline(today, color="black", lw=0.8, ls=":")
+    ax.annotate("today", (today, 0.05), xytext=(4, 0), textcoords="offset points", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("visits per store per quarter")
+    ax.set_ylabel("reliability")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def audit_survey_scatter(pairs: pd.DataFrame, title: str = "Audit score against customers' perception, per store"):
+    """One point a store and quarter (dimensions averaged): the audit score (x) and the survey's perception
+    (y), both 0–100, with the least-squares line."""
+    t = pairs.groupby([pairs.columns[0], "quarter"])[["audit", "perception"]].mean()
+    fig, ax = subplots(figsize=(7.0, 3.9))
+    ax.scatter(t["audit"], t["perception"], s=22, color="#4C72B0", alpha=0.8)
+    if len(t) > 2 and t["audit"].std() > 0:
+        b, a = np.polyfit(t["audit"], t["perception"], 1)
+        xs = np.linspace(t["audit"].min(), t["audit"].max(), 2)
+        ax.plot(xs, a + b * xs, color="#C44E52", lw=1)
+    ax.set_xlabel("audit score (0–100)")
+    ax.set_ylabel("customers' perception (0–100)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .mystery import CHANNEL_ZH as VISIT_CHANNEL_ZH, COMMENTS as VISIT_COMMENTS, checklist_yaml
 from .seeds import kano_instrument_yaml
 from .design import PLAN_ZH, REGION_ZH, SURVEY_CHANNEL_ZH, TICKET_CHANNEL_ZH, SynthConfig
 
@@ -24,6 +25,9 @@ class SampleData:
     truth_item_means: pd.DataFrame
     truth_customers: pd.DataFrame
     config: SynthConfig = field(default_factory=SynthConfig)
+    visits: pd.DataFrame | None = None  # mystery shopping: audit visits, their checklist answers, calibration
+    visit_items: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
 
     def save(self, out_dir: str | Path) -> Path:
         """Write every table as CSV plus ``truth.json`` and ``truth_item_means.csv`` into ``out_dir``."""
@@ -42,8 +46,14 @@ def localise(data: SampleData) -> SampleData:
     truth["config"]["deteriorated_region"] = REGION_ZH[truth["config"]["deteriorated_region"]]
     truth["segment_names"] = {"region": REGION_ZH, "channel": SURVEY_CHANNEL_ZH, "plan": PLAN_ZH,
                               "ticket_channel": TICKET_CHANNEL_ZH}
+    visits = items = None
+    if data.visits is not None:
+        visits = region(data.visits).assign(channel=data.visits["channel"].map(VISIT_CHANNEL_ZH))
+        items = data.visit_items.assign(comment=data.visit_items["comment"].replace(VISIT_COMMENTS["en"],
+                                                                                     VISIT_COMMENTS["zh"]))
     return SampleData(survey, customers, interactions, region(data.management), data.standards, truth,
-                      region(data.truth_item_means), data.truth_customers, data.config)
+                      region(data.truth_item_means), data.truth_customers, data.config, visits, items,
+                      data.calibration)
 
 
 def _fmt_dt(s: pd.Series, with_time: bool) -> pd.Series:
@@ -70,6 +80,9 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
     tables = {"survey": survey, "customers": customers, "interactions": inter,
               "management": data.management, "standards": data.standards,
               "truth_item_means": data.truth_item_means, "truth_customers": data.truth_customers}
+    if data.visits is not None:
+        tables.update(visits=data.visits.assign(visit_date=_fmt_dt(data.visits["visit_date"], False)),
+                      visit_items=data.visit_items, calibration=data.calibration)
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
     (out / "truth.json").write_text(json.dumps(data.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -81,6 +94,7 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
 SAMPLE_INSTRUMENT = """# The instrument of the generated sample: SERVQUAL as sqm ships it, in a data folder of its own.
 # Amounts of money in customers.csv and the report's customer value are in Chinese yuan.
 # The last quarter's questionnaire also asks eight KANO pairs (columns KF_<attribute> and KD_<attribute>).
+# The checklist is what the mystery shoppers check on their audit visits (visits.csv, visit_items.csv).
 extends: servqual
 currency: CNY
-""" + kano_instrument_yaml()
+""" + kano_instrument_yaml() + checklist_yaml()

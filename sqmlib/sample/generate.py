@@ -62,6 +62,7 @@ from .design import (
     item_structure,
 )
 from .data import localise
+from .mystery import mystery_shopping
 from .seeds import kano_answers, kano_truth, recovery, recovery_truth
 
 
@@ -374,5 +375,9 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
         "p_answers_valid": int(pv.notna().sum().sum()),
     }
     truth_customers = pd.DataFrame({"customer_id": customer_id, "quality_u": u, "loyalty_l": loyal})
-    data = SampleData(survey, customers, interactions, management, standards, truth, means, truth_customers, config)
+    chain = sorted(set(store))
+    visits, visit_items, calibration, truth["mystery_shopping"] = mystery_shopping(
+        chain, {s: REGIONS[[r[0] for r in REGIONS].index(s[0])] for s in chain}, list(config.quarters), config.seed)
+    data = SampleData(survey, customers, interactions, management, standards, truth, means, truth_customers, config,
+                      visits, visit_items, calibration)
     return localise(data) if config.language == "zh" else data
