@@ -13,7 +13,7 @@ from ..psychometrics.structure import dimension_scores
 from ..render import plots as base_plots
 from ..render import seed_plots as plots
 from ..render.language import current
-from ..render.messages import listed, msg, period, term
+from ..render.messages import listed, msg, period, unavailable_line
 from ..results import Result, Unavailable, bullets, figure, headline, table, text
 from .agreement import icc, krippendorff_alpha
 from .gstudy import GStudy, g_study
@@ -22,6 +22,7 @@ from .scores import (calibration_scores, compliance_chart, item_compliance, item
 
 TARGET_RELIABILITY = 0.80
 FAILING_VISITS = 2  # a store failing a critical item on this many visits in the quarter gets a line in the summary
+SHOPPERS_SHOWN = 5  # the strictest and the most lenient shown on the page (every shopper in the workbook)
 OFF_POINTS = 15.0  # a shopper scoring the calibration cases this many points off the others is named
 
 
@@ -29,7 +30,6 @@ OFF_POINTS = 15.0  # a shopper scoring the calibration cases this many points of
 class MysteryMetrics:
     """Key figures of :func:`run_mystery` (``metrics.json`` of the mystery-shopping notebook)."""
 
-    quarter: str
     visits: int
     stores: int
     shoppers: int
@@ -65,7 +65,8 @@ class MysteryResult(Result):
     notebook = "09_mystery_shopping"
 
     quarter: str
-    rule: str
+    rule: str  # the checklist's critical-item rule (zero, cap, flag) …
+    cap: float  # … and its cap
     item_names: Mapping[str, Mapping[str, str]]  # item id -> {language: wording}
     visits: pd.DataFrame  # every visit, scored
     league: pd.DataFrame  # the quarter's stores: rank, score and intervals, group, compliance
@@ -77,7 +78,7 @@ class MysteryResult(Result):
     gstudy: GStudy
     d_study: pd.DataFrame
     calibration: Mapping | None  # alpha_yes_no, alpha_ratings, icc (table), shoppers (table)
-    leniency: pd.DataFrame  # shoppers' effects from the visits (BLUPs), with their visits
+    leniency: pd.DataFrame  # per shopper: visits, effect (BLUP from the visits), calibration cases, deviation, agreement
     timing: pd.DataFrame
     link: tuple | None  # (pairs, correlations, quadrants)
     chain: Mapping  # score, ci_low, ci_high, compliance of the quarter
@@ -105,13 +106,13 @@ class MysteryResult(Result):
         quad = self.link[2] if self.link else None
         q_visits = self.visits[self.visits["quarter"] == self.quarter]
         return MysteryMetrics(
-            quarter=self.quarter, visits=int(len(q_visits)), stores=int(q_visits["store"].nunique()),
+            visits=int(len(q_visits)), stores=int(q_visits["store"].nunique()),
             shoppers=int(q_visits["shopper_id"].nunique()), score=float(self.chain["score"]),
             score_ci=[float(self.chain["ci_low"]), float(self.chain["ci_high"])],
             compliance=float(self.chain["compliance"]), critical_failures=int(len(self.critical)),
             failing_stores=self.failing_stores(),
-            above=[str(s) for s in self.league.index[self.league["group"] == "above"]],
-            below=[str(s) for s in self.league.index[self.league["group"] == "below"]],
+            above=[str(s) for s in self.league.index[self.league["group"] == "above_chain"]],
+            below=[str(s) for s in self.league.index[self.league["group"] == "below_chain"]],
             reliability=float(g.coefficient), visits_per_store=float(g.visits_per_store),
             visits_needed=g.visits_needed(TARGET_RELIABILITY),
             variance_shares={k: float(v) for k, v in g.components.shares().items()},
@@ -130,9 +131,9 @@ class MysteryResult(Result):
                    "visits ({scope}); {compliance:.0%} of the yes/no checks passed.", score=c["score"],
                    low=c["ci_low"], high=c["ci_high"], visits=int(c["visits"]), scope=period(self.quarter),
                    compliance=c["compliance"])]
-        above = [str(s) for s in self.league.index[self.league["group"] == "above"]]
-        below = [str(s) for s in self.league.index[self.league["group"] == "below"]]
-        level = int((self.league["group"] == "level").sum())
+        above = [str(s) for s in self.league.index[self.league["group"] == "above_chain"]]
+        below = [str(s) for s in self.league.index[self.league["group"] == "below_chain"]]
+        level = int((self.league["group"] == "level_with_chain").sum())
         out.append(msg("mystery.groups", "Above the chain's average: {above}; below it: {below}; {level} store(s) "
                        "cannot be told apart from it (95 % bootstrap intervals).",
                        above=listed(above) if above else msg("mystery.none", "none"),
@@ -154,7 +155,7 @@ class MysteryResult(Result):
                            "{today:.1f} visits; **{need} visits per store per quarter** reach .80 (of a visit score's "
                            "variance, stores account for {store:.0%}, shoppers for {shopper:.0%}).", phi=g.coefficient,
                            today=g.visits_per_store, need=need, store=shares["store"], shopper=shares["shopper"]))
-        if self.calibration:
+        if self.calibration and np.isfinite(self.calibration["alpha_yes_no"]):
             cal = self.calibration
             lenient = self.lenient()
             off = (listed(msg("mystery.off", "{shopper} ({points:+.1f})", shopper=k, points=v)
@@ -174,7 +175,7 @@ class MysteryResult(Result):
             r = corr.loc["all"]
             out.append(msg("mystery.link", "Audit scores and customers' perceptions correlate r = {r:.2f} [{low:.2f}, "
                            "{high:.2f}] over {pairs} store-quarters.", r=r["r"], low=r["ci_low"], high=r["ci_high"],
-                           pairs=int(r["pairs"])))
+                           pairs=int(r["store_quarters"])))
             unhappy = [str(s) for s in quad.index[quad["position"] == "executed_unhappy"]]
             if unhappy:
                 out.append(msg("mystery.executed_unhappy", "Standards executed but customers still below the chain: "
@@ -197,7 +198,6 @@ class MysteryResult(Result):
                "visits": self.visits.drop(columns=[c for c in self.visits if c.startswith("section:")])}
         if self.calibration:
             out["calibration icc"] = self.calibration["icc"]
-            out["calibration shoppers"] = self.calibration["shoppers"]
         if self.link:
             out["survey link"], out["survey correlations"], out["survey quadrants"] = self.link
         return out
@@ -208,6 +208,11 @@ class MysteryResult(Result):
         return pd.DataFrame({"variance": [c.store, c.shopper, c.residual],
                              "share": [shares["store"], shares["shopper"], shares["residual"]]},
                             index=pd.Index(["store", "shopper", "residual"], name="component"))
+
+    def shoppers_shown(self) -> pd.DataFrame:
+        """The strictest and the most lenient shoppers (by their effect from the visits)."""
+        t = self.leniency.sort_values("effect")
+        return t if len(t) <= 2 * SHOPPERS_SHOWN else pd.concat([t.head(SHOPPERS_SHOWN), t.tail(SHOPPERS_SHOWN)])
 
     def heat(self) -> pd.DataFrame:
         t = self.compliance["share"].unstack("item_id")
@@ -221,7 +226,7 @@ class MysteryResult(Result):
         blocks = [figure(lambda: plots.league_chart(self.league), "league"),
                   text(msg("mystery.rule", "Visit score: the weighted share of the checklist met (0–100); a visit "
                            "failing a critical item {rule}. Groups compare each store with the chain's mean visit "
-                           "score by a bootstrap of its visits.", rule=_rule_words(self.rule))),
+                           "score by a bootstrap of its visits.", rule=_rule_words(self.rule, self.cap))),
                   table(league, lambda s: s.format({"score": "{:.1f}", "ci_low": "{:.1f}", "ci_high": "{:.1f}",
                                                     "difference": "{:+.1f}", "difference_low": "{:+.1f}",
                                                     "difference_high": "{:+.1f}", "compliance": pct,
@@ -241,7 +246,8 @@ class MysteryResult(Result):
             crit = [text(msg("mystery.critical_list", "**{n}** visit(s) failed a critical item in {scope}:",
                              n=len(self.critical), scope=period(self.quarter))),
                     table(self.critical.assign(failed_items=self.critical["failed_items"].map(
-                        lambda s: "; ".join(self.names().get(i, i) for i in s.split(", ")))),
+                        lambda s: "; ".join(self.names().get(i, i) for i in s.split(", "))),
+                        visit_date=self.critical["visit_date"].dt.strftime("%Y-%m-%d")),
                         lambda s: s.hide(axis="index"))]
         else:
             crit = [text(msg("mystery.no_critical", "No visit failed a critical item in {scope}.",
@@ -254,8 +260,7 @@ class MysteryResult(Result):
                         "store variance against the error of a mean of n visits — shopper and visit variance when "
                         "shoppers differ between stores (Φ), visit variance alone when every store sees the same "
                         "shoppers (Eρ²).")),
-               text(msg("mystery.leniency", "**Shopper leniency from the visits** (predicted effects, score points)")),
-               table(self.leniency, lambda s: s.format({"effect": "{:+.1f}"}), own_formats=("effect",))]
+               ]
         if self.calibration:
             cal = self.calibration
             rel += [text(msg("mystery.calibration_head", "**Calibration visits**: {shoppers} shoppers scored the same "
@@ -263,9 +268,14 @@ class MysteryResult(Result):
                              "on ratings (ordinal).", shoppers=int(cal["icc"].attrs.get("raters", 0)),
                              cases=int(cal["icc"].attrs.get("targets", 0)), alpha=cal["alpha_yes_no"],
                              ordinal=_fmt2(cal["alpha_ratings"]))),
-                    table(cal["icc"], lambda s: s.format(precision=3)),
-                    table(cal["shoppers"], lambda s: s.format({"deviation": "{:+.1f}", "agreement": pct}),
-                          own_formats=("deviation", "agreement"))]
+                    table(cal["icc"], lambda s: s.format(precision=3))]
+        shown = self.shoppers_shown()
+        rel += [text(msg("mystery.shoppers", "**The {k} strictest and most lenient shoppers** of {n} (all in the "
+                         "workbook): effect on a visit's score from the visits (predicted, score points) and, from the "
+                         "calibration visits, the deviation from the other shoppers and agreement with their majority "
+                         "on yes/no items.", k=SHOPPERS_SHOWN, n=len(self.leniency))),
+                table(shown, lambda s: s.format({"effect": "{:+.1f}", "deviation": "{:+.1f}", "agreement": pct},
+                                                na_rep="–"), own_formats=("effect", "deviation", "agreement"))]
         timing = ([table(self.timing, lambda s: s.format({"effect": "{:+.2f}", "se": "{:.2f}", "ci_low": "{:+.2f}",
                                                           "ci_high": "{:+.2f}", "p_value": "{:.4f}"}),
                          own_formats=("effect", "se", "ci_low", "ci_high", "p_value")),
@@ -295,9 +305,12 @@ def _fmt2(v) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{v:.2f}"
 
 
-def _rule_words(rule: str) -> str:
-    return {"zero": msg("mystery.rule_zero", "scores 0"), "cap": msg("mystery.rule_cap", "is capped"),
-            "flag": msg("mystery.rule_flag", "keeps its score and is listed")}[rule]
+def _rule_words(rule: str, cap: float) -> str:
+    if rule == "zero":
+        return msg("mystery.rule_zero", "scores 0")
+    if rule == "cap":
+        return msg("mystery.rule_cap", "scores at most {cap:g}", cap=cap)
+    return msg("mystery.rule_flag", "keeps its score and is listed")
 
 
 def calibration_agreement(calibration: pd.DataFrame, checklist) -> dict | None:
@@ -354,8 +367,7 @@ def run_mystery(folder, *, quarter: str = "", n_boot: int = 1000, seed: int = 0)
     if folder.visits is None or folder.instrument.checklist is None:
         reason = msg("mystery.no_visits", "the data folder has no audit visits (visits.csv and visit_items.csv, with "
                      "a checklist: section in the instrument).")
-        return Unavailable(reason=reason, line=msg("mystery.unavailable", "**Not available for this data:** {reason}",
-                                                   reason=reason),
+        return Unavailable(reason=reason, line=unavailable_line(reason),
                            notebook=MysteryResult.notebook, title=MysteryResult.title, first="findings",
                            quarter=quarter)
     ck = folder.instrument.checklist
@@ -368,13 +380,11 @@ def run_mystery(folder, *, quarter: str = "", n_boot: int = 1000, seed: int = 0)
     now = visits[visits["quarter"] == q]
     ranks = rank_intervals(now, "store", n_boot=n_boot, seed=seed)
     per_store = unit_scores(now, "store")
-    league = ranks.join(per_store[["ci_low", "ci_high", "compliance", "compliance_low", "compliance_high",
-                                   "critical_failures"]])
+    league = ranks.join(per_store[["compliance", "compliance_low", "compliance_high", "critical_failures"]])
     league.insert(0, "region", now.groupby("store")["region"].first().reindex(league.index))
     league.attrs["chain"] = float(now["score"].mean())
     chain_row = unit_scores(now.assign(_all="all"), "_all").iloc[0]
     fails = now[now["critical_failed"]]
-    comments = scored[scored["failed_critical"]].groupby("visit_id")["item_id"].size()  # noqa: F841
     crit = fails[["visit_id", "store", "region", "visit_date", "shopper_id", "failed_items"]].copy()
     if "comment" in folder.visit_items:
         notes = folder.visit_items.dropna(subset=["comment"])
@@ -383,12 +393,14 @@ def run_mystery(folder, *, quarter: str = "", n_boot: int = 1000, seed: int = 0)
         crit["comment"] = crit["visit_id"].map(notes).fillna("")
     g = g_study(visits.assign(_unit=visits["store"].astype(str) + " " + visits["quarter"].astype(str)),
                 store="_unit", shopper="shopper_id", score="score")
-    leniency = pd.DataFrame({"effect": g.components.shopper_effects,
-                             "visits": visits.groupby("shopper_id").size()}).sort_values("effect")
+    cal = calibration_agreement(folder.calibration, ck) if folder.calibration is not None else None
+    leniency = pd.DataFrame({"visits": visits.groupby("shopper_id").size(), "effect": g.components.shopper_effects})
+    if cal is not None:
+        leniency = leniency.join(cal["shoppers"], how="outer")
+    leniency = leniency.sort_values("effect")
     leniency.index.name = "shopper_id"
     monthly = compliance_chart(scored)
     chart = p_chart(monthly["passed"], monthly["checks"], labels=list(monthly["label"]))
-    cal = calibration_agreement(folder.calibration, ck) if folder.calibration is not None else None
     link = None
     survey = folder.survey
     if survey is not None and "store" in survey and folder.instrument.items and "P" in folder.instrument.blocks:
@@ -398,7 +410,7 @@ def run_mystery(folder, *, quarter: str = "", n_boot: int = 1000, seed: int = 0)
             link = (pairs, corr, quadrants(pairs, q))
     names = {i.id: dict(i.text) for i in ck.items}
     return MysteryResult(
-        quarter=q, rule=ck.critical_rule, item_names=names, visits=visits, league=league,
+        quarter=q, rule=ck.critical_rule, cap=ck.cap, item_names=names, visits=visits, league=league,
         regions=unit_scores(visits, ["quarter", "region"]), stores_by_quarter=unit_scores(visits, ["quarter", "store"]),
         compliance=item_compliance(scored[scored["quarter"] == q]), chart=chart, critical=crit.reset_index(drop=True),
         gstudy=g, d_study=g.d_study(np.arange(1, 31)), calibration=cal, leniency=leniency,

@@ -117,9 +117,11 @@ def unit_scores(visits: pd.DataFrame, by, *, confidence: float = 0.95) -> pd.Dat
 def rank_intervals(visits: pd.DataFrame, unit: str = "store", *, score: str = "score", n_boot: int = 1000,
                    seed: int = 0, confidence: float = 0.95, chunk: int = 2_000_000) -> pd.DataFrame:
     """Ranks of the units by mean score (1 the best) with bootstrap intervals, resampling visits within each
-    unit (all resamples at once, in chunks of at most ``chunk`` draws); each unit's difference from the
-    chain's mean visit score with its percentile interval, and its ``group``: ``above`` (the interval lies
-    above 0), ``below`` or ``level`` (it cannot be told apart from the chain's mean)."""
+    unit (all resamples at once, in chunks of at most ``chunk`` draws): the mean score's percentile interval
+    (``ci_low``, ``ci_high``), each unit's difference from the chain's mean visit score with its percentile
+    interval, and its ``group``: ``above_chain`` (the difference's interval lies above 0), ``below_chain`` or
+    ``level_with_chain`` (it
+    cannot be told apart from the chain's mean)."""
     d = visits[[unit, score]].dropna().sort_values(unit, kind="stable")
     y = d[score].to_numpy(float)
     codes, names = pd.factorize(d[unit], sort=True)
@@ -145,10 +147,12 @@ def rank_intervals(visits: pd.DataFrame, unit: str = "store", *, score: str = "s
                         "rank": point.rank(ascending=False, method="min").astype(int).to_numpy(),
                         "rank_low": np.floor(np.quantile(ranks, a, axis=0)).astype(int),
                         "rank_high": np.ceil(np.quantile(ranks, 1 - a, axis=0)).astype(int),
+                        "ci_low": np.quantile(means, a, axis=0), "ci_high": np.quantile(means, 1 - a, axis=0),
                         "difference": point.to_numpy() - y.mean(),
                         "difference_low": np.quantile(diffs, a, axis=0),
                         "difference_high": np.quantile(diffs, 1 - a, axis=0)}, index=pd.Index(names, name=unit))
-    out["group"] = np.where(out["difference_low"] > 0, "above", np.where(out["difference_high"] < 0, "below", "level"))
+    out["group"] = np.where(out["difference_low"] > 0, "above_chain",
+                            np.where(out["difference_high"] < 0, "below_chain", "level_with_chain"))
     return out.sort_values(["rank", "score"], ascending=[True, False])
 
 
@@ -226,13 +230,16 @@ def survey_link(scored: pd.DataFrame, survey: pd.DataFrame, dimension_scores: pd
 
     ``dimension_scores`` is the survey's respondent × dimension perception (the instrument's scale); it is put
     on 0–100 as (x − min) / (max − min) × 100, as the audit scores are. Returns (pairs, correlations): one row a
-    unit, quarter and dimension with ``audit`` and ``perception`` (units with fewer than ``min_respondents``
-    left out), and per dimension (and ``all``) the Pearson correlation over the pairs with Fisher's interval."""
+    unit, quarter and dimension with ``audit``, ``visits``, ``perception`` and its standard error
+    (``perception_se``, from the respondents' mean over dimensions) and ``respondents`` (units with fewer than
+    ``min_respondents`` left out), and per dimension (and ``all``, dimensions averaged) the Pearson correlation
+    over the pairs with Fisher's interval."""
     lo, hi = scale
-    s = dimension_scores.assign(**{unit: survey[unit], "quarter": survey["quarter"]})
+    s = (100 * (dimension_scores - lo) / (hi - lo)).assign(**{unit: survey[unit], "quarter": survey["quarter"]})
     long = s.melt(id_vars=[unit, "quarter"], var_name="dimension", value_name="p").dropna()
     g = long.groupby([unit, "quarter", "dimension"], observed=True)["p"]
-    perc = pd.DataFrame({"perception": 100 * (g.mean() - lo) / (hi - lo), "respondents": g.size()})
+    perc = pd.DataFrame({"perception": g.mean(), "perception_se": g.std(ddof=1) / np.sqrt(g.size()),
+                         "respondents": g.size()})
     perc = perc[perc["respondents"] >= min_respondents]
     a = scored.dropna(subset=["dimension"]).assign(ws=lambda x: x["weight"] * x["score"])
     per_visit = a.groupby(["visit_id", unit, "quarter", "dimension"], observed=True)[["ws", "weight"]].sum()
@@ -240,27 +247,35 @@ def survey_link(scored: pd.DataFrame, survey: pd.DataFrame, dimension_scores: pd
     aud = per_visit.groupby([unit, "quarter", "dimension"], observed=True)["audit"].agg(["mean", "size"])
     aud.columns = ["audit", "visits"]
     pairs = aud.join(perc, how="inner").reset_index()
+    overall = s.assign(p=s[list(dimension_scores.columns)].mean(axis=1)).dropna(subset=["p"]).groupby(
+        [unit, "quarter"], observed=True)["p"].agg(["std", "size"])
+    pairs.attrs["overall_se"] = (overall["std"] / np.sqrt(overall["size"])).to_dict()
     rows = []
     for dim, t in [(d, pairs[pairs["dimension"] == d]) for d in pairs["dimension"].unique()] + [("all", None)]:
         if t is None:
             t = pairs.groupby([unit, "quarter"])[["audit", "perception"]].mean()
         r = float(t["audit"].corr(t["perception"])) if len(t) > 2 else float("nan")
         low, high = fisher_interval(r, len(t))
-        rows.append({"dimension": dim, "pairs": len(t), "r": r, "ci_low": low, "ci_high": high})
+        rows.append({"dimension": dim, "store_quarters": len(t), "r": r, "ci_low": low, "ci_high": high})
     return pairs, pd.DataFrame(rows).set_index("dimension")
 
 
 def quadrants(pairs: pd.DataFrame, quarter: str, unit: str = "store") -> pd.DataFrame:
-    """Per unit in ``quarter`` (dimensions averaged): audit and perception against the chain's averages —
-    ``executed_unhappy`` (standards executed, customers still below the chain: the standards may not be what
-    customers expect), ``unexecuted_content`` (standards not executed, customers content), ``both_low``,
-    ``both_high``."""
+    """Per unit in ``quarter`` (dimensions averaged): the audit score against the chain's average, the
+    perception's 95 % interval against the chain's average perception. ``executed_unhappy``: the standards
+    executed (audit at or above the average) while customers perceive clearly less than the chain (the interval
+    below its average) — the standards may not be what customers expect; ``unexecuted_content``: the reverse
+    (audit below, perception clearly above) — the standards may ask for what customers do not notice;
+    ``consistent`` otherwise."""
     t = pairs[pairs["quarter"] == quarter].groupby(unit)[["audit", "perception"]].mean()
     if t.empty:
         return t.assign(position=pd.Series(dtype=object))
-    hi_a, hi_p = t["audit"] >= t["audit"].mean(), t["perception"] >= t["perception"].mean()
-    t["position"] = np.select([hi_a & ~hi_p, ~hi_a & hi_p, ~hi_a & ~hi_p], ["executed_unhappy", "unexecuted_content",
-                                                                            "both_low"], "both_high")
+    se = pd.Series({k[0]: v for k, v in pairs.attrs.get("overall_se", {}).items() if k[1] == quarter})
+    se = se.reindex(t.index).fillna(0.0)
+    t["perception_low"], t["perception_high"] = t["perception"] - Z95 * se, t["perception"] + Z95 * se
+    hi_a = t["audit"] >= t["audit"].mean()
+    below, above = t["perception_high"] < t["perception"].mean(), t["perception_low"] > t["perception"].mean()
+    t["position"] = np.select([hi_a & below, ~hi_a & above], ["executed_unhappy", "unexecuted_content"], "consistent")
     return t
 
 

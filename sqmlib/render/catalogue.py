@@ -378,6 +378,37 @@ questionable_share | questionable share | 可疑回答比例
 reverse_share | reverse share | 反向回答比例
 reverse_answers | reverse (R) | 反向回答（R）
 kano_questionable_share | questionable KANO answers | KANO 可疑回答比例
+visits | visits | 暗访次数
+score | score (0–100) | 得分（0–100）
+rank_low | rank: 95% CI best | 排名 95%区间（最好）
+rank_high | rank: 95% CI worst | 排名 95%区间（最差）
+difference_low | difference: 95% CI lower | 差值 95%区间下限
+difference_high | difference: 95% CI upper | 差值 95%区间上限
+compliance | yes/no checks passed | 是否项合格率
+compliance_low | checks passed: 95% CI lower | 合格率 95%区间下限
+compliance_high | checks passed: 95% CI upper | 合格率 95%区间上限
+critical_failures | visits failing a critical item | 关键项不合格的暗访次数
+visit_id | visit | 暗访编号
+visit_date | visit date | 暗访日期
+shopper_id | shopper | 暗访员
+failed_items | critical items failed | 不合格的关键项
+comment | shopper's comment | 暗访员备注
+variance | variance | 方差
+component | variance component | 方差分量
+effect | effect (score points) | 效应（得分点）
+cases | calibration visits scored | 评分的校准暗访数
+deviation | deviation from the other shoppers (points) | 与其他暗访员的偏差（分）
+agreement | agreement with the majority | 与多数意见一致的比例
+effect_of | effect of | 效应来源
+store_quarters | store-quarters | 门店×季度数
+audit | audit score | 暗访得分
+perception_low | perception: 95% CI lower | 感知 95%区间下限
+perception_high | perception: 95% CI upper | 感知 95%区间上限
+icc | intraclass correlation | 组内相关系数
+F | F | F 值
+type | type | 类型
+phi | reliability Φ (shoppers differ) | 信度 Φ（暗访员各不相同）
+g | reliability Eρ² (same shoppers) | 信度 Eρ²（暗访员相同）
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
@@ -513,4 +544,19 @@ refund | refund | 退款
 no_failure | no complaint | 无投诉
 recovered | recovered well | 补救成功
 not_recovered | not recovered well | 补救未成功
+above_chain | above the chain | 高于全网
+level_with_chain | cannot be told apart | 无法区分
+below_chain | below the chain | 低于全网
+executed_unhappy | standards executed, customers unhappy | 标准已执行，顾客仍不满意
+unexecuted_content | standards not executed, customers content | 标准未执行，顾客仍满意
+consistent | consistent | 一致
+weekend | weekend | 周末
+afternoon | afternoon (12–17 h) | 下午（12–17 时）
+evening | evening (from 17 h) | 晚间（17 时后）
+shopper | shopper | 暗访员
+residual | visit (residual) | 单次暗访（残差）
+greeting | greeting | 问候
+needs | needs | 需求了解
+closing | closing | 结束服务
+environment | environment | 环境
 """

@@ -70,6 +70,17 @@ LESSON_PHRASES = {
     "% revisited": "已回访（%）", "Revisit satisfaction per remedy, adjusted (95 % intervals)": "各补偿方式的回访满意度（调整后，95% 区间）",
     "revisit satisfaction (1–5), adjusted for severity and category": "回访满意度（1–5），已按严重程度和类别调整",
     "Customers revisited within 72 hours of the remedy": "补偿后 72 小时内完成满意度回访",
+    "Audit score per store, with 95 % intervals": "各门店暗访得分及 95% 区间",
+    "mean visit score (0–100)": "平均暗访得分（0–100）",
+    "Share of visits passing each item, per store": "各门店各检查项的合格率",
+    "Yes/no checks passed per month (p-chart)": "每月是否项合格率（p 控制图）", "share passed": "合格率",
+    "Reliability of a store's quarterly score by visits per quarter": "门店季度得分的信度与每季度暗访次数",
+    "shoppers differ between stores (Φ)": "各店暗访员不同（Φ）", "the same shoppers everywhere (Eρ²)": "各店暗访员相同（Eρ²）",
+    "today": "目前", "visits per store per quarter": "每店每季度暗访次数", "reliability coefficient": "信度系数",
+    "Audit score against customers' perception, per store": "暗访得分与顾客感知（各门店）",
+    "audit score (0–100)": "暗访得分（0–100）", "customers' perception (0–100)": "顾客感知（0–100）",
+    "Mystery shopping": "神秘顾客暗访", "Audit score": "暗访得分", "Audit visits": "暗访次数",
+    "Visits needed per store": "每店所需暗访次数",
 }
 
 # ---------------------------------------------------------------------------------------------------------

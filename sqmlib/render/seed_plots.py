@@ -106,7 +106,7 @@ def remedy_chart(effects: pd.DataFrame, title: str = "Revisit satisfaction per r
     return fig
 
 
-GROUP_COLOURS = {"above": "#55A868", "level": "#4C72B0", "below": "#C44E52"}
+GROUP_COLOURS = {"above_chain": "#55A868", "level_with_chain": "#4C72B0", "below_chain": "#C44E52"}
 
 
 def league_chart(league: pd.DataFrame, title: str = "Audit score per store, with 95 % intervals"):
@@ -129,9 +129,9 @@ def league_chart(league: pd.DataFrame, title: str = "Audit score per store, with
 
 def compliance_heatmap(shares: pd.DataFrame, title: str = "Share of visits passing each item, per store"):
     """Stores × items: the share passing (or the mean item score of rating items), 0–100 %."""
-    fig, ax = subplots(figsize=(8.0, 0.3 * len(shares) + 2.6))
+    fig, ax = subplots(figsize=(8.0, 0.3 * len(shares) + 3.0))
     im = ax.imshow(100 * shares.to_numpy(float), aspect="auto", cmap="RdYlGn", vmin=40, vmax=100)
-    ax.set_xticks(np.arange(shares.shape[1]), [shorten(str(c), 22) for c in shares.columns], rotation=40,
+    ax.set_xticks(np.arange(shares.shape[1]), [shorten(str(c), 30) for c in shares.columns], rotation=40,
                   ha="right", fontsize=8)
     ax.set_yticks(np.arange(shares.shape[0]), [str(i) for i in shares.index], fontsize=8)
     for (i, j), v in np.ndenumerate(shares.to_numpy(float)):
@@ -155,7 +155,7 @@ def d_study_chart(d: pd.DataFrame, today: float, target: float = 0.8,
     ax.annotate("today", (today, 0.05), xytext=(4, 0), textcoords="offset points", fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_xlabel("visits per store per quarter")
-    ax.set_ylabel("reliability")
+    ax.set_ylabel("reliability coefficient")
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
