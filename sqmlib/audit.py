@@ -22,6 +22,8 @@ from .instruments import load as load_instrument
 from .results import Block, Result, figure, headline, metrics_dict, table, text
 from .kano import answer_pairs, half_answered
 from .kano import classify as kano_classify
+from .io.visits import visit_anomalies
+from .periods import quarter_end
 from .io.careless import careless, flag_straightliners, flag_too_fast, too_fast_threshold  # noqa: F401,F811  (the audit's own API)
 
 
@@ -161,6 +163,7 @@ class AuditMetrics:
     respondents_per_quarter: dict
     missing_codes: dict
     kano_questionable_share: float | None = None  # of the quarter's KANO answer pairs, when the survey has them
+    visit_checks: dict | None = None  # audit visits: duplicate_visit, unlikely_time, repeat_shopper -> visits
 
 
 def _readable(value):
@@ -194,6 +197,7 @@ class AuditResult(Result):
     durations: pd.Series | None = None
     weight_like: tuple = ()  # columns named like a sampling weight that the instrument does not declare
     kano: pd.DataFrame | None = None  # the quarter's KANO pairs per attribute: answered, incomplete, Q, R
+    visits: pd.DataFrame | None = None  # what the audit visits' checks found (io.visits.visit_anomalies), if any visits
 
     def _file_name(self) -> str:
         """The survey file's name (the names of a survey joined from several files: "a.csv + b.csv")."""
@@ -300,6 +304,20 @@ class AuditResult(Result):
             if k["incomplete"].sum():
                 out.append(msg("audit.kano_incomplete", "{n:,} KANO pair(s) have one question answered and the "
                                "other blank: they cannot be classified.", n=int(k["incomplete"].sum())))
+        if self.visits is not None and len(self.visits):
+            n = self.visits.groupby("kind")["visit_id"].nunique()
+            parts = []
+            if n.get("duplicate_visit"):
+                parts.append(msg("audit.visit_duplicates", "{n} entered twice (one store, shopper, date and time under "
+                                 "two ids)", n=int(n["duplicate_visit"])))
+            if n.get("unlikely_time"):
+                parts.append(msg("audit.visit_times", "{n} at unlikely times (before 07:00 or after 23:00, no or an "
+                                 "over-long duration, or a date after the data's end)", n=int(n["unlikely_time"])))
+            if n.get("repeat_shopper"):
+                parts.append(msg("audit.visit_repeats", "{n} by a shopper visiting the same store again within a "
+                                 "quarter (staff may recognise them)", n=int(n["repeat_shopper"])))
+            out.append(msg("audit.visits", "Audit visits to check: {parts}. They are listed in the workbook.",
+                           parts=listed(parts)))
         if len(self.problems):
             out.append(msg("audit.problems", "{k} kind(s) of invalid values were found and set to missing: see the "
                            "problems table.", k=len(self.problems)))
@@ -329,6 +347,8 @@ class AuditResult(Result):
             missing_codes={str(k): int(v) for k, v in self.missing_codes.sum(numeric_only=True).items()},
             kano_questionable_share=(float(self.kano["questionable"].sum() / max(self.kano["pairs"].sum(), 1))
                                      if self.kano is not None and len(self.kano) else None),
+            visit_checks=(None if self.visits is None else
+                          {str(k): int(v) for k, v in self.visits.groupby("kind")["visit_id"].nunique().items()}),
         )
 
     def headline(self) -> list[dict]:
@@ -378,6 +398,8 @@ class AuditResult(Result):
             out["problems"] = self.problems
         if self.kano is not None and len(self.kano):
             out["kano pairs"] = self.kano
+        if self.visits is not None and len(self.visits):
+            out["visit checks"] = self.visits
         return out
 
     def _repr_html_(self) -> str:
@@ -415,9 +437,10 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
     >>> a = audit.run_audit(io.load_folder(), quarter="2026Q3")
     >>> a.findings()
     """
-    source = None
+    source = visits = None
     if hasattr(survey, "instrument") and hasattr(survey, "sources"):  # a DataFolder
         folder = survey
+        visits = folder.visits
         folder.require("survey", purpose="the data audit")
         inst = load_instrument(instrument) if instrument is not None else folder.instrument
         source = dict(folder.sources.get("survey", {}))
@@ -465,7 +488,8 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
         item_table=inst.item_table().set_index("item"),
         durations=survey["duration_sec"] if "duration_sec" in survey else None,
         weight_like=tuple(c for c in survey.columns if _weight_like(c) and c != inst.weight),
-        kano=kano_pairs(sub, inst))
+        kano=kano_pairs(sub, inst),
+        visits=None if visits is None else visit_anomalies(visits, quarter_end(q) if q else None))
 
 
 REVERSE_SHARE = 0.25  # a KANO attribute whose reverse answers exceed this share is an audit finding

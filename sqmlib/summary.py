@@ -33,6 +33,7 @@ from .render import formats, labels, plots
 from .render.language import Said
 from .render.messages import listed, msg, sentences, term, terms
 from .results import Block, Result, figure, headline, table, text
+from .mystery import MysteryMetrics
 from .sem import ChainMetrics
 
 NOTEBOOK = "06_quarterly_summary"
@@ -44,7 +45,10 @@ METRICS = {
     "04_churn_prediction": ChurnMetrics,
     "05_kpi_monitoring": KPIMetrics,
     "07_service_profit_chain": ChainMetrics,
+    "09_mystery_shopping": MysteryMetrics,
 }
+# analyses of data a study may simply not collect (audit visits): never listed as missing
+OPTIONAL_ANALYSES = ("09_mystery_shopping",)
 
 
 # a drop in the churn model's ROC-AUC below this when a service-quality dimension is shuffled is too small to say
@@ -219,7 +223,8 @@ class SummaryResult(Result):
     @property
     def missing(self) -> list[str]:
         """Analyses without results that the study could have (a study of the KPIs alone has no item analyses)."""
-        return [s for s, m in self.current.items() if m is None and not (self.design == "kpi" and s in ITEM_ANALYSES)]
+        return [s for s, m in self.current.items() if m is None and s not in OPTIONAL_ANALYSES
+                and not (self.design == "kpi" and s in ITEM_ANALYSES)]
 
     def shortfalls(self) -> list[str]:
         """Largest gaps, top drivers and the reliability caveat, as Markdown lines."""
@@ -392,6 +397,10 @@ class SummaryResult(Result):
                                 "(maturity level {level}).", level=lvl, **parts) if lvl == 0 else
                             msg("summary.investigate", "Investigate **{unit}** now: its NPS has been far below its "
                                 "benchmark for {periods} periods.", **parts))
+        ms = cur.get("09_mystery_shopping")
+        for store, n in (ms.failing_stores if ms else {}).items():
+            todo.append(msg("summary.critical_failures", "Stop the critical failures at **{store}**: {n} of its audit "
+                            "visits {period} failed a critical standard.", store=store, n=n, period=self.period))
         if d and d.fix_first:
             todo.append(msg("summary.improve", "Improve **{name}**: it moves {outcome} most among the dimensions "
                             "performing below average.", name=term(d.fix_first[0]), outcome=term(d.outcome)))

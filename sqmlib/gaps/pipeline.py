@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from .ipa import IPAResult, ipa, zone_of_tolerance
 from .paired import CROSSHAIRS, MOMENTS_NOTE
+from ..mystery import gap_evidence
 from .segments import SegmentDifferences, gap1, gap_trend, gaps_model_summary, item_label, largest_gaps, segment_differences
 from .tables import servperf_table, servqual_gaps
+from typing import Mapping
 from dataclasses import dataclass
 import pandas as pd
 from ..render import labels, plots, statements
@@ -72,6 +74,7 @@ class GapResult(Result):
     ipa_note: str = ""  # how importance was found when the survey lacks overall satisfaction
     unweighted: str = ""  # the survey's sampling-weight column, which this analysis does not apply
     sample_weight: str = ""  # the sampling-weight column the gap table applies
+    audit_evidence: Mapping | None = None  # mystery shopping's evidence on gaps 3 and 5 (mystery.gap_evidence)
 
     def _dims(self) -> pd.DataFrame:
         return self.table[self.table["level"] == "dimension"].set_index("name")
@@ -231,7 +234,7 @@ class GapResult(Result):
                        if len(res.changes) else
                        [text(msg("gaps.no_quadrant_changes", "No attribute changes quadrant under the other crosshair "
                                  "rules."))])
-        model = [] if self.servperf else [table(gaps_model_summary(t, self.gap1_table, self.attainment),
+        model = [] if self.servperf else [table(gaps_model_summary(t, self.gap1_table, self.attainment, self.audit_evidence),
                                                 lambda s: s.format(precision=3, na_rep="–")
                                                 .format("{:d}", subset=["gap_number"]).hide(axis="index"))]
         if self.gap1_table is not None:
@@ -394,4 +397,4 @@ def run_gaps(folder: DataFolder, *, quarter: str = "", segment: str = "region", 
                      servperf=servperf,
                      table=gap_table, notes=notes, zone=zone, ipa_result=ipa_result, ipa_level=level, gap1_table=g1,
                      attainment=att, segment=segment, segment_table=seg_table, segment_tests=seg_tests, trend=trend,
-                     segment_invariance=seg_inv, quarter_invariance=q_inv)
+                     segment_invariance=seg_inv, quarter_invariance=q_inv, audit_evidence=gap_evidence(folder, q))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .paired import adjust_p, weighted_columns
 from .tables import _check_blocks, dimension_scores
 import warnings
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -225,8 +225,11 @@ def gap1(management: pd.DataFrame, survey: pd.DataFrame, instrument, *, confiden
 
 
 def gaps_model_summary(gap_table: pd.DataFrame, gap1_table: pd.DataFrame | None = None,
-                       attainment: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One table of the five gaps: what each measures, the figure the data give, or why it is not measured."""
+                       attainment: pd.DataFrame | None = None, audit: Mapping | None = None) -> pd.DataFrame:
+    """One table of the five gaps: what each measures, the figure the data give, or why it is not measured.
+    ``audit`` (:func:`sqmlib.mystery.gap_evidence`) adds what the mystery-shopping visits show: the share of the
+    checklist met (gap 3), the stores not executing the standards whose customers are content anyway (gap 3) and
+    the stores executing them whose customers still perceive less than the chain (gap 5)."""
     overall = gap_table[(gap_table["level"] == "overall") & (gap_table["name"] == "unweighted")]
     g5 = float(overall["gap"].iloc[0]) if len(overall) else np.nan
     rows = [
@@ -247,6 +250,18 @@ def gaps_model_summary(gap_table: pd.DataFrame, gap1_table: pd.DataFrame | None 
         {"gap_number": 5, "between": "customers' perceptions and expectations (SERVQUAL)",
          "measure": "overall P − E", "value": g5, "status": "measured"},
     ]
+    if audit:
+        stores = lambda key: ", ".join(audit.get(key) or ()) or "none"  # noqa: E731
+        rows[3:3] = [
+            {"gap_number": 3, "between": "service delivered and the service standards",
+             "measure": "audit visits (mystery shopping): share of the checklist's yes/no items met",
+             "value": audit["compliance"], "status": "measured"},
+            {"gap_number": 3, "between": "service delivered and the service standards",
+             "measure": "stores not executing the standards whose customers perceive more than the chain",
+             "value": float(len(audit.get("unexecuted_content") or ())), "status": stores("unexecuted_content")}]
+        rows.append({"gap_number": 5, "between": "customers' perceptions and expectations (SERVQUAL)",
+                     "measure": "stores executing the standards whose customers perceive less than the chain",
+                     "value": float(len(audit.get("executed_unhappy") or ())), "status": stores("executed_unhappy")})
     return pd.DataFrame(rows)
 
 

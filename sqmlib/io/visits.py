@@ -92,7 +92,7 @@ def _responses(df: pd.DataFrame, checklist, chk, file_label: str) -> None:
     txt = resp.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().casefold())
     is_na = txt.isin(NOT_APPLICABLE) | txt.isna()
     value = pd.Series(np.nan, index=df.index)
-    yes_no = df["item_id"].map({i.id: i.yes_no for i in checklist.items}).fillna(False).astype(bool)
+    yes_no = df["item_id"].isin({i.id for i in checklist.items if i.yes_no})
     y = txt.isin(YES)
     n = txt.isin(NO)
     value[yes_no & y] = 1.0

@@ -417,3 +417,28 @@ def run_mystery(folder, *, quarter: str = "", n_boot: int = 1000, seed: int = 0)
         timing=timing_effects(visits), link=link,
         chain={"score": chain_row["score"], "ci_low": chain_row["ci_low"], "ci_high": chain_row["ci_high"],
                "compliance": chain_row["compliance"], "visits": chain_row["visits"]})
+
+
+def gap_evidence(folder, quarter: str) -> dict | None:
+    """What the audit visits of ``quarter`` say about gaps 3 and 5 (for the gap page's gaps-model table): the share
+    of the checklist's yes/no items met (as :func:`run_mystery`'s chain compliance) and the stores in each of the
+    quadrants' two telling positions (:func:`~sqmlib.mystery.scores.quadrants`); None without visits then."""
+    if folder.visits is None or folder.instrument.checklist is None or not quarter:
+        return None
+    ck = folder.instrument.checklist
+    scored = item_scores(folder.visit_items, folder.visits, ck)
+    visits = visit_scores(scored, folder.visits, ck)
+    now = visits[visits["quarter"] == quarter]
+    if now.empty or now["checks"].sum() == 0:
+        return None
+    out = {"compliance": float(now["passed"].sum() / now["checks"].sum()), "visits": int(len(now)),
+           "executed_unhappy": [], "unexecuted_content": []}
+    survey = folder.survey
+    if survey is not None and "store" in survey and folder.instrument.items and "P" in folder.instrument.blocks:
+        pairs, _ = survey_link(scored, survey, dimension_scores(survey, folder.instrument, "P"),
+                               folder.instrument.block_scale("P"))
+        if len(pairs) >= 3:
+            quad = quadrants(pairs, quarter)
+            for key in ("executed_unhappy", "unexecuted_content"):
+                out[key] = [str(s) for s in quad.index[quad["position"] == key]]
+    return out
