@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from sqmlib.sample.mystery import COMMENTS, checklist_yaml
+
 from sqmlib import cli, report, synth
 from sqmlib.runner.kernel import THREAD_VARIABLES
 
@@ -66,14 +68,18 @@ def sha(p: Path) -> str:
 
 @pytest.fixture(scope="session")
 def markup_dir(tmp_path_factory, small_data):
-    """The small dataset with markup in an item's wording, a region name (South) and a complaint category
-    (billing), as an untrusted file may hold it: the data of the shared report."""
+    """The small dataset with markup in an item's wording, a region name (South), a complaint category
+    (billing) and an audit visit's comment, as an untrusted file may hold it: the data of the shared report."""
     def make(d: Path):
         small_data.save(d)
         inst = yaml.safe_load((ROOT / "sqmlib" / "instruments" / "servqual.yaml").read_text(encoding="utf-8"))
         inst["items"]["05"]["en"] = f"does what it promised {SCRIPT}"
+        inst["checklist"] = yaml.safe_load(checklist_yaml())["checklist"]  # the audit visits' checklist
         (d / "instrument.yaml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
-        for name in ("survey.csv", "customers.csv", "interactions.csv"):
+        items = pd.read_csv(d / "visit_items.csv", dtype=str, keep_default_na=False)
+        items["comment"] = items["comment"].replace(COMMENTS["en"], f"price quoted wrongly {SCRIPT}")
+        items.to_csv(d / "visit_items.csv", index=False)
+        for name in ("survey.csv", "customers.csv", "interactions.csv", "visits.csv"):
             t = pd.read_csv(d / name, dtype=str, keep_default_na=False)
             t["region"] = t["region"].replace("South", IMG)
             if name == "interactions.csv":

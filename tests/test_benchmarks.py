@@ -82,3 +82,11 @@ def test_bench_psychometrics_smoke():
     spec.loader.exec_module(mod)
     table = mod.run(n_ordinal=400, n_fiml=400, n_groups=400, repeat=1)
     assert len(table) == 4 and (table["seconds"] > 0).all()
+
+
+def test_bench_mystery_smoke():
+    spec = importlib.util.spec_from_file_location("bench_mystery", ROOT / "benchmarks" / "bench_mystery.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(stores=12, visits=400, shoppers=20)
+    assert len(table) == 3 and (table["seconds"] > 0).all() and table["page_chars"].iloc[-1] > 10_000

@@ -68,6 +68,10 @@ def test_explorer_tables_escape_markup(markup_dir):
     assert ".status').textContent = v.status" in app.page("") and "opt.textContent = o.label" in app.page("")
     page = app.page("<b>data</b>")
     assert "<b>data</b>" not in page and "&lt;b&gt;data&lt;/b&gt;" in page
+    # the mystery-shopping explorer: a region named with markup, stores' visits with the shoppers' comments
+    app = serve.App({"mystery": explore.MysteryExplorer(folder)})
+    v = app.view("mystery", {"region": IMG})
+    assert "<img src=x" not in v["table"] + v["extra"] and IMG in [o["label"] for o in v["controls"]["region"]["options"]]
 
 
 # ---- 2. formula injection -----------------------------------------------------------------------------------

@@ -346,11 +346,17 @@ def test_bad_visit_files_are_refused_in_one_line(copy, change, file, words):
     assert file in text and words in text
 
 
-def test_visit_items_without_a_checklist_say_so(copy):
+def test_visits_without_a_checklist_leave_the_other_analyses_be(copy):
+    """A folder with visit files but an instrument without a checklist: the visits are not read (the other
+    tables are) and the mystery page says why; the loader alone refuses visit items without a checklist."""
     d = copy()
     (d / "instrument.yaml").write_text("extends: servqual\n", encoding="utf-8")
+    folder = io.load_folder(d)
+    assert folder.visits is None and folder.survey is not None and "skipped" in folder.sources["visits"]
+    r = mystery.run_mystery(folder)
+    assert r.unavailable and "no checklist: section" in r.reason
     with pytest.raises(SQMDataError, match="checklist: section"):
-        io.load_folder(d)
+        io.load_visit_items(d / "visit_items.csv", None)
 
 
 def test_checklist_mistakes_are_named(tmp_path):
@@ -403,3 +409,22 @@ def test_another_shape_yes_no_only_rule_flag_no_store_in_the_survey_and_chinese_
     by_hand = 100 * (x["w"] * x["value"]).groupby(x["visit_id"]).sum() / x["w"].groupby(x["visit_id"]).sum()
     assert v.set_index("visit_id")["raw"].to_dict() == pytest.approx(by_hand.to_dict(), abs=1e-9)
     assert any("no store column" in b.content for b in r.sections()["survey"])
+
+
+@pytest.mark.long
+def test_a_bad_visit_file_stops_the_report_in_one_line(tmp_path):
+    """Through the command as a user runs it: an answer of a visit that is not in visits.csv."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    items = pd.read_csv(data / "visit_items.csv", dtype=str, keep_default_na=False)
+    items.loc[5, "visit_id"] = "V99999"
+    items.to_csv(data / "visit_items.csv", index=False)
+    r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(data), "--out",
+                        str(tmp_path / "out"), "--no-progress", "--no-pdf"], capture_output=True, text=True,
+                       timeout=600)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 1 and len(lines) == 1 and "answers of visits not in visits" in lines[0], r.stderr[-2000:]
+    assert "visit_items.csv" in lines[0] and "Traceback" not in r.stderr

@@ -7,7 +7,9 @@ Three explorers, each a plain Python object with an update function and an ipywi
 - :class:`DriverExplorer` — quarter, outcome, driver level and segment → relative importance with bootstrap
   intervals and the driver matrix;
 - :class:`ChurnExplorer` — threshold, customer lifetime value and offer cost → profit curve, confusion counts
-  and the list of customers to contact.
+  and the list of customers to contact;
+- :class:`MysteryExplorer` — quarter, region and store → the audit league with bootstrap intervals, the item
+  compliance heat map and a store's visits.
 
 ``view(**selection)`` computes what the explorer shows for one selection and returns a :class:`View` (tables
 and chart drawers); it is what the widgets call and what the tests check. Heavy results (the statistics of a
@@ -18,11 +20,12 @@ selection, so moving back and forth between selections answers at once.
 ``live=False`` (papermill reports, which have no kernel behind them when read), the default view as static
 charts and a table. :func:`app` assembles all three for ``make explore``.
 
-Its modules, lowest first: base, survey, churn, app; the package re-exports their names.
+Its modules, lowest first: base, survey, churn, mystery, app; the package re-exports their names.
 """
 from __future__ import annotations
 
 from .base import *  # noqa: F401,F403
 from .survey import *  # noqa: F401,F403
 from .churn import *  # noqa: F401,F403
+from .mystery import *  # noqa: F401,F403
 from .app import *  # noqa: F401,F403

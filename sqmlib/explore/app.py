@@ -7,6 +7,7 @@ from .. import io
 from ..render.show import use_instrument
 from ..errors import SQMDataError
 from .churn import ChainExplorer, ChurnExplorer
+from .mystery import MysteryExplorer
 from .survey import DriverExplorer, SurveyExplorer
 
 
@@ -15,7 +16,8 @@ from .survey import DriverExplorer, SurveyExplorer
 # ---------------------------------------------------------------------------------------------------------
 def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_careless: bool = True,
               progress: Callable[[str], None] | None = None) -> dict:
-    """The three explorers on a data folder (default the bundled sample), read once."""
+    """The explorers on a data folder (default the bundled sample), read once: survey, drivers, churn (with
+    customers), the service-profit chain (with its columns) and mystery shopping (with audit visits)."""
     say = progress or (lambda msg: None)
     say("reading the data")
     folder = io.load_folder(data_dir, instrument or None)  # each table read once, for all three explorers
@@ -33,6 +35,9 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
         out["chain"] = ChainExplorer(data.survey, folder.instrument, quarter=quarter or None)
     except SQMDataError:  # a survey without the chain's columns: no chain tab
         pass
+    if folder.visits is not None and folder.instrument.checklist is not None:
+        say("audit visits")
+        out["mystery"] = MysteryExplorer(folder, quarter=quarter)
     return out
 
 

@@ -201,12 +201,15 @@ CONTROL_TEXT = {  # control → its caption (literal messages, so that the catal
     "threshold": lambda: msg("explore.control.threshold", "Threshold"),
     "clv": lambda: msg("explore.control.clv", "Customer lifetime value"),
     "offer_cost": lambda: msg("explore.control.offer_cost", "Offer cost"),
+    "region": lambda: msg("explore.control.region", "Region"),
+    "store": lambda: msg("explore.control.store", "Store"),
 }
 TITLE_TEXT = {
     "survey": lambda: msg("explore.title.survey", "Survey explorer"),
     "drivers": lambda: msg("explore.title.drivers", "Driver explorer"),
     "churn": lambda: msg("explore.title.churn", "Churn explorer"),
     "chain": lambda: msg("explore.title.chain", "Service-profit chain"),
+    "mystery": lambda: msg("explore.title.mystery", "Mystery shopping"),
 }
 
 

@@ -95,7 +95,8 @@ class App:
                     "clv": {"kind": "number", "label": cap("clv"), "min": 1.0, "step": 10.0, "value": sel["clv"]},
                     "offer_cost": {"kind": "number", "label": cap("offer_cost"), "min": 0.0, "step": 1.0,
                                    "value": sel["offer_cost"]}}
-        opts = ex.options(sel.get("segment", explore.NONE))
+        opts = (ex.options(region=sel.get("region", explore.ALL)) if isinstance(ex, explore.MysteryExplorer) else
+                ex.options(sel.get("segment", explore.NONE)))
         return {k: {"kind": "select", "label": cap(k), "value": str(sel[k]),
                     "options": [{"value": str(o), "label": explore.option_label(k, o)} for o in v]}
                 for k, v in opts.items()}
@@ -396,7 +397,7 @@ def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = F
             self.finish({"ok": True})
 
     return tornado.web.Application([
-        (r"/", PageHandler), (r"/api/(survey|drivers|churn|chain)/view", ViewHandler), (r"/api/churn/best", BestHandler),
+        (r"/", PageHandler), (r"/api/(survey|drivers|churn|chain|mystery)/view", ViewHandler), (r"/api/churn/best", BestHandler),
         (r"/font/cjk.otf", FontHandler), (r"/health", Health), (r"/favicon.ico", NoIcon),
     ], xsrf_cookies=False, compress_response=True)
 

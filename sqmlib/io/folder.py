@@ -22,6 +22,9 @@ from .visits import check_visits, load_calibration, load_visit_items, load_visit
 
 # A data folder
 # ---------------------------------------------------------------------------------------------------------
+VISIT_TABLES = ("visits", "visit_items", "calibration")
+NO_CHECKLIST = ("the instrument has no checklist: section describing the audit visits' items, so the visit files "
+                "were not read")
 TABLES = ("survey", "customers", "interactions", "standards", "management", "visits", "visit_items", "calibration")
 
 
@@ -290,6 +293,8 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
     """Read a data folder once: ``survey``, ``customers``, ``interactions``, ``standards``, ``management`` and the
     mystery-shopping ``visits``, ``visit_items`` and ``calibration`` (each optional, each as CSV, Excel, Parquet or
     SPSS), validated by their loaders (the visit files also together, :func:`sqmlib.io.visits.check_visits`).
+    Visit files in a folder whose instrument has no ``checklist:`` are not read (``sources`` records why): the
+    other analyses run, and the mystery-shopping page says what is missing.
 
     Parameters
     ----------
@@ -346,6 +351,10 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
                 files[name] = found
     loaded: dict[str, pd.DataFrame] = {}
     sources: dict[str, Mapping] = {}
+    if inst.checklist is None:  # audit visits without the checklist they answer: the mystery page says so
+        for name in VISIT_TABLES:
+            if name in files:
+                sources[name] = {"source": str(files.pop(name)), "skipped": NO_CHECKLIST}
     for name, file in files.items():
         key = (name, str(Path(file).resolve()), str(inst.path), inst.name, encoding, errors)
         shared = _SHARED["tables"].get(key)

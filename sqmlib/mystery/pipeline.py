@@ -195,7 +195,7 @@ class MysteryResult(Result):
                "item compliance": self.compliance, "critical failures": self.critical,
                "variance components": self.components_table(), "d study": self.d_study, "timing": self.timing,
                "shopper leniency": self.leniency,
-               "visits": self.visits.drop(columns=[c for c in self.visits if c.startswith("section:")])}
+               "visit scores": self.visits.drop(columns=[c for c in self.visits if c.startswith("section:")])}
         if self.calibration:
             out["calibration icc"] = self.calibration["icc"]
         if self.link:
@@ -222,17 +222,15 @@ class MysteryResult(Result):
 
     def sections(self) -> dict:
         pct = "{:.0%}".format
-        league = self.league.assign(region=self.league.get("region"))
+        league = self.league[["region", "visits", "score", "ci_low", "ci_high", "rank", "rank_low", "rank_high",
+                              "group", "compliance", "critical_failures"]]  # every column in the workbook
         blocks = [figure(lambda: plots.league_chart(self.league), "league"),
                   text(msg("mystery.rule", "Visit score: the weighted share of the checklist met (0–100); a visit "
                            "failing a critical item {rule}. Groups compare each store with the chain's mean visit "
                            "score by a bootstrap of its visits.", rule=_rule_words(self.rule, self.cap))),
                   table(league, lambda s: s.format({"score": "{:.1f}", "ci_low": "{:.1f}", "ci_high": "{:.1f}",
-                                                    "difference": "{:+.1f}", "difference_low": "{:+.1f}",
-                                                    "difference_high": "{:+.1f}", "compliance": pct,
-                                                    "compliance_low": pct, "compliance_high": pct}),
-                        own_formats=("score", "ci_low", "ci_high", "difference", "difference_low", "difference_high",
-                                     "compliance", "compliance_low", "compliance_high")),
+                                                    "compliance": pct}),
+                        own_formats=("score", "ci_low", "ci_high", "compliance")),
                   text(msg("mystery.regions", "**Regions per quarter**")),
                   table(self.regions[["visits", "score", "ci_low", "ci_high", "compliance", "compliance_low",
                                       "compliance_high", "critical_failures"]],
@@ -288,8 +286,9 @@ class MysteryResult(Result):
                       table(corr, lambda s: s.format(precision=2), own_formats=("r", "ci_low", "ci_high")),
                       text(msg("mystery.quadrants", "**Stores in {scope}**: audit and perception against the chain's "
                                "averages", scope=period(self.quarter))),
-                      table(quad, lambda s: s.format({"audit": "{:.1f}", "perception": "{:.1f}"}),
-                            own_formats=("audit", "perception"))]
+                      table(quad, lambda s: s.format("{:.1f}", subset=["audit", "perception", "perception_low",
+                                                                        "perception_high"]),
+                            own_formats=("audit", "perception", "perception_low", "perception_high"))]
         else:
             survey = [text(msg("mystery.no_link", "The survey has no store column (or too few respondents per store): "
                                "audit scores are not compared with customers' perceptions."))]
@@ -365,8 +364,11 @@ def run_mystery(folder, *, quarter: str = "", n_boot: int = 1000, seed: int = 0)
     if n_boot < 10:
         raise SQMArgumentError("n_boot must be at least 10")
     if folder.visits is None or folder.instrument.checklist is None:
-        reason = msg("mystery.no_visits", "the data folder has no audit visits (visits.csv and visit_items.csv, with "
-                     "a checklist: section in the instrument).")
+        skipped = "skipped" in folder.sources.get("visits", {})
+        reason = (msg("mystery.no_checklist", "the data folder has audit visits, but the instrument has no checklist: "
+                      "section describing their items (see data/README.md).") if skipped else
+                  msg("mystery.no_visits", "the data folder has no audit visits (visits.csv and visit_items.csv, with "
+                      "a checklist: section in the instrument)."))
         return Unavailable(reason=reason, line=unavailable_line(reason),
                            notebook=MysteryResult.notebook, title=MysteryResult.title, first="findings",
                            quarter=quarter)

@@ -409,6 +409,20 @@ F | F | F 值
 type | type | 类型
 phi | reliability Φ (shoppers differ) | 信度 Φ（暗访员各不相同）
 g | reliability Eρ² (same shoppers) | 信度 Eρ²（暗访员相同）
+visit_checks | audit visits to check | 需核查的暗访
+item_id | checklist item | 检查项
+perception_se | perception: standard error | 感知标准误
+yes_no | yes/no item | 是否项
+checked | visits checking the item | 检查该项的暗访次数
+passed | checks passed | 合格次数
+checks | yes/no checks | 是否项检查次数
+raw | score before the critical rule | 关键项规则前得分
+critical_failed | failed a critical item | 关键项不合格
+weekend_effect | weekend effect (points) | 周末效应（分）
+visit_time | visit time | 暗访时间
+visit_hour | hour of the visit | 暗访时刻（小时）
+scenario | scenario | 情景
+duration | duration (minutes) | 时长（分钟）
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
@@ -559,4 +573,10 @@ greeting | greeting | 问候
 needs | needs | 需求了解
 closing | closing | 结束服务
 environment | environment | 环境
+ICC1 | ICC(1,1): one rater, one-way | ICC(1,1)：单一评分者，单向模型
+ICC2 | ICC(A,1): one rater, absolute agreement | ICC(A,1)：单一评分者，绝对一致
+ICC3 | ICC(C,1): one rater, consistency | ICC(C,1)：单一评分者，一致性
+ICC1k | ICC(1,k): mean of k raters, one-way | ICC(1,k)：k 名评分者均值，单向模型
+ICC2k | ICC(A,k): mean of k raters, absolute agreement | ICC(A,k)：k 名评分者均值，绝对一致
+ICC3k | ICC(C,k): mean of k raters, consistency | ICC(C,k)：k 名评分者均值，一致性
 """
