@@ -398,7 +398,7 @@ class SummaryResult(Result):
                             msg("summary.investigate", "Investigate **{unit}** now: its NPS has been far below its "
                                 "benchmark for {periods} periods.", **parts))
         ms = cur.get("09_mystery_shopping")
-        for store, n in (ms.failing_stores if ms else {}).items():
+        for store, n in sorted((ms.failing_stores if ms else {}).items(), key=lambda kv: (-kv[1], kv[0])):
             todo.append(msg("summary.critical_failures", "Stop the critical failures at **{store}**: {n} of its audit "
                             "visits {period} failed a critical standard.", store=store, n=n, period=self.period))
         if d and d.fix_first:

@@ -10,7 +10,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from sqmlib import SQMReportError, audit, churn, drivers, gaps, io, kpi, reliability, report, sem, summary
+from sqmlib import SQMReportError, audit, churn, drivers, gaps, io, kpi, mystery, reliability, report, sem, summary
 from sqmlib.paths import NOTEBOOK_DIR
 from sqmlib.runner.notebook import _jsonable
 from sqmlib.results import metrics_dict
@@ -45,7 +45,7 @@ def _differences(a, b, path="", tol=1e-9):
 PIPELINES = {"00_data_audit": audit.run_audit, "01_survey_reliability": reliability.run_reliability,
              "02_gap_analysis": gaps.run_gaps, "03_driver_regression": drivers.run_drivers,
              "04_churn_prediction": churn.run_churn, "05_kpi_monitoring": kpi.run_kpis,
-             "07_service_profit_chain": sem.run_chain}
+             "07_service_profit_chain": sem.run_chain, "09_mystery_shopping": mystery.run_mystery}
 NOT_THE_PIPELINES = {"data_dir", "instrument", "encoding", "lang", "out_dir", "reports_dir", "interactive",
                      "survey_file", "strict"}
 
