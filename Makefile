@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_explore.py
 	$(BIN)/python benchmarks/bench_serve.py
 	$(BIN)/python benchmarks/bench_sem.py
+	$(BIN)/python benchmarks/bench_mystery.py
 	$(BIN)/python benchmarks/bench_psychometrics.py
 	$(BIN)/python benchmarks/bench_report.py
 

@@ -306,10 +306,31 @@ def test_static_show_draws_the_default_view(survey_explorer, monkeypatch):
 
 def test_explorers_on_a_data_folder(small_dir):
     ex = explore.explorers(small_dir)
-    assert set(ex) == {"survey", "drivers", "churn", "chain"}
+    assert set(ex) == {"survey", "drivers", "churn", "chain", "mystery"}
     tabs = explore.app(small_dir, warm=False)
-    assert [tabs.get_title(i) for i in range(4)] == ["Survey explorer", "Driver explorer", "Churn explorer",
-                                                     "Service-profit chain"]
+    assert [tabs.get_title(i) for i in range(5)] == ["Survey explorer", "Driver explorer", "Churn explorer",
+                                                     "Service-profit chain", "Mystery shopping"]
+
+
+def test_the_mystery_explorer_follows_the_page(small_dir):
+    """Its league for every store of the report quarter is the page's (the same ranks and groups); a store's
+    view lists its visits; the store follows the region; selections are checked."""
+    from sqmlib import io, mystery
+
+    folder = io.load_folder(small_dir)
+    ex = explore.MysteryExplorer(folder, n_boot=300)
+    page = mystery.run_mystery(folder, n_boot=300)
+    v = ex.view()
+    assert v.table.set_index("store")["score"].to_dict() == pytest.approx(page.league["score"].to_dict(), abs=1e-12)
+    assert v.table.set_index("store")["group"].to_dict() == page.league["group"].to_dict()
+    store = page.league.index[0]
+    region = page.league.loc[store, "region"]
+    one = ex.view(region=region, store=store)
+    assert len(one.table) == page.league.loc[store, "visits"] and store in one.note
+    other = next(r for r in ex.regions if r != region)
+    assert ex.adjust({"region": other, "store": store})["store"] == explore.ALL
+    with pytest.raises(SQMArgumentError):
+        ex.adjust({"quarter": "1999Q1"})
 
 
 def test_cli_explore_refuses_remote_and_missing_data(tmp_path, capsys):

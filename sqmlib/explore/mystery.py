@@ -22,7 +22,7 @@ class MysteryExplorer(_Explorer):
     name = "mystery"
     title = "Mystery shopping"
 
-    def __init__(self, folder, *, quarter: str = "", n_boot: int = 500):
+    def __init__(self, folder, *, quarter: str = "", n_boot: int = 1000):  # as the page: the same groups
         super().__init__()
         if folder.visits is None or folder.instrument.checklist is None:
             raise SQMDataError(str(folder.path), [Problem("missing_file", "no audit visits in the data folder")])
