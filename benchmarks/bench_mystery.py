@@ -23,18 +23,22 @@ from sqmlib.sample import mystery as sample
 
 
 def programme(folder: Path, stores: int, visits: int, shoppers: int, seed: int = 0) -> Path:
-    """A data folder: the bundled instrument and survey, and a generated programme of the given size."""
+    """A data folder: the bundled instrument and survey (whose twelve stores are the programme's first twelve, so
+    audits meet perceptions), and a generated programme of the given size with every shopper's calibration."""
     rng = np.random.default_rng(seed)
-    shutil.copy(SAMPLE_DIR / "instrument.yaml", folder / "instrument.yaml")
-    names = [f"T{k:03d}" for k in range(stores)]
-    regions = ("North", "South", "East", "West")
+    for name in ("instrument.yaml", "survey.csv"):
+        shutil.copy(SAMPLE_DIR / name, folder / name)
+    sample_stores = sorted(pd.read_csv(SAMPLE_DIR / "survey.csv", usecols=["store"])["store"].unique())
+    names = (sample_stores + [f"T{k:03d}" for k in range(stores)])[:stores]
+    region_of = {"N": "North", "S": "South", "E": "East", "W": "West"}
     quarters = ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
     st = rng.integers(0, stores, visits)
     sh = rng.integers(0, shoppers, visits)
     q = rng.integers(0, len(quarters), visits)
     start = pd.PeriodIndex(quarters, freq="Q").start_time
     v = pd.DataFrame({"visit_id": [f"V{k:06d}" for k in range(visits)], "store": np.array(names)[st],
-                      "region": np.array(regions)[st % 4], "shopper_id": [f"MS{k:03d}" for k in sh],
+                      "region": [region_of.get(names[i][0], ("North", "South", "East", "West")[i % 4]) for i in st],
+                      "shopper_id": [f"MS{k:03d}" for k in sh],
                       "visit_date": (start[q] + pd.to_timedelta(rng.integers(0, 90, visits), unit="D")).strftime(
                           "%Y-%m-%d"),
                       "visit_time": [f"{h:02d}:{m:02d}" for h, m in zip(rng.integers(9, 21, visits),
@@ -45,8 +49,17 @@ def programme(folder: Path, stores: int, visits: int, shoppers: int, seed: int =
     items = pd.DataFrame({"visit_id": np.repeat(v["visit_id"].to_numpy(), len(sample.CHECKLIST)),
                           "item_id": np.tile(list(sample.CHECKLIST), visits),
                           "response": np.column_stack([ans[k] for k in sample.CHECKLIST]).ravel()})
+    cases = []
+    lenient = rng.normal(0, 0.4, shoppers)
+    for c in range(4):
+        a = sample._answers(rng.normal(0, 0.45) + lenient + 0.3 * rng.standard_normal(shoppers), rng,
+                            np.full(shoppers, "new_plan"), np.full(shoppers, "store"))
+        cases += [pd.DataFrame({"shopper_id": [f"MS{k:03d}" for k in range(shoppers)], "case_id": f"CASE{c + 1}",
+                                "item_id": k, "response": a[k]}) for k in sample.CHECKLIST]
+    calibration = pd.concat(cases)
     v.to_csv(folder / "visits.csv", index=False)
     items.to_csv(folder / "visit_items.csv", index=False)
+    calibration[calibration["shopper_id"].isin(set(v["shopper_id"]))].to_csv(folder / "calibration.csv", index=False)
     return folder
 
 

@@ -398,9 +398,17 @@ class SummaryResult(Result):
                             msg("summary.investigate", "Investigate **{unit}** now: its NPS has been far below its "
                                 "benchmark for {periods} periods.", **parts))
         ms = cur.get("09_mystery_shopping")
-        for store, n in sorted((ms.failing_stores if ms else {}).items(), key=lambda kv: (-kv[1], kv[0])):
-            todo.append(msg("summary.critical_failures", "Stop the critical failures at **{store}**: {n} of its audit "
-                            "visits {period} failed a critical standard.", store=store, n=n, period=self.period))
+        failing = sorted((ms.failing_stores if ms else {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        if len(failing) > 3:
+            todo.append(msg("summary.critical_failures_many", "Stop the critical failures at **{n} stores** ({stores}): "
+                            "each failed critical standards on a quarter or more of its audit visits {period}.",
+                            n=len(failing), stores=listed(s for s, _ in failing[:5]) + (" …" if len(failing) > 5 else ""),
+                            period=self.period))
+        else:
+            for store, n in failing:
+                todo.append(msg("summary.critical_failures", "Stop the critical failures at **{store}**: {n} of its "
+                                "audit visits {period} failed a critical standard.", store=store, n=n,
+                                period=self.period))
         if d and d.fix_first:
             todo.append(msg("summary.improve", "Improve **{name}**: it moves {outcome} most among the dimensions "
                             "performing below average.", name=term(d.fix_first[0]), outcome=term(d.outcome)))

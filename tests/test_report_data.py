@@ -36,6 +36,8 @@ def _differences(a, b, path="", tol=1e-9):
         t = max(tol, 1e-6) if "/estimators/ML, full information" in path else tol
         # ω comes from an iterative one-factor ML fit: equal to about 1e-9 across BLAS builds and thread counts
         t = max(t, 1e-7) if "/omega/" in path else t
+        # mystery shopping's variance components: REML by L-BFGS on a numerical gradient, equal to about 1e-7
+        t = max(t, 1e-6) if path.startswith(("/metrics/variance_shares/", "/metrics/reliability")) else t
         return [] if (a != a and b != b) or abs(a - b) <= t * max(1.0, abs(a)) else [(path, a, b)]
     return [] if a == b else [(path, a, b)]
 

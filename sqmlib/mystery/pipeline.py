@@ -21,7 +21,11 @@ from .scores import (calibration_scores, compliance_chart, item_compliance, item
                      shopper_deviations, survey_link, timing_effects, unit_scores, visit_scores)
 
 TARGET_RELIABILITY = 0.80
-FAILING_VISITS = 2  # a store failing a critical item on this many visits in the quarter gets a line in the summary
+FAILING_VISITS = 2  # a store failing a critical item on this many visits in the quarter …
+FAILING_SHARE = 0.25  # … and on at least this share of them gets a line in the findings and the summary
+NAMED = 6  # names listed in a finding before "and n more"
+HEAT_STORES = 30  # stores in the compliance heat map (the lowest-scoring, when there are more)
+LEAGUE_SHOWN = 60  # stores in the page's league table (else the best and the worst half of it each)
 SHOPPERS_SHOWN = 5  # the strictest and the most lenient shown on the page (every shopper in the workbook)
 OFF_POINTS = 15.0  # a shopper scoring the calibration cases this many points off the others is named
 
@@ -89,8 +93,12 @@ class MysteryResult(Result):
 
     # ---- figures of the quarter --------------------------------------------------------------------------
     def failing_stores(self) -> dict:
+        """Stores failing a critical item on at least :data:`FAILING_VISITS` visits of the quarter and
+        :data:`FAILING_SHARE` of them: store → visits failing."""
         c = self.critical.groupby("store").size() if len(self.critical) else pd.Series(dtype=int)
-        return {str(k): int(v) for k, v in c.sort_values(ascending=False).items() if v >= FAILING_VISITS}
+        visits = self.league["visits"]
+        return {str(k): int(v) for k, v in c.sort_values(ascending=False, kind="stable").items()
+                if v >= FAILING_VISITS and v >= FAILING_SHARE * visits.get(k, v)}
 
     def lenient(self) -> dict:
         if not self.calibration:
@@ -135,15 +143,18 @@ class MysteryResult(Result):
         below = [str(s) for s in self.league.index[self.league["group"] == "below_chain"]]
         level = int((self.league["group"] == "level_with_chain").sum())
         out.append(msg("mystery.groups", "Above the chain's average: {above}; below it: {below}; {level} store(s) "
-                       "cannot be told apart from it (95 % bootstrap intervals).",
-                       above=listed(above) if above else msg("mystery.none", "none"),
-                       below=listed(below) if below else msg("mystery.none", "none"), level=level))
-        for store, n in self.failing_stores().items():
+                       "cannot be told apart from it (95 % bootstrap intervals).", above=_names(above),
+                       below=_names(below[::-1]), level=level))
+        failing = self.failing_stores()
+        for store, n in list(failing.items())[:NAMED]:
             t = self.critical[self.critical["store"] == store]
             items = sorted({i for s in t["failed_items"] for i in s.split(", ") if i})
             total = int(self.league.loc[store, "visits"]) if store in self.league.index else n
             out.append(msg("mystery.failing", "**{store}** failed a critical standard on {n} of {visits} visits: "
                            "{items}.", store=store, n=n, visits=total, items=listed(names.get(i, i) for i in items)))
+        if len(failing) > NAMED:
+            out.append(msg("mystery.failing_more", "{n} more store(s) failed critical standards on a quarter or more of "
+                           "their visits (the critical failures table).", n=len(failing) - NAMED))
         g = self.gstudy
         need = g.visits_needed(TARGET_RELIABILITY)
         shares = g.components.shares()
@@ -158,8 +169,8 @@ class MysteryResult(Result):
         if self.calibration and np.isfinite(self.calibration["alpha_yes_no"]):
             cal = self.calibration
             lenient = self.lenient()
-            off = (listed(msg("mystery.off", "{shopper} ({points:+.1f})", shopper=k, points=v)
-                          for k, v in lenient.items()) if lenient else msg("mystery.none", "none"))
+            furthest = sorted(lenient.items(), key=lambda kv: -abs(kv[1]))
+            off = _names([msg("mystery.off", "{shopper} ({points:+.1f})", shopper=k, points=v) for k, v in furthest])
             out.append(msg("mystery.calibration", "On the calibration visits shoppers agree with Krippendorff's α = "
                            "{alpha:.2f} on yes/no items; shoppers scoring {points:.0f}+ points off the others: {off}.",
                            alpha=cal["alpha_yes_no"], points=OFF_POINTS, off=off))
@@ -215,7 +226,11 @@ class MysteryResult(Result):
         return t if len(t) <= 2 * SHOPPERS_SHOWN else pd.concat([t.head(SHOPPERS_SHOWN), t.tail(SHOPPERS_SHOWN)])
 
     def heat(self) -> pd.DataFrame:
+        """Stores × items (in the reader's language) of the quarter; with more than :data:`HEAT_STORES` stores,
+        the lowest-scoring of them (every store in the workbook)."""
         t = self.compliance["share"].unstack("item_id")
+        if len(t) > HEAT_STORES:
+            t = t.loc[self.league.sort_values("score").index[:HEAT_STORES]]
         names = self.names()
         t = t[[i for i in self.item_names if i in t.columns]]
         return t.rename(columns=names)
@@ -224,20 +239,27 @@ class MysteryResult(Result):
         pct = "{:.0%}".format
         league = self.league[["region", "visits", "score", "ci_low", "ci_high", "rank", "rank_low", "rank_high",
                               "group", "compliance", "critical_failures"]]  # every column in the workbook
+        if len(league) > LEAGUE_SHOWN:
+            league = pd.concat([league.head(LEAGUE_SHOWN // 2), league.tail(LEAGUE_SHOWN // 2)])
         blocks = [figure(lambda: plots.league_chart(self.league), "league"),
                   text(msg("mystery.rule", "Visit score: the weighted share of the checklist met (0–100); a visit "
                            "failing a critical item {rule}. Groups compare each store with the chain's mean visit "
                            "score by a bootstrap of its visits.", rule=_rule_words(self.rule, self.cap))),
                   table(league, lambda s: s.format({"score": "{:.1f}", "ci_low": "{:.1f}", "ci_high": "{:.1f}",
                                                     "compliance": pct}),
-                        own_formats=("score", "ci_low", "ci_high", "compliance")),
-                  text(msg("mystery.regions", "**Regions per quarter**")),
-                  table(self.regions[["visits", "score", "ci_low", "ci_high", "compliance", "compliance_low",
-                                      "compliance_high", "critical_failures"]],
-                        lambda s: s.format({"score": "{:.1f}", "ci_low": "{:.1f}", "ci_high": "{:.1f}",
-                                            "compliance": pct, "compliance_low": pct, "compliance_high": pct}),
-                        own_formats=("score", "ci_low", "ci_high", "compliance", "compliance_low", "compliance_high"))]
-        comp = [figure(lambda: plots.compliance_heatmap(self.heat()), "compliance"),
+                        own_formats=("score", "ci_low", "ci_high", "compliance"))]
+        if len(self.league) > LEAGUE_SHOWN:
+            blocks.append(text(msg("mystery.league_cut", "The {k} best and the {k} worst of {n} stores (every store in "
+                                   "the workbook).", k=LEAGUE_SHOWN // 2, n=len(self.league))))
+        blocks += [text(msg("mystery.regions", "**Regions per quarter**")),
+                   table(self.regions[["visits", "score", "ci_low", "ci_high", "compliance", "compliance_low",
+                                       "compliance_high", "critical_failures"]],
+                         lambda s: s.format({"score": "{:.1f}", "ci_low": "{:.1f}", "ci_high": "{:.1f}",
+                                             "compliance": pct, "compliance_low": pct, "compliance_high": pct}),
+                         own_formats=("score", "ci_low", "ci_high", "compliance", "compliance_low", "compliance_high"))]
+        comp = ([text(msg("mystery.heat_lowest", "The {k} lowest-scoring of {n} stores (every store in the workbook).",
+                          k=HEAT_STORES, n=len(self.league)))] if len(self.league) > HEAT_STORES else [])
+        comp += [figure(lambda: plots.compliance_heatmap(self.heat()), "compliance"),
                 figure(lambda: base_plots.control_chart(self.chart, "Yes/no checks passed per month (p-chart)",
                                                         "share passed"), "p-chart")]
         if len(self.critical):
@@ -294,6 +316,15 @@ class MysteryResult(Result):
                                "audit scores are not compared with customers' perceptions."))]
         return {"findings": [text(bullets(self.findings()))], "league": blocks, "compliance": comp,
                 "critical": crit, "reliability": rel, "timing": timing, "survey": survey}
+
+
+def _names(names: list) -> str:
+    """Names for a finding: at most :data:`NAMED` of them, then how many more; "none" for none."""
+    if not names:
+        return msg("mystery.none", "none")
+    if len(names) <= NAMED:
+        return listed(names)
+    return msg("mystery.and_more", "{names} and {n} more", names=listed(names[:NAMED]), n=len(names) - NAMED)
 
 
 def _float(v) -> float | None:

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from ..errors import SQMArgumentError
 
@@ -195,19 +195,22 @@ def timing_effects(visits: pd.DataFrame, *, score: str = "score", confidence: fl
     cols = {k: v for k, v in cols.items() if 0 < v.sum() < len(v)}
     if not cols or len(d) < 10:
         return pd.DataFrame(columns=["effect", "se", "ci_low", "ci_high", "p_value", "visits"])
-    X = np.column_stack([np.ones(len(d)), *cols.values(),
-                         pd.get_dummies(d["store"], drop_first=True, dtype=float).to_numpy(),
-                         pd.get_dummies(d["shopper_id"], drop_first=True, dtype=float).to_numpy()])
+    fixed = [pd.get_dummies(d[c], drop_first=True, dtype=float, sparse=True).sparse.to_coo().tocsr()
+             for c in ("store", "shopper_id")]
+    X = sparse.hstack([sparse.csr_matrix(np.column_stack([np.ones(len(d)), *cols.values()])), *fixed],
+                      format="csr")  # the dummies stay sparse: the normal equations have the fixed effects' size
     y = d[score].to_numpy(float)
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    n = X.shape[0]
+    xtx = (X.T @ X).toarray()
+    inv = np.linalg.pinv(xtx, hermitian=True)
+    beta = inv @ (X.T @ y)
     e = y - X @ beta
-    n, p = X.shape
-    rank = np.linalg.matrix_rank(X)
-    xtx_inv = np.linalg.pinv(X.T @ X)
-    meat = (X * (e ** 2)[:, None]).T @ X
-    cov = xtx_inv @ meat @ xtx_inv * n / (n - rank)
+    rank = int(np.linalg.matrix_rank(xtx, hermitian=True))
     k = len(cols)
-    se = np.sqrt(np.diag(cov)[1:1 + k])
+    sub = inv[1:1 + k]
+    meat = (X.T @ X.multiply((e ** 2)[:, None])).toarray()
+    cov = sub @ meat @ sub.T * n / (n - rank)
+    se = np.sqrt(np.diag(cov))
     t = stats.t.ppf(1 - (1 - confidence) / 2, n - rank)
     eff = beta[1:1 + k]
     return pd.DataFrame({"effect": eff, "se": se, "ci_low": eff - t * se, "ci_high": eff + t * se,

@@ -109,19 +109,31 @@ def remedy_chart(effects: pd.DataFrame, title: str = "Revisit satisfaction per r
 GROUP_COLOURS = {"above_chain": "#55A868", "level_with_chain": "#4C72B0", "below_chain": "#C44E52"}
 
 
-def league_chart(league: pd.DataFrame, title: str = "Audit score per store, with 95 % intervals"):
+def league_chart(league: pd.DataFrame, title: str = "Audit score per store, with 95 % intervals", labelled: int = 40):
     """Stores' mean visit scores with their intervals, best at the top, coloured by their group against the
-    chain's mean (above, cannot be told apart, below); the chain's mean as a line."""
+    chain's mean (above, cannot be told apart, below); the chain's mean as a line. More than ``labelled`` stores:
+    a caterpillar plot (stores in rank order along the x axis, unlabelled: the table names them)."""
     t = league.sort_values("score")
-    fig, ax = subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
-    y = np.arange(len(t))
     colours = [GROUP_COLOURS.get(g, "#4C72B0") for g in t["group"]]
-    ax.hlines(y, t["ci_low"].clip(lower=0), t["ci_high"].clip(upper=100), color=colours, lw=2)
-    ax.scatter(t["score"], y, c=colours, s=36, zorder=3)
-    ax.axvline(float(league.attrs.get("chain", t["score"].mean())), color="black", lw=0.8, ls="--")
-    ax.set_yticks(y, [str(i) for i in t.index], fontsize=8)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("mean visit score (0–100)")
+    chain = float(league.attrs.get("chain", t["score"].mean()))
+    pos = np.arange(len(t))
+    if len(t) > labelled:
+        fig, ax = subplots(figsize=(7.5, 3.8))
+        ax.vlines(pos, t["ci_low"].clip(lower=0), t["ci_high"].clip(upper=100), color=colours, lw=1)
+        ax.scatter(pos, t["score"], c=colours, s=8, zorder=3)
+        ax.axhline(chain, color="black", lw=0.8, ls="--")
+        ax.set_xticks([])
+        ax.set_xlabel("stores, lowest score first")
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("mean visit score (0–100)")
+    else:
+        fig, ax = subplots(figsize=(7.5, 0.32 * len(t) + 1.6))
+        ax.hlines(pos, t["ci_low"].clip(lower=0), t["ci_high"].clip(upper=100), color=colours, lw=2)
+        ax.scatter(t["score"], pos, c=colours, s=36, zorder=3)
+        ax.axvline(chain, color="black", lw=0.8, ls="--")
+        ax.set_yticks(pos, [str(i) for i in t.index], fontsize=8)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("mean visit score (0–100)")
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -135,7 +147,7 @@ def compliance_heatmap(shares: pd.DataFrame, title: str = "Share of visits passi
                   ha="right", fontsize=8)
     ax.set_yticks(np.arange(shares.shape[0]), [str(i) for i in shares.index], fontsize=8)
     for (i, j), v in np.ndenumerate(shares.to_numpy(float)):
-        if np.isfinite(v):
+        if np.isfinite(v) and shares.shape[0] <= 40:
             ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=7)
     fig.colorbar(im, ax=ax, label="%", shrink=0.8)
     ax.set_title(title)
