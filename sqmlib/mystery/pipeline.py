@@ -198,7 +198,7 @@ class MysteryResult(Result):
         m = self.metrics()
         out = [headline("Audit score", m.score, "{:.1f}"), headline("Audit visits", m.visits)]
         if m.visits_needed is not None:
-            out.append(headline("Visits needed per store", m.visits_needed))
+            out.append(headline("Visits needed per store and quarter", m.visits_needed))
         return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
