@@ -88,5 +88,5 @@ def test_bench_mystery_smoke():
     spec = importlib.util.spec_from_file_location("bench_mystery", ROOT / "benchmarks" / "bench_mystery.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    table = mod.run(stores=12, visits=400, shoppers=20)
+    table = mod.run(stores=8, visits=160, shoppers=12)
     assert len(table) == 3 and (table["seconds"] > 0).all() and table["page_chars"].iloc[-1] > 10_000

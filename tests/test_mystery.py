@@ -305,9 +305,15 @@ def test_one_number_in_the_gaps_model_and_the_mystery_page(sample, result):
 # ---- bad input and other shapes -----------------------------------------------------------------------------
 @pytest.fixture
 def copy(tmp_path):
-    def make():
+    """A copy of the bundled sample (``visits_only``: its instrument and visit files alone, quick to load)."""
+    def make(visits_only: bool = False):
         d = tmp_path / "data"
-        shutil.copytree(ROOT / "data" / "sample", d)
+        if visits_only:
+            d.mkdir()
+            for name in ("instrument.yaml", "visits.csv", "visit_items.csv", "calibration.csv"):
+                shutil.copy(ROOT / "data" / "sample" / name, d / name)
+        else:
+            shutil.copytree(ROOT / "data" / "sample", d)
         return d
     return make
 
@@ -325,7 +331,7 @@ def _one_line(exc) -> str:
     ("unknown_shopper", "calibration.csv", "shoppers who made no visit"),
 ])
 def test_bad_visit_files_are_refused_in_one_line(copy, change, file, words):
-    d = copy()
+    d = copy(visits_only=True)
     items = pd.read_csv(d / "visit_items.csv", dtype=str, keep_default_na=False)
     if change == "no_items":
         items = items[items["visit_id"] != "V00010"]
@@ -349,10 +355,11 @@ def test_bad_visit_files_are_refused_in_one_line(copy, change, file, words):
 def test_visits_without_a_checklist_leave_the_other_analyses_be(copy):
     """A folder with visit files but an instrument without a checklist: the visits are not read (the other
     tables are) and the mystery page says why; the loader alone refuses visit items without a checklist."""
-    d = copy()
+    d = copy(visits_only=True)
+    shutil.copy(ROOT / "data" / "sample" / "standards.csv", d / "standards.csv")
     (d / "instrument.yaml").write_text("extends: servqual\n", encoding="utf-8")
     folder = io.load_folder(d)
-    assert folder.visits is None and folder.survey is not None and "skipped" in folder.sources["visits"]
+    assert folder.visits is None and folder.standards is not None and "skipped" in folder.sources["visits"]
     r = mystery.run_mystery(folder)
     assert r.unavailable and "no checklist: section" in r.reason
     with pytest.raises(SQMDataError, match="checklist: section"):
@@ -370,7 +377,7 @@ def test_checklist_mistakes_are_named(tmp_path):
 
 
 def test_a_folder_without_visits_is_not_available(copy):
-    d = copy()
+    d = copy(visits_only=True)
     for name in ("visits", "visit_items", "calibration"):
         (d / f"{name}.csv").unlink()
     r = mystery.run_mystery(io.load_folder(d))
