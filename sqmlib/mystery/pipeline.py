@@ -242,6 +242,7 @@ class MysteryResult(Result):
         if len(league) > LEAGUE_SHOWN:
             league = pd.concat([league.head(LEAGUE_SHOWN // 2), league.tail(LEAGUE_SHOWN // 2)])
         blocks = [figure(lambda: plots.league_chart(self.league), "league"),
+                  figure(lambda: plots.region_scores_chart(self.regions["score"].unstack("quarter")), "regions"),
                   text(msg("mystery.rule", "Visit score: the weighted share of the checklist met (0–100); a visit "
                            "failing a critical item {rule}. Groups compare each store with the chain's mean visit "
                            "score by a bootstrap of its visits.", rule=_rule_words(self.rule, self.cap))),
@@ -251,12 +252,6 @@ class MysteryResult(Result):
         if len(self.league) > LEAGUE_SHOWN:
             blocks.append(text(msg("mystery.league_cut", "The {k} best and the {k} worst of {n} stores (every store in "
                                    "the workbook).", k=LEAGUE_SHOWN // 2, n=len(self.league))))
-        blocks += [text(msg("mystery.regions", "**Regions per quarter**")),
-                   table(self.regions[["visits", "score", "ci_low", "ci_high", "compliance", "compliance_low",
-                                       "compliance_high", "critical_failures"]],
-                         lambda s: s.format({"score": "{:.1f}", "ci_low": "{:.1f}", "ci_high": "{:.1f}",
-                                             "compliance": pct, "compliance_low": pct, "compliance_high": pct}),
-                         own_formats=("score", "ci_low", "ci_high", "compliance", "compliance_low", "compliance_high"))]
         comp = ([text(msg("mystery.heat_lowest", "The {k} lowest-scoring of {n} stores (every store in the workbook).",
                           k=HEAT_STORES, n=len(self.league)))] if len(self.league) > HEAT_STORES else [])
         comp += [figure(lambda: plots.compliance_heatmap(self.heat()), "compliance"),
@@ -306,11 +301,18 @@ class MysteryResult(Result):
             pairs, corr, quad = self.link
             survey = [figure(lambda: plots.audit_survey_scatter(pairs), "audit-survey"),
                       table(corr, lambda s: s.format(precision=2), own_formats=("r", "ci_low", "ci_high")),
-                      text(msg("mystery.quadrants", "**Stores in {scope}**: audit and perception against the chain's "
-                               "averages", scope=period(self.quarter))),
-                      table(quad, lambda s: s.format("{:.1f}", subset=["audit", "perception", "perception_low",
-                                                                        "perception_high"]),
-                            own_formats=("audit", "perception", "perception_low", "perception_high"))]
+                      ]
+            telling = quad[quad["position"] != "consistent"]
+            if len(telling):
+                survey += [text(msg("mystery.quadrants", "**Stores in {scope} whose audits and customers disagree** "
+                                    "(against the chain's averages; every store in the workbook)",
+                                    scope=period(self.quarter))),
+                           table(telling, lambda s: s.format("{:.1f}", subset=["audit", "perception", "perception_low",
+                                                                                 "perception_high"]),
+                                 own_formats=("audit", "perception", "perception_low", "perception_high"))]
+            else:
+                survey.append(text(msg("mystery.quadrants_none", "In {scope} no store's audit score and customers' "
+                                       "perception disagree clearly.", scope=period(self.quarter))))
         else:
             survey = [text(msg("mystery.no_link", "The survey has no store column (or too few respondents per store): "
                                "audit scores are not compared with customers' perceptions."))]

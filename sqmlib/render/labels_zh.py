@@ -81,6 +81,7 @@ LESSON_PHRASES = {
     "audit score (0–100)": "暗访得分（0–100）", "customers' perception (0–100)": "顾客感知（0–100）",
     "Mystery shopping": "神秘顾客暗访", "Audit score": "暗访得分", "Audit visits": "暗访次数",
     "Visits needed per store and quarter": "每店每季度所需暗访次数", "none": "无", "stores, lowest score first": "门店（得分由低到高）",
+    "Mean visit score per region and quarter": "各区域各季度的平均暗访得分",
     "audit visits (mystery shopping): share of the checklist's yes/no items met": "暗访（神秘顾客）：检查表是否项的合格率",
     "stores not executing the standards whose customers perceive more than the chain": "标准未执行但顾客感知高于全网的门店数",
     "stores executing the standards whose customers perceive less than the chain": "标准已执行但顾客感知低于全网的门店数",

@@ -178,7 +178,7 @@ def audit_survey_scatter(pairs: pd.DataFrame, title: str = "Audit score against 
     """One point a store and quarter (dimensions averaged): the audit score (x) and the survey's perception
     (y), both 0–100, with the least-squares line."""
     t = pairs.groupby([pairs.columns[0], "quarter"])[["audit", "perception"]].mean()
-    fig, ax = subplots(figsize=(7.0, 3.9))
+    fig, ax = subplots(figsize=(7.0, 3.1))
     ax.scatter(t["audit"], t["perception"], s=22, color="#4C72B0", alpha=0.8)
     if len(t) > 2 and t["audit"].std() > 0:
         b, a = np.polyfit(t["audit"], t["perception"], 1)
@@ -186,6 +186,20 @@ def audit_survey_scatter(pairs: pd.DataFrame, title: str = "Audit score against 
         ax.plot(xs, a + b * xs, color="#C44E52", lw=1)
     ax.set_xlabel("audit score (0–100)")
     ax.set_ylabel("customers' perception (0–100)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def region_scores_chart(scores: pd.DataFrame, title: str = "Mean visit score per region and quarter"):
+    """Regions' mean visit scores (rows: regions, columns: quarters) as one line each."""
+    fig, ax = subplots(figsize=(7.5, 4.6))
+    x = np.arange(scores.shape[1])
+    for k, (region, row) in enumerate(scores.iterrows()):
+        ax.plot(x, row.to_numpy(float), "o-", color=PALETTE[k % len(PALETTE)], label=str(region))
+    ax.set_xticks(x, [str(c) for c in scores.columns])
+    ax.set_ylabel("mean visit score (0–100)")
+    ax.legend(fontsize=8, loc="best")
     ax.set_title(title)
     fig.tight_layout()
     return fig
