@@ -16,14 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, SQMDataError
-from ..instruments import ColumnSpec
 from ..instruments.checklist import NO, NOT_APPLICABLE, YES
 from ..periods import quarter_of
-from .tables import _load_table
-
-
-def _spec(name, type="text", required=True, **kw) -> ColumnSpec:
-    return ColumnSpec(name=name, type=type, required=required, **kw)
+from .tables import _load_table, _spec
 
 
 VISIT_COLUMNS = (
