@@ -423,6 +423,8 @@ visit_time | visit time | 暗访时间
 visit_hour | hour of the visit | 暗访时刻（小时）
 scenario | scenario | 情景
 duration | duration (minutes) | 时长（分钟）
+kind | kind of check | 核查类型
+detail | detail | 详情
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
@@ -579,4 +581,7 @@ ICC3 | ICC(C,1): one rater, consistency | ICC(C,1)：单一评分者，一致性
 ICC1k | ICC(1,k): mean of k raters, one-way | ICC(1,k)：k 名评分者均值，单向模型
 ICC2k | ICC(A,k): mean of k raters, absolute agreement | ICC(A,k)：k 名评分者均值，绝对一致
 ICC3k | ICC(C,k): mean of k raters, consistency | ICC(C,k)：k 名评分者均值，一致性
+duplicate_visit | entered twice | 重复录入
+unlikely_time | unlikely time | 时间异常
+repeat_shopper | shopper sent back to the store | 暗访员重复走访同一门店
 """
