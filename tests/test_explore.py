@@ -325,6 +325,8 @@ def test_the_mystery_explorer_follows_the_page(small_dir):
     assert v.table.set_index("store")["group"].to_dict() == page.league["group"].to_dict()
     store = page.league.index[0]
     region = page.league.loc[store, "region"]
+    part = ex.view(region=region).table.set_index("store")
+    assert part["group"].to_dict() == page.league.loc[part.index, "group"].to_dict()  # ranked against the chain
     one = ex.view(region=region, store=store)
     assert len(one.table) == page.league.loc[store, "visits"] and store in one.note
     other = next(r for r in ex.regions if r != region)

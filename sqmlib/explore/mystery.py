@@ -65,13 +65,19 @@ class MysteryExplorer(_Explorer):
         return {k: v for k, v in selection.items() if k in opts and v in opts[k]}
 
     def league(self, quarter: str, region) -> pd.DataFrame:
-        """The league of one quarter and region (cached)."""
+        """The quarter's league (ranks and groups against the whole chain, as the page has them), cut to one
+        region's stores (cached)."""
         def compute():
-            v = self._rows(quarter, region)
+            v = self._rows(quarter, ALL)
             ranks = mystery.rank_intervals(v, "store", n_boot=self.n_boot)
             ranks.attrs["chain"] = float(v["score"].mean())
             return ranks
-        return self._cached(("league", quarter, str(region)), compute)
+        whole = self._cached(("league", quarter), compute)
+        if region in (ALL, "", None):
+            return whole
+        part = whole.loc[whole.index.isin(self.stores(region))]
+        part.attrs["chain"] = whole.attrs["chain"]
+        return part
 
     def _rows(self, quarter: str, region) -> pd.DataFrame:
         v = self.visits[self.visits["quarter"] == quarter]
@@ -81,8 +87,8 @@ class MysteryExplorer(_Explorer):
         sel = self.adjust(selection)
         q, region, store = sel["quarter"], sel["region"], sel["store"]
         rows = self._rows(q, region)
-        if rows["store"].nunique() < 2:
-            raise SQMArgumentError("fewer than two stores with visits in this selection")
+        if self._rows(q, ALL)["store"].nunique() < 2 or rows.empty:
+            raise SQMArgumentError("fewer than two stores with visits in this quarter, or none in this region")
         league = self.league(q, region)
         names = {i.id: i.text.get(current()) or i.text.get("en") or i.id for i in self.checklist.items}
         s = self.scored[self.scored["visit_id"].isin(set(rows["visit_id"]))]
