@@ -28,8 +28,7 @@ class MysteryExplorer(_Explorer):
             raise SQMDataError(str(folder.path), [Problem("missing_file", "no audit visits in the data folder")])
         ck = folder.instrument.checklist
         self.checklist = ck
-        self.scored = mystery.item_scores(folder.visit_items, folder.visits, ck)
-        self.visits = mystery.visit_scores(self.scored, folder.visits, ck)
+        self.scored, self.visits = mystery.scored_visits(folder)
         self.quarters = sorted(self.visits["quarter"].dropna().unique())
         self.regions = sorted(self.visits["region"].dropna().astype(str).unique())
         self.default_quarter = quarter if quarter in self.quarters else self.quarters[-1]

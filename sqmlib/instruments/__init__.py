@@ -411,6 +411,21 @@ def _check_keys(section: str, value, where: str, bad) -> dict:
     return value
 
 
+def _check_entries(raw: dict, section: str, key: str, entry: str, short: str, bad) -> None:
+    """A section of named entries (``kano.attributes``, ``checklist.items``) checked against the schema: the
+    section's keys, and each entry either ``short`` (a text) or a mapping of the ``entry`` schema's keys."""
+    if not isinstance(raw.get(section), dict):
+        return
+    _check_keys(section, raw[section], section, bad)
+    entries = raw[section].get(key)
+    for name, spec in (entries or {}).items() if isinstance(entries, dict) else ():
+        if isinstance(spec, dict):
+            _check_keys(entry, spec, f"{section}.{key}.{name}", bad)
+        elif not isinstance(spec, (str, type(None))):
+            bad(f"{section}.{key}.{name} should be {short} or a mapping ({', '.join(SCHEMA[entry])}), "
+                f"got {spec!r:.60}")
+
+
 def _parse(raw, path: Path) -> Instrument:
     problems: list[Problem] = []
 
@@ -442,24 +457,8 @@ def _parse(raw, path: Path) -> Instrument:
         _check_keys("importance", raw["importance"], "importance", bad)
     if isinstance(raw.get("model"), dict):
         _check_keys("model", raw["model"], "model", bad)
-    if isinstance(raw.get("kano"), dict):
-        _check_keys("kano", raw["kano"], "kano", bad)
-        for a, spec in (raw["kano"].get("attributes") or {}).items() if isinstance(
-                raw["kano"].get("attributes"), dict) else ():
-            if isinstance(spec, dict):
-                _check_keys("kano_attribute", spec, f"kano.attributes.{a}", bad)
-            elif not isinstance(spec, (str, type(None))):
-                bad(f"kano.attributes.{a} should be its name or a mapping (text, functional, dysfunctional, "
-                    f"dimension, sources), got {spec!r:.60}")
-    if isinstance(raw.get("checklist"), dict):
-        _check_keys("checklist", raw["checklist"], "checklist", bad)
-        for k, spec in (raw["checklist"].get("items") or {}).items() if isinstance(
-                raw["checklist"].get("items"), dict) else ():
-            if isinstance(spec, dict):
-                _check_keys("checklist_item", spec, f"checklist.items.{k}", bad)
-            elif not isinstance(spec, (str, type(None))):
-                bad(f"checklist.items.{k} should be its wording or a mapping (text, section, weight, critical, "
-                    f"scale, dimension, scenarios), got {spec!r:.60}")
+    _check_entries(raw, "kano", "attributes", "kano_attribute", "its name", bad)
+    _check_entries(raw, "checklist", "items", "checklist_item", "its wording", bad)
     for name, spec in (raw.get("columns") or {}).items() if isinstance(raw.get("columns"), dict) else ():
         if isinstance(spec, dict) and spec.get("role") == "weight" and spec.get("type") != "number":
             bad(f"columns.{name}: a weight (role: weight) is a number: type: number")

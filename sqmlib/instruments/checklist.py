@@ -1,12 +1,11 @@
 """The ``checklist:`` section of an instrument: the items a mystery shopper checks on an audit visit."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from .words import suggest, texts_of
+from .words import dimension_of, entry_spec, suggest, texts_of, usable_id
 
 SECTIONS = ("greeting", "needs", "product", "closing", "environment")
 CRITICAL_RULES = ("zero", "cap", "flag")
@@ -73,10 +72,9 @@ def parse_checklist(raw: dict, dimensions, bad) -> Checklist | None:
     out = []
     for k, spec in items.items():
         k = str(k)
-        if not re.fullmatch(r"[A-Za-z0-9_]+", k):
-            bad(f"checklist.items: {k!r} is not a usable id (letters, digits and _; the wording goes in text)")
+        if not usable_id("checklist.items", k, bad):
             continue
-        spec = spec if isinstance(spec, dict) else {"text": spec} if spec else {}
+        spec = entry_spec(spec)
         scale = spec.get("scale", "yes/no")
         rng = None
         if isinstance(scale, dict):
@@ -87,9 +85,7 @@ def parse_checklist(raw: dict, dimensions, bad) -> Checklist | None:
                 rng = (float(lo), float(hi))
         elif str(scale).replace(" ", "").lower() not in ("yes/no", "yesno", "binary"):
             bad(f"checklist.items.{k}.scale should be yes/no or a mapping with min and max, got {scale!r:.40}")
-        dim = spec.get("dimension")
-        if dim is not None and dim not in dimensions:
-            bad(f"checklist.items.{k}.dimension {dim!r} is not a dimension{suggest(dim, list(dimensions))}")
+        dim = dimension_of(f"checklist.items.{k}", spec.get("dimension"), dimensions, bad)
         weight = spec.get("weight", 1)
         if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
             bad(f"checklist.items.{k}.weight should be a positive number, got {weight!r:.40}")
@@ -97,7 +93,7 @@ def parse_checklist(raw: dict, dimensions, bad) -> Checklist | None:
         scen = spec.get("scenarios") or []
         out.append(ChecklistItem(
             id=k, section=str(spec.get("section") or "other"), weight=float(weight),
-            critical=bool(spec.get("critical", False)), scale=rng, dimension=str(dim) if dim is not None else None,
+            critical=bool(spec.get("critical", False)), scale=rng, dimension=dim,
             text=MappingProxyType(texts_of(spec.get("text")) or {"en": k}),
             scenarios=tuple(str(s) for s in (scen if isinstance(scen, list) else [scen]))))
     sections = {str(k): texts_of(v) for k, v in (raw.get("sections") or {}).items()}

@@ -2,12 +2,11 @@
 question each), read into columns ``KF_<id>`` and ``KD_<id>``."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from .words import answer_code, suggest, texts_of
+from .words import answer_code, dimension_of, entry_spec, texts_of, usable_id
 
 
 KANO_ANSWERS: dict[int, tuple[str, ...]] = {  # option texts of the five KANO answers, matched trimmed, case-blind
@@ -68,22 +67,19 @@ def parse_kano(raw: dict, dimensions, bad) -> KanoBlock | None:
     out = []
     for a, spec in attrs.items():
         a = str(a)
-        if not re.fullmatch(r"[A-Za-z0-9_]+", a):
-            bad(f"kano.attributes: {a!r} is not a usable id (letters, digits and _; the wording goes in text)")
+        if not usable_id("kano.attributes", a, bad):
             continue
-        spec = spec if isinstance(spec, dict) else {"text": spec} if spec else {}
+        spec = entry_spec(spec)
         srcs = spec.get("sources") or {}
         unknown = [k for k in srcs if k not in ("functional", "dysfunctional")]
         if unknown:
             bad(f"kano.attributes.{a}.sources: keys are functional and dysfunctional, got {unknown}")
-        dim = spec.get("dimension")
-        if dim is not None and dim not in dimensions:
-            bad(f"kano.attributes.{a}.dimension {dim!r} is not a dimension{suggest(dim, list(dimensions))}")
+        dim = dimension_of(f"kano.attributes.{a}", spec.get("dimension"), dimensions, bad)
         out.append(KanoAttribute(
             id=a, text=MappingProxyType(texts_of(spec.get("text")) or {"en": a}),
             functional_text=MappingProxyType(texts_of(spec.get("functional"))),
             dysfunctional_text=MappingProxyType(texts_of(spec.get("dysfunctional"))),
-            dimension=str(dim) if dim is not None else None,
+            dimension=dim,
             functional_source=str(srcs.get("functional") or f_tpl.replace("{id}", a)),
             dysfunctional_source=str(srcs.get("dysfunctional") or d_tpl.replace("{id}", a))))
     answers = {k: tuple(v) for k, v in KANO_ANSWERS.items()}

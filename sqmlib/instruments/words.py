@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 
 def suggest(key: str, allowed) -> str:
@@ -26,3 +27,27 @@ def answer_code(k):
         return int(f) if f.is_integer() else f
     except (TypeError, ValueError):
         return str(k)
+
+
+def usable_id(where: str, key: str, bad) -> bool:
+    """Whether an entry's id (a KANO attribute, a checklist item) is letters, digits and _ (it names columns and
+    code); else a problem naming ``where``."""
+    if re.fullmatch(r"[A-Za-z0-9_]+", key):
+        return True
+    bad(f"{where}: {key!r} is not a usable id (letters, digits and _; the wording goes in text)")
+    return False
+
+
+def entry_spec(spec) -> dict:
+    """An entry given as its wording alone (or nothing) as the mapping form."""
+    return spec if isinstance(spec, dict) else {"text": spec} if spec else {}
+
+
+def dimension_of(where: str, dim, dimensions, bad) -> str | None:
+    """An entry's ``dimension`` when it names one of the instrument's dimensions (else a problem); None when
+    not given."""
+    if dim is None:
+        return None
+    if dim not in dimensions:
+        bad(f"{where}.dimension {dim!r} is not a dimension{suggest(dim, list(dimensions))}")
+    return str(dim)

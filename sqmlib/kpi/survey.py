@@ -56,15 +56,21 @@ def weighted_nps(scores, weights, confidence: float = 0.95) -> dict:
     return {**out, "n": int(len(x)), "n_eff": n_eff}
 
 
+def wilson(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score intervals of proportions k/n (arrays; NaN where n is 0)."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
+
+
 def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion k/n."""
-    if n == 0:
-        return (np.nan, np.nan)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (float(centre - half), float(centre + half))
+    low, high = wilson(k, n, confidence)
+    return (float(low), float(high))
 
 
 def survey_kpis(survey: pd.DataFrame, *, by: str | None = None, freq: str = "Q", top_box: float | None = None,

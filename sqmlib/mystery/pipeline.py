@@ -406,8 +406,7 @@ def run_mystery(folder, *, quarter: str = "", n_boot: int = 1000, seed: int = 0)
                            notebook=MysteryResult.notebook, title=MysteryResult.title, first="findings",
                            quarter=quarter)
     ck = folder.instrument.checklist
-    scored = item_scores(folder.visit_items, folder.visits, ck)
-    visits = visit_scores(scored, folder.visits, ck)
+    scored, visits = scored_visits(folder)
     quarters = sorted(visits["quarter"].dropna().unique())
     q = quarter or quarters[-1]
     if q not in quarters:
@@ -436,13 +435,7 @@ def run_mystery(folder, *, quarter: str = "", n_boot: int = 1000, seed: int = 0)
     leniency.index.name = "shopper_id"
     monthly = compliance_chart(scored)
     chart = p_chart(monthly["passed"], monthly["checks"], labels=list(monthly["label"]))
-    link = None
-    survey = folder.survey
-    if survey is not None and "store" in survey and folder.instrument.items and "P" in folder.instrument.blocks:
-        ds = dimension_scores(survey, folder.instrument, "P")
-        pairs, corr = survey_link(scored, survey, ds, folder.instrument.block_scale("P"))
-        if len(pairs) >= 3:
-            link = (pairs, corr, quadrants(pairs, q))
+    link = linked_survey(folder, scored, q)
     names = {i.id: dict(i.text) for i in ck.items}
     return MysteryResult(
         quarter=q, rule=ck.critical_rule, cap=ck.cap, item_names=names, visits=visits, league=league,
@@ -460,20 +453,34 @@ def gap_evidence(folder, quarter: str) -> dict | None:
     quadrants' two telling positions (:func:`~sqmlib.mystery.scores.quadrants`); None without visits then."""
     if folder.visits is None or folder.instrument.checklist is None or not quarter:
         return None
-    ck = folder.instrument.checklist
-    scored = item_scores(folder.visit_items, folder.visits, ck)
-    visits = visit_scores(scored, folder.visits, ck)
+    scored, visits = scored_visits(folder)
     now = visits[visits["quarter"] == quarter]
     if now.empty or now["checks"].sum() == 0:
         return None
     out = {"compliance": float(now["passed"].sum() / now["checks"].sum()), "visits": int(len(now)),
            "executed_unhappy": [], "unexecuted_content": []}
-    survey = folder.survey
-    if survey is not None and "store" in survey and folder.instrument.items and "P" in folder.instrument.blocks:
-        pairs, _ = survey_link(scored, survey, dimension_scores(survey, folder.instrument, "P"),
-                               folder.instrument.block_scale("P"))
-        if len(pairs) >= 3:
-            quad = quadrants(pairs, quarter)
-            for key in ("executed_unhappy", "unexecuted_content"):
-                out[key] = [str(s) for s in quad.index[quad["position"] == key]]
+    link = linked_survey(folder, scored, quarter)
+    if link is not None:
+        quad = link[2]
+        for key in ("executed_unhappy", "unexecuted_content"):
+            out[key] = [str(s) for s in quad.index[quad["position"] == key]]
     return out
+
+
+def scored_visits(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(item scores, visit scores) of a folder's audit visits against its instrument's checklist: what the page,
+    the gaps model and the explorer all start from."""
+    ck = folder.instrument.checklist
+    scored = item_scores(folder.visit_items, folder.visits, ck)
+    return scored, visit_scores(scored, folder.visits, ck)
+
+
+def linked_survey(folder, scored: pd.DataFrame, quarter: str) -> tuple | None:
+    """(pairs, correlations, quadrants of ``quarter``) of the audit scores and the survey's perceptions
+    (:func:`~sqmlib.mystery.scores.survey_link`); None without a survey with stores and perception items, or
+    with fewer than three store-quarter pairs."""
+    survey, inst = folder.survey, folder.instrument
+    if survey is None or "store" not in survey or not inst.items or "P" not in inst.blocks:
+        return None
+    pairs, corr = survey_link(scored, survey, dimension_scores(survey, inst, "P"), inst.block_scale("P"))
+    return (pairs, corr, quadrants(pairs, quarter)) if len(pairs) >= 3 else None

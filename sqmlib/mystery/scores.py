@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from ..errors import SQMArgumentError
+from ..kpi.survey import wilson  # noqa: F401  (item compliance's interval; re-exported)
 
 Z95 = 1.959963984540054
 
@@ -83,17 +84,6 @@ def clopper_pearson(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
         low = np.where(k > 0, stats.beta.ppf(a / 2, k, n - k + 1), 0.0)
         high = np.where(k < n, stats.beta.ppf(1 - a / 2, k + 1, n - k), 1.0)
     return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
-
-
-def wilson(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson's score interval of k successes in n trials (vectorised)."""
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    z = stats.norm.ppf(1 - (1 - confidence) / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
 
 
 def unit_scores(visits: pd.DataFrame, by, *, confidence: float = 0.95) -> pd.DataFrame:
