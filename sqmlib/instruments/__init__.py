@@ -149,6 +149,9 @@ class Instrument:
     currency: str = ""  # amounts of money (customer value, offer costs) in this currency: ISO code or symbol
     kano: KanoBlock | None = None  # KANO pairs (functional and dysfunctional question per attribute)
     checklist: Checklist | None = None  # the mystery shoppers' checklist for audit visits
+    owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kind (a segment column, kpi,
+    # dimension) -> key -> who owns actions about it
+    causes: Mapping[str, str] = field(default_factory=dict)  # complaint category -> one of CAUSES
 
     # ---- names of things -------------------------------------------------------------------------------
     @property
@@ -349,7 +352,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
          "dimensions": dict, "items": (dict, list), "importance": dict, "columns": dict, "model": dict,
          "encoding": str, "languages": list, "description": _TEXTS, "sheet": (str, int), "header_row": int, "survey": dict,
          "extends": str, "currency": str, "kano": dict,
-         "checklist": dict},
+         "checklist": dict, "owners": dict, "causes": dict},
     "scale": {"min": (int, float), "max": (int, float), "labels": dict},
     "survey": {"files": list, "on": str},
     "block": {"label": _TEXTS, "source": str, "sources": dict, "offset": int, "optional": bool,
@@ -367,6 +370,37 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "checklist_item": {"text": _TEXTS, "section": str, "weight": (int, float), "critical": bool, "scale": (str, dict),
                        "dimension": str, "scenarios": (list, str)},
 }
+# the six root-cause categories of a fishbone (人机料法环测)
+CAUSES = ("people", "machines", "materials", "methods", "environment", "measurement")
+
+
+def _owners(raw, bad) -> Mapping[str, Mapping[str, str]]:
+    """``owners:``: kind (a segment column such as region, or kpi, or dimension) → name → owner."""
+    if raw is None:
+        return MappingProxyType({})
+    out = {}
+    for kind, names in raw.items():
+        if not isinstance(names, dict) or not all(isinstance(v, (str, int, float)) for v in names.values()):
+            bad(f"owners: {kind!r} must map names to owners (e.g. owners: {{region: {{North: Zhao Min}}}})")
+            continue
+        out[str(kind)] = MappingProxyType({str(k): str(v).strip() for k, v in names.items()})
+    return MappingProxyType(out)
+
+
+def _causes(raw, bad) -> Mapping[str, str]:
+    """``causes:``: complaint category → one of :data:`CAUSES`."""
+    if raw is None:
+        return MappingProxyType({})
+    out = {}
+    for category, cause in raw.items():
+        if str(cause) not in CAUSES:
+            bad(f"causes: {category!r} maps to unknown cause {cause!r}{_suggest(str(cause), CAUSES)}; the causes are "
+                f"{', '.join(CAUSES)}")
+            continue
+        out[str(category)] = str(cause)
+    return MappingProxyType(out)
+
+
 ROLES = ("segment", "outcome", "panel", "weight")  # panel: a person's id across waves; weight: sampling weight
 LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
@@ -603,6 +637,8 @@ def _parse(raw, path: Path) -> Instrument:
     kano = parse_kano(raw.get("kano"), dimensions, bad) if isinstance(raw.get("kano"), dict) else None
     checklist = (parse_checklist(raw.get("checklist"), dimensions, bad) if isinstance(raw.get("checklist"), dict)
                  else None)
+    owners = _owners(raw.get("owners"), bad)
+    causes = _causes(raw.get("causes"), bad)
     if problems:
         raise SQMDataError(str(path), problems)
 
@@ -630,6 +666,8 @@ def _parse(raw, path: Path) -> Instrument:
         currency=str(raw.get("currency") or "").strip(),
         kano=kano,
         checklist=checklist,
+        owners=owners,
+        causes=causes,
         scale_labels=MappingProxyType({float(k): str(v) for k, v in (scale.get("labels") or {}).items()
                                        if isinstance(k, (int, float))}),
     )

@@ -18,6 +18,7 @@ from .readers import read_table
 from .sources import SUPPORTED_SUFFIXES
 from .survey import load_survey, plausible_survey_dates
 from .tables import load_customers, load_interactions, load_management, load_standards
+from .actions import check_actions, load_actions
 from .visits import check_visits, load_calibration, load_visit_items, load_visits
 
 # A data folder
@@ -25,7 +26,8 @@ from .visits import check_visits, load_calibration, load_visit_items, load_visit
 VISIT_TABLES = ("visits", "visit_items", "calibration")
 NO_CHECKLIST = ("the instrument has no checklist: section describing the audit visits' items, so the visit files "
                 "were not read")
-TABLES = ("survey", "customers", "interactions", "standards", "management", "visits", "visit_items", "calibration")
+TABLES = ("survey", "customers", "interactions", "standards", "management", "visits", "visit_items", "calibration",
+          "actions")
 
 
 def find_table(data_dir: str | Path, name: str) -> Path | None:
@@ -147,6 +149,8 @@ class DataFolder:
     survey, customers, interactions, standards, management : DataFrame or None
     visits, visit_items, calibration : DataFrame or None
         Mystery shopping: audit visits, their checklist answers, shoppers' calibration visits.
+    actions : DataFrame or None
+        The PDCA action register (:func:`sqmlib.io.actions.load_actions`).
     files : mapping
         Table name → the file it was read from.
     sources : mapping
@@ -166,6 +170,7 @@ class DataFolder:
     visits: pd.DataFrame | None = None
     visit_items: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
+    actions: pd.DataFrame | None = None  # the PDCA action register
     files: Mapping[str, Path] = field(default_factory=dict)
     sources: Mapping[str, Mapping] = field(default_factory=dict)
     careless_dropped: int = 0
@@ -369,11 +374,13 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
                 df = (load_visit_items if name == "visit_items" else load_calibration)(file, inst.checklist)
             else:
                 df = {"customers": load_customers, "interactions": load_interactions,
-                      "standards": load_standards, "visits": load_visits}[name](file)
+                      "standards": load_standards, "visits": load_visits, "actions": load_actions}[name](file)
             if _SHARED["key"] is not None:
                 _SHARED["tables"][key] = df.copy(deep=True)
         sources[name] = dict(df.attrs.get("sqm", {}))
         loaded[name] = df
     if {"visits", "visit_items"} <= set(wanted):
         check_visits(loaded.get("visits"), loaded.get("visit_items"), loaded.get("calibration"), files)
+    if "actions" in loaded:
+        check_actions(loaded["actions"], loaded, str(files["actions"]), wanted=wanted)
     return DataFolder(data_path, inst, files=files, sources=sources, **loaded)

@@ -203,3 +203,57 @@ def region_scores_chart(scores: pd.DataFrame, title: str = "Mean visit score per
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+CAUSE_ORDER = ("people", "machines", "materials", "methods", "environment", "measurement")
+
+
+def fishbone_chart(causes: pd.DataFrame, problem: str, title: str = "Complaints by root cause",
+                   names: dict | None = None):
+    """A fishbone (Ishikawa) diagram: the problem at the head, one bone per cause with its complaints and its
+    largest categories (``causes``: rows cause, category, count; ``names``: how to write causes and categories)."""
+    name = (lambda v: (names or {}).get(v, v))
+    fig, ax = subplots(figsize=(8.5, 4.2))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-3.3, 3.3)
+    ax.axis("off")
+    ax.annotate("", xy=(8.3, 0), xytext=(0.3, 0), arrowprops=dict(arrowstyle="-|>", lw=2, color="#333333"))
+    ax.text(8.4, 0, problem, va="center", ha="left", fontsize=10, fontweight="bold", wrap=True)
+    totals = causes.groupby("cause")["count"].sum()
+    for k, cause in enumerate(CAUSE_ORDER):
+        x = 1.6 + 2.3 * (k % 3)
+        top = k < 3
+        y_end = 2.4 if top else -2.4
+        ax.plot([x, x + 1.2], [y_end, 0], color="#4C72B0", lw=1.5)
+        n = int(totals.get(cause, 0))
+        ax.text(x - 0.1, y_end + (0.25 if top else -0.25), f"{name(cause)} ({n:,})", ha="center",
+                va="bottom" if top else "top", fontsize=9, fontweight="bold")
+        cats = causes[causes["cause"] == cause].sort_values("count", ascending=False).head(3)
+        for j, (_, r) in enumerate(cats.iterrows()):
+            frac = 0.25 + 0.25 * j
+            yy = y_end * (1 - frac)
+            ax.text(x + 1.2 * frac - 0.08, yy, f"{shorten(str(name(r['category'])), 22)} {int(r['count']):,}", ha="right",
+                    va="center", fontsize=7.5, color="#333333")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def effect_chart(observed: pd.Series, counterfactual: pd.Series, start, title: str, ylabel: str):
+    """An action's effect card: the observed KPI per period, its counterfactual from the action's start (what the
+    comparison predicts without the action) and the start."""
+    fig, ax = subplots(figsize=(7.5, 3.0))
+    x = observed.index.to_timestamp() if isinstance(observed.index, pd.PeriodIndex) else observed.index
+    ax.plot(x, observed.to_numpy(), color="#4C72B0", lw=1.2, marker="o", ms=2.5, label="observed")
+    after = np.asarray(x >= pd.Timestamp(start))
+    cf = counterfactual.to_numpy()
+    ax.plot(np.asarray(x)[after], cf[after], color="#C44E52", lw=1.6, ls="--", label="without the action (estimated)")
+    ax.axvline(pd.Timestamp(start), color="black", lw=0.8, ls=":")
+    ax.annotate("start", (pd.Timestamp(start), 1), xycoords=("data", "axes fraction"), xytext=(3, -10),
+                textcoords="offset points", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(title)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .mystery import CHANNEL_ZH as VISIT_CHANNEL_ZH, COMMENTS as VISIT_COMMENTS, checklist_yaml
+from .pdca import owners_yaml
 from .seeds import kano_instrument_yaml
 from .design import PLAN_ZH, REGION_ZH, SURVEY_CHANNEL_ZH, TICKET_CHANNEL_ZH, SynthConfig
 
@@ -28,6 +29,7 @@ class SampleData:
     visits: pd.DataFrame | None = None  # mystery shopping: audit visits, their checklist answers, calibration
     visit_items: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
+    actions: pd.DataFrame | None = None  # the PDCA action register
 
     def save(self, out_dir: str | Path) -> Path:
         """Write every table as CSV plus ``truth.json`` and ``truth_item_means.csv`` into ``out_dir``."""
@@ -51,9 +53,14 @@ def localise(data: SampleData) -> SampleData:
         visits = region(data.visits).assign(channel=data.visits["channel"].map(VISIT_CHANNEL_ZH))
         items = data.visit_items.assign(comment=data.visit_items["comment"].replace(VISIT_COMMENTS["en"],
                                                                                      VISIT_COMMENTS["zh"]))
+    truth["pdca"]["surge"]["region"] = REGION_ZH[truth["pdca"]["surge"]["region"]]
+    truth["pdca"]["surge"]["channel"] = TICKET_CHANNEL_ZH[truth["pdca"]["surge"]["channel"]]
+    for a in truth["pdca"]["actions"].values():
+        a["scope"] = [REGION_ZH[r] for r in a["scope"]]
+    actions = actions_table("zh", REGION_ZH) if data.actions is not None else None
     return SampleData(survey, customers, interactions, region(data.management), data.standards, truth,
                       region(data.truth_item_means), data.truth_customers, data.config, visits, items,
-                      data.calibration)
+                      data.calibration, actions)
 
 
 def _fmt_dt(s: pd.Series, with_time: bool) -> pd.Series:
@@ -83,10 +90,14 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
     if data.visits is not None:
         tables.update(visits=data.visits.assign(visit_date=_fmt_dt(data.visits["visit_date"], False)),
                       visit_items=data.visit_items, calibration=data.calibration)
+    if data.actions is not None:
+        tables["actions"] = data.actions
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
     (out / "truth.json").write_text(json.dumps(data.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (out / "instrument.yaml").write_text(SAMPLE_INSTRUMENT, encoding="utf-8")
+    zh = data.config.language == "zh"
+    owners = owners_yaml(data.config.language, REGION_ZH if zh else None) if data.actions is not None else ""
+    (out / "instrument.yaml").write_text(SAMPLE_INSTRUMENT + owners, encoding="utf-8")
     return out
 
 
@@ -95,6 +106,7 @@ SAMPLE_INSTRUMENT = """# The instrument of the generated sample: SERVQUAL as sqm
 # Amounts of money in customers.csv and the report's customer value are in Chinese yuan.
 # The last quarter's questionnaire also asks eight KANO pairs (columns KF_<attribute> and KD_<attribute>).
 # The checklist is what the mystery shoppers check on their audit visits (visits.csv, visit_items.csv).
+# The owners are who the report names for the actions it proposes (actions_proposed.xlsx).
 extends: servqual
 currency: CNY
 """ + kano_instrument_yaml() + checklist_yaml()

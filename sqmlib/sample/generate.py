@@ -63,6 +63,7 @@ from .design import (
 )
 from .data import localise
 from .mystery import mystery_shopping
+from .pdca import action_factors, actions_table, pdca_truth, surge_channels
 from .seeds import kano_answers, kano_truth, recovery, recovery_truth
 
 
@@ -144,11 +145,17 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     sev = np.where(is_c, rng.choice(SEVERITIES, m, p=SEVERITY_P), "minor")
     med = np.array([FIRST_RESPONSE_MEDIAN_H[s] for s in sev]) * np.where(det_t, 2.5, 1.0)
     fr_h = med * np.exp(rng.normal(0, 0.7, m))
-    close_h = fr_h + np.where(is_c, 12.0, 2.0) * np.where(det_t, 2.0, 1.0) * np.exp(rng.normal(0, 0.8, m))
-    channel = rng.choice(TICKET_CHANNELS, m, p=(0.4, 0.25, 0.2, 0.15))
+    close_noise = np.exp(rng.normal(0, 0.8, m))
+    # the surge's extra complaints come by phone (drawn from the same numbers: other tickets keep their channel)
+    channel = surge_channels(rng.random(m), det_t & is_c, TICKET_CHANNELS, (0.4, 0.25, 0.2, 0.15))
+    # the planted PDCA actions: faster first responses in East, longer phone waits in North, from their starts
+    first_factor, wait_factor = action_factors(t["opened_at"].to_numpy(), region[t["cust"].to_numpy()], is_c,
+                                               channel)
+    fr_h = fr_h * first_factor
+    close_h = fr_h + np.where(is_c, 12.0, 2.0) * np.where(det_t, 2.0, 1.0) * close_noise
     fcr = t["fcr"].to_numpy()
-    wait = np.where(channel == "phone", np.round(20 * np.where(det_t, 2.2, 1.0) * np.exp(rng.normal(0, 0.6, m))),
-                    np.nan)
+    wait = np.where(channel == "phone", np.round(20 * np.where(det_t, 2.2, 1.0) * wait_factor
+                                                 * np.exp(rng.normal(0, 0.6, m))), np.nan)
     # texts draw from their own stream, so the English and Chinese samples share every other number
     text = complaint_texts(cat, is_c, np.random.default_rng([config.seed, 2]), config.language)
     slip = is_c & (rng.random(m) < LABEL_SLIP)
@@ -378,6 +385,7 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     chain = sorted(set(store))
     visits, visit_items, calibration, truth["mystery_shopping"] = mystery_shopping(
         chain, {s: REGIONS[[r[0] for r in REGIONS].index(s[0])] for s in chain}, list(config.quarters), config.seed)
+    truth["pdca"] = pdca_truth()
     data = SampleData(survey, customers, interactions, management, standards, truth, means, truth_customers, config,
-                      visits, visit_items, calibration)
+                      visits, visit_items, calibration, actions_table())
     return localise(data) if config.language == "zh" else data
