@@ -91,7 +91,9 @@ def decompose_change(data: pd.DataFrame, *, value: str, by: str, between, weight
     seg.index.name = by
     before = float((seg["share_before"] * seg["rate_before"]).sum())
     after = float((seg["share_after"] * seg["rate_after"]).sum())
-    return Decomposition(seg, before, after, after - before, float(seg["mix"].sum()), float(seg["rate"].sum()))
+    mix, rate = float(seg["mix"].sum()), float(seg["rate"].sum())
+    # the totals add up exactly by construction; they equal after − before up to rounding (about 1e-16)
+    return Decomposition(seg, before, after, mix + rate, mix, rate)
 
 
 def _mask(data: pd.DataFrame, which, name: str) -> np.ndarray:

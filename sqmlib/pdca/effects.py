@@ -319,7 +319,8 @@ def event_study(panel: pd.DataFrame, is_t: np.ndarray, tcode: np.ndarray, ucode:
     regressed on unit and bin effects and treated × bin indicators (leads before the start, lags from it; the
     bin just before the start is the reference), with the classical OLS covariance pooled over all unit-bins
     (bins of several periods carry little of the periods' autocorrelation, and a lead's own few periods are too
-    few for a robust covariance of its own). Returns the F test's p that every lead is zero, the treated ×
+    few for a robust covariance of its own). With one treated and one control unit the leads would leave no
+    residual: the test is then of a linear trend in the treated unit's difference across the lead bins. Returns the F test's p that every lead is zero, the treated ×
     bin coefficients and their covariance (index: the bins, negative for leads)."""
     cols, bins = event_design(tcode, is_t, t0, bin)
     size = max(1, int(np.ceil(t0 / (MAX_LEADS + 1)))) if bin is None else bin
@@ -334,10 +335,18 @@ def event_study(panel: pd.DataFrame, is_t: np.ndarray, tcode: np.ndarray, ucode:
     ind, bins = ind[:, keep], [b for b, k in zip(bins, keep) if k]
     bcodes = pd.Index(sorted(agg["b"].unique()))
     ucodes = pd.Index(sorted(agg["u"].unique()))
-    x = np.column_stack([np.ones(len(agg)), _dummies(ucodes.get_indexer(agg["u"]), len(ucodes)),
-                         _dummies(bcodes.get_indexer(agg["b"]), len(bcodes)), ind])
+    fixed = np.column_stack([np.ones(len(agg)), _dummies(ucodes.get_indexer(agg["u"]), len(ucodes)),
+                             _dummies(bcodes.get_indexer(agg["b"]), len(bcodes))])
     yy = agg["y"].to_numpy(dtype=float)
-    k0 = x.shape[1] - ind.shape[1]
+    if len(yy) - fixed.shape[1] - ind.shape[1] < 2:
+        # one treated and one control unit: the leads one by one leave no residual to judge them by, so the
+        # test is of a linear trend across the lead bins (the bins from the start keep their own indicators)
+        lags = [k for k, b in enumerate(bins) if b >= 0]
+        slope = (treated & (rel < 0)) * (rel + 1.0)
+        ind = np.column_stack([slope] + [ind[:, k] for k in lags])
+        bins = [-2] + [bins[k] for k in lags]  # the trend stands in for the leads
+    x = np.column_stack([fixed, ind])
+    k0 = fixed.shape[1]
     df = len(yy) - x.shape[1]
     if df < 1 or np.linalg.matrix_rank(x) < x.shape[1]:
         return np.nan, pd.Series(dtype=float), pd.DataFrame()

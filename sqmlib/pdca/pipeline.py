@@ -22,14 +22,14 @@ from ..io.actions import split_values
 from ..periods import previous_quarter, quarter_bounds
 from ..render import labels
 from ..render import seed_plots as plots
-from ..render.messages import listed, msg, term, unavailable_line
+from ..render.messages import listed, msg, term, terms, unavailable_line
 from ..render.outputs import write_excel
-from ..results import Result, Unavailable, bullets, figure, headline, table, text
+from ..results import Result, Unavailable, figure, headline, table, text
 from .change import decompose_change, drill_down
-from .effects import Effect, did, its, verdict
+from .effects import ALPHA, MIN_POST, MIN_PRE, PRETREND_ALPHA, Effect, did, its, verdict
 from .series import kpi_panel, kpi_series, root_causes
 
-__all__ = ["PDCAMetrics", "PDCAResult", "run_pdca", "check_action", "propose_actions", "DRILL_DIMS", "MIN_RISE",
+__all__ = ["PDCAMetrics", "PDCAResult", "run_pdca", "check_action", "propose_actions", "proposal_text", "DRILL_DIMS", "MIN_RISE",
            "EXAMPLES", "UNASSIGNED"]
 
 DRILL_DIMS = ("region", "channel", "category", "severity", "store")
@@ -44,7 +44,6 @@ OPEN = ("planned", "doing", "checking")
 class PDCAMetrics:
     """Key figures of :func:`run_pdca` (``metrics.json`` of the PDCA notebook)."""
 
-    quarter: str
     actions: int
     verdicts: dict  # action id -> effective / not_shown / worse / cannot_judge
     effects: dict  # action id -> method, effect, ci_low, ci_high, p_value, pretrend_p, kpi, scope, owner, title
@@ -99,6 +98,22 @@ def _segment_text(seg: Mapping[str, str]) -> str:
     return listed(str(labels.code(v)) for v in seg.values())
 
 
+def proposal_text(r: Mapping) -> str:
+    """A proposed action in words (the page, the workbook and the summary say it alike, from the same fields)."""
+    if r.get("reason") == "complaints":
+        return msg("pdca.propose_complaints", "Bring the complaints of {segment} back to {target:,}",
+                   segment=_segment_text(r["segment"]), target=int(r["before"]))
+    return msg("pdca.reopen", "Reopen {id}: {title}", id=r["action_id"], title=r["register_title"])
+
+
+def proposal_why(r: Mapping) -> str:
+    """The first "why" of a proposed action: what the report saw."""
+    if r.get("reason") == "complaints":
+        return msg("pdca.why_rose", "Complaints of {segment} rose from {before:,} to {after:,}",
+                   segment=_segment_text(r["segment"]), before=int(r["before"]), after=int(r["after"]))
+    return msg("pdca.why_reopen", "Last check: {verdict}", verdict=labels.label(r["reason"]))
+
+
 def propose_actions(quarter: str, instrument, explanation: Mapping | None, causes: pd.DataFrame | None,
                     register: pd.DataFrame | None, verdicts: Mapping[str, str]) -> pd.DataFrame:
     """Actions the report proposes, in the register's columns (status planned, due at the end of the next
@@ -118,30 +133,26 @@ def propose_actions(quarter: str, instrument, explanation: Mapping | None, cause
                 top = causes[mask]["cause"].value_counts()
                 top = top[top.index != "unmapped"]
                 cause = str(top.index[0]) if len(top) else ""
-            rows.append({"action_id": "", "title": msg("pdca.propose_complaints", "Bring the complaints of {segment} "
-                                                       "back to {target:,}", segment=_segment_text(seg),
-                                                       target=int(before)),
-                         "kpi": "complaints", "scope_column": column, "scope_values": value,
-                         "owner": _owner(instrument, seg, "complaints"), "cause": cause,
-                         "why1": msg("pdca.why_rose", "Complaints of {segment} rose from {before:,} to {after:,}",
-                                     segment=_segment_text(seg), before=int(before), after=int(after)),
-                         "start": "", "end": due, "direction": "down", "expected_size": float(after - before),
-                         "target": float(before), "controls": "", "status": "planned", "reason": "complaints"})
+            row = {"action_id": "", "kpi": "complaints", "scope_column": column, "scope_values": value,
+                   "owner": _owner(instrument, seg, "complaints"), "cause": cause, "start": "", "end": due,
+                   "direction": "down", "expected_size": float(after - before), "target": float(before),
+                   "controls": "", "status": "planned", "reason": "complaints", "segment": dict(seg),
+                   "before": int(before), "after": int(after)}
+            rows.append({**row, "title": proposal_text(row), "why1": proposal_why(row)})
     if register is not None:
         for _, a in register.iterrows():
             v = verdicts.get(a["action_id"])
             if v in ("not_shown", "worse") and a["status"] in OPEN:
-                rows.append({"action_id": a["action_id"],
-                             "title": msg("pdca.reopen", "Reopen {id}: {title}", id=a["action_id"], title=a["title"]),
-                             "kpi": a["kpi"], "scope_column": a["scope_column"], "scope_values": a["scope_values"],
-                             "owner": a.get("owner") if isinstance(a.get("owner"), str) else UNASSIGNED,
-                             "cause": a.get("cause") or "", "why1": msg("pdca.why_reopen", "Last check: {verdict}",
-                                                                        verdict=term(v)),
-                             "start": "", "end": due, "direction": a["direction"],
-                             "expected_size": a.get("expected_size"), "target": np.nan, "controls": a.get("controls") or "",
-                             "status": "doing", "reason": v})
+                row = {"action_id": a["action_id"], "kpi": a["kpi"], "scope_column": a["scope_column"],
+                       "scope_values": a["scope_values"],
+                       "owner": a.get("owner") if isinstance(a.get("owner"), str) else UNASSIGNED,
+                       "cause": a.get("cause") or "", "start": "", "end": due, "direction": a["direction"],
+                       "expected_size": a.get("expected_size"), "target": np.nan, "controls": a.get("controls") or "",
+                       "status": "doing", "reason": v, "register_title": a["title"]}
+                rows.append({**row, "title": proposal_text(row), "why1": proposal_why(row)})
     cols = ["action_id", "title", "kpi", "scope_column", "scope_values", "owner", "cause", "why1", "start", "end",
-            "direction", "expected_size", "target", "controls", "status", "reason"]
+            "direction", "expected_size", "target", "controls", "status", "reason", "segment", "before", "after",
+            "register_title"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -181,7 +192,7 @@ class PDCAResult(Result):
             rows.append({"action_id": a["action_id"], "title": a["title"], "kpi": a["kpi"],
                          "scope": ", ".join(split_values(a["scope_values"])), "owner": a.get("owner"),
                          "status": a["status"], "method": e.method if e is not None else "",
-                         "effect": e.effect if e is not None else np.nan,
+                         "action_effect": e.effect if e is not None else np.nan,
                          "ci_low": e.ci_low if e is not None else np.nan, "ci_high": e.ci_high if e is not None else np.nan,
                          "p_value": e.p_value if e is not None else np.nan,
                          "pretrend_p": e.pretrend_p if e is not None else np.nan,
@@ -208,6 +219,10 @@ class PDCAResult(Result):
         return pd.DataFrame(rows, columns=["action_id", "kpi", "scope", "level_before", "level_after",
                                            "proposed_target"]).set_index("action_id")
 
+    def register_rows(self) -> pd.DataFrame:
+        """The proposed actions in the register's columns (what ``actions_proposed.xlsx`` holds)."""
+        return self.proposed.drop(columns=["reason", "segment", "before", "after", "register_title", "target"])
+
     def reopened(self) -> list[str]:
         return [str(i) for i in self.proposed["action_id"] if i]
 
@@ -220,16 +235,17 @@ class PDCAResult(Result):
         board = (self.register["status"].value_counts().to_dict() if self.register is not None else {})
         causes = self.causes[self.causes["cause"] != "unmapped"].groupby("cause")["count"].sum()
         return PDCAMetrics(
-            quarter=self.quarter, actions=0 if self.register is None else int(len(self.register)),
+            actions=0 if self.register is None else int(len(self.register)),
             verdicts={k: str(v) for k, v in self.verdicts.items()},
             effects={i: {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                         for k, v in r.items() if k in ("method", "effect", "ci_low", "ci_high", "p_value",
+                         for k, v in r.items() if k in ("method", "action_effect", "ci_low", "ci_high", "p_value",
                                                         "pretrend_p", "kpi", "scope", "owner", "title")}
                      for i, r in eff.to_dict("index").items()},
             board={str(k): int(v) for k, v in board.items()}, complaints=dict(self.complaints), drill_down=top,
             proposed=[{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()
-                       if k in ("title", "kpi", "scope_column", "scope_values", "owner", "target", "end", "reason",
-                                "action_id")} for r in self.proposed.to_dict("records")],
+                       if k in ("kpi", "scope_column", "scope_values", "owner", "target", "end", "reason", "action_id",
+                                "segment", "before", "after", "register_title")}
+                      for r in self.proposed.to_dict("records")],
             reopened=self.reopened(),
             standards_proposed=[{"action_id": i, **r} for i, r in self.standards_proposed().to_dict("index").items()],
             top_cause=str(causes.idxmax()) if len(causes) else None, findings=self.findings())
@@ -238,18 +254,18 @@ class PDCAResult(Result):
     def explanation_line(self, r: Mapping) -> str:
         segs = listed(_segment_text(s) for s in r["segments"])
         return msg("pdca.explained", "**{segments}** ({dims}): {before:,.0f} → {after:,.0f} complaints, {power:.0%} of "
-                   "the change.", segments=segs, dims=listed(term(d) for d in r["dims"].split(" × ")),
+                   "the change.", segments=segs, dims=terms(r["dims"].split(" × ")),
                    before=r["before"], after=r["after"], power=r["power"])
 
     def verdict_line(self, action_id: str) -> str:
         a = self.register.set_index("action_id").loc[action_id]
         e = self.effect(action_id)
         v = self.verdicts.get(action_id, "cannot_judge")
-        what = dict(id=action_id, title=a["title"], kpi=term(a["kpi"]))
+        what = dict(id=action_id, title=a["title"], kpi=labels.label(a["kpi"]))
         if e is None or not np.isfinite(e.effect):
             return msg("pdca.verdict_none", "**{id}** {title}: cannot judge — too few periods of {kpi} around its "
                        "start.", **what)
-        nums = dict(effect=e.effect, low=e.ci_low, high=e.ci_high, method=term(e.method), **what)
+        nums = dict(effect=e.effect, low=e.ci_low, high=e.ci_high, method=labels.label(e.method), **what)
         if v == "effective":
             return msg("pdca.verdict_effective", "**{id}** {title}: **effective** — {kpi} changed by {effect:+.3g} "
                        "(95% interval {low:+.3g} to {high:+.3g}; {method}).", **nums)
@@ -311,7 +327,7 @@ class PDCAResult(Result):
         """``actions_proposed.xlsx``: the proposed actions in the register's columns, for managers to accept."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        write_excel({"proposed actions": self.proposed}, out / "actions_proposed.xlsx", index=False)
+        write_excel({"proposed actions": self.register_rows()}, out / "actions_proposed.xlsx", index=False)
         return [out / "actions_proposed.xlsx"]
 
     def _card(self, action_id: str):
@@ -325,21 +341,22 @@ class PDCAResult(Result):
 
     def sections(self) -> dict:
         pct = "{:.0%}".format
-        plan = [text(bullets(self.findings()[:2]))] if self.complaints.get("previous_quarter") else []
+        plan = [text(self.findings()[0])] if self.complaints.get("previous_quarter") else []
         if len(self.explanations):
             lines = []
             for k, r in self.explanations.head(3).iterrows():
-                lines.append(self.explanation_line(r))
-                lines += [f"  - “{_quote(t)}”" for t in self.examples.get(k, [])]
-            plan.append(text(bullets(lines)))
+                lines.append("- " + self.explanation_line(r))
+                lines += [f"    - “{_quote(t)}”" for t in self.examples.get(k, [])]
+            plan.append(text("\n".join(lines)))
         if self.fcr_change is not None:
             d = self.fcr_change
             plan.append(text(msg("pdca.fcr_change", "First-contact resolution moved {change:+.1%}: {mix:+.1%} because "
                                  "the regions' shares of complaints changed (mix), {rate:+.1%} because the regions "
                                  "themselves changed (rate).", change=d.change, mix=d.mix, rate=d.rate)))
+            shares = ("share_before", "share_after", "rate_before", "rate_after")
             plan.append(table(d.segments, lambda s: s.format({c: "{:+.1%}" for c in ("mix", "rate", "change")}
-                                                               | {c: pct for c in ("share_before", "share_after",
-                                                                                    "rate_before", "rate_after")})))
+                                                               | {c: pct for c in shares}),
+                              own_formats=("mix", "rate", "change") + shares))
         names = {c: labels.phrase(c) for c in set(self.causes["cause"]) | set(self.causes["category"])}
         causes = [figure(lambda: plots.fishbone_chart(self.causes, labels.phrase("complaints") + f" {self.quarter}",
                                                       names=names), "fishbone")]
@@ -352,29 +369,39 @@ class PDCAResult(Result):
             eff = self.effects_table()
             board.append(table(eff[["title", "kpi", "scope", "owner", "status", "verdict"]]))
             check.append(text(msg("pdca.rule", "The rule: an action is **effective** when its KPI moved the expected "
-                                  "way with p < .05, **made it worse** when it moved the other way with p < .05, "
-                                  "**not shown to work** otherwise, and **cannot judge** with fewer than 8 periods "
-                                  "before the start or 4 after it, or when the treated and control units did not "
-                                  "move together before the start (pre-trend test p < .05). With control units the "
-                                  "effect is a difference-in-differences, else an interrupted time series.")))
+                                  "way with p < {alpha:g}, **made it worse** when it moved the other way with p < "
+                                  "{alpha:g}, **not shown to work** otherwise, and **cannot judge** with fewer than "
+                                  "{min_pre} periods before the start or {min_post} after it, or when the treated and "
+                                  "control units did not move together before the start (pre-trend test p < "
+                                  "{pretrend:g}). With control units the effect is a difference-in-differences, else an "
+                                  "interrupted time series.", alpha=ALPHA, min_pre=MIN_PRE, min_post=MIN_POST,
+                                  pretrend=PRETREND_ALPHA)))
             for i in self.register["action_id"]:
                 check.append(text(self.verdict_line(i)))
                 card = self._card(i)
                 if card is not None:
                     check.append(card)
-            check.append(table(eff[["method", "effect", "ci_low", "ci_high", "p_value", "pretrend_p",
-                                    "periods_before", "periods_after"]]))
+            sig = "{:+.3g}".format
+            check.append(table(eff[["method", "action_effect", "ci_low", "ci_high", "p_value", "pretrend_p",
+                                    "periods_before", "periods_after"]],
+                               lambda s: s.format({"action_effect": sig, "ci_low": sig, "ci_high": sig}),
+                               own_formats=("action_effect", "ci_low", "ci_high")))
             check.append(table(self.whys()))
             std = self.standards_proposed()
-            act.append(text(msg("pdca.standards", "Make it the standard: {n} effective actions propose their new level "
-                                "as a target.", n=len(std)) if len(std) else
+            act.append(text(msg("pdca.standards_proposed", "Make it the standard: what the effective actions reached, "
+                                "proposed as the new target (the KPI's mean since the start).") if len(std) else
                             msg("pdca.no_standards", "No action was shown to work: no new standard to propose.")))
             if len(std):
-                act.append(table(std))
+                num = "{:.3g}".format
+                act.append(table(std, lambda s: s.format({"level_before": num, "level_after": num,
+                                                          "proposed_target": num}),
+                                 own_formats=("level_before", "level_after", "proposed_target")))
         if len(self.proposed):
             act.append(text(msg("pdca.proposed_file", "Proposed for the register (also in actions_proposed.xlsx): "
                                 "accept them into actions.csv with a start date.")))
-            act.append(table(self.proposed[["title", "owner", "scope_values", "kpi", "target", "end", "status"]]))
+            shown = self.proposed.set_index("title")[["owner", "scope_values", "kpi", "target", "end", "status"]]
+            act.append(table(shown, lambda s: s.format({"target": lambda v: "–" if v != v else f"{v:,.0f}"}),
+                             own_formats=("target",)))
         return {"plan": plan or [text(msg("pdca.no_plan", "No previous quarter to compare the complaints with."))],
                 "causes": causes, "board": board, "check": check, "act": act}
 

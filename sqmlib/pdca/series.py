@@ -67,6 +67,18 @@ def _frame(folder, kpi: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     return t, when, v
 
 
+def _periods(when: pd.Series, freq: str) -> pd.PeriodIndex:
+    """The periods between the data's first and last date, without an edge period the data cover for less
+    than half its length (a week of two days is a different quantity, not a week)."""
+    first, last = when.min(), when.max()
+    periods = pd.period_range(first, last, freq=freq)
+    start = periods.start_time.to_numpy()
+    end = periods.end_time.to_numpy()
+    span = end - start
+    inside = np.minimum(end, last.to_datetime64()) - np.maximum(start, first.to_datetime64())
+    return periods[inside >= span / 2]
+
+
 def _aggregate(kpi: str):
     if kpi == "complaints":
         return "sum"
@@ -77,9 +89,10 @@ def _aggregate(kpi: str):
 
 def kpi_panel(folder, kpi: str, by: str, *, freq: str = "W", units=None) -> pd.DataFrame:
     """A KPI per value of ``by`` and per period: columns ``unit``, ``period`` (a Period of ``freq``), ``value``
-    and ``n`` (observations). Complaints are counted; first-response and closure hours are medians (skewed
+    and ``n`` (observations), for every period between the first and the last date (an edge period the data cover
+    for less than half its length left out). Complaints are counted; first-response and closure hours are medians (skewed
     times); FCR, CSAT (top boxes), NPS (−100/0/100 per answer) and phone waits are means. A cell with fewer than
-    :data:`MIN_CELL` observations has no value; every period between the first and the last is listed."""
+    :data:`MIN_CELL` observations has no value."""
     rows, when, v = _frame(folder, kpi)
     if by not in rows:
         raise SQMArgumentError(f"no column {by!r} in the {ACTION_KPIS[kpi][0]} table")
@@ -87,7 +100,8 @@ def kpi_panel(folder, kpi: str, by: str, *, freq: str = "W", units=None) -> pd.D
     d = pd.DataFrame({"unit": rows[by][ok].astype(str), "period": when[ok].dt.to_period(freq), "v": v[ok]})
     if units is not None:
         d = d[d["unit"].isin(set(map(str, units)))]
-    periods = pd.period_range(when.min(), when.max(), freq=freq)
+    periods = _periods(when, freq)
+    d = d[d["period"].isin(periods)]
     g = d.groupby(["unit", "period"])["v"]
     how = _aggregate(kpi)
     out = pd.DataFrame({"value": g.agg(how), "n": g.count()})
@@ -106,7 +120,7 @@ def kpi_series(folder, kpi: str, by: str, units, *, freq: str = "W") -> pd.Serie
     rows, when, v = _frame(folder, kpi)
     keep = rows[by].astype(str).isin(set(map(str, units))) & when.notna()
     d = pd.DataFrame({"period": when[keep].dt.to_period(freq), "v": v[keep]})
-    periods = pd.period_range(when.min(), when.max(), freq=freq)
+    periods = _periods(when, freq)
     g = d.groupby("period")["v"]
     how = _aggregate(kpi)
     value = g.agg(how)

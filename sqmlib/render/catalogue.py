@@ -425,6 +425,44 @@ scenario | scenario | 情景
 duration | duration (minutes) | 时长（分钟）
 kind | kind of check | 核查类型
 detail | detail | 详情
+action_id | action | 措施
+title | title | 标题
+scope | scope | 范围
+owner | owner | 负责人
+verdict | verdict | 结论
+method | method | 方法
+action_effect | effect (in the KPI's unit) | 效果（KPI 单位）
+periods_before | periods before the start | 开始前的期数
+periods_after | periods after the start | 开始后的期数
+pretrend_p | p of the pre-trend test | 事前趋势检验 p 值
+level_before | level before | 实施前水平
+level_after | level after | 实施后水平
+proposed_target | proposed target | 建议目标
+share_before | share before | 之前占比
+share_after | share after | 之后占比
+rate_before | rate before | 之前比率
+rate_after | rate after | 之后比率
+mix | mix (shares changed) | 结构效应（占比变化）
+dims | segment columns | 细分维度
+segments | segments | 细分群体
+power | share of the change explained | 解释的变化比例
+surprise | surprise (Jensen–Shannon) | 意外度（JS 散度）
+before | before | 之前
+after | after | 之后
+before_each | before, per segment | 各细分之前
+after_each | after, per segment | 各细分之后
+cause | root cause | 根本原因
+scope_column | scope column | 范围维度
+scope_values | scope | 范围
+expected_size | expected change | 预期变化
+end | due | 截止日期
+start | start | 开始日期
+controls | control units | 对照单位
+why1 | why 1 | 为什么 1
+why2 | why 2 | 为什么 2
+why3 | why 3 | 为什么 3
+why4 | why 4 | 为什么 4
+why5 | why 5 | 为什么 5
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
@@ -584,4 +622,23 @@ ICC3k | ICC(C,k): mean of k raters, consistency | ICC(C,k)：k 名评分者均�
 duplicate_visit | entered twice | 重复录入
 unlikely_time | unlikely time | 时间异常
 repeat_shopper | shopper sent back to the store | 暗访员重复走访同一门店
+people | people | 人（人员）
+machines | machines | 机（设备）
+materials | materials | 料（物料）
+methods | methods | 法（方法）
+measurement | measurement | 测（测量）
+unmapped | not mapped | 未归类
+effective | effective | 有效
+not_shown | not shown to work | 未证实有效
+worse | made it worse | 变差
+cannot_judge | cannot judge | 无法判断
+planned | planned | 计划中
+doing | doing | 执行中
+checking | checking | 检查中
+standardised | standardised | 已标准化
+dropped | dropped | 已放弃
+did | difference-in-differences | 双重差分
+its | interrupted time series | 中断时间序列
+down | down | 下降
+up | up | 上升
 """

@@ -218,7 +218,7 @@ def fishbone_chart(causes: pd.DataFrame, problem: str, title: str = "Complaints 
     ax.set_ylim(-3.3, 3.3)
     ax.axis("off")
     ax.annotate("", xy=(8.3, 0), xytext=(0.3, 0), arrowprops=dict(arrowstyle="-|>", lw=2, color="#333333"))
-    ax.text(8.4, 0, problem, va="center", ha="left", fontsize=10, fontweight="bold", wrap=True)
+    ax.text(8.4, 0, problem, va="center", ha="left", fontsize=10.5, color="#111111", wrap=True)
     totals = causes.groupby("cause")["count"].sum()
     for k, cause in enumerate(CAUSE_ORDER):
         x = 1.6 + 2.3 * (k % 3)
@@ -227,7 +227,7 @@ def fishbone_chart(causes: pd.DataFrame, problem: str, title: str = "Complaints 
         ax.plot([x, x + 1.2], [y_end, 0], color="#4C72B0", lw=1.5)
         n = int(totals.get(cause, 0))
         ax.text(x - 0.1, y_end + (0.25 if top else -0.25), f"{name(cause)} ({n:,})", ha="center",
-                va="bottom" if top else "top", fontsize=9, fontweight="bold")
+                va="bottom" if top else "top", fontsize=9.5, color="#111111")
         cats = causes[causes["cause"] == cause].sort_values("count", ascending=False).head(3)
         for j, (_, r) in enumerate(cats.iterrows()):
             frac = 0.25 + 0.25 * j

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .mystery import CHANNEL_ZH as VISIT_CHANNEL_ZH, COMMENTS as VISIT_COMMENTS, checklist_yaml
-from .pdca import owners_yaml
+from .pdca import actions_table, owners_yaml
 from .seeds import kano_instrument_yaml
 from .design import PLAN_ZH, REGION_ZH, SURVEY_CHANNEL_ZH, TICKET_CHANNEL_ZH, SynthConfig
 

@@ -41,7 +41,7 @@ ACTIONS = (
      "why": ("Customers call back about the same problem", "Agents close tickets before checking",
              "", "", ""),
      "why_zh": ("客户就同一问题再次来电", "坐席未核实就关闭工单", "", "", ""),
-     "start": "2026-04-06", "end": "", "direction": "up", "size": 0.05, "controls": ("East", "North"),
+     "start": "2026-05-04", "end": "", "direction": "up", "size": 0.05, "controls": ("East", "North"),
      "status": "checking", "planted": "not_shown"},
     {"action_id": "A3", "title": "New phone menu with more options", "title_zh": "电话语音菜单增加选项",
      "kpi": "answer_seconds", "scope_column": "region", "scope_values": ("North",),
