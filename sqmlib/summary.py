@@ -35,7 +35,7 @@ from .render.messages import listed, msg, sentences, term, terms
 from .results import Block, Result, figure, headline, table, text
 from .mystery import MysteryMetrics
 from .pdca import PDCAMetrics
-from .pdca.pipeline import UNASSIGNED, proposal_text
+from .pdca.pipeline import UNASSIGNED, quote, explanation_line, proposal_text
 from .sem import ChainMetrics
 
 NOTEBOOK = "06_quarterly_summary"
@@ -348,6 +348,12 @@ class SummaryResult(Result):
         if not k:
             return []
         surges = ["- " + surge_line(r, k.unit) for r in (k.complaint_surges or [])]
+        p = self.current.get("08_pdca")
+        if surges and p and p.drill_down:
+            top = p.drill_down[0]
+            surges.append("- " + msg("summary.where_moved", "Where the complaints moved: {line}",
+                                     line=explanation_line(top)))
+            surges += [f"    - “{quote(t)}”" for t in top.get("examples", [])[:2]]
         if not k.alerts:
             return ([msg("summary.no_alert", "No NPS alert {period}.", period=self.period)] if self.quarter
                     else []) + surges

@@ -143,7 +143,7 @@ LAYERS = [
     ("moments", ["moments"]),
     ("psychometrics", ["psychometrics"]),
     ("rendering", ["render"]),
-    ("KANO", ["kano"]), ("audit", ["audit"]), ("KPIs", ["kpi"]), ("mystery shopping", ["mystery"]), ("PDCA", ["pdca"]),
+    ("KANO", ["kano"]), ("audit", ["audit"]), ("PDCA", ["pdca"]), ("KPIs", ["kpi"]), ("mystery shopping", ["mystery"]),
     ("reliability", ["reliability"]), ("gaps", ["gaps"]),
     ("drivers", ["drivers"]), ("churn", ["churn"]), ("service-profit chain", ["sem"]), ("summary", ["summary"]),
     ("runner", ["runner"]),

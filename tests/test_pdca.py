@@ -218,7 +218,7 @@ def test_the_planted_verdicts_and_the_surge_channel(result, truth):
     top = result.explanations.iloc[0]
     assert top["segments"] == [{"region": truth["surge"]["region"], "channel": truth["surge"]["channel"]}]
     m = result.metrics()
-    assert m.drill_down[0]["segments"] == top["segments"] and m.complaints["after"] > m.complaints["before"]
+    assert [dict(seg) for seg in m.drill_down[0]["segments"]] == top["segments"] and m.complaints["after"] > m.complaints["before"]
     assert m.effects["A1"]["method"] == "did" and m.effects["A1"]["action_effect"] < 0
     assert m.standards_proposed[0]["action_id"] == "A1"
     assert m.reopened == ["A2", "A3"]

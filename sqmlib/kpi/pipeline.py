@@ -13,6 +13,7 @@ from ..errors import SQMArgumentError
 from ..instruments import load as load_instrument
 from ..moments import survey_moments, top_box_of
 from ..moments.engines import check_engine
+from ..pdca.pipeline import complaint_explanations, explanation_markdown
 from ..periods import period_of, previous_quarter, quarter_bounds
 from ..render import formats, plots
 from ..render.messages import clauses, listed, msg, term
@@ -312,6 +313,8 @@ class KPIResult(Result):
     maturity_levels: Maturity | None = None
     weighted: tuple = ()  # with sampling weights: (weight column, respondents, Kish's effective n) of the quarter
     recovery: Recovery | None = None  # service recovery, when the tickets carry remedies and revisits
+    explanations: pd.DataFrame | None = None  # where the complaints moved since the previous quarter (drill-down)
+    examples: Mapping | None = None  # explanation rank -> example complaint texts
 
     @property
     def has_tickets(self) -> bool:
@@ -485,6 +488,11 @@ class KPIResult(Result):
                 text(msg("kpi.complaints_per_quarter", "**Complaints per quarter and unit**")),
                 table(self.complaints_per_quarter)] + [
                 text(surge_line(r, self.unit)) for r in self.surges()]
+            if self.explanations is not None and len(self.explanations):
+                complaints += [text(msg("kpi.where_moved", "**Where the complaints moved since the previous quarter** "
+                                        "(the segments that explain the change, with complaints of theirs; the PDCA "
+                                        "page follows them up):")),
+                               text(explanation_markdown(self.explanations, self.examples or {}, top=2))]
             lv = self.maturity_levels
             maturity = [
                 table(lv.levels, lambda s: s.background_gradient(subset=["level"], cmap=plots.gradient("RdYlGn"), vmin=0, vmax=3)),
@@ -613,7 +621,11 @@ def _run_kpis(folder, *, quarter: str, unit: str, freq: str, alert_drop: float, 
     levels = maturity(maturity_evidence(att, tk_q, sk, before))
     rec = recovery_analysis(tickets, quarter=q, unit=unit, survey=survey, customers=customers,
                             standards=data.standards)
-    return KPIResult(recovery=rec, quarter=q, unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
+    explanations = examples = None
+    if (per_quarter["quarter"] == prev_q).any():
+        explanations, examples = complaint_explanations(per_quarter.assign(quarter=per_quarter["quarter"].astype(str)),
+                                                        q, prev_q)
+    return KPIResult(recovery=rec, explanations=explanations, examples=examples, quarter=q, unit=unit, freq=freq, alert_drop=alert_drop, alert_periods=alert_periods,
                      absent=absent, comparison=comparison, per_unit=per_unit, monitor=monitor, attainment=att,
                      charts={"first-contact resolution": fcr_chart, "median response": resp_chart}, classifier=clf,
                      predicted=int(filled["predicted"].sum()), causes=pc, departments=pdep, severity_mix=sev,

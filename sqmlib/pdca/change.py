@@ -142,7 +142,8 @@ def drill_down(data: pd.DataFrame, *, kpi: str | None, dims, before, after, min_
         One row per explanation, best first: ``dims`` (the columns, joined by " × "), ``segments`` (a list of
         segments, each a dict column → value), ``power`` (the share of the change they explain), ``surprise``
         (summed; the ranking divides it by the number of segments), ``before``, ``after`` (their KPI in each period) and ``change``; empty when the KPI did not
-        change.
+        change. An explanation with the same totals before and after as a better-ranked one (the same rows in
+        other words: a region's stores after the region) is left out.
     """
     dims = [d for d in dims if d in data]
     if not dims:
@@ -186,5 +187,7 @@ def drill_down(data: pd.DataFrame, *, kpi: str | None, dims, before, after, min_
     out = pd.DataFrame(rows, columns=cols + ["score"])
     if out.empty:
         return out.drop(columns="score")
-    out = out.sort_values(["score", "power"], ascending=False, kind="stable").head(top)
+    out = out.sort_values(["score", "power"], ascending=False, kind="stable")
+    # the same rows said again (South's three stores by phone after "South, phone"): the first saying only
+    out = out[~out.duplicated(["before", "after"], keep="first")].head(top)
     return out.drop(columns="score").reset_index(drop=True)

@@ -29,7 +29,8 @@ from .change import decompose_change, drill_down
 from .effects import ALPHA, MIN_POST, MIN_PRE, PRETREND_ALPHA, Effect, did, its, verdict
 from .series import kpi_panel, kpi_series, root_causes
 
-__all__ = ["PDCAMetrics", "PDCAResult", "run_pdca", "check_action", "propose_actions", "proposal_text", "DRILL_DIMS", "MIN_RISE",
+__all__ = ["PDCAMetrics", "PDCAResult", "run_pdca", "check_action", "propose_actions", "proposal_text",
+           "complaint_explanations", "explanation_line", "explanation_markdown", "quote", "DRILL_DIMS", "MIN_RISE",
            "EXAMPLES", "UNASSIGNED"]
 
 DRILL_DIMS = ("region", "channel", "category", "severity", "store")
@@ -87,7 +88,25 @@ def check_action(folder, action: Mapping, *, freq: str = "W") -> tuple[Effect | 
     return d, i
 
 
-def _quote(t: str) -> str:
+def explanation_line(r: Mapping) -> str:
+    """One explanation of the drill-down (a row of :func:`~sqmlib.pdca.drill_down`, or its metrics entry with
+    segments as column–value pairs) in words."""
+    segs = listed(_segment_text(dict(s)) for s in r["segments"])
+    return msg("pdca.explained", "**{segments}** ({dims}): {before:,.0f} → {after:,.0f} complaints, {power:.0%} of "
+               "the change.", segments=segs, dims=terms(r["dims"].split(" × ")), before=r["before"],
+               after=r["after"], power=r["power"])
+
+
+def explanation_markdown(explanations: pd.DataFrame, examples: Mapping, top: int = 3) -> str:
+    """The top explanations as a Markdown list, each with its example complaints (quoted, Markdown-escaped)."""
+    lines = []
+    for k, r in explanations.head(top).iterrows():
+        lines.append("- " + explanation_line(r))
+        lines += [f"    - “{quote(t)}”" for t in examples.get(k, [])]
+    return "\n".join(lines)
+
+
+def quote(t: str) -> str:
     """A customer's words inside sqmlib's Markdown: one line, Markdown's marks taken literally (HTML is escaped
     where the Markdown becomes HTML)."""
     t = " ".join(str(t).split())
@@ -102,7 +121,7 @@ def proposal_text(r: Mapping) -> str:
     """A proposed action in words (the page, the workbook and the summary say it alike, from the same fields)."""
     if r.get("reason") == "complaints":
         return msg("pdca.propose_complaints", "Bring the complaints of {segment} back to {target:,}",
-                   segment=_segment_text(r["segment"]), target=int(r["before"]))
+                   segment=_segment_text(dict(r["segment"])), target=int(r["before"]))
     return msg("pdca.reopen", "Reopen {id}: {title}", id=r["action_id"], title=r["register_title"])
 
 
@@ -110,7 +129,8 @@ def proposal_why(r: Mapping) -> str:
     """The first "why" of a proposed action: what the report saw."""
     if r.get("reason") == "complaints":
         return msg("pdca.why_rose", "Complaints of {segment} rose from {before:,} to {after:,}",
-                   segment=_segment_text(r["segment"]), before=int(r["before"]), after=int(r["after"]))
+                   segment=_segment_text(dict(r["segment"])), before=int(r["before"]),
+                   after=int(r["after"]))
     return msg("pdca.why_reopen", "Last check: {verdict}", verdict=labels.label(r["reason"]))
 
 
@@ -136,7 +156,8 @@ def propose_actions(quarter: str, instrument, explanation: Mapping | None, cause
             row = {"action_id": "", "kpi": "complaints", "scope_column": column, "scope_values": value,
                    "owner": _owner(instrument, seg, "complaints"), "cause": cause, "start": "", "end": due,
                    "direction": "down", "expected_size": float(after - before), "target": float(before),
-                   "controls": "", "status": "planned", "reason": "complaints", "segment": dict(seg),
+                   "controls": "", "status": "planned", "reason": "complaints",
+                   "segment": [[c, v] for c, v in seg.items()],  # pairs: metrics.json keeps their order
                    "before": int(before), "after": int(after)}
             rows.append({**row, "title": proposal_text(row), "why1": proposal_why(row)})
     if register is not None:
@@ -229,8 +250,9 @@ class PDCAResult(Result):
     def metrics(self) -> PDCAMetrics:
         eff = self.effects_table()
         top = []
-        for _, r in self.explanations.head(3).iterrows():
-            top.append({"dims": r["dims"], "segments": r["segments"], "power": float(r["power"]),
+        for k, r in self.explanations.head(3).iterrows():
+            top.append({"dims": r["dims"], "segments": [[[c, v] for c, v in seg.items()] for seg in r["segments"]],
+                        "examples": list(self.examples.get(k, [])), "power": float(r["power"]),
                         "before": float(r["before"]), "after": float(r["after"])})
         board = (self.register["status"].value_counts().to_dict() if self.register is not None else {})
         causes = self.causes[self.causes["cause"] != "unmapped"].groupby("cause")["count"].sum()
@@ -252,10 +274,7 @@ class PDCAResult(Result):
 
     # ---- words -------------------------------------------------------------------------------------------
     def explanation_line(self, r: Mapping) -> str:
-        segs = listed(_segment_text(s) for s in r["segments"])
-        return msg("pdca.explained", "**{segments}** ({dims}): {before:,.0f} → {after:,.0f} complaints, {power:.0%} of "
-                   "the change.", segments=segs, dims=terms(r["dims"].split(" × ")),
-                   before=r["before"], after=r["after"], power=r["power"])
+        return explanation_line(r)
 
     def verdict_line(self, action_id: str) -> str:
         a = self.register.set_index("action_id").loc[action_id]
@@ -343,11 +362,7 @@ class PDCAResult(Result):
         pct = "{:.0%}".format
         plan = [text(self.findings()[0])] if self.complaints.get("previous_quarter") else []
         if len(self.explanations):
-            lines = []
-            for k, r in self.explanations.head(3).iterrows():
-                lines.append("- " + self.explanation_line(r))
-                lines += [f"    - “{_quote(t)}”" for t in self.examples.get(k, [])]
-            plan.append(text("\n".join(lines)))
+            plan.append(text(explanation_markdown(self.explanations, self.examples)))
         if self.fcr_change is not None:
             d = self.fcr_change
             plan.append(text(msg("pdca.fcr_change", "First-contact resolution moved {change:+.1%}: {mix:+.1%} because "
@@ -406,7 +421,11 @@ class PDCAResult(Result):
                 "causes": causes, "board": board, "check": check, "act": act}
 
 
-def _explanations(complaints: pd.DataFrame, q: str, prev: str) -> tuple[pd.DataFrame, dict]:
+def complaint_explanations(complaints: pd.DataFrame, q: str, prev: str) -> tuple[pd.DataFrame, dict]:
+    """(the drill-down of the complaints from quarter ``prev`` to ``q`` over :data:`DRILL_DIMS`, with each
+    explanation's complaints per segment in ``before_each``/``after_each``; rank → up to :data:`EXAMPLES` example
+    texts of the explanation's complaints in ``q``, drawn with a fixed seed). ``complaints``: one row a complaint,
+    with a ``quarter`` column."""
     dims = [d for d in DRILL_DIMS if d in complaints]
     dd = drill_down(complaints, kpi=None, dims=dims, before=("quarter", prev), after=("quarter", q))
     examples = {}
@@ -467,7 +486,7 @@ def run_pdca(folder, *, quarter: str = "", freq: str = "W") -> PDCAResult | Unav
     prev = previous_quarter(q)
     n_before = int((complaints["quarter"] == prev).sum())
     n_after = int((complaints["quarter"] == q).sum())
-    explanations, examples = _explanations(complaints, q, prev) if n_before else (pd.DataFrame(), {})
+    explanations, examples = complaint_explanations(complaints, q, prev) if n_before else (pd.DataFrame(), {})
     if not len(explanations):
         explanations = pd.DataFrame(columns=["dims", "segments", "power", "surprise", "before", "after", "change"])
     fcr = None

@@ -627,7 +627,7 @@ machines | machines | 机（设备）
 materials | materials | 料（物料）
 methods | methods | 法（方法）
 measurement | measurement | 测（测量）
-unmapped | not mapped | 未归类
+unmapped | not mapped (or no category) | 未归类（或无类别）
 effective | effective | 有效
 not_shown | not shown to work | 未证实有效
 worse | made it worse | 变差
