@@ -17,6 +17,9 @@ from sqmlib import SQMArgumentError, audit, churn, drivers, explore, gaps, show
 from sqmlib.errors import SQMDataError
 from sqmlib.explore import ALL, NONE
 from sqmlib.explore import base as explore_base
+from sqmlib.render import labels
+
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -306,10 +309,10 @@ def test_static_show_draws_the_default_view(survey_explorer, monkeypatch):
 
 def test_explorers_on_a_data_folder(small_dir):
     ex = explore.explorers(small_dir)
-    assert set(ex) == {"survey", "drivers", "churn", "chain", "mystery"}
+    assert set(ex) == {"survey", "drivers", "churn", "chain", "mystery", "pdca"}
     tabs = explore.app(small_dir, warm=False)
-    assert [tabs.get_title(i) for i in range(5)] == ["Survey explorer", "Driver explorer", "Churn explorer",
-                                                     "Service-profit chain", "Mystery shopping"]
+    assert [tabs.get_title(i) for i in range(6)] == ["Survey explorer", "Driver explorer", "Churn explorer",
+                                                     "Service-profit chain", "Mystery shopping", "Where did it move?"]
 
 
 def test_the_mystery_explorer_follows_the_page(small_dir):
@@ -333,6 +336,35 @@ def test_the_mystery_explorer_follows_the_page(small_dir):
     assert ex.adjust({"region": other, "store": store})["store"] == explore.ALL
     with pytest.raises(SQMArgumentError):
         ex.adjust({"quarter": "1999Q1"})
+
+
+def test_the_pdca_explorer_follows_the_page():
+    """Its default view (complaints, the last two quarters, every column) ranks the explanations as the PDCA page
+    does; one column drills into that column alone; the FCR decomposition adds up; in Chinese the note and the
+    controls read in Chinese; two equal quarters are refused."""
+    from sqmlib import io, pdca
+    from sqmlib.explore.serve import App
+
+    folder = io.load_folder(ROOT / "data" / "sample", tables=["survey", "interactions", "standards", "actions"])
+    ex = explore.PDCAExplorer(folder)
+    page = pdca.run_pdca(folder)
+    v = ex.view()
+    cols = ["power", "before", "after", "change"]
+    pd.testing.assert_frame_equal(v.table[cols].reset_index(drop=True),
+                                  page.explanations[cols].reset_index(drop=True))
+    assert v.table.loc[0, "segments"] == "South, phone" and "South, phone" in v.note
+    one = ex.view(dims="channel")
+    assert set(one.table["dims"]) == {"channel"} and v.table.loc[0, "dims"] == "region × channel"
+    mix = one.extra["fcr mix and rate"]
+    assert (mix["mix"] + mix["rate"] - mix["change"]).abs().max() < 1e-15
+    with pytest.raises(SQMArgumentError):
+        ex.view(before="2026Q3", after="2026Q3")
+    app = App({"pdca": ex}, lang="zh")
+    shown = app.view("pdca", {"kpi": "unresolved_complaints"})
+    assert shown["status"] and "南区" in shown["note"] and not labels.english_words(shown["note"], ["Q2", "Q3"])
+    captions = [c["label"] for c in shown["controls"].values()]
+    assert captions == ["指标", "起始季度", "对比季度", "细分维度"]
+    assert all(not labels.english_words(o["label"]) for o in shown["controls"]["kpi"]["options"])
 
 
 def test_cli_explore_refuses_remote_and_missing_data(tmp_path, capsys):

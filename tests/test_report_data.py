@@ -10,7 +10,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from sqmlib import SQMReportError, audit, churn, drivers, gaps, io, kpi, mystery, reliability, report, sem, summary
+from sqmlib import SQMReportError, audit, churn, drivers, gaps, io, kpi, mystery, pdca, reliability, report, sem, summary
 from sqmlib.paths import NOTEBOOK_DIR
 from sqmlib.runner.notebook import _jsonable
 from sqmlib.results import metrics_dict
@@ -47,8 +47,8 @@ def _differences(a, b, path="", tol=1e-9):
 PIPELINES = {"00_data_audit": audit.run_audit, "01_survey_reliability": reliability.run_reliability,
              "02_gap_analysis": gaps.run_gaps, "03_driver_regression": drivers.run_drivers,
              "04_churn_prediction": churn.run_churn, "05_kpi_monitoring": kpi.run_kpis,
-             "07_service_profit_chain": sem.run_chain, "09_mystery_shopping": mystery.run_mystery}
-POSITIONS = {"09_mystery_shopping": 105.5}  # where a notebook asks the index to list it (its report.save call)
+             "07_service_profit_chain": sem.run_chain, "08_pdca": pdca.run_pdca, "09_mystery_shopping": mystery.run_mystery}
+POSITIONS = {"08_pdca": 105.2, "09_mystery_shopping": 105.5}  # where a notebook asks the index to list it (its report.save call)
 NOT_THE_PIPELINES = {"data_dir", "instrument", "encoding", "lang", "out_dir", "reports_dir", "interactive",
                      "survey_file", "strict"}
 
@@ -84,10 +84,10 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
     """The real thing: every notebook on the bundled sample, as `make report` builds it. Every figure of every
     metrics.json (and the headline, title and quarter) equals the committed expectations, recorded on the bundled
     sample (re-recorded when the sample is regenerated), so a change of any figure is a conscious one; the whole
-    report prints on at most 50 A4 pages and the summary on one."""
+    report prints on at most 56 A4 pages and the summary on one."""
     path = report.build("2026Q3", out_dir=tmp_path, pdf=CHROMIUM is not None, progress=False, log=lambda *a: None)
     if CHROMIUM is not None:
-        assert pdf_pages(path / "report.pdf") <= 50 and pdf_pages(path / "summary.pdf") == 1
+        assert pdf_pages(path / "report.pdf") <= 56 and pdf_pages(path / "summary.pdf") == 1
     for expected in sorted(EXPECTED.glob("*.json")):
         want = json.loads(expected.read_text(encoding="utf-8"))
         got = json.loads((path / expected.stem / "metrics.json").read_text(encoding="utf-8"))
@@ -107,9 +107,16 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
     index = (path / "index.html").read_text(encoding="utf-8")
     assert index.index("03_driver_regression.html") < index.index("07_service_profit_chain.html") < index.index(
         "04_churn_prediction.html")
-    assert index.index("05_kpi_monitoring.html") < index.index("09_mystery_shopping.html")
+    assert index.index("05_kpi_monitoring.html") < index.index("08_pdca.html") < index.index("09_mystery_shopping.html")
     prov = json.loads((path / "provenance.json").read_text())
-    assert len(prov["seconds_per_notebook"]) == 9
+    assert len(prov["seconds_per_notebook"]) == 10
+    # the PDCA loop: the planted verdicts, the surge's channel, owned actions on the summary
+    p = json.loads((path / "08_pdca" / "metrics.json").read_text())["metrics"]
+    assert p["verdicts"] == {"A1": "effective", "A2": "not_shown", "A3": "worse"}
+    assert p["drill_down"][0]["segments"] == [[["region", "South"], ["channel", "phone"]]]
+    assert s["metrics"]["actions"][1]["owner"] == "Liu Yang (South operations)"
+    assert [c.split("**")[1] for c in s["metrics"]["checked"]] == ["A1", "A2", "A3"]
+    assert (path / "08_pdca" / "actions_proposed.xlsx").exists()
     ms = json.loads((path / "09_mystery_shopping" / "metrics.json").read_text())["metrics"]
     assert ms["failing_stores"]["S2"] == 3 and any("S2" in t for t in s["metrics"]["todo"])
     reads_well(path, "en")

@@ -20,7 +20,7 @@ selection, so moving back and forth between selections answers at once.
 ``live=False`` (papermill reports, which have no kernel behind them when read), the default view as static
 charts and a table. :func:`app` assembles all three for ``make explore``.
 
-Its modules, lowest first: base, survey, churn, mystery, app; the package re-exports their names.
+Its modules, lowest first: base, survey, churn, mystery, pdca, app; the package re-exports their names.
 """
 from __future__ import annotations
 
@@ -28,4 +28,5 @@ from .base import *  # noqa: F401,F403
 from .survey import *  # noqa: F401,F403
 from .churn import *  # noqa: F401,F403
 from .mystery import *  # noqa: F401,F403
+from .pdca import *  # noqa: F401,F403
 from .app import *  # noqa: F401,F403

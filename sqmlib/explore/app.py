@@ -8,6 +8,7 @@ from ..render.show import use_instrument
 from ..errors import SQMDataError
 from .churn import ChainExplorer, ChurnExplorer
 from .mystery import MysteryExplorer
+from .pdca import PDCAExplorer
 from .survey import DriverExplorer, SurveyExplorer
 
 
@@ -17,7 +18,8 @@ from .survey import DriverExplorer, SurveyExplorer
 def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_careless: bool = True,
               progress: Callable[[str], None] | None = None) -> dict:
     """The explorers on a data folder (default the bundled sample), read once: survey, drivers, churn (with
-    customers), the service-profit chain (with its columns) and mystery shopping (with audit visits)."""
+    customers), the service-profit chain (with its columns), mystery shopping (with audit visits) and where the
+    complaints moved (with tickets of two quarters or more)."""
     say = progress or (lambda msg: None)
     say("reading the data")
     folder = io.load_folder(data_dir, instrument or None)  # each table read once, for all three explorers
@@ -38,6 +40,8 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
     if folder.visits is not None and folder.instrument.checklist is not None:
         say("audit visits")
         out["mystery"] = MysteryExplorer(folder, quarter=quarter)
+    if folder.has("interactions") and folder.interactions["opened_at"].dt.to_period("Q").nunique() > 1:
+        out["pdca"] = PDCAExplorer(folder)
     return out
 
 

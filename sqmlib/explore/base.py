@@ -184,7 +184,7 @@ def option_label(control: str, value) -> str:
     """What a control's choice reads as: "(all)", a segment column's or dimension's label, a code's label."""
     if value in (ALL, NONE):
         return labels.label(value)
-    if control in ("value", "quarter"):
+    if control in ("value", "quarter", "before", "after"):
         return str(labels.code(str(value)))
     return str(labels.label(str(value)))
 
@@ -203,6 +203,10 @@ CONTROL_TEXT = {  # control → its caption (literal messages, so that the catal
     "offer_cost": lambda: msg("explore.control.offer_cost", "Offer cost"),
     "region": lambda: msg("explore.control.region", "Region"),
     "store": lambda: msg("explore.control.store", "Store"),
+    "kpi": lambda: msg("explore.control.kpi", "KPI"),
+    "before": lambda: msg("explore.control.before", "From"),
+    "after": lambda: msg("explore.control.after", "To"),
+    "dims": lambda: msg("explore.control.dims", "Drill into"),
 }
 TITLE_TEXT = {
     "survey": lambda: msg("explore.title.survey", "Survey explorer"),
@@ -210,6 +214,7 @@ TITLE_TEXT = {
     "churn": lambda: msg("explore.title.churn", "Churn explorer"),
     "chain": lambda: msg("explore.title.chain", "Service-profit chain"),
     "mystery": lambda: msg("explore.title.mystery", "Mystery shopping"),
+    "pdca": lambda: msg("explore.title.pdca", "Where did it move?"),
 }
 
 

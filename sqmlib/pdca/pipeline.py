@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SQMArgumentError
+from ..instruments import CAUSES
 from ..io.actions import split_values
 from ..periods import previous_quarter, quarter_bounds
 from ..render import labels
 from ..render import seed_plots as plots
-from ..render.messages import listed, msg, term, terms, unavailable_line
+from ..render.messages import clauses, listed, msg, term, terms, unavailable_line
 from ..render.outputs import write_excel
 from ..results import Result, Unavailable, figure, headline, table, text
 from .change import decompose_change, drill_down
@@ -30,7 +31,7 @@ from .effects import ALPHA, MIN_POST, MIN_PRE, PRETREND_ALPHA, Effect, did, its,
 from .series import kpi_panel, kpi_series, root_causes
 
 __all__ = ["PDCAMetrics", "PDCAResult", "run_pdca", "check_action", "propose_actions", "proposal_text",
-           "complaint_explanations", "explanation_line", "explanation_markdown", "quote", "DRILL_DIMS", "MIN_RISE",
+           "complaint_explanations", "explanation_line", "explanation_markdown", "quote", "segments_text", "dims_text", "DRILL_DIMS", "MIN_RISE",
            "EXAMPLES", "UNASSIGNED"]
 
 DRILL_DIMS = ("region", "channel", "category", "severity", "store")
@@ -88,13 +89,17 @@ def check_action(folder, action: Mapping, *, freq: str = "W") -> tuple[Effect | 
     return d, i
 
 
-def explanation_line(r: Mapping) -> str:
+def explanation_line(r: Mapping, kpi: str = "complaints") -> str:
     """One explanation of the drill-down (a row of :func:`~sqmlib.pdca.drill_down`, or its metrics entry with
-    segments as column–value pairs) in words."""
-    segs = listed(_segment_text(dict(s)) for s in r["segments"])
-    return msg("pdca.explained", "**{segments}** ({dims}): {before:,.0f} → {after:,.0f} complaints, {power:.0%} of "
-               "the change.", segments=segs, dims=terms(r["dims"].split(" × ")), before=r["before"],
-               after=r["after"], power=r["power"])
+    segments as column–value pairs) in words; ``kpi`` names what was counted."""
+    segs = segments_text(r["segments"])
+    parts = dict(segments=segs, dims=terms(r["dims"].split(" × ")), before=r["before"], after=r["after"],
+                 power=r["power"])
+    if kpi == "complaints":
+        return msg("pdca.explained", "**{segments}** ({dims}): {before:,.0f} → {after:,.0f} complaints, {power:.0%} "
+                   "of the change.", **parts)
+    return msg("pdca.explained_other", "**{segments}** ({dims}): {before:,.0f} → {after:,.0f}, {power:.0%} of the "
+               "change.", **parts)
 
 
 def explanation_markdown(explanations: pd.DataFrame, examples: Mapping, top: int = 3) -> str:
@@ -104,6 +109,16 @@ def explanation_markdown(explanations: pd.DataFrame, examples: Mapping, top: int
         lines.append("- " + explanation_line(r))
         lines += [f"    - “{quote(t)}”" for t in examples.get(k, [])]
     return "\n".join(lines)
+
+
+def segments_text(segments) -> str:
+    """An explanation's segments in words, in the reader's language ("South, phone; North, e-mail")."""
+    return clauses(_segment_text(dict(s)) for s in segments)
+
+
+def dims_text(dims: str) -> str:
+    """An explanation's segment columns in the reader's language ("region × channel" / "区域 × 渠道")."""
+    return " × ".join(labels.label(d) for d in str(dims).split(" × "))
 
 
 def quote(t: str) -> str:
@@ -326,10 +341,10 @@ class PDCAResult(Result):
                 headline("Proposed", len(self.proposed))]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        out = {"explanations": self.explanations.assign(segments=self.explanations["segments"].map(
-                   lambda segs: "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in segs))),
+        out = {"explanations": self.explanations.assign(segments=self.explanations["segments"].map(segments_text),
+                                                        dims=self.explanations["dims"].map(dims_text)),
                "root causes": self.causes, "causes by quarter": self.cause_trend,
-               "proposed actions": self.proposed}
+               "proposed actions": self.register_rows().assign(target=self.proposed["target"])}
         if self.fcr_change is not None:
             out["fcr mix and rate"] = self.fcr_change.segments
         if self.register is not None:
@@ -372,7 +387,7 @@ class PDCAResult(Result):
             plan.append(table(d.segments, lambda s: s.format({c: "{:+.1%}" for c in ("mix", "rate", "change")}
                                                                | {c: pct for c in shares}),
                               own_formats=("mix", "rate", "change") + shares))
-        names = {c: labels.phrase(c) for c in set(self.causes["cause"]) | set(self.causes["category"])}
+        names = {c: labels.phrase(c) for c in set(CAUSES) | set(self.causes["cause"]) | set(self.causes["category"])}
         causes = [figure(lambda: plots.fishbone_chart(self.causes, labels.phrase("complaints") + f" {self.quarter}",
                                                       names=names), "fishbone")]
         causes.append(table(self.cause_trend))

@@ -463,6 +463,8 @@ why2 | why 2 | 为什么 2
 why3 | why 3 | 为什么 3
 why4 | why 4 | 为什么 4
 why5 | why 5 | 为什么 5
+unresolved_complaints | complaints not resolved at the first contact | 首次未解决的投诉数
+enquiries | enquiries | 咨询数
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)

@@ -257,3 +257,20 @@ def effect_chart(observed: pd.Series, counterfactual: pd.Series, start, title: s
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+def drill_chart(explanations: pd.DataFrame, before: str, after: str,
+                title: str = "Where it moved: the explaining segments before and after"):
+    """Each explanation of a drill-down (``segments`` as text, ``before``, ``after``) as a pair of bars."""
+    t = explanations.iloc[::-1]
+    fig, ax = subplots(figsize=(7.5, 0.55 * len(t) + 1.4))
+    y = np.arange(len(t))
+    ax.barh(y + 0.2, t["before"], height=0.38, color="#9DB4D6", label=before)
+    ax.barh(y - 0.2, t["after"], height=0.38, color="#4C72B0", label=after)
+    ax.set_yticks(y)
+    ax.set_yticklabels([shorten(str(s), 34) for s in t["segments"]], fontsize=8)
+    ax.set_xlabel("count")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
