@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_serve.py
 	$(BIN)/python benchmarks/bench_sem.py
 	$(BIN)/python benchmarks/bench_mystery.py
+	$(BIN)/python benchmarks/bench_pdca.py
 	$(BIN)/python benchmarks/bench_psychometrics.py
 	$(BIN)/python benchmarks/bench_report.py
 

@@ -467,7 +467,7 @@ class SummaryResult(Result):
                                 "audit visits {period} failed a critical standard.", store=store, n=n,
                                 period=self.period))
         if d and d.fix_first:
-            todo.owned(self.owner("dimension", d.fix_first[0]), labels.phrase(d.fix_first[0]))
+            todo.owned(self.owner("dimension", d.fix_first[0]), str(d.fix_first[0]))
             todo.append(msg("summary.improve", "Improve **{name}**: it moves {outcome} most among the dimensions "
                             "performing below average.", name=term(d.fix_first[0]), outcome=term(d.outcome)))
         if g and g.concentrate_here:

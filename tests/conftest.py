@@ -69,7 +69,8 @@ def sha(p: Path) -> str:
 @pytest.fixture(scope="session")
 def markup_dir(tmp_path_factory, small_data):
     """The small dataset with markup in an item's wording, a region name (South), a complaint category
-    (billing) and an audit visit's comment, as an untrusted file may hold it: the data of the shared report."""
+    (billing), an audit visit's comment and an action's title and owner, as an untrusted file may hold it: the
+    data of the shared report."""
     def make(d: Path):
         small_data.save(d)
         inst = yaml.safe_load((ROOT / "sqmlib" / "instruments" / "servqual.yaml").read_text(encoding="utf-8"))
@@ -85,6 +86,10 @@ def markup_dir(tmp_path_factory, small_data):
             if name == "interactions.csv":
                 t["category"] = t["category"].replace("billing", CATEGORY)
             t.to_csv(d / name, index=False)
+        actions = pd.read_csv(d / "actions.csv", dtype=str, keep_default_na=False)  # the PDCA register
+        actions.loc[0, "title"] = f"call-back team {SCRIPT}"
+        actions.loc[1, "owner"] = IMG
+        actions.to_csv(d / "actions.csv", index=False)
     return shared(tmp_path_factory, "markup_data", make)
 
 

@@ -90,3 +90,11 @@ def test_bench_mystery_smoke():
     spec.loader.exec_module(mod)
     table = mod.run(stores=8, visits=160, shoppers=12)
     assert len(table) == 3 and (table["seconds"] > 0).all() and table["page_chars"].iloc[-1] > 10_000
+
+
+def test_bench_pdca_smoke():
+    spec = importlib.util.spec_from_file_location("bench_pdca", ROOT / "benchmarks" / "bench_pdca.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(rows=20_000, units=12, weeks=30, repeat=1)
+    assert len(table) == 3 and (table["seconds"] > 0).all()

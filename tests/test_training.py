@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
+import pandas as pd
 import papermill as pm
 import pytest
 
@@ -24,7 +25,8 @@ from sqmlib.training import cases, exercises, i18n
 
 TRAINING_DIR = ROOT / "notebooks" / "training"
 LESSONS = {"01_servqual_gaps": "servqual_gaps", "02_restaurant_case": "restaurant_case",
-           "03_complaints_kpis": "complaints_kpis", "04_satisfaction_loyalty": "satisfaction_loyalty"}
+           "03_complaints_kpis": "complaints_kpis", "04_satisfaction_loyalty": "satisfaction_loyalty",
+           "05_pdca_effects": "pdca_effects"}
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +205,10 @@ def _lesson_figures(lang):
     yield L4.plot(plots.gains_chart, exercises.churn_model(L4.data).gains(10))
     kano = exercises.kano_result(L4.data)
     yield L4.plot(seed_plots.kano_better_worse, kano.coefficients, kano.names(lang))
+    L5 = training.Lesson("pdca_effects", lang=lang)
+    card = exercises.pdca_result(L5.data).checks["A1"][0]
+    yield L5.plot(seed_plots.effect_chart, card.observed, card.counterfactual, pd.Timestamp("2026-03-02"),
+                  "Effect card of A1: weekly median first response in East", "first response (hours)")
 
 
 def test_every_lesson_chart_is_fully_chinese():

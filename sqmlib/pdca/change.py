@@ -157,33 +157,51 @@ def drill_down(data: pd.DataFrame, *, kpi: str | None, dims, before, after, min_
         return pd.DataFrame(columns=cols)
     rows = []
     sets = [(d,) for d in dims] + (list(combinations(dims, 2)) if depth >= 2 else [])
+    # each column coded once; a set's segments are its columns' codes combined, summed with bincount
+    coded = {}
+    for d in dims:
+        codes, uniques = pd.factorize(data[d].astype(str).where(data[d].notna()), sort=True)
+        coded[d] = (codes, np.asarray(uniques, dtype=object))
+    kv = k.to_numpy(dtype=float)
     for ds in sets:
-        keys = data[list(ds)].astype(str).where(data[list(ds)].notna(), "")
-        g = pd.DataFrame({"k": k.to_numpy(), "b": m0, "a": m1})
-        g[list(ds)] = keys.to_numpy()
-        f = g[g["b"]].groupby(list(ds))["k"].sum()
-        a = g[g["a"]].groupby(list(ds))["k"].sum()
-        both = pd.concat([f.rename("before"), a.rename("after")], axis=1).fillna(0.0)
-        both = both[(both.index.to_frame() != "").all(axis=1).to_numpy()] if len(ds) > 1 else both[both.index != ""]
-        p, q = both["before"].to_numpy() / total0, both["after"].to_numpy() / total1
-        both["power"] = (both["after"] - both["before"]) / change
-        both["surprise"] = _surprise(p, q)
-        cand = both[(both["power"] >= MIN_POWER) & (np.maximum(p, q) >= min_share)]
-        cand = cand.sort_values(["surprise", "power"], ascending=False, kind="stable")
-        chosen, power = [], 0.0
-        for key, r in cand.iterrows():
-            chosen.append(key)
-            power += r["power"]
-            if power >= EXPLAINED or len(chosen) == MAX_SEGMENTS:
+        key = np.zeros(len(data), dtype=np.int64)
+        valid = np.ones(len(data), dtype=bool)
+        size = 1
+        for d in ds:
+            codes, uniques = coded[d]
+            valid &= codes >= 0
+            key = key * len(uniques) + np.maximum(codes, 0)
+            size *= len(uniques)
+        f = np.bincount(key[valid & m0], weights=kv[valid & m0], minlength=size)
+        a = np.bincount(key[valid & m1], weights=kv[valid & m1], minlength=size)
+        seen = np.flatnonzero((f != 0) | (a != 0))
+        p, q = f[seen] / total0, a[seen] / total1
+        power = (a[seen] - f[seen]) / change
+        surprise = _surprise(p, q)
+        ok = (power >= MIN_POWER) & (np.maximum(p, q) >= min_share)
+        order = sorted(np.flatnonzero(ok), key=lambda j: (-surprise[j], -power[j], j))
+        chosen, total_power = [], 0.0
+        for j in order:
+            chosen.append(j)
+            total_power += power[j]
+            if total_power >= EXPLAINED or len(chosen) == MAX_SEGMENTS:
                 break
-        if not chosen or power < EXPLAINED:
+        if not chosen or total_power < EXPLAINED:
             continue
-        pick = both.loc[chosen]
-        rows.append({"dims": " × ".join(ds), "score": float(pick["surprise"].sum()) / len(chosen),
-                     "segments": [dict(zip(ds, key if isinstance(key, tuple) else (key,))) for key in chosen],
-                     "power": float(pick["power"].sum()), "surprise": float(pick["surprise"].sum()),
-                     "before": float(pick["before"].sum()), "after": float(pick["after"].sum()),
-                     "change": float((pick["after"] - pick["before"]).sum())})
+
+        def segment(j):
+            out, rest = {}, int(seen[j])
+            for d in reversed(ds):
+                n = len(coded[d][1])
+                out[d] = str(coded[d][1][rest % n])
+                rest //= n
+            return {d: out[d] for d in ds}
+
+        rows.append({"dims": " × ".join(ds), "score": float(surprise[chosen].sum()) / len(chosen),
+                     "segments": [segment(j) for j in chosen], "power": float(power[chosen].sum()),
+                     "surprise": float(surprise[chosen].sum()), "before": float(f[seen][chosen].sum()),
+                     "after": float(a[seen][chosen].sum()),
+                     "change": float((a[seen][chosen] - f[seen][chosen]).sum())})
     out = pd.DataFrame(rows, columns=cols + ["score"])
     if out.empty:
         return out.drop(columns="score")

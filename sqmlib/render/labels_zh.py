@@ -104,7 +104,8 @@ PHRASES: dict[str, str] = {**LESSON_PHRASES, **{
     "Regions at maturity level 3": "达到成熟度 3 级的区域", "Loyalty index": "忠诚度指数", "Lever": "杠杆",
     "Actions": "行动", "Effective": "有效措施", "Proposed": "建议措施", "PDCA: actions and their effects": "PDCA：改进措施及其效果",
     "Complaints by root cause": "按根本原因划分的投诉", "without the action (estimated)": "若无该措施（估计）",
-    "start": "开始", "Where it moved: the explaining segments before and after": "变化在哪里：解释变化的细分群体前后对比", "Snapshot": "快照", "ROC-AUC (cross-validated)": "ROC-AUC（交叉验证）",
+    "start": "开始", "first response (hours)": "首次响应时间（小时）",
+    "Effect card of A1: weekly median first response in East": "A1 效果卡片：华东每周首次响应时间中位数", "Where it moved: the explaining segments before and after": "变化在哪里：解释变化的细分群体前后对比", "Snapshot": "快照", "ROC-AUC (cross-validated)": "ROC-AUC（交叉验证）",
     "CES easy (top-2-box)": "CES 容易比例（前两格）", "Churn rate": "流失率", "First-contact resolution": "首次解决率",
     "CSAT (top-2-box)": "CSAT（前两格比例）", "Headlines": "核心指标",
     # tables: short values

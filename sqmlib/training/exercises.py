@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import churn, drivers, gaps, io, kpi
+from .. import churn, drivers, gaps, io, kpi, pdca
+from ..io.actions import split_values
 from ..kano.pipeline import KanoResult, kano_analysis
 from ..periods import previous_quarter, quarter_bounds
 from ..render import labels
@@ -149,7 +150,34 @@ def _expected(lesson) -> dict:
         ("satisfaction_loyalty", "top_decile_lift"): lambda: float(churn_model(d).gains(10)["lift"].iloc[0]),
         ("satisfaction_loyalty", "kano_must_count"): lambda: _must_count(d),
         ("satisfaction_loyalty", "kano_worst_absence"): lambda: _worst_absence(d),
+        # lesson 5
+        ("pdca_effects", "naive_change"): lambda: before_after(d, "A1")[2],
+        ("pdca_effects", "did_effect"): lambda: float(pdca_result(d).checks["A1"][0].effect),
+        ("pdca_effects", "a2_verdict"): lambda: str(pdca_result(d).verdicts["A2"]),
+        ("pdca_effects", "a3_extra_wait"): lambda: float(pdca_result(d).checks["A3"][0].effect),
     }
+
+
+# ---- lesson 5: did the action work? ----------------------------------------------------------------------------
+def pdca_result(d: dict) -> pdca.PDCAResult:
+    """The PDCA page's result on the lesson's data (its action register, weekly checks)."""
+    if "pdca" not in d:
+        d["pdca"] = pdca.run_pdca(d["folder"])
+    return d["pdca"]
+
+
+def action_series(d: dict, action_id: str) -> tuple[pd.Series, pd.Period]:
+    """An action's KPI per week over its scope (pooled) and the week it started."""
+    a = d["folder"].actions.set_index("action_id").loc[action_id]
+    series = pdca.kpi_series(d["folder"], a["kpi"], a["scope_column"], split_values(a["scope_values"]))
+    return series, pd.Timestamp(a["start"]).to_period("W")
+
+
+def before_after(d: dict, action_id: str) -> tuple[float, float, float]:
+    """(mean of the weekly values before the start, from the start on, the change): the naive comparison."""
+    series, start = action_series(d, action_id)
+    before, after = float(series[series.index < start].mean()), float(series[series.index >= start].mean())
+    return before, after, after - before
 
 
 def kano_result(d: dict) -> KanoResult | None:
