@@ -350,3 +350,44 @@ def test_with_one_control_unit_the_pretrend_test_is_of_a_linear_trend():
     ref = sm.OLS(b["y"], x).fit()
     assert e.pretrend_p == pytest.approx(float(ref.f_test("trend = 0").pvalue), abs=1e-10)
     assert e.pretrend_p < 0.05
+
+
+def test_an_ended_action_is_checked_for_a_lasting_effect(folder_copy):
+    """A1 ended on 1 June (its planted effect goes on): the effect after the end is estimated and said to last;
+    the page's sentence says so."""
+    a = pd.read_csv(folder_copy / "actions.csv", dtype=str, keep_default_na=False)
+    a.loc[0, "end"] = "2026-06-01"
+    a.to_csv(folder_copy / "actions.csv", index=False)
+    r = pdca.run_pdca(io.load_folder(folder_copy, tables=["interactions", "standards", "actions"]))
+    d = r.checks["A1"][0]
+    assert np.isfinite(d.persistence) and d.persistence < 0 and d.persistence_p < 0.05
+    assert r.verdicts["A1"] == "effective" and "the effect lasted" in r.persistence_line("A1")
+    assert r.persistence_line("A2") == ""
+
+
+def test_an_earlier_quarter_uses_nothing_after_it(sample):
+    """The 2026Q2 page: complaints up to 2026Q2, each check on the weeks up to the quarter's end."""
+    r = pdca.run_pdca(sample, quarter="2026Q2")
+    assert r.complaints["previous_quarter"] == "2026Q1" and r.cause_trend.columns[-1] == "2026Q2"
+    last = r.checks["A3"][0].observed.index.max()
+    assert last.end_time <= pd.Timestamp("2026-07-01") and r.verdicts["A3"] == "worse"
+
+
+@pytest.mark.long
+def test_a_bad_action_register_stops_the_report_in_one_line(tmp_path):
+    """Through the command as a user runs it: an action scoped to a region the data do not have."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    a = pd.read_csv(data / "actions.csv", dtype=str, keep_default_na=False)
+    a.loc[2, "scope_values"] = "Atlantis"
+    a.to_csv(data / "actions.csv", index=False)
+    r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(data), "--out",
+                        str(tmp_path / "out"), "--no-progress", "--no-pdf"], capture_output=True, text=True,
+                       timeout=600)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 1 and len(lines) == 1 and "scope or control units not in the data" in lines[0], \
+        r.stderr[-2000:]
+    assert "actions.csv" in lines[0] and "row 4" in lines[0] and "Traceback" not in r.stderr

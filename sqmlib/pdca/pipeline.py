@@ -21,7 +21,7 @@ from ..errors import SQMArgumentError
 from ..instruments import CAUSES
 from ..io.actions import split_values
 from ..periods import previous_quarter, quarter_bounds
-from ..render import labels
+from ..render import formats, labels
 from ..render import seed_plots as plots
 from ..render.messages import clauses, listed, msg, term, terms, unavailable_line
 from ..render.outputs import write_excel
@@ -232,6 +232,7 @@ class PDCAResult(Result):
                          "ci_low": e.ci_low if e is not None else np.nan, "ci_high": e.ci_high if e is not None else np.nan,
                          "p_value": e.p_value if e is not None else np.nan,
                          "pretrend_p": e.pretrend_p if e is not None else np.nan,
+                         "persistence": e.persistence if e is not None else np.nan,
                          "periods_before": e.n_pre if e is not None else 0,
                          "periods_after": e.n_post if e is not None else 0,
                          "verdict": self.verdicts.get(a["action_id"], "cannot_judge")})
@@ -312,6 +313,20 @@ class PDCAResult(Result):
                        **nums)
         return msg("pdca.verdict_cannot", "**{id}** {title}: **cannot judge** — too few periods before or after the "
                    "start, or the units did not move together before it ({method}).", **nums)
+
+    def persistence_line(self, action_id: str) -> str:
+        """Whether the effect lasted after the action's end (empty without an end, or no period after it)."""
+        a = self.register.set_index("action_id").loc[action_id]
+        e = self.effect(action_id)
+        if e is None or not np.isfinite(e.persistence) or pd.isna(a.get("end")):
+            return ""
+        if e.persistence_p < ALPHA and np.sign(e.persistence) == np.sign(e.effect):
+            lasted = msg("pdca.lasted", "the effect lasted")
+        else:
+            lasted = msg("pdca.not_lasted", "no lasting effect is shown")
+        return msg("pdca.persistence", "After its end on {end}: {kpi} {persistence:+.3g} against the counterfactual "
+                   "(p {p}) — {lasted}.", end=pd.Timestamp(a["end"]).date().isoformat(), kpi=labels.label(a["kpi"]),
+                   persistence=e.persistence, p=formats.p_value(e.persistence_p), lasted=lasted)
 
     def findings(self) -> list[str]:
         out = []
@@ -407,7 +422,7 @@ class PDCAResult(Result):
                                   "interrupted time series.", alpha=ALPHA, min_pre=MIN_PRE, min_post=MIN_POST,
                                   pretrend=PRETREND_ALPHA)))
             for i in self.register["action_id"]:
-                check.append(text(self.verdict_line(i)))
+                check.append(text(" ".join(x for x in (self.verdict_line(i), self.persistence_line(i)) if x)))
                 card = self._card(i)
                 if card is not None:
                     check.append(card)
@@ -498,6 +513,8 @@ def run_pdca(folder, *, quarter: str = "", freq: str = "W") -> PDCAResult | Unav
                     else quarters[-1])
     if q not in quarters:
         raise SQMArgumentError(f"no complaints in quarter {q!r} (the tickets cover {', '.join(quarters)})")
+    folder = folder.until(q)  # what was known at the quarter's end: no later ticket or answer enters a check
+    complaints = complaints[complaints["quarter"] <= q]
     prev = previous_quarter(q)
     n_before = int((complaints["quarter"] == prev).sum())
     n_after = int((complaints["quarter"] == q).sum())

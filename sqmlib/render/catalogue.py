@@ -465,6 +465,7 @@ why4 | why 4 | 为什么 4
 why5 | why 5 | 为什么 5
 unresolved_complaints | complaints not resolved at the first contact | 首次未解决的投诉数
 enquiries | enquiries | 咨询数
+persistence | effect after the end | 结束后的效果
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
