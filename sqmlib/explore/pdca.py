@@ -86,18 +86,19 @@ class PDCAExplorer(_Explorer):
         n0, n1 = int((rows["quarter"] == before).sum()), int((rows["quarter"] == after).sum())
         ex = self.explanations(kpi, before, after, dims)
         table = ex.assign(segments=ex["segments"].map(pdca.segments_text), dims=ex["dims"].map(pdca.dims_text))[
-            ["segments", "dims", "power", "before", "after", "change"]]
+            ["segments", "dims", "power", "before", "after"]]
+        table = table.astype({c: int for c in ("before", "after")})  # tickets counted
         note = msg("explore.pdca_note", "{kpi}: {n0:,} in {before}, {n1:,} in {after}", kpi=term(kpi),
                    n0=n0, n1=n1, before=before, after=after)
         if len(ex):
-            note = msg("explore.pdca_note_top", "{note}; {top}", note=note, top=pdca.explanation_line(ex.iloc[0], kpi))
+            note = msg("explore.pdca_note_top", "{note}; {top}", note=note, top=pdca.explanation_line(ex.iloc[0], kpi, bold=False))
         extra = {}
         by = "region" if dims in (ALL, "", None) else dims
         c = self.rows("complaints")
         if by in c and (c["quarter"] == before).any() and (c["quarter"] == after).any():
             d = pdca.decompose_change(c.assign(fcr=c["first_contact_resolved"].astype(float)), value="fcr", by=by,
                                       between=("quarter", before, after))
-            extra["fcr mix and rate"] = d.segments.reset_index()
+            extra["First-contact resolution: mix and rate"] = d.segments.reset_index()
         key = (kpi, before, after, str(dims))
         charts = ((("drill", *key), lambda: seed_plots.drill_chart(table.head(6), before, after)),) if len(ex) else ()
         return View(sel, table, charts=charts, note=note, extra=extra)

@@ -89,17 +89,18 @@ def check_action(folder, action: Mapping, *, freq: str = "W") -> tuple[Effect | 
     return d, i
 
 
-def explanation_line(r: Mapping, kpi: str = "complaints") -> str:
+def explanation_line(r: Mapping, kpi: str = "complaints", bold: bool = True) -> str:
     """One explanation of the drill-down (a row of :func:`~sqmlib.pdca.drill_down`, or its metrics entry with
-    segments as column–value pairs) in words; ``kpi`` names what was counted."""
+    segments as column–value pairs) in words; ``kpi`` names what was counted; ``bold``: the segments in bold
+    (Markdown), else plain text."""
     segs = segments_text(r["segments"])
-    parts = dict(segments=segs, dims=terms(r["dims"].split(" × ")), before=r["before"], after=r["after"],
-                 power=r["power"])
+    parts = dict(segments=f"**{segs}**" if bold else segs, dims=terms(r["dims"].split(" × ")), before=r["before"],
+                 after=r["after"], power=r["power"])
     if kpi == "complaints":
-        return msg("pdca.explained", "**{segments}** ({dims}): {before:,.0f} → {after:,.0f} complaints, {power:.0%} "
-                   "of the change.", **parts)
-    return msg("pdca.explained_other", "**{segments}** ({dims}): {before:,.0f} → {after:,.0f}, {power:.0%} of the "
-               "change.", **parts)
+        return msg("pdca.explained", "{segments} ({dims}): {before:,.0f} → {after:,.0f} complaints, {power:.0%} of "
+                   "the change.", **parts)
+    return msg("pdca.explained_other", "{segments} ({dims}): {before:,.0f} → {after:,.0f}, {power:.0%} of the change.",
+               **parts)
 
 
 def explanation_markdown(explanations: pd.DataFrame, examples: Mapping, top: int = 3) -> str:
