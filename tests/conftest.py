@@ -128,6 +128,23 @@ def small_report(tmp_path_factory, markup_dir):
     return out / "2026Q3", out, before
 
 
+def report_on_changed_sample(tmp_path: Path, name: str, change) -> tuple[int, list[str], str]:
+    """``sqm report`` as a user runs it, on a copy of the bundled sample whose file ``name`` went through
+    ``change`` (a function of the table read as text): (exit code, the non-blank stderr lines, stderr)."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    table = pd.read_csv(data / name, dtype=str, keep_default_na=False)
+    change(table)
+    table.to_csv(data / name, index=False)
+    r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(data), "--out",
+                        str(tmp_path / "out"), "--no-progress", "--no-pdf"], capture_output=True, text=True,
+                       timeout=600)
+    return r.returncode, [ln for ln in r.stderr.splitlines() if ln.strip()], r.stderr
+
+
 def one_cell_notebook(folder: Path, parameters: str, code: str, name: str = "00_one_cell.ipynb") -> Path:
     """A notebook with a papermill parameters cell (``parameters``) and one cell of ``code``, for the tests of
     what the runner does around notebooks (folders, locks, replacing) rather than what a notebook computes."""

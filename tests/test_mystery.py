@@ -20,7 +20,7 @@ from sqmlib.instruments import load as load_instrument
 from sqmlib.mystery import scores
 from sqmlib.sample import mystery as planted
 
-from conftest import ROOT
+from conftest import ROOT, report_on_changed_sample
 
 NAN = np.nan
 # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", the 4 observers × 12 units example
@@ -421,17 +421,8 @@ def test_another_shape_yes_no_only_rule_flag_no_store_in_the_survey_and_chinese_
 @pytest.mark.long
 def test_a_bad_visit_file_stops_the_report_in_one_line(tmp_path):
     """Through the command as a user runs it: an answer of a visit that is not in visits.csv."""
-    import subprocess
-    import sys
-
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data" / "sample", data)
-    items = pd.read_csv(data / "visit_items.csv", dtype=str, keep_default_na=False)
-    items.loc[5, "visit_id"] = "V99999"
-    items.to_csv(data / "visit_items.csv", index=False)
-    r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(data), "--out",
-                        str(tmp_path / "out"), "--no-progress", "--no-pdf"], capture_output=True, text=True,
-                       timeout=600)
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert r.returncode == 1 and len(lines) == 1 and "answers of visits not in visits" in lines[0], r.stderr[-2000:]
-    assert "visit_items.csv" in lines[0] and "Traceback" not in r.stderr
+    def change(items):
+        items.loc[5, "visit_id"] = "V99999"
+    code, lines, stderr = report_on_changed_sample(tmp_path, "visit_items.csv", change)
+    assert code == 1 and len(lines) == 1 and "answers of visits not in visits" in lines[0], stderr[-2000:]
+    assert "visit_items.csv" in lines[0] and "Traceback" not in stderr

@@ -16,7 +16,7 @@ from sqmlib.pdca.effects import Effect, newey_west_lags
 from sqmlib.render import labels
 from sqmlib.sample.folders import sample_folder
 
-from conftest import ROOT
+from conftest import ROOT, report_on_changed_sample
 
 
 @pytest.fixture(scope="module")
@@ -376,18 +376,8 @@ def test_an_earlier_quarter_uses_nothing_after_it(sample):
 @pytest.mark.long
 def test_a_bad_action_register_stops_the_report_in_one_line(tmp_path):
     """Through the command as a user runs it: an action scoped to a region the data do not have."""
-    import subprocess
-    import sys
-
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data" / "sample", data)
-    a = pd.read_csv(data / "actions.csv", dtype=str, keep_default_na=False)
-    a.loc[2, "scope_values"] = "Atlantis"
-    a.to_csv(data / "actions.csv", index=False)
-    r = subprocess.run([sys.executable, "-m", "sqmlib.cli", "report", "--data", str(data), "--out",
-                        str(tmp_path / "out"), "--no-progress", "--no-pdf"], capture_output=True, text=True,
-                       timeout=600)
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert r.returncode == 1 and len(lines) == 1 and "scope or control units not in the data" in lines[0], \
-        r.stderr[-2000:]
-    assert "actions.csv" in lines[0] and "row 4" in lines[0] and "Traceback" not in r.stderr
+    def change(actions):
+        actions.loc[2, "scope_values"] = "Atlantis"
+    code, lines, stderr = report_on_changed_sample(tmp_path, "actions.csv", change)
+    assert code == 1 and len(lines) == 1 and "scope or control units not in the data" in lines[0], stderr[-2000:]
+    assert "actions.csv" in lines[0] and "row 4" in lines[0] and "Traceback" not in stderr
