@@ -19,6 +19,7 @@ from .sources import SUPPORTED_SUFFIXES
 from .survey import load_survey, plausible_survey_dates
 from .tables import load_customers, load_interactions, load_management, load_standards
 from .actions import check_actions, load_actions
+from .transactions import check_value_tables, load_campaigns, load_transactions
 from .visits import check_visits, load_calibration, load_visit_items, load_visits
 
 # A data folder
@@ -27,7 +28,7 @@ VISIT_TABLES = ("visits", "visit_items", "calibration")
 NO_CHECKLIST = ("the instrument has no checklist: section describing the audit visits' items, so the visit files "
                 "were not read")
 TABLES = ("survey", "customers", "interactions", "standards", "management", "visits", "visit_items", "calibration",
-          "actions")
+          "actions", "transactions", "campaigns")
 
 
 def find_table(data_dir: str | Path, name: str) -> Path | None:
@@ -151,6 +152,8 @@ class DataFolder:
         Mystery shopping: audit visits, their checklist answers, shoppers' calibration visits.
     actions : DataFrame or None
         The PDCA action register (:func:`sqmlib.io.actions.load_actions`).
+    transactions, campaigns : DataFrame or None
+        Orders and retention campaigns (:mod:`sqmlib.io.transactions`).
     files : mapping
         Table name → the file it was read from.
     sources : mapping
@@ -171,6 +174,8 @@ class DataFolder:
     visit_items: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
     actions: pd.DataFrame | None = None  # the PDCA action register
+    transactions: pd.DataFrame | None = None  # orders (customer value: RFM, lifetime value)
+    campaigns: pd.DataFrame | None = None  # retention campaigns with a random control group (uplift)
     files: Mapping[str, Path] = field(default_factory=dict)
     sources: Mapping[str, Mapping] = field(default_factory=dict)
     careless_dropped: int = 0
@@ -237,8 +242,9 @@ class DataFolder:
 
     # ---- derived folders ------------------------------------------------------------------------------
     def until(self, quarter: str) -> "DataFolder":
-        """What was known at the end of ``quarter``: survey answers, tickets and audit visits dated before the next
-        quarter's first day (customers, standards, management answers and calibration visits are kept whole)."""
+        """What was known at the end of ``quarter``: survey answers, tickets, audit visits and orders dated before
+        the next quarter's first day (customers, standards, management answers, calibration visits, the action
+        register and campaigns are kept whole)."""
         end = quarter_end(quarter)
         survey, tickets, visits, items = self.survey, self.interactions, self.visits, self.visit_items
         if survey is not None and "survey_date" in survey.columns:
@@ -248,7 +254,11 @@ class DataFolder:
         if visits is not None:
             visits = visits[visits["visit_date"] < end]
             items = items[items["visit_id"].isin(set(visits["visit_id"]))] if items is not None else None
-        return replace(self, survey=survey, interactions=tickets, visits=visits, visit_items=items)
+        orders = self.transactions
+        if orders is not None:
+            orders = orders[orders["order_time"] < end]
+        return replace(self, survey=survey, interactions=tickets, visits=visits, visit_items=items,
+                       transactions=orders)
 
     def without_careless(self, min_seconds: float | None = None) -> "DataFolder":
         """The folder without straight-liners and too-fast respondents (see :func:`sqmlib.io.careless.careless`)."""
@@ -374,13 +384,16 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
                 df = (load_visit_items if name == "visit_items" else load_calibration)(file, inst.checklist)
             else:
                 df = {"customers": load_customers, "interactions": load_interactions,
-                      "standards": load_standards, "visits": load_visits, "actions": load_actions}[name](file)
+                      "standards": load_standards, "visits": load_visits, "actions": load_actions,
+                      "transactions": load_transactions, "campaigns": load_campaigns}[name](file)
             if _SHARED["key"] is not None:
                 _SHARED["tables"][key] = df.copy(deep=True)
         sources[name] = dict(df.attrs.get("sqm", {}))
         loaded[name] = df
     if {"visits", "visit_items"} <= set(wanted):
         check_visits(loaded.get("visits"), loaded.get("visit_items"), loaded.get("calibration"), files)
+    if "customers" in loaded:
+        check_value_tables(loaded.get("transactions"), loaded.get("campaigns"), loaded["customers"], files)
     if "actions" in loaded:
         check_actions(loaded["actions"], loaded, str(files["actions"]), wanted=wanted)
     return DataFolder(data_path, inst, files=files, sources=sources, **loaded)

@@ -466,6 +466,37 @@ why5 | why 5 | 为什么 5
 unresolved_complaints | complaints not resolved at the first contact | 首次未解决的投诉数
 enquiries | enquiries | 咨询数
 persistence | effect after the end | 结束后的效果
+customers_share | share of customers | 客户占比
+value_share | share of lifetime value | 价值占比
+mean_clv | mean lifetime value | 平均生命周期价值
+monetary | spend | 消费金额
+orders | orders | 订单数
+decile | tenth | 十分位组
+p_alive | P(still a customer) | 仍为活跃客户的概率
+purchases_90d | expected purchases (90 days) | 预期购买次数（90 天）
+expected_spend | expected spend per order | 每单预期消费
+repeat_periods | weeks with a repeat purchase | 有重复购买的周数
+age_at_last | age at the last purchase | 最后一次购买时的客龄
+age | age (weeks) | 客龄（周）
+monetary_value | mean repeat spend | 平均重复消费
+recency_days | days since the last order | 距上次下单天数
+r_score | R score | R 得分
+f_score | F score | F 得分
+m_score | M score | M 得分
+segment_zh | segment (Chinese map) | 客户分层（八类）
+action | suggested action | 建议措施
+qini | Qini area | Qini 面积
+uplift_auc | uplift area | 增益曲线面积
+uplift | uplift (P(stay) change) | 增益（留存概率变化）
+incremental_value | expected incremental value | 预期增量价值
+actual | actual | 实际
+estimate | estimate | 估计值
+active | active | 活跃
+segment before | segment then | 之前的细分
+segment after | segment now | 现在的细分
+segment_zh before | segment then | 之前的细分
+segment_zh after | segment now | 现在的细分
+repeat purchases before | repeat purchases before the hold-out | 检验期前的重复购买次数
 """
 
 # category codes that appear as values in tables and charts (dimensions, quadrants, classes, complaint causes)
@@ -644,4 +675,32 @@ did | difference-in-differences | 双重差分
 its | interrupted time series | 中断时间序列
 down | down | 下降
 up | up | 上升
+champions | champions | 冠军客户
+loyal_customers | loyal customers | 忠诚客户
+potential_loyalists | potential loyalists | 潜在忠诚客户
+new_customers | new customers | 新客户
+promising | promising | 有潜力客户
+need_attention | need attention | 需要关注
+about_to_sleep | about to sleep | 即将沉睡
+at_risk | at risk | 有流失风险
+cant_lose_them | can't lose them | 不能失去的客户
+hibernating | hibernating | 沉睡客户
+important_value | important value | 重要价值客户
+important_develop | important to develop | 重要发展客户
+important_keep | important to keep | 重要保持客户
+important_win_back | important to win back | 重要挽留客户
+ordinary_value | ordinary value | 一般价值客户
+ordinary_develop | ordinary to develop | 一般发展客户
+ordinary_keep | ordinary to keep | 一般保持客户
+ordinary_win_back | ordinary to win back | 一般挽留客户
+reward_and_ask_referrals | reward them, ask for referrals | 给予回馈并邀请推荐
+upsell_and_vip_service | VIP service, offer more | 提供 VIP 服务并推荐升级
+membership_offer | offer a membership | 推荐会员计划
+onboarding | welcome and onboarding | 欢迎与入门引导
+build_habit | build a buying habit | 培养购买习惯
+personal_contact | contact them personally | 个人化联系
+reactivate_with_offer | reactivate with an offer | 用优惠唤醒
+win_back_now | win them back now | 立即挽回
+low_cost_reactivation | low-cost reactivation | 低成本唤醒
+new | new | 新增
 """

@@ -274,3 +274,51 @@ def drill_chart(explanations: pd.DataFrame, before: str, after: str,
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def segment_chart(shares: pd.DataFrame, title: str = "Customers and lifetime value per RFM segment"):
+    """Per segment (rows, display names as the index) the share of customers and the share of lifetime value."""
+    t = shares.iloc[::-1]
+    fig, ax = subplots(figsize=(7.5, 0.42 * len(t) + 1.4))
+    y = np.arange(len(t))
+    ax.barh(y + 0.2, t["customers_share"] * 100, height=0.38, color="#9DB4D6", label="share of customers")
+    ax.barh(y - 0.2, t["value_share"] * 100, height=0.38, color="#4C72B0", label="share of lifetime value")
+    ax.set_yticks(y)
+    ax.set_yticklabels([shorten(str(s), 28) for s in t.index], fontsize=8)
+    ax.set_xlabel("%")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def qini_chart(curves: dict, title: str = "Qini curves: who the offer changes"):
+    """Each learner's Qini curve (``curves``: name → (customers targeted, incremental outcomes)) against a random
+    ranking."""
+    fig, ax = subplots(figsize=(7.0, 3.6))
+    for k, (name, (x, v)) in enumerate(curves.items()):
+        ax.plot(np.asarray(x) / x[-1] * 100, v, color=PALETTE[k % len(PALETTE)], lw=1.6, label=name)
+    x, v = next(iter(curves.values()))
+    ax.plot([0, 100], [0, v[-1]], color="#999999", lw=1, ls="--", label="random")
+    ax.set_xlabel("customers contacted (%)")
+    ax.set_ylabel("customers kept by the offer")
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def holdout_chart(holdout: pd.DataFrame, title: str = "Hold-out check: predicted and actual repeat purchases"):
+    """Mean predicted and actual repeat purchases in the hold-out weeks per number of repeat purchases before."""
+    fig, ax = subplots(figsize=(7.0, 3.4))
+    x = np.arange(len(holdout))
+    ax.plot(x, holdout["predicted"] / holdout["customers"], marker="o", color="#4C72B0", label="predicted")
+    ax.plot(x, holdout["actual"] / holdout["customers"], marker="s", color="#DD8452", label="actual")
+    ax.set_xticks(x)
+    ax.set_xticklabels(list(holdout.index))
+    ax.set_xlabel("repeat purchases before the hold-out")
+    ax.set_ylabel("repeat purchases per customer")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

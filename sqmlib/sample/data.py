@@ -12,6 +12,8 @@ from .pdca import actions_table, owners_yaml
 from .seeds import kano_instrument_yaml
 from .design import PLAN_ZH, REGION_ZH, SURVEY_CHANNEL_ZH, TICKET_CHANNEL_ZH, SynthConfig
 
+ORDER_CHANNEL_ZH = {"store": "门店", "app": "应用", "web": "网站"}
+
 
 @dataclass
 class SampleData:
@@ -30,6 +32,8 @@ class SampleData:
     visit_items: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
     actions: pd.DataFrame | None = None  # the PDCA action register
+    transactions: pd.DataFrame | None = None  # orders (customer value)
+    campaigns: pd.DataFrame | None = None  # the retention campaign with its random control group
 
     def save(self, out_dir: str | Path) -> Path:
         """Write every table as CSV plus ``truth.json`` and ``truth_item_means.csv`` into ``out_dir``."""
@@ -58,9 +62,11 @@ def localise(data: SampleData) -> SampleData:
     for a in truth["pdca"]["actions"].values():
         a["scope"] = [REGION_ZH[r] for r in a["scope"]]
     actions = actions_table("zh", REGION_ZH) if data.actions is not None else None
+    orders = (data.transactions.assign(channel=data.transactions["channel"].map(ORDER_CHANNEL_ZH))
+              if data.transactions is not None else None)
     return SampleData(survey, customers, interactions, region(data.management), data.standards, truth,
                       region(data.truth_item_means), data.truth_customers, data.config, visits, items,
-                      data.calibration, actions)
+                      data.calibration, actions, orders, data.campaigns)
 
 
 def _fmt_dt(s: pd.Series, with_time: bool) -> pd.Series:
@@ -92,6 +98,12 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
                       visit_items=data.visit_items, calibration=data.calibration)
     if data.actions is not None:
         tables["actions"] = data.actions
+    if data.transactions is not None:
+        tables["transactions"] = data.transactions.assign(
+            order_time=_fmt_dt(data.transactions["order_time"], True),
+            refunded=data.transactions["refunded"].map({True: "yes", False: "no"}))
+        tables["campaigns"] = data.campaigns.assign(sent_at=_fmt_dt(pd.to_datetime(data.campaigns["sent_at"]), False),
+                                                    treated=data.campaigns["treated"].map({True: "yes", False: "no"}))
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
     (out / "truth.json").write_text(json.dumps(data.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -64,6 +64,7 @@ from .design import (
 from .data import localise
 from .mystery import mystery_shopping
 from .pdca import action_factors, actions_table, pdca_truth, surge_channels
+from .value import campaign, orders, value_truth
 from .seeds import kano_answers, kano_truth, recovery, recovery_truth
 
 
@@ -386,6 +387,11 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     visits, visit_items, calibration, truth["mystery_shopping"] = mystery_shopping(
         chain, {s: REGIONS[[r[0] for r in REGIONS].index(s[0])] for s in chain}, list(config.quarters), config.seed)
     truth["pdca"] = pdca_truth()
+    # the retention campaign (its planted effects change some of the last quarter's departures), then the orders
+    campaigns, customers, truth_campaign = campaign(customers, interactions, config.seed)
+    transactions, latent = orders(customers, str(data_end - pd.Timedelta(minutes=1)), config.seed)
+    truth["customer_value"] = {**value_truth(latent), "campaign": truth_campaign}
+    truth_customers = truth_customers.merge(latent, on="customer_id")
     data = SampleData(survey, customers, interactions, management, standards, truth, means, truth_customers, config,
-                      visits, visit_items, calibration, actions_table())
+                      visits, visit_items, calibration, actions_table(), transactions, campaigns)
     return localise(data) if config.language == "zh" else data
