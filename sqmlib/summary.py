@@ -34,9 +34,9 @@ from .render.language import Said
 from .render.messages import listed, msg, sentences, term, terms
 from .results import Block, Result, figure, headline, table, text
 from .mystery import MysteryMetrics
-from .pdca import PDCAMetrics
-from .pdca.pipeline import UNASSIGNED, quote, explanation_line, proposal_text
+from .pdca.pipeline import UNASSIGNED, PDCAMetrics, explanation_line, proposal_text, quote
 from .sem import ChainMetrics
+from .value import ValueMetrics
 
 NOTEBOOK = "06_quarterly_summary"
 METRICS = {
@@ -49,9 +49,10 @@ METRICS = {
     "07_service_profit_chain": ChainMetrics,
     "08_pdca": PDCAMetrics,
     "09_mystery_shopping": MysteryMetrics,
+    "10_customer_value": ValueMetrics,
 }
 # analyses of data a study may simply not collect (audit visits, tickets for the PDCA loop): never listed as missing
-OPTIONAL_ANALYSES = ("08_pdca", "09_mystery_shopping")
+OPTIONAL_ANALYSES = ("08_pdca", "09_mystery_shopping", "10_customer_value")
 
 
 # a drop in the churn model's ROC-AUC below this when a service-quality dimension is shuffled is too small to say
@@ -63,8 +64,7 @@ REVISIT_SHARE_WANTED = 0.8  # a unit revisiting fewer of its remedies within the
 
 
 class _Adder:
-    """The to-do list being written: ``owned`` sets who owns (and the scope and target of) the next line,
-    ``append`` adds it."""
+    """The to-do list being written: ``owned`` sets the next line's owner, scope and target; ``append`` adds it."""
 
     def __init__(self, add):
         self._add, self._next = add, {}

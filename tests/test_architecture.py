@@ -145,7 +145,7 @@ LAYERS = [
     ("rendering", ["render"]),
     ("KANO", ["kano"]), ("audit", ["audit"]), ("PDCA", ["pdca"]), ("KPIs", ["kpi"]), ("mystery shopping", ["mystery"]),
     ("reliability", ["reliability"]), ("gaps", ["gaps"]),
-    ("drivers", ["drivers"]), ("churn", ["churn"]), ("service-profit chain", ["sem"]), ("summary", ["summary"]),
+    ("drivers", ["drivers"]), ("customer value", ["value"]), ("churn", ["churn"]), ("service-profit chain", ["sem"]), ("summary", ["summary"]),
     ("runner", ["runner"]),
     ("explorers", ["explore"]),
     ("training", ["training"]),

@@ -93,7 +93,7 @@ def test_risk_list_neutralises_ids(small_data, tmp_path):
     small_data.save(d)
     cust = pd.read_csv(d / "customers.csv", dtype=str, keep_default_na=False)
     first = cust["customer_id"].iloc[0]
-    for name in ("customers.csv", "interactions.csv", "survey.csv"):
+    for name in ("customers.csv", "interactions.csv", "survey.csv", "transactions.csv", "campaigns.csv"):
         t = pd.read_csv(d / name, dtype=str, keep_default_na=False)
         t["customer_id"] = t["customer_id"].replace(first, FORMULA)
         t.to_csv(d / name, index=False)

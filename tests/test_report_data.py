@@ -10,7 +10,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from sqmlib import SQMReportError, audit, churn, drivers, gaps, io, kpi, mystery, pdca, reliability, report, sem, summary
+from sqmlib import SQMReportError, audit, churn, drivers, gaps, io, kpi, mystery, pdca, reliability, report, sem, summary, value
 from sqmlib.paths import NOTEBOOK_DIR
 from sqmlib.runner.notebook import _jsonable
 from sqmlib.results import metrics_dict
@@ -47,8 +47,9 @@ def _differences(a, b, path="", tol=1e-9):
 PIPELINES = {"00_data_audit": audit.run_audit, "01_survey_reliability": reliability.run_reliability,
              "02_gap_analysis": gaps.run_gaps, "03_driver_regression": drivers.run_drivers,
              "04_churn_prediction": churn.run_churn, "05_kpi_monitoring": kpi.run_kpis,
-             "07_service_profit_chain": sem.run_chain, "08_pdca": pdca.run_pdca, "09_mystery_shopping": mystery.run_mystery}
-POSITIONS = {"08_pdca": 105.2, "09_mystery_shopping": 105.5}  # where a notebook asks the index to list it (its report.save call)
+             "07_service_profit_chain": sem.run_chain, "08_pdca": pdca.run_pdca, "09_mystery_shopping": mystery.run_mystery,
+             "10_customer_value": value.run_value}
+POSITIONS = {"08_pdca": 105.2, "09_mystery_shopping": 105.5, "10_customer_value": 104.5}  # where a notebook asks the index to list it (its report.save call)
 NOT_THE_PIPELINES = {"data_dir", "instrument", "encoding", "lang", "out_dir", "reports_dir", "interactive",
                      "survey_file", "strict"}
 
@@ -109,7 +110,7 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
         "04_churn_prediction.html")
     assert index.index("05_kpi_monitoring.html") < index.index("08_pdca.html") < index.index("09_mystery_shopping.html")
     prov = json.loads((path / "provenance.json").read_text())
-    assert len(prov["seconds_per_notebook"]) == 10
+    assert len(prov["seconds_per_notebook"]) == 11
     # the PDCA loop: the planted verdicts, the surge's channel, owned actions on the summary
     p = json.loads((path / "08_pdca" / "metrics.json").read_text())["metrics"]
     assert p["verdicts"] == {"A1": "effective", "A2": "not_shown", "A3": "worse"}

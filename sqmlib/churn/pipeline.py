@@ -11,6 +11,7 @@ import pandas as pd
 from ..errors import SQMArgumentError
 from ..render import formats, plots
 from ..render.messages import msg, terms
+from ..value.pipeline import customer_values
 from ..render.outputs import write_csv, write_excel
 from ..results import Block, Result, figure, headline, metrics_dict, table, text
 from .model import (
@@ -189,7 +190,11 @@ class ChurnAnalysis(Result):
             "profit": [c.best_profit, c.contact_everyone, c.perfect_model, 0.0],
             "customers contacted": [f"{c.best_fraction:.0%}", "100%", f"{y.mean():.0%} (the churners)", "0%"],
         }, index=["model, best threshold", "contact everyone", "perfect model", "contact nobody"])
-        profit = [figure(lambda: plots.profit_plot(c), "profit curve"),
+        basis = ([text(msg("churn.value_from_orders", "Each customer counts with their own lifetime value from their "
+                           "orders (12 months; BG/NBD purchases and Gamma-Gamma spend; mean {mean}), so a customer's "
+                           "expected loss is their churn probability × that value.", mean=self.money(e["clv"])))]
+                 if e.get("clv_basis") == "orders" else [])
+        profit = basis + [figure(lambda: plots.profit_plot(c), "profit curve"),
                   table(compare),
                   text(msg("churn.best_threshold", "Best threshold: contact customers with a churn probability of "
                            "at least **{threshold:.3f}** ({share:.0%} of customers). Expected maximum profit per "
@@ -228,7 +233,7 @@ class ChurnAnalysis(Result):
 
 def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int = 90, model: str = "logit",
               clv: float = 200.0, offer_cost: float = 10.0, contact_cost: float = 1.0, accept_rate: float = 0.3,
-              seed: int = 0) -> ChurnAnalysis:
+              value_from_orders: bool = False, seed: int = 0) -> ChurnAnalysis:
     """Which customers will leave, why, and what keeping them is worth: the pipeline of notebook
     ``04_churn_prediction``.
 
@@ -247,6 +252,10 @@ def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int =
     clv, offer_cost, contact_cost, accept_rate : float
         The profit model: value of a retained customer, cost of the offer, cost of a contact, share of
         contacted churners who accept and stay.
+    value_from_orders : bool
+        With orders in the folder (``transactions``) and True, each customer's value is their own lifetime value
+        from them (:func:`sqmlib.value.customer_values`: 12 months, BG/NBD and Gamma-Gamma) instead of ``clv``: at the
+        training snapshot for the profit curve, today for the risk list's expected loss.
     seed : int
         Seed of the folds and bootstraps.
 
@@ -280,9 +289,19 @@ def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int =
                               features=list(result.features)).holdout_auc
     evaluation = result.evaluation(n_boot=200, seed=seed)
     y, p = result.y.to_numpy(), result.oof.to_numpy()
-    curve = profit_curve(y, p, clv=clv, offer_cost=offer_cost, contact_cost=contact_cost, accept_rate=accept_rate)
-    empc_value = empc(y, p, clv=clv, offer_cost=offer_cost, contact_cost=contact_cost)
-    mpc_value = mpc(y, p, clv=clv, offer_cost=offer_cost, contact_cost=contact_cost, accept_rate=accept_rate)
+    value_now, value_fit, basis = clv, clv, "flat"
+    if folder.transactions is not None and len(folder.transactions) and value_from_orders:
+        # each customer's lifetime value from their orders: at the snapshot for the profit curve, today for the list
+        at_snapshot = customer_values(folder, snapshot)[0]["clv"]
+        value_fit = train["customer_id"].map(at_snapshot).fillna(at_snapshot.median()).to_numpy()
+        value_now = customer_values(folder, scoring_date(folder.customers))[0]["clv"]
+        basis = "orders"
+    curve = profit_curve(y, p, clv=value_fit, offer_cost=offer_cost, contact_cost=contact_cost,
+                         accept_rate=accept_rate)
+    # EMPC and MPC (Verbeke et al.) take one value per customer base: the mean of the customers' values
+    mean_value = float(np.mean(value_fit))
+    empc_value = empc(y, p, clv=mean_value, offer_cost=offer_cost, contact_cost=contact_cost)
+    mpc_value = mpc(y, p, clv=mean_value, offer_cost=offer_cost, contact_cost=contact_cost, accept_rate=accept_rate)
     groups = importance_groups(train.columns, list(folder.instrument.dimensions))
     importance = permutation_importance_grouped(result, groups=groups, seed=seed)
     odds = odds_ratios(result) if model == "logit" else None
@@ -298,11 +317,12 @@ def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int =
     all_km = km_curves(customers)["all"]
     tenure_now = (until - customers.loc[customers["churn_date"].isna(), "signup_date"]).dt.days
     cond = conditional_survival(all_km, tenure_now.to_numpy(), horizon_days)
-    risk = score_today(folder, fitted, clv=clv)
+    risk = score_today(folder, fitted, clv=value_now)
     risk["contact"] = risk["probability"] >= curve.best_threshold
     return ChurnAnalysis(quarter=quarter, fitted=fitted, previous=previous, holdout_auc=holdout,
                          evaluation=evaluation, curve=curve, empc_value=empc_value, mpc_value=mpc_value,
-                         economics={"clv": clv, "offer_cost": offer_cost, "contact_cost": contact_cost,
+                         economics={"clv": mean_value,
+                                    "clv_basis": basis, "offer_cost": offer_cost, "contact_cost": contact_cost,
                                     "accept_rate": accept_rate},
                          importance=importance, odds=odds, km=km, cox=cox, conditional=cond, risk=risk,
                          scored_on=scoring_date(customers), currency=folder.instrument.currency)

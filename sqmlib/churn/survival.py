@@ -119,6 +119,8 @@ def score_today(folder, fitted: SnapshotModel, *, clv=200) -> pd.DataFrame:
         warnings.simplefilter("ignore", SQMWarning)  # the scoring snapshot's label lies in the future, as it should
         now = build_features(folder.customers, folder.interactions, folder.survey, scoring_date(folder.customers),
                              fitted.horizon_days, instrument=folder.instrument, standards=folder.standards)
+    if isinstance(clv, pd.Series):  # a value per customer: theirs, else the median
+        clv = now["customer_id"].map(clv).fillna(clv.median()).to_numpy()
     return score_customers(fitted.model, now, clv=clv)
 
 

@@ -168,7 +168,7 @@ class ChurnExplorer(_Explorer):
         """The explorer of a :func:`sqmlib.churn.run_churn` result: its out-of-fold predictions, risk list and
         economics."""
         r = analysis.model
-        e = dict(analysis.economics)
+        e = {k: v for k, v in analysis.economics.items() if k != "clv_basis"}  # the explorer's value is one amount
         return cls(r.y.to_numpy(), r.oof.to_numpy(), analysis.risk.drop(columns=["contact"]), **e)
 
     def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:

@@ -45,9 +45,11 @@ def summary_from_transactions(transactions: pd.DataFrame, *, customer: str, time
     cal = pd.Timestamp(calibration_end) if calibration_end is not None else end
     keep = t <= end
     d = pd.DataFrame({"c": transactions[customer][keep].to_numpy(), "p": t[keep].dt.to_period(freq),
+                      "t": t[keep].to_numpy(),
                       "a": (pd.to_numeric(transactions[amount], errors="coerce")[keep].to_numpy() if amount else 0.0)})
-    per = d.groupby(["c", "p"], sort=True)["a"].sum().reset_index()
-    cal_per = per[per["p"] <= cal.to_period(freq)]
+    # orders up to the calibration end (by time) per period; the hold-out's orders after it, per period
+    cal_per = d[d["t"] <= cal].groupby(["c", "p"], sort=True)["a"].sum().reset_index()
+    after = d[d["t"] > cal].groupby(["c", "p"], sort=True)["a"].sum().reset_index()
     first = cal_per.groupby("c")["p"].min()
     last = cal_per.groupby("c")["p"].max()
     n = cal_per.groupby("c").size()
@@ -65,7 +67,7 @@ def summary_from_transactions(transactions: pd.DataFrame, *, customer: str, time
         rep = rep[rep["p"] > rep["first"]]
         out["monetary_value"] = rep.groupby("c")["a"].mean().reindex(out.index).fillna(0.0)
     if calibration_end is not None:
-        hold = per[(per["p"] > end_p) & per["c"].isin(out.index)]
+        hold = after[after["c"].isin(out.index)]
         out["frequency_holdout"] = hold.groupby("c").size().reindex(out.index).fillna(0).astype(float)
         out["duration_holdout"] = float((end.to_period(freq) - end_p).n)
     out.index.name = customer
@@ -290,15 +292,16 @@ def gamma_gamma(frequency, monetary_value, *, starts: int = 4, seed: int = 0) ->
 def clv(model: BGNBD, spend: GammaGamma, frequency, recency, T, monetary_value, *, months: int = 12,
         discount_rate: float = 0.01, freq: str = "W") -> np.ndarray:
     """Discounted customer lifetime value over ``months``, as ``lifetimes``' ``customer_lifetime_value``: the
-    expected purchases of each 30-day month times the expected spend, discounted by ``discount_rate`` a month."""
-    per = {"D": 1.0, "W": 7.0, "M": 30.0}.get(freq)
-    if per is None:
+    expected purchases of each month (4.345 weeks, 30 days) times the expected spend, discounted by
+    ``discount_rate`` a month."""
+    per_month = {"D": 30.0, "W": 4.345, "M": 1.0}.get(freq)
+    if per_month is None:
         raise SQMArgumentError("freq must be D, W or M")
     m = spend.expected_spend(frequency, monetary_value)
     total = np.zeros(len(np.asarray(frequency)))
     prev = 0.0
     for i in range(1, months + 1):
-        now = model.expected_purchases(30.0 * i / per, frequency, recency, T)
+        now = model.expected_purchases(per_month * i, frequency, recency, T)
         total += (now - prev) * m / (1 + discount_rate) ** i
         prev = now
     return total

@@ -16,11 +16,12 @@ import pandas as pd
 
 from ..errors import SQMArgumentError
 from ..periods import previous_quarter, quarter_bounds
+from ..render import formats, labels, seed_plots
 from ..render.messages import msg, unavailable_line
-from ..results import Result, Unavailable, headline
+from ..results import Result, Unavailable, figure, headline, table, text
 from .clv import BGNBD, GammaGamma, ParetoNBD, bgnbd, clv, gamma_gamma, pareto_nbd, summary_from_transactions
 from .rfm import SEGMENT_ACTIONS, migration, rfm
-from .uplift import qini_auc, qini_curve, two_model, uplift_auc, x_learner
+from .uplift import _model, qini_auc, qini_curve, two_model, uplift_auc, x_learner
 
 __all__ = ["ValueMetrics", "ValueResult", "run_value", "customer_values", "orders_of", "MONTHS", "DISCOUNT",
            "HOLDOUT_WEEKS", "OFFER_COST", "SPEND_CORRELATION"]
@@ -168,8 +169,6 @@ class ValueResult(Result):
         return float(v.head(max(1, len(v) // 10)).sum() / v.sum()) if v.sum() > 0 else np.nan
 
     def money(self, x) -> str:
-        from ..render import formats
-
         return formats.money(x, currency=self.currency or None)
 
     def headline(self) -> list[dict]:
@@ -198,9 +197,6 @@ class ValueResult(Result):
         return g
 
     def sections(self) -> dict:
-        from ..render import labels, seed_plots
-        from ..results import figure, table, text
-
         pct = "{:.0%}".format
         money = self.money
         seg = self.segment_table()
@@ -329,8 +325,6 @@ def _campaign(folder, values: pd.DataFrame, offer_cost: float, seed: int) -> dic
 
 def _score_new(x: pd.DataFrame, y, t, train, method: str, seed: int) -> np.ndarray:
     """Uplift of the rows not in ``train`` from a learner fitted on the ``train`` rows."""
-    from .uplift import _model
-
     X = x.to_numpy(dtype=float)
     tr, co = train & (t == 1), train & (t == 0)
     mt = _model(seed).fit(X[tr], y[tr])

@@ -1,0 +1,126 @@
+"""The label catalogue of the seed systems (PDCA, customer value): identifier | English | Chinese."""
+
+SEED_TERMS = """
+action_id | action | 措施
+title | title | 标题
+scope | scope | 范围
+owner | owner | 负责人
+verdict | verdict | 结论
+method | method | 方法
+action_effect | effect (in the KPI's unit) | 效果（KPI 单位）
+periods_before | periods before the start | 开始前的期数
+periods_after | periods after the start | 开始后的期数
+pretrend_p | p of the pre-trend test | 事前趋势检验 p 值
+level_before | level before | 实施前水平
+level_after | level after | 实施后水平
+proposed_target | proposed target | 建议目标
+share_before | share before | 之前占比
+share_after | share after | 之后占比
+rate_before | rate before | 之前比率
+rate_after | rate after | 之后比率
+mix | mix (shares changed) | 结构效应（占比变化）
+dims | segment columns | 细分维度
+segments | segments | 细分群体
+power | share of the change explained | 解释的变化比例
+surprise | surprise (Jensen–Shannon) | 意外度（JS 散度）
+before | before | 之前
+after | after | 之后
+before_each | before, per segment | 各细分之前
+after_each | after, per segment | 各细分之后
+cause | root cause | 根本原因
+scope_column | scope column | 范围维度
+scope_values | scope | 范围
+expected_size | expected change | 预期变化
+end | due | 截止日期
+start | start | 开始日期
+controls | control units | 对照单位
+why1 | why 1 | 为什么 1
+why2 | why 2 | 为什么 2
+why3 | why 3 | 为什么 3
+why4 | why 4 | 为什么 4
+why5 | why 5 | 为什么 5
+customers_share | share of customers | 客户占比
+value_share | share of lifetime value | 价值占比
+mean_clv | mean lifetime value | 平均生命周期价值
+monetary | spend | 消费金额
+orders | orders | 订单数
+decile | tenth | 十分位组
+p_alive | P(still a customer) | 仍为活跃客户的概率
+purchases_90d | expected purchases (90 days) | 预期购买次数（90 天）
+expected_spend | expected spend per order | 每单预期消费
+repeat_periods | weeks with a repeat purchase | 有重复购买的周数
+age_at_last | age at the last purchase | 最后一次购买时的客龄
+age | age (weeks) | 客龄（周）
+monetary_value | mean repeat spend | 平均重复消费
+recency_days | days since the last order | 距上次下单天数
+r_score | R score | R 得分
+f_score | F score | F 得分
+m_score | M score | M 得分
+segment_zh | segment (Chinese map) | 客户分层（八类）
+action | suggested action | 建议措施
+qini | Qini area | Qini 面积
+uplift_auc | uplift area | 增益曲线面积
+uplift | uplift (P(stay) change) | 增益（留存概率变化）
+incremental_value | expected incremental value | 预期增量价值
+actual | actual | 实际
+estimate | estimate | 估计值
+active | active | 活跃
+segment before | segment then | 之前的细分
+segment after | segment now | 现在的细分
+segment_zh before | segment then | 之前的细分
+segment_zh after | segment now | 现在的细分
+repeat purchases before | repeat purchases before the hold-out | 检验期前的重复购买次数
+persistence | effect after the end | 结束后的效果
+unresolved_complaints | complaints not resolved at the first contact | 首次未解决的投诉数
+enquiries | enquiries | 咨询数
+"""
+
+SEED_CODES = """
+people | people | 人（人员）
+machines | machines | 机（设备）
+materials | materials | 料（物料）
+methods | methods | 法（方法）
+measurement | measurement | 测（测量）
+unmapped | not mapped (or no category) | 未归类（或无类别）
+effective | effective | 有效
+not_shown | not shown to work | 未证实有效
+worse | made it worse | 变差
+cannot_judge | cannot judge | 无法判断
+planned | planned | 计划中
+doing | doing | 执行中
+checking | checking | 检查中
+standardised | standardised | 已标准化
+dropped | dropped | 已放弃
+did | difference-in-differences | 双重差分
+its | interrupted time series | 中断时间序列
+down | down | 下降
+up | up | 上升
+champions | champions | 冠军客户
+loyal_customers | loyal customers | 忠诚客户
+potential_loyalists | potential loyalists | 潜在忠诚客户
+new_customers | new customers | 新客户
+promising | promising | 有潜力客户
+need_attention | need attention | 需要关注
+about_to_sleep | about to sleep | 即将沉睡
+at_risk | at risk | 有流失风险
+cant_lose_them | can't lose them | 不能失去的客户
+hibernating | hibernating | 沉睡客户
+important_value | important value | 重要价值客户
+important_develop | important to develop | 重要发展客户
+important_keep | important to keep | 重要保持客户
+important_win_back | important to win back | 重要挽留客户
+ordinary_value | ordinary value | 一般价值客户
+ordinary_develop | ordinary to develop | 一般发展客户
+ordinary_keep | ordinary to keep | 一般保持客户
+ordinary_win_back | ordinary to win back | 一般挽留客户
+reward_and_ask_referrals | reward them, ask for referrals | 给予回馈并邀请推荐
+upsell_and_vip_service | VIP service, offer more | 提供 VIP 服务并推荐升级
+membership_offer | offer a membership | 推荐会员计划
+onboarding | welcome and onboarding | 欢迎与入门引导
+build_habit | build a buying habit | 培养购买习惯
+personal_contact | contact them personally | 个人化联系
+reactivate_with_offer | reactivate with an offer | 用优惠唤醒
+win_back_now | win them back now | 立即挽回
+low_cost_reactivation | low-cost reactivation | 低成本唤醒
+new | new | 新增
+"""
