@@ -217,8 +217,10 @@ def odds_ratios(result: ChurnResult, confidence: float = 0.95) -> OddsRatios:
     fit = Logit(result.y.to_numpy(), add_constant(Z[:, keep])).fit(disp=0, maxiter=500, method="bfgs")
     params, bse = fit.params[1:], fit.bse[1:]
     z = stats.norm.ppf(0.5 + confidence / 2)
-    out = pd.DataFrame({"coef": params, "odds_ratio": np.exp(params), "ci_low": np.exp(params - z * bse),
-                        "ci_high": np.exp(params + z * bse), "p_value": fit.pvalues[1:]},
+    with np.errstate(over="ignore"):  # a nearly separated feature's interval is unbounded: its upper end is inf
+        ratios = np.exp(np.column_stack([params, params - z * bse, params + z * bse]))
+    out = pd.DataFrame({"coef": params, "odds_ratio": ratios[:, 0], "ci_low": ratios[:, 1],
+                        "ci_high": ratios[:, 2], "p_value": fit.pvalues[1:]},
                        index=pd.Index(np.array(names)[keep], name="feature")).sort_values("odds_ratio", ascending=False)
     return OddsRatios(out, [n for j, n in enumerate(names) if j not in set(keep)])
 

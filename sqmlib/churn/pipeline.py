@@ -207,7 +207,9 @@ class ChurnAnalysis(Result):
         if self.odds is not None:
             why += [text(msg("churn.odds_ratios", "**Odds ratios** (numeric features per standard deviation; "
                              "95 % intervals)")),
-                    table(self.odds.table, lambda s: s.format(precision=3))]
+                    table(self.odds.table, lambda s: s.format(precision=3).format(
+                        lambda v: "∞" if v == np.inf else f"{v:.3f}", subset=["odds_ratio", "ci_low", "ci_high"]),
+                          own_formats=("odds_ratio", "ci_low", "ci_high"))]
             if self.odds.left_out:
                 why.append(text(msg("churn.odds_left_out", "Left out of the odds-ratio model (too rare to "
                                     "estimate): {features}", features=terms(self.odds.left_out))))

@@ -1,6 +1,15 @@
 """The label catalogue of the seed systems (PDCA, customer value): identifier | English | Chinese."""
 
 SEED_TERMS = """
+param_r | r (shape of the purchase rates) | r（购买率的形状参数）
+param_alpha | α (scale of the purchase rates) | α（购买率的尺度参数）
+param_a | a (dropout, Beta shape) | a（流失概率的 Beta 形状参数）
+param_b | b (dropout, Beta shape) | b（流失概率的 Beta 形状参数）
+param_s | s (shape of the dropout rates) | s（流失率的形状参数）
+param_beta | β (scale of the dropout rates) | β（流失率的尺度参数）
+param_p | p (shape of the spend per order) | p（每单消费的形状参数）
+param_q | q (shape of the spend level) | q（消费水平的形状参数）
+param_v | γ (scale of the spend level) | γ（消费水平的尺度参数）
 action_id | action | 措施
 title | title | 标题
 scope | scope | 范围
@@ -57,7 +66,7 @@ r_score | R score | R 得分
 f_score | F score | F 得分
 m_score | M score | M 得分
 segment_zh | segment (Chinese map) | 客户分层（八类）
-action | suggested action | 建议措施
+suggested_action | suggested action | 建议措施
 qini | Qini area | Qini 面积
 uplift_auc | uplift area | 增益曲线面积
 uplift | uplift (P(stay) change) | 增益（留存概率变化）

@@ -317,7 +317,8 @@ KEEP = {"NPS", "CSAT", "CES", "LMG", "ROC", "AUC", "SERVQUAL", "SERVPERF", "FCR"
         "Shapley", "SmartPLS", "seminr", "semTools", "lavaan", "psych", "SPSS", "Qualtrics", "Excel", "JupyterLab",
         "make", "explore", "CFA", "Kaplan", "Meier", "servqual", "servperf", "EFA", "PLS-SEM", "JSON", "UTF", "xlsx", "csv", "json", "html", "pdf", "PDF", "OLS", "ols", "Welch's", "dz", "sd",
         "Top", "Box", "top", "box", "KANO", "Fong", "Berger", "Timko", "Better", "Worse", "ROC-AUC", "PR-AUC", "ΔCFI", "ΔRMSEA", "Logit", "logit", "CI", "IPA",
-        "ICC", "Krippendorff", "REML", "HC1", "bootstrap", "checklist", "PDCA"}
+        "ICC", "Krippendorff", "REML", "HC1", "bootstrap", "checklist", "PDCA", "NBD", "BG", "Pareto", "Gamma-Gamma", "Qini",
+        "RFM", "CLV", "X-learner", "VIP", "lifetimes"}
 
 
 def english_words(text: str, allowed: Iterable[str] = ()) -> list[str]:

@@ -73,6 +73,10 @@ def customer_values(folder, as_of, *, months: int = MONTHS, discount: float = DI
     return s, model, spend
 
 
+# the models' parameters with their meaning (shown; "r" and "alpha" alone are other statistics' labels)
+GREEK = {k: f"param_{k}" for k in ("r", "alpha", "a", "b", "s", "beta", "p", "q", "v")}
+
+
 def model_name(key: str) -> str:
     """An uplift learner's name in the reader's language."""
     return {"two_model": lambda: msg("value.model_two_model", "two-model learner"),
@@ -184,7 +188,7 @@ class ValueResult(Result):
                                   monetary=("monetary", "mean"))
         g["customers_share"] = g["customers"] / g["customers"].sum()
         g["value_share"] = g["clv"] / g["clv"].sum() if g["clv"].sum() > 0 else np.nan
-        g["action"] = [SEGMENT_ACTIONS.get(k, "") for k in g.index]
+        g["suggested_action"] = [SEGMENT_ACTIONS.get(k, "") for k in g.index]
         return g.sort_values("clv", ascending=False)
 
     def deciles(self) -> pd.DataFrame:
@@ -207,7 +211,8 @@ class ValueResult(Result):
                              "map on the R and F scores; the Chinese map by R, F and M above or below their means.",
                              date=(self.as_of - pd.Timedelta(days=1)).date().isoformat())),
                     figure(lambda: seed_plots.segment_chart(shown), "segments"),
-                    table(seg[["customers", "customers_share", "clv", "value_share", "orders", "monetary", "action"]],
+                    table(seg[["customers", "customers_share", "clv", "value_share", "orders", "monetary",
+                               "suggested_action"]],
                           lambda s: s.format({"customers_share": pct, "value_share": pct, "clv": money,
                                               "monetary": money, "orders": "{:.1f}"}),
                           own_formats=("customers_share", "value_share", "clv", "monetary", "orders")),
@@ -227,9 +232,13 @@ class ValueResult(Result):
                           "lifetimes library's: frequency counts the weeks with a repeat purchase, recency the age "
                           "at the last one, T the age.", ll=m.loglik, ll2=self.pareto.loglik,
                           r=self.spend.correlation)),
-                 table(pd.concat({"BG/NBD": m.table, "Pareto/NBD": self.pareto.table, "Gamma-Gamma": self.spend.table})),
+                 table(pd.concat({"BG/NBD": m.table.rename(index=GREEK), "Pareto/NBD": self.pareto.table.rename(
+                     index=GREEK), "Gamma-Gamma": self.spend.table.rename(index=GREEK)}),
+                       lambda s: s.format("{:.4g}")),
                  text(self.findings()[1]),
-                 figure(lambda: seed_plots.holdout_chart(self.holdout), "holdout"), table(self.holdout)]
+                 figure(lambda: seed_plots.holdout_chart(self.holdout), "holdout"),
+                 table(self.holdout, lambda s: s.format({"predicted": "{:,.0f}", "actual": "{:,.0f}"}),
+                       own_formats=("predicted", "actual"))]
         models = self.campaign.get("models") or {}
         if models:
             names = {k: model_name(k) for k in models}

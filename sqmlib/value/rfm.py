@@ -54,7 +54,7 @@ def rfm(transactions: pd.DataFrame, *, customer: str, time: str, amount: str, as
         refunded: str | None = None, frequency: str = "orders") -> pd.DataFrame:
     """One row per customer: ``recency_days``, ``frequency``, ``monetary``, ``r_score``, ``f_score``, ``m_score``,
     ``segment`` (the English map) and ``segment_zh`` (the Chinese eight-segment map), both codes whose words are in
-    the label catalogue, and ``action`` (the suggested action of the English segment).
+    the label catalogue, and ``suggested_action`` (the English segment's).
 
     Refunded orders (``refunded`` true) count in neither frequency nor spend; negative amounts (refund lines)
     lower the spend."""
@@ -92,7 +92,7 @@ def rfm(transactions: pd.DataFrame, *, customer: str, time: str, amount: str, as
     key = zip(out["recency_days"] < out["recency_days"].mean(), out["frequency"] > out["frequency"].mean(),
               out["monetary"] > out["monetary"].mean())
     out["segment_zh"] = [SEGMENTS_ZH[k] for k in key]
-    out["action"] = out["segment"].map(SEGMENT_ACTIONS)
+    out["suggested_action"] = out["segment"].map(SEGMENT_ACTIONS)
     out.index.name = customer
     return out
 
