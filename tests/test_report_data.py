@@ -38,6 +38,10 @@ def _differences(a, b, path="", tol=1e-9):
         t = max(t, 1e-7) if "/omega/" in path else t
         # mystery shopping's variance components: REML by L-BFGS on a numerical gradient, equal to about 1e-7
         t = max(t, 1e-6) if path.startswith(("/metrics/variance_shares/", "/metrics/reliability")) else t
+        # customer value: maximum likelihood by L-BFGS-B and Nelder–Mead, equal to about 1e-7 (and what follows)
+        t = max(t, 1e-5) if "/metrics/bgnbd" in path or "/metrics/gamma_gamma" in path or path.startswith(
+            ("/metrics/clv", "/metrics/segment_value_share", "/metrics/holdout", "/metrics/uplift",
+             "/metrics/pareto", "/metrics/spend_correlation")) else t
         return [] if (a != a and b != b) or abs(a - b) <= t * max(1.0, abs(a)) else [(path, a, b)]
     return [] if a == b else [(path, a, b)]
 

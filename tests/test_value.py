@@ -116,8 +116,10 @@ def test_summary_equals_lifetimes(freq):
 
 
 def test_a_sparse_summary_converges_where_lifetimes_stalls():
-    """Few repeat buyers and long ages: the grouped likelihood from several starts still converges, to the
-    maximum (no start finds a higher likelihood)."""
+    """Few repeat buyers and long ages: the dropout probability does not vary, so the maximum lies at a, b → ∞
+    (where lifetimes' fitter stops with a convergence error); the fit reports convergence on that ridge, its
+    concentration a + b bounded at e^20, and no start finds a likelihood higher by more than 0.1 (the supremum,
+    at a + b = ∞, is that close), with the mean dropout probability a/(a+b) settled."""
     rng = np.random.default_rng(4)
     n = 300
     T = rng.uniform(20, 60, n)
@@ -131,7 +133,8 @@ def test_a_sparse_summary_converges_where_lifetimes_stalls():
 
         other = optimize.minimize(lambda q: _bgnbd_ll(q, x, tx, TT, w), np.log(start), method="Nelder-Mead",
                                   options={"maxiter": 5000})
-        assert -other.fun <= m.loglik + 1e-6
+        assert -other.fun <= m.loglik + 0.1
+    assert m.params["a"] > 1e4 and 0.3 < m.params["a"] / (m.params["a"] + m.params["b"]) < 0.7
 
 
 # ---- uplift --------------------------------------------------------------------------------------------------

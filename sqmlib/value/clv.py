@@ -105,13 +105,19 @@ def intervals(neg_ll, params: np.ndarray, names) -> pd.DataFrame:
                          "ci_high": np.exp(z + 1.96 * se_log)}, index=list(names))
 
 
+BOUND = 20.0  # log parameters stay within ±20: a ridge to infinity (see _fit) ends on the bound
+
+
 def _fit(neg_ll, starts, names) -> tuple[np.ndarray, float, bool, int]:
-    """Minimise over log parameters from each start; the best (parameters, log-likelihood, converged, starts that
-    reached it within 1e-4)."""
+    """Minimise over log parameters (bounded by ±:data:`BOUND`) from each start, polish the best with
+    Nelder–Mead and a last bounded L-BFGS-B; the best (parameters, log-likelihood, converged, starts that reached
+    it within 1e-4)."""
+    bounds = [(-BOUND, BOUND)] * len(starts[0])
+    opts = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8}
     best, results = None, []
     for x0 in starts:
-        r = optimize.minimize(neg_ll, np.log(x0), method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-13,
-                                                                                 "gtol": 1e-8})
+        r = optimize.minimize(neg_ll, np.clip(np.log(x0), -BOUND, BOUND), method="L-BFGS-B", bounds=bounds,
+                              options=opts)
         if not np.isfinite(r.fun):
             continue
         results.append(r)
@@ -119,14 +125,26 @@ def _fit(neg_ll, starts, names) -> tuple[np.ndarray, float, bool, int]:
             best = r
     if best is None:
         raise SQMArgumentError("the model could not be fitted from any starting point")
-    # polish the best with Nelder–Mead (the likelihood is flat in some directions for sparse data)
+    # polish (the likelihood is flat in some directions for sparse data), then settle within the bounds
     polished = optimize.minimize(neg_ll, best.x, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-11,
                                                                                  "maxiter": 3000})
-    if polished.fun < best.fun:
+    x = np.clip(polished.x if polished.fun < best.fun else best.x, -BOUND, BOUND)
+    final = optimize.minimize(neg_ll, x, method="L-BFGS-B", bounds=bounds, options=opts)
+    if final.fun < min(best.fun, polished.fun):
+        best = final
+    elif polished.fun < best.fun and np.all(np.abs(polished.x) <= BOUND):
         best = polished
     agree = sum(abs(r.fun - best.fun) < 1e-4 for r in results)
-    # converged: an optimiser stopped on its criterion, or two starts reached the same likelihood
-    return np.exp(best.x), -float(best.fun), bool(best.success or polished.success or agree >= 2), int(agree)
+    # converged: the log-likelihood is flat at the best point (the first-order condition on the log scale, by
+    # central differences), a parameter on the bound counting when the likelihood still rises beyond it — a
+    # boundary ridge (e.g. a and b of the BG/NBD running to infinity together when the dropout probability does
+    # not vary between customers), where the optimisers' own stopping rules report failure
+    h = 1e-5
+    grad = np.array([(neg_ll(best.x + h * e) - neg_ll(best.x - h * e)) / (2 * h) for e in np.eye(len(best.x))])
+    outward = ((best.x >= BOUND - 1e-6) & (grad < 0)) | ((best.x <= -BOUND + 1e-6) & (grad > 0))
+    flat = bool(np.all(np.isfinite(grad)) and np.max(np.abs(np.where(outward, 0.0, grad))) < 1e-3 * max(
+        1.0, abs(float(best.fun))) ** 0.5)
+    return np.exp(best.x), -float(best.fun), flat, int(agree)
 
 
 @dataclass(frozen=True)
@@ -171,9 +189,9 @@ class BGNBD:
 
 
 def _bgnbd_ll(params, x, tx, T, w):
-    r, alpha, a, b = np.exp(params)
+    r, alpha, a, b = np.exp(np.clip(params, -30, 30))  # the optimiser may step far out: stay finite
     ln_a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    ln_a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
+    ln_a2 = special.betaln(a, b + x) - special.betaln(a, b)  # Γ(a+b)Γ(b+x)/(Γ(b)Γ(a+b+x)), accurate for large a, b
     ln_a3 = -(r + x) * np.log(alpha + T)
     with np.errstate(divide="ignore", invalid="ignore"):
         ln_a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx),
@@ -182,19 +200,42 @@ def _bgnbd_ll(params, x, tx, T, w):
     return -float(np.sum(w * ll))
 
 
+def _bgnbd_ll_mk(theta, x, tx, T, w):
+    """The BG/NBD likelihood on (log r, log α, log m/(1 − m), log κ) with a = mκ, b = (1 − m)κ: the mean dropout
+    probability m and its concentration κ. When the dropout probability does not vary between customers the
+    maximum lies at κ → ∞, a single direction here (in a and b it is a curved ridge no optimiser settles on)."""
+    lr, la, lm, lk = theta
+    m = 1 / (1 + np.exp(-lm))
+    k = np.exp(lk)
+    return _bgnbd_ll(np.array([lr, la, np.log(m * k), np.log((1 - m) * k)]), x, tx, T, w)
+
+
 def bgnbd(frequency, recency, T, *, starts: int = 6, seed: int = 0) -> BGNBD:
-    """Fit the BG/NBD model by maximum likelihood (see the module's description)."""
+    """Fit the BG/NBD model by maximum likelihood (see the module's description), on the mean dropout probability
+    and its concentration (:func:`_bgnbd_ll_mk`); ``params`` and ``table`` in the paper's (r, α, a, b). When the
+    dropout probability does not vary between customers the likelihood keeps rising (very slowly) as a + b → ∞: the
+    fit then stops at a concentration of e^20 or so, within a few hundredths of the supremum, and says converged
+    (``lifetimes`` raises a ConvergenceError there)."""
     x, tx, TT, w = _grouped(frequency, recency, T)
     if np.any(tx > TT) or np.any(x < 0) or np.any((x == 0) & (tx > 0)):
         raise SQMArgumentError("inconsistent summary: recency above T, a negative frequency, or recency without "
                                "repeat purchases")
     rng = np.random.default_rng(seed)
-    base = [np.array([1.0, max(float(np.mean(TT)), 1.0), 1.0, 1.0]), np.array([0.5, 5.0, 0.8, 2.5])]
-    extra = [np.exp(rng.normal(0, 1, 4)) * base[0] for _ in range(max(starts - 2, 0))]
-    f = lambda q: _bgnbd_ll(q, x, tx, TT, w)  # noqa: E731
-    p, ll, ok, agree = _fit(f, base + extra, ("r", "alpha", "a", "b"))
+
+    def start(r, alpha, a, b):  # (r, α, a, b) -> the positive numbers _fit takes the logarithm of
+        return np.array([r, alpha, a / b, a + b])
+
+    base = [start(1.0, max(float(np.mean(TT)), 1.0), 1.0, 1.0), start(0.5, 5.0, 0.8, 2.5)]
+    extra = [start(*(np.exp(rng.normal(0, 1, 4)) * np.array([1.0, max(float(np.mean(TT)), 1.0), 1.0, 1.0])))
+             for _ in range(max(starts - 2, 0))]
+    f = lambda q: _bgnbd_ll_mk(q, x, tx, TT, w)  # noqa: E731  (its first three coordinates are logs as given)
+    est, ll, ok, agree = _fit(f, base + extra, ("r", "alpha", "odds", "kappa"))
+    r, alpha, odds, kappa = est
+    m = odds / (1 + odds)
+    p = np.array([r, alpha, m * kappa, (1 - m) * kappa])
     names = ["r", "alpha", "a", "b"]
-    return BGNBD(pd.Series(p, index=names), ll, ok, agree, int(w.sum()), intervals(f, p, names))
+    g = lambda q: _bgnbd_ll(q, x, tx, TT, w)  # noqa: E731
+    return BGNBD(pd.Series(p, index=names), ll, ok, agree, int(w.sum()), intervals(g, p, names))
 
 
 @dataclass(frozen=True)
@@ -210,7 +251,7 @@ class ParetoNBD:
 
 
 def _pnbd_ll(params, x, tx, T, w):
-    r, alpha, s, beta = np.exp(params)
+    r, alpha, s, beta = np.exp(np.clip(params, -30, 30))
     maxab = max(alpha, beta)
     absab = abs(alpha - beta)
     param2 = s + 1 if alpha >= beta else r + x
@@ -226,9 +267,10 @@ def _pnbd_ll(params, x, tx, T, w):
         # log(exp(a1) - exp(a2)), a1 > a2
         ln_diff = a1 + np.log1p(-np.exp(a2 - a1))
         ln_l2 = np.log(s) - np.log(rsx) + ln_diff
-    ll = ln_common + np.logaddexp(ln_l1, ln_l2)
+    with np.errstate(invalid="ignore"):  # far from the data the terms lose precision: a large penalty then
+        ll = ln_common + np.logaddexp(ln_l1, ln_l2)
     if not np.all(np.isfinite(ll)):
-        return np.inf
+        return 1e100
     return -float(np.sum(w * ll))
 
 
@@ -266,7 +308,7 @@ class GammaGamma:
 
 
 def _gg_ll(params, x, m, w):
-    p, q, v = np.exp(params)
+    p, q, v = np.exp(np.clip(params, -30, 30))
     ll = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q) + q * np.log(v)
           + (p * x - 1) * np.log(m) + (p * x) * np.log(x) - (p * x + q) * np.log(v + m * x))
     return -float(np.sum(w * ll))

@@ -178,7 +178,7 @@ class ValueResult(Result):
     def headline(self) -> list[dict]:
         active = self.customers[self.customers["active"]]
         return [headline("Active customers", int(len(active))),
-                headline("Lifetime value (12 months)", float(active["clv"].sum()), self.money)]
+                headline("Lifetime value (12 months)", float(round(active["clv"].sum())), self.money)]  # whole yuan
 
     def segment_table(self, column: str = "segment") -> pd.DataFrame:
         """Per segment: customers, their share, lifetime value and its share (active customers' value), and the
