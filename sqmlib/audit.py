@@ -22,6 +22,7 @@ from .instruments import load as load_instrument
 from .results import Block, Result, figure, headline, metrics_dict, table, text
 from .kano import answer_pairs, half_answered
 from .kano import classify as kano_classify
+from .io.transactions import transaction_anomalies
 from .io.visits import visit_anomalies
 from .periods import quarter_end
 from .io.careless import careless, flag_straightliners, flag_too_fast, too_fast_threshold  # noqa: F401,F811  (the audit's own API)
@@ -164,6 +165,7 @@ class AuditMetrics:
     missing_codes: dict
     kano_questionable_share: float | None = None  # of the quarter's KANO answer pairs, when the survey has them
     visit_checks: dict | None = None  # audit visits: duplicate_visit, unlikely_time, repeat_shopper -> visits
+    order_checks: dict | None = None  # orders: negative_amount, refunded, duplicate_order, future_date -> orders
 
 
 def _readable(value):
@@ -198,6 +200,7 @@ class AuditResult(Result):
     weight_like: tuple = ()  # columns named like a sampling weight that the instrument does not declare
     kano: pd.DataFrame | None = None  # the quarter's KANO pairs per attribute: answered, incomplete, Q, R
     visits: pd.DataFrame | None = None  # what the audit visits' checks found (io.visits.visit_anomalies), if any visits
+    orders: pd.DataFrame | None = None  # what the orders' checks found (io.transactions.transaction_anomalies)
 
     def _file_name(self) -> str:
         """The survey file's name (the names of a survey joined from several files: "a.csv + b.csv")."""
@@ -318,6 +321,12 @@ class AuditResult(Result):
                                  "quarter (staff may recognise them)", n=int(n["repeat_shopper"])))
             out.append(msg("audit.visits", "Audit visits to check: {parts}. They are listed in the workbook.",
                            parts=listed(parts)))
+        if self.orders is not None and len(self.orders):
+            n = self.orders.groupby("kind")["order_id"].nunique()
+            parts = [ORDER_CHECKS[k](int(n[k])) for k in ("negative_amount", "refunded", "duplicate_order",
+                                                          "future_date") if n.get(k)]
+            out.append(msg("audit.orders", "Orders to check: {parts}. They are listed in the workbook.",
+                           parts=listed(parts)))
         if len(self.problems):
             out.append(msg("audit.problems", "{k} kind(s) of invalid values were found and set to missing: see the "
                            "problems table.", k=len(self.problems)))
@@ -349,6 +358,8 @@ class AuditResult(Result):
                                      if self.kano is not None and len(self.kano) else None),
             visit_checks=(None if self.visits is None else
                           {str(k): int(v) for k, v in self.visits.groupby("kind")["visit_id"].nunique().items()}),
+            order_checks=(None if self.orders is None else
+                          {str(k): int(v) for k, v in self.orders.groupby("kind")["order_id"].nunique().items()}),
         )
 
     def headline(self) -> list[dict]:
@@ -400,6 +411,8 @@ class AuditResult(Result):
             out["kano pairs"] = self.kano
         if self.visits is not None and len(self.visits):
             out["visit checks"] = self.visits
+        if self.orders is not None and len(self.orders):
+            out["order checks"] = self.orders
         return out
 
     def _repr_html_(self) -> str:
@@ -437,10 +450,10 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
     >>> a = audit.run_audit(io.load_folder(), quarter="2026Q3")
     >>> a.findings()
     """
-    source = visits = None
+    source = visits = orders = None
     if hasattr(survey, "instrument") and hasattr(survey, "sources"):  # a DataFolder
         folder = survey
-        visits = folder.visits
+        visits, orders = folder.visits, folder.transactions
         folder.require("survey", purpose="the data audit")
         inst = load_instrument(instrument) if instrument is not None else folder.instrument
         source = dict(folder.sources.get("survey", {}))
@@ -489,9 +502,18 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
         durations=survey["duration_sec"] if "duration_sec" in survey else None,
         weight_like=tuple(c for c in survey.columns if _weight_like(c) and c != inst.weight),
         kano=kano_pairs(sub, inst),
-        visits=None if visits is None else visit_anomalies(visits, quarter_end(q) if q else None))
+        visits=None if visits is None else visit_anomalies(visits, quarter_end(q) if q else None),
+        orders=None if orders is None else transaction_anomalies(orders, quarter_end(q) if q else None))
 
 
+# the orders' checks in words (literal messages, so that the catalogue holds them)
+ORDER_CHECKS = {
+    "negative_amount": lambda n: msg("audit.order_negative", "{n:,} refund lines (negative amounts)", n=n),
+    "refunded": lambda n: msg("audit.order_refunded", "{n:,} orders refunded in full (left out of spend and "
+                              "frequency)", n=n),
+    "duplicate_order": lambda n: msg("audit.order_duplicates", "{n:,} order ids entered twice", n=n),
+    "future_date": lambda n: msg("audit.order_future", "{n:,} orders dated after the data's end", n=n),
+}
 REVERSE_SHARE = 0.25  # a KANO attribute whose reverse answers exceed this share is an audit finding
 
 

@@ -247,3 +247,26 @@ def test_without_orders_the_page_is_not_available(tmp_path):
     shutil.copy(ROOT / "data" / "sample" / "customers.csv", d / "customers.csv")
     shutil.copy(ROOT / "data" / "sample" / "instrument.yaml", d / "instrument.yaml")
     assert value.run_value(io.load_folder(d, tables=["customers", "transactions"])).unavailable
+
+
+def test_the_data_audit_lists_the_orders_to_check(tmp_path):
+    """A refund line, an order entered twice and an order after the data's end, planted in a copy of the orders:
+    the audit counts each, beside the sample's fully refunded orders."""
+    import shutil
+
+    from sqmlib import audit
+
+    d = tmp_path / "data"
+    d.mkdir()
+    for name in ("instrument.yaml", "survey.csv", "transactions.csv"):
+        shutil.copy(ROOT / "data" / "sample" / name, d / name)
+    t = pd.read_csv(d / "transactions.csv", dtype=str, keep_default_na=False)
+    extra = t.iloc[[0, 1, 2]].copy()
+    extra.loc[extra.index[0], ["order_id", "amount"]] = ["R0000001", "-25.00"]
+    extra.loc[extra.index[2], ["order_id", "order_time"]] = ["F0000001", "2027-01-05 10:00"]
+    pd.concat([t, extra]).to_csv(d / "transactions.csv", index=False)
+    a = audit.run_audit(io.load_folder(d, tables=["survey", "transactions"]), quarter="2026Q3")
+    checks = a.metrics().order_checks
+    refunded = int((t["refunded"] == "yes").sum())
+    assert checks == {"negative_amount": 1, "duplicate_order": 1, "future_date": 1, "refunded": refunded}
+    assert any(f.startswith("Orders to check: 1 refund lines") for f in a.findings())

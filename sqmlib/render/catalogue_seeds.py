@@ -1,6 +1,9 @@
 """The label catalogue of the seed systems (PDCA, customer value): identifier | English | Chinese."""
 
 SEED_TERMS = """
+order_id | order | 订单
+order_time | ordered at | 下单时间
+amount | amount | 金额
 param_r | r (shape of the purchase rates) | r（购买率的形状参数）
 param_alpha | α (scale of the purchase rates) | α（购买率的尺度参数）
 param_a | a (dropout, Beta shape) | a（流失概率的 Beta 形状参数）
@@ -85,6 +88,10 @@ enquiries | enquiries | 咨询数
 """
 
 SEED_CODES = """
+negative_amount | refund line (negative amount) | 退款行（负金额）
+refunded | refunded in full | 全额退款
+duplicate_order | order entered twice | 重复录入的订单
+future_date | dated after the data's end | 日期晚于数据截止日
 people | people | 人（人员）
 machines | machines | 机（设备）
 materials | materials | 料（物料）
