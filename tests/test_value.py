@@ -225,6 +225,7 @@ def test_the_page_on_the_sample(result):
     assert (result.customers.loc[~result.customers["active"], "clv"] == 0).all()
 
 
+@pytest.mark.long  # two churn pipelines (about 25 s): the long tier
 def test_the_churn_page_values_each_customer_by_their_orders(sample):
     from sqmlib import churn
 

@@ -4,6 +4,7 @@ SEED_TERMS = """
 order_id | order | 订单
 order_time | ordered at | 下单时间
 amount | amount | 金额
+order_checks | orders to check | 需核查的订单
 param_r | r (shape of the purchase rates) | r（购买率的形状参数）
 param_alpha | α (scale of the purchase rates) | α（购买率的尺度参数）
 param_a | a (dropout, Beta shape) | a（流失概率的 Beta 形状参数）
