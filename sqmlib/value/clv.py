@@ -108,6 +108,18 @@ def intervals(neg_ll, params: np.ndarray, names) -> pd.DataFrame:
 BOUND = 20.0  # log parameters stay within ±20: a ridge to infinity (see _fit) ends on the bound
 
 
+def _flat(neg_ll, x: np.ndarray, fun: float) -> bool:
+    """Converged: the log-likelihood is flat at ``x`` (the first-order condition on the log scale, by central
+    differences), a parameter on the bound counting when the likelihood still rises beyond it — a boundary ridge
+    (e.g. a and b of the BG/NBD running to infinity together when the dropout probability does not vary between
+    customers), where the optimisers' own stopping rules report failure."""
+    h = 1e-5
+    grad = np.array([(neg_ll(x + h * e) - neg_ll(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+    outward = ((x >= BOUND - 1e-6) & (grad < 0)) | ((x <= -BOUND + 1e-6) & (grad > 0))
+    return bool(np.all(np.isfinite(grad))
+                and np.max(np.abs(np.where(outward, 0.0, grad))) < 1e-3 * max(1.0, abs(float(fun))) ** 0.5)
+
+
 def _fit(neg_ll, starts, names) -> tuple[np.ndarray, float, bool, int]:
     """Minimise over log parameters (bounded by ±:data:`BOUND`) from each start, polish the best with
     Nelder–Mead and a last bounded L-BFGS-B; the best (parameters, log-likelihood, converged, starts that reached
@@ -125,25 +137,18 @@ def _fit(neg_ll, starts, names) -> tuple[np.ndarray, float, bool, int]:
             best = r
     if best is None:
         raise SQMArgumentError("the model could not be fitted from any starting point")
-    # polish (the likelihood is flat in some directions for sparse data), then settle within the bounds
-    polished = optimize.minimize(neg_ll, best.x, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-11,
-                                                                                 "maxiter": 3000})
-    x = np.clip(polished.x if polished.fun < best.fun else best.x, -BOUND, BOUND)
-    final = optimize.minimize(neg_ll, x, method="L-BFGS-B", bounds=bounds, options=opts)
-    if final.fun < min(best.fun, polished.fun):
-        best = final
-    elif polished.fun < best.fun and np.all(np.abs(polished.x) <= BOUND):
-        best = polished
+    if not _flat(neg_ll, best.x, best.fun):
+        # polish (the likelihood is flat in some directions for sparse data), then settle within the bounds
+        polished = optimize.minimize(neg_ll, best.x, method="Nelder-Mead",
+                                     options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 3000})
+        x = np.clip(polished.x if polished.fun < best.fun else best.x, -BOUND, BOUND)
+        final = optimize.minimize(neg_ll, x, method="L-BFGS-B", bounds=bounds, options=opts)
+        if final.fun < min(best.fun, polished.fun):
+            best = final
+        elif polished.fun < best.fun and np.all(np.abs(polished.x) <= BOUND):
+            best = polished
     agree = sum(abs(r.fun - best.fun) < 1e-4 for r in results)
-    # converged: the log-likelihood is flat at the best point (the first-order condition on the log scale, by
-    # central differences), a parameter on the bound counting when the likelihood still rises beyond it — a
-    # boundary ridge (e.g. a and b of the BG/NBD running to infinity together when the dropout probability does
-    # not vary between customers), where the optimisers' own stopping rules report failure
-    h = 1e-5
-    grad = np.array([(neg_ll(best.x + h * e) - neg_ll(best.x - h * e)) / (2 * h) for e in np.eye(len(best.x))])
-    outward = ((best.x >= BOUND - 1e-6) & (grad < 0)) | ((best.x <= -BOUND + 1e-6) & (grad > 0))
-    flat = bool(np.all(np.isfinite(grad)) and np.max(np.abs(np.where(outward, 0.0, grad))) < 1e-3 * max(
-        1.0, abs(float(best.fun))) ** 0.5)
+    flat = _flat(neg_ll, best.x, best.fun)
     return np.exp(best.x), -float(best.fun), flat, int(agree)
 
 

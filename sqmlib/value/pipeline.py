@@ -30,7 +30,8 @@ MONTHS = 12  # the lifetime value's horizon
 DISCOUNT = 0.01  # a month
 HOLDOUT_WEEKS = 26  # the purchase model's check: fitted on the data before, compared on these weeks
 OFFER_COST = 10.0  # a retention offer's cost (the contact list's default)
-SPEND_CORRELATION = 0.3  # |corr(frequency, spend)| above this: the Gamma-Gamma model's assumption is in doubt
+SPEND_CORRELATION = 0.3
+CAMPAIGN_FOLDS = 3  # cross-fitting folds of the uplift learners on the page  # |corr(frequency, spend)| above this: the Gamma-Gamma model's assumption is in doubt
 
 
 def orders_of(folder, until=None) -> pd.DataFrame:
@@ -313,7 +314,7 @@ def _campaign(folder, values: pd.DataFrame, offer_cost: float, seed: int) -> dic
     t = c["treated"].astype(bool).to_numpy().astype(float)
     models = {}
     for key, fit in (("two_model", two_model), ("x_learner", x_learner)):
-        score = fit(x, y, t, seed=seed)
+        score = fit(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)
         models[key] = {"score": score, "qini": qini_auc(y, t, score), "auc": uplift_auc(y, t, score),
                        "curve": qini_curve(y, t, score)}
     best = max(models, key=lambda k: models[k]["qini"])

@@ -99,7 +99,7 @@ def _folds(n: int, k: int, seed: int) -> np.ndarray:
 def _model(seed: int):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.06, max_leaf_nodes=15, min_samples_leaf=40,
+    return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.08, max_leaf_nodes=15, min_samples_leaf=40,
                                           random_state=seed)
 
 
@@ -135,7 +135,7 @@ def x_learner(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0) -
         mu0 = _model(seed).fit(X[co], y[co])
         d1 = y[tr] - mu0.predict_proba(X[tr])[:, 1]
         d0 = mu1.predict_proba(X[co])[:, 1] - y[co]
-        reg = dict(max_iter=150, learning_rate=0.06, max_leaf_nodes=15, min_samples_leaf=40, random_state=seed)
+        reg = dict(max_iter=100, learning_rate=0.08, max_leaf_nodes=15, min_samples_leaf=40, random_state=seed)
         tau1 = HistGradientBoostingRegressor(**reg).fit(X[tr], d1)
         tau0 = HistGradientBoostingRegressor(**reg).fit(X[co], d0)
         e = t[train].mean()
