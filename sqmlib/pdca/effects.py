@@ -298,13 +298,18 @@ def did(panel: pd.DataFrame, *, unit: str, time: str, outcome: str, treated, sta
                   lags=L, df=df)
 
 
+def _bin_size(t0: int, bin: int | None) -> int:
+    """Periods per event-study bin: as given, else enough that at most :data:`MAX_LEADS` lead bins precede the
+    reference bin."""
+    return max(1, int(np.ceil(t0 / (MAX_LEADS + 1)))) if bin is None else bin
+
+
 def event_design(tcode: np.ndarray, is_t: np.ndarray, t0: int, bin: int | None = None
                  ) -> tuple[np.ndarray, list[int]]:
     """The event study's indicator columns (treated × event-time bin, the bin just before the start left out
     as the reference) and each column's bin (negative: leads). Bins of ``bin`` periods counted from the start;
     the earliest leads and the latest lags are pooled at their ends (at most :data:`MAX_LEADS` lead bins)."""
-    if bin is None:
-        bin = max(1, int(np.ceil(t0 / (MAX_LEADS + 1))))
+    bin = _bin_size(t0, bin)
     rel = np.floor((tcode - t0) / bin).astype(int)
     lowest = max(int(rel.min()), -(MAX_LEADS + 1))
     rel = np.maximum(rel, lowest)
@@ -323,7 +328,7 @@ def event_study(panel: pd.DataFrame, is_t: np.ndarray, tcode: np.ndarray, ucode:
     residual: the test is then of a linear trend in the treated unit's difference across the lead bins. Returns the F test's p that every lead is zero, the treated ×
     bin coefficients and their covariance (index: the bins, negative for leads)."""
     cols, bins = event_design(tcode, is_t, t0, bin)
-    size = max(1, int(np.ceil(t0 / (MAX_LEADS + 1)))) if bin is None else bin
+    size = _bin_size(t0, bin)
     cell = np.floor((tcode - t0) / size).astype(int)
     frame = pd.DataFrame({"u": ucode, "b": cell, "y": y, "t": is_t})
     agg = frame.groupby(["u", "b"], sort=True).agg(y=("y", "mean"), t=("t", "first")).reset_index()

@@ -259,37 +259,33 @@ def effect_chart(observed: pd.Series, counterfactual: pd.Series, start, title: s
     return fig
 
 
-def drill_chart(explanations: pd.DataFrame, before: str, after: str,
-                title: str = "Where it moved: the explaining segments before and after"):
-    """Each explanation of a drill-down (``segments`` as text, ``before``, ``after``) as a pair of bars."""
-    t = explanations.iloc[::-1]
-    fig, ax = subplots(figsize=(7.5, 0.55 * len(t) + 1.4))
-    y = np.arange(len(t))
-    ax.barh(y + 0.2, t["before"], height=0.38, color="#9DB4D6", label=before)
-    ax.barh(y - 0.2, t["after"], height=0.38, color="#4C72B0", label=after)
+def _paired_bars(labels, first, second, names, title: str, xlabel: str, *, row: float, cut: int):
+    """Two bars per row (the first row on top): ``first`` light, ``second`` dark, labels cut to ``cut``."""
+    labels, first, second = list(labels)[::-1], np.asarray(first)[::-1], np.asarray(second)[::-1]
+    fig, ax = subplots(figsize=(7.5, row * len(labels) + 1.4))
+    y = np.arange(len(labels))
+    ax.barh(y + 0.2, first, height=0.38, color="#9DB4D6", label=names[0])
+    ax.barh(y - 0.2, second, height=0.38, color="#4C72B0", label=names[1])
     ax.set_yticks(y)
-    ax.set_yticklabels([shorten(str(s), 34) for s in t["segments"]], fontsize=8)
-    ax.set_xlabel("count")
+    ax.set_yticklabels([shorten(str(s), cut) for s in labels], fontsize=8)
+    ax.set_xlabel(xlabel)
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def drill_chart(explanations: pd.DataFrame, before: str, after: str,
+                title: str = "Where it moved: the explaining segments before and after"):
+    """Each explanation of a drill-down (``segments`` as text, ``before``, ``after``) as a pair of bars."""
+    return _paired_bars(explanations["segments"], explanations["before"], explanations["after"], (before, after),
+                        title, "count", row=0.55, cut=34)
 
 
 def segment_chart(shares: pd.DataFrame, title: str = "Customers and lifetime value per RFM segment"):
     """Per segment (rows, display names as the index) the share of customers and the share of lifetime value."""
-    t = shares.iloc[::-1]
-    fig, ax = subplots(figsize=(7.5, 0.42 * len(t) + 1.4))
-    y = np.arange(len(t))
-    ax.barh(y + 0.2, t["customers_share"] * 100, height=0.38, color="#9DB4D6", label="share of customers")
-    ax.barh(y - 0.2, t["value_share"] * 100, height=0.38, color="#4C72B0", label="share of lifetime value")
-    ax.set_yticks(y)
-    ax.set_yticklabels([shorten(str(s), 28) for s in t.index], fontsize=8)
-    ax.set_xlabel("%")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _paired_bars(shares.index, shares["customers_share"] * 100, shares["value_share"] * 100,
+                        ("share of customers", "share of lifetime value"), title, "%", row=0.42, cut=28)
 
 
 def qini_chart(curves: dict, title: str = "Qini curves: who the offer changes"):

@@ -30,6 +30,7 @@ MONTHS = 12  # the lifetime value's horizon
 DISCOUNT = 0.01  # a month
 HOLDOUT_WEEKS = 26  # the purchase model's check: fitted on the data before, compared on these weeks
 OFFER_COST = 10.0  # a retention offer's cost (the contact list's default)
+DAYS = {"D": 1.0, "W": 7.0, "M": 30.0}  # days per period of the purchase model
 SPEND_CORRELATION = 0.3
 CAMPAIGN_FOLDS = 3  # cross-fitting folds of the uplift learners on the page  # |corr(frequency, spend)| above this: the Gamma-Gamma model's assumption is in doubt
 
@@ -59,7 +60,7 @@ def customer_values(folder, as_of, *, months: int = MONTHS, discount: float = DI
                                   as_of=as_of - pd.Timedelta(seconds=1), freq=freq, ends=ends)
     model = bgnbd(s["frequency"], s["recency"], s["T"])
     spend = gamma_gamma(s["frequency"], s["monetary_value"])
-    per_day = {"D": 1.0, "W": 7.0, "M": 30.0}[freq]
+    per_day = DAYS[freq]
     s["p_alive"] = model.p_alive(s["frequency"], s["recency"], s["T"])
     s["purchases_90d"] = model.expected_purchases(90 / per_day, s["frequency"], s["recency"], s["T"])
     s["expected_spend"] = spend.expected_spend(s["frequency"], s["monetary_value"])
@@ -126,8 +127,6 @@ class ValueResult(Result):
     def metrics(self) -> ValueMetrics:
         c = self.customers
         active = c[c["active"]]
-        deciles = active["clv"].sort_values(ascending=False)
-        top = float(deciles.head(max(1, len(deciles) // 10)).sum() / deciles.sum()) if deciles.sum() > 0 else np.nan
         share = (active.groupby("segment")["clv"].sum() / active["clv"].sum()).round(12).to_dict()
         h = self.holdout
         return ValueMetrics(
@@ -135,7 +134,8 @@ class ValueResult(Result):
             bgnbd={k: float(v) for k, v in self.model.params.items()}, bgnbd_loglik=self.model.loglik,
             pareto_nbd_loglik=self.pareto.loglik, gamma_gamma={k: float(v) for k, v in self.spend.params.items()},
             spend_correlation=float(self.spend.correlation), clv_total=float(active["clv"].sum()),
-            clv_top_decile_share=top, segments={str(k): int(v) for k, v in c["segment"].value_counts().items()},
+            clv_top_decile_share=self.metrics_top(),
+            segments={str(k): int(v) for k, v in c["segment"].value_counts().items()},
             segment_value_share={str(k): float(v) for k, v in share.items()},
             holdout={"predicted": float(h["predicted"].sum()), "actual": float(h["actual"].sum())},
             uplift={k: {"qini": v["qini"], "auc": v["auc"]} for k, v in (self.campaign.get("models") or {}).items()},
@@ -169,6 +169,7 @@ class ValueResult(Result):
         return out
 
     def metrics_top(self) -> float:
+        """The share of the active customers' lifetime value held by the most valuable tenth."""
         active = self.customers[self.customers["active"]]
         v = active["clv"].sort_values(ascending=False)
         return float(v.head(max(1, len(v) // 10)).sum() / v.sum()) if v.sum() > 0 else np.nan
@@ -284,7 +285,7 @@ def _holdout(folder, as_of: pd.Timestamp, freq: str) -> pd.DataFrame:
     s = summary_from_transactions(o, customer="customer_id", time="order_time", as_of=as_of - pd.Timedelta(seconds=1),
                                   freq=freq, calibration_end=cal_end, ends=_ends(folder))
     m = bgnbd(s["frequency"], s["recency"], s["T"])
-    per_day = {"D": 1.0, "W": 7.0, "M": 30.0}[freq]
+    per_day = DAYS[freq]
     horizon = HOLDOUT_WEEKS * 7 / per_day
     ends = _ends(folder)
     if ends is not None:  # a contract that ended in the hold-out shortens its horizon
