@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--instrument", help="instrument name or YAML file (default: the data folder's own or servqual)")
     r.add_argument("--force", action="store_true", help="replace an existing report for the quarter")
     r.add_argument("--engine", choices=["pandas", "duckdb", "spark"], default="pandas",
-                   help="where survey statistics are computed (default pandas; duckdb or spark aggregate moments)")
+                   help="where survey statistics are computed (default pandas; duckdb or spark aggregate moments); "
+                        "orders are summarised per customer in DuckDB unless spark is given")
     r.add_argument("--jobs", type=int, default=None, help="kernels running notebooks side by side (default: "
                    "$SQM_JOBS, else one per core, at most two)")
     r.add_argument("--timeout", type=int, default=1200, help="seconds a notebook cell may run (default 1200)")

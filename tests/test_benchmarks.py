@@ -98,3 +98,11 @@ def test_bench_pdca_smoke():
     spec.loader.exec_module(mod)
     table = mod.run(rows=20_000, units=12, weeks=30, repeat=1)
     assert len(table) == 3 and (table["seconds"] > 0).all()
+
+
+def test_bench_value_smoke(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_value", ROOT / "benchmarks" / "bench_value.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(rows=20_000, peer_rows=5_000, folder=tmp_path, isolated=False)
+    assert len(table) >= 3 and (table["seconds"] > 0).all() and table["meets_target"].iloc[0]

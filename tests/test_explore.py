@@ -14,6 +14,7 @@ from scipy import stats
 from sklearn.metrics import confusion_matrix
 
 from sqmlib import SQMArgumentError, audit, churn, drivers, explore, gaps, show
+from sqmlib.render import formats
 from sqmlib.errors import SQMDataError
 from sqmlib.explore import ALL, NONE
 from sqmlib.explore import base as explore_base
@@ -271,11 +272,22 @@ def test_churn_view_follows_the_threshold(churn_explorer):
         assert v.table[["churned", "stayed"]].to_numpy().sum() == len(e.y)
         contacts = v.extra["contact list"]
         assert (contacts["probability"] >= v.selection["threshold"]).all()
-        assert np.allclose(contacts["expected_loss"], contacts["probability"] * v.selection["clv"])
+        # each customer's own value (the small sample has orders): expected loss = probability × that value
+        assert np.allclose(contacts["expected_loss"], contacts["probability"] * contacts["clv"])
+        own = e.scored.set_index("customer_id")["clv"]
+        np.testing.assert_allclose(contacts["clv"], own.loc[contacts["customer_id"]].to_numpy(), rtol=1e-12)
+    assert e.per_customer and d["clv"] == pytest.approx(e.values.mean(), rel=1e-12)
     assert len(lo.extra["contact list"]) > len(hi.extra["contact list"])
     assert lo.table.loc[0, "churned"] >= hi.table.loc[0, "churned"]
     richer = e.view(threshold=0.05, clv=1000)
     assert richer.extra["summary"]["value"].iloc[4] != lo.extra["summary"]["value"].iloc[4]
+    # the amount is the mean value: every customer's value scaled by amount ÷ mean, and the profit with them
+    scale = 1000 / d["clv"]
+    np.testing.assert_allclose(richer.extra["contact list"]["clv"], lo.extra["contact list"]["clv"] * scale,
+                               rtol=1e-12)
+    at = churn.at_threshold(e.y, e.p, 0.05, clv=e.values * scale, offer_cost=d["offer_cost"],
+                            contact_cost=e.contact_cost, accept_rate=e.accept_rate)
+    assert richer.extra["summary"]["value"].iloc[4] == formats.money(at["profit"])
     with pytest.raises(ValueError, match="threshold"):
         e.view(threshold=1.5)
 
@@ -309,10 +321,11 @@ def test_static_show_draws_the_default_view(survey_explorer, monkeypatch):
 
 def test_explorers_on_a_data_folder(small_dir):
     ex = explore.explorers(small_dir)
-    assert set(ex) == {"survey", "drivers", "churn", "chain", "mystery", "pdca"}
+    assert set(ex) == {"survey", "drivers", "churn", "chain", "mystery", "pdca", "value"}
     tabs = explore.app(small_dir, warm=False)
-    assert [tabs.get_title(i) for i in range(6)] == ["Survey explorer", "Driver explorer", "Churn explorer",
-                                                     "Service-profit chain", "Mystery shopping", "Where did it move?"]
+    assert [tabs.get_title(i) for i in range(7)] == ["Survey explorer", "Driver explorer", "Churn explorer",
+                                                     "Service-profit chain", "Mystery shopping", "Where did it move?",
+                                                     "Customer value"]
 
 
 def test_the_mystery_explorer_follows_the_page(small_dir):

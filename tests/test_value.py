@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sqmlib import io, value
+from sqmlib import explore, io, value
 from sqmlib.value.clv import _bgnbd_ll, _grouped, _hessian
 
 from conftest import ROOT
@@ -93,7 +93,7 @@ def test_predictions_equal_lifetimes(cdnow):
                                          months=12, discount_rate=0.01, freq="W"), ref_clv.to_numpy(), rtol=1e-8)
 
 
-@pytest.mark.parametrize("freq", ["D", "W"])
+@pytest.mark.parametrize("freq", ["D", "W"])  # lifetimes cannot do "M" with current pandas
 def test_summary_equals_lifetimes(freq):
     from lifetimes.utils import summary_data_from_transaction_data
 
@@ -113,6 +113,88 @@ def test_summary_equals_lifetimes(freq):
     np.testing.assert_array_equal(ours_h.loc[ref_h.index, "frequency"], ref_h["frequency_cal"])
     np.testing.assert_array_equal(ours_h.loc[ref_h.index, "T"], ref_h["T_cal"])
     np.testing.assert_array_equal(ours_h.loc[ref_h.index, "frequency_holdout"], ref_h["frequency_holdout"])
+
+
+# ---- the engines' summaries: the in-memory ones, from DuckDB (a DataFrame, Parquet, CSV) and Spark -----------------
+def _engine_cases(sample):
+    ends = sample.customers.set_index("customer_id")["churn_date"]
+    for freq in ("D", "W", "M"):
+        for cal in (None, "2026-04-01"):
+            yield freq, cal, ends
+
+
+@pytest.mark.parametrize("form", ["frame", "parquet", "csv"])
+def test_duckdb_summaries_equal_the_in_memory_ones(sample, tmp_path, form):
+    tx = sample.transactions  # with refunded orders and contracts that ended; add refund lines, a missing amount
+    lines = tx.sample(200, random_state=0).assign(amount=lambda d: -d["amount"] / 2, refunded=False,
+                                                  order_time=lambda d: d["order_time"] + pd.Timedelta(days=3))
+    tx = pd.concat([tx, lines, tx.head(3).assign(amount=np.nan)], ignore_index=True)
+    assert tx["refunded"].any() and (tx["amount"] < 0).any() and (tx["order_time"] > "2026-09-30 12:00").any()
+    source = tx
+    if form == "parquet":
+        source = tmp_path / "orders.parquet"
+        tx.to_parquet(source)
+    elif form == "csv":
+        source = tmp_path / "orders.csv"
+        tx.to_csv(source, index=False)
+    mem = tx[~tx["refunded"]]
+    for freq, cal, ends in _engine_cases(sample):
+        ours = value.purchase_summary(source, as_of="2026-09-30 12:00", freq=freq, calibration_end=cal, ends=ends)
+        ref = value.summary_from_transactions(mem, customer="customer_id", time="order_time", amount="amount",
+                                              as_of="2026-09-30 12:00", freq=freq, calibration_end=cal, ends=ends)
+        pd.testing.assert_frame_equal(ours, ref, rtol=1e-12, check_dtype=False, check_index_type=False)
+    for frequency in ("orders", "days"):
+        ours = value.rfm_summary(source, as_of="2026-09-30", frequency=frequency)
+        ref = value.rfm(mem, customer="customer_id", time="order_time", amount="amount", as_of="2026-09-30",
+                        frequency=frequency)
+        pd.testing.assert_frame_equal(ours, ref, rtol=1e-12, check_dtype=False, check_index_type=False)
+
+
+def test_duckdb_summary_equals_lifetimes_on_its_own_data():
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    tx = load_transaction_data()
+    tx["date"] = pd.to_datetime(tx["date"])
+    tx["amount"] = np.random.default_rng(1).gamma(2, 20, len(tx)).round(2)
+    ref = summary_data_from_transaction_data(tx, "id", "date", monetary_value_col="amount",
+                                             observation_period_end="2014-12-31", freq="W")
+    ours = value.purchase_summary(tx, customer="id", time="date", as_of="2014-12-31")
+    pd.testing.assert_frame_equal(ours.loc[ref.index, ["frequency", "recency", "T"]],
+                                  ref[["frequency", "recency", "T"]], check_names=False)
+    np.testing.assert_allclose(ours.loc[ref.index, "monetary_value"], ref["monetary_value"], rtol=1e-8)
+
+
+def test_engine_summaries_say_what_is_wrong(sample):
+    from sqmlib import SQMArgumentError, SQMDataError
+
+    with pytest.raises(SQMDataError, match="no column 'when'"):
+        value.purchase_summary(sample.transactions, time="when")
+    with pytest.raises(SQMArgumentError, match="duckdb or spark"):
+        value.rfm_summary(sample.transactions, engine="pandas")
+    with pytest.raises(SQMArgumentError, match="freq must be one of D, W, M"):
+        value.purchase_summary(sample.transactions, freq="Q")
+
+
+@pytest.mark.long
+@pytest.mark.skipif(__import__("shutil").which("java") is None, reason="Spark needs Java")
+def test_spark_summaries_equal_the_in_memory_ones(sample, tmp_path):
+    pytest.importorskip("pyspark")
+    from sqmlib.moments.engines import local_spark
+
+    spark = local_spark()
+    path = tmp_path / "orders.parquet"
+    sample.transactions.to_parquet(path, coerce_timestamps="us")  # Spark reads no nanosecond timestamps
+    mem = value.orders_of(sample)
+    for freq, cal, ends in _engine_cases(sample):
+        ours = value.purchase_summary(str(path), as_of="2026-09-30 12:00", freq=freq, calibration_end=cal, ends=ends,
+                                      engine="spark", spark=spark)
+        ref = value.summary_from_transactions(mem, customer="customer_id", time="order_time", amount="amount",
+                                              as_of="2026-09-30 12:00", freq=freq, calibration_end=cal, ends=ends)
+        pd.testing.assert_frame_equal(ours, ref, rtol=1e-12, check_dtype=False, check_index_type=False)
+    ours = value.rfm_summary(sample.transactions, as_of="2026-09-30", frequency="days", engine="spark", spark=spark)
+    ref = value.rfm(mem, customer="customer_id", time="order_time", amount="amount", as_of="2026-09-30",
+                    frequency="days")
+    pd.testing.assert_frame_equal(ours, ref, rtol=1e-12, check_dtype=False, check_index_type=False)
 
 
 def test_a_sparse_summary_converges_where_lifetimes_stalls():
@@ -225,18 +307,54 @@ def test_the_page_on_the_sample(result):
     assert (result.customers.loc[~result.customers["active"], "clv"] == 0).all()
 
 
+def test_the_value_explorer_follows_the_page(result, sample):
+    from sqmlib.explore.serve import App
+    from sqmlib.render import labels
+
+    ex = explore.ValueExplorer.from_analysis(result, sample)
+    v = ex.view()
+    page = result.segment_table()
+    pd.testing.assert_frame_equal(v.table.set_index("segment"), page[list(v.table.columns[1:])])
+    assert f"{int(result.customers['active'].sum()):,} active" in v.note
+    assert result.money(result.metrics().clv_total) in v.note  # the page's lifetime value, in the same words
+    one = ex.view(segment="important_value")
+    chosen = result.customers[result.customers["segment_zh"] == "important_value"]
+    listed = one.extra["customers"]
+    assert (listed["segment_zh"] == "important_value").all() and listed["clv"].is_monotonic_decreasing
+    assert len(listed) == min(100, len(chosen)) and listed["clv"].iloc[0] == chosen["clv"].max()
+    assert list(one.table["segment_zh"]) == list(result.segment_table("segment_zh").index)
+    # another quarter is computed as the page would compute it for that quarter
+    before = ex.view(quarter=ex.quarters[-2])
+    from sqmlib.periods import quarter_bounds
+
+    again = value.customer_table(sample, quarter_bounds(ex.quarters[-2])[1])[0]
+    assert before.table["customers"].sum() == len(again)
+    with pytest.raises(ValueError, match="segment must be one of"):
+        ex.view(segment="nobody")
+    shown = App({"value": ex}, lang="zh").view("value", {"segment": "at_risk"})
+    assert shown["note"].startswith("有流失风险") and not labels.english_words(shown["note"], ["Q3"])
+    assert all(not labels.english_words(o["label"]) for o in shown["controls"]["segment"]["options"])
+
+
 @pytest.mark.long  # two churn pipelines (about 25 s): the long tier
 def test_the_churn_page_values_each_customer_by_their_orders(sample):
     from sqmlib import churn
 
     folder = io.load_folder(ROOT / "data" / "sample")
-    c = churn.run_churn(folder, value_from_orders=True)
+    c = churn.run_churn(folder)  # orders in the folder: each customer's own value by default
     values = value.customer_values(folder, churn.scoring_date(folder.customers))[0]["clv"]
     risk = c.risk.set_index("customer_id")
     own = values.reindex(risk.index).fillna(values.median())  # a customer without orders: the median value
     np.testing.assert_allclose(risk["expected_loss"], risk["probability"] * own, rtol=1e-12)
-    assert c.economics["clv_basis"] == "orders"
-    flat = churn.run_churn(folder)
+    assert c.economics["clv_basis"] == "orders" and c.metrics().value_basis == "orders"
+    # the explorer of the page starts where the page is: the same threshold, contacts and expected losses
+    e = explore.ChurnExplorer.from_analysis(c)
+    v = e.view()
+    assert e.defaults()["threshold"] == c.curve.best_threshold
+    contacts = c.risk[c.risk["contact"]]
+    assert list(v.extra["contact list"]["customer_id"]) == list(contacts["customer_id"])
+    np.testing.assert_allclose(v.extra["contact list"]["expected_loss"], contacts["expected_loss"], rtol=1e-12)
+    flat = churn.run_churn(folder, value_from_orders=False)
     assert flat.economics["clv_basis"] == "flat" and (flat.risk["expected_loss"] == flat.risk["probability"] * 200).all()
 
 

@@ -227,7 +227,8 @@ def odds_ratios(result: ChurnResult, confidence: float = 0.95) -> OddsRatios:
 
 def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str = "customer_id",
               top_reasons: int = 3, threshold: float | None = None, _explainer: ChurnResult | None = None) -> pd.DataFrame:
-    """Customers by churn probability with expected loss (probability × CLV) and their top reasons.
+    """Customers by churn probability with their value (``clv``: one amount, or one per customer), expected loss
+    (probability × value) and their top reasons.
 
     Reasons come from the logistic model on the prepared features: the features whose contribution
     (coefficient × the customer's standardised value) raises this customer's risk most. For a gbm the
@@ -242,8 +243,8 @@ def risk_list(result: ChurnResult, data: pd.DataFrame, *, clv=200, id_col: str =
     clean = [n.split("__", 1)[-1] for n in names]
     reasons = ["; ".join(clean[j] for j, v in zip(row, contrib[i, row]) if v > 0) for i, row in enumerate(top)]
     clv_arr = np.broadcast_to(np.asarray(clv, float), (len(p),))
-    out = pd.DataFrame({id_col: data[id_col].to_numpy(), "probability": p, "expected_loss": p * clv_arr,
-                        "top_reasons": reasons})
+    out = pd.DataFrame({id_col: data[id_col].to_numpy(), "probability": p, "clv": clv_arr,
+                        "expected_loss": p * clv_arr, "top_reasons": reasons})
     out = out.sort_values("probability", ascending=False).reset_index(drop=True)
     if threshold is not None:
         out = out[out["probability"] >= threshold]

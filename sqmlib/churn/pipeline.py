@@ -65,6 +65,8 @@ class ChurnMetrics:
     expected_loss_all: float | None = None
     importance: dict | None = None
     top_quality_driver: str | None = None
+    value_basis: str | None = None  # "orders": each customer's own lifetime value; "flat": one value for all
+    mean_value: float | None = None  # the mean value of the evaluated customers (the flat value when flat)
     skipped: bool = False
 
 
@@ -85,6 +87,7 @@ class ChurnAnalysis(Result):
     empc_value: tuple | None = None
     mpc_value: tuple | None = None
     economics: Mapping | None = None
+    values: np.ndarray | None = None  # each evaluated customer's value (with orders; else None: one flat value)
     importance: pd.DataFrame | None = None
     odds: OddsRatios | None = None
     km: dict | None = None
@@ -131,7 +134,8 @@ class ChurnAnalysis(Result):
             expected_loss_to_contact=float(contact["expected_loss"].sum()),
             expected_loss_all=float(self.risk["expected_loss"].sum()),
             importance=self.importance.set_index("feature")["auc_drop"].to_dict(),
-            top_quality_driver=quality.iloc[0]["feature"].split(": ")[1] if len(quality) else None)
+            top_quality_driver=quality.iloc[0]["feature"].split(": ")[1] if len(quality) else None,
+            value_basis=self.economics.get("clv_basis", "flat"), mean_value=float(self.economics["clv"]))
 
     def metrics_json(self) -> dict:
         """The metrics as ``metrics.json`` holds them (a skipped analysis records only ``skipped``)."""
@@ -233,9 +237,21 @@ class ChurnAnalysis(Result):
         return {"sample": sample, "quality": quality, "profit": profit, "why": why, "time": time, "risk": risk_blocks}
 
 
+def customer_value_basis(folder, fitted: SnapshotModel, *, clv: float = 200.0, from_orders: bool = True):
+    """What keeping a customer is worth: ``(at_snapshot, now, basis)``. With orders in the folder and
+    ``from_orders``, each customer's own lifetime value (:func:`sqmlib.value.customer_values`) at the training
+    snapshot (an array aligned with the model's customers; a customer without orders: the median) and today (a
+    Series by customer id), basis ``"orders"``; otherwise ``clv`` twice and basis ``"flat"``."""
+    if folder.transactions is None or not len(folder.transactions) or not from_orders:
+        return clv, clv, "flat"
+    at_snapshot = customer_values(folder, fitted.snapshot)[0]["clv"]
+    fit = fitted.features["customer_id"].map(at_snapshot).fillna(at_snapshot.median()).to_numpy()
+    return fit, customer_values(folder, scoring_date(folder.customers))[0]["clv"], "orders"
+
+
 def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int = 90, model: str = "logit",
               clv: float = 200.0, offer_cost: float = 10.0, contact_cost: float = 1.0, accept_rate: float = 0.3,
-              value_from_orders: bool = False, seed: int = 0) -> ChurnAnalysis:
+              value_from_orders: bool = True, seed: int = 0) -> ChurnAnalysis:
     """Which customers will leave, why, and what keeping them is worth: the pipeline of notebook
     ``04_churn_prediction``.
 
@@ -252,12 +268,14 @@ def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int =
         Churn within this many days after the snapshot.
     model : {"logit", "gbm"}
     clv, offer_cost, contact_cost, accept_rate : float
-        The profit model: value of a retained customer, cost of the offer, cost of a contact, share of
-        contacted churners who accept and stay.
+        The profit model: value of a retained customer (used when there are no orders, or with
+        ``value_from_orders=False``), cost of the offer, cost of a contact, share of contacted churners who accept
+        and stay.
     value_from_orders : bool
-        With orders in the folder (``transactions``) and True, each customer's value is their own lifetime value
-        from them (:func:`sqmlib.value.customer_values`: 12 months, BG/NBD and Gamma-Gamma) instead of ``clv``: at the
-        training snapshot for the profit curve, today for the risk list's expected loss.
+        With orders in the folder (``transactions``) and True (the default), each customer's value is their own
+        lifetime value from them (:func:`sqmlib.value.customer_values`: 12 months, BG/NBD and Gamma-Gamma) instead
+        of ``clv``: at the training snapshot for the profit curve, today for the risk list's expected loss; a
+        customer without orders counts with the median value. False: ``clv`` for everyone.
     seed : int
         Seed of the folds and bootstraps.
 
@@ -291,13 +309,7 @@ def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int =
                               features=list(result.features)).holdout_auc
     evaluation = result.evaluation(n_boot=200, seed=seed)
     y, p = result.y.to_numpy(), result.oof.to_numpy()
-    value_now, value_fit, basis = clv, clv, "flat"
-    if folder.transactions is not None and len(folder.transactions) and value_from_orders:
-        # each customer's lifetime value from their orders: at the snapshot for the profit curve, today for the list
-        at_snapshot = customer_values(folder, snapshot)[0]["clv"]
-        value_fit = train["customer_id"].map(at_snapshot).fillna(at_snapshot.median()).to_numpy()
-        value_now = customer_values(folder, scoring_date(folder.customers))[0]["clv"]
-        basis = "orders"
+    value_fit, value_now, basis = customer_value_basis(folder, fitted, clv=clv, from_orders=value_from_orders)
     curve = profit_curve(y, p, clv=value_fit, offer_cost=offer_cost, contact_cost=contact_cost,
                          accept_rate=accept_rate)
     # EMPC and MPC (Verbeke et al.) take one value per customer base: the mean of the customers' values
@@ -326,5 +338,6 @@ def run_churn(folder, *, quarter: str = "", as_of: str = "", horizon_days: int =
                          economics={"clv": mean_value,
                                     "clv_basis": basis, "offer_cost": offer_cost, "contact_cost": contact_cost,
                                     "accept_rate": accept_rate},
+                         values=value_fit if basis == "orders" else None,
                          importance=importance, odds=odds, km=km, cox=cox, conditional=cond, risk=risk,
                          scored_on=scoring_date(customers), currency=folder.instrument.currency)

@@ -20,7 +20,11 @@ selection, so moving back and forth between selections answers at once.
 ``live=False`` (papermill reports, which have no kernel behind them when read), the default view as static
 charts and a table. :func:`app` assembles all three for ``make explore``.
 
-Its modules, lowest first: base, survey, churn, mystery, pdca, app; the package re-exports their names.
+- :class:`PDCAExplorer` — a KPI, two quarters and the columns to drill into → where the change came from;
+- :class:`ValueExplorer` — quarter and RFM segment → the segments' customers and lifetime value, a segment's
+  suggested action and its most valuable customers.
+
+Its modules, lowest first: base, survey, churn, mystery, pdca, value, app; the package re-exports their names.
 """
 from __future__ import annotations
 
@@ -29,4 +33,5 @@ from .survey import *  # noqa: F401,F403
 from .churn import *  # noqa: F401,F403
 from .mystery import *  # noqa: F401,F403
 from .pdca import *  # noqa: F401,F403
+from .value import *  # noqa: F401,F403
 from .app import *  # noqa: F401,F403

@@ -9,6 +9,7 @@ from ..errors import SQMDataError
 from .churn import ChainExplorer, ChurnExplorer
 from .mystery import MysteryExplorer
 from .pdca import PDCAExplorer
+from .value import ValueExplorer
 from .survey import DriverExplorer, SurveyExplorer
 
 
@@ -19,7 +20,7 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
               progress: Callable[[str], None] | None = None) -> dict:
     """The explorers on a data folder (default the bundled sample), read once: survey, drivers, churn (with
     customers), the service-profit chain (with its columns), mystery shopping (with audit visits) and where the
-    complaints moved (with tickets of two quarters or more)."""
+    complaints moved (with tickets of two quarters or more) and customer value (with orders)."""
     say = progress or (lambda msg: None)
     say("reading the data")
     folder = io.load_folder(data_dir, instrument or None)  # each table read once, for all three explorers
@@ -42,6 +43,8 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
         out["mystery"] = MysteryExplorer(folder, quarter=quarter)
     if folder.has("interactions") and folder.interactions["opened_at"].dt.to_period("Q").nunique() > 1:
         out["pdca"] = PDCAExplorer(folder)
+    if folder.transactions is not None and len(folder.transactions):
+        out["value"] = ValueExplorer(folder)
     return out
 
 

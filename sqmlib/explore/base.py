@@ -200,6 +200,7 @@ CONTROL_TEXT = {  # control → its caption (literal messages, so that the catal
     "target": lambda: msg("explore.control.target", "Target"),
     "threshold": lambda: msg("explore.control.threshold", "Threshold"),
     "clv": lambda: msg("explore.control.clv", "Customer lifetime value"),
+    "clv_mean": lambda: msg("explore.control.clv_mean", "Mean customer lifetime value"),
     "offer_cost": lambda: msg("explore.control.offer_cost", "Offer cost"),
     "region": lambda: msg("explore.control.region", "Region"),
     "store": lambda: msg("explore.control.store", "Store"),
@@ -215,6 +216,7 @@ TITLE_TEXT = {
     "chain": lambda: msg("explore.title.chain", "Service-profit chain"),
     "mystery": lambda: msg("explore.title.mystery", "Mystery shopping"),
     "pdca": lambda: msg("explore.title.pdca", "Where did it move?"),
+    "value": lambda: msg("explore.title.value", "Customer value"),
 }
 
 
@@ -222,7 +224,7 @@ def control_label(control: str) -> str:
     """A control's caption in the current language (an amount's with its currency)."""
     caption = CONTROL_TEXT[control]() if control in CONTROL_TEXT else labels.label(control)
     code = formats.currency()
-    if control in ("clv", "offer_cost") and code:
+    if control in ("clv", "clv_mean", "offer_cost") and code:
         caption += f" ({formats.currency_symbol(code) or code})"
     return caption
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .. import churn, io, sem
@@ -130,15 +131,30 @@ class ChurnExplorer(_Explorer):
         :func:`sqmlib.churn.score_customers` returns them.
     clv, offer_cost, contact_cost, accept_rate : float
         Defaults of the profit model (:func:`sqmlib.churn.profit_curve`).
+    values : array-like, optional
+        Each evaluated customer's own value (aligned with ``y``), e.g. their lifetime value from their orders;
+        ``scored`` then holds each customer's value in ``clv``. The amount control is then the *mean* customer
+        value: every customer's value is scaled by (amount ÷ their mean), so the default (the mean) reproduces the
+        churn page's profit curve and risk list exactly.
     """
 
     name = "churn"
     title = "Churn explorer"
 
     def __init__(self, y, p, scored: pd.DataFrame, *, clv: float = 200.0, offer_cost: float = 10.0,
-                 contact_cost: float = 1.0, accept_rate: float = 0.3, id_col: str = "customer_id"):
+                 contact_cost: float = 1.0, accept_rate: float = 0.3, id_col: str = "customer_id", values=None):
         super().__init__()
         self.y, self.p = churn.check_binary(y, p)
+        self.values = None
+        if values is not None:
+            self.values = np.asarray(values, dtype=float)
+            if self.values.shape != self.y.shape or not np.isfinite(self.values).all() or self.values.mean() <= 0:
+                raise SQMDataError("values", [Problem("bad_values", "customer values must be finite, one per "
+                                                                    "evaluated customer, with a positive mean")])
+            if "clv" not in scored:
+                raise SQMDataError("scored", [Problem("missing_column", "with customer values the scored "
+                                                                        "customers need their own 'clv'")])
+            clv = float(self.values.mean())
         if "probability" not in scored or id_col not in scored:
             raise SQMDataError("scored", [Problem("missing_column", f"scored customers need {id_col!r} and 'probability'")])
         self.scored = scored.sort_values("probability", ascending=False).reset_index(drop=True)
@@ -154,22 +170,37 @@ class ChurnExplorer(_Explorer):
 
     @classmethod
     def from_folder(cls, folder, *, quarter: str = "", horizon_days: int = 90, model: str = "logit", seed: int = 0,
-                    **profit) -> "ChurnExplorer":
+                    value_from_orders: bool = True, **profit) -> "ChurnExplorer":
         """Fit the churn model as the churn notebook does (:func:`sqmlib.churn.fit_at_snapshot`: snapshot on the
         first day of ``quarter``) and score the customers active at the end of the data
-        (:func:`sqmlib.churn.score_today`)."""
+        (:func:`sqmlib.churn.score_today`), each valued as the churn page values them
+        (:func:`sqmlib.churn.customer_value_basis`)."""
         folder.require("customers", purpose="the churn explorer")
         fitted = churn.fit_at_snapshot(folder, quarter, horizon_days=horizon_days, model=model, seed=seed)
-        scored = churn.score_today(folder, fitted, clv=profit.get("clv", 200.0))
-        return cls(fitted.model.y.to_numpy(), fitted.model.oof.to_numpy(), scored, **profit)
+        fit, now, basis = churn.customer_value_basis(folder, fitted, clv=profit.pop("clv", 200.0),
+                                                     from_orders=value_from_orders)
+        scored = churn.score_today(folder, fitted, clv=now)
+        if basis == "orders":
+            return cls(fitted.model.y.to_numpy(), fitted.model.oof.to_numpy(), scored, values=fit, **profit)
+        return cls(fitted.model.y.to_numpy(), fitted.model.oof.to_numpy(), scored, clv=fit, **profit)
 
     @classmethod
     def from_analysis(cls, analysis) -> "ChurnExplorer":
         """The explorer of a :func:`sqmlib.churn.run_churn` result: its out-of-fold predictions, risk list and
         economics."""
         r = analysis.model
-        e = {k: v for k, v in analysis.economics.items() if k != "clv_basis"}  # the explorer's value is one amount
-        return cls(r.y.to_numpy(), r.oof.to_numpy(), analysis.risk.drop(columns=["contact"]), **e)
+        e = {k: v for k, v in analysis.economics.items() if k != "clv_basis"}
+        return cls(r.y.to_numpy(), r.oof.to_numpy(), analysis.risk.drop(columns=["contact"]), values=analysis.values,
+                   **e)
+
+    @property
+    def per_customer(self) -> bool:
+        """Whether each customer has their own value (the amount control is then their mean)."""
+        return self.values is not None
+
+    def _scaled(self, clv: float):
+        """The evaluated customers' values for an amount: it, or each customer's own value scaled to that mean."""
+        return clv if self.values is None else self.values * (clv / self.clv)
 
     def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
         """Threshold, CLV and offer cost as numbers, checked (finite, in range: else an argument error)."""
@@ -188,7 +219,7 @@ class ChurnExplorer(_Explorer):
     def curve(self, clv: float, offer_cost: float) -> "churn.ProfitCurve":
         """Profit curve for one CLV and offer cost (cached)."""
         return self._cached(("curve", float(clv), float(offer_cost)), lambda: churn.profit_curve(
-            self.y, self.p, clv=clv, offer_cost=offer_cost, contact_cost=self.contact_cost,
+            self.y, self.p, clv=self._scaled(clv), offer_cost=offer_cost, contact_cost=self.contact_cost,
             accept_rate=self.accept_rate))
 
     def best(self, clv: float, offer_cost: float) -> dict:
@@ -206,8 +237,8 @@ class ChurnExplorer(_Explorer):
         t = check_threshold(sel["threshold"])
         clv, cost = check_amounts(sel["clv"], sel["offer_cost"])
         curve = self.curve(clv, cost)
-        at = churn.at_threshold(self.y, self.p, t, clv=clv, offer_cost=cost, contact_cost=self.contact_cost,
-                                accept_rate=self.accept_rate)
+        at = churn.at_threshold(self.y, self.p, t, clv=self._scaled(clv), offer_cost=cost,
+                                contact_cost=self.contact_cost, accept_rate=self.accept_rate)
         best = curve.best()
         n = len(self.y)
         table = pd.DataFrame({
@@ -227,9 +258,11 @@ class ChurnExplorer(_Explorer):
             "value": [formats.count(at["contacted"]), formats.share(at["fraction"]), formats.share(at["precision"]),
                       formats.share(at["recall"]), formats.money(at["profit"]),
                       f"{min(best['best_threshold'], 1.0):.3f}", formats.money(best["best_profit"])]})
+        own = self.values is not None
         contacts = self.scored[self.scored["probability"] >= t].assign(
-            expected_loss=lambda d: d["probability"] * clv)
-        cols = [self.id_col, "probability", "expected_loss"] + [c for c in ("top_reasons",) if c in contacts]
+            clv=lambda d: d["clv"] * (clv / self.clv) if own else clv)
+        contacts = contacts.assign(expected_loss=contacts["probability"] * contacts["clv"])
+        cols = [self.id_col, "probability", "clv", "expected_loss"] + [c for c in ("top_reasons",) if c in contacts]
         fraction = at["fraction"]
 
         line = msg("explore.churn.line", "threshold {t:.3f}: contact {share}", t=t, share=formats.share(fraction))
@@ -244,6 +277,9 @@ class ChurnExplorer(_Explorer):
         note = msg("explore.churn_note_now", "{k:,} of the {m:,} customers active now to contact (churn probability "
                    "≥ {t:.3f}); the model checked on {n:,} customers out of fold", n=n, k=len(contacts),
                    m=len(self.scored), t=t)
+        if own:
+            note += "; " + msg("explore.churn_note_own", "each customer counts with their own lifetime value from "
+                               "their orders, scaled so that their mean is {amount}", amount=formats.money(clv))
         return View(sel, table, extra={"summary": summary, "contact list": contacts[cols]},
                     charts=((("profit", t, clv, cost), draw),), note=note)
 
@@ -255,7 +291,7 @@ class ChurnExplorer(_Explorer):
             "threshold": w.FloatSlider(value=d["threshold"], min=0.0, max=1.0, step=0.001, readout_format=".3f",
                                        description=control_label("threshold"), continuous_update=False),
             "clv": w.BoundedFloatText(value=d["clv"], min=1.0, max=1e7, step=10.0,
-                                      description=control_label("clv")),
+                                      description=control_label("clv_mean" if self.per_customer else "clv")),
             "offer_cost": w.BoundedFloatText(value=d["offer_cost"], min=0.0, max=1e6, step=1.0,
                                              description=control_label("offer_cost")),
         }

@@ -92,7 +92,7 @@ class App:
         if isinstance(ex, explore.ChurnExplorer):
             return {"threshold": {"kind": "range", "label": cap("threshold"), "min": 0.0, "max": 1.0, "step": "any",
                                   "value": sel["threshold"]},
-                    "clv": {"kind": "number", "label": cap("clv"), "min": 1.0, "step": 10.0, "value": sel["clv"]},
+                    "clv": {"kind": "number", "label": cap("clv_mean" if ex.per_customer else "clv"), "min": 1.0, "step": 10.0, "value": sel["clv"]},
                     "offer_cost": {"kind": "number", "label": cap("offer_cost"), "min": 0.0, "step": 1.0,
                                    "value": sel["offer_cost"]}}
         opts = (ex.options(region=sel.get("region", explore.ALL)) if isinstance(ex, explore.MysteryExplorer) else
@@ -397,7 +397,7 @@ def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = F
             self.finish({"ok": True})
 
     return tornado.web.Application([
-        (r"/", PageHandler), (r"/api/(survey|drivers|churn|chain|mystery|pdca)/view", ViewHandler), (r"/api/churn/best", BestHandler),
+        (r"/", PageHandler), (r"/api/(survey|drivers|churn|chain|mystery|pdca|value)/view", ViewHandler), (r"/api/churn/best", BestHandler),
         (r"/font/cjk.otf", FontHandler), (r"/health", Health), (r"/favicon.ico", NoIcon),
     ], xsrf_cookies=False, compress_response=True)
 

@@ -23,14 +23,15 @@ from scipy import optimize, special
 from ..errors import SQMArgumentError
 
 __all__ = ["BGNBD", "ParetoNBD", "GammaGamma", "bgnbd", "pareto_nbd", "gamma_gamma", "summary_from_transactions",
-           "clv", "intervals"]
+           "from_aggregates", "period_index", "clv", "intervals"]
 
 
 def summary_from_transactions(transactions: pd.DataFrame, *, customer: str, time: str, amount: str | None = None,
                               as_of=None, freq: str = "W", calibration_end=None, ends: pd.Series | None = None
                               ) -> pd.DataFrame:
     """Per customer: ``frequency``, ``recency``, ``T`` (and ``monetary_value`` with ``amount``), as ``lifetimes``'
-    ``summary_data_from_transaction_data`` defines them: purchases are counted per period of ``freq`` (several in
+    ``summary_data_from_transaction_data`` defines them: purchases are counted per period of ``freq`` (D, W or M;
+    several in
     one period are one purchase, their amounts summed); ``T`` runs from the first purchase period to ``as_of``
     (default the last date), ``recency`` from the first to the last purchase period; ``monetary_value`` is the mean
     of the repeat periods' amounts (0 without repeats). With ``calibration_end``, only purchases up to it count and
@@ -40,36 +41,75 @@ def summary_from_transactions(transactions: pd.DataFrame, *, customer: str, time
     for c in (customer, time) + ((amount,) if amount else ()):
         if c not in transactions:
             raise SQMArgumentError(f"no column {c!r} in the transactions")
+    check_freq(freq)
     t = pd.to_datetime(transactions[time])
     end = pd.Timestamp(as_of) if as_of is not None else t.max()
     cal = pd.Timestamp(calibration_end) if calibration_end is not None else end
-    keep = t <= end
-    d = pd.DataFrame({"c": transactions[customer][keep].to_numpy(), "p": t[keep].dt.to_period(freq),
-                      "t": t[keep].to_numpy(),
-                      "a": (pd.to_numeric(transactions[amount], errors="coerce")[keep].to_numpy() if amount else 0.0)})
-    # orders up to the calibration end (by time) per period; the hold-out's orders after it, per period
-    cal_per = d[d["t"] <= cal].groupby(["c", "p"], sort=True)["a"].sum().reset_index()
-    after = d[d["t"] > cal].groupby(["c", "p"], sort=True)["a"].sum().reset_index()
-    first = cal_per.groupby("c")["p"].min()
-    last = cal_per.groupby("c")["p"].max()
-    n = cal_per.groupby("c").size()
-    end_p = cal.to_period(freq)
-    stop = pd.Series(end_p, index=first.index)
-    if ends is not None:
-        own = pd.to_datetime(ends.reindex(first.index))
-        early = own.notna() & (own < cal)
-        stop[early] = own[early].dt.to_period(freq)
-    out = pd.DataFrame({"frequency": (n - 1).astype(float),
-                        "recency": np.array([(b - a).n for a, b in zip(first, last)], dtype=float),
-                        "T": np.array([(e - a).n for a, e in zip(first, stop)], dtype=float)}, index=first.index)
-    if amount:
-        rep = cal_per.merge(first.rename("first"), left_on="c", right_index=True)
-        rep = rep[rep["p"] > rep["first"]]
-        out["monetary_value"] = rep.groupby("c")["a"].mean().reindex(out.index).fillna(0.0)
+    keep = (t <= end).to_numpy()
+    d = pd.DataFrame({"c": transactions[customer].to_numpy()[keep],
+                      "p": period_index(t.to_numpy()[keep], freq),
+                      "a": (pd.to_numeric(transactions[amount], errors="coerce").to_numpy()[keep] if amount else 0.0)})
+    before = t.to_numpy()[keep] <= np.datetime64(cal)
+    # purchases up to the calibration end (by time) per period; the hold-out's purchase periods after it
+    per = d[before].groupby(["c", "p"], sort=True)["a"].sum().reset_index()
+    g = per.groupby("c", sort=True)
+    agg = pd.DataFrame({"first": g["p"].min(), "last": g["p"].max(), "periods": g.size(), "spend": g["a"].sum()})
+    agg["first_spend"] = per.drop_duplicates("c").set_index("c")["a"]  # sorted: each customer's first period
     if calibration_end is not None:
-        hold = after[after["c"].isin(out.index)]
-        out["frequency_holdout"] = hold.groupby("c").size().reindex(out.index).fillna(0).astype(float)
-        out["duration_holdout"] = float((end.to_period(freq) - end_p).n)
+        after = d[~before].drop_duplicates(["c", "p"])
+        agg["holdout"] = after.groupby("c").size().reindex(agg.index).fillna(0)
+    return from_aggregates(agg, customer=customer, freq=freq, end=end, calibration_end=calibration_end, ends=ends,
+                           amount=bool(amount))
+
+
+FREQS = ("D", "W", "M")
+
+
+def check_freq(freq: str) -> str:
+    """``freq`` when it is one of D (days), W (weeks, Monday to Sunday, as pandas' ``W``) or M (calendar months)."""
+    if freq not in FREQS:
+        raise SQMArgumentError(f"freq must be one of {', '.join(FREQS)} (days, weeks, months), got {freq!r}")
+    return freq
+
+
+def period_index(times, freq: str) -> np.ndarray:
+    """The purchase period of each time as an integer (days since 1970-01-01; weeks from Monday 1970-01-05 — pandas'
+    ``W`` periods, Monday to Sunday —; months since January 1970): differences are pandas' period differences."""
+    days = np.asarray(times, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    if freq == "D":
+        return days
+    if freq == "W":
+        return np.floor_divide(days - 4, 7)
+    return np.asarray(times, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+
+
+def from_aggregates(agg: pd.DataFrame, *, customer: str, freq: str, end, calibration_end=None,
+                    ends: pd.Series | None = None, amount: bool = True) -> pd.DataFrame:
+    """The purchase summary from per-customer aggregates of the purchase periods up to the calibration end:
+    ``first`` and ``last`` period (:func:`period_index`), ``periods`` (how many had a purchase), ``spend`` (their
+    total) and ``first_spend`` (the first period's), and ``holdout`` (purchase periods after the calibration end)
+    with ``calibration_end``. :func:`summary_from_transactions` computes them in pandas,
+    :func:`sqmlib.value.purchase_summary` in DuckDB or Spark."""
+    end = pd.Timestamp(end)
+    cal = pd.Timestamp(calibration_end) if calibration_end is not None else end
+    cal_p = int(period_index(np.array([cal.to_datetime64()]), freq)[0])
+    first = agg["first"].to_numpy(np.int64)
+    stop = np.full(len(agg), cal_p, dtype=np.int64)
+    if ends is not None:
+        own = pd.to_datetime(ends.reindex(agg.index))
+        early = (own.notna() & (own < cal)).to_numpy()
+        stop[early] = period_index(own[early].to_numpy(), freq)
+    n = agg["periods"].to_numpy(float)
+    out = pd.DataFrame({"frequency": n - 1, "recency": (agg["last"].to_numpy(np.int64) - first).astype(float),
+                        "T": (stop - first).astype(float)}, index=agg.index)
+    if amount:
+        # rounded to the millionth: sums in another order (an engine's) give the same spend, hence the same fit
+        repeat = np.round(agg["spend"].to_numpy(float) - agg["first_spend"].to_numpy(float), 6)
+        out["monetary_value"] = np.where(n > 1, repeat / np.maximum(n - 1, 1), 0.0)
+    if calibration_end is not None:
+        out["frequency_holdout"] = agg["holdout"].to_numpy(float)
+        end_p = int(period_index(np.array([end.to_datetime64()]), freq)[0])
+        out["duration_holdout"] = float(end_p - cal_p)
     out.index.name = customer
     return out
 

@@ -15,15 +15,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SQMArgumentError
+from ..moments.engines import check_engine
 from ..periods import previous_quarter, quarter_bounds
 from ..render import formats, labels, seed_plots
 from ..render.messages import msg, unavailable_line
 from ..results import Result, Unavailable, figure, headline, table, text
 from .clv import BGNBD, GammaGamma, ParetoNBD, bgnbd, clv, gamma_gamma, pareto_nbd, summary_from_transactions
+from .engines import purchase_summary, rfm_summary
 from .rfm import SEGMENT_ACTIONS, migration, rfm
 from .uplift import _model, qini_auc, qini_curve, two_model, uplift_auc, x_learner
 
-__all__ = ["ValueMetrics", "ValueResult", "run_value", "customer_values", "orders_of", "MONTHS", "DISCOUNT",
+__all__ = ["ValueMetrics", "ValueResult", "run_value", "customer_values", "customer_table", "segment_table",
+           "purchases", "rfm_of", "orders_of", "ENGINE", "MONTHS", "DISCOUNT",
            "HOLDOUT_WEEKS", "OFFER_COST", "SPEND_CORRELATION"]
 
 MONTHS = 12  # the lifetime value's horizon
@@ -31,6 +34,7 @@ DISCOUNT = 0.01  # a month
 HOLDOUT_WEEKS = 26  # the purchase model's check: fitted on the data before, compared on these weeks
 OFFER_COST = 10.0  # a retention offer's cost (the contact list's default)
 DAYS = {"D": 1.0, "W": 7.0, "M": 30.0}  # days per period of the purchase model
+ENGINE = "duckdb"  # where the orders are summarised per customer (duckdb, spark or pandas: the same numbers)
 SPEND_CORRELATION = 0.3
 CAMPAIGN_FOLDS = 3  # cross-fitting folds of the uplift learners on the page  # |corr(frequency, spend)| above this: the Gamma-Gamma model's assumption is in doubt
 
@@ -48,16 +52,34 @@ def _ends(folder):
     return c.set_index("customer_id")["churn_date"] if c is not None and "churn_date" in c else None
 
 
-def customer_values(folder, as_of, *, months: int = MONTHS, discount: float = DISCOUNT, freq: str = "W"
-                    ) -> tuple[pd.DataFrame, BGNBD, GammaGamma]:
+def purchases(folder, as_of, *, freq: str = "W", calibration_end=None, engine: str = ENGINE) -> pd.DataFrame:
+    """The purchase summary of the folder's orders before ``as_of`` (:func:`summary_from_transactions`, or on an
+    engine :func:`purchase_summary`; the same numbers), each customer's observation ending at their churn date."""
+    as_of = pd.Timestamp(as_of)
+    kw = dict(as_of=as_of - pd.Timedelta(seconds=1), freq=freq, calibration_end=calibration_end, ends=_ends(folder))
+    if engine == "pandas":
+        return summary_from_transactions(orders_of(folder, as_of), customer="customer_id", time="order_time",
+                                         amount="amount", **kw)
+    return purchase_summary(folder.transactions, engine=engine, **kw)
+
+
+def rfm_of(folder, as_of, *, engine: str = ENGINE) -> pd.DataFrame:
+    """RFM of the folder's orders before ``as_of`` (:func:`rfm`, or on an engine :func:`rfm_summary`)."""
+    as_of = pd.Timestamp(as_of)
+    if engine == "pandas":
+        return rfm(orders_of(folder, as_of), customer="customer_id", time="order_time", amount="amount",
+                   as_of=as_of - pd.Timedelta(seconds=1))
+    return rfm_summary(folder.transactions, as_of=as_of - pd.Timedelta(seconds=1), engine=engine)
+
+
+def customer_values(folder, as_of, *, months: int = MONTHS, discount: float = DISCOUNT, freq: str = "W",
+                    engine: str = ENGINE) -> tuple[pd.DataFrame, BGNBD, GammaGamma]:
     """Per customer with orders before ``as_of``: the purchase summary, ``p_alive``, ``purchases_90d``,
     ``expected_spend`` and ``clv`` (discounted, ``months`` ahead), with the fitted models. A customer whose
     contract ended (``churn_date``) before ``as_of`` has a value of 0; their observation ends there."""
     as_of = pd.Timestamp(as_of)
-    o = orders_of(folder, as_of)
     ends = _ends(folder)
-    s = summary_from_transactions(o, customer="customer_id", time="order_time", amount="amount",
-                                  as_of=as_of - pd.Timedelta(seconds=1), freq=freq, ends=ends)
+    s = purchases(folder, as_of, freq=freq, engine=engine)
     model = bgnbd(s["frequency"], s["recency"], s["T"])
     spend = gamma_gamma(s["frequency"], s["monetary_value"])
     per_day = DAYS[freq]
@@ -183,15 +205,8 @@ class ValueResult(Result):
                 headline("Lifetime value (12 months)", float(round(active["clv"].sum())), self.money)]  # whole yuan
 
     def segment_table(self, column: str = "segment") -> pd.DataFrame:
-        """Per segment: customers, their share, lifetime value and its share (active customers' value), and the
-        suggested action; largest value first."""
-        c = self.customers
-        g = c.groupby(column).agg(customers=("clv", "size"), clv=("clv", "sum"), orders=("orders", "mean"),
-                                  monetary=("monetary", "mean"))
-        g["customers_share"] = g["customers"] / g["customers"].sum()
-        g["value_share"] = g["clv"] / g["clv"].sum() if g["clv"].sum() > 0 else np.nan
-        g["suggested_action"] = [SEGMENT_ACTIONS.get(k, "") for k in g.index]
-        return g.sort_values("clv", ascending=False)
+        """:func:`segment_table` of the customers."""
+        return segment_table(self.customers, column)
 
     def deciles(self) -> pd.DataFrame:
         """Active customers in tenths by lifetime value: customers, mean and total value, share of the total."""
@@ -277,13 +292,11 @@ class ValueResult(Result):
         return out
 
 
-def _holdout(folder, as_of: pd.Timestamp, freq: str) -> pd.DataFrame:
+def _holdout(folder, as_of: pd.Timestamp, freq: str, engine: str = ENGINE) -> pd.DataFrame:
     """Fit on the orders before the last :data:`HOLDOUT_WEEKS` weeks; per number of repeat purchases in that
     calibration period (0–6, 7+), the mean predicted and actual repeat purchases in the hold-out weeks."""
     cal_end = as_of - pd.Timedelta(weeks=HOLDOUT_WEEKS)
-    o = orders_of(folder, as_of)
-    s = summary_from_transactions(o, customer="customer_id", time="order_time", as_of=as_of - pd.Timedelta(seconds=1),
-                                  freq=freq, calibration_end=cal_end, ends=_ends(folder))
+    s = purchases(folder, as_of, freq=freq, calibration_end=cal_end, engine=engine)
     m = bgnbd(s["frequency"], s["recency"], s["T"])
     per_day = DAYS[freq]
     horizon = HOLDOUT_WEEKS * 7 / per_day
@@ -369,8 +382,33 @@ def _features(folder, ids: pd.Series, as_of) -> pd.DataFrame:
     return out
 
 
+def customer_table(folder, as_of, *, freq: str = "W", engine: str = ENGINE):
+    """Per customer at ``as_of``: RFM (``orders`` is RFM's frequency) joined with the purchase summary
+    (``repeat_periods``, ``age_at_last``, ``age``), P(alive), expected purchases and spend and the lifetime value;
+    with the purchase summary and the two fitted models: ``(table, values, model, spend)``."""
+    as_of = pd.Timestamp(as_of)
+    values, model, spend = customer_values(folder, as_of, freq=freq, engine=engine)
+    values.attrs["as_of"] = as_of
+    table = rfm_of(folder, as_of, engine=engine).join(
+        values[["frequency", "recency", "T", "monetary_value", "p_alive", "purchases_90d", "expected_spend", "clv",
+                "active"]].rename(columns={"frequency": "repeat_periods", "recency": "age_at_last", "T": "age"}))
+    return table.rename(columns={"frequency": "orders"}), values, model, spend
+
+
+def segment_table(customers: pd.DataFrame, column: str = "segment") -> pd.DataFrame:
+    """Per segment of ``column`` (``segment`` or ``segment_zh``): customers, their share, lifetime value and its
+    share, mean orders and spend, and the suggested action; largest value first."""
+    c = customers
+    g = c.groupby(column).agg(customers=("clv", "size"), clv=("clv", "sum"), orders=("orders", "mean"),
+                              monetary=("monetary", "mean"))
+    g["customers_share"] = g["customers"] / g["customers"].sum()
+    g["value_share"] = g["clv"] / g["clv"].sum() if g["clv"].sum() > 0 else np.nan
+    g["suggested_action"] = [SEGMENT_ACTIONS.get(k, "") for k in g.index]
+    return g.sort_values("clv", ascending=False)
+
+
 def run_value(folder, *, quarter: str = "", freq: str = "W", offer_cost: float = OFFER_COST,
-              seed: int = 0) -> ValueResult | Unavailable:
+              engine: str = ENGINE, seed: int = 0) -> ValueResult | Unavailable:
     """Customer value: the pipeline of notebook ``10_customer_value``.
 
     Parameters
@@ -384,6 +422,9 @@ def run_value(folder, *, quarter: str = "", freq: str = "W", offer_cost: float =
         The purchase model's period ("W" weeks, "D" days, "M" months).
     offer_cost : float
         The retention offer's cost, for the contact list's incremental value.
+    engine : {"duckdb", "spark", "pandas"}
+        Where the orders are summarised per customer (RFM and the purchase models' statistics): DuckDB by
+        default, Spark, or pandas; the same numbers (:func:`purchase_summary`, :func:`rfm_summary`).
 
     Examples
     --------
@@ -401,26 +442,17 @@ def run_value(folder, *, quarter: str = "", freq: str = "W", offer_cost: float =
     if q not in quarters:
         raise SQMArgumentError(f"no orders in quarter {q!r} (the orders cover {', '.join(quarters)})")
     as_of = quarter_bounds(q)[1]
-    values, model, spend = customer_values(folder, as_of, freq=freq)
-    values.attrs["as_of"] = as_of
-    o = orders_of(folder, as_of)
-    r = rfm(o, customer="customer_id", time="order_time", amount="amount", as_of=as_of - pd.Timedelta(seconds=1))
-    table = r.join(values[["frequency", "recency", "T", "monetary_value", "p_alive", "purchases_90d",
-                           "expected_spend", "clv", "active"]].rename(columns={"frequency": "repeat_periods",
-                                                                               "recency": "age_at_last",
-                                                                               "T": "age"}))
-    table = table.rename(columns={"frequency": "orders"})
+    check_engine(engine)
+    table, values, model, spend = customer_table(folder, as_of, freq=freq, engine=engine)
+    r = table[["recency_days", "orders", "monetary", "r_score", "f_score", "m_score", "segment", "segment_zh"]]
     prev_end = quarter_bounds(previous_quarter(q))[1]
     mig = None
-    o_prev = orders_of(folder, prev_end)
-    if len(o_prev):
-        before = rfm(o_prev, customer="customer_id", time="order_time", amount="amount",
-                     as_of=prev_end - pd.Timedelta(seconds=1))
-        mig = migration(before, r)
+    if len(orders_of(folder, prev_end)):
+        mig = migration(rfm_of(folder, prev_end, engine=engine), r)  # by segment: the column names do not matter
     pareto = pareto_nbd(values["frequency"], values["recency"], values["T"])
     campaign = {}
     if folder.campaigns is not None and folder.customers is not None:
         campaign = _campaign(folder, values, offer_cost, seed)
     return ValueResult(quarter=q, as_of=as_of, customers=table, migration=mig, model=model, pareto=pareto,
-                       spend=spend, holdout=_holdout(folder, as_of, freq), campaign=campaign,
+                       spend=spend, holdout=_holdout(folder, as_of, freq, engine), campaign=campaign,
                        currency=getattr(folder.instrument, "currency", "") or "")

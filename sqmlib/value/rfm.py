@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import SQMArgumentError
 
-__all__ = ["rfm", "quintile_scores", "SEGMENTS", "SEGMENTS_ZH", "SEGMENT_ACTIONS", "migration"]
+__all__ = ["rfm", "rfm_scores", "quintile_scores", "SEGMENTS", "SEGMENTS_ZH", "SEGMENT_ACTIONS", "migration"]
 
 # the common map on the RF score string (R then F); first match wins
 SEGMENTS = (
@@ -74,13 +74,22 @@ def rfm(transactions: pd.DataFrame, *, customer: str, time: str, amount: str, as
     g = orders.groupby("c")
     out = pd.DataFrame({
         "recency_days": (end - g["t"].max()).dt.days.astype(float),
-        "frequency": (g.size() if frequency == "orders" else g["t"].apply(lambda s: s.dt.normalize().nunique())
+        "frequency": (g.size() if frequency == "orders" else
+                      orders.assign(t=orders["t"].dt.normalize()).drop_duplicates(["c", "t"]).groupby("c").size()
                       ).astype(float),
     })
     out["monetary"] = d.groupby("c")["a"].sum().reindex(out.index).fillna(0.0)
+    out.index.name = customer
+    return rfm_scores(out)
+
+
+def rfm_scores(out: pd.DataFrame) -> pd.DataFrame:
+    """Scores, segments and suggested actions of per-customer ``recency_days``, ``frequency`` and ``monetary``
+    (:func:`rfm` computes those in pandas, :func:`sqmlib.value.rfm_summary` in DuckDB or Spark)."""
+    out = out.copy()
     out["r_score"] = quintile_scores(out["recency_days"], higher_is_better=False)
     out["f_score"] = quintile_scores(out["frequency"])
-    out["m_score"] = quintile_scores(out["monetary"])
+    out["m_score"] = quintile_scores(out["monetary"].round(6))  # sums equal to the millionth tie, in any order
     rf = out["r_score"].astype(str) + out["f_score"].astype(str)
     seg = pd.Series("hibernating", index=out.index, dtype=object)
     done = pd.Series(False, index=out.index)
@@ -93,7 +102,6 @@ def rfm(transactions: pd.DataFrame, *, customer: str, time: str, amount: str, as
               out["monetary"] > out["monetary"].mean())
     out["segment_zh"] = [SEGMENTS_ZH[k] for k in key]
     out["suggested_action"] = out["segment"].map(SEGMENT_ACTIONS)
-    out.index.name = customer
     return out
 
 
