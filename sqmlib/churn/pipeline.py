@@ -196,7 +196,9 @@ class ChurnAnalysis(Result):
         }, index=["model, best threshold", "contact everyone", "perfect model", "contact nobody"])
         basis = ([text(msg("churn.value_from_orders", "Each customer counts with their own lifetime value from their "
                            "orders (12 months; BG/NBD purchases and Gamma-Gamma spend; mean {mean}), so a customer's "
-                           "expected loss is their churn probability × that value.", mean=self.money(e["clv"])))]
+                           "expected loss is their churn probability × that value. The profit curve adds up each "
+                           "customer's own value; EMPC and MPC take one value for all customers: the mean.",
+                           mean=self.money(e["clv"])))]
                  if e.get("clv_basis") == "orders" else [])
         profit = basis + [figure(lambda: plots.profit_plot(c), "profit curve"),
                   table(compare),

@@ -22,9 +22,10 @@ from .outputs import escape_frame, markdown_html
 _SEEN: dict[str, int] = {}
 
 
-def _stable_uuid(frame) -> str:
+def _stable_uuid(frame, numbered: bool = True) -> str:
     """An id for a styled table that is the same in every run (pandas draws a random one): from the table's
-    shape, labels and values, numbered when the same table is shown again."""
+    shape, labels and values, numbered when the same table is shown again (``numbered=False``: the same id for the
+    same table, e.g. in a served view that is drawn again)."""
     import hashlib
 
     import pandas as pd
@@ -32,6 +33,8 @@ def _stable_uuid(frame) -> str:
     key = hashlib.sha1(f"{frame.shape}|{list(frame.columns)}|{list(frame.index)[:50]}".encode()
                        + pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy().tobytes()
                        ).hexdigest()[:8]
+    if not numbered:
+        return key
     if len(_SEEN) > 10_000:  # a long-running explorer: forget (ids need only be unique within a page)
         _SEEN.clear()
     _SEEN[key] = _SEEN.get(key, 0) + 1

@@ -23,9 +23,11 @@ from ..results import Result, Unavailable, figure, headline, table, text
 from .clv import BGNBD, GammaGamma, ParetoNBD, bgnbd, clv, gamma_gamma, pareto_nbd, summary_from_transactions
 from .engines import purchase_summary, rfm_summary
 from .rfm import SEGMENT_ACTIONS, migration, rfm
-from .uplift import _model, qini_auc, qini_curve, two_model, uplift_auc, x_learner
+from .uplift import (_model, measured_uplift, qini_auc, qini_curve, risk_without_offer, two_model, uplift_auc,
+                     x_learner)
 
 __all__ = ["ValueMetrics", "ValueResult", "run_value", "customer_values", "customer_table", "segment_table",
+           "campaign_uplift",
            "purchases", "rfm_of", "orders_of", "ENGINE", "MONTHS", "DISCOUNT",
            "HOLDOUT_WEEKS", "OFFER_COST", "SPEND_CORRELATION"]
 
@@ -126,6 +128,8 @@ class ValueMetrics:
     holdout: dict  # predicted and actual repeat purchases in the hold-out weeks
     uplift: dict  # method -> qini, auc; empty without a campaign
     findings: list
+    # the campaign's measured effect among the top tenth of each ranking (churn risk, each uplift learner)
+    top_tenth_effect: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,16 @@ class ValueResult(Result):
             segment_value_share={str(k): float(v) for k, v in share.items()},
             holdout={"predicted": float(h["predicted"].sum()), "actual": float(h["actual"].sum())},
             uplift={k: {"qini": v["qini"], "auc": v["auc"]} for k, v in (self.campaign.get("models") or {}).items()},
-            findings=self.findings())
+            findings=self.findings(), top_tenth_effect=self.top_tenth_effect())
+
+    def top_tenth_effect(self) -> dict:
+        """The campaign's measured effect on staying (contacted − not contacted) among the tenth of its customers
+        ranked highest by churn risk (``risk``) and by each uplift learner; empty without a campaign."""
+        c = self.campaign
+        if not c.get("models"):
+            return {}
+        scores = {"risk": c["risk"], **{k: v["score"] for k, v in c["models"].items()}}
+        return {k: measured_uplift(c["y"], c["t"], v, 0.1) for k, v in scores.items()}
 
     def findings(self) -> list[str]:
         m = self.model.params
@@ -263,9 +276,15 @@ class ValueResult(Result):
             areas = pd.DataFrame({"qini": {names[k]: v["qini"] for k, v in models.items()},
                                   "uplift_auc": {names[k]: v["auc"] for k, v in models.items()}})
             contact = self.campaign["contact"]
+            effects = self.top_tenth_effect()
             campaign = [text(self.findings()[-1]),
                         figure(lambda: seed_plots.qini_chart(curves), "qini"),
                         table(areas, lambda s: s.format("{:.3f}")),
+                        text(msg("value.risk_not_uplift", "**Risk is not uplift.** Among the tenth of the campaign's "
+                                 "customers most likely to leave without an offer, contacting changed the share who "
+                                 "stayed by {risk:+.1%}; among the tenth the {model} ranks first, by {best:+.1%}.",
+                                 risk=effects["risk"], model=names[self.campaign["best"]],
+                                 best=effects[self.campaign["best"]])),
                         text(msg("value.contact", "**The contact list** (the first 20; all {n:,} in the workbook): "
                                  "customers by expected incremental value, uplift × lifetime value − the offer's "
                                  "cost of {cost}.", n=len(contact), cost=money(OFFER_COST))),
@@ -313,9 +332,12 @@ def _holdout(folder, as_of: pd.Timestamp, freq: str, engine: str = ENGINE) -> pd
     return g
 
 
-def _campaign(folder, values: pd.DataFrame, offer_cost: float, seed: int) -> dict:
-    """Uplift of the folder's (first) retention campaign: features at the contact, cross-fitted two-model and
-    X-learner scores, their Qini and uplift areas; the contact list of today's active customers."""
+def campaign_uplift(folder, values: pd.DataFrame | None = None, *, offer_cost: float = OFFER_COST,
+                    seed: int = 0) -> dict:
+    """Uplift of the folder's (first) retention campaign: features at the contact (``x``), stayed (``y``) and
+    contacted (``t``); cross-fitted two-model and X-learner scores with their Qini and uplift areas and curves;
+    the churn risk without the offer (``risk``, :func:`risk_without_offer`); with ``values`` (the customer values,
+    :func:`customer_values`) the contact list of today's active customers by expected incremental value."""
     camp = folder.campaigns
     name = sorted(camp["campaign"].unique())[0]
     c = camp[camp["campaign"] == name]
@@ -332,6 +354,11 @@ def _campaign(folder, values: pd.DataFrame, offer_cost: float, seed: int) -> dic
         models[key] = {"score": score, "qini": qini_auc(y, t, score), "auc": uplift_auc(y, t, score),
                        "curve": qini_curve(y, t, score)}
     best = max(models, key=lambda k: models[k]["qini"])
+    out = {"name": name, "n": int(len(c)), "treated": int(t.sum()), "sent_at": sent, "window_days": window,
+           "models": models, "best": best, "y": y, "t": t, "x": x,
+           "risk": risk_without_offer(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)}
+    if values is None:
+        return out
     # today's contact list: the chosen learner refitted on every campaign customer, applied to today's customers
     today = values[values["active"]].index
     xt = _features(folder, pd.Series(today), values.attrs.get("as_of", sent))
@@ -343,8 +370,7 @@ def _campaign(folder, values: pd.DataFrame, offer_cost: float, seed: int) -> dic
     contact = pd.DataFrame({"uplift": scores, "clv": values.loc[today, "clv"].to_numpy()}, index=today)
     contact["incremental_value"] = contact["uplift"] * contact["clv"] - offer_cost
     contact = contact.sort_values("incremental_value", ascending=False)
-    return {"name": name, "n": int(len(c)), "treated": int(t.sum()), "sent_at": sent, "window_days": window,
-            "models": models, "best": best, "y": y, "t": t, "x": x, "contact": contact}
+    return {**out, "contact": contact}
 
 
 def _score_new(x: pd.DataFrame, y, t, train, method: str, seed: int) -> np.ndarray:
@@ -452,7 +478,7 @@ def run_value(folder, *, quarter: str = "", freq: str = "W", offer_cost: float =
     pareto = pareto_nbd(values["frequency"], values["recency"], values["T"])
     campaign = {}
     if folder.campaigns is not None and folder.customers is not None:
-        campaign = _campaign(folder, values, offer_cost, seed)
+        campaign = campaign_uplift(folder, values, offer_cost=offer_cost, seed=seed)
     return ValueResult(quarter=q, as_of=as_of, customers=table, migration=mig, model=model, pareto=pareto,
                        spend=spend, holdout=_holdout(folder, as_of, freq, engine), campaign=campaign,
                        currency=getattr(folder.instrument, "currency", "") or "")

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..errors import SQMArgumentError
 
-__all__ = ["uplift_curve", "qini_curve", "uplift_auc", "qini_auc", "two_model", "x_learner"]
+__all__ = ["uplift_curve", "qini_curve", "uplift_auc", "qini_auc", "two_model", "x_learner", "risk_without_offer",
+           "measured_uplift", "uplift_by_group"]
 
 
 def _check(y, treatment, score=None):
@@ -141,3 +142,41 @@ def x_learner(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0) -
         e = t[train].mean()
         out[test] = e * tau0.predict(X[test]) + (1 - e) * tau1.predict(X[test])
     return out
+
+
+def risk_without_offer(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, model=None) -> np.ndarray:
+    """Cross-fitted churn risk as a churn model sees it: the probability of *not* reaching the outcome (``y`` = 0,
+    e.g. leaving) when not contacted, from a classifier on the other folds' control customers only."""
+    y, t = _check(y, treatment)
+    X = np.asarray(x, dtype=float)
+    make = model or _model
+    out = np.empty(len(y))
+    fold = _folds(len(y), folds, seed)
+    for f in range(folds):
+        test, train = fold == f, (fold != f) & (t == 0)
+        out[test] = 1 - make(seed).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+    return out
+
+
+def measured_uplift(y, treatment, score, fraction: float = 0.1) -> float:
+    """The campaign's measured effect among the ``fraction`` of customers ranked highest by ``score`` (ties at the
+    cut all in): their treated customers' outcome rate minus their controls'."""
+    y, t = _check(y, treatment, score)
+    s = np.asarray(score, dtype=float)
+    cut = np.sort(s)[::-1][max(0, int(np.ceil(fraction * len(s))) - 1)]
+    top = s >= cut
+    return float(y[top & (t == 1)].mean() - y[top & (t == 0)].mean())
+
+
+def uplift_by_group(y, treatment, score, groups: int = 10) -> pd.DataFrame:
+    """Customers in ``groups`` equal groups by ``score`` (highest first): customers, treated, and the measured
+    effect (treated outcome rate − control outcome rate) in each."""
+    y, t = _check(y, treatment, score)
+    order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+    g = np.empty(len(y), dtype=int)
+    g[order] = np.arange(len(y)) * groups // len(y) + 1
+    d = pd.DataFrame({"group": g, "y": y, "t": t})
+    out = d.groupby("group").apply(lambda p: pd.Series({
+        "customers": len(p), "treated": int(p["t"].sum()),
+        "measured_uplift": p.loc[p["t"] == 1, "y"].mean() - p.loc[p["t"] == 0, "y"].mean()}), include_groups=False)
+    return out.astype({"customers": int, "treated": int})
