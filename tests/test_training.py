@@ -26,7 +26,7 @@ from sqmlib.training import cases, exercises, i18n
 TRAINING_DIR = ROOT / "notebooks" / "training"
 LESSONS = {"01_servqual_gaps": "servqual_gaps", "02_restaurant_case": "restaurant_case",
            "03_complaints_kpis": "complaints_kpis", "04_satisfaction_loyalty": "satisfaction_loyalty",
-           "05_pdca_effects": "pdca_effects"}
+           "05_pdca_effects": "pdca_effects", "06_risk_uplift": "risk_uplift"}
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +209,12 @@ def _lesson_figures(lang):
     card = exercises.pdca_result(L5.data).checks["A1"][0]
     yield L5.plot(seed_plots.effect_chart, card.observed, card.counterfactual, pd.Timestamp("2026-03-02"),
                   "Effect card of A1: weekly median first response in East", "first response (hours)")
+    L6 = training.Lesson("risk_uplift", lang=lang)
+    c = exercises.campaign(L6.data)
+    yield L6.plot(seed_plots.ranking_effects_chart, {"churn risk": exercises.ranking_groups(L6.data, "risk"),
+                                                     "X-learner": exercises.ranking_groups(L6.data, "x_learner")})
+    yield L6.plot(seed_plots.qini_chart, {"two-model learner": c["models"]["two_model"]["curve"],
+                                          "X-learner": c["models"]["x_learner"]["curve"]})
 
 
 def test_every_lesson_chart_is_fully_chinese():

@@ -75,6 +75,12 @@ qini | Qini area | Qini 面积
 uplift_auc | uplift area | 增益曲线面积
 uplift | uplift (P(stay) change) | 增益（留存概率变化）
 incremental_value | expected incremental value | 预期增量价值
+measured_uplift | measured effect on staying | 对留存的实测效果
+treated | contacted | 被联系
+not contacted | not contacted | 未被联系
+contacted | contacted | 被联系
+two_model | two-model learner | 双模型学习器
+x_learner | X-learner | X 学习器
 actual | actual | 实际
 estimate | estimate | 估计值
 active | active | 活跃

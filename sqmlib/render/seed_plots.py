@@ -318,3 +318,23 @@ def holdout_chart(holdout: pd.DataFrame, title: str = "Hold-out check: predicted
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def ranking_effects_chart(groups: dict, title: str = "The offer's measured effect per tenth of each ranking"):
+    """Per tenth of each ranking (``groups``: name → :func:`sqmlib.value.uplift_by_group` table, first tenth first)
+    the campaign's measured effect on staying, in percentage points."""
+    fig, ax = subplots(figsize=(7.5, 3.6))
+    width = 0.8 / max(len(groups), 1)
+    for k, (name, g) in enumerate(groups.items()):
+        x = np.arange(len(g)) + (k - (len(groups) - 1) / 2) * width
+        ax.bar(x, g["measured_uplift"].to_numpy() * 100, width=width, color=PALETTE[k % len(PALETTE)], label=name)
+    first = next(iter(groups.values()))
+    ax.axhline(0, color="#333333", lw=0.8)
+    ax.set_xticks(np.arange(len(first)))
+    ax.set_xticklabels([str(i) for i in first.index])
+    ax.set_xlabel("tenth of the ranking (1 = ranked first)")
+    ax.set_ylabel("effect on staying (points)")
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import churn, drivers, gaps, io, kpi, pdca
+from .. import churn, drivers, gaps, io, kpi, pdca, value
 from ..io.actions import split_values
 from ..kano.pipeline import KanoResult, kano_analysis
 from ..periods import previous_quarter, quarter_bounds
@@ -155,6 +155,12 @@ def _expected(lesson) -> dict:
         ("pdca_effects", "did_effect"): lambda: float(pdca_result(d).checks["A1"][0].effect),
         ("pdca_effects", "a2_verdict"): lambda: str(pdca_result(d).verdicts["A2"]),
         ("pdca_effects", "a3_extra_wait"): lambda: float(pdca_result(d).checks["A3"][0].effect),
+        # lesson 6
+        ("risk_uplift", "overall_effect"): lambda: campaign_arms(d)["stayed"].diff().iloc[-1],
+        ("risk_uplift", "risk_top_effect"): lambda: _top_effect(d, "risk"),
+        ("risk_uplift", "uplift_top_effect"): lambda: _top_effect(d, "x_learner"),
+        ("risk_uplift", "better_learner"): lambda: str(max(campaign(d)["models"],
+                                                           key=lambda k: campaign(d)["models"][k]["qini"])),
     }
 
 
@@ -164,6 +170,35 @@ def pdca_result(d: dict) -> pdca.PDCAResult:
     if "pdca" not in d:
         d["pdca"] = pdca.run_pdca(d["folder"])
     return d["pdca"]
+
+
+def campaign(d: dict) -> dict:
+    """The retention campaign's uplift analysis as the customer-value page computes it (computed once per
+    lesson): :func:`sqmlib.value.campaign_uplift`."""
+    if "campaign" not in d:
+        d["campaign"] = value.campaign_uplift(d["folder"], seed=0)
+    return d["campaign"]
+
+
+def campaign_arms(d: dict) -> pd.DataFrame:
+    """Customers and the share who stayed, not contacted and contacted."""
+    c = campaign(d)
+    y, t = pd.Series(c["y"]), pd.Series(c["t"]).map({0.0: "not contacted", 1.0: "contacted"})
+    out = pd.DataFrame({"customers": t.value_counts(), "stayed": y.groupby(t).mean()})
+    return out.loc[["not contacted", "contacted"]]
+
+
+def ranking_groups(d: dict, ranking: str) -> pd.DataFrame:
+    """The campaign's measured effect on staying per tenth of a ranking (``risk`` or an uplift learner)."""
+    c = campaign(d)
+    score = c["risk"] if ranking == "risk" else c["models"][ranking]["score"]
+    return value.uplift_by_group(c["y"], c["t"], score)
+
+
+def _top_effect(d: dict, ranking: str) -> float:
+    c = campaign(d)
+    score = c["risk"] if ranking == "risk" else c["models"][ranking]["score"]
+    return value.measured_uplift(c["y"], c["t"], score, 0.1)
 
 
 def action_series(d: dict, action_id: str) -> tuple[pd.Series, pd.Period]:

@@ -129,7 +129,7 @@ def format_answer(value, lang: str) -> str:
 
 
 # tokens that stay as they are in Chinese text
-KEEP = {"NPS", "CSAT", "CES", "LMG", "ROC", "SERVQUAL", "FCR", "IT", "R²", "AUC", "PR", "KANO"}
+KEEP = {"NPS", "CSAT", "CES", "LMG", "ROC", "SERVQUAL", "FCR", "IT", "R²", "AUC", "PR", "KANO", "Qini"}
 
 
 def untranslated(fig) -> list[str]:
