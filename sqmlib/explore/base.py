@@ -20,7 +20,7 @@ from ..render.messages import listed, msg
 from ..render.outputs import markdown_html
 from ..render.show import alt_text
 from ..render.show import figure as show_figure
-from ..render.show import _stable_uuid, styled
+from ..render.show import stable_uuid, styled
 
 ALL = "(all)"
 NONE = "(none)"
@@ -110,7 +110,7 @@ class View:
         return self.table
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(labels.phrase(self.note))}</p>" + styled(self.table, uuid="view" + _stable_uuid(self.table, numbered=False)).to_html()
+        return f"<p>{html.escape(labels.phrase(self.note))}</p>" + styled(self.table, uuid="view" + stable_uuid(self.table, numbered=False)).to_html()
 
 
 _MISS = object()
@@ -165,7 +165,7 @@ def html_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
     fmt = {c: "{:.3f}" for c in head.columns if pd.api.types.is_float_dtype(head[c])}
     fmt.update({c: "{:,}" for c in head.columns if pd.api.types.is_integer_dtype(head[c])})
     # an id of its own: two tables of one view sharing one would share their cell styles
-    out = styled(head, lambda s: s.format(fmt, na_rep="–"), uuid="sqm" + _stable_uuid(head, numbered=False)).hide(
+    out = styled(head, lambda s: s.format(fmt, na_rep="–"), uuid="sqm" + stable_uuid(head, numbered=False)).hide(
         axis="index").to_html()
     if len(frame) > max_rows:
         more = msg("explore.more_rows", "… {more:,} more rows", more=len(frame) - max_rows)

@@ -22,7 +22,7 @@ from .outputs import escape_frame, markdown_html
 _SEEN: dict[str, int] = {}
 
 
-def _stable_uuid(frame, numbered: bool = True) -> str:
+def stable_uuid(frame, numbered: bool = True) -> str:
     """An id for a styled table that is the same in every run (pandas draws a random one): from the table's
     shape, labels and values, numbered when the same table is shown again (``numbered=False``: the same id for the
     same table, e.g. in a served view that is drawn again)."""
@@ -83,7 +83,7 @@ def styled(frame, style=None, uuid: str | None = None, own_formats=()):
     shown.columns = shown.columns.set_names([labels.label(n) if isinstance(n, str) else n
                                              for n in shown.columns.names])
     shown.index = shown.index.set_names([labels.label(n) if isinstance(n, str) else n for n in shown.index.names])
-    styler = shown.style.set_uuid(uuid or _stable_uuid(frame))
+    styler = shown.style.set_uuid(uuid or stable_uuid(frame))
     styler = style(styler) if style is not None else styler
     styler = formats.apply(styler, shown, skip=own_formats)
     unique = shown.columns.is_unique and shown.index.is_unique  # a style by cell needs unique labels

@@ -6,11 +6,15 @@ model a story describes, which measures the case data back) keep it in the lesso
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pandas as pd
 
 from .. import churn, drivers, gaps, io, kpi, pdca, value
 from ..io.actions import split_values
 from ..kano.pipeline import KanoResult, kano_analysis
+from ..paths import SAMPLE_DIR
 from ..periods import previous_quarter, quarter_bounds
 from ..render import labels
 from . import cases
@@ -18,9 +22,26 @@ from . import cases
 DIMENSION_ITEMS = "reliability"  # the dimension whose answers lesson 1 shows for one respondent
 
 
+_FOLDERS: dict = {}  # data folders read for lessons in this process, by path and their files' times and sizes
+
+
+def _read(data_dir):
+    """:func:`sqmlib.io.load_folder` of ``data_dir``, careless respondents left out: read once per process while
+    the folder's files stay unchanged (a trainer's session renders several lessons on one folder)."""
+    path = Path(data_dir or SAMPLE_DIR).resolve()
+    stamp = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(path) if e.is_file())
+                  ) if path.is_dir() else ()
+    key = (str(path), stamp)
+    if key not in _FOLDERS:
+        if len(_FOLDERS) > 4:
+            _FOLDERS.clear()
+        _FOLDERS[key] = io.load_folder(data_dir or None).without_careless()
+    return _FOLDERS[key]
+
+
 def _sample(data_dir) -> dict:
     """The lessons' view of a data folder (:func:`sqmlib.io.load_folder`, careless respondents left out)."""
-    folder = io.load_folder(data_dir or None).without_careless()
+    folder = _read(data_dir)
     labels.register_instrument(folder.instrument)  # the lessons show the instrument's wording
     return {"folder": folder, "path": folder.path, "instrument": folder.instrument, "survey": folder.survey,
             "quarter": folder.latest_quarter, "customers": folder.customers, "interactions": folder.interactions,
