@@ -314,12 +314,13 @@ def test_the_value_explorer_follows_the_page(result, sample):
     ex = explore.ValueExplorer.from_analysis(result, sample)
     v = ex.view()
     page = result.segment_table()
-    pd.testing.assert_frame_equal(v.table.set_index("segment"), page[list(v.table.columns[1:])])
+    shown = v.table.set_index("segment").rename(columns={"mean_orders": "orders", "avg_spend": "monetary"})
+    pd.testing.assert_frame_equal(shown, page[list(shown.columns)])
     assert f"{int(result.customers['active'].sum()):,} active" in v.note
     assert result.money(result.metrics().clv_total) in v.note  # the page's lifetime value, in the same words
     one = ex.view(segment="important_value")
     chosen = result.customers[result.customers["segment_zh"] == "important_value"]
-    listed = one.extra["customers"]
+    listed = one.extra["most_valuable"]
     assert (listed["segment_zh"] == "important_value").all() and listed["clv"].is_monotonic_decreasing
     assert len(listed) == min(100, len(chosen)) and listed["clv"].iloc[0] == chosen["clv"].max()
     assert list(one.table["segment_zh"]) == list(result.segment_table("segment_zh").index)

@@ -79,11 +79,12 @@ class ValueExplorer(_Explorer):
         c = self.customers(q)
         column = "segment_zh" if seg in value.SEGMENTS_ZH.values() else "segment"
         table = value.segment_table(c, column)[["customers", "customers_share", "clv", "value_share", "orders",
-                                                "monetary", "suggested_action"]]
+                                                "monetary", "suggested_action"]].rename(
+            columns={"orders": "mean_orders", "monetary": "avg_spend"})
         money = lambda x: formats.money(x, currency=self.currency or None)  # noqa: E731
         chosen = c if seg == ALL else c[c[column] == seg]
         listed = chosen.sort_values(["clv", "monetary"], ascending=False).head(SHOWN).reset_index()[
-            [c.index.name or "customer_id"] + COLUMNS]
+            [c.index.name or "customer_id"] + COLUMNS].astype({"recency_days": int, "orders": int})
         total = c["clv"].sum()
         if seg == ALL:
             note = msg("explore.value_note_all", "{n:,} customers with orders by the end of {quarter}; the {active:,} "
@@ -97,7 +98,7 @@ class ValueExplorer(_Explorer):
                        action=labels.label(value.SEGMENT_ACTIONS[seg]))
         shown = table.rename(index=lambda k: labels.code(k))
         charts = ((("segments", q, column), lambda: seed_plots.segment_chart(shown)),)
-        return View(sel, table.reset_index(), extra={"customers": listed}, charts=charts, note=note)
+        return View(sel, table.reset_index(), extra={"most_valuable": listed}, charts=charts, note=note)
 
     def _likely(self) -> list:
         return [lambda s=s: self._render(segment=s) for s in ("champions", "at_risk", "important_value")]

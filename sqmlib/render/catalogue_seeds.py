@@ -76,10 +76,13 @@ uplift_auc | uplift area | 增益曲线面积
 uplift | uplift (P(stay) change) | 增益（留存概率变化）
 incremental_value | expected incremental value | 预期增量价值
 measured_uplift | measured effect on staying | 对留存的实测效果
+most_valuable | most valuable customers | 价值最高的客户
+mean_orders | orders per customer | 人均订单数
+avg_spend | spend per customer | 人均消费金额
 treated | contacted | 被联系
 not contacted | not contacted | 未被联系
 contacted | contacted | 被联系
-two_model | two-model learner | 双模型学习器
+two_model | two-model learner | 双模型方法
 x_learner | X-learner | X 学习器
 actual | actual | 实际
 estimate | estimate | 估计值

@@ -19,10 +19,10 @@ MISSING = "–"
 P_NAMES = {"p", "p_value", "p_adj", "pvalue", "p_holm", "p_bh"}
 COUNT_NAMES = {"n", "n_eff", "k", "count", "respondents", "rows", "answered", "items"}
 MEAN_NAMES = {"gap", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high", "diff", "sd",
-              "centre", "mean"}
+              "centre", "mean", "mean_orders"}
 SHARE_NAMES = {"share", "proportion", "cumulative", "csat", "fcr", "churn_rate", "repeat_rate", "error_rate"}
 MONEY_NAMES = {"profit", "expected_loss", "retained_value", "clv", "offer_cost", "contact_cost", "value_at_stake",
-               "best_profit", "expected_profit", "monthly_charges", "revenue", "lifetime_value"}
+               "best_profit", "expected_profit", "monthly_charges", "revenue", "lifetime_value", "monetary", "spend", "avg_spend"}
 SYMBOLS = {"CNY": "¥", "RMB": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "KRW": "₩", "HKD": "HK$",
            "TWD": "NT$", "INR": "₹"}
 _CURRENCY = {"code": ""}

@@ -109,7 +109,7 @@ PHRASES: dict[str, str] = {**LESSON_PHRASES, **{
     "Qini curves: who the offer changes": "Qini 曲线：优惠改变了哪些客户", "customers kept by the offer": "因优惠而留住的客户数",
     "customers contacted (%)": "联系的客户（%）", "The offer's measured effect per tenth of each ranking": "各排序每个十分位上优惠的实测效果",
     "tenth of the ranking (1 = ranked first)": "排序的十分位（1 = 排在最前）", "effect on staying (points)": "对留存的效果（百分点）",
-    "churn risk": "流失风险", "two-model learner": "双模型学习器", "X-learner": "X 学习器", "Customers and lifetime value per RFM segment": "各 RFM 细分的客户与生命周期价值",
+    "churn risk": "流失风险", "two-model learner": "双模型方法", "X-learner": "X 学习器", "Customers and lifetime value per RFM segment": "各 RFM 细分的客户与生命周期价值",
     "share of customers": "客户占比", "share of lifetime value": "生命周期价值占比",
     "Lifetime value (12 months)": "生命周期价值（12 个月）", "Active customers": "活跃客户",
     "Customer value": "客户价值", "First-contact resolution: mix and rate": "首次解决率：结构效应与比率效应",
