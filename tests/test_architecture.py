@@ -143,7 +143,7 @@ LAYERS = [
     ("moments", ["moments"]),
     ("psychometrics", ["psychometrics"]),
     ("rendering", ["render"]),
-    ("KANO", ["kano"]), ("audit", ["audit"]), ("PDCA", ["pdca"]), ("KPIs", ["kpi"]), ("mystery shopping", ["mystery"]),
+    ("KANO", ["kano"]), ("audit", ["audit"]), ("voice of the customer", ["voc"]), ("PDCA", ["pdca"]), ("KPIs", ["kpi"]), ("mystery shopping", ["mystery"]),
     ("reliability", ["reliability"]), ("gaps", ["gaps"]),
     ("drivers", ["drivers"]), ("customer value", ["value"]), ("churn", ["churn"]), ("service-profit chain", ["sem"]), ("summary", ["summary"]),
     ("runner", ["runner"]),

@@ -82,7 +82,7 @@ def test_load_folder_reads_each_file_once(small_dir, monkeypatch):
     assert sorted(p.name for p in map(lambda c: __import__("pathlib").Path(c), calls)) == sorted(
         f.name for f in folder.files.values())
     assert set(folder.tables()) == {"survey", "customers", "interactions", "standards", "management", "visits",
-                                    "visit_items", "calibration", "actions", "transactions", "campaigns"}
+                                    "visit_items", "calibration", "actions", "transactions", "campaigns", "feedback"}
     assert {p.name: sha(p) for p in small_dir.iterdir()} == before
     assert folder.latest_quarter == "2026Q3" and folder.quarters == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
     assert folder.sources["survey"]["format"] == "csv" and folder.sources["survey"]["n_rows_file"] == 800

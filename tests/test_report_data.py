@@ -10,7 +10,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from sqmlib import SQMReportError, audit, churn, drivers, gaps, io, kpi, mystery, pdca, reliability, report, sem, summary, value
+from sqmlib import SQMReportError, audit, churn, drivers, gaps, io, kpi, mystery, pdca, reliability, report, sem, summary, value, voc
 from sqmlib.paths import NOTEBOOK_DIR
 from sqmlib.runner.notebook import _jsonable
 from sqmlib.results import metrics_dict
@@ -52,8 +52,9 @@ PIPELINES = {"00_data_audit": audit.run_audit, "01_survey_reliability": reliabil
              "02_gap_analysis": gaps.run_gaps, "03_driver_regression": drivers.run_drivers,
              "04_churn_prediction": churn.run_churn, "05_kpi_monitoring": kpi.run_kpis,
              "07_service_profit_chain": sem.run_chain, "08_pdca": pdca.run_pdca, "09_mystery_shopping": mystery.run_mystery,
-             "10_customer_value": value.run_value}
-POSITIONS = {"08_pdca": 105.2, "09_mystery_shopping": 105.5, "10_customer_value": 104.5}  # where a notebook asks the index to list it (its report.save call)
+             "10_customer_value": value.run_value, "11_voice_of_customer": voc.run_voc}
+POSITIONS = {"08_pdca": 105.2, "09_mystery_shopping": 105.5, "10_customer_value": 104.5,
+             "11_voice_of_customer": 105.1}  # where a notebook asks the index to list it (its report.save call)
 NOT_THE_PIPELINES = {"data_dir", "instrument", "encoding", "lang", "out_dir", "reports_dir", "interactive",
                      "survey_file", "strict"}
 
@@ -89,10 +90,10 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
     """The real thing: every notebook on the bundled sample, as `make report` builds it. Every figure of every
     metrics.json (and the headline, title and quarter) equals the committed expectations, recorded on the bundled
     sample (re-recorded when the sample is regenerated), so a change of any figure is a conscious one; the whole
-    report prints on at most 64 A4 pages and the summary on one."""
+    report prints on at most 76 A4 pages and the summary on one."""
     path = report.build("2026Q3", out_dir=tmp_path, pdf=CHROMIUM is not None, progress=False, log=lambda *a: None)
     if CHROMIUM is not None:
-        assert pdf_pages(path / "report.pdf") <= 64 and pdf_pages(path / "summary.pdf") == 1
+        assert pdf_pages(path / "report.pdf") <= 76 and pdf_pages(path / "summary.pdf") == 1
     for expected in sorted(EXPECTED.glob("*.json")):
         want = json.loads(expected.read_text(encoding="utf-8"))
         got = json.loads((path / expected.stem / "metrics.json").read_text(encoding="utf-8"))

@@ -19,6 +19,7 @@ from .sources import SUPPORTED_SUFFIXES
 from .survey import load_survey, plausible_survey_dates
 from .tables import load_customers, load_interactions, load_management, load_standards
 from .actions import check_actions, load_actions
+from .feedback import load_feedback
 from .transactions import check_value_tables, load_campaigns, load_transactions
 from .visits import check_visits, load_calibration, load_visit_items, load_visits
 
@@ -28,7 +29,7 @@ VISIT_TABLES = ("visits", "visit_items", "calibration")
 NO_CHECKLIST = ("the instrument has no checklist: section describing the audit visits' items, so the visit files "
                 "were not read")
 TABLES = ("survey", "customers", "interactions", "standards", "management", "visits", "visit_items", "calibration",
-          "actions", "transactions", "campaigns")
+          "actions", "transactions", "campaigns", "feedback")
 
 
 def find_table(data_dir: str | Path, name: str) -> Path | None:
@@ -154,6 +155,8 @@ class DataFolder:
         The PDCA action register (:func:`sqmlib.io.actions.load_actions`).
     transactions, campaigns : DataFrame or None
         Orders and retention campaigns (:mod:`sqmlib.io.transactions`).
+    feedback : DataFrame or None
+        Reviews, call notes and survey comments (:mod:`sqmlib.io.feedback`).
     files : mapping
         Table name → the file it was read from.
     sources : mapping
@@ -176,6 +179,7 @@ class DataFolder:
     actions: pd.DataFrame | None = None  # the PDCA action register
     transactions: pd.DataFrame | None = None  # orders (customer value: RFM, lifetime value)
     campaigns: pd.DataFrame | None = None  # retention campaigns with a random control group (uplift)
+    feedback: pd.DataFrame | None = None  # reviews, call notes and comments (voice of the customer)
     files: Mapping[str, Path] = field(default_factory=dict)
     sources: Mapping[str, Mapping] = field(default_factory=dict)
     careless_dropped: int = 0
@@ -254,11 +258,13 @@ class DataFolder:
         if visits is not None:
             visits = visits[visits["visit_date"] < end]
             items = items[items["visit_id"].isin(set(visits["visit_id"]))] if items is not None else None
-        orders = self.transactions
+        orders, notes = self.transactions, self.feedback
         if orders is not None:
             orders = orders[orders["order_time"] < end]
+        if notes is not None:
+            notes = notes[notes["created_at"] < end]
         return replace(self, survey=survey, interactions=tickets, visits=visits, visit_items=items,
-                       transactions=orders)
+                       transactions=orders, feedback=notes)
 
     def without_careless(self, min_seconds: float | None = None) -> "DataFolder":
         """The folder without straight-liners and too-fast respondents (see :func:`sqmlib.io.careless.careless`)."""
@@ -385,7 +391,8 @@ def load_folder(path: str | Path | None = None, instrument: "str | Path | Instru
             else:
                 df = {"customers": load_customers, "interactions": load_interactions,
                       "standards": load_standards, "visits": load_visits, "actions": load_actions,
-                      "transactions": load_transactions, "campaigns": load_campaigns}[name](file)
+                      "transactions": load_transactions, "campaigns": load_campaigns,
+                      "feedback": load_feedback}[name](file)
             if _SHARED["key"] is not None:
                 _SHARED["tables"][key] = df.copy(deep=True)
         sources[name] = dict(df.attrs.get("sqm", {}))

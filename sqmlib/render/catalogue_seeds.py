@@ -149,4 +149,30 @@ reactivate_with_offer | reactivate with an offer | 用优惠唤醒
 win_back_now | win them back now | 立即挽回
 low_cost_reactivation | low-cost reactivation | 低成本唤醒
 new | new | 新增
+aspect | aspect | 服务方面
+feedback_id | feedback | 反馈编号
+created_at | written | 时间
+waiting | waiting | 等待
+competence | competence | 专业能力
+price_billing | price and billing | 价格与账单
+digital | digital channels | 线上渠道
+negative_share | share negative | 负面占比
+recent_negative | negative mentions, last weeks | 近几周负面提及
+baseline_negative | negative mentions, weeks before | 此前各周负面提及
+recent_items | feedback, last weeks | 近几周反馈数
+baseline_items | feedback, weeks before | 此前各周反馈数
+rate_ratio | rate ratio | 比率之比
+q_value | q (Benjamini–Hochberg) | q 值（BH 校正）
+mentions | mentions | 提及次数
+keywords | keywords | 关键词
+source | source | 来源
+language | language | 语言
+review | online review | 网络评价
+call | call | 来电
+survey_comment | survey comment | 问卷留言
+ticket | ticket | 工单
+platform | platform | 平台
+zh | Chinese | 中文
+en | English | 英文
+week starting | week starting | 周起始日
 """

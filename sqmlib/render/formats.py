@@ -16,7 +16,7 @@ import pandas as pd
 from .messages import msg
 
 MISSING = "–"
-P_NAMES = {"p", "p_value", "p_adj", "pvalue", "p_holm", "p_bh"}
+P_NAMES = {"p", "p_value", "p_adj", "pvalue", "p_holm", "p_bh", "q_value"}
 COUNT_NAMES = {"n", "n_eff", "k", "count", "respondents", "rows", "answered", "items"}
 MEAN_NAMES = {"gap", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high", "diff", "sd",
               "centre", "mean", "mean_orders"}

@@ -318,7 +318,7 @@ KEEP = {"NPS", "CSAT", "CES", "LMG", "ROC", "AUC", "SERVQUAL", "SERVPERF", "FCR"
         "make", "explore", "CFA", "Kaplan", "Meier", "servqual", "servperf", "EFA", "PLS-SEM", "JSON", "UTF", "xlsx", "csv", "json", "html", "pdf", "PDF", "OLS", "ols", "Welch's", "dz", "sd",
         "Top", "Box", "top", "box", "KANO", "Fong", "Berger", "Timko", "Better", "Worse", "ROC-AUC", "PR-AUC", "ΔCFI", "ΔRMSEA", "Logit", "logit", "CI", "IPA",
         "ICC", "Krippendorff", "REML", "HC1", "bootstrap", "checklist", "PDCA", "NBD", "BG", "Pareto", "Gamma-Gamma", "Qini",
-        "RFM", "CLV", "X-learner", "VIP", "lifetimes"}
+        "RFM", "CLV", "X-learner", "VIP", "lifetimes", "app", "APP", "Benjamini", "Hochberg", "Benjamini–Hochberg"}
 
 
 def english_words(text: str, allowed: Iterable[str] = ()) -> list[str]:

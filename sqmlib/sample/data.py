@@ -34,6 +34,7 @@ class SampleData:
     actions: pd.DataFrame | None = None  # the PDCA action register
     transactions: pd.DataFrame | None = None  # orders (customer value)
     campaigns: pd.DataFrame | None = None  # the retention campaign with its random control group
+    feedback: pd.DataFrame | None = None  # reviews, call notes and survey comments (voice of the customer)
 
     def save(self, out_dir: str | Path) -> Path:
         """Write every table as CSV plus ``truth.json`` and ``truth_item_means.csv`` into ``out_dir``."""
@@ -64,9 +65,10 @@ def localise(data: SampleData) -> SampleData:
     actions = actions_table("zh", REGION_ZH) if data.actions is not None else None
     orders = (data.transactions.assign(channel=data.transactions["channel"].map(ORDER_CHANNEL_ZH))
               if data.transactions is not None else None)
+    notes = region(data.feedback) if data.feedback is not None else None
     return SampleData(survey, customers, interactions, region(data.management), data.standards, truth,
                       region(data.truth_item_means), data.truth_customers, data.config, visits, items,
-                      data.calibration, actions, orders, data.campaigns)
+                      data.calibration, actions, orders, data.campaigns, notes)
 
 
 def _fmt_dt(s: pd.Series, with_time: bool) -> pd.Series:
@@ -104,6 +106,9 @@ def save(data: SampleData, out_dir: str | Path) -> Path:
             refunded=data.transactions["refunded"].map({True: "yes", False: "no"}))
         tables["campaigns"] = data.campaigns.assign(sent_at=_fmt_dt(pd.to_datetime(data.campaigns["sent_at"]), False),
                                                     treated=data.campaigns["treated"].map({True: "yes", False: "no"}))
+    if data.feedback is not None:
+        tables["feedback"] = data.feedback.assign(created_at=_fmt_dt(data.feedback["created_at"], True),
+                                                  rating=data.feedback["rating"].astype("Int64"))
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
     (out / "truth.json").write_text(json.dumps(data.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -65,6 +65,7 @@ from .data import localise
 from .mystery import mystery_shopping
 from .pdca import action_factors, actions_table, pdca_truth, surge_channels
 from .value import campaign, orders, value_truth
+from .voc import feedback
 from .seeds import kano_answers, kano_truth, recovery, recovery_truth
 
 
@@ -392,6 +393,9 @@ def generate(config: SynthConfig = SynthConfig()) -> SampleData:
     transactions, latent = orders(customers, str(data_end - pd.Timedelta(minutes=1)), config.seed)
     truth["customer_value"] = {**value_truth(latent), "campaign": truth_campaign}
     truth_customers = truth_customers.merge(latent, on="customer_id")
+    notes, truth["voice_of_customer"], _ = feedback(
+        {s: REGIONS[[r[0] for r in REGIONS].index(s[0])] for s in chain}, data_end, config.seed,
+        customers["customer_id"])
     data = SampleData(survey, customers, interactions, management, standards, truth, means, truth_customers, config,
-                      visits, visit_items, calibration, actions_table(), transactions, campaigns)
+                      visits, visit_items, calibration, actions_table(), transactions, campaigns, notes)
     return localise(data) if config.language == "zh" else data

@@ -30,6 +30,7 @@ from ..mystery import MysteryMetrics
 from ..pdca.pipeline import PDCAMetrics, explanation_line, quote
 from ..sem import ChainMetrics
 from ..value import ValueMetrics
+from ..voc import VoCMetrics
 from .todo import ActionList
 
 NOTEBOOK = "06_quarterly_summary"
@@ -44,9 +45,10 @@ METRICS = {
     "08_pdca": PDCAMetrics,
     "09_mystery_shopping": MysteryMetrics,
     "10_customer_value": ValueMetrics,
+    "11_voice_of_customer": VoCMetrics,
 }
 # analyses of data a study may simply not collect (audit visits, tickets for the PDCA loop): never listed as missing
-OPTIONAL_ANALYSES = ("08_pdca", "09_mystery_shopping", "10_customer_value")
+OPTIONAL_ANALYSES = ("08_pdca", "09_mystery_shopping", "10_customer_value", "11_voice_of_customer")
 
 
 # a drop in the churn model's ROC-AUC below this when a service-quality dimension is shuffled is too small to say
@@ -336,6 +338,13 @@ class SummaryResult(ActionList, Result):
             surges.append("- " + msg("summary.where_moved", "Where the complaints moved: {line}",
                                      line=explanation_line(top)))
             surges += [f"    - “{quote(t)}”" for t in top.get("examples", [])[:2]]
+        v = self.current.get("11_voice_of_customer")
+        if v and v.rising:
+            r = v.rising[0]
+            surges.append("- " + msg("summary.voc_rising", "Rising in customer feedback: **{aspect}** at **{unit}** "
+                                     "({ratio:.1f} times the earlier rate of complaints; {n} in the last weeks).",
+                                     aspect=term(r["aspect"]), unit=term(r["unit"]), ratio=r["rate_ratio"],
+                                     n=r["recent_negative"]))
         if not k.alerts:
             return ([msg("summary.no_alert", "No NPS alert {period}.", period=self.period)] if self.quarter
                     else []) + surges

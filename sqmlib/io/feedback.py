@@ -1,0 +1,62 @@
+"""Customer feedback from several listening posts: ``feedback.csv``.
+
+One row a piece of feedback: ``feedback_id``, ``source`` (``review``, ``ticket``, ``call`` or ``survey_comment``),
+``platform`` (optional: dianping, meituan, google, 400 line …), ``created_at``, ``store``, ``region`` and
+``channel`` (optional), ``customer_id`` (optional), ``rating`` (optional, 1–5 stars) and ``text``. Rows that cannot
+be analysed — an empty text, binary junk, an unknown source — are kept out of the analysis and counted by
+:func:`feedback_quality`, never a stop; a very long text is analysed on its first characters
+(:data:`MAX_CHARS`).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .tables import _load_table, _spec
+
+SOURCES = ("review", "ticket", "call", "survey_comment")
+MAX_CHARS = 2_000  # characters analysed per text: a longer text is read on its first characters
+FEEDBACK_COLUMNS = (
+    _spec("feedback_id", "text"),
+    _spec("source", "text"),
+    _spec("platform", "category", required=False),
+    _spec("created_at", "date"),
+    _spec("store", "category", required=False),
+    _spec("region", "category", required=False),
+    _spec("channel", "category", required=False),
+    _spec("customer_id", "text", required=False),
+    _spec("rating", "number", required=False, min=1, max=5),
+    _spec("text", "text"),
+)
+
+
+def load_feedback(path, *, encoding=None, sheet=0) -> pd.DataFrame:
+    """Load the feedback (see the module's description); every problem of the file at once."""
+    return _load_table(path, FEEDBACK_COLUMNS, encoding=encoding, sheet=sheet)
+
+
+def _junk(text) -> bool:
+    """A text with nothing to read: empty, or mostly characters that are neither letters, digits nor
+    punctuation (a binary file pasted as text)."""
+    if not isinstance(text, str) or not text.strip():
+        return True
+    sample = text[:2000]
+    readable = sum(ch.isalnum() or ch.isspace() or ch in ",.!?;:'\"()-，。！？；：、（）…~" for ch in sample)
+    return readable < 0.6 * len(sample)
+
+
+def feedback_quality(feedback: pd.DataFrame) -> tuple[pd.Series, dict]:
+    """(usable rows, counts): a row is usable with a known source and a readable text. The counts name what was
+    left out: ``empty`` and ``junk`` texts, ``unknown_source`` (with the sources seen, ``unknown_sources``) and
+    ``long`` texts (analysed on their first characters)."""
+    text = feedback["text"]
+    empty = text.isna() | (text.astype(str).str.strip() == "")
+    junk = ~empty & text.map(_junk).astype(bool)
+    source = feedback["source"].astype(str).str.strip().str.lower()
+    unknown = ~source.isin(SOURCES)
+    long = text.astype(str).str.len() > MAX_CHARS
+    usable = ~(empty | junk | unknown)
+    counts = {"rows": int(len(feedback)), "usable": int(usable.sum()), "empty": int(empty.sum()),
+              "junk": int(junk.sum()), "unknown_source": int(unknown.sum()),
+              "unknown_sources": sorted(set(feedback.loc[unknown.to_numpy(), "source"].astype(str)))[:10],
+              "long": int((long & usable).sum())}
+    return usable.to_numpy(dtype=bool), counts
