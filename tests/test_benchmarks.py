@@ -106,3 +106,11 @@ def test_bench_value_smoke(tmp_path):
     spec.loader.exec_module(mod)
     table = mod.run(rows=20_000, peer_rows=5_000, folder=tmp_path, isolated=False)
     assert len(table) >= 3 and (table["seconds"] > 0).all() and table["meets_target"].iloc[0]
+
+
+def test_bench_voc_smoke():
+    spec = importlib.util.spec_from_file_location("bench_voc", ROOT / "benchmarks" / "bench_voc.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    table = mod.run(rows=3_000, chunk=1_000)
+    assert len(table) == 3 and (table["seconds"] > 0).all() and table["mentions"].iloc[0] > 3_000

@@ -321,11 +321,11 @@ def test_static_show_draws_the_default_view(survey_explorer, monkeypatch):
 
 def test_explorers_on_a_data_folder(small_dir):
     ex = explore.explorers(small_dir)
-    assert set(ex) == {"survey", "drivers", "churn", "chain", "mystery", "pdca", "value"}
+    assert set(ex) == {"survey", "drivers", "churn", "chain", "mystery", "pdca", "value", "feedback"}
     tabs = explore.app(small_dir, warm=False)
-    assert [tabs.get_title(i) for i in range(7)] == ["Survey explorer", "Driver explorer", "Churn explorer",
+    assert [tabs.get_title(i) for i in range(8)] == ["Survey explorer", "Driver explorer", "Churn explorer",
                                                      "Service-profit chain", "Mystery shopping", "Where did it move?",
-                                                     "Customer value"]
+                                                     "Customer value", "Customer feedback"]
 
 
 def test_the_mystery_explorer_follows_the_page(small_dir):

@@ -185,3 +185,28 @@ def test_without_feedback_the_page_is_not_available(tmp_path):
     folder = io.load_folder(ROOT / "data" / "sample", tables=["customers"])
     r = voc.run_voc(folder)
     assert r.unavailable and "feedback.csv" in r.reason
+
+
+def test_the_feedback_explorer_finds_what_the_page_read(result, sample):
+    from sqmlib import explore
+    from sqmlib.explore.serve import App
+    from sqmlib.render import labels
+
+    ex = explore.FeedbackExplorer(result)
+    v = ex.view(aspect="waiting", store="S2")
+    m = result.mentions
+    hit = m[(m["aspect"] == "waiting") & (m["store"] == "S2")]
+    assert len(v.table) == min(200, hit["text_id"].nunique())
+    assert set(v.table["feedback_id"]) <= set(hit["text_id"]) and (v.table["store"] == "S2").all()
+    assert v.table["created_at"].is_monotonic_decreasing and "waiting −" in " ".join(v.table["aspects"])
+    week = ex.weeks[-3]
+    one = ex.view(aspect="waiting", store="S2", week=week)
+    assert len(one.table) == hit[hit["week"] == pd.Timestamp(week)]["text_id"].nunique()
+    assert not any("13812345678" in t for t in ex.view().table["feedback_text"])  # quotes masked
+    with pytest.raises(SQMArgumentError, match="aspect must be one of"):
+        ex.view(aspect="nothing")
+    shown = App({"feedback": ex}, lang="zh").view("feedback", {"aspect": "waiting"})
+    assert shown["note"].startswith("反馈") and shown["charts"]
+    assert [c["label"] for c in shown["controls"].values()] == ["服务方面", "门店", "周起始日"]
+    assert not labels.english_words(shown["controls"]["aspect"]["options"][1]["label"])
+    assert explore.FeedbackExplorer.from_folder(sample).result.model is None  # the app fits no model

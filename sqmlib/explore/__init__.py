@@ -34,4 +34,5 @@ from .churn import *  # noqa: F401,F403
 from .mystery import *  # noqa: F401,F403
 from .pdca import *  # noqa: F401,F403
 from .value import *  # noqa: F401,F403
+from .voc import *  # noqa: F401,F403
 from .app import *  # noqa: F401,F403

@@ -10,6 +10,7 @@ from .churn import ChainExplorer, ChurnExplorer
 from .mystery import MysteryExplorer
 from .pdca import PDCAExplorer
 from .value import ValueExplorer
+from .voc import FeedbackExplorer
 from .survey import DriverExplorer, SurveyExplorer
 
 
@@ -20,7 +21,7 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
               progress: Callable[[str], None] | None = None) -> dict:
     """The explorers on a data folder (default the bundled sample), read once: survey, drivers, churn (with
     customers), the service-profit chain (with its columns), mystery shopping (with audit visits) and where the
-    complaints moved (with tickets of two quarters or more) and customer value (with orders)."""
+    complaints moved (with tickets of two quarters or more), customer value (with orders) and customer feedback."""
     say = progress or (lambda msg: None)
     say("reading the data")
     folder = io.load_folder(data_dir, instrument or None)  # each table read once, for all three explorers
@@ -45,6 +46,9 @@ def explorers(data_dir=None, *, quarter: str = "", instrument: str = "", drop_ca
         out["pdca"] = PDCAExplorer(folder)
     if folder.transactions is not None and len(folder.transactions):
         out["value"] = ValueExplorer(folder)
+    if folder.feedback is not None and len(folder.feedback):
+        say("customer feedback")
+        out["feedback"] = FeedbackExplorer.from_folder(folder)
     return out
 
 

@@ -210,6 +210,8 @@ CONTROL_TEXT = {  # control → its caption (literal messages, so that the catal
     "before": lambda: msg("explore.control.before", "From"),
     "after": lambda: msg("explore.control.after", "To"),
     "dims": lambda: msg("explore.control.dims", "Drill into"),
+    "aspect": lambda: msg("explore.control.aspect", "Aspect"),
+    "week": lambda: msg("explore.control.week", "Week starting"),
 }
 TITLE_TEXT = {
     "survey": lambda: msg("explore.title.survey", "Survey explorer"),
@@ -219,6 +221,7 @@ TITLE_TEXT = {
     "mystery": lambda: msg("explore.title.mystery", "Mystery shopping"),
     "pdca": lambda: msg("explore.title.pdca", "Where did it move?"),
     "value": lambda: msg("explore.title.value", "Customer value"),
+    "feedback": lambda: msg("explore.title.feedback", "Customer feedback"),
 }
 
 

@@ -397,7 +397,7 @@ def make_server(app: App, *, token: str, data_label: str, allow_remote: bool = F
             self.finish({"ok": True})
 
     return tornado.web.Application([
-        (r"/", PageHandler), (r"/api/(survey|drivers|churn|chain|mystery|pdca|value)/view", ViewHandler), (r"/api/churn/best", BestHandler),
+        (r"/", PageHandler), (r"/api/(survey|drivers|churn|chain|mystery|pdca|value|feedback)/view", ViewHandler), (r"/api/churn/best", BestHandler),
         (r"/font/cjk.otf", FontHandler), (r"/health", Health), (r"/favicon.ico", NoIcon),
     ], xsrf_cookies=False, compress_response=True)
 

@@ -150,6 +150,10 @@ win_back_now | win them back now | 立即挽回
 low_cost_reactivation | low-cost reactivation | 低成本唤醒
 new | new | 新增
 aspect | aspect | 服务方面
+rating | star rating | 星级评分
+aspects | aspects and sentiment | 服务方面及褒贬
+feedback_text | feedback | 反馈内容
+polarity | polarity (+1 praise, −1 complaint) | 褒贬（+1 表扬，−1 投诉）
 feedback_id | feedback | 反馈编号
 created_at | written | 时间
 waiting | waiting | 等待

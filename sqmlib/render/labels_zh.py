@@ -110,7 +110,7 @@ PHRASES: dict[str, str] = {**LESSON_PHRASES, **{
     "customers contacted (%)": "联系的客户（%）", "The offer's measured effect per tenth of each ranking": "各排序每个十分位上优惠的实测效果",
     "tenth of the ranking (1 = ranked first)": "排序的十分位（1 = 排在最前）", "effect on staying (points)": "对留存的效果（百分点）",
     "churn risk": "流失风险", "Voice of the customer": "顾客之声", "Negative mentions per aspect and week": "各服务方面每周负面提及",
-    "Feedback analysed": "已分析的反馈", "Rising issues": "上升的问题", "two-model learner": "双模型方法", "X-learner": "X 学习器", "Customers and lifetime value per RFM segment": "各 RFM 细分的客户与生命周期价值",
+    "Feedback analysed": "已分析的反馈", "week starting": "周起始日", "negative mentions": "负面提及", "Customer feedback": "顾客反馈", "Rising issues": "上升的问题", "two-model learner": "双模型方法", "X-learner": "X 学习器", "Customers and lifetime value per RFM segment": "各 RFM 细分的客户与生命周期价值",
     "share of customers": "客户占比", "share of lifetime value": "生命周期价值占比",
     "Lifetime value (12 months)": "生命周期价值（12 个月）", "Active customers": "活跃客户",
     "Customer value": "客户价值", "First-contact resolution: mix and rate": "首次解决率：结构效应与比率效应",
@@ -185,6 +185,7 @@ PHRASES: dict[str, str] = {**LESSON_PHRASES, **{
 # chart texts and labels with a part that varies
 PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
     (r"(?P<q>\S+)\n\(this quarter\)", "{q}\n（本季度）"),
+    (r"Negative mentions per week: (?P<a>.+)", "每周负面提及：{a}"),
     (r"(?P<p>\d+%) \(the churners\)", "{p}（流失顾客）"),
     (r"(?P<term>.+) \(alert\)", "{term}（预警）"),
     (r"threshold (?P<t>[\d.]+): contact (?P<p>\d+%)", "阈值 {t}：联系 {p}"),

@@ -112,17 +112,26 @@ OWNERS = {"region": {"North": ("Zhao Min (North contact centre)", "赵敏（华�
                         "assurance": ("Ma Jun (training)", "马军（培训）"),
                         "empathy": ("Ma Jun (training)", "马军（培训）"),
                         "tangibles": ("Xu Ning (facilities)", "徐宁（设施）")},
+          "aspect": {"waiting": ("Sun Li (service operations)", "孙丽（服务运营）"),
+                     "staff_attitude": ("Ma Jun (training)", "马军（培训）"),
+                     "competence": ("Ma Jun (training)", "马军（培训）"),
+                     "price_billing": ("Gao Peng (process quality)", "高鹏（流程质量）"),
+                     "environment": ("Xu Ning (facilities)", "徐宁（设施）"),
+                     "product": ("Gao Peng (process quality)", "高鹏（流程质量）"),
+                     "delivery": ("Sun Li (service operations)", "孙丽（服务运营）"),
+                     "digital": ("Hu Bo (digital channels)", "胡波（数字渠道）")},
           "kpi": {"complaints": ("Chen Jie (quality office)", "陈洁（质量办公室）"),
                   "churn": ("Zhou Wei (customer retention)", "周伟（客户保留）"),
                   "headline": ("Chen Jie (quality office)", "陈洁（质量办公室）")}}
 
 
 def owners_yaml(language: str = "en", region_names: dict | None = None) -> str:
-    """The instrument's ``owners:`` section of the sample: who owns each region, each dimension and the complaints,
-    churn and headline KPIs."""
+    """The instrument's ``owners:`` section of the sample: who owns each region, each dimension, each aspect of the
+    customers' feedback and the complaints, churn and headline KPIs."""
     zh = language == "zh"
     name = (lambda r: region_names.get(r, r)) if region_names else (lambda r: r)
-    lines = ["# Who owns an action the report proposes: by the unit, the dimension or the KPI it is about.", "owners:"]
+    lines = ["# Who owns an action the report proposes: by the unit, the dimension, the feedback's aspect or the KPI it "
+             "is about.", "owners:"]
     for kind, owners in OWNERS.items():
         lines.append(f"  {kind}:")
         lines += [f'    {name(k) if kind == "region" else k}: "{v[1] if zh else v[0]}"' for k, v in owners.items()]

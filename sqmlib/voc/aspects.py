@@ -71,7 +71,12 @@ class Analyser:
         self._zh_words = self.lex.words("zh")
         self._longest = max((len(w) for w in self._zh_words), default=1)
         self._phrases = {lang: {w for w in self.lex.words(lang) if " " in w} for lang in ("en",)}
-        lex = self.lex  # words that say nothing about what happened (keywords leave them out)
+        lex = self.lex
+        words = {lang: "|".join(map(re.escape, sorted(lex.contrast[lang], key=len, reverse=True)))
+                 for lang in ("zh", "en")}
+        self._contrast = {"zh": re.compile(f"({words['zh']})") if words["zh"] else None,
+                          "en": re.compile(rf"\b({words['en']})\b") if words["en"] else None}
+        # words that say nothing about what happened (keywords leave them out)
         self._function = {lang: set(lex.negations[lang]) | set(lex.degree[lang]) | set(lex.contrast[lang])
                           | _STOP[lang] for lang in ("zh", "en")}
 
@@ -113,14 +118,10 @@ class Analyser:
         return out
 
     def _split_contrast(self, part: str, lang: str) -> list[tuple[str, bool]]:
-        words = sorted(self.lex.contrast[lang], key=len, reverse=True)
-        if not words:
+        pattern = self._contrast[lang]
+        if pattern is None:
             return [(part, False)]
-        if lang == "zh":
-            pattern = "(" + "|".join(map(re.escape, words)) + ")"
-        else:
-            pattern = r"\b(" + "|".join(map(re.escape, words)) + r")\b"
-        pieces = re.split(pattern, part)
+        pieces = pattern.split(part)
         out, after = [], False
         for p in pieces:
             if p in self.lex.contrast[lang]:

@@ -148,13 +148,16 @@ class VoCResult(Result):
         """One row per feedback item: its source, unit, time, polarity (the model's when there is one, else the
         lexicon's), its aspects with their signs, and the text with personal data masked."""
         f = self.feedback
-        signs = self.mentions.assign(tag=self.mentions["aspect"] + self.mentions["polarity"].map(
+        names = {a: str(labels.label(a)) for a in self.mentions["aspect"].unique()}
+        signs = self.mentions.assign(tag=self.mentions["aspect"].map(names) + self.mentions["polarity"].map(
             {1: " +", -1: " −", 0: ""})).groupby("text_id")["tag"].agg(lambda s: "; ".join(dict.fromkeys(s)))
         cols = [c for c in ("feedback_id", "source", "platform", "created_at", self.unit, "rating") if c in f]
         out = f[cols].copy()
+        if "rating" in out:
+            out["rating"] = out["rating"].astype("Int64")
         out["polarity"] = f["polarity"].to_numpy()
         out["aspects"] = f["feedback_id"].map(signs).fillna("").to_numpy()
-        out["text"] = f["text"].map(quote).to_numpy()
+        out["feedback_text"] = f["text"].map(quote).to_numpy()
         return out
 
     def write_files(self, out_dir) -> list:
@@ -235,7 +238,7 @@ class VoCResult(Result):
                          lambda s: s.format("{:.0%}", na_rep="–"))]
         issues = self.issues()
         if len(issues):
-            rising = [text(msg("voc.rising_count", "{n} rising issue(s): an aspect whose negative mentions per piece "
+            rising = [text(msg("voc.rising_count", "Rising issues: {n} — an aspect whose negative mentions per piece "
                                "of feedback rose at a {unit} in the last {weeks} weeks against the {base} weeks "
                                "before (one-sided conditional test of two rates, Benjamini–Hochberg q ≤ .05).",
                                n=len(issues), unit=term(self.unit), weeks=self.recent_weeks,
@@ -265,8 +268,8 @@ class VoCResult(Result):
 
 
 def run_voc(folder, *, quarter: str = "", unit: str = "", lexicon: str = "", recent_weeks: int = RECENT_WEEKS,
-            baseline_weeks: int = BASELINE_WEEKS, min_count: int = MIN_COUNT, seed: int = 0
-            ) -> VoCResult | Unavailable:
+            baseline_weeks: int = BASELINE_WEEKS, min_count: int = MIN_COUNT, polarity_model: bool = True,
+            seed: int = 0) -> VoCResult | Unavailable:
     """The voice of the customer: the pipeline of notebook ``11_voice_of_customer``.
 
     Parameters
@@ -282,6 +285,8 @@ def run_voc(folder, *, quarter: str = "", unit: str = "", lexicon: str = "", rec
     recent_weeks, baseline_weeks, min_count : int
         Rising issues: the recent weeks against the baseline weeks before them, for units and aspects with at
         least ``min_count`` recent negative mentions.
+    polarity_model : bool
+        With enough star ratings, learn each text's polarity from them (else, and with False: the lexicon's).
     """
     if quarter:
         folder = folder.until(quarter)
@@ -310,7 +315,7 @@ def run_voc(folder, *, quarter: str = "", unit: str = "", lexicon: str = "", rec
     check, model = {}, None
     if labelled.notna().sum():
         check = lexicon_accuracy(fb["text"], labelled, lexicon=lexicon or None)
-    if labelled.notna().sum() >= MIN_LABELS and labelled.dropna().nunique() == 2:
+    if polarity_model and labelled.notna().sum() >= MIN_LABELS and labelled.dropna().nunique() == 2:
         main = pd.Series(langs).mode().iloc[0]
         model = fit_polarity(fb["text"], labelled, lang=main, seed=seed)
         fb["polarity"] = np.where(model.predict(fb["text"]) == "negative", -1, 1)
