@@ -26,7 +26,8 @@ from sqmlib.training import cases, exercises, i18n
 TRAINING_DIR = ROOT / "notebooks" / "training"
 LESSONS = {"01_servqual_gaps": "servqual_gaps", "02_restaurant_case": "restaurant_case",
            "03_complaints_kpis": "complaints_kpis", "04_satisfaction_loyalty": "satisfaction_loyalty",
-           "05_pdca_effects": "pdca_effects", "06_risk_uplift": "risk_uplift"}
+           "05_pdca_effects": "pdca_effects", "06_risk_uplift": "risk_uplift",
+           "07_voice_of_customer": "voice_of_customer"}
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +216,8 @@ def _lesson_figures(lang):
                                                      "X-learner": exercises.ranking_groups(L6.data, "x_learner")})
     yield L6.plot(seed_plots.qini_chart, {"two-model learner": c["models"]["two_model"]["curve"],
                                           "X-learner": c["models"]["x_learner"]["curve"]})
+    L7 = training.Lesson("voice_of_customer", lang=lang)
+    yield L7.plot(plots.count_heatmap, exercises.voc_result(L7.data).heat(), "Negative mentions per aspect and week")
 
 
 def test_every_lesson_chart_is_fully_chinese():

@@ -151,6 +151,11 @@ low_cost_reactivation | low-cost reactivation | 低成本唤醒
 new | new | 新增
 aspect | aspect | 服务方面
 rating | star rating | 星级评分
+sentence | sentence | 句子
+accuracy | accuracy | 准确率
+clause_text | clause | 分句
+lexicon | lexicon | 词典
+model (cross-validated) | model (cross-validated) | 模型（交叉验证）
 aspects | aspects and sentiment | 服务方面及褒贬
 feedback_text | feedback | 反馈内容
 polarity | polarity (+1 praise, −1 complaint) | 褒贬（+1 表扬，−1 投诉）

@@ -19,6 +19,7 @@ The training lessons speak this vocabulary too (:mod:`sqmlib.training.i18n` look
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
 
 import pandas as pd
@@ -407,6 +408,17 @@ def _apply(table, s: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _EN_LABELS() -> dict:
+    """English label → Chinese label of the catalogue's terms and codes (a label two of them share in English is
+    left out)."""
+    seen, out = {}, {}
+    for en, zh_ in list(TERMS.values()) + list(CODES.values()):
+        seen[en] = seen.get(en, 0) + 1
+        out[en] = zh_
+    return {k: v for k, v in out.items() if seen[k] == 1 and k != v}
+
+
 def translate_phrase(text: str) -> str:
     """A heading, label or chart text in Chinese; unknown texts are kept."""
     if not isinstance(text, str) or not text.strip():
@@ -417,6 +429,8 @@ def translate_phrase(text: str) -> str:
     found = label(s, "zh")
     if found != s:
         return found
+    if s in _EN_LABELS():  # a term's English label (a chart drawn in English): its Chinese
+        return _EN_LABELS()[s]
     out = _apply(zh.PATTERNS, s)
     if out is not None:
         return out

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import churn, drivers, gaps, io, kpi, pdca, value
+from .. import churn, drivers, gaps, io, kpi, pdca, value, voc
 from ..io.actions import split_values
 from ..kano.pipeline import KanoResult, kano_analysis
 from ..paths import SAMPLE_DIR
@@ -176,6 +176,11 @@ def _expected(lesson) -> dict:
         ("pdca_effects", "did_effect"): lambda: float(pdca_result(d).checks["A1"][0].effect),
         ("pdca_effects", "a2_verdict"): lambda: str(pdca_result(d).verdicts["A2"]),
         ("pdca_effects", "a3_extra_wait"): lambda: float(pdca_result(d).checks["A3"][0].effect),
+        # lesson 7
+        ("voice_of_customer", "contrast_aspect"): lambda: _criticised("The technician was late but very professional"),
+        ("voice_of_customer", "most_criticised"): lambda: str(voc_result(d).negative_share().index[0]),
+        ("voice_of_customer", "issue_count"): lambda: int(voc_result(d).issues().iloc[0]["recent_negative"]),
+        ("voice_of_customer", "issue_ratio"): lambda: float(voc_result(d).issues().iloc[0]["rate_ratio"]),
         # lesson 6
         ("risk_uplift", "overall_effect"): lambda: campaign_arms(d)["stayed"].diff().iloc[-1],
         ("risk_uplift", "risk_top_effect"): lambda: _top_effect(d, "risk"),
@@ -191,6 +196,25 @@ def pdca_result(d: dict) -> pdca.PDCAResult:
     if "pdca" not in d:
         d["pdca"] = pdca.run_pdca(d["folder"])
     return d["pdca"]
+
+
+def voc_result(d: dict):
+    """The feedback as the voice-of-the-customer page reads it (computed once per lesson): :func:`sqmlib.voc.run_voc`."""
+    if "voc" not in d:
+        d["voc"] = voc.run_voc(d["folder"])
+    return d["voc"]
+
+
+def _criticised(text: str) -> str:
+    f = voc.aspects([text])
+    return str(f[f["polarity"] < 0]["aspect"].iloc[0])
+
+
+def clause_readings(texts) -> pd.DataFrame:
+    """Sentences as the analysis reads them: per aspect found, the clause and its polarity."""
+    f = voc.aspects(texts)
+    f["sentence"] = [texts[i] for i in f["text_id"]]
+    return f[["sentence", "clause_text", "aspect", "dimension", "polarity"]]
 
 
 def campaign(d: dict) -> dict:
