@@ -113,9 +113,10 @@ def test_full_report_on_bundled_data_equals_the_expected_figures(tmp_path):
     index = (path / "index.html").read_text(encoding="utf-8")
     assert index.index("03_driver_regression.html") < index.index("07_service_profit_chain.html") < index.index(
         "04_churn_prediction.html")
-    assert index.index("05_kpi_monitoring.html") < index.index("08_pdca.html") < index.index("09_mystery_shopping.html")
+    assert index.index("05_kpi_monitoring.html") < index.index("11_voice_of_customer.html") < index.index(
+        "08_pdca.html") < index.index("09_mystery_shopping.html")
     prov = json.loads((path / "provenance.json").read_text())
-    assert len(prov["seconds_per_notebook"]) == 11
+    assert len(prov["seconds_per_notebook"]) == 12
     # the PDCA loop: the planted verdicts, the surge's channel, owned actions on the summary
     p = json.loads((path / "08_pdca" / "metrics.json").read_text())["metrics"]
     assert p["verdicts"] == {"A1": "effective", "A2": "not_shown", "A3": "worse"}
