@@ -501,6 +501,28 @@ def _dropdowns(options: Mapping[str, Sequence], selection: Mapping[str, Any]) ->
             for k, v in options.items()}
 
 
+class _Choices(_Explorer):
+    """An explorer whose every control is a choice from the lists :meth:`options` gives: a choice not offered is
+    an argument error, and each control is a dropdown."""
+
+    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
+        sel = super().adjust(selection, changed)
+        for k, allowed in self.options().items():
+            if sel[k] not in allowed:
+                raise SQMArgumentError(f"{k} must be one of {allowed}")
+        return sel
+
+    def valid(self, **selection) -> dict:
+        opts = self.options()
+        return {k: v for k, v in selection.items() if k in opts and v in opts[k]}
+
+    def _controls(self) -> dict:
+        return _dropdowns(self.options(), self.defaults())
+
+    def _on_control(self, name: str, controls: dict) -> None:
+        return None
+
+
 class _SurveyBased(_Explorer):
     """Explorers over survey rows: quarters, segment columns and the segment value that follows its column."""
 

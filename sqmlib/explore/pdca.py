@@ -2,7 +2,6 @@
 explain the change, as the PDCA page ranks them, and first-contact resolution's change split into mix and rate."""
 from __future__ import annotations
 
-from typing import Any, Mapping
 
 import pandas as pd
 
@@ -10,7 +9,7 @@ from .. import pdca
 from ..errors import Problem, SQMArgumentError, SQMDataError
 from ..render import seed_plots
 from ..render.messages import msg, term
-from .base import ALL, View, _dropdowns, _Explorer
+from .base import ALL, View, _Choices
 
 __all__ = ["PDCAExplorer", "DRILL_KPIS"]
 
@@ -18,7 +17,7 @@ __all__ = ["PDCAExplorer", "DRILL_KPIS"]
 DRILL_KPIS = ("complaints", "unresolved_complaints", "enquiries")
 
 
-class PDCAExplorer(_Explorer):
+class PDCAExplorer(_Choices):
     """Where did it move? For any two quarters of the tickets: the drill-down of complaints, unresolved
     complaints or enquiries over region, channel, category, severity and store (or one of them), the
     explanations ranked as on the PDCA page (:func:`sqmlib.pdca.drill_down`), and the change of first-contact
@@ -48,18 +47,6 @@ class PDCAExplorer(_Explorer):
 
     def options(self, segment=None, region=ALL) -> dict:
         return {"kpi": list(DRILL_KPIS), "before": self.quarters, "after": self.quarters, "dims": [ALL] + self.dims}
-
-    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
-        sel = super().adjust(selection, changed)
-        opts = self.options()
-        for k in ("kpi", "before", "after", "dims"):
-            if sel[k] not in opts[k]:
-                raise SQMArgumentError(f"{k} must be one of {opts[k]}")
-        return sel
-
-    def valid(self, **selection) -> dict:
-        opts = self.options()
-        return {k: v for k, v in selection.items() if k in opts and v in opts[k]}
 
     def rows(self, kpi: str) -> pd.DataFrame:
         t = self.tickets
@@ -105,9 +92,3 @@ class PDCAExplorer(_Explorer):
 
     def _likely(self) -> list:
         return [lambda d=d: self._render(dims=d) for d in self.dims]
-
-    def _controls(self) -> dict:
-        return _dropdowns(self.options(), self.defaults())
-
-    def _on_control(self, name: str, controls: dict) -> None:
-        return None

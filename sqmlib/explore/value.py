@@ -2,16 +2,15 @@
 segment's suggested action and its most valuable customers, as the customer-value page computes them."""
 from __future__ import annotations
 
-from typing import Any, Mapping
 
 import pandas as pd
 
 from .. import value
-from ..errors import Problem, SQMArgumentError, SQMDataError
+from ..errors import Problem, SQMDataError
 from ..periods import quarter_bounds
 from ..render import formats, labels, seed_plots
 from ..render.messages import msg
-from .base import ALL, View, _dropdowns, _Explorer
+from .base import ALL, View, _Choices
 
 __all__ = ["ValueExplorer"]
 
@@ -19,7 +18,7 @@ SHOWN = 100  # customers listed for a segment, most valuable first
 COLUMNS = ["segment", "segment_zh", "recency_days", "orders", "monetary", "p_alive", "clv", "suggested_action"]
 
 
-class ValueExplorer(_Explorer):
+class ValueExplorer(_Choices):
     """Who the valuable customers are: for a quarter's end (as the customer-value page, :func:`sqmlib.value.
     customer_table`), the segments of the common RFM map or of the Chinese eight-segment map with their customers
     and share of the lifetime value, and a segment's most valuable customers with its suggested action."""
@@ -61,18 +60,6 @@ class ValueExplorer(_Explorer):
                 "segment": [ALL] + list(dict.fromkeys(name for _, name in value.SEGMENTS))
                 + list(value.SEGMENTS_ZH.values())}
 
-    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
-        sel = super().adjust(selection, changed)
-        opts = self.options()
-        for k in ("quarter", "segment"):
-            if sel[k] not in opts[k]:
-                raise SQMArgumentError(f"{k} must be one of {opts[k]}")
-        return sel
-
-    def valid(self, **selection) -> dict:
-        opts = self.options()
-        return {k: v for k, v in selection.items() if k in opts and v in opts[k]}
-
     def view(self, **selection) -> View:
         sel = self.adjust(selection)
         q, seg = sel["quarter"], sel["segment"]
@@ -102,9 +89,3 @@ class ValueExplorer(_Explorer):
 
     def _likely(self) -> list:
         return [lambda s=s: self._render(segment=s) for s in ("champions", "at_risk", "important_value")]
-
-    def _controls(self) -> dict:
-        return _dropdowns(self.options(), self.defaults())
-
-    def _on_control(self, name: str, controls: dict) -> None:
-        return None

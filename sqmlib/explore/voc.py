@@ -3,22 +3,21 @@ each text's aspects and their sentiment (as the voice-of-the-customer page reads
 per week."""
 from __future__ import annotations
 
-from typing import Any, Mapping
 
 import pandas as pd
 
 from .. import voc
 from ..errors import SQMArgumentError
-from ..render import labels, seed_plots
+from ..render import labels, plots
 from ..render.messages import msg, term
-from .base import ALL, View, _dropdowns, _Explorer
+from .base import ALL, View, _Choices
 
 __all__ = ["FeedbackExplorer"]
 
 SHOWN = 200  # pieces of feedback listed, the latest first
 
 
-class FeedbackExplorer(_Explorer):
+class FeedbackExplorer(_Choices):
     """Search the feedback by aspect, unit and week (:func:`sqmlib.voc.run_voc`'s reading of it)."""
 
     name = "feedback"
@@ -46,18 +45,6 @@ class FeedbackExplorer(_Explorer):
     def options(self, segment=None, region=ALL) -> dict:
         return {"aspect": [ALL] + self.aspects, self.unit: [ALL] + self.units, "week": [ALL] + self.weeks}
 
-    def adjust(self, selection: Mapping[str, Any], changed: str = "") -> dict:
-        sel = super().adjust(selection, changed)
-        opts = self.options()
-        for k in opts:
-            if str(sel[k]) not in [str(o) for o in opts[k]]:
-                raise SQMArgumentError(f"{k} must be one of {opts[k]}")
-        return sel
-
-    def valid(self, **selection) -> dict:
-        opts = self.options()
-        return {k: v for k, v in selection.items() if k in opts and str(v) in [str(o) for o in opts[k]]}
-
     def view(self, **selection) -> View:
         sel = self.adjust(selection)
         r, m = self.result, self.result.mentions
@@ -70,7 +57,8 @@ class FeedbackExplorer(_Explorer):
             keep &= pd.to_datetime(m["week"]) == pd.Timestamp(sel["week"])
         hit = m[keep]
         ids = list(dict.fromkeys(hit.sort_values("created_at", ascending=False)["text_id"]))
-        table = r.classified().set_index("feedback_id").loc[ids[:SHOWN]].reset_index()
+        classified = self._cached(("classified", labels.current()), r.classified)  # aspects in the reader's words
+        table = classified.set_index("feedback_id").loc[ids[:SHOWN]].reset_index()
         neg = hit[hit["polarity"] < 0]
         per_week = neg.groupby("week").size().reindex(sorted(r.feedback["week"].unique()), fill_value=0)
         per_week.index = [pd.Timestamp(w).strftime("%m-%d") for w in per_week.index]
@@ -78,14 +66,9 @@ class FeedbackExplorer(_Explorer):
                    neg=len(neg))
         what = term(sel["aspect"]) if sel["aspect"] != ALL else labels.label(ALL)
         key = ("weeks", sel["aspect"], str(sel[self.unit]), sel["week"])
-        charts = ((key, lambda: seed_plots.weekly_counts_chart(per_week, f"Negative mentions per week: {what}")),)
+        charts = ((key, lambda: plots.bar_chart(per_week, f"Negative mentions per week: {what}", "week starting",
+                                                "negative mentions", digits=0, rotation=90, color="#C44E52")),)
         return View(sel, table, charts=charts, note=note)
 
     def _likely(self) -> list:
         return [lambda a=a: self._render(aspect=a) for a in self.aspects[:4]]
-
-    def _controls(self) -> dict:
-        return _dropdowns(self.options(), self.defaults())
-
-    def _on_control(self, name: str, controls: dict) -> None:
-        return None

@@ -409,7 +409,7 @@ def _apply(table, s: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _EN_LABELS() -> dict:
+def _en_labels() -> dict:
     """English label → Chinese label of the catalogue's terms and codes (a label two of them share in English is
     left out)."""
     seen, out = {}, {}
@@ -429,8 +429,8 @@ def translate_phrase(text: str) -> str:
     found = label(s, "zh")
     if found != s:
         return found
-    if s in _EN_LABELS():  # a term's English label (a chart drawn in English): its Chinese
-        return _EN_LABELS()[s]
+    if s in _en_labels():  # a term's English label (a chart drawn in English): its Chinese
+        return _en_labels()[s]
     out = _apply(zh.PATTERNS, s)
     if out is not None:
         return out

@@ -389,15 +389,19 @@ def bars_and_line(frame: pd.DataFrame, x: str, bars: str, line: str, title: str,
     return fig
 
 
-def bar_chart(values: pd.Series, title: str, xlabel: str = "", ylabel: str = "", percent: bool = False):
-    """Vertical bars of a Series (index as categories)."""
+def bar_chart(values: pd.Series, title: str, xlabel: str = "", ylabel: str = "", percent: bool = False,
+              digits: int = 1, rotation: int = 0, color: str = "#4C72B0"):
+    """Vertical bars of a Series (index as categories), each with its value to ``digits`` decimals; ``rotation``
+    turns the category labels (many of them, e.g. weeks)."""
     fig, ax = subplots(figsize=(6.5, 3.6))
     pos = np.arange(len(values))
     v = 100 * values.to_numpy(dtype=float) if percent else values.to_numpy(dtype=float)
-    ax.bar(pos, v, color="#4C72B0")
+    ax.bar(pos, v, color=color)
     for i, val in enumerate(v):
-        ax.annotate(f"{val:.1f}{'%' if percent else ''}", (i, val), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(pos, [str(i) for i in values.index])
+        ax.annotate(f"{val:.{digits}f}{'%' if percent else ''}", (i, val), ha="center", va="bottom",
+                    fontsize=8 if rotation == 0 else 7)
+    turned = {"rotation": rotation, "fontsize": 7} if rotation else {}
+    ax.set_xticks(pos, [str(i) for i in values.index], **turned)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -338,19 +338,3 @@ def ranking_effects_chart(groups: dict, title: str = "The offer's measured effec
     ax.set_title(title)
     fig.tight_layout()
     return fig
-
-
-def weekly_counts_chart(counts: pd.Series, title: str, ylabel: str = "negative mentions"):
-    """Counts per week (the index: week labels), as bars with their whole numbers."""
-    fig, ax = subplots(figsize=(7.5, 3.4))
-    x = np.arange(len(counts))
-    ax.bar(x, counts.to_numpy(dtype=float), color="#C44E52")
-    for i, v in enumerate(counts.to_numpy()):
-        ax.text(i, v, f"{int(v):,}", ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(x)
-    ax.set_xticklabels([str(i) for i in counts.index], rotation=90, fontsize=7)
-    ax.set_xlabel("week starting")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig

@@ -23,8 +23,7 @@ from ..results import Result, Unavailable, figure, headline, table, text
 from .clv import BGNBD, GammaGamma, ParetoNBD, bgnbd, clv, gamma_gamma, pareto_nbd, summary_from_transactions
 from .engines import purchase_summary, rfm_summary
 from .rfm import SEGMENT_ACTIONS, migration, rfm
-from .uplift import (_model, measured_uplift, qini_auc, qini_curve, risk_without_offer, two_model, uplift_auc,
-                     x_learner)
+from .uplift import _model, arm_outcomes, measured_uplift, qini_auc, qini_curve, uplift_auc, x_learner
 
 __all__ = ["ValueMetrics", "ValueResult", "run_value", "customer_values", "customer_table", "segment_table",
            "campaign_uplift",
@@ -37,8 +36,8 @@ HOLDOUT_WEEKS = 26  # the purchase model's check: fitted on the data before, com
 OFFER_COST = 10.0  # a retention offer's cost (the contact list's default)
 DAYS = {"D": 1.0, "W": 7.0, "M": 30.0}  # days per period of the purchase model
 ENGINE = "duckdb"  # where the orders are summarised per customer (duckdb, spark or pandas: the same numbers)
-SPEND_CORRELATION = 0.3
-CAMPAIGN_FOLDS = 3  # cross-fitting folds of the uplift learners on the page  # |corr(frequency, spend)| above this: the Gamma-Gamma model's assumption is in doubt
+SPEND_CORRELATION = 0.3  # |corr(frequency, spend)| above this: the Gamma-Gamma model's assumption is in doubt
+CAMPAIGN_FOLDS = 3  # cross-fitting folds of the uplift learners on the page
 
 
 def orders_of(folder, until=None) -> pd.DataFrame:
@@ -348,15 +347,16 @@ def campaign_uplift(folder, values: pd.DataFrame | None = None, *, offer_cost: f
     left = pd.to_datetime(cust["churn_date"].reindex(c["customer_id"])) < sent + pd.Timedelta(days=window)
     y = (~left.to_numpy()).astype(float)  # stayed through the window
     t = c["treated"].astype(bool).to_numpy().astype(float)
-    models = {}
-    for key, fit in (("two_model", two_model), ("x_learner", x_learner)):
-        score = fit(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)
-        models[key] = {"score": score, "qini": qini_auc(y, t, score), "auc": uplift_auc(y, t, score),
-                       "curve": qini_curve(y, t, score)}
+    # the two-model learner's outcome models serve twice: their difference is the uplift, the control model's
+    # probability of leaving is the churn risk without the offer (risk_without_offer)
+    stay_treated, stay_control = arm_outcomes(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)
+    scores = {"two_model": stay_treated - stay_control,
+              "x_learner": x_learner(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)}
+    models = {key: {"score": score, "qini": qini_auc(y, t, score), "auc": uplift_auc(y, t, score),
+                    "curve": qini_curve(y, t, score)} for key, score in scores.items()}
     best = max(models, key=lambda k: models[k]["qini"])
     out = {"name": name, "n": int(len(c)), "treated": int(t.sum()), "sent_at": sent, "window_days": window,
-           "models": models, "best": best, "y": y, "t": t, "x": x,
-           "risk": risk_without_offer(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)}
+           "models": models, "best": best, "y": y, "t": t, "x": x, "risk": 1 - stay_control}
     if values is None:
         return out
     # today's contact list: the chosen learner refitted on every campaign customer, applied to today's customers

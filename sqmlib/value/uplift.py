@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..errors import SQMArgumentError
 
-__all__ = ["uplift_curve", "qini_curve", "uplift_auc", "qini_auc", "two_model", "x_learner", "risk_without_offer",
+__all__ = ["uplift_curve", "qini_curve", "uplift_auc", "qini_auc", "arm_outcomes", "two_model", "x_learner",
+           "risk_without_offer",
            "measured_uplift", "uplift_by_group"]
 
 
@@ -104,20 +105,29 @@ def _model(seed: int):
                                           random_state=seed)
 
 
-def two_model(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, model=None) -> np.ndarray:
-    """Cross-fitted two-model uplift: for each fold, one classifier on the other folds' treated customers and one on
-    their controls; a customer's uplift is the difference of the two predicted probabilities."""
+def arm_outcomes(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, model=None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-fitted outcome probabilities of every customer as if treated and as if not: for each fold, one
+    classifier on the other folds' treated customers and one on their controls."""
     y, t = _check(y, treatment)
     X = np.asarray(x, dtype=float)
     make = model or _model
-    out = np.empty(len(y))
+    treated, control = np.empty(len(y)), np.empty(len(y))
+    fold = _folds(len(y), folds, seed)
     for f in range(folds):
-        test = _folds(len(y), folds, seed) == f
-        train = ~test
+        test, train = fold == f, fold != f
         mt = make(seed).fit(X[train & (t == 1)], y[train & (t == 1)])
         mc = make(seed).fit(X[train & (t == 0)], y[train & (t == 0)])
-        out[test] = mt.predict_proba(X[test])[:, 1] - mc.predict_proba(X[test])[:, 1]
-    return out
+        treated[test], control[test] = mt.predict_proba(X[test])[:, 1], mc.predict_proba(X[test])[:, 1]
+    return treated, control
+
+
+def two_model(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, model=None) -> np.ndarray:
+    """Cross-fitted two-model uplift: for each fold, one classifier on the other folds' treated customers and one on
+    their controls; a customer's uplift is the difference of the two predicted probabilities
+    (:func:`arm_outcomes`)."""
+    treated, control = arm_outcomes(x, y, treatment, folds=folds, seed=seed, model=model)
+    return treated - control
 
 
 def x_learner(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0) -> np.ndarray:
@@ -146,16 +156,9 @@ def x_learner(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0) -
 
 def risk_without_offer(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, model=None) -> np.ndarray:
     """Cross-fitted churn risk as a churn model sees it: the probability of *not* reaching the outcome (``y`` = 0,
-    e.g. leaving) when not contacted, from a classifier on the other folds' control customers only."""
-    y, t = _check(y, treatment)
-    X = np.asarray(x, dtype=float)
-    make = model or _model
-    out = np.empty(len(y))
-    fold = _folds(len(y), folds, seed)
-    for f in range(folds):
-        test, train = fold == f, (fold != f) & (t == 0)
-        out[test] = 1 - make(seed).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
-    return out
+    e.g. leaving) when not contacted, from a classifier on the other folds' control customers only (the control
+    model of :func:`arm_outcomes`)."""
+    return 1 - arm_outcomes(x, y, treatment, folds=folds, seed=seed, model=model)[1]
 
 
 def measured_uplift(y, treatment, score, fraction: float = 0.1) -> float:

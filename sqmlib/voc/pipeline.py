@@ -22,7 +22,7 @@ from ..render.outputs import write_excel
 from ..results import Result, Unavailable, figure, headline, table, text
 from .aspects import Analyser
 from .polarity import MIN_LABELS, fit_polarity, lexicon_accuracy, ratings_to_labels
-from .rising import rising_issues, weekly_table
+from .rising import rising_issues
 from .text import quote
 
 __all__ = ["VoCMetrics", "VoCResult", "run_voc", "RECENT_WEEKS", "BASELINE_WEEKS", "MIN_COUNT"]
@@ -56,12 +56,10 @@ class VoCResult(Result):
     notebook = "11_voice_of_customer"
 
     unit: str
-    week_end: pd.Timestamp
     feedback: pd.DataFrame  # usable feedback with week, language, score, polarity
     mentions: pd.DataFrame  # one row per aspect mention, with the feedback's unit and week
     quality: dict
     rising: pd.DataFrame
-    weekly: pd.DataFrame
     lexicon_check: dict = field(default_factory=dict)
     model: object | None = None
     owners: dict = field(default_factory=dict)
@@ -314,21 +312,15 @@ def run_voc(folder, *, quarter: str = "", unit: str = "", lexicon: str = "", rec
     labelled = ratings_to_labels(fb["rating"]) if "rating" in fb else pd.Series(dtype=object)
     check, model = {}, None
     if labelled.notna().sum():
-        check = lexicon_accuracy(fb["text"], labelled, lexicon=lexicon or None)
+        check = lexicon_accuracy(fb["text"], labelled, scores=scores)  # the scores read above
     if polarity_model and labelled.notna().sum() >= MIN_LABELS and labelled.dropna().nunique() == 2:
         main = pd.Series(langs).mode().iloc[0]
         model = fit_polarity(fb["text"], labelled, lang=main, seed=seed)
         fb["polarity"] = np.where(model.predict(fb["text"]) == "negative", -1, 1)
-    info = fb.set_index("feedback_id")
-    mentions[unit] = info.loc[mentions["text_id"], unit].to_numpy()
-    mentions["week"] = info.loc[mentions["text_id"], "week"].to_numpy()
-    mentions["created_at"] = info.loc[mentions["text_id"], "created_at"].to_numpy()
-    items = fb[[unit, "week"]]
-    rising = rising_issues(mentions, items, unit=unit, recent=recent_weeks, baseline=baseline_weeks,
+    mentions = mentions.join(fb.set_index("feedback_id")[[unit, "week", "created_at"]], on="text_id")
+    rising = rising_issues(mentions, fb[[unit, "week"]], unit=unit, recent=recent_weeks, baseline=baseline_weeks,
                            min_count=min_count)
     owners = getattr(folder.instrument, "owners", {}) or {}
-    result = VoCResult(unit=unit, week_end=fb["week"].max(), feedback=fb, mentions=mentions, quality=quality,
-                       rising=rising, weekly=weekly_table(mentions, items, unit=unit), lexicon_check=check,
-                       model=model, owners=dict(owners), dimensions=dict(a.lex.dimension), recent_weeks=recent_weeks,
-                       baseline_weeks=baseline_weeks)
-    return result
+    return VoCResult(unit=unit, feedback=fb, mentions=mentions, quality=quality, rising=rising, lexicon_check=check,
+                     model=model, owners=dict(owners), dimensions=dict(a.lex.dimension), recent_weeks=recent_weeks,
+                     baseline_weeks=baseline_weeks)

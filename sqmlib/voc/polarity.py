@@ -106,14 +106,17 @@ def fit_polarity(texts, labels, *, lang: str = "zh", folds: int = 5, C: float = 
     return PolarityModel(model, np.asarray(model.classes_), lang, right / len(y), wilson(right, len(y)), len(y), folds)
 
 
-def lexicon_accuracy(texts, labels, *, positive: str = "positive", negative: str = "negative", lexicon=None
-                     ) -> dict:
+def lexicon_accuracy(texts, labels, *, positive: str = "positive", negative: str = "negative", lexicon=None,
+                     scores=None) -> dict:
     """The lexicon's document polarity (the sign of its score) against labels: accuracy over the texts it scores
-    (``covered``), with a Wilson interval; a text it scores 0 counts as not covered."""
-    a = Analyser(lexicon)
+    (``covered``), with a Wilson interval; a text it scores 0 counts as not covered. ``scores``: the texts' lexicon
+    scores when they are already known (else computed)."""
     y = pd.Series(list(labels), dtype=object)
     keep = y.isin([positive, negative]).to_numpy()
-    s = a.scores([x for x, k in zip(texts, keep) if k])
+    if scores is None:
+        s = Analyser(lexicon).scores([x for x, k in zip(texts, keep) if k])
+    else:
+        s = np.asarray(scores, dtype=float)[keep]
     y = y[keep].to_numpy()
     covered = s != 0
     guess = np.where(s > 0, positive, negative)

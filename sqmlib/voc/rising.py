@@ -15,7 +15,7 @@ from scipy import stats
 
 from ..errors import SQMArgumentError
 
-__all__ = ["rising_issues", "bh", "weekly_table"]
+__all__ = ["rising_issues", "bh"]
 
 
 def bh(p) -> np.ndarray:
@@ -29,17 +29,6 @@ def bh(p) -> np.ndarray:
     q = np.minimum.accumulate(ranked[::-1])[::-1]
     out = np.empty(n)
     out[order] = np.minimum(q, 1.0)
-    return out
-
-
-def weekly_table(mentions: pd.DataFrame, items: pd.DataFrame, *, unit: str, week: str = "week") -> pd.DataFrame:
-    """Per unit, week and aspect: feedback ``items`` of the unit that week, ``negative`` and ``positive`` mentions
-    and the ``negative_rate`` (negative mentions per item)."""
-    m = mentions.assign(negative=(mentions["polarity"] < 0).astype(int), positive=(mentions["polarity"] > 0).astype(int))
-    g = m.groupby([unit, week, "aspect"])[["negative", "positive"]].sum().reset_index()
-    n = items.groupby([unit, week]).size().rename("items").reset_index()
-    out = g.merge(n, on=[unit, week], how="left")
-    out["negative_rate"] = out["negative"] / out["items"]
     return out
 
 
