@@ -19,8 +19,9 @@ from .paths import SAMPLE_DIR, resolve
 def _report(args) -> int:
     from .runner import build
 
-    path = build(quarter=args.quarter, data_dir=args.data, out_dir=args.out, force=args.force,
-                 instrument=args.instrument or "", encoding=args.encoding or "", lang=args.lang,
+    period = args.period or ("week" if args.week else "quarter")  # --week alone asks for a weekly report
+    path = build(quarter=args.quarter, period=period, week=args.week or "", data_dir=args.data, out_dir=args.out,
+                 force=args.force, instrument=args.instrument or "", encoding=args.encoding or "", lang=args.lang,
                  pdf=not args.no_pdf, timeout=args.timeout, jobs=args.jobs, progress=not args.no_progress,
                  parameters={"engine": args.engine} if args.engine != "pandas" else None)
     print(f"Report written: {path / 'index.html'}")
@@ -91,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("report", help="build the quarterly report with papermill")
     r.add_argument("--quarter", help="quarter as YYYYQn (default: the latest in the data; a survey without dates "
                                      "gets a study report)")
+    r.add_argument("--period", choices=["quarter", "week"], default=None,
+                   help="quarter (default): the quarterly report; week: the weekly improvement report of --week, "
+                        "into OUT/<week> (it reads the feedback and the PDCA action register)")
+    r.add_argument("--week", help="ISO week as YYYY-Www, e.g. 2026-W39, for --period week (default: the last complete "
+                                  "week of the feedback)")
     r.add_argument("--data", help="data folder (default: the bundled data/sample)")
     r.add_argument("--out", help="folder for this data's reports: the report goes to OUT/<quarter> (OUT/study for a "
                                  "survey without dates); default reports/<study name>")

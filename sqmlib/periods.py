@@ -1,7 +1,8 @@
-"""Quarters and months: bounds, the previous quarter, the months of a quarter, the period of a date.
+"""Quarters, months and weeks: bounds, the previous quarter, the months of a quarter, the period of a date.
 
 Every module and notebook takes its period arithmetic from here. A quarter is written ``"YYYYQn"``
-(``"2026Q3"``); a month ``"YYYY-MM"``. Bounds are half-open ``[start, end)``: ``end`` is the next period's
+(``"2026Q3"``); a month ``"YYYY-MM"``; a week as ISO 8601 writes it, ``"YYYY-Www"`` (``"2026-W40"``, Monday to
+Sunday). Bounds are half-open ``[start, end)``: ``end`` is the next period's
 first day at midnight, so ``start <= t < end`` selects a period's timestamps exactly.
 """
 from __future__ import annotations
@@ -13,6 +14,48 @@ import pandas as pd
 from .errors import SQMArgumentError
 
 QUARTER_RE = re.compile(r"^\d{4}Q[1-4]$")
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def week_bounds(week: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(start, end)`` of an ISO week: its Monday and the next Monday (midnight).
+
+    Examples
+    --------
+    >>> week_bounds("2026-W01")
+    (Timestamp('2025-12-29 00:00:00'), Timestamp('2026-01-05 00:00:00'))
+    """
+    import datetime as dt
+
+    m = WEEK_RE.match(str(week))
+    try:
+        monday = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1) if m else None
+    except ValueError:
+        monday = None
+    if monday is None:
+        raise SQMArgumentError(f"week must look like 2026-W39 (an ISO week that exists), got {week!r}")
+    start = pd.Timestamp(monday)
+    return start, start + pd.Timedelta(days=7)
+
+
+def week_of(when) -> str:
+    """The ISO week of a timestamp: ``week_of("2026-01-01") == "2026-W01"``."""
+    y, w, _ = pd.Timestamp(when).isocalendar()
+    return f"{y:04d}-W{w:02d}"
+
+
+def default_week(dates: pd.Series) -> str:
+    """The week a weekly report covers by default: the last complete week of the data — the latest week whose
+    Sunday is on or before the last day with data (data exported on a Monday morning report the week
+    before) —, or the data's only week when none is complete."""
+    last = pd.Timestamp(dates.max()).normalize()
+    sunday = last - pd.Timedelta(days=(last.dayofweek + 1) % 7)  # the last Sunday on or before that day
+    return week_of(sunday if sunday >= pd.Timestamp(dates.min()).normalize() else last)
+
+
+def quarter_of_week(week: str) -> str:
+    """The quarter a week's Sunday falls in (the quarterly report a week's issues belong to)."""
+    return str(pd.Period(week_bounds(week)[1] - pd.Timedelta(days=1), freq="Q"))
 
 
 def check_quarter(quarter: str) -> str:

@@ -5,7 +5,9 @@ Columns (``data/README.md``): ``action_id``, ``title``, ``kpi`` (one of :data:`A
 ``owner``, ``cause`` (people, machines, materials, methods, environment, measurement), ``why1`` … ``why5`` (the
 5-Why chain), ``start``, ``end`` (optional), ``direction`` (down / up: which way the KPI should move),
 ``expected_size`` (in the KPI's unit), ``controls`` (optional: untreated units of the scope column, ``;``-separated;
-default every other unit) and ``status`` (planned, doing, checking, standardised, dropped). :func:`check_actions`
+default every other unit), ``status`` (planned, doing, checking, standardised, dropped) and ``aspect`` (optional:
+the feedback aspect the action answers, e.g. ``waiting``, which links it to that aspect's rising issues on the
+weekly improvement page). :func:`check_actions`
 reads the register against the data: a scope naming units the data do not have, dates outside the data, an
 action without a period before its start.
 """
@@ -46,6 +48,7 @@ ACTION_COLUMNS = (
     _spec("expected_size", "number", required=False),
     _spec("controls", "text", required=False),
     _spec("status", "text"),
+    _spec("aspect", "text", required=False),
 )
 
 

@@ -173,6 +173,10 @@ baseline_items | feedback, weeks before | 此前各周反馈数
 rate_ratio | rate ratio | 比率之比
 q_value | q (Benjamini–Hochberg) | q 值（BH 校正）
 mentions | mentions | 提及次数
+this_week | negative mentions this week | 本周负面提及
+last_week | the week before | 上周
+weekly_mean_before | weekly mean, weeks before | 此前各周周均
+actions | PDCA actions | PDCA 改进措施
 keywords | keywords | 关键词
 source | source | 来源
 language | language | 语言

@@ -19,9 +19,9 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import SQMReportError
 from ..instruments import BUILTIN_DIR, available
-from ..io import dataset_instrument, find_survey, survey_quarters
-from ..paths import REPORTS_DIR, SAMPLE_DIR, resolve
-from ..periods import QUARTER_RE
+from ..io import dataset_instrument, find_survey, load_folder, survey_quarters
+from ..paths import NOTEBOOK_DIR, REPORTS_DIR, SAMPLE_DIR, resolve
+from ..periods import QUARTER_RE, WEEK_RE, default_week, week_bounds, week_of
 from ..render import labels
 from . import pages
 from .folders import (
@@ -276,6 +276,43 @@ def _inputs_key(hashes: Mapping[str, str]) -> str:
 STUDY_PERIOD = "study"  # the report folder of a survey without dates
 
 
+def _report_quarter(data_dir: Path, inst, quarter, encoding: str) -> str:
+    """The quarter a quarterly report covers ("" for a survey without dates: a study report)."""
+    survey_path = find_survey(data_dir, inst)
+    if survey_path is None:
+        raise SQMReportError(f"no survey file (survey.csv, .xlsx, .parquet or .sav) in {data_dir}")
+    quarters = survey_quarters(survey_path, inst, encoding=encoding or None)
+    if quarter in (None, ""):
+        return quarters[-1] if quarters else ""
+    if not QUARTER_RE.match(str(quarter)):
+        raise SQMReportError(f"quarter must look like 2026Q3, got {quarter!r}")
+    if not quarters:
+        raise SQMReportError(f"quarter {quarter} asked for, but the survey has no dates: it is a one-off study, "
+                             "whose report covers every respondent; leave out --quarter")
+    if quarter not in quarters:
+        raise SQMReportError(f"no respondents in quarter {quarter} (the survey has {', '.join(quarters)})")
+    return quarter
+
+
+def report_week(data_dir: Path, inst, week: str, encoding: str = "") -> str:
+    """The week a weekly report covers: ``week`` when the feedback has items in it, else (empty) the last
+    complete week of the feedback."""
+    f = load_folder(data_dir, inst, encoding=encoding or None, tables=["feedback"]).feedback
+    dates = f["created_at"].dropna() if f is not None else None
+    if dates is None or dates.empty:
+        raise SQMReportError(f"a weekly report reads the feedback, and {data_dir} has none (feedback.csv with "
+                             "created_at and text; see data/README.md)")
+    if not week:
+        return default_week(dates)
+    if not WEEK_RE.match(str(week)):
+        raise SQMReportError(f"week must look like 2026-W39, got {week!r}")
+    start, end = week_bounds(week)
+    if not ((dates >= start) & (dates < end)).any():
+        raise SQMReportError(f"no feedback in week {week} (the feedback runs from {week_of(dates.min())} to "
+                             f"{week_of(dates.max())})")
+    return week
+
+
 def study_name(data_dir: str | Path, instrument) -> str:
     """The folder a data set's reports go to: the instrument's name for a survey with its own instrument file,
     else (a built-in instrument, or a file extending one under its name) the data folder's name (the bundled
@@ -289,8 +326,9 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
           force: bool = False, notebooks: Iterable[str | Path] | None = None, instrument: str = "",
           encoding: str = "", lang: str = "en", pdf: bool = True,
           timeout: int = DEFAULT_TIMEOUT, progress: bool = True, kernel: str = "python3",
-          parameters: Mapping[str, Any] | None = None, log=print, jobs: int | None = None) -> Path:
-    """Build the quarterly report.
+          parameters: Mapping[str, Any] | None = None, log=print, jobs: int | None = None,
+          period: str = "quarter", week: str = "") -> Path:
+    """Build the quarterly report, or with ``period="week"`` the weekly improvement report.
 
     Parameters
     ----------
@@ -329,6 +367,12 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     jobs : int, optional
         Kernels running notebooks side by side (default: :func:`default_jobs`, one per core up to two). The
         report is the same whatever the number.
+    period : {"quarter", "week"}
+        ``"week"``: the weekly improvement report (the notebooks in ``notebooks/weekly``) of ``week``, into
+        ``<out_dir>/<week>``; it needs the feedback, not the survey.
+    week : str
+        ``"2026-W39"`` (ISO week); default the last complete week of the feedback
+        (:func:`sqmlib.voc.default_week`).
 
     Returns
     -------
@@ -352,28 +396,26 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
     if out_root.exists() and not out_root.is_dir():
         raise SQMReportError(f"the reports folder {out_root} is a file, not a folder; choose another --out")
     inst = dataset_instrument(data_dir, instrument or None)
-    survey_path = find_survey(data_dir, inst)
-    if survey_path is None:
-        raise SQMReportError(f"no survey file (survey.csv, .xlsx, .parquet or .sav) in {data_dir}")
-    quarters = survey_quarters(survey_path, inst, encoding=encoding or None)
-    if quarter in (None, ""):
-        quarter = quarters[-1] if quarters else ""
-    elif not QUARTER_RE.match(str(quarter)):
-        raise SQMReportError(f"quarter must look like 2026Q3, got {quarter!r}")
-    elif not quarters:
-        raise SQMReportError(f"quarter {quarter} asked for, but the survey has no dates: it is a one-off study, "
-                             "whose report covers every respondent; leave out --quarter")
-    elif quarter not in quarters:
-        raise SQMReportError(f"no respondents in quarter {quarter} (the survey has {', '.join(quarters)})")
-    period = quarter or STUDY_PERIOD
+    if period not in ("quarter", "week"):
+        raise SQMReportError(f"period must be quarter or week, got {period!r}")
+    if period == "week":
+        if quarter:
+            raise SQMReportError("a weekly report takes a week (--week 2026-W39), not a quarter")
+        week = report_week(data_dir, inst, week, encoding)
+    else:
+        if week:
+            raise SQMReportError(f"week {week} asked for a quarterly report: add --period week")
+        quarter = _report_quarter(data_dir, inst, quarter, encoding)
+    period = week or quarter or STUDY_PERIOD
     study_root = out_root if out_dir not in (None, "") else \
         out_root / (study_name(data_dir, inst) + ("" if lang == "en" else f"-{lang}"))
     final = study_root / period
     _check_replaceable(final, force)
-    nbs = [resolve(p) for p in notebooks] if notebooks is not None else report_notebooks()
+    nbs = [resolve(p) for p in notebooks] if notebooks is not None else \
+        report_notebooks(NOTEBOOK_DIR / "weekly" if week else NOTEBOOK_DIR, pattern="*.ipynb" if week else None)
     if not nbs:
         raise SQMReportError("no report notebooks found")
-    what = f"{quarter}" if quarter else "this study"
+    what = f"week {week}" if week else f"{quarter}" if quarter else "this study"
     try:
         study_root.mkdir(parents=True, exist_ok=True)
         remove_stale_builds(study_root)
@@ -389,7 +431,7 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
         with _RunnerLogsToFile():
             entries, timings, sheets = _run_all(nbs, tmp, data_dir, study_root, quarter, instrument,
                                         {**({"encoding": encoding} if encoding else {}), "lang": lang,
-                                         **dict(parameters or {})},
+                                         **({"week": week} if week else {}), **dict(parameters or {})},
                                         kernel, progress, timeout, log, what, _inputs_key(inputs_before),
                                         default_jobs() if jobs is None else jobs)
         inputs_after = _input_hashes(data_dir)
@@ -401,10 +443,11 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                                  "Build again once the data folder is complete.")
         provenance = {
             "quarter": quarter,
+            **({"week": week} if week else {}),
             "study": study_root.name,
             "instrument": {"name": inst.name, "path": str(inst.path), "design": inst.design},
             "parameters": {"data_dir": str(data_dir), "quarter": quarter, "instrument": instrument,
-                           "encoding": encoding, "lang": lang,
+                           "encoding": encoding, "lang": lang, **({"week": week} if week else {}),
                            "timeout": timeout, "kernel": kernel, **dict(parameters or {})},
             "notebooks": [nb.name for nb in nbs],
             "seconds_per_notebook": timings,
@@ -420,14 +463,14 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                                              encoding="utf-8")
         entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
         workbook = combine_tables(tmp, [e["stem"] for e in entries], sheets)
-        title = index_title(quarter or inst.title, lang)
+        title = index_title(week or quarter or inst.title, lang)
         pdfs, pdf_note = _write_pdfs(tmp, entries, title, lang) if pdf else ({}, {"unavailable": "not asked for"})
         provenance["pdf"] = pdf_note
         (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
         if not pdfs and pdf:
             log(f"PDF not written: {pdf_note['unavailable']}")
-        (tmp / "index.html").write_text(pages.finish_page(_index_html(quarter or inst.title, entries, provenance,
+        (tmp / "index.html").write_text(pages.finish_page(_index_html(week or quarter or inst.title, entries, provenance,
                                                                       workbook, lang=lang, pdfs=pdfs), lang),
                                         encoding="utf-8")
         shutil.rmtree(tmp / ".sources", ignore_errors=True)

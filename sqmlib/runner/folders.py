@@ -53,7 +53,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-STALE_RE = re.compile(r"^\.(\d{4}Q[1-4]|study)\.(building|replaced)-(\d+)$")
+STALE_RE = re.compile(r"^\.(\d{4}Q[1-4]|\d{4}-W\d{2}|study)\.(building|replaced)-(\d+)$")
 
 
 def remove_stale_builds(out_root: Path) -> list[Path]:

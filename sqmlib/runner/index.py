@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..paths import NOTEBOOK_DIR, PROJECT_ROOT
+from ..periods import WEEK_RE
 from ..render import labels
 from ..render.messages import msg
 from ..render.outputs import read_sheets, write_sheets
@@ -21,10 +22,10 @@ from .notebook import PROVENANCE_PACKAGES
 SUMMARY_NOTEBOOK = "06_quarterly_summary"
 
 
-def report_notebooks(notebook_dir: str | Path = NOTEBOOK_DIR) -> list[Path]:
-    """The report notebooks in run order: ``NN_*.ipynb`` directly in ``notebook_dir`` (not ``training/``), the
-    quarterly summary last, since it reads every other notebook's figures."""
-    found = sorted(Path(notebook_dir).glob("[0-9][0-9]_*.ipynb"))
+def report_notebooks(notebook_dir: str | Path = NOTEBOOK_DIR, pattern: str | None = None) -> list[Path]:
+    """The report notebooks in run order: ``NN_*.ipynb`` (or ``pattern``) directly in ``notebook_dir`` (not
+    ``training/`` or ``weekly/``), the quarterly summary last, since it reads every other notebook's figures."""
+    found = sorted(Path(notebook_dir).glob(pattern or "[0-9][0-9]_*.ipynb"))
     return [p for p in found if p.stem != SUMMARY_NOTEBOOK] + [p for p in found if p.stem == SUMMARY_NOTEBOOK]
 
 
@@ -76,7 +77,10 @@ def combine_tables(folder: Path, stems: Sequence[str], sheets: Mapping[str, list
 
 
 def index_title(quarter: str, lang: str) -> str:
-    """The report's title (its index page, its PDFs) in ``lang``."""
+    """The report's title (its index page, its PDFs) in ``lang``; a week's (``2026-W39``) is the weekly
+    improvement report's."""
+    if WEEK_RE.match(str(quarter)):
+        return msg("index.title_week", "Weekly improvement report — {week}", lang=lang, week=quarter)
     return msg("index.title", "Service-quality report — {quarter}", lang=lang, quarter=quarter)
 
 

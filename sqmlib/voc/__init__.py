@@ -8,3 +8,4 @@ from .aspects import *  # noqa: F401,F403
 from .polarity import *  # noqa: F401,F403
 from .rising import *  # noqa: F401,F403
 from .pipeline import *  # noqa: F401,F403
+from .weekly import *  # noqa: F401,F403

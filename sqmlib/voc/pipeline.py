@@ -175,16 +175,16 @@ class VoCResult(Result):
         t.index.name, t.columns.name = "", "week starting"
         return t
 
-    def keywords(self, k: int = 5, lang: str | None = None) -> pd.DataFrame:
-        """Per aspect, the words most often in its negative clauses (the lexicon's function words left out),
-        ranked by count × lift over all negative clauses; the words of the texts in ``lang`` (default the
-        reader's language: a Chinese reader sees the Chinese complaints' words)."""
+    def _keyword_scores(self, lang: str | None = None) -> pd.DataFrame:
+        """Per aspect and word of its negative clauses written in ``lang`` (default the reader's language): ``n``
+        (clauses) and ``score`` = n × log(1 + lift over all negative clauses); the lexicon's function words and
+        single characters left out."""
         lang = lang or current_language()
         m = self.mentions[self.mentions["polarity"] < 0]
         m = m[m["text_id"].map(self.feedback.set_index("feedback_id")["language"]) == lang]
         words = m["tokens"].explode().dropna()
         if words.empty:
-            return pd.DataFrame(columns=["aspect", "keywords"])
+            return pd.DataFrame(columns=["aspect", "word", "n", "score"])
         d = pd.DataFrame({"aspect": m.loc[words.index, "aspect"].to_numpy(), "word": words.to_numpy()})
         d = d[d["word"].str.len() > 1]
         c = d.groupby(["aspect", "word"]).size().rename("n").reset_index()
@@ -192,8 +192,33 @@ class VoCResult(Result):
         per_aspect = d.groupby("aspect").size()
         c["score"] = c["n"] * np.log1p(c["n"] / per_aspect.reindex(c["aspect"]).to_numpy()
                                        / (total.reindex(c["word"]).to_numpy() / len(d)))
-        top = c.sort_values(["aspect", "score"], ascending=[True, False]).groupby("aspect").head(k)
+        return c.sort_values(["aspect", "score", "word"], ascending=[True, False, True])
+
+    def keywords(self, k: int = 5, lang: str | None = None) -> pd.DataFrame:
+        """Per aspect, the words most often in its negative clauses (the lexicon's function words left out),
+        ranked by count × lift over all negative clauses; the words of the texts in ``lang`` (default the
+        reader's language: a Chinese reader sees the Chinese complaints' words)."""
+        c = self._keyword_scores(lang)
+        if c.empty:
+            return pd.DataFrame(columns=["aspect", "keywords"])
+        top = c.groupby("aspect").head(k)
         return top.groupby("aspect")["word"].agg(", ".join).rename("keywords").reset_index()
+
+    def keyword_map(self, k: int = 3, lang: str | None = None) -> pd.DataFrame:
+        """The hot-issue map: negative clauses per aspect (rows, most criticised first) and keyword (columns: the
+        ``k`` most typical words of each aspect, see :meth:`keywords`), so a word shared by several aspects shows
+        where complaints run together."""
+        c = self._keyword_scores(lang)
+        if c.empty:
+            return pd.DataFrame()
+        ranked = list(self.negative_share().index)
+        order = [a for a in ranked if a in set(c["aspect"])] + sorted(set(c["aspect"]) - set(ranked))
+        top = c.groupby("aspect").head(k)
+        words = list(dict.fromkeys(w for a in order for w in top.loc[top["aspect"] == a, "word"]))
+        t = c[c["word"].isin(words)].pivot(index="aspect", columns="word", values="n").fillna(0).astype(int)
+        t = t.reindex(index=order, columns=words, fill_value=0)
+        t.index = [labels.label(a) for a in t.index]
+        return t
 
     def sections(self) -> dict:
         q = self.quality
@@ -259,6 +284,13 @@ class VoCResult(Result):
         words = [text(msg("voc.keywords_how", "Per aspect, the words most often in its negative clauses, the most "
                           "typical of that aspect first (feedback written in English).")),
                  table(kw.assign(aspect=kw["aspect"].map(labels.label)), lambda s: s.hide(axis="index"))]
+        hot = self.keyword_map()
+        if hot.size:
+            words += [text(msg("voc.map_how", "The hot-issue map: each aspect's most typical complaint words and how "
+                               "many negative clauses of every aspect use them — a word in several rows is a "
+                               "complaint that runs across aspects.")),
+                      figure(lambda: plots.bubble_map(hot, title="Hot-issue map: aspects and their complaint words",
+                                                      size_label="Negative clauses using the word"), "hot-issue map")]
         return {"sources": src, "aspects": aspects, "rising": rising, "words": words}
 
     def dimension(self, aspect: str) -> str:
