@@ -2,6 +2,8 @@
 aspects in one sentence, Traditional characters) with their expected aspect polarities; text normalisation and
 masking; the rising-issue test against scipy and statsmodels; the polarity model cross-validated; the sample's
 planted aspects and rising issue recovered; bad input counted, never a crash."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,3 +212,48 @@ def test_the_feedback_explorer_finds_what_the_page_read(result, sample):
     assert [c["label"] for c in shown["controls"].values()] == ["服务方面", "门店", "周起始日"]
     assert not labels.english_words(shown["controls"]["aspect"]["options"][1]["label"])
     assert explore.FeedbackExplorer.from_folder(sample).result.model is None  # the app fits no model
+
+
+# ---- real reviews ----------------------------------------------------------------------------------------------
+def _review_files() -> list:
+    """Labelled real review files: ``$SQM_REVIEWS`` (files or folders, separated by the path separator) or
+    ``../shared/data/reviews/*.csv`` (see ``benchmarks/eval_voc_reviews.py`` for their form)."""
+    import os
+
+    from conftest import SHARED
+
+    found = []
+    for part in filter(None, os.environ.get("SQM_REVIEWS", "").split(os.pathsep)):
+        p = Path(part)
+        found += sorted(p.glob("*.csv")) if p.is_dir() else [p] if p.is_file() else []
+    return found or sorted((SHARED / "reviews").glob("*.csv"))
+
+
+@pytest.mark.long
+@pytest.mark.skipif(not _review_files(), reason="no labelled real reviews ($SQM_REVIEWS or ../shared/data/reviews)")
+def test_real_reviews_it_was_never_tuned_on():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from eval_voc_reviews import evaluate
+
+    within, cross = evaluate(_review_files())
+    assert (within["model_cv_accuracy"] >= 0.85).all(), within
+    assert (within["lexicon_accuracy"] >= 0.8).all() and (within["lexicon_covered"] >= 0.6).all(), within
+    assert (within["model_low"] < within["model_cv_accuracy"]).all() and len(cross) >= len(within)
+
+
+def test_a_sentiment_word_holding_an_aspect_word_keeps_the_aspect():
+    """The segmenter keeps a lexicon word whole (态度差, 效率高): the aspect word inside it still names the aspect."""
+    import yaml
+
+    lx = yaml.safe_load((ROOT / "sqmlib" / "voc" / "lexicon.yaml").read_text(encoding="utf-8"))
+    aspect_of = {w: a for a, spec in lx["aspects"].items() for w in spec["zh"]}
+    signs = {w: 1 for w in lx["sentiment"]["positive"]["zh"]} | {w: -1 for w in lx["sentiment"]["negative"]["zh"]}
+    pairs = [(s, aspect_of[w]) for s in signs for w in aspect_of if w in s and w != s]
+    assert len(pairs) >= 5
+    for word, aspect in pairs:
+        got = _by_aspect(voc.aspects([word]))
+        assert aspect in got and got[aspect] == signs[word], (word, got)
+    assert _by_aspect(voc.aspects(["配送员态度差"])) == {"delivery": -1, "staff_attitude": -1}
+    assert _by_aspect(voc.aspects(["办事效率高"])) == {"waiting": 1}

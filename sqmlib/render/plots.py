@@ -109,20 +109,19 @@ def bubble_map(table: pd.DataFrame, title: str, size_label: str = ""):
     """Circles on a grid of rows × columns, each sized by its count (area) and labelled with it: where two row
     categories share a column, and how much."""
     t = table.astype(float)
-    fig, ax = subplots(figsize=(max(6.0, 0.55 * t.shape[1] + 2.5), 0.55 * t.shape[0] + 1.9))
+    fig, ax = subplots(figsize=(max(5.5, 0.75 * t.shape[1] + 2.5), 0.32 * t.shape[0] + 2.2))
     top = float(np.nanmax(t.to_numpy())) if t.size else 1.0
     for (i, j), v in np.ndenumerate(t.to_numpy()):
         if v > 0:
-            ax.scatter(j, i, s=900 * v / (top or 1.0), color="#C44E52", alpha=0.35 + 0.5 * v / (top or 1.0), lw=0)
+            ax.scatter(j, i, s=700 * v / (top or 1.0), color="#C44E52", alpha=0.35 + 0.5 * v / (top or 1.0), lw=0)
             ax.annotate(f"{v:,.0f}", (j, i), ha="center", va="center", fontsize=7)
-    ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns], rotation=45, ha="right", fontsize=8)
+    ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns], rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(t.shape[0]), [str(r) for r in t.index])
     ax.set_xlim(-0.7, t.shape[1] - 0.3)
     ax.set_ylim(t.shape[0] - 0.4, -0.6)
     ax.grid(color="#eee", lw=0.6)
     ax.set_axisbelow(True)
-    ax.set_xlabel(size_label)
-    ax.set_title(title)
+    ax.set_title(title + (f"\n({size_label})" if size_label else ""), fontsize=10)
     fig.tight_layout()
     return fig
 

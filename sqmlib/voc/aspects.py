@@ -79,6 +79,7 @@ class Analyser:
         # words that say nothing about what happened (keywords leave them out)
         self._function = {lang: set(lex.negations[lang]) | set(lex.degree[lang]) | set(lex.contrast[lang])
                           | _STOP[lang] for lang in ("zh", "en")}
+        self._inner: dict = {}  # sentiment word -> the aspect word inside it (None: none)
 
     # ---- tokens ---------------------------------------------------------------------------------------------
     def tokens(self, clause: str, lang: str) -> list[str]:
@@ -163,7 +164,8 @@ class Analyser:
         sentiment_at = np.flatnonzero(scores)
         for i, t in enumerate(tokens):
             if lang == "zh" and t not in asp and len(t) > 1:
-                t = _zh_core(t, asp)[0] or t
+                # a word the segmenter kept whole: 不专业, 慢了; or a sentiment word holding an aspect word: 效率高
+                t = _zh_core(t, asp)[0] or (self._inner_aspect(t) if scores[i] else None) or t
             for a in asp.get(t, ()):
                 if scores[i] != 0:
                     p = int(np.sign(scores[i]))
@@ -182,6 +184,13 @@ class Analyser:
                 ps = [q for b, q in found if b == a]
                 out.append((a, max(ps, key=abs)))
         return score, out
+
+    def _inner_aspect(self, word: str) -> str | None:
+        """The longest aspect word inside a Chinese sentiment word (效率 in 效率高, 态度 in 态度差), if any."""
+        if word not in self._inner:
+            inside = [a for a in self.lex.aspect_of["zh"] if a in word and a != word]
+            self._inner[word] = max(inside, key=len) if inside else None
+        return self._inner[word]
 
     # ---- texts -------------------------------------------------------------------------------------------
     def analyse(self, text, tokens: bool = False):

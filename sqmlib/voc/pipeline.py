@@ -289,7 +289,7 @@ class VoCResult(Result):
             words += [text(msg("voc.map_how", "The hot-issue map: each aspect's most typical complaint words and how "
                                "many negative clauses of every aspect use them — a word in several rows is a "
                                "complaint that runs across aspects.")),
-                      figure(lambda: plots.bubble_map(hot, title="Hot-issue map: aspects and their complaint words",
+                      figure(lambda: plots.bubble_map(hot.T, title="Hot-issue map: aspects and their complaint words",
                                                       size_label="Negative clauses using the word"), "hot-issue map")]
         return {"sources": src, "aspects": aspects, "rising": rising, "words": words}
 
