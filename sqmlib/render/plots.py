@@ -121,7 +121,8 @@ def bubble_map(table: pd.DataFrame, title: str, size_label: str = ""):
     ax.set_ylim(t.shape[0] - 0.4, -0.6)
     ax.grid(color="#eee", lw=0.6)
     ax.set_axisbelow(True)
-    ax.set_title(title + (f"\n({size_label})" if size_label else ""), fontsize=10)
+    ax.set_title(title, fontsize=10, pad=18)
+    ax.text(0.5, 1.01, size_label, transform=ax.transAxes, ha="center", va="bottom", fontsize=8, color="#555")
     fig.tight_layout()
     return fig
 

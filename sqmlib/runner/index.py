@@ -182,7 +182,8 @@ def _index_html(quarter: str, entries: list[dict], provenance: dict, workbook: s
     title = index_title(esc(quarter), lang)
     data = msg("index.data", "Data: {folder}", lang=lang, folder=data_dir)
     version = msg("index.commit", "commit {commit}", lang=lang, commit=esc(commit[:12]))
-    terms = "".join(f"<dt id='g-{key}'>{esc(term)}</dt><dd>{esc(text)}</dd>" for key, term, text in glossary)
+    terms = "".join(f"<dt id='g-{key}'>{esc(term)}</dt><dd>{esc(text)}</dd>" for key, term, text in glossary
+                    if key in linked)  # the terms the tiles use (a weekly report's use none)
     glossary_head = msg("index.glossary", "Terms used above", lang=lang)
     technical = msg("index.technical", "Technical details", lang=lang)
     links_line = f'<p class="links">{" · ".join(links)}</p>' if links else ""
@@ -206,7 +207,7 @@ dd {{ margin: 0; }}
 <h1>{title}</h1>
 {links_line}
 {''.join(rows)}
-<section id="glossary"><h2>{glossary_head}</h2><dl>{terms}</dl></section>
+{f'<section id="glossary"><h2>{glossary_head}</h2><dl>{terms}</dl></section>' if terms else ''}
 <section class="meta"><h2>{technical}</h2><p>{data} · {version} · <a href="provenance.json">provenance.json</a></p>
 <ul>{''.join(runs)}</ul></section>
 </body></html>

@@ -287,8 +287,8 @@ class VoCResult(Result):
         hot = self.keyword_map()
         if hot.size:
             words += [text(msg("voc.map_how", "The hot-issue map: each aspect's most typical complaint words and how "
-                               "many negative clauses of every aspect use them — a word in several rows is a "
-                               "complaint that runs across aspects.")),
+                               "many negative clauses of every aspect use them — a word under several aspects is "
+                               "a complaint that runs across them.")),
                       figure(lambda: plots.bubble_map(hot.T, title="Hot-issue map: aspects and their complaint words",
                                                       size_label="Negative clauses using the word"), "hot-issue map")]
         return {"sources": src, "aspects": aspects, "rising": rising, "words": words}
