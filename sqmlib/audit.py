@@ -25,7 +25,7 @@ from .kano import classify as kano_classify
 from .io.transactions import transaction_anomalies
 from .io.visits import visit_anomalies
 from .periods import quarter_end
-from .io.careless import careless, flag_straightliners, flag_too_fast, too_fast_threshold  # noqa: F401,F811  (the audit's own API)
+from .io.careless import careless, flag_straightliners, flag_too_fast, too_fast_threshold  # noqa: F401  (the audit's own API)
 
 
 def item_columns(survey: pd.DataFrame, instrument: "str | Instrument") -> list[tuple[str, str, str]]:
@@ -383,10 +383,10 @@ class AuditResult(Result):
             if t.shape[1] > 1:
                 responses.append(figure(lambda t=t, name=name: plots.count_heatmap(t, title=f"Respondents by {name}"),
                                         f"respondents by {name}"))
-        careless = [table(self.careless, lambda s: s.format({"straightliner_share": "{:.1%}",
+        flagged = [table(self.careless, lambda s: s.format({"straightliner_share": "{:.1%}",
                                                              "too_fast_share": "{:.1%}"}))]
         if self.durations is not None:
-            careless.append(figure(lambda: plots.duration_histogram(self.durations, self.too_fast_limit),
+            flagged.append(figure(lambda: plots.duration_histogram(self.durations, self.too_fast_limit),
                                    "durations"))
         outcomes = [table(self.outcomes)]  # the KANO pairs' table: the workbook (the findings say what matters)
         outcomes.append(table(self.problems) if len(self.problems) else
@@ -394,7 +394,7 @@ class AuditResult(Result):
                                  "declared missing code.")))
         return {"findings": [text(bullets(self.findings()))],
                 "loaded": [table(self.summary()), table(self.item_table)],
-                "completeness": completeness, "responses": responses, "careless": careless, "outcomes": outcomes,
+                "completeness": completeness, "responses": responses, "careless": flagged, "outcomes": outcomes,
                 "key figures": [table(pd.Series({k: _readable(v) for k, v in metrics_dict(self.metrics()).items()},
                                                 dtype=object).to_frame("value"))]}
 
@@ -473,13 +473,13 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
         "in_quarter": survey.index.isin(sub.index),
     })
     group = survey["quarter"] if q else pd.Series("all", index=survey.index, name="quarter")
-    careless = pd.DataFrame({
+    per_quarter = pd.DataFrame({
         "respondents": group.value_counts().sort_index(),
         "straightliners": flags["straightliner"].groupby(group).sum(),
         "too_fast": flags["too_fast"].groupby(group).sum(),
     }).fillna(0).astype(int)
-    careless["straightliner_share"] = careless["straightliners"] / careless["respondents"]
-    careless["too_fast_share"] = careless["too_fast"] / careless["respondents"]
+    per_quarter["straightliner_share"] = per_quarter["straightliners"] / per_quarter["respondents"]
+    per_quarter["too_fast_share"] = per_quarter["too_fast"] / per_quarter["respondents"]
     responses = {}
     if q:
         responses["quarter"] = responses_by(survey, "quarter")
@@ -495,7 +495,7 @@ def run_audit(survey, instrument: "str | Instrument | None" = None, quarter: str
     missing = comp.groupby("block", sort=False)[code_labels].sum() if code_labels else pd.DataFrame()
     return AuditResult(
         source=source, instrument=inst.name, quarter=q, n_file=len(survey),
-        n_quarter=len(sub), completeness=comp, responses=responses, careless=careless, flags=flags,
+        n_quarter=len(sub), completeness=comp, responses=responses, careless=per_quarter, flags=flags,
         too_fast_limit=too_fast_threshold(survey, min_seconds), missing_codes=missing,
         problems=problems_table(survey, source), outcomes=outcome_summary(sub, inst),
         item_table=inst.item_table().set_index("item"),
