@@ -14,7 +14,7 @@ ENCODING ?=
 FORCE ?=
 PYTEST_ARGS ?=
 
-.PHONY: report test lab explore training synth bench messages clean-venv
+.PHONY: report weekly test lab explore training synth bench messages clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(STAMP): pyproject.toml
 
 report: $(STAMP)
 	$(BIN)/sqm report $(if $(QUARTER),--quarter $(QUARTER)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) $(if $(ENCODING),--encoding $(ENCODING)) $(if $(FORCE),--force) $(if $(ENGINE),--engine $(ENGINE)) $(if $(filter en zh,$(LANG)),--lang $(LANG))
+
+# the weekly improvement report of WEEK (2026-W39; default the last complete week of the feedback)
+weekly: $(STAMP)
+	$(BIN)/sqm report --period week $(if $(WEEK),--week $(WEEK)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) $(if $(ENCODING),--encoding $(ENCODING)) $(if $(FORCE),--force) $(if $(filter en zh,$(LANG)),--lang $(LANG))
 
 # the whole suite on both cores (each test file on one worker, so module fixtures are built once), with the
 # ten slowest tests listed at the end. One thread per worker for OpenMP/BLAS: two workers already fill the two
