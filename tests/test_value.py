@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sqmlib import explore, io, value
+from sqmlib import SQMDataError, explore, io, value
 from sqmlib.value.clv import _bgnbd_ll, _grouped, _hessian
 
 from conftest import ROOT
@@ -183,7 +183,7 @@ def test_spark_summaries_equal_the_in_memory_ones(sample, tmp_path):
 
     spark = local_spark()
     path = tmp_path / "orders.parquet"
-    sample.transactions.to_parquet(path, coerce_timestamps="us")  # Spark reads no nanosecond timestamps
+    sample.transactions.to_parquet(path, coerce_timestamps="us")
     mem = value.orders_of(sample)
     for freq, cal, ends in _engine_cases(sample):
         ours = value.purchase_summary(str(path), as_of="2026-09-30 12:00", freq=freq, calibration_end=cal, ends=ends,
@@ -195,6 +195,19 @@ def test_spark_summaries_equal_the_in_memory_ones(sample, tmp_path):
     ref = value.rfm(mem, customer="customer_id", time="order_time", amount="amount", as_of="2026-09-30",
                     frequency="days")
     pd.testing.assert_frame_equal(ours, ref, rtol=1e-12, check_dtype=False, check_index_type=False)
+    # pandas' own Parquet (nanosecond timestamps, which Spark reads only as numbers): the same summary
+    ns = tmp_path / "orders_ns.parquet"
+    sample.transactions.to_parquet(ns)
+    ours = value.purchase_summary(str(ns), as_of="2026-09-30 12:00", freq="D", engine="spark", spark=spark)
+    ref = value.summary_from_transactions(mem, customer="customer_id", time="order_time", amount="amount",
+                                          as_of="2026-09-30 12:00", freq="D")
+    pd.testing.assert_frame_equal(ours, ref, rtol=1e-12, check_dtype=False, check_index_type=False)
+    bad = tmp_path / "broken.parquet"
+    bad.write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(SQMDataError, match="Spark cannot read it") as err:
+        value.purchase_summary(str(bad), as_of="2026-09-30", engine="spark", spark=spark)
+    (problem,) = err.value.problems
+    assert "\n" not in problem.message and "at org.apache" not in str(err.value) and "calling o" not in str(err.value)
 
 
 def test_a_sparse_summary_converges_where_lifetimes_stalls():

@@ -120,6 +120,7 @@ class Table:
 def spark_frame(source, spark=None):
     """(session, Spark DataFrame) of a Spark DataFrame or a Parquet/CSV path (the active or a local session)."""
     from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import functions as F
 
     if isinstance(source, DataFrame):
         return source.sparkSession, source
@@ -127,9 +128,35 @@ def spark_frame(source, spark=None):
     if session is None:
         session = local_spark()
     path = str(source)
-    sdf = session.read.parquet(path) if path.endswith((".parquet", ".pq")) else session.read.csv(
-        path, header=True, inferSchema=True)
+    parquet = path.endswith((".parquet", ".pq"))
+    nanos = _nanosecond_columns(path) if parquet else []
+    if nanos:  # pandas writes nanoseconds, which Spark reads only as numbers
+        session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
+    try:
+        sdf = session.read.parquet(path) if parquet else session.read.csv(path, header=True, inferSchema=True)
+        for c in nanos:
+            sdf = sdf.withColumn(c, F.expr(f"timestamp_micros(`{c}` div 1000)"))
+    except Exception as exc:  # Spark's AnalysisException and Py4J errors: one line, not a JVM stack trace
+        said = [line.strip(" :") for line in str(exc).splitlines() if line.strip() and not line.strip().startswith(
+            "at ") and "An error occurred while calling" not in line]
+        first = said[0] if said else type(exc).__name__
+        raise SQMDataError(path, [Problem("unreadable", f"Spark cannot read it: {first[:300]}")]) from None
     return session, sdf
+
+
+def _nanosecond_columns(path: str) -> list[str]:
+    """Columns a Parquet file (a folder of them, or a glob's first file) holds as nanosecond timestamps."""
+    import glob
+
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    files = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
+    try:
+        schema = ds.dataset(files[0] if files else path, format="parquet").schema
+    except Exception:  # unreadable here too: Spark says why
+        return []
+    return [f.name for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"]
 
 
 def open_table(source, engine: str, *, con=None, spark=None, sql: bool = False) -> Table:
