@@ -13,9 +13,7 @@ quarter and region. The test suite runs it smoke-sized.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own helpers
+from isolated import in_child  # noqa: E402
 
 ITEMS = [f"{i:02d}" for i in range(1, 23)]
 DIMS = {"tangibles": 4, "reliability": 5, "responsiveness": 4, "assurance": 4, "empathy": 5}
@@ -110,13 +111,7 @@ def work(path: str, engine: str, threads: int = 2, omega: bool = True) -> dict:
 
 def measure(path: Path, engine: str) -> dict:
     """``work`` in a child process, so that each peak memory is its own."""
-    code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import bench_moments as b; "
-            f"print('RESULT', json.dumps(b.work({str(path)!r}, {engine!r})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    lines = [ln[ln.index("RESULT "):] for ln in out.stdout.splitlines() if "RESULT " in ln]
-    if not lines:
-        raise RuntimeError(f"the {engine} measurement printed no result: {out.stdout[-500:]} {out.stderr[-2000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return in_child(__file__, "work", str(path), engine)
 
 
 def run(sizes: list[int], engines=("duckdb", "pandas"), folder: Path | None = None,

@@ -10,15 +10,16 @@ runs in its own process, so its peak memory is its own. Run ``python benchmarks/
 from __future__ import annotations
 
 import argparse
-import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own helpers
+from isolated import in_child  # noqa: E402
 
 
 def make_parquet(rows: int, path: Path, seed: int = 0, chunk: int = 100_000) -> Path:
@@ -105,13 +106,8 @@ def work(path: str, task: str) -> dict:
 
 
 def measure(path: Path, task: str) -> dict:
-    code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import bench_value as b; "
-            f"print('RESULT', json.dumps(b.work({str(path)!r}, {task!r})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    lines = [ln[ln.index("RESULT "):] for ln in out.stdout.splitlines() if "RESULT " in ln]
-    if not lines:
-        raise RuntimeError(f"the {task} measurement printed no result: {out.stdout[-500:]} {out.stderr[-2000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    """``work`` in a child process, so that each peak memory is its own."""
+    return in_child(__file__, "work", str(path), task)
 
 
 def run(rows: int = 10_000_000, peer_rows: int = 1_000_000, folder: Path | None = None,

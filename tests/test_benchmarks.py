@@ -114,3 +114,21 @@ def test_bench_voc_smoke():
     spec.loader.exec_module(mod)
     table = mod.run(rows=3_000, chunk=1_000)
     assert len(table) == 3 and (table["seconds"] > 0).all() and table["mentions"].iloc[0] > 3_000
+
+
+def test_eval_voc_reviews_smoke(tmp_path):
+    """The real-review evaluation reads a rating file and a 1/0 label file (here the sample's rated reviews) and
+    scores the model, the lexicon and each file's model on the other."""
+    spec = importlib.util.spec_from_file_location("eval_voc_reviews", ROOT / "benchmarks" / "eval_voc_reviews.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import pandas as pd
+
+    fb = pd.read_csv(ROOT / "data" / "sample" / "feedback.csv").dropna(subset=["rating"])
+    fb = fb[(fb["rating"] != 3) & fb["text"].str.contains(r"[\u4e00-\u9fff]")]  # the Chinese, as the sample's model
+    fb[["text", "rating"]].iloc[::2].to_csv(tmp_path / "rated.csv", index=False)
+    pd.DataFrame({"label": (fb["rating"] >= 4).astype(int), "review": fb["text"]}).iloc[1::2].to_csv(
+        tmp_path / "labelled.csv", index=False)
+    within, cross = mod.evaluate([tmp_path / "rated.csv", tmp_path / "labelled.csv"])
+    assert list(within["file"]) == ["rated", "labelled"] and (within["model_cv_accuracy"] > 0.8).all()
+    assert len(cross) == 4 and (cross["accuracy"] > 0.7).all()
