@@ -318,6 +318,8 @@ def _check_rendered(out, lang, versions=("trainee", "instructor")):
                 assert "No answer yet" not in md and "Right." not in md
             html = path.with_suffix(".html").read_text(encoding="utf-8")
             assert "<img" in html
+            if lang == "zh":  # the page carries the CJK characters it uses, as the report's pages do
+                assert "@font-face" in html and 'lang="zh-CN"' in html
             metrics = json.loads((out / lang / version / stem / "metrics.json").read_text())["metrics"]
             assert metrics["lang"] == lang and metrics["solutions"] == (version == "instructor")
 

@@ -152,11 +152,14 @@ def cjk_font_face(text: str) -> str:
             f"src: url(data:font/otf;base64,{data}) format('opentype'); }}")
 
 
+CODE_FONT_STACK = f"'{EMBEDDED_FAMILY}', 'DejaVu Sans Mono', Menlo, Consolas, monospace"  # Chinese in code cells too
+
+
 def font_css(text: str) -> str:
     """CSS giving the page :data:`FONT_STACK`, with the embedded CJK font for the characters of ``text``."""
     face = cjk_font_face(text)
     return (face + "\n:root { --jp-content-font-family: " + FONT_STACK + "; --jp-ui-font-family: " + FONT_STACK
-            + "; }\nbody { font-family: " + FONT_STACK + "; }\n")
+            + "; --jp-code-font-family: " + CODE_FONT_STACK + "; }\nbody { font-family: " + FONT_STACK + "; }\n")
 
 
 def _visible_text(markup: str) -> str:

@@ -35,6 +35,7 @@ from ..instruments import load as load_instrument  # noqa: F401  (for the lesson
 from ..paths import NOTEBOOK_DIR
 from ..render.messages import msg
 from ..runner.kernel import SharedKernel
+from ..runner.pages import finish_page
 from . import exercises, i18n
 
 LESSON_DIR = Path(__file__).resolve().parent / "lessons"
@@ -409,7 +410,8 @@ def _render_all(shared, nbs, out, langs, versions, timeout, html, force, log) ->
                                folder, timeout=timeout)
                 if html:
                     body, _ = HTMLExporter().from_notebook_node(nbformat.read(target, as_version=4))
-                    target.with_suffix(".html").write_text(body, encoding="utf-8")
+                    # the report pages' font: Chinese text reads on a machine without CJK fonts too
+                    target.with_suffix(".html").write_text(finish_page(body, lang), encoding="utf-8")
                 done.append(final / nb.name)
             shutil.rmtree(final, ignore_errors=True)
             folder.rename(final)
