@@ -23,7 +23,7 @@ from ..results import Result, Unavailable, figure, headline, table, text
 from .clv import BGNBD, GammaGamma, ParetoNBD, bgnbd, clv, gamma_gamma, pareto_nbd, summary_from_transactions
 from .engines import purchase_summary, rfm_summary
 from .rfm import SEGMENT_ACTIONS, migration, rfm
-from .uplift import _model, arm_outcomes, measured_uplift, qini_auc, qini_curve, uplift_auc, x_learner
+from .uplift import _model, arm_models, arm_outcomes, measured_uplift, qini_auc, qini_curve, uplift_auc, x_learner
 
 __all__ = ["ValueMetrics", "ValueResult", "run_value", "customer_values", "customer_table", "segment_table",
            "campaign_uplift",
@@ -348,10 +348,12 @@ def campaign_uplift(folder, values: pd.DataFrame | None = None, *, offer_cost: f
     y = (~left.to_numpy()).astype(float)  # stayed through the window
     t = c["treated"].astype(bool).to_numpy().astype(float)
     # the two-model learner's outcome models serve twice: their difference is the uplift, the control model's
-    # probability of leaving is the churn risk without the offer (risk_without_offer)
-    stay_treated, stay_control = arm_outcomes(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)
+    # probability of leaving is the churn risk without the offer (risk_without_offer); the X-learner starts from
+    # the same per-arm models
+    arms = arm_models(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)
+    stay_treated, stay_control = arm_outcomes(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed, models=arms)
     scores = {"two_model": stay_treated - stay_control,
-              "x_learner": x_learner(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed)}
+              "x_learner": x_learner(x, y, t, folds=CAMPAIGN_FOLDS, seed=seed, models=arms)}
     models = {key: {"score": score, "qini": qini_auc(y, t, score), "auc": uplift_auc(y, t, score),
                     "curve": qini_curve(y, t, score)} for key, score in scores.items()}
     best = max(models, key=lambda k: models[k]["qini"])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import SQMArgumentError
 
-__all__ = ["uplift_curve", "qini_curve", "uplift_auc", "qini_auc", "arm_outcomes", "two_model", "x_learner",
+__all__ = ["uplift_curve", "qini_curve", "uplift_auc", "qini_auc", "arm_models", "arm_outcomes", "two_model", "x_learner",
            "risk_without_offer",
            "measured_uplift", "uplift_by_group"]
 
@@ -105,19 +105,29 @@ def _model(seed: int):
                                           random_state=seed)
 
 
-def arm_outcomes(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, model=None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cross-fitted outcome probabilities of every customer as if treated and as if not: for each fold, one
-    classifier on the other folds' treated customers and one on their controls."""
+def arm_models(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, model=None) -> list[tuple]:
+    """Per fold: a classifier fitted on the other folds' treated customers and one on their controls (the
+    outcome models :func:`arm_outcomes` and :func:`x_learner` share)."""
     y, t = _check(y, treatment)
     X = np.asarray(x, dtype=float)
     make = model or _model
+    fold = _folds(len(y), folds, seed)
+    return [(make(seed).fit(X[(fold != f) & (t == 1)], y[(fold != f) & (t == 1)]),
+             make(seed).fit(X[(fold != f) & (t == 0)], y[(fold != f) & (t == 0)])) for f in range(folds)]
+
+
+def arm_outcomes(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, model=None, models=None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-fitted outcome probabilities of every customer as if treated and as if not: for each fold, one
+    classifier on the other folds' treated customers and one on their controls (``models``: those of
+    :func:`arm_models`, when already fitted)."""
+    y, t = _check(y, treatment)
+    X = np.asarray(x, dtype=float)
+    models = models or arm_models(x, y, t, folds=folds, seed=seed, model=model)
     treated, control = np.empty(len(y)), np.empty(len(y))
     fold = _folds(len(y), folds, seed)
-    for f in range(folds):
-        test, train = fold == f, fold != f
-        mt = make(seed).fit(X[train & (t == 1)], y[train & (t == 1)])
-        mc = make(seed).fit(X[train & (t == 0)], y[train & (t == 0)])
+    for f, (mt, mc) in enumerate(models):
+        test = fold == f
         treated[test], control[test] = mt.predict_proba(X[test])[:, 1], mc.predict_proba(X[test])[:, 1]
     return treated, control
 
@@ -130,20 +140,20 @@ def two_model(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, m
     return treated - control
 
 
-def x_learner(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0) -> np.ndarray:
-    """Cross-fitted X-learner (Künzel et al. 2019): outcome models per arm, imputed effects regressed on the
-    features in each arm, combined with the treated share as the propensity (a randomised campaign)."""
+def x_learner(x: pd.DataFrame, y, treatment, *, folds: int = 5, seed: int = 0, models=None) -> np.ndarray:
+    """Cross-fitted X-learner (Künzel et al. 2019): outcome models per arm (``models``: those of
+    :func:`arm_models`, when already fitted), imputed effects regressed on the features in each arm, combined with
+    the treated share as the propensity (a randomised campaign)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     y, t = _check(y, treatment)
     X = np.asarray(x, dtype=float)
+    models = models or arm_models(x, y, t, folds=folds, seed=seed)
     out = np.empty(len(y))
     fold = _folds(len(y), folds, seed)
-    for f in range(folds):
+    for f, (mu1, mu0) in enumerate(models):
         test, train = fold == f, fold != f
         tr, co = train & (t == 1), train & (t == 0)
-        mu1 = _model(seed).fit(X[tr], y[tr])
-        mu0 = _model(seed).fit(X[co], y[co])
         d1 = y[tr] - mu0.predict_proba(X[tr])[:, 1]
         d0 = mu1.predict_proba(X[co])[:, 1] - y[co]
         reg = dict(max_iter=100, learning_rate=0.08, max_leaf_nodes=15, min_samples_leaf=40, random_state=seed)
