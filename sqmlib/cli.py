@@ -23,7 +23,8 @@ def _report(args) -> int:
     path = build(quarter=args.quarter, period=period, week=args.week or "", data_dir=args.data, out_dir=args.out,
                  force=args.force, instrument=args.instrument or "", encoding=args.encoding or "", lang=args.lang,
                  pdf=not args.no_pdf, timeout=args.timeout, jobs=args.jobs, progress=not args.no_progress,
-                 parameters={"engine": args.engine} if args.engine != "pandas" else None)
+                 parameters={**({"engine": args.engine} if args.engine != "pandas" else {}),
+                             **({"tickets": True} if args.tickets else {})} or None)
     print(f"Report written: {path / 'index.html'}")
     for name in ("summary.pdf", "report.pdf"):
         if (path / name).exists():
@@ -97,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                         "into OUT/<week> (it reads the feedback and the PDCA action register)")
     r.add_argument("--week", help="ISO week as YYYY-Www, e.g. 2026-W39, for --period week (default: the last complete "
                                   "week of the feedback)")
+    r.add_argument("--tickets", action="store_true",
+                   help="the voice of the customer also reads the tickets' texts (beside the feedback and the "
+                        "survey's open answers)")
     r.add_argument("--data", help="data folder (default: the bundled data/sample)")
     r.add_argument("--out", help="folder for this data's reports: the report goes to OUT/<quarter> (OUT/study for a "
                                  "survey without dates); default reports/<study name>")

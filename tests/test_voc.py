@@ -257,3 +257,59 @@ def test_a_sentiment_word_holding_an_aspect_word_keeps_the_aspect():
         assert aspect in got and got[aspect] == signs[word], (word, got)
     assert _by_aspect(voc.aspects(["配送员态度差"])) == {"delivery": -1, "staff_attitude": -1}
     assert _by_aspect(voc.aspects(["办事效率高"])) == {"waiting": 1}
+
+
+# ---- other listening posts -------------------------------------------------------------------------------------
+def test_the_surveys_open_answers_and_the_tickets_are_read_where_they_are(tmp_path):
+    import shutil
+
+    sample = ROOT / "data" / "sample"
+    for name in ("feedback.csv", "interactions.csv", "customers.csv"):
+        shutil.copy(sample / name, tmp_path / name)
+    survey = pd.read_csv(sample / "survey.csv")
+    rng = np.random.default_rng(3)
+    said = rng.choice(np.array(["等了很久，上菜太慢了", "The staff were not friendly.", "", "   ", None], dtype=object), len(survey))
+    survey["anything_else"] = said
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    import yaml
+
+    columns = yaml.safe_load((ROOT / "sqmlib" / "instruments" / "servqual.yaml").read_text(encoding="utf-8"))["columns"]
+    columns["anything_else"] = {"type": "text", "role": "comment", "text": {"en": "Anything else?", "zh": "其他建议"}}
+    inst = (sample / "instrument.yaml").read_text(encoding="utf-8")
+    (tmp_path / "instrument.yaml").write_text(inst + "\n" + yaml.safe_dump({"columns": columns}, allow_unicode=True),
+                                              encoding="utf-8")
+    folder = io.load_folder(tmp_path, tables=["feedback", "survey", "interactions"])
+    assert folder.instrument.comments == ["anything_else"]
+    answered = pd.Series(said).astype(str).str.strip().isin(["等了很久，上菜太慢了", "The staff were not friendly."])
+    posts = io.feedback.listening_posts(folder)
+    comments = posts[posts["source"] == "survey_comment"]
+    assert len(comments) == answered.sum() + (folder.feedback["source"] == "survey_comment").sum()
+    mine = comments[comments["feedback_id"].str.startswith("survey:")]
+    assert len(mine) == answered.sum() and mine["store"].notna().all()  # blank answers are no feedback
+    row = mine.iloc[0]
+    src = survey[survey["respondent_id"].astype(str) == row["feedback_id"].split(":")[1]].iloc[0]
+    assert (row["store"], row["customer_id"], row["text"]) == (src["store"], src["customer_id"], src["anything_else"])
+    r = voc.run_voc(folder, polarity_model=False)
+    m = r.mentions[r.mentions["text_id"].isin(mine["feedback_id"])]
+    assert set(m["aspect"]) == {"waiting", "staff_attitude"} and (m["polarity"] == -1).all()
+    assert r.quality["rows"] == len(folder.feedback) + answered.sum() and r.quality["empty"] == 0
+    with_tickets = voc.run_voc(folder, polarity_model=False, tickets=True)
+    tickets = folder.interactions["text"].notna().sum()
+    assert with_tickets.quality["rows"] == r.quality["rows"] + tickets
+    assert (with_tickets.feedback["source"] == "ticket").sum() == tickets
+    w = voc.run_weekly(folder, week="2026-W39")
+    assert (w.voc.feedback["source"] == "survey_comment").sum() > (folder.feedback["source"] == "survey_comment").sum()
+
+
+def test_a_draft_instrument_marks_open_answers_as_comments(tmp_path):
+    from sqmlib.io.draft import draft_instrument
+
+    rng = np.random.default_rng(0)
+    n = 60
+    d = pd.DataFrame({"id": range(n), **{f"Q{k}": rng.integers(1, 8, n) for k in range(1, 6)},
+                      "other_suggestions": [f"建议{k}：周末排队太久，希望多开一个窗口" for k in range(n)],
+                      "region": rng.choice(["North", "South"], n)})
+    d.to_csv(tmp_path / "survey.csv", index=False)
+    text = draft_instrument(tmp_path / "survey.csv")
+    line = next(x for x in text.splitlines() if "other_suggestions" in x)
+    assert "role: comment" in line

@@ -80,7 +80,7 @@ class ColumnSpec:
     type: str = "text"
     source: str | None = None  # header (or glob pattern) in the data file; default: ``name``
     required: bool = False
-    role: str | None = None  # "segment", "outcome", "panel" (a person's id in every wave) or "weight"
+    role: str | None = None  # "segment", "outcome", "panel" (a person's id in every wave), "weight" or "comment"
     min: float | None = None
     max: float | None = None
     missing_codes: Mapping[float, str] = field(default_factory=dict)
@@ -226,6 +226,11 @@ class Instrument:
     @property
     def segments(self) -> list[str]:
         return [c.name for c in self.columns.values() if c.role == "segment"]
+
+    @property
+    def comments(self) -> list[str]:
+        """Columns of free-text answers to open questions (``role: comment``)."""
+        return [c.name for c in self.columns.values() if c.role == "comment"]
 
     @property
     def outcomes(self) -> list[str]:
@@ -401,7 +406,9 @@ def _causes(raw, bad) -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
-ROLES = ("segment", "outcome", "panel", "weight")  # panel: a person's id across waves; weight: sampling weight
+# panel: a person's id across waves; weight: sampling weight; comment: an open question's free-text answers (the
+# voice of the customer reads them as survey comments)
+ROLES = ("segment", "outcome", "panel", "weight", "comment")
 LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 

@@ -73,6 +73,13 @@ def _id_like(s: pd.Series) -> bool:
                 or v.str.contains(r"\s").mean() > 0.5 or v.str.len().mean() > 40)
 
 
+def _free_text(values: pd.Series) -> bool:
+    """Answers to an open question: mostly different from one another, and sentences rather than codes (a dozen
+    characters or more on average)."""
+    v = values.astype(str).str.strip()
+    return bool(len(v) >= 5 and v.nunique() >= 0.5 * len(v) and v.str.len().mean() >= 12)
+
+
 def _serial_dates(num: pd.Series) -> bool:
     """Numbers that are Excel serial dates (1954–2119) in most filled cells."""
     v = num.dropna()
@@ -375,8 +382,12 @@ def draft_instrument(path: str | Path, *, encoding: str | None = None, sheet: st
         if low in ("customer_id", "customer id", "customerid"):
             add("customer_id", {"type": "text"}, h)
             continue
-        add(re.sub(r"[^a-z0-9]+", "_", low).strip("_")[:30] if low.isascii() and low else f"column_{len(columns) + 1}",
-            {"type": "number" if num.notna().sum() >= 0.9 * len(nonblank) else "text"}, h)
+        name = re.sub(r"[^a-z0-9]+", "_", low).strip("_")[:30] if low.isascii() and low else f"column_{len(columns) + 1}"
+        if num.notna().sum() < 0.5 * len(nonblank) and _free_text(nonblank):
+            add(name, {"type": "text", "role": "comment"}, h,
+                "guessed: open answers (the voice-of-the-customer page reads them as survey comments)")
+            continue
+        add(name, {"type": "number" if num.notna().sum() >= 0.9 * len(nonblank) else "text"}, h)
 
     name = study or re.sub(r"[^\w]+", "_", path.parent.name if path.stem == "survey" else path.stem).strip("_")
     lines = [f"# Draft instrument for {path.name}, written by `sqm instrument draft`. Check every line marked",

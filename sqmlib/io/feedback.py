@@ -6,6 +6,10 @@ One row a piece of feedback: ``feedback_id``, ``source`` (``review``, ``ticket``
 be analysed — an empty text, binary junk, an unknown source — are kept out of the analysis and counted by
 :func:`feedback_quality`, never a stop; a very long text is analysed on its first characters
 (:data:`MAX_CHARS`).
+
+:func:`listening_posts` adds the texts that are already elsewhere in the data folder: the survey's open answers
+(columns the instrument marks ``role: comment``) as survey comments and, when asked, the tickets' texts
+(``interactions``) as tickets — each with its time, store, region, channel and customer.
 """
 from __future__ import annotations
 
@@ -27,6 +31,44 @@ FEEDBACK_COLUMNS = (
     _spec("rating", "number", required=False, min=1, max=5),
     _spec("text", "text"),
 )
+
+
+COLUMNS = [c.name for c in FEEDBACK_COLUMNS]
+
+
+def listening_posts(folder, *, tickets: bool = False) -> pd.DataFrame | None:
+    """Every piece of feedback of a data folder in ``feedback.csv``'s columns: its ``feedback`` table, the survey's
+    open answers (the instrument's ``role: comment`` columns; blank answers are no feedback) and, with
+    ``tickets``, the tickets' texts. Ids are ``survey:<respondent>:<column>`` and ``ticket:<ticket_id>``; None
+    when there is none."""
+    parts = [folder.feedback] if folder.feedback is not None else []
+    survey, inst = folder.survey, folder.instrument
+    cols = [c for c in (getattr(inst, "comments", []) or []) if survey is not None and c in survey.columns]
+    for c in cols:
+        answered = survey[c].notna() & (survey[c].astype(str).str.strip() != "")
+        s = survey[answered]
+        rid = s["respondent_id"] if "respondent_id" in s else pd.Series(s.index, index=s.index)
+        parts.append(pd.DataFrame({
+            "feedback_id": "survey:" + rid.astype(str) + ":" + c, "source": "survey_comment", "platform": "survey",
+            "created_at": pd.to_datetime(s["survey_date"], errors="coerce") if "survey_date" in s else pd.NaT,
+            **{k: s[k].astype(object) for k in ("store", "region", "channel", "customer_id") if k in s},
+            "text": s[c].astype(str)}))
+    t = folder.interactions
+    if tickets and t is not None and "text" in t:
+        t = t[t["text"].notna() & (t["text"].astype(str).str.strip() != "")]
+        parts.append(pd.DataFrame({
+            "feedback_id": "ticket:" + t["ticket_id"].astype(str), "source": "ticket",
+            "platform": t["channel"].astype(object) if "channel" in t else None, "created_at": t["opened_at"],
+            **{k: t[k].astype(object) for k in ("store", "region", "channel", "customer_id") if k in t},
+            "text": t["text"].astype(str)}))
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    out = pd.concat([p.reindex(columns=COLUMNS) for p in parts], ignore_index=True)
+    for k in ("platform", "store", "region", "channel"):
+        out[k] = out[k].astype(object).where(out[k].notna(), None)
+    return out
 
 
 def load_feedback(path, *, encoding=None, sheet=0) -> pd.DataFrame:

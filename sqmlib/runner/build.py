@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import SQMReportError
 from ..instruments import BUILTIN_DIR, available
 from ..io import dataset_instrument, find_survey, load_folder, survey_quarters
+from ..io.feedback import listening_posts
 from ..paths import NOTEBOOK_DIR, REPORTS_DIR, SAMPLE_DIR, resolve
 from ..periods import QUARTER_RE, WEEK_RE, default_week, week_bounds, week_of
 from ..render import labels
@@ -297,11 +298,11 @@ def _report_quarter(data_dir: Path, inst, quarter, encoding: str) -> str:
 def report_week(data_dir: Path, inst, week: str, encoding: str = "") -> str:
     """The week a weekly report covers: ``week`` when the feedback has items in it, else (empty) the last
     complete week of the feedback."""
-    f = load_folder(data_dir, inst, encoding=encoding or None, tables=["feedback"]).feedback
+    f = listening_posts(load_folder(data_dir, inst, encoding=encoding or None, tables=["feedback", "survey"]))
     dates = f["created_at"].dropna() if f is not None else None
     if dates is None or dates.empty:
         raise SQMReportError(f"a weekly report reads the feedback, and {data_dir} has none (feedback.csv with "
-                             "created_at and text; see data/README.md)")
+                             "created_at and text, or the survey's open answers; see data/README.md)")
     if not week:
         return default_week(dates)
     if not WEEK_RE.match(str(week)):

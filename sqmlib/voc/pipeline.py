@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io.feedback import feedback_quality
+from ..io.feedback import feedback_quality, listening_posts
 from ..render import labels, plots
 from ..render.language import current as current_language
 from ..render.messages import msg, term, unavailable_line
@@ -299,13 +299,13 @@ class VoCResult(Result):
 
 def run_voc(folder, *, quarter: str = "", unit: str = "", lexicon: str = "", recent_weeks: int = RECENT_WEEKS,
             baseline_weeks: int = BASELINE_WEEKS, min_count: int = MIN_COUNT, polarity_model: bool = True,
-            seed: int = 0) -> VoCResult | Unavailable:
+            tickets: bool = False, seed: int = 0) -> VoCResult | Unavailable:
     """The voice of the customer: the pipeline of notebook ``11_voice_of_customer``.
 
     Parameters
     ----------
     folder : DataFolder
-        Needs ``feedback``.
+        Needs ``feedback`` or survey comments (the instrument's ``role: comment`` columns); both are read.
     quarter : str
         Only the feedback up to this quarter's end ("" = all of it).
     unit : str
@@ -317,10 +317,13 @@ def run_voc(folder, *, quarter: str = "", unit: str = "", lexicon: str = "", rec
         least ``min_count`` recent negative mentions.
     polarity_model : bool
         With enough star ratings, learn each text's polarity from them (else, and with False: the lexicon's).
+    tickets : bool
+        Also read the tickets' texts (``interactions``). Off by default: the KPI page reads the tickets by their
+        categories, and thousands of tickets beside a few hundred reviews decide every rate on the page.
     """
     if quarter:
         folder = folder.until(quarter)
-    f = folder.feedback
+    f = listening_posts(folder, tickets=tickets)
     if f is None or not len(f):
         reason = msg("voc.no_feedback", "the data folder has no feedback (feedback.csv: feedback_id, source, "
                      "created_at, text; see data/README.md).")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import SQMArgumentError
 from ..io.actions import split_values
+from ..io.feedback import listening_posts
 from ..periods import default_week, quarter_of_week, week_bounds, week_of
 from ..render import labels, plots
 from ..render.messages import msg, term
@@ -257,7 +258,7 @@ class WeeklyResult(Result):
 
 def run_weekly(folder, *, week: str = "", unit: str = "", lexicon: str = "", recent_weeks: int = RECENT_WEEKS,
                baseline_weeks: int = BASELINE_WEEKS, min_count: int = MIN_COUNT, top: int = TOP,
-               reports_dir: str = "") -> WeeklyResult | Unavailable:
+               reports_dir: str = "", tickets: bool = False) -> WeeklyResult | Unavailable:
     """The weekly improvement page: the pipeline of notebook ``weekly/weekly_improvement``.
 
     Parameters
@@ -266,14 +267,14 @@ def run_weekly(folder, *, week: str = "", unit: str = "", lexicon: str = "", rec
         Needs ``feedback``; its ``actions`` (the PDCA register), when present, link issues to actions.
     week : str
         ``"2026-W39"`` (ISO week); default :func:`default_week`, the last complete week of the feedback.
-    unit, lexicon, recent_weeks, baseline_weeks, min_count
+    unit, lexicon, recent_weeks, baseline_weeks, min_count, tickets
         As for :func:`sqmlib.voc.run_voc`; the recent weeks end with ``week``.
     top : int
         Rising issues shown.
     reports_dir : str
         The folder of this data's reports: the quarter's PDCA page there is linked when it has been built.
     """
-    f = folder.feedback
+    f = listening_posts(folder, tickets=tickets)
     if f is None or not len(f) or f["created_at"].notna().sum() == 0:
         reason = msg("voc.no_feedback", "the data folder has no feedback (feedback.csv: feedback_id, source, "
                      "created_at, text; see data/README.md).")
@@ -285,7 +286,8 @@ def run_weekly(folder, *, week: str = "", unit: str = "", lexicon: str = "", rec
     if start > dates.max() or end <= dates.min():
         raise SQMArgumentError(f"no feedback in week {week}: the feedback runs from {week_of(dates.min())} to "
                                f"{week_of(dates.max())}")
-    known = dataclasses.replace(folder, feedback=f[f["created_at"] < end])
+    # the feedback known at the week's end, every listening post in it (read once)
+    known = dataclasses.replace(folder, feedback=f[f["created_at"] < end], survey=None, interactions=None)
     voc = run_voc(known, unit=unit, lexicon=lexicon, recent_weeks=recent_weeks, baseline_weeks=baseline_weeks,
                   min_count=min_count, polarity_model=False)
     fb = voc.feedback
