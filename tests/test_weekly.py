@@ -179,19 +179,15 @@ def test_the_weekly_report_is_built_through_the_cli(tmp_path):
     assert 'href="../2026Q3/08_pdca.html"' in page and "Fewer complaints about waiting at S2" in page
     assert "Weekly improvement report — 2026-W39" in (out / "index.html").read_text(encoding="utf-8")
     assert (out / "weekly_improvement" / "draft_actions.csv").exists()
-    # a finished report is not replaced by accident
-    assert cli.main(["report", "--week", "2026-W39", "--out", str(tmp_path), "--no-progress", "--no-pdf"]) == 1
-
-
-def test_the_tickets_join_the_weekly_report_when_asked(tmp_path):
+    # a finished report is not replaced by accident; with --force it is, here by one that also reads the tickets
     args = ["report", "--week", "2026-W39", "--out", str(tmp_path), "--no-progress", "--no-pdf"]
-    assert cli.main(args) == 0
-    before = json.loads((tmp_path / "2026-W39" / "weekly_improvement" / "metrics.json").read_text())["metrics"]
-    assert cli.main([*args, "--tickets", "--force"]) == 0  # the finished report replaced only when asked
-    prov = json.loads((tmp_path / "2026-W39" / "provenance.json").read_text())
-    after = json.loads((tmp_path / "2026-W39" / "weekly_improvement" / "metrics.json").read_text())["metrics"]
+    assert cli.main(args) == 1
+    assert cli.main([*args, "--tickets", "--force"]) == 0
+    prov = json.loads((out / "provenance.json").read_text())
+    after = json.loads((out / "weekly_improvement" / "metrics.json").read_text())["metrics"]
     tickets = io.load_folder(SAMPLE, tables=["interactions"]).interactions
     monday = pd.Timestamp("2026-09-21")
     in_week = ((tickets["opened_at"] >= monday) & (tickets["opened_at"] < monday + pd.Timedelta(days=7))
                & tickets["text"].notna()).sum()
-    assert prov["parameters"]["tickets"] is True and after["feedback"] == before["feedback"] + in_week
+    assert prov["parameters"]["tickets"] is True and after["feedback"] == metrics["feedback"] + in_week
+
