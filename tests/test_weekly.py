@@ -191,3 +191,21 @@ def test_the_weekly_report_is_built_through_the_cli(tmp_path):
                & tickets["text"].notna()).sum()
     assert prov["parameters"]["tickets"] is True and after["feedback"] == metrics["feedback"] + in_week
 
+
+
+def test_a_folder_with_feedback_alone_gets_its_weekly_report(tmp_path):
+    """No survey, no actions, no store: the week is found from the feedback, issues per region, no link, no
+    drafts without issues."""
+    from sqmlib.instruments import load as load_instrument
+    from sqmlib.runner.build import report_week
+
+    fb = pd.read_csv(SAMPLE / "feedback.csv").drop(columns=["store"])
+    fb.to_csv(tmp_path / "feedback.csv", index=False)
+    assert report_week(tmp_path, load_instrument("servqual"), "") == "2026-W39"
+    assert report_week(tmp_path, load_instrument("servqual"), "2026-W20") == "2026-W20"
+    folder = io.load_folder(tmp_path, tables=["feedback", "survey", "actions"])
+    r = voc.run_weekly(folder)
+    assert r.voc.unit == "region" and r.actions is None and r.pdca_page == ""
+    assert r.metrics().feedback == int(((pd.to_datetime(fb["created_at"]) >= "2026-09-21")
+                                        & (pd.to_datetime(fb["created_at"]) < "2026-09-28")).sum())
+    assert r.linked("East", "waiting").empty and len(r.drafts()) == len(r.issues())
