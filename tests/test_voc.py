@@ -209,7 +209,11 @@ def test_the_feedback_explorer_finds_what_the_page_read(result, sample):
         ex.view(aspect="nothing")
     shown = App({"feedback": ex}, lang="zh").view("feedback", {"aspect": "waiting"})
     assert shown["note"].startswith("反馈") and shown["charts"]
-    assert [c["label"] for c in shown["controls"].values()] == ["服务方面", "门店", "周起始日"]
+    assert [c["label"] for c in shown["controls"].values()] == ["服务方面", "门店", "周起始日", "来源"]
+    calls = ex.view(aspect="waiting", store="S2", source="call")
+    src = result.feedback.set_index("feedback_id")["source"]
+    assert len(calls.table) == (src.loc[hit["text_id"].unique()] == "call").sum() and (calls.table["source"] == "call").all()
+    assert not any(labels.english_words(o["label"]) for o in shown["controls"]["source"]["options"][1:])
     assert not labels.english_words(shown["controls"]["aspect"]["options"][1]["label"])
     assert explore.FeedbackExplorer.from_folder(sample).result.model is None  # the app fits no model
 

@@ -1,4 +1,5 @@
-"""The feedback explorer: pick an aspect, a unit (store or region) and a week → the feedback that mentions it, with
+"""The feedback explorer: pick an aspect, a unit (store or region), a week and a listening post (reviews, calls,
+tickets, survey comments) → the feedback that mentions it, with
 each text's aspects and their sentiment (as the voice-of-the-customer page reads them) and the negative mentions
 per week."""
 from __future__ import annotations
@@ -33,6 +34,8 @@ class FeedbackExplorer(_Choices):
         self.aspects = sorted(m["aspect"].unique())
         self.units = sorted(result.feedback[self.unit].dropna().astype(str).unique())
         self.weeks = [str(pd.Timestamp(w).date()) for w in sorted(result.feedback["week"].unique())]
+        self.sources = sorted(result.feedback["source"].astype(str).unique())
+        self._source = m["text_id"].map(result.feedback.set_index("feedback_id")["source"].astype(str))
 
     @classmethod
     def from_folder(cls, folder, **kwargs) -> "FeedbackExplorer":
@@ -40,10 +43,11 @@ class FeedbackExplorer(_Choices):
         return cls(voc.run_voc(folder, polarity_model=False, **kwargs))
 
     def defaults(self) -> dict:
-        return {"aspect": ALL, self.unit: ALL, "week": ALL}
+        return {"aspect": ALL, self.unit: ALL, "week": ALL, "source": ALL}
 
     def options(self, segment=None, region=ALL) -> dict:
-        return {"aspect": [ALL] + self.aspects, self.unit: [ALL] + self.units, "week": [ALL] + self.weeks}
+        return {"aspect": [ALL] + self.aspects, self.unit: [ALL] + self.units, "week": [ALL] + self.weeks,
+                "source": [ALL] + self.sources}
 
     def view(self, **selection) -> View:
         sel = self.adjust(selection)
@@ -55,6 +59,8 @@ class FeedbackExplorer(_Choices):
             keep &= m[self.unit].astype(str) == str(sel[self.unit])
         if sel["week"] != ALL:
             keep &= pd.to_datetime(m["week"]) == pd.Timestamp(sel["week"])
+        if sel["source"] != ALL:
+            keep &= self._source == sel["source"]
         hit = m[keep]
         ids = list(dict.fromkeys(hit.sort_values("created_at", ascending=False)["text_id"]))
         classified = self._cached(("classified", labels.current()), r.classified)  # aspects in the reader's words
@@ -65,7 +71,7 @@ class FeedbackExplorer(_Choices):
         note = msg("explore.feedback_note", "{n:,} pieces of feedback; {neg:,} negative mentions", n=len(ids),
                    neg=len(neg))
         what = term(sel["aspect"]) if sel["aspect"] != ALL else labels.label(ALL)
-        key = ("weeks", sel["aspect"], str(sel[self.unit]), sel["week"])
+        key = ("weeks", sel["aspect"], str(sel[self.unit]), sel["week"], sel["source"])
         charts = ((key, lambda: plots.bar_chart(per_week, f"Negative mentions per week: {what}", "week starting",
                                                 "negative mentions", digits=0, rotation=90, color="#C44E52")),)
         return View(sel, table, charts=charts, note=note)
