@@ -36,6 +36,18 @@ FEEDBACK_COLUMNS = (
 COLUMNS = [c.name for c in FEEDBACK_COLUMNS]
 
 
+def _said(text: pd.Series) -> pd.Series:
+    """Which texts say something (blank answers and ticket fields are no feedback)."""
+    return text.notna() & (text.astype(str).str.strip() != "")
+
+
+def _as_feedback(rows: pd.DataFrame, ids: pd.Series, source: str, platform, when, text: pd.Series) -> pd.DataFrame:
+    """Rows of another table as feedback, with their store, region, channel and customer where the table has them."""
+    where = {k: rows[k].astype(object) for k in ("store", "region", "channel", "customer_id") if k in rows}
+    return pd.DataFrame({"feedback_id": ids, "source": source, "platform": platform, "created_at": when, **where,
+                         "text": text.astype(str)})
+
+
 def listening_posts(folder, *, tickets: bool = False) -> pd.DataFrame | None:
     """Every piece of feedback of a data folder in ``feedback.csv``'s columns: its ``feedback`` table, the survey's
     open answers (the instrument's ``role: comment`` columns; blank answers are no feedback) and, with
@@ -45,22 +57,16 @@ def listening_posts(folder, *, tickets: bool = False) -> pd.DataFrame | None:
     survey, inst = folder.survey, folder.instrument
     cols = [c for c in (getattr(inst, "comments", []) or []) if survey is not None and c in survey.columns]
     for c in cols:
-        answered = survey[c].notna() & (survey[c].astype(str).str.strip() != "")
-        s = survey[answered]
+        s = survey[_said(survey[c])]
         rid = s["respondent_id"] if "respondent_id" in s else pd.Series(s.index, index=s.index)
-        parts.append(pd.DataFrame({
-            "feedback_id": "survey:" + rid.astype(str) + ":" + c, "source": "survey_comment", "platform": "survey",
-            "created_at": pd.to_datetime(s["survey_date"], errors="coerce") if "survey_date" in s else pd.NaT,
-            **{k: s[k].astype(object) for k in ("store", "region", "channel", "customer_id") if k in s},
-            "text": s[c].astype(str)}))
+        when = pd.to_datetime(s["survey_date"], errors="coerce") if "survey_date" in s else pd.NaT
+        parts.append(_as_feedback(s, "survey:" + rid.astype(str) + ":" + c, "survey_comment", "survey", when, s[c]))
     t = folder.interactions
     if tickets and t is not None and "text" in t:
-        t = t[t["text"].notna() & (t["text"].astype(str).str.strip() != "")]
-        parts.append(pd.DataFrame({
-            "feedback_id": "ticket:" + t["ticket_id"].astype(str), "source": "ticket",
-            "platform": t["channel"].astype(object) if "channel" in t else None, "created_at": t["opened_at"],
-            **{k: t[k].astype(object) for k in ("store", "region", "channel", "customer_id") if k in t},
-            "text": t["text"].astype(str)}))
+        t = t[_said(t["text"])]
+        platform = t["channel"].astype(object) if "channel" in t else None
+        parts.append(_as_feedback(t, "ticket:" + t["ticket_id"].astype(str), "ticket", platform, t["opened_at"],
+                                  t["text"]))
     if not parts:
         return None
     if len(parts) == 1:

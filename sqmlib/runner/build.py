@@ -298,7 +298,9 @@ def _report_quarter(data_dir: Path, inst, quarter, encoding: str) -> str:
 def report_week(data_dir: Path, inst, week: str, encoding: str = "") -> str:
     """The week a weekly report covers: ``week`` when the feedback has items in it, else (empty) the last
     complete week of the feedback."""
-    f = listening_posts(load_folder(data_dir, inst, encoding=encoding or None, tables=["feedback", "survey"]))
+    # the survey only when it holds open answers (a large survey is not read for nothing)
+    tables = ["feedback", "survey"] if inst.comments else ["feedback"]
+    f = listening_posts(load_folder(data_dir, inst, encoding=encoding or None, tables=tables))
     dates = f["created_at"].dropna() if f is not None else None
     if dates is None or dates.empty:
         raise SQMReportError(f"a weekly report reads the feedback, and {data_dir} has none (feedback.csv with "
@@ -464,16 +466,16 @@ def build(quarter: str | None = None, data_dir: str | Path | None = None, out_di
                                              encoding="utf-8")
         entries.sort(key=lambda e: e["position"])  # a notebook may ask to come first (the summary)
         workbook = combine_tables(tmp, [e["stem"] for e in entries], sheets)
-        title = index_title(week or quarter or inst.title, lang)
+        heading = week or quarter or inst.title  # what the index and the PDFs are titled by
+        title = index_title(heading, lang)
         pdfs, pdf_note = _write_pdfs(tmp, entries, title, lang) if pdf else ({}, {"unavailable": "not asked for"})
         provenance["pdf"] = pdf_note
         (tmp / "provenance.json").write_text(json.dumps(_jsonable(provenance), indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
         if not pdfs and pdf:
             log(f"PDF not written: {pdf_note['unavailable']}")
-        (tmp / "index.html").write_text(pages.finish_page(_index_html(week or quarter or inst.title, entries, provenance,
-                                                                      workbook, lang=lang, pdfs=pdfs), lang),
-                                        encoding="utf-8")
+        (tmp / "index.html").write_text(pages.finish_page(_index_html(heading, entries, provenance, workbook,
+                                                                      lang=lang, pdfs=pdfs), lang), encoding="utf-8")
         shutil.rmtree(tmp / ".sources", ignore_errors=True)
         _swap_into_place(tmp, final, force)
     except BaseException:

@@ -297,6 +297,15 @@ class VoCResult(Result):
         return self.dimensions.get(aspect, "")
 
 
+def no_feedback(page, first: str, quarter: str = "") -> Unavailable:
+    """A voice-of-the-customer page (``page``: its result class) for a folder without feedback: one line under its
+    ``first`` section saying what to bring."""
+    reason = msg("voc.no_feedback", "the data folder has no feedback (feedback.csv: feedback_id, source, "
+                 "created_at, text; see data/README.md).")
+    return Unavailable(reason=reason, line=unavailable_line(reason), notebook=page.notebook, title=page.title,
+                       first=first, quarter=quarter)
+
+
 def run_voc(folder, *, quarter: str = "", unit: str = "", lexicon: str = "", recent_weeks: int = RECENT_WEEKS,
             baseline_weeks: int = BASELINE_WEEKS, min_count: int = MIN_COUNT, polarity_model: bool = True,
             tickets: bool = False, seed: int = 0) -> VoCResult | Unavailable:
@@ -325,10 +334,7 @@ def run_voc(folder, *, quarter: str = "", unit: str = "", lexicon: str = "", rec
         folder = folder.until(quarter)
     f = listening_posts(folder, tickets=tickets)
     if f is None or not len(f):
-        reason = msg("voc.no_feedback", "the data folder has no feedback (feedback.csv: feedback_id, source, "
-                     "created_at, text; see data/README.md).")
-        return Unavailable(reason=reason, line=unavailable_line(reason), notebook=VoCResult.notebook,
-                           title=VoCResult.title, first="sources", quarter=quarter)
+        return no_feedback(VoCResult, "sources", quarter)
     unit = unit or ("store" if "store" in f and f["store"].notna().any() else "region")
     usable, quality = feedback_quality(f)
     fb = f[usable].reset_index(drop=True).copy()

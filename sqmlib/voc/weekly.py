@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from ..render import labels, plots
 from ..render.messages import msg, term
 from ..render.outputs import write_csv, write_excel
 from ..results import Result, Unavailable, figure, headline, table, text
-from .pipeline import BASELINE_WEEKS, MIN_COUNT, RECENT_WEEKS, VoCResult, run_voc
+from .pipeline import BASELINE_WEEKS, MIN_COUNT, RECENT_WEEKS, VoCResult, no_feedback, run_voc
 
 __all__ = ["WeeklyMetrics", "WeeklyResult", "run_weekly", "default_week", "TOP"]
 
@@ -84,6 +85,10 @@ class WeeklyResult(Result):
     def issues(self) -> pd.DataFrame:
         """The rising issues as of the week's end (at most :attr:`top`), with their negative mentions this week
         and the week before, their owner and the ids of the actions answering them."""
+        return self._issues.copy()
+
+    @cached_property
+    def _issues(self) -> pd.DataFrame:  # the same in every language: found once, read by every section
         r = self.voc.issues().head(self.top).copy()
         unit = self.voc.unit
         neg = self._negative()
@@ -172,7 +177,7 @@ class WeeklyResult(Result):
             return [msg("weekly.no_issue", "No aspect's negative mentions rose significantly at any {unit} in the "
                         "{weeks} weeks up to {end}.", unit=term(self.voc.unit), weeks=self.voc.recent_weeks,
                         end=_day(self.bounds[1] - pd.Timedelta(days=1)))]
-        out = [self.voc.issue_line(self.voc.issues().iloc[0])]
+        out = [self.voc.issue_line(issues.iloc[0])]
         missing = int((issues["actions"] == "").sum())
         if missing:
             out.append(msg("weekly.without_action", "Rising issues without a PDCA action yet: {n} of {total} (a "
@@ -276,10 +281,7 @@ def run_weekly(folder, *, week: str = "", unit: str = "", lexicon: str = "", rec
     """
     f = listening_posts(folder, tickets=tickets)
     if f is None or not len(f) or f["created_at"].notna().sum() == 0:
-        reason = msg("voc.no_feedback", "the data folder has no feedback (feedback.csv: feedback_id, source, "
-                     "created_at, text; see data/README.md).")
-        return Unavailable(reason=reason, line=f"**{reason}**", notebook=WeeklyResult.notebook,
-                           title=WeeklyResult.title, first="week")
+        return no_feedback(WeeklyResult, "week")
     dates = f["created_at"].dropna()
     week = week or default_week(dates)
     start, end = week_bounds(week)
